@@ -1,0 +1,65 @@
+package io.millrace.common;
+
+/**
+ * Every error a client can see, with a stable numeric code (used on the TCP wire) and a stable name (used in JSON).
+ * Codes are never renumbered; new errors take new numbers.
+ *
+ * <p>{@link #retriable()} tells a client whether the same request may succeed if simply sent again later.
+ */
+public enum ErrorCode {
+    UNKNOWN(1, false, "An unexpected error occurred on the broker; see the broker log."),
+    CORRUPT_RECORD(2, false, "A record batch failed validation (size, magic or CRC); resend a well-formed batch."),
+    UNSUPPORTED_COMPRESSION(3, false, "The batch uses a compression codec this broker does not support."),
+    OFFSET_OUT_OF_RANGE(4, false, "The requested offset is outside the partition's log; seek to earliest or latest."),
+    RECORD_TOO_LARGE(5, false, "The batch is larger than the configured maximum; split it or raise the limit."),
+    INVALID_REQUEST(6, false, "The request is malformed; fix it before retrying."),
+    UNKNOWN_TOPIC_OR_PARTITION(7, true, "The topic or partition does not exist (yet); create it or check the name."),
+    NOT_LEADER(8, true, "This broker does not lead the partition; refresh metadata and retry."),
+    STORAGE_ERROR(9, true, "The broker could not read or write the partition's log."),
+    TOPIC_ALREADY_EXISTS(10, false, "A topic with that name already exists."),
+    INVALID_CONFIG(11, false, "A configuration value is invalid."),
+    REQUEST_TIMED_OUT(12, true, "The request did not complete in time; retry."),
+    BROKER_OVERLOADED(13, true, "The broker is at a configured limit; retry later with back-off."),
+    FRAME_TOO_LARGE(14, false, "A frame exceeded the configured maximum size; the connection is closed."),
+    UNSUPPORTED_VERSION(15, false, "The protocol version is not supported; upgrade the client."),
+    INVALID_REPLICATION_FACTOR(16, false, "The replication factor exceeds the number of live brokers."),
+    NOT_ENOUGH_REPLICAS(17, true, "Fewer in-sync replicas than min.insync.replicas; acks=all cannot be satisfied now."),
+    OUT_OF_ORDER_SEQUENCE(18, false, "A producer sequence number skipped ahead; the producer must reset."),
+    DUPLICATE_SEQUENCE(19, false, "The batch was already written (idempotent retry); its original offsets apply."),
+    INVALID_PRODUCER_EPOCH(20, false, "The producer epoch is stale; another producer instance took over."),
+    FENCED_LEADER_EPOCH(21, true, "The leader epoch is stale; refresh metadata and retry."),
+    INVALID_TOPIC(22, false, "The topic name is invalid: use 1-249 characters of [a-zA-Z0-9._-].");
+
+    private final short code;
+    private final boolean retriable;
+    private final String description;
+
+    ErrorCode(int code, boolean retriable, String description) {
+        this.code = (short) code;
+        this.retriable = retriable;
+        this.description = description;
+    }
+
+    public short code() {
+        return code;
+    }
+
+    public boolean retriable() {
+        return retriable;
+    }
+
+    /** A default message saying what happened and what to do about it. */
+    public String description() {
+        return description;
+    }
+
+    /** The error with the given wire code, or {@link #UNKNOWN} for a code this version does not know. */
+    public static ErrorCode forCode(int code) {
+        for (ErrorCode e : values()) {
+            if (e.code == code) {
+                return e;
+            }
+        }
+        return UNKNOWN;
+    }
+}
