@@ -1,0 +1,72 @@
+package io.millrace.storage;
+
+import io.millrace.record.RecordBatch;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+
+/**
+ * The fixed-size header of a batch as it lies in a segment file, read without touching its records. Lets the log
+ * walk from batch to batch (to find an offset, a timestamp or the end of the log) at the cost of one small read each.
+ *
+ * @param position   byte position of the batch in its file
+ * @param baseOffset offset of its first record
+ * @param sizeInBytes whole batch, {@link RecordBatch#LOG_OVERHEAD} included
+ * @param magic      format version byte
+ * @param lastOffset offset of its last record
+ * @param maxTimestamp largest record timestamp (or the log-append time)
+ */
+record BatchHeader(long position, long baseOffset, int sizeInBytes, byte magic, long lastOffset, long maxTimestamp) {
+
+    long nextPosition() {
+        return position + sizeInBytes;
+    }
+
+    long nextOffset() {
+        return lastOffset + 1;
+    }
+
+    /**
+     * Reads the header at {@code position}. The caller checks plausibility with {@link #isPlausible}; this method only
+     * refuses to read past {@code limit}.
+     *
+     * @param scratch a buffer of at least {@link RecordBatch#HEADER_SIZE} bytes, reused across calls
+     * @throws EOFException if fewer than a header's bytes remain before {@code limit}
+     */
+    static BatchHeader read(FileChannel channel, long position, long limit, ByteBuffer scratch) throws IOException {
+        if (limit - position < RecordBatch.HEADER_SIZE) {
+            throw new EOFException("Only " + (limit - position) + " bytes left at position " + position);
+        }
+        scratch.clear().limit(RecordBatch.HEADER_SIZE);
+        readFully(channel, scratch, position);
+        long baseOffset = scratch.getLong(RecordBatch.BASE_OFFSET_OFFSET);
+        int length = scratch.getInt(RecordBatch.LENGTH_OFFSET);
+        byte magic = scratch.get(RecordBatch.MAGIC_OFFSET);
+        int lastOffsetDelta = scratch.getInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET);
+        long maxTimestamp = scratch.getLong(RecordBatch.MAX_TIMESTAMP_OFFSET);
+        return new BatchHeader(position, baseOffset, RecordBatch.LOG_OVERHEAD + length, magic,
+                baseOffset + lastOffsetDelta, maxTimestamp);
+    }
+
+    /** Whether the header can describe a real batch ending at or before {@code limit}, continuing at expectedOffset. */
+    boolean isPlausible(long expectedOffset, long limit) {
+        return magic == RecordBatch.MAGIC
+                && sizeInBytes >= RecordBatch.HEADER_SIZE
+                && position + sizeInBytes <= limit
+                && baseOffset == expectedOffset
+                && lastOffset >= baseOffset;
+    }
+
+    static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+        long at = position;
+        while (buffer.hasRemaining()) {
+            int n = channel.read(buffer, at);
+            if (n < 0) {
+                throw new EOFException("Unexpected end of file at position " + at);
+            }
+            at += n;
+        }
+        buffer.flip();
+    }
+}

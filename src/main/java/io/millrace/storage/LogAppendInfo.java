@@ -1,0 +1,16 @@
+package io.millrace.storage;
+
+import java.util.OptionalLong;
+
+/**
+ * What an append wrote.
+ *
+ * @param firstOffset   offset of the first record of the batch
+ * @param lastOffset    offset of its last record
+ * @param recordCount   number of records
+ * @param logAppendTime the broker time stamped on the batch under {@code LogAppendTime}, else empty
+ * @param sizeInBytes   bytes written
+ */
+public record LogAppendInfo(long firstOffset, long lastOffset, int recordCount, OptionalLong logAppendTime,
+                            int sizeInBytes) {
+}

@@ -1,0 +1,227 @@
+package io.millrace.storage;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * A sorted, append-only file of fixed-size entries, memory-mapped. The file is pre-allocated to its maximum size
+ * while the segment is active and trimmed to its entries when the segment is rolled or the log is closed, so after an
+ * unclean stop the active segment's index may end in zeros; recovery rebuilds it then.
+ *
+ * <p>Entries are found by binary search on a key the subclass defines. Not thread-safe: only the owning log's thread
+ * calls it, except {@link #flush}, which a flush thread may call at any time. Remapping, closing and flushing hold the
+ * monitor, because touching a buffer after it was unmapped crashes the JVM rather than throwing.
+ */
+abstract class MappedIndex implements AutoCloseable {
+
+    private final Path path;
+    private final int entrySize;
+    private final int maxEntries;
+    private FileChannel channel;
+    private MappedByteBuffer mmap;
+    private int entries;
+
+    /**
+     * Opens or creates the index. An existing file's length decides how many entries it holds; a corrupt index is
+     * detected by {@link #sanityCheck} and rebuilt by the caller.
+     */
+    MappedIndex(Path path, int entrySize, int maxIndexBytes) {
+        this.path = path;
+        this.entrySize = entrySize;
+        this.maxEntries = Math.max(1, maxIndexBytes / entrySize);
+        try {
+            boolean existed = Files.exists(path);
+            channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE);
+            long length = channel.size();
+            entries = existed ? (int) Math.min(length / entrySize, maxEntries) : 0;
+            map(Math.max(length, (long) maxEntries * entrySize));
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot open index " + path, e);
+        }
+    }
+
+    final Path path() {
+        return path;
+    }
+
+    final int entries() {
+        return entries;
+    }
+
+    final boolean isFull() {
+        return entries >= maxEntries;
+    }
+
+    final int entrySize() {
+        return entrySize;
+    }
+
+    final MappedByteBuffer buffer() {
+        return mmap;
+    }
+
+    /** Byte position of entry {@code n}. */
+    final int slot(int n) {
+        return n * entrySize;
+    }
+
+    /** Reserves the next slot; the subclass writes the entry at the returned position. */
+    final int nextSlot() {
+        if (isFull()) {
+            throw new IllegalStateException("Index " + path + " is full (" + entries + " entries)");
+        }
+        return slot(entries++);
+    }
+
+    /** Drops every entry from {@code n} on. */
+    final void truncateToEntries(int n) {
+        entries = Math.max(0, Math.min(entries, n));
+    }
+
+    /**
+     * The index of the last entry whose key is at most {@code target} (strictly less when {@code strict}), or -1.
+     */
+    final int floorEntry(long target, boolean strict) {
+        int lo = 0;
+        int hi = entries - 1;
+        int found = -1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            long key = keyAt(mid);
+            if (key < target || (!strict && key == target)) {
+                found = mid;
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return found;
+    }
+
+    /** The search key of entry {@code n}. */
+    abstract long keyAt(int n);
+
+    /** Empties the index. */
+    final void reset() {
+        entries = 0;
+    }
+
+    /** Cuts the file to exactly its entries, so that its length tells their number on the next open. */
+    final void trimToEntries() {
+        resize((long) entries * entrySize);
+    }
+
+    /** Grows the file back to its maximum size so that entries can be appended again. */
+    final void growToMax() {
+        resize((long) maxEntries * entrySize);
+    }
+
+    private synchronized void resize(long length) {
+        try {
+            if (channel.size() == length) {
+                return;
+            }
+            mmap.force();
+            unmap(mmap);
+            mmap = null;
+            channel.truncate(Math.min(length, channel.size()));
+            map(length);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot resize index " + path, e);
+        }
+    }
+
+    private void map(long length) throws IOException {
+        if (channel.size() < length) {
+            // Extend sparsely: writing one byte at the end allocates no blocks for the hole on common file systems.
+            channel.write(java.nio.ByteBuffer.allocate(1), length - 1);
+        }
+        mmap = channel.map(FileChannel.MapMode.READ_WRITE, 0, length);
+    }
+
+    /** Writes dirty pages to disk; safe to call from another thread than the writer. */
+    final synchronized void flush() {
+        MappedByteBuffer m = mmap;
+        if (m != null) {
+            m.force();
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            trimToEntries();
+            flush();
+            unmap(mmap);
+            mmap = null;
+            channel.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot close index " + path, e);
+        }
+    }
+
+    /** Releases the mapping and the file as they are, untrimmed (crash simulation). */
+    final synchronized void abandon() {
+        try {
+            unmap(mmap);
+            mmap = null;
+            channel.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot release index " + path, e);
+        }
+    }
+
+    /** Closes the index and deletes its file. */
+    final synchronized void delete() {
+        try {
+            unmap(mmap);
+            mmap = null;
+            channel.close();
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot delete index " + path, e);
+        }
+    }
+
+    private static final Method INVOKE_CLEANER;
+    private static final Object UNSAFE;
+
+    static {
+        Method invoke = null;
+        Object unsafe = null;
+        try {
+            Class<?> unsafeClass = Class.forName("sun.misc.Unsafe");
+            Field field = unsafeClass.getDeclaredField("theUnsafe");
+            field.setAccessible(true);
+            unsafe = field.get(null);
+            invoke = unsafeClass.getMethod("invokeCleaner", java.nio.ByteBuffer.class);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            // Without it, mappings are released by the garbage collector instead: correct, only later.
+        }
+        INVOKE_CLEANER = invoke;
+        UNSAFE = unsafe;
+    }
+
+    /**
+     * Releases a mapping now rather than at the next GC, so that deleted index files free their disk space at once.
+     * The JDK offers no public API for this; the buffer must never be touched afterwards.
+     */
+    private static void unmap(MappedByteBuffer buffer) {
+        if (buffer == null || INVOKE_CLEANER == null) {
+            return;
+        }
+        try {
+            INVOKE_CLEANER.invoke(UNSAFE, buffer);
+        } catch (ReflectiveOperationException e) {
+            // Fall back to the garbage collector.
+        }
+    }
+}

@@ -1,0 +1,660 @@
+package io.millrace.storage;
+
+import io.millrace.common.ErrorCode;
+import io.millrace.common.MillraceException;
+import io.millrace.common.Time;
+import io.millrace.record.CompressionType;
+import io.millrace.record.CorruptRecordException;
+import io.millrace.record.Record;
+import io.millrace.record.RecordBatch;
+import io.millrace.record.TimestampType;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The durable, append-only log of one partition: a directory of {@link LogSegment}s, each covering a dense range of
+ * offsets, the newest of them (the active segment) taking appends.
+ *
+ * <h2>Files in the directory</h2>
+ * <ul>
+ *   <li>{@code <20-digit base offset>.log}, {@code .index}, {@code .timeindex}: one segment (see {@link LogSegment},
+ *   {@link OffsetIndex}, {@link TimeIndex}).</li>
+ *   <li>{@code recovery-checkpoint}: text, {@code "1\n<offset>\n"} (format version, then an offset). Every segment
+ *   below that offset was fsynced whole, so after a crash only segments from there on are validated. Replaced
+ *   atomically (write a temporary file, rename).</li>
+ *   <li>{@code clean-shutdown}: present only while the log is closed after a clean {@link #close()}; opening deletes
+ *   it, so a crash while open is always detected.</li>
+ * </ul>
+ *
+ * <h2>Threading</h2>
+ * Not thread-safe. One owner (the partition verticle's context) calls every method, and must not block its event
+ * loop with {@link #open} or {@link #close()}; run those on a worker. fsync never runs on the owner's thread: it runs
+ * on the {@code flushExecutor} given to {@link #open}, concurrently with appends, through {@link #flushAsync()} and
+ * the flush policy in {@link #maybeFlush()}.
+ */
+public final class PartitionLog implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PartitionLog.class);
+    private static final Pattern SEGMENT_FILE = Pattern.compile("(\\d{20})\\.log");
+    static final String CLEAN_SHUTDOWN_FILE = "clean-shutdown";
+    static final String RECOVERY_CHECKPOINT_FILE = "recovery-checkpoint";
+    private static final int CHECKPOINT_VERSION = 1;
+
+    private final Path dir;
+    private final Time time;
+    private final Executor flushExecutor;
+    private final ConcurrentSkipListMap<Long, LogSegment> segments;
+    private final RecoveryReport recoveryReport;
+    /** Every offset below this is on disk. Written by flush threads, read by the owner. */
+    private final AtomicLong flushedOffset;
+    /** Base offset of the oldest segment not yet known fully flushed: the last checkpoint written. */
+    private long checkpointedOffset;
+    /** Counts truncations, so that a flush that started before one does not advance the checkpoint after it. */
+    private long truncations;
+
+    private LogConfig config;
+    private LogSegment active;
+    private long logEndOffset;
+    private long lastFlushStartMs;
+    private CompletableFuture<Long> flushInFlight = CompletableFuture.completedFuture(0L);
+    private boolean closed;
+
+    private PartitionLog(Path dir, LogConfig config, Time time, Executor flushExecutor,
+                         ConcurrentSkipListMap<Long, LogSegment> segments, RecoveryReport report, long checkpoint) {
+        this.dir = dir;
+        this.config = config;
+        this.time = time;
+        this.flushExecutor = flushExecutor;
+        this.segments = segments;
+        this.recoveryReport = report;
+        this.active = segments.lastEntry().getValue();
+        this.logEndOffset = active.nextOffset();
+        this.flushedOffset = new AtomicLong(logEndOffset);
+        this.checkpointedOffset = checkpoint;
+        this.lastFlushStartMs = time.milliseconds();
+    }
+
+    /**
+     * Opens the log in {@code dir}, creating it if needed. After a clean shutdown this reads only index tails; after
+     * a crash it validates every segment from the recovery checkpoint on, keeps exactly the longest valid prefix of
+     * the log, rebuilds the indexes it touched, and fsyncs what it kept. Blocking: call it off the event loop.
+     *
+     * @param flushExecutor where fsyncs run; it must not be an event loop
+     */
+    public static PartitionLog open(Path dir, LogConfig config, Time time, Executor flushExecutor) {
+        try {
+            Files.createDirectories(dir);
+            deleteLeftovers(dir);
+            Path cleanMarker = dir.resolve(CLEAN_SHUTDOWN_FILE);
+            boolean clean = Files.deleteIfExists(cleanMarker);
+            if (clean) {
+                fsyncDirectory(dir);
+            }
+            long checkpoint = clean ? Long.MAX_VALUE : readCheckpoint(dir).orElse(0L);
+            ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
+            List<Long> recovered = new ArrayList<>();
+            List<Long> deleted = new ArrayList<>();
+            long truncated = 0;
+            TreeMap<Long, Path> onDisk = listSegments(dir);
+            long expectedBase = onDisk.isEmpty() ? 0 : onDisk.firstKey();
+            boolean cut = false;
+            for (Map.Entry<Long, Path> file : onDisk.entrySet()) {
+                long base = file.getKey();
+                if (cut || base != expectedBase) {
+                    // Everything after a cut or a gap would leave a hole in the offsets: the valid prefix ends here.
+                    deleteSegmentFiles(dir, base);
+                    deleted.add(base);
+                    cut = true;
+                    continue;
+                }
+                boolean isLast = base == onDisk.lastKey();
+                boolean validate = !clean && (base >= checkpoint || isLast);
+                LogSegment.Opened opened = LogSegment.open(dir, base, config, validate);
+                if (opened.recovered()) {
+                    recovered.add(base);
+                }
+                truncated += opened.bytesTruncated();
+                cut = opened.bytesTruncated() > 0;
+                segments.put(base, opened.segment());
+                expectedBase = opened.segment().nextOffset();
+            }
+            if (segments.isEmpty()) {
+                segments.put(0L, LogSegment.create(dir, 0, config));
+            }
+            for (LogSegment segment : segments.values()) {
+                if (segment != segments.lastEntry().getValue()) {
+                    segment.becomeInactive();
+                }
+            }
+            LogSegment last = segments.lastEntry().getValue();
+            last.becomeActive();
+            if (!recovered.isEmpty() || !deleted.isEmpty()) {
+                // What recovery kept may exist only in the page cache of a process that died: persist it before
+                // the checkpoint claims it.
+                segments.values().forEach(LogSegment::flush);
+                fsyncDirectory(dir);
+            }
+            writeCheckpoint(dir, last.baseOffset());
+            RecoveryReport report = new RecoveryReport(clean, recovered, truncated, deleted);
+            if (report.lostData()) {
+                LOG.warn("Recovered log {}: cut {} bytes of invalid data and dropped segments {}; log end offset is {}",
+                        dir, truncated, deleted, last.nextOffset());
+            } else if (!clean) {
+                LOG.info("Recovered log {} after an unclean shutdown: validated segments {}, nothing lost", dir,
+                        recovered);
+            }
+            return new PartitionLog(dir, config, time, flushExecutor, segments, report, last.baseOffset());
+        } catch (IOException e) {
+            throw new MillraceException(ErrorCode.STORAGE_ERROR, "Cannot open log " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** What opening the log found and repaired. */
+    public RecoveryReport recoveryReport() {
+        return recoveryReport;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public LogConfig config() {
+        return config;
+    }
+
+    /** Applies a new config (retention, flush and roll policies) from the next operation on. */
+    public void updateConfig(LogConfig newConfig) {
+        this.config = newConfig;
+    }
+
+    /** The first offset still in the log. */
+    public long logStartOffset() {
+        return segments.firstKey();
+    }
+
+    /** The offset the next record appended will get. */
+    public long logEndOffset() {
+        return logEndOffset;
+    }
+
+    /** Every offset below this one is known to be on disk. */
+    public long flushedOffset() {
+        return flushedOffset.get();
+    }
+
+    /** Bytes of the log on disk, indexes excluded. */
+    public long size() {
+        long total = 0;
+        for (LogSegment segment : segments.values()) {
+            total += segment.size();
+        }
+        return total;
+    }
+
+    public int segmentCount() {
+        return segments.size();
+    }
+
+    /**
+     * Appends a batch produced to this partition's leader: validates it, assigns it offsets from the log end, stamps
+     * the leader epoch (and the broker's time under {@code LogAppendTime}) into it, writes it, and applies the flush
+     * policy. The batch's buffer is modified in place.
+     *
+     * @throws MillraceException {@code RECORD_TOO_LARGE}, {@code CORRUPT_RECORD} or {@code UNSUPPORTED_COMPRESSION}
+     *                           for a bad batch (the log is unchanged), {@code STORAGE_ERROR} if the disk fails
+     */
+    public LogAppendInfo appendAsLeader(RecordBatch batch, int leaderEpoch) {
+        validate(batch);
+        batch.setBaseOffset(logEndOffset);
+        batch.setPartitionLeaderEpoch(leaderEpoch);
+        OptionalLong appendTime = OptionalLong.empty();
+        if (config.timestampType() == TimestampType.LOG_APPEND_TIME) {
+            long now = time.milliseconds();
+            batch.setLogAppendTime(now);
+            appendTime = OptionalLong.of(now);
+        }
+        return write(batch, appendTime);
+    }
+
+    /**
+     * Appends a batch copied from the leader, keeping its offsets, epoch and timestamps. It must start exactly at the
+     * log end offset.
+     */
+    public LogAppendInfo appendAsFollower(RecordBatch batch) {
+        validate(batch);
+        if (batch.baseOffset() != logEndOffset) {
+            throw new MillraceException(ErrorCode.OFFSET_OUT_OF_RANGE, "Batch starts at offset " + batch.baseOffset()
+                    + " but the log ends at " + logEndOffset);
+        }
+        return write(batch, OptionalLong.empty());
+    }
+
+    private void validate(RecordBatch batch) {
+        ensureOpen();
+        if (batch.sizeInBytes() > config.maxMessageBytes()) {
+            throw new MillraceException(ErrorCode.RECORD_TOO_LARGE, "Batch of " + batch.sizeInBytes()
+                    + " bytes exceeds max.message.bytes=" + config.maxMessageBytes());
+        }
+        batch.ensureValid();
+        if (batch.recordCount() < 1 || batch.recordCount() != batch.lastOffsetDelta() + 1) {
+            throw new CorruptRecordException("Batch declares " + batch.recordCount() + " records but a last offset"
+                    + " delta of " + batch.lastOffsetDelta() + "; offsets inside a batch must be dense from 0");
+        }
+        CompressionType compression = batch.compressionType();
+        if (compression != CompressionType.NONE && compression != CompressionType.GZIP) {
+            throw new MillraceException(ErrorCode.UNSUPPORTED_COMPRESSION, "Compression " + compression
+                    + " is not supported; use none or gzip");
+        }
+    }
+
+    private LogAppendInfo write(RecordBatch batch, OptionalLong appendTime) {
+        maybeRoll(batch);
+        active.append(batch);
+        logEndOffset = batch.lastOffset() + 1;
+        maybeFlush();
+        return new LogAppendInfo(batch.baseOffset(), batch.lastOffset(), batch.recordCount(), appendTime,
+                batch.sizeInBytes());
+    }
+
+    private void maybeRoll(RecordBatch batch) {
+        boolean full = active.size() + batch.sizeInBytes() > config.segmentBytes();
+        boolean old = active.firstBatchTimestamp().stream()
+                .anyMatch(first -> time.milliseconds() - first >= config.segmentMs());
+        boolean offsetsOverflow = batch.lastOffset() - active.baseOffset() > Integer.MAX_VALUE
+                || logEndOffset + batch.lastOffsetDelta() - active.baseOffset() > Integer.MAX_VALUE;
+        if (!active.isEmpty() && (full || old || offsetsOverflow || active.offsetIndexFull())) {
+            roll();
+        }
+    }
+
+    /** Closes the active segment to appends and starts a new one at the log end; flushes the old one asynchronously. */
+    public void roll() {
+        ensureOpen();
+        if (active.isEmpty()) {
+            return;
+        }
+        LogSegment previous = active;
+        previous.becomeInactive();
+        LogSegment next = LogSegment.create(dir, logEndOffset, config);
+        segments.put(next.baseOffset(), next);
+        active = next;
+        long newCheckpoint = next.baseOffset();
+        long generation = truncations;
+        CompletableFuture<Void> rolled = CompletableFuture.runAsync(() -> {
+            try {
+                previous.flush();
+                fsyncDirectory(dir);
+                advanceCheckpoint(newCheckpoint, generation);
+            } catch (IOException | RuntimeException e) {
+                LOG.error("Cannot flush rolled segment {} of {}", previous, dir, e);
+            }
+        }, flushExecutor);
+        flushInFlight = CompletableFuture.allOf(flushInFlight.exceptionally(e -> 0L), rolled)
+                .thenApply(v -> flushedOffset.get());
+    }
+
+    /**
+     * Reads whole batches from the one holding {@code offset}: at least one batch, then more while they fit in
+     * {@code maxBytes}. Only batches that end below {@code maxOffsetExclusive} are returned, so a reader never sees
+     * records above the high watermark. An empty slice means there is nothing there yet.
+     *
+     * @throws MillraceException {@code OFFSET_OUT_OF_RANGE} if {@code offset} is below the log start or above the end
+     */
+    public LogSlice read(long offset, int maxBytes, long maxOffsetExclusive) {
+        ensureOpen();
+        if (offset < logStartOffset() || offset > logEndOffset) {
+            throw new MillraceException(ErrorCode.OFFSET_OUT_OF_RANGE, "Offset " + offset + " is outside the log ["
+                    + logStartOffset() + ", " + logEndOffset + "]");
+        }
+        long limit = Math.min(maxOffsetExclusive, logEndOffset);
+        if (offset >= limit) {
+            return LogSlice.empty(offset);
+        }
+        for (LogSegment segment : segments.tailMap(segments.floorKey(offset)).values()) {
+            LogSlice slice = segment.read(offset, maxBytes, limit);
+            if (!slice.isEmpty()) {
+                return slice;
+            }
+            if (segment.nextOffset() >= limit) {
+                break;
+            }
+        }
+        return LogSlice.empty(offset);
+    }
+
+    /** Reads up to the log end; see {@link #read(long, int, long)}. */
+    public LogSlice read(long offset, int maxBytes) {
+        return read(offset, maxBytes, Long.MAX_VALUE);
+    }
+
+    /**
+     * The first record whose timestamp is at least {@code timestamp}: the first batch whose largest timestamp reaches
+     * it, then the first record inside that batch that does (as Apache Kafka answers ListOffsets). Empty when every
+     * record is older.
+     */
+    public Optional<TimestampOffset> offsetForTimestamp(long timestamp) {
+        ensureOpen();
+        try {
+            for (LogSegment segment : segments.values()) {
+                Optional<BatchHeader> header = segment.findBatchByTimestamp(timestamp);
+                if (header.isEmpty()) {
+                    continue;
+                }
+                RecordBatch batch = segment.readBatch(header.get());
+                for (Record record : batch.records()) {
+                    if (record.timestamp() >= timestamp) {
+                        return Optional.of(new TimestampOffset(record.timestamp(), record.offset()));
+                    }
+                }
+            }
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new MillraceException(ErrorCode.STORAGE_ERROR, "Cannot search " + dir + " by timestamp", e);
+        }
+    }
+
+    /**
+     * Removes every record at or above {@code offset}, as a follower does to drop a tail that diverged from its
+     * leader. A batch straddling {@code offset} is removed whole. If {@code offset} is at or below the log start the
+     * log is emptied and restarts at {@code offset}. Returns the new log end offset.
+     */
+    public long truncateTo(long offset) {
+        ensureOpen();
+        if (offset < 0) {
+            throw new IllegalArgumentException("Cannot truncate to a negative offset: " + offset);
+        }
+        if (offset >= logEndOffset) {
+            return logEndOffset;
+        }
+        if (offset <= logStartOffset()) {
+            List<LogSegment> all = new ArrayList<>(segments.values());
+            segments.clear();
+            all.forEach(LogSegment::delete);
+            active = LogSegment.create(dir, offset, config);
+            segments.put(offset, active);
+        } else {
+            long keep = segments.floorKey(offset);
+            for (LogSegment later : new ArrayList<>(segments.tailMap(keep, false).values())) {
+                segments.remove(later.baseOffset());
+                later.delete();
+            }
+            active = segments.get(keep);
+            active.truncateTo(offset);
+            active.becomeActive();
+        }
+        logEndOffset = active.nextOffset();
+        flushedOffset.accumulateAndGet(logEndOffset, Math::min);
+        synchronized (this) {
+            truncations++;
+            if (checkpointedOffset > active.baseOffset()) {
+                advanceCheckpoint(active.baseOffset(), truncations);
+            }
+        }
+        return logEndOffset;
+    }
+
+    /**
+     * Deletes whole segments that fall outside {@code retention.ms} (their newest record is older) or
+     * {@code retention.bytes} (the log is larger without them), oldest first, and moves the log start offset.
+     * The active segment is rolled first when all of it has expired, so that expired data really goes.
+     *
+     * @return the number of segments deleted
+     */
+    public int enforceRetention() {
+        ensureOpen();
+        long now = time.milliseconds();
+        if (config.retentionMs() >= 0 && !active.isEmpty() && now - active.maxTimestamp() > config.retentionMs()) {
+            roll();
+        }
+        long excess = config.retentionBytes() < 0 ? 0 : size() - config.retentionBytes();
+        int deleted = 0;
+        for (LogSegment segment : new ArrayList<>(segments.values())) {
+            if (segment == active) {
+                break;
+            }
+            boolean expired = config.retentionMs() >= 0 && now - segment.maxTimestamp() > config.retentionMs();
+            boolean overSize = excess - segment.size() >= 0 && config.retentionBytes() >= 0;
+            if (!expired && !overSize) {
+                break;
+            }
+            excess -= segment.size();
+            segments.remove(segment.baseOffset());
+            segment.delete();
+            deleted++;
+        }
+        if (deleted > 0) {
+            LOG.info("Retention deleted {} segments of {}; log start offset is now {}", deleted, dir,
+                    logStartOffset());
+        }
+        return deleted;
+    }
+
+    /**
+     * Starts an fsync when the flush policy says one is due ({@code flush.messages} records or {@code flush.ms}
+     * milliseconds since the last) and none is running. The owner calls it after appends and from a periodic timer.
+     *
+     * @return whether a flush was started
+     */
+    public boolean maybeFlush() {
+        long unflushed = logEndOffset - flushedOffset.get();
+        if (unflushed <= 0 || !flushInFlight.isDone()) {
+            return false;
+        }
+        boolean byCount = config.flushMessages() > 0 && unflushed >= config.flushMessages();
+        boolean byTime = config.flushMs() >= 0 && time.milliseconds() - lastFlushStartMs >= config.flushMs();
+        if (byCount || byTime) {
+            flushAsync();
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Fsyncs everything appended so far on the flush executor. Completes with the offset below which every record
+     * is on disk.
+     */
+    public CompletableFuture<Long> flushAsync() {
+        ensureOpen();
+        long target = logEndOffset;
+        List<LogSegment> dirty = dirtySegments();
+        lastFlushStartMs = time.milliseconds();
+        CompletableFuture<Long> done = CompletableFuture.supplyAsync(() -> flushSegments(dirty, target),
+                flushExecutor);
+        flushInFlight = done;
+        return done;
+    }
+
+    /** Fsyncs everything appended so far, blocking the caller; returns the flushed offset. */
+    public long flush() {
+        ensureOpen();
+        lastFlushStartMs = time.milliseconds();
+        return flushSegments(dirtySegments(), logEndOffset);
+    }
+
+    private List<LogSegment> dirtySegments() {
+        long flushed = flushedOffset.get();
+        List<LogSegment> dirty = new ArrayList<>();
+        for (LogSegment segment : segments.descendingMap().values()) {
+            dirty.add(segment);
+            if (segment.baseOffset() <= flushed) {
+                break;
+            }
+        }
+        return dirty;
+    }
+
+    private long flushSegments(List<LogSegment> dirty, long target) {
+        dirty.forEach(LogSegment::flush);
+        return flushedOffset.accumulateAndGet(target, Math::max);
+    }
+
+    /**
+     * Flushes everything, trims the indexes and leaves the clean-shutdown marker, so the next open skips recovery.
+     * Blocking: call it off the event loop.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        flushInFlight.exceptionally(e -> 0L).join();
+        try {
+            for (LogSegment segment : segments.values()) {
+                segment.flush();
+                segment.close();
+            }
+            writeCheckpoint(dir, active.baseOffset());
+            Files.write(dir.resolve(CLEAN_SHUTDOWN_FILE), new byte[0]);
+            fsyncDirectory(dir);
+        } catch (IOException e) {
+            throw new MillraceException(ErrorCode.STORAGE_ERROR, "Cannot close log " + dir + " cleanly", e);
+        }
+    }
+
+    /**
+     * Releases the files the way a killed process would: no flush, no index trimming, no clean-shutdown marker.
+     * For crash tests only.
+     */
+    void abandon() {
+        closed = true;
+        flushInFlight.exceptionally(e -> 0L).join();
+        segments.values().forEach(LogSegment::abandon);
+    }
+
+    /** Deletes the log and its directory (the topic is being deleted). */
+    public void delete() {
+        closed = true;
+        flushInFlight.exceptionally(e -> 0L).join();
+        segments.values().forEach(LogSegment::delete);
+        segments.clear();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+            for (Path file : files) {
+                Files.deleteIfExists(file);
+            }
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            throw new MillraceException(ErrorCode.STORAGE_ERROR, "Cannot delete log " + dir, e);
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new MillraceException(ErrorCode.STORAGE_ERROR, "Log " + dir + " is closed");
+        }
+    }
+
+    /**
+     * Records that every segment below {@code offset} is on disk, unless the log was truncated since the flush that
+     * proved it began (then the claim may no longer hold).
+     */
+    private synchronized void advanceCheckpoint(long offset, long generation) {
+        if (generation != truncations) {
+            return;
+        }
+        try {
+            writeCheckpoint(dir, offset);
+            checkpointedOffset = offset;
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot write the recovery checkpoint of " + dir, e);
+        }
+    }
+
+    private static void writeCheckpoint(Path dir, long offset) throws IOException {
+        Path tmp = dir.resolve(RECOVERY_CHECKPOINT_FILE + ".tmp");
+        Files.writeString(tmp, CHECKPOINT_VERSION + "\n" + offset + "\n", StandardCharsets.UTF_8);
+        try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+            channel.force(true);
+        }
+        Files.move(tmp, dir.resolve(RECOVERY_CHECKPOINT_FILE), StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** The checkpointed offset, or empty when the file is missing or unreadable (then everything is validated). */
+    private static Optional<Long> readCheckpoint(Path dir) {
+        Path file = dir.resolve(RECOVERY_CHECKPOINT_FILE);
+        try {
+            if (!Files.exists(file)) {
+                return Optional.empty();
+            }
+            String[] lines = Files.readString(file, StandardCharsets.UTF_8).split("\n");
+            if (lines.length >= 2 && lines[0].trim().equals(Integer.toString(CHECKPOINT_VERSION))) {
+                return Optional.of(Long.parseLong(lines[1].trim()));
+            }
+        } catch (IOException | NumberFormatException e) {
+            LOG.warn("Ignoring unreadable recovery checkpoint {}: {}", file, e.toString());
+        }
+        return Optional.empty();
+    }
+
+    private static TreeMap<Long, Path> listSegments(Path dir) throws IOException {
+        TreeMap<Long, Path> found = new TreeMap<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + LogSegment.LOG_SUFFIX)) {
+            for (Path file : files) {
+                Matcher m = SEGMENT_FILE.matcher(file.getFileName().toString());
+                if (m.matches()) {
+                    found.put(Long.parseLong(m.group(1)), file);
+                } else {
+                    LOG.warn("Ignoring unexpected file {} in log directory", file);
+                }
+            }
+        }
+        return found;
+    }
+
+    /** Removes temporary files and indexes whose segment is gone (a crash between two deletions leaves them). */
+    private static void deleteLeftovers(Path dir) throws IOException {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+            for (Path file : files) {
+                String name = file.getFileName().toString();
+                if (name.endsWith(".tmp")) {
+                    Files.deleteIfExists(file);
+                } else if (name.endsWith(OffsetIndex.SUFFIX) || name.endsWith(TimeIndex.SUFFIX)) {
+                    String base = name.substring(0, name.indexOf('.'));
+                    if (!Files.exists(dir.resolve(base + LogSegment.LOG_SUFFIX))) {
+                        Files.deleteIfExists(file);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void deleteSegmentFiles(Path dir, long base) throws IOException {
+        for (String suffix : new String[] {LogSegment.LOG_SUFFIX, OffsetIndex.SUFFIX, TimeIndex.SUFFIX}) {
+            Files.deleteIfExists(dir.resolve(LogSegment.fileName(base, suffix)));
+        }
+    }
+
+    /** Makes file creations, renames and deletions in {@code dir} durable. */
+    private static void fsyncDirectory(Path dir) throws IOException {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "PartitionLog(" + dir + ", start=" + logStartOffset() + ", end=" + logEndOffset + ")";
+    }
+}

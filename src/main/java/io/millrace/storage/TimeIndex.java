@@ -1,0 +1,90 @@
+package io.millrace.storage;
+
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * A sparse map from timestamp to offset in one segment: file {@code <base offset>.timeindex}.
+ *
+ * <p>Format: a sequence of 12-byte entries, no header, sorted by timestamp (strictly increasing).
+ * <pre>
+ *   timestamp        int64  (the largest record timestamp in the segment up to the offset below)
+ *   relative offset  int32  (offset of the record holding that timestamp, minus the segment base offset)
+ * </pre>
+ * An entry is added beside each offset index entry when the segment's largest timestamp grew, and once more when
+ * the segment is rolled, so its last entry always holds the segment's largest timestamp. Derived data, rebuilt
+ * like the offset index. Not thread-safe.
+ */
+final class TimeIndex extends MappedIndex {
+
+    static final String SUFFIX = ".timeindex";
+    private static final int ENTRY_SIZE = 12;
+
+    private final long baseOffset;
+
+    TimeIndex(Path path, long baseOffset, int maxIndexBytes) {
+        super(path, ENTRY_SIZE, maxIndexBytes);
+        this.baseOffset = baseOffset;
+    }
+
+    /** Appends an entry if {@code timestamp} is larger than the last one; returns whether it did. */
+    boolean maybeAppend(long timestamp, long offset) {
+        if ((entries() > 0 && timestamp <= keyAt(entries() - 1)) || isFull()) {
+            return false;
+        }
+        int slot = nextSlot();
+        buffer().putLong(slot, timestamp);
+        buffer().putInt(slot + 8, (int) (offset - baseOffset));
+        return true;
+    }
+
+    /**
+     * The last entry whose timestamp is strictly below {@code timestamp}: every record before its offset is older
+     * than the target, so a search for the first record at or after the target may start there.
+     */
+    Optional<Entry> lookupBefore(long timestamp) {
+        int n = floorEntry(timestamp, true);
+        return n < 0 ? Optional.empty() : Optional.of(entry(n));
+    }
+
+    Optional<Entry> lastEntry() {
+        return entries() == 0 ? Optional.empty() : Optional.of(entry(entries() - 1));
+    }
+
+    /** Drops every entry for offsets at or above {@code offset}. */
+    void truncateTo(long offset) {
+        int keep = 0;
+        while (keep < entries() && entry(keep).offset() < offset) {
+            keep++;
+        }
+        truncateToEntries(keep);
+    }
+
+    private Entry entry(int n) {
+        return new Entry(keyAt(n), baseOffset + buffer().getInt(slot(n) + 8));
+    }
+
+    @Override
+    long keyAt(int n) {
+        return buffer().getLong(slot(n));
+    }
+
+    /** True when timestamps strictly increase and offsets stay inside the segment and never decrease. */
+    boolean isConsistent(long nextSegmentBase) {
+        long lastTimestamp = Long.MIN_VALUE;
+        long lastOffset = baseOffset;
+        for (int n = 0; n < entries(); n++) {
+            Entry e = entry(n);
+            if ((n > 0 && e.timestamp() <= lastTimestamp) || e.offset() < lastOffset
+                    || e.offset() >= nextSegmentBase) {
+                return false;
+            }
+            lastTimestamp = e.timestamp();
+            lastOffset = e.offset();
+        }
+        return true;
+    }
+
+    record Entry(long timestamp, long offset) {
+    }
+}
