@@ -37,9 +37,10 @@ import java.util.zip.CRC32C;
  *     57    4  recordCount           int32   number of records that follow
  *     61    .  records                       recordCount records, gzip-compressed as one stream if the codec says so
  * </pre>
- * An empty batch is therefore {@value #HEADER_SIZE} bytes. Only {@code baseOffset} and {@code partitionLeaderEpoch}
- * lie outside the CRC, so the broker can assign them in place without recomputing it; changing the timestamp type or
- * max timestamp ({@link #setLogAppendTime}) requires recomputing the CRC, which is still done in place.
+ * An empty batch is therefore {@value #HEADER_SIZE} bytes. The CRC starts at the attributes: base offset, length,
+ * leader epoch and magic lie outside it, so the broker assigns offsets and epochs in place without recomputing it
+ * (the length and magic are checked by {@link #wrap} instead). Changing the timestamp type or max timestamp
+ * ({@link #setLogAppendTime}) does require a new CRC, which is still written in place.
  *
  * <h2>Record layout</h2>
  * Each record inside the (decompressed) records section:
@@ -62,7 +63,8 @@ import java.util.zip.CRC32C;
  * Varints are zig-zag encoded as in {@link Varints}.
  *
  * <p>Accessors read the header fields in place, without validating the CRC: call {@link #ensureValid()} on bytes
- * that came from the network or a disk before trusting them. Setters write through to the wrapped buffer.
+ * that came from the network or a disk before trusting them. Setters write through to the wrapped buffer (and throw
+ * {@link java.nio.ReadOnlyBufferException} if it is read-only).
  *
  * <p>Not thread-safe: the view holds no state of its own, but setters mutate the shared buffer.
  */
