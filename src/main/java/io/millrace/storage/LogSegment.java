@@ -355,7 +355,7 @@ final class LogSegment implements AutoCloseable {
     }
 
     private boolean indexesConsistent() throws IOException {
-        return Files.exists(offsetIndex.path()) && Files.exists(timeIndex.path())
+        return offsetIndex.foundOnDisk() && timeIndex.foundOnDisk()
                 && offsetIndex.isConsistent(Long.MAX_VALUE, channel.size())
                 && timeIndex.isConsistent(Long.MAX_VALUE);
     }

@@ -27,6 +27,7 @@ abstract class MappedIndex implements AutoCloseable {
     private FileChannel channel;
     private MappedByteBuffer mmap;
     private int entries;
+    private final boolean foundOnDisk;
 
     /**
      * Opens or creates the index. An existing file's length decides how many entries it holds; a corrupt index is
@@ -36,8 +37,9 @@ abstract class MappedIndex implements AutoCloseable {
         this.path = path;
         this.entrySize = entrySize;
         this.maxEntries = Math.max(1, maxIndexBytes / entrySize);
+        boolean existed = Files.exists(path);
+        this.foundOnDisk = existed;
         try {
-            boolean existed = Files.exists(path);
             channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE);
             long length = channel.size();
@@ -46,6 +48,11 @@ abstract class MappedIndex implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot open index " + path, e);
         }
+    }
+
+    /** Whether the file existed before this object opened it; a missing index must be rebuilt, not trusted empty. */
+    final boolean foundOnDisk() {
+        return foundOnDisk;
     }
 
     final Path path() {
