@@ -1,0 +1,60 @@
+package io.millrace.broker;
+
+import io.millrace.common.TopicPartition;
+import io.millrace.partition.Acks;
+import io.millrace.partition.OffsetSpec;
+import io.millrace.record.RecordBatch;
+import io.vertx.core.Future;
+import java.util.List;
+
+/**
+ * The one broker API. Every front-end (WebSocket, TCP, REST) decodes its own frames into these calls; none holds
+ * broker logic of its own. Calls may be made from any Vert.x context and complete on it; failures are
+ * {@link io.millrace.common.MillraceException}s carrying the {@link io.millrace.common.ErrorCode} to send back.
+ *
+ * <p>Data calls go to the partition's leader over the event bus; today every partition is led by the broker that
+ * owns it alone, and a partition led elsewhere answers {@code NOT_LEADER}.
+ */
+public interface Broker {
+
+    int brokerId();
+
+    Future<TopicDescription> createTopic(NewTopic topic);
+
+    Future<List<String>> listTopics();
+
+    Future<TopicDescription> describeTopic(String name);
+
+    /** Grows a topic to {@code totalPartitions}; partitions are never removed. */
+    Future<TopicDescription> addPartitions(String name, int totalPartitions);
+
+    /** Deletes a topic and all its data. */
+    Future<Void> deleteTopic(String name);
+
+    Future<List<BrokerDescription>> brokers();
+
+    /**
+     * Appends one batch (one or more whole RecordBatch v2 bytes, as a producer sends them) to a partition. The
+     * broker rewrites the batch's offsets in place: the caller hands the buffer over.
+     */
+    Future<ProduceResult> produce(TopicPartition tp, RecordBatch batch, Acks acks);
+
+    /** Appends records, choosing each record's partition; results come back in the order of {@code records}. */
+    Future<List<RecordMetadata>> produceRecords(String topic, List<NewRecord> records, Acks acks);
+
+    /**
+     * Reads committed batches from {@code offset}. With nothing there yet, waits up to {@code maxWaitMs} (capped
+     * by {@code fetch.max.wait.ms}) for data, then completes with an empty result.
+     */
+    Future<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMs);
+
+    Future<ResolvedOffset> listOffset(TopicPartition tp, OffsetSpec spec);
+
+    /**
+     * Starts a push subscription on one partition: the broker fetches from {@code startOffset} whenever the
+     * subscriber has demand and hands it the data. It runs on the caller's context.
+     */
+    Subscription subscribe(TopicPartition tp, long startOffset, int maxBytesPerFetch, Subscription.Handler handler);
+
+    Health health();
+}

@@ -1,0 +1,282 @@
+package io.millrace.broker;
+
+import io.millrace.cluster.Controller;
+import io.millrace.cluster.MetadataStore;
+import io.millrace.cluster.PartitionAssignment;
+import io.millrace.cluster.ReplicaManager;
+import io.millrace.cluster.TopicMetadata;
+import io.millrace.common.ErrorCode;
+import io.millrace.common.MillraceException;
+import io.millrace.common.Time;
+import io.millrace.common.TopicPartition;
+import io.millrace.partition.Acks;
+import io.millrace.partition.LocalCodec;
+import io.millrace.partition.OffsetSpec;
+import io.millrace.partition.PartitionAddress;
+import io.millrace.partition.PartitionRequest;
+import io.millrace.partition.PartitionResponse;
+import io.millrace.partition.PartitionStats;
+import io.millrace.partition.PartitionVerticle;
+import io.millrace.record.CompressionType;
+import io.millrace.record.Partitioner;
+import io.millrace.record.RecordBatch;
+import io.millrace.record.RecordBatchBuilder;
+import io.millrace.record.TimestampType;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The broker API over this broker's cluster view: admin goes through the {@link Controller}, data calls go to the
+ * partition verticle over the event bus with the {@link LocalCodec}, so same-node calls pass objects by reference.
+ * Thread-safe; results complete on the caller's context.
+ */
+public final class BrokerService implements Broker {
+
+    /** Extra time beyond a fetch's own wait before the event bus gives up on the partition. */
+    private static final long FETCH_TIMEOUT_SLACK_MS = 5_000;
+
+    private final Vertx vertx;
+    private final int brokerId;
+    private final MetadataStore store;
+    private final ReplicaManager replicas;
+    private final Controller controller;
+    private final BrokerSettings settings;
+    private final Time time;
+    private final AtomicInteger stickyPartition = new AtomicInteger();
+
+    public BrokerService(Vertx vertx, int brokerId, MetadataStore store, ReplicaManager replicas,
+                         Controller controller, BrokerSettings settings, Time time) {
+        this.vertx = vertx;
+        this.brokerId = brokerId;
+        this.store = store;
+        this.replicas = replicas;
+        this.controller = controller;
+        this.settings = settings;
+        this.time = time;
+    }
+
+    @Override
+    public int brokerId() {
+        return brokerId;
+    }
+
+    @Override
+    public Future<TopicDescription> createTopic(NewTopic topic) {
+        return controller.createTopic(topic.name(), topic.partitions().orElse(settings.defaultPartitions()),
+                topic.replicationFactor().orElse(settings.defaultReplicationFactor()), topic.config())
+                .map(this::describe);
+    }
+
+    @Override
+    public Future<List<String>> listTopics() {
+        return Future.succeededFuture(replicas.topics().keySet().stream().sorted().toList());
+    }
+
+    @Override
+    public Future<TopicDescription> describeTopic(String name) {
+        try {
+            return Future.succeededFuture(describe(topic(name)));
+        } catch (MillraceException e) {
+            return Future.failedFuture(e);
+        }
+    }
+
+    @Override
+    public Future<TopicDescription> addPartitions(String name, int totalPartitions) {
+        return controller.addPartitions(name, totalPartitions).map(this::describe);
+    }
+
+    @Override
+    public Future<Void> deleteTopic(String name) {
+        return controller.deleteTopic(name);
+    }
+
+    @Override
+    public Future<List<BrokerDescription>> brokers() {
+        return store.brokers().compose(all -> store.controller().map(controllerId -> all.stream()
+                .map(b -> new BrokerDescription(b.info().id(), b.info().host(), b.info().httpPort(),
+                        b.info().tcpPort(), b.alive(), controllerId.orElse(-1) == b.info().id()))
+                .toList()));
+    }
+
+    @Override
+    public Future<ProduceResult> produce(TopicPartition tp, RecordBatch batch, Acks acks) {
+        return topicForProduce(tp.topic()).compose(topic -> {
+            topic.partition(tp.partition());
+            PartitionRequest.Produce request = new PartitionRequest.Produce(batch, acks);
+            if (acks == Acks.NONE) {
+                vertx.eventBus().send(PartitionAddress.of(tp), request, local(settings.requestTimeoutMs()));
+                return Future.succeededFuture(new ProduceResult(tp, -1, -1, java.util.OptionalLong.empty(), -1));
+            }
+            return this.<PartitionResponse.Produced>ask(tp, request, settings.requestTimeoutMs())
+                    .map(p -> new ProduceResult(tp, p.baseOffset(), p.lastOffset(), p.logAppendTime(),
+                            p.logStartOffset()));
+        });
+    }
+
+    @Override
+    public Future<List<RecordMetadata>> produceRecords(String topicName, List<NewRecord> records, Acks acks) {
+        if (records.isEmpty()) {
+            return Future.failedFuture(new MillraceException(ErrorCode.INVALID_REQUEST, "No records to produce"));
+        }
+        return topicForProduce(topicName).compose(topic -> {
+            int partitions = topic.partitionCount();
+            int sticky = Math.floorMod(stickyPartition.getAndIncrement(), partitions);
+            long now = time.milliseconds();
+            Map<Integer, RecordBatchBuilder> builders = new LinkedHashMap<>();
+            Map<Integer, List<Integer>> indexes = new LinkedHashMap<>();
+            int[] partitionOf = new int[records.size()];
+            for (int i = 0; i < records.size(); i++) {
+                NewRecord record = records.get(i);
+                int partition = choosePartition(record, partitions, sticky, topicName);
+                partitionOf[i] = partition;
+                builders.computeIfAbsent(partition,
+                        p -> new RecordBatchBuilder(CompressionType.NONE, TimestampType.CREATE_TIME, 0))
+                        .append(record.timestamp().orElse(now), record.key(), record.value(), record.headers());
+                indexes.computeIfAbsent(partition, p -> new ArrayList<>()).add(i);
+            }
+            Map<Integer, Future<ProduceResult>> results = new LinkedHashMap<>();
+            builders.forEach((partition, builder) -> results.put(partition,
+                    produce(new TopicPartition(topicName, partition), builder.build(), acks)));
+            return Future.all(new ArrayList<>(results.values())).map(all -> {
+                RecordMetadata[] out = new RecordMetadata[records.size()];
+                results.forEach((partition, future) -> {
+                    ProduceResult result = future.result();
+                    List<Integer> positions = indexes.get(partition);
+                    for (int k = 0; k < positions.size(); k++) {
+                        int i = positions.get(k);
+                        long offset = result.baseOffset() < 0 ? -1 : result.baseOffset() + k;
+                        long timestamp = result.logAppendTime().orElse(records.get(i).timestamp().orElse(now));
+                        out[i] = new RecordMetadata(topicName, partitionOf[i], offset, timestamp);
+                    }
+                });
+                return List.of(out);
+            });
+        });
+    }
+
+    private static int choosePartition(NewRecord record, int partitions, int sticky, String topic) {
+        OptionalInt explicit = record.partition();
+        if (explicit.isPresent()) {
+            int p = explicit.getAsInt();
+            if (p < 0 || p >= partitions) {
+                throw new MillraceException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "Topic " + topic
+                        + " has no partition " + p + " (it has " + partitions + ")");
+            }
+            return p;
+        }
+        return record.key() == null ? sticky : Partitioner.partitionForKey(record.key(), partitions);
+    }
+
+    @Override
+    public Future<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMs) {
+        try {
+            topic(tp.topic()).partition(tp.partition());
+        } catch (MillraceException e) {
+            return Future.failedFuture(e);
+        }
+        long wait = Math.max(0, Math.min(maxWaitMs, settings.maxFetchWaitMs()));
+        return this.<PartitionResponse.Fetched>ask(tp, new PartitionRequest.Fetch(offset, maxBytes, wait),
+                        wait + FETCH_TIMEOUT_SLACK_MS)
+                .map(f -> new FetchResult(tp, f.records(), f.highWatermark(), f.logStartOffset(), f.logEndOffset()));
+    }
+
+    @Override
+    public Future<ResolvedOffset> listOffset(TopicPartition tp, OffsetSpec spec) {
+        try {
+            topic(tp.topic()).partition(tp.partition());
+        } catch (MillraceException e) {
+            return Future.failedFuture(e);
+        }
+        return this.<PartitionResponse.Offset>ask(tp, new PartitionRequest.ListOffset(spec),
+                settings.requestTimeoutMs()).map(o -> new ResolvedOffset(o.offset(), o.timestamp()));
+    }
+
+    @Override
+    public Subscription subscribe(TopicPartition tp, long startOffset, int maxBytesPerFetch,
+                                  Subscription.Handler handler) {
+        return new PartitionSubscription(this, tp, startOffset, maxBytesPerFetch, settings.maxFetchWaitMs(),
+                handler);
+    }
+
+    @Override
+    public Health health() {
+        List<String> down = replicas.localPartitionsDown().stream().map(TopicPartition::toString).toList();
+        return new Health(store.isConnected(), replicas.localPartitions().size(), down);
+    }
+
+    /** Offsets and sizes of the partitions on this broker, for metrics. */
+    public Map<TopicPartition, PartitionStats> localPartitionStats() {
+        Map<TopicPartition, PartitionStats> out = new LinkedHashMap<>();
+        for (PartitionVerticle p : replicas.localPartitions()) {
+            out.put(p.topicPartition(), p.stats());
+        }
+        return out;
+    }
+
+    private TopicMetadata topic(String name) {
+        return replicas.topic(name).orElseThrow(() -> new MillraceException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                "Topic " + name + " does not exist"));
+    }
+
+    private Future<TopicMetadata> topicForProduce(String name) {
+        Optional<TopicMetadata> known = replicas.topic(name);
+        if (known.isPresent()) {
+            return Future.succeededFuture(known.get());
+        }
+        if (!settings.autoCreateTopics()) {
+            return Future.failedFuture(new MillraceException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "Topic " + name
+                    + " does not exist (auto.create.topics.enable is false)"));
+        }
+        return controller.createTopic(name, settings.defaultPartitions(), settings.defaultReplicationFactor(),
+                        Map.of())
+                .recover(e -> e instanceof MillraceException m && m.errorCode() == ErrorCode.TOPIC_ALREADY_EXISTS
+                        ? Future.succeededFuture(topic(name)) : Future.failedFuture(e));
+    }
+
+    private TopicDescription describe(TopicMetadata topic) {
+        List<PartitionDescription> partitions = new ArrayList<>();
+        for (PartitionAssignment p : topic.partitions()) {
+            TopicPartition tp = topic.topicPartition(p.partition());
+            PartitionStats stats = replicas.localPartition(tp).map(PartitionVerticle::stats).orElse(null);
+            partitions.add(new PartitionDescription(p.partition(), p.leader(), p.leaderEpoch(), p.replicas(),
+                    p.isr(), stats == null ? -1 : stats.logStartOffset(), stats == null ? -1 : stats.logEndOffset(),
+                    stats == null ? -1 : stats.highWatermark(), stats == null ? -1 : stats.sizeBytes()));
+        }
+        return new TopicDescription(topic.name(), topic.replicationFactor(), topic.config(), partitions);
+    }
+
+    private <T> Future<T> ask(TopicPartition tp, PartitionRequest request, long timeoutMs) {
+        return vertx.eventBus().<T>request(PartitionAddress.of(tp), request, local(timeoutMs))
+                .map(message -> message.body())
+                .recover(BrokerService::asMillraceError);
+    }
+
+    private static DeliveryOptions local(long timeoutMs) {
+        return new DeliveryOptions().setCodecName(LocalCodec.NAME).setSendTimeout(timeoutMs);
+    }
+
+    private static <T> Future<T> asMillraceError(Throwable error) {
+        if (error instanceof ReplyException reply) {
+            return switch (reply.failureType()) {
+                case RECIPIENT_FAILURE -> Future.failedFuture(new MillraceException(
+                        ErrorCode.forCode(reply.failureCode()), reply.getMessage()));
+                case NO_HANDLERS -> Future.failedFuture(new MillraceException(ErrorCode.NOT_LEADER,
+                        "The partition is not (yet) served by this broker; retry shortly"));
+                case TIMEOUT -> Future.failedFuture(new MillraceException(ErrorCode.REQUEST_TIMED_OUT,
+                        "The partition did not answer in time"));
+                default -> Future.failedFuture(new MillraceException(ErrorCode.UNKNOWN, reply.getMessage()));
+            };
+        }
+        return Future.failedFuture(error);
+    }
+}

@@ -1,0 +1,106 @@
+package io.millrace.broker;
+
+import io.millrace.common.ErrorCode;
+import io.millrace.common.MillraceException;
+import io.millrace.common.TopicPartition;
+
+/**
+ * A {@link Subscription} as a loop of long-poll fetches: while there is demand and no fetch in flight, fetch from
+ * the position; hand what comes back to the handler; move the position to where the handler stopped; repeat.
+ * An empty fetch (the wait ran out) is simply retried. At most one fetch is in flight, so memory per subscription
+ * is bounded by {@code maxBytesPerFetch}.
+ *
+ * <p>Not thread-safe: confined to the context that created it, where the fetch futures complete.
+ */
+final class PartitionSubscription implements Subscription {
+
+    private final Broker broker;
+    private final TopicPartition tp;
+    private final int maxBytesPerFetch;
+    private final long maxWaitMs;
+    private final Handler handler;
+    private long position;
+    private long demand;
+    private boolean fetching;
+    private boolean cancelled;
+    /** Bumped by seek and cancel, so a fetch that was in flight before them is ignored when it completes. */
+    private long generation;
+
+    PartitionSubscription(Broker broker, TopicPartition tp, long startOffset, int maxBytesPerFetch, long maxWaitMs,
+                          Handler handler) {
+        this.broker = broker;
+        this.tp = tp;
+        this.position = startOffset;
+        this.maxBytesPerFetch = maxBytesPerFetch;
+        this.maxWaitMs = maxWaitMs;
+        this.handler = handler;
+    }
+
+    @Override
+    public void request(long records) {
+        if (records <= 0 || cancelled) {
+            return;
+        }
+        demand = Math.min(Long.MAX_VALUE / 2, demand + records);
+        maybeFetch();
+    }
+
+    @Override
+    public void seek(long offset) {
+        position = offset;
+        generation++;
+        fetching = false;
+        maybeFetch();
+    }
+
+    @Override
+    public long position() {
+        return position;
+    }
+
+    @Override
+    public long demand() {
+        return demand;
+    }
+
+    @Override
+    public void cancel() {
+        cancelled = true;
+        generation++;
+    }
+
+    private void maybeFetch() {
+        if (fetching || cancelled || demand <= 0) {
+            return;
+        }
+        fetching = true;
+        long fetchGeneration = generation;
+        broker.fetch(tp, position, maxBytesPerFetch, maxWaitMs).onComplete(result -> {
+            if (fetchGeneration != generation) {
+                return;
+            }
+            fetching = false;
+            if (result.failed()) {
+                cancelled = true;
+                Throwable error = result.cause();
+                handler.onError(error instanceof MillraceException m ? m
+                        : new MillraceException(ErrorCode.UNKNOWN, String.valueOf(error.getMessage()), error));
+                return;
+            }
+            FetchResult fetched = result.result();
+            if (!fetched.records().isEmpty()) {
+                long next = handler.onData(fetched, position);
+                if (fetchGeneration != generation) {
+                    return;
+                }
+                if (next <= position) {
+                    // The handler took nothing: wait for it to ask again rather than spin.
+                    return;
+                }
+                demand -= next - position;
+                position = next;
+            }
+            maybeFetch();
+        });
+    }
+}

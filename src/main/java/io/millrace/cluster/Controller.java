@@ -1,0 +1,115 @@
+package io.millrace.cluster;
+
+import io.millrace.common.ErrorCode;
+import io.millrace.common.MillraceException;
+import io.millrace.storage.LogConfig;
+import io.vertx.core.Future;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Topic administration: validates requests, assigns partitions to brokers, and writes the result to ZooKeeper,
+ * where every broker's {@link ReplicaManager} picks it up.
+ *
+ * <p>Assignment spreads leaders round-robin over the live brokers, starting from a rotating position, and places
+ * each partition's followers on the next brokers in order, as Apache Kafka's default assignment does. Creating a
+ * topic is atomic in ZooKeeper, so two brokers racing to create the same name cannot both succeed. Thread-safe.
+ */
+public final class Controller {
+
+    private final MetadataStore store;
+    private final ReplicaManager replicaManager;
+    private final LogConfig logDefaults;
+
+    public Controller(MetadataStore store, ReplicaManager replicaManager, LogConfig logDefaults) {
+        this.store = store;
+        this.replicaManager = replicaManager;
+        this.logDefaults = logDefaults;
+    }
+
+    public Future<TopicMetadata> createTopic(String name, int partitions, int replicationFactor,
+                                             Map<String, String> config) {
+        try {
+            TopicMetadata.validateName(name);
+            if (partitions < 1 || partitions > 100_000) {
+                throw new MillraceException(ErrorCode.INVALID_REQUEST, "partitions must be between 1 and 100000, was "
+                        + partitions);
+            }
+            if (replicationFactor < 1) {
+                throw new MillraceException(ErrorCode.INVALID_REPLICATION_FACTOR,
+                        "replicationFactor must be at least 1, was " + replicationFactor);
+            }
+            for (String key : config.keySet()) {
+                if (!LogConfig.KEYS.contains(key)) {
+                    throw new MillraceException(ErrorCode.INVALID_CONFIG, "Unknown topic config key '" + key
+                            + "'; known keys: " + LogConfig.KEYS);
+                }
+            }
+            logDefaults.with(config);
+        } catch (MillraceException e) {
+            return Future.failedFuture(e);
+        }
+        return store.liveBrokerIds().compose(live -> {
+            if (replicationFactor > live.size()) {
+                return Future.failedFuture(new MillraceException(ErrorCode.INVALID_REPLICATION_FACTOR,
+                        "Replication factor " + replicationFactor + " is larger than the " + live.size()
+                                + " live broker(s) " + live));
+            }
+            TopicMetadata topic = new TopicMetadata(name, replicationFactor, config,
+                    assign(live, 0, partitions, replicationFactor, Math.abs(name.hashCode())));
+            return store.createTopic(topic).compose(v -> replicaManager.sync(topic)).map(topic);
+        });
+    }
+
+    public Future<TopicMetadata> addPartitions(String name, int totalPartitions) {
+        return store.topics().compose(all -> {
+            TopicMetadata topic = all.stream().filter(t -> t.name().equals(name)).findFirst()
+                    .orElseThrow(() -> new MillraceException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                            "Topic " + name + " does not exist"));
+            if (totalPartitions <= topic.partitionCount()) {
+                return Future.failedFuture(new MillraceException(ErrorCode.INVALID_REQUEST, "Topic " + name
+                        + " already has " + topic.partitionCount() + " partitions; the new count must be larger"
+                        + " (partitions are never removed)"));
+            }
+            if (totalPartitions > 100_000) {
+                return Future.failedFuture(new MillraceException(ErrorCode.INVALID_REQUEST,
+                        "partitions must be at most 100000"));
+            }
+            return store.liveBrokerIds().compose(live -> {
+                if (topic.replicationFactor() > live.size()) {
+                    return Future.failedFuture(new MillraceException(ErrorCode.INVALID_REPLICATION_FACTOR,
+                            "Topic " + name + " needs " + topic.replicationFactor() + " replicas but only "
+                                    + live.size() + " broker(s) are live"));
+                }
+                List<PartitionAssignment> partitions = new ArrayList<>(topic.partitions());
+                partitions.addAll(assign(live, topic.partitionCount(), totalPartitions - topic.partitionCount(),
+                        topic.replicationFactor(), Math.abs(name.hashCode())));
+                TopicMetadata grown = new TopicMetadata(name, topic.replicationFactor(), topic.config(), partitions);
+                return store.updateTopic(grown).compose(v -> replicaManager.sync(grown)).map(grown);
+            });
+        });
+    }
+
+    public Future<Void> deleteTopic(String name) {
+        return store.deleteTopic(name).compose(v -> replicaManager.syncDeleted(name));
+    }
+
+    /** Assigns partitions {@code first .. first+count-1}: leaders round-robin, followers on the following brokers. */
+    static List<PartitionAssignment> assign(List<Integer> brokers, int first, int count, int replicationFactor,
+                                            int seed) {
+        List<Integer> sorted = brokers.stream().sorted().toList();
+        List<PartitionAssignment> out = new ArrayList<>();
+        int n = sorted.size();
+        for (int i = 0; i < count; i++) {
+            int partition = first + i;
+            int start = Math.floorMod(seed + partition, n);
+            List<Integer> replicas = new ArrayList<>();
+            for (int r = 0; r < replicationFactor; r++) {
+                replicas.add(sorted.get((start + r) % n));
+            }
+            out.add(new PartitionAssignment(partition, replicas, replicas.get(0), 0, replicas));
+        }
+        return out;
+    }
+}

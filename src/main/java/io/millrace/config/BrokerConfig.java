@@ -1,0 +1,181 @@
+package io.millrace.config;
+
+import io.millrace.common.ErrorCode;
+import io.millrace.common.MillraceException;
+import io.millrace.storage.LogConfig;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The broker's configuration: every {@link ConfigKey} with a validated, typed value. Immutable.
+ *
+ * <p>Built in layers: the defaults file ({@code conf/millrace.json}, or the copy inside the jar), then environment
+ * variables, then command-line overrides. Unknown keys and unparsable values are rejected with the key's name, so a
+ * typo never silently falls back to a default.
+ */
+public final class BrokerConfig {
+
+    /** The defaults file inside the jar, a copy of {@code conf/millrace.json}. */
+    public static final String BUNDLED_DEFAULTS = "/millrace.json";
+
+    private final Map<ConfigKey, Object> values;
+
+    private BrokerConfig(Map<ConfigKey, Object> values) {
+        this.values = values;
+    }
+
+    /**
+     * @param defaultsFile a JSON file with every key, or empty for the bundled defaults
+     * @param env          the environment ({@code System.getenv()}); only {@code MILLRACE_*} variables are read
+     * @param overrides    key → value from the command line
+     */
+    public static BrokerConfig load(Optional<Path> defaultsFile, Map<String, String> env,
+                                    Map<String, String> overrides) {
+        JsonObject defaults = defaultsFile.map(BrokerConfig::readFile).orElseGet(BrokerConfig::readBundled);
+        Map<String, String> raw = new LinkedHashMap<>();
+        for (String key : defaults.fieldNames()) {
+            if (ConfigKey.forKey(key).isEmpty()) {
+                throw invalid(key, "is not a Millrace config key (see docs/OPERATIONS.md)");
+            }
+            Object value = defaults.getValue(key);
+            raw.put(key, value == null ? "" : value.toString());
+        }
+        for (ConfigKey key : ConfigKey.values()) {
+            String fromEnv = env.get(key.envName());
+            if (fromEnv != null) {
+                raw.put(key.key(), fromEnv);
+            }
+        }
+        overrides.forEach((key, value) -> {
+            if (ConfigKey.forKey(key).isEmpty()) {
+                throw invalid(key, "is not a Millrace config key (see docs/OPERATIONS.md)");
+            }
+            raw.put(key, value);
+        });
+        Map<ConfigKey, Object> typed = new EnumMap<>(ConfigKey.class);
+        for (ConfigKey key : ConfigKey.values()) {
+            String text = raw.get(key.key());
+            if (text == null) {
+                throw invalid(key.key(), "has no value: the defaults file must list every key");
+            }
+            typed.put(key, parse(key, text.trim()));
+        }
+        BrokerConfig config = new BrokerConfig(typed);
+        config.logDefaults();
+        return config;
+    }
+
+    /** The bundled defaults with the given overrides (for tests and embedding). */
+    public static BrokerConfig withOverrides(Map<String, String> overrides) {
+        return load(Optional.empty(), Map.of(), overrides);
+    }
+
+    private static Object parse(ConfigKey key, String text) {
+        try {
+            return switch (key.type()) {
+                case INT -> Integer.parseInt(text);
+                case LONG -> Long.parseLong(text);
+                case BOOLEAN -> {
+                    if (!text.equals("true") && !text.equals("false")) {
+                        throw new NumberFormatException();
+                    }
+                    yield Boolean.parseBoolean(text);
+                }
+                case STRING -> text;
+            };
+        } catch (NumberFormatException e) {
+            throw invalid(key.key(), "'" + text + "' is not a valid " + key.type().name().toLowerCase());
+        }
+    }
+
+    private static JsonObject readFile(Path file) {
+        try {
+            return new JsonObject(Files.readString(file, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new MillraceException(ErrorCode.INVALID_CONFIG, "Cannot read config file " + file + ": " + e);
+        } catch (DecodeException e) {
+            throw new MillraceException(ErrorCode.INVALID_CONFIG, "Config file " + file + " is not valid JSON: "
+                    + e.getMessage());
+        }
+    }
+
+    private static JsonObject readBundled() {
+        try (InputStream in = BrokerConfig.class.getResourceAsStream(BUNDLED_DEFAULTS)) {
+            if (in == null) {
+                throw new IllegalStateException("The jar lacks " + BUNDLED_DEFAULTS);
+            }
+            return new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new IllegalStateException("Cannot read " + BUNDLED_DEFAULTS, e);
+        }
+    }
+
+    private static MillraceException invalid(String key, String problem) {
+        return new MillraceException(ErrorCode.INVALID_CONFIG, "Config key " + key + " " + problem);
+    }
+
+    public int getInt(ConfigKey key) {
+        return (Integer) values.get(key);
+    }
+
+    public long getLong(ConfigKey key) {
+        Object v = values.get(key);
+        return v instanceof Integer i ? i : (Long) v;
+    }
+
+    public boolean getBoolean(ConfigKey key) {
+        return (Boolean) values.get(key);
+    }
+
+    public String getString(ConfigKey key) {
+        return values.get(key).toString();
+    }
+
+    public int brokerId() {
+        return getInt(ConfigKey.BROKER_ID);
+    }
+
+    public Path dataDir() {
+        return Path.of(getString(ConfigKey.DATA_DIR));
+    }
+
+    public Optional<String> externalZookeeper() {
+        String connect = getString(ConfigKey.ZOOKEEPER_CONNECT);
+        return connect.isBlank() ? Optional.empty() : Optional.of(connect);
+    }
+
+    /**
+     * The broker-wide defaults for topic configs: every {@code log.*} key without its prefix, in the form
+     * {@link LogConfig#from} reads. Validated, so a bad default fails at start-up rather than at the first create.
+     */
+    public LogConfig logDefaults() {
+        return LogConfig.from(logDefaultsMap());
+    }
+
+    public Map<String, String> logDefaultsMap() {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (ConfigKey key : ConfigKey.values()) {
+            String name = key.key();
+            if (name.startsWith("log.") && LogConfig.KEYS.contains(name.substring(4))) {
+                m.put(name.substring(4), values.get(key).toString());
+            }
+        }
+        return m;
+    }
+
+    /** Every key and value, for logging at start-up. */
+    public Map<String, Object> asMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        values.forEach((k, v) -> m.put(k.key(), v));
+        return m;
+    }
+}

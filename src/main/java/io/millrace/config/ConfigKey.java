@@ -1,0 +1,104 @@
+package io.millrace.config;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Every broker config key. Defaults live in {@code conf/millrace.json} (a test keeps that file and this list equal);
+ * any key can be overridden by an environment variable ({@link #envName()}) or a command-line flag, in that order of
+ * precedence: file, then environment, then flags.
+ */
+public enum ConfigKey {
+    BROKER_ID("broker.id", Type.INT, "Unique id of this broker in the cluster."),
+    DATA_DIR("data.dir", Type.STRING, "Folder for partition logs and the embedded ZooKeeper's data."),
+    LISTEN_HOST("listen.host", Type.STRING, "Interface the HTTP/WebSocket and TCP servers bind to."),
+    ADVERTISED_HOST("advertised.host", Type.STRING, "Host name clients are told to connect to."),
+    HTTP_PORT("http.port", Type.INT, "Port of the HTTP server: REST API, WebSocket gateway, dashboard, metrics."),
+    TCP_PORT("tcp.port", Type.INT, "Port of the native TCP gateway used by the Java SDK."),
+    ZOOKEEPER_CONNECT("zookeeper.connect", Type.STRING,
+            "host:port,... of an external ZooKeeper ensemble; empty starts an embedded ZooKeeper server."),
+    ZOOKEEPER_EMBEDDED_PORT("zookeeper.embedded.port", Type.INT, "Client port of the embedded ZooKeeper server."),
+    ZOOKEEPER_EMBEDDED_HOST("zookeeper.embedded.host", Type.STRING, "Interface the embedded ZooKeeper binds to."),
+    ZOOKEEPER_SESSION_TIMEOUT_MS("zookeeper.session.timeout.ms", Type.INT,
+            "ZooKeeper session timeout: how long a silent broker stays registered."),
+    ZOOKEEPER_CONNECT_TIMEOUT_MS("zookeeper.connect.timeout.ms", Type.INT,
+            "How long start-up waits for ZooKeeper before giving up."),
+    CLUSTER_HOST("cluster.host", Type.STRING, "Interface of the clustered Vert.x event bus."),
+    CLUSTER_PORT("cluster.port", Type.INT, "Port of the clustered event bus; 0 picks a free one."),
+    AUTO_CREATE_TOPICS("auto.create.topics.enable", Type.BOOLEAN, "Create an unknown topic on its first produce."),
+    NUM_PARTITIONS("num.partitions", Type.INT, "Partitions of an auto-created topic, and the default for create."),
+    DEFAULT_REPLICATION_FACTOR("default.replication.factor", Type.INT,
+            "Replication factor of an auto-created topic, and the default for create."),
+    FETCH_MAX_WAIT_MS("fetch.max.wait.ms", Type.INT, "Longest a long-poll fetch may wait; longer waits are capped."),
+    PARTITION_MAX_FETCH_WAITERS("partition.max.fetch.waiters", Type.INT,
+            "Most fetches that may wait on one partition at once; more get BROKER_OVERLOADED."),
+    LOG_RETENTION_CHECK_INTERVAL_MS("log.retention.check.interval.ms", Type.INT,
+            "How often each partition applies retention."),
+    LOG_FLUSH_CHECK_INTERVAL_MS("log.flush.check.interval.ms", Type.INT,
+            "How often each partition checks the flush.ms policy."),
+    REQUEST_TIMEOUT_MS("request.timeout.ms", Type.INT,
+            "Longest the broker waits for a partition to answer a request (fetch waits come on top)."),
+    TCP_MAX_FRAME_BYTES("tcp.max.frame.bytes", Type.INT, "Largest TCP frame accepted; larger closes the connection."),
+    TCP_MAX_CONNECTIONS("tcp.max.connections", Type.INT, "Most concurrent TCP connections; more are refused."),
+    TCP_IDLE_TIMEOUT_MS("tcp.idle.timeout.ms", Type.INT, "A TCP connection silent this long is closed."),
+    TCP_HANDSHAKE_TIMEOUT_MS("tcp.handshake.timeout.ms", Type.INT,
+            "A TCP client must complete the handshake within this time."),
+    TCP_MAX_INFLIGHT_REQUESTS("tcp.max.inflight.requests", Type.INT,
+            "Most unanswered requests per TCP connection; the broker stops reading until some complete."),
+    WS_MAX_FRAME_BYTES("ws.max.frame.bytes", Type.INT, "Largest WebSocket message accepted."),
+    WS_MAX_CONNECTIONS("ws.max.connections", Type.INT, "Most concurrent WebSocket connections."),
+    WS_IDLE_TIMEOUT_MS("ws.idle.timeout.ms", Type.INT, "A WebSocket silent this long (no frames, no pongs) is closed."),
+    WS_MAX_INFLIGHT_REQUESTS("ws.max.inflight.requests", Type.INT,
+            "Most unanswered requests per WebSocket; more get BROKER_OVERLOADED."),
+    WS_MAX_SUBSCRIPTIONS("ws.max.subscriptions", Type.INT, "Most partitions one WebSocket may subscribe to."),
+    WS_MAX_CREDITS("ws.max.credits", Type.INT,
+            "Most records a WebSocket client may have granted and not yet received, per subscription."),
+    HTTP_MAX_BODY_BYTES("http.max.body.bytes", Type.INT, "Largest REST request body."),
+    SHUTDOWN_TIMEOUT_MS("shutdown.timeout.ms", Type.INT, "How long a clean shutdown may take before it is forced."),
+    LOG_SEGMENT_BYTES("log.segment.bytes", Type.INT, "Default segment.bytes of new topics."),
+    LOG_SEGMENT_MS("log.segment.ms", Type.LONG, "Default segment.ms of new topics."),
+    LOG_SEGMENT_INDEX_BYTES("log.segment.index.bytes", Type.INT, "Default segment.index.bytes of new topics."),
+    LOG_INDEX_INTERVAL_BYTES("log.index.interval.bytes", Type.INT, "Default index.interval.bytes of new topics."),
+    LOG_RETENTION_MS("log.retention.ms", Type.LONG, "Default retention.ms of new topics."),
+    LOG_RETENTION_BYTES("log.retention.bytes", Type.LONG, "Default retention.bytes of new topics."),
+    LOG_FLUSH_MESSAGES("log.flush.messages", Type.LONG, "Default flush.messages of new topics."),
+    LOG_FLUSH_MS("log.flush.ms", Type.LONG, "Default flush.ms of new topics."),
+    LOG_MAX_MESSAGE_BYTES("log.max.message.bytes", Type.INT, "Default max.message.bytes of new topics."),
+    LOG_MESSAGE_TIMESTAMP_TYPE("log.message.timestamp.type", Type.STRING,
+            "Default message.timestamp.type of new topics.");
+
+    /** How a value is parsed. */
+    public enum Type { INT, LONG, BOOLEAN, STRING }
+
+    private final String key;
+    private final Type type;
+    private final String description;
+
+    ConfigKey(String key, Type type, String description) {
+        this.key = key;
+        this.type = type;
+        this.description = description;
+    }
+
+    public String key() {
+        return key;
+    }
+
+    public Type type() {
+        return type;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    /** The environment variable that overrides this key: {@code MILLRACE_} and the key in capitals, '.' as '_'. */
+    public String envName() {
+        return "MILLRACE_" + key.toUpperCase(Locale.ROOT).replace('.', '_');
+    }
+
+    public static Optional<ConfigKey> forKey(String key) {
+        return Arrays.stream(values()).filter(k -> k.key.equals(key)).findFirst();
+    }
+}
