@@ -52,9 +52,11 @@ public final class BrokerService implements Broker {
     private final BrokerSettings settings;
     private final Time time;
     private final AtomicInteger stickyPartition = new AtomicInteger();
+    private final BrokerMetrics metrics;
 
     public BrokerService(Vertx vertx, int brokerId, MetadataStore store, ReplicaManager replicas,
-                         Controller controller, BrokerSettings settings, Time time) {
+                         Controller controller, BrokerSettings settings, Time time, BrokerMetrics metrics) {
+        this.metrics = metrics;
         this.vertx = vertx;
         this.brokerId = brokerId;
         this.store = store;
@@ -112,14 +114,22 @@ public final class BrokerService implements Broker {
     public Future<ProduceResult> produce(TopicPartition tp, RecordBatch batch, Acks acks) {
         return topicForProduce(tp.topic()).compose(topic -> {
             topic.partition(tp.partition());
+            int records = batch.recordCount();
+            int bytes = batch.sizeInBytes();
             PartitionRequest.Produce request = new PartitionRequest.Produce(batch, acks);
             if (acks == Acks.NONE) {
                 vertx.eventBus().send(PartitionAddress.of(tp), request, local(settings.requestTimeoutMs()));
+                metrics.recordsIn(tp.topic(), records, bytes);
                 return Future.succeededFuture(new ProduceResult(tp, -1, -1, java.util.OptionalLong.empty(), -1));
             }
+            long start = System.nanoTime();
             return this.<PartitionResponse.Produced>ask(tp, request, settings.requestTimeoutMs())
-                    .map(p -> new ProduceResult(tp, p.baseOffset(), p.lastOffset(), p.logAppendTime(),
-                            p.logStartOffset()));
+                    .map(p -> {
+                        metrics.recordsIn(tp.topic(), records, bytes);
+                        metrics.requestLatency("produce", System.nanoTime() - start);
+                        return new ProduceResult(tp, p.baseOffset(), p.lastOffset(), p.logAppendTime(),
+                                p.logStartOffset());
+                    });
         });
     }
 
@@ -179,6 +189,11 @@ public final class BrokerService implements Broker {
 
     @Override
     public Future<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMs) {
+        return fetch(tp, offset, maxBytes, maxWaitMs, true);
+    }
+
+    /** A fetch; {@code countOut} is false for subscriptions, which count what their subscriber actually took. */
+    Future<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMs, boolean countOut) {
         try {
             topic(tp.topic()).partition(tp.partition());
         } catch (MillraceException e) {
@@ -187,7 +202,13 @@ public final class BrokerService implements Broker {
         long wait = Math.max(0, Math.min(maxWaitMs, settings.maxFetchWaitMs()));
         return this.<PartitionResponse.Fetched>ask(tp, new PartitionRequest.Fetch(offset, maxBytes, wait),
                         wait + FETCH_TIMEOUT_SLACK_MS)
-                .map(f -> new FetchResult(tp, f.records(), f.highWatermark(), f.logStartOffset(), f.logEndOffset()));
+                .map(f -> {
+                    if (countOut && !f.records().isEmpty()) {
+                        metrics.recordsOut(tp.topic(), f.records().nextOffset() - Math.max(offset,
+                                f.records().firstOffset()), f.records().sizeInBytes());
+                    }
+                    return new FetchResult(tp, f.records(), f.highWatermark(), f.logStartOffset(), f.logEndOffset());
+                });
     }
 
     @Override
@@ -204,7 +225,7 @@ public final class BrokerService implements Broker {
     @Override
     public Subscription subscribe(TopicPartition tp, long startOffset, int maxBytesPerFetch,
                                   Subscription.Handler handler) {
-        return new PartitionSubscription(this, tp, startOffset, maxBytesPerFetch, settings.maxFetchWaitMs(),
+        return new PartitionSubscription(this, metrics, tp, startOffset, maxBytesPerFetch, settings.maxFetchWaitMs(),
                 handler);
     }
 
@@ -212,6 +233,10 @@ public final class BrokerService implements Broker {
     public Health health() {
         List<String> down = replicas.localPartitionsDown().stream().map(TopicPartition::toString).toList();
         return new Health(store.isConnected(), replicas.localPartitions().size(), down);
+    }
+
+    public BrokerMetrics metrics() {
+        return metrics;
     }
 
     /** Offsets and sizes of the partitions on this broker, for metrics. */

@@ -14,7 +14,8 @@ import io.millrace.common.TopicPartition;
  */
 final class PartitionSubscription implements Subscription {
 
-    private final Broker broker;
+    private final BrokerService broker;
+    private final BrokerMetrics metrics;
     private final TopicPartition tp;
     private final int maxBytesPerFetch;
     private final long maxWaitMs;
@@ -26,9 +27,10 @@ final class PartitionSubscription implements Subscription {
     /** Bumped by seek and cancel, so a fetch that was in flight before them is ignored when it completes. */
     private long generation;
 
-    PartitionSubscription(Broker broker, TopicPartition tp, long startOffset, int maxBytesPerFetch, long maxWaitMs,
+    PartitionSubscription(BrokerService broker, BrokerMetrics metrics, TopicPartition tp, long startOffset, int maxBytesPerFetch, long maxWaitMs,
                           Handler handler) {
         this.broker = broker;
+        this.metrics = metrics;
         this.tp = tp;
         this.position = startOffset;
         this.maxBytesPerFetch = maxBytesPerFetch;
@@ -75,7 +77,7 @@ final class PartitionSubscription implements Subscription {
         }
         fetching = true;
         long fetchGeneration = generation;
-        broker.fetch(tp, position, maxBytesPerFetch, maxWaitMs).onComplete(result -> {
+        broker.fetch(tp, position, maxBytesPerFetch, maxWaitMs, false).onComplete(result -> {
             if (fetchGeneration != generation) {
                 return;
             }
@@ -97,7 +99,10 @@ final class PartitionSubscription implements Subscription {
                     // The handler took nothing: wait for it to ask again rather than spin.
                     return;
                 }
-                demand -= next - position;
+                long taken = next - position;
+                long available = fetched.nextOffset() - Math.max(position, fetched.records().firstOffset());
+                metrics.recordsOut(tp.topic(), taken, fetched.records().sizeInBytes() * taken / Math.max(1, available));
+                demand -= taken;
                 position = next;
             }
             maybeFetch();

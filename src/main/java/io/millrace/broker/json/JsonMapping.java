@@ -1,0 +1,220 @@
+package io.millrace.broker.json;
+
+import io.millrace.broker.BrokerDescription;
+import io.millrace.broker.NewRecord;
+import io.millrace.broker.PartitionDescription;
+import io.millrace.broker.RecordMetadata;
+import io.millrace.broker.TopicDescription;
+import io.millrace.common.ErrorCode;
+import io.millrace.common.MillraceException;
+import io.millrace.record.Header;
+import io.millrace.record.Record;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+
+/**
+ * The one JSON shape of records, topics, brokers and errors, shared by the REST API and the WebSocket gateway so a
+ * browser sees the same objects everywhere. Parsing is strict: a field of the wrong type is an
+ * {@code INVALID_REQUEST} naming the field, never a silent default.
+ *
+ * <p>Keys, values and header values are UTF-8 text in {@code key}, {@code value}, or base64 in {@code keyBase64},
+ * {@code valueBase64} (binary data). Stateless and thread-safe.
+ */
+public final class JsonMapping {
+
+    private JsonMapping() {
+    }
+
+    /** How record bytes are rendered for a reader. */
+    public enum Encoding {
+        UTF8, BASE64;
+
+        public static Encoding parse(String text) {
+            return switch (text == null ? "utf8" : text.toLowerCase(java.util.Locale.ROOT)) {
+                case "utf8", "utf-8", "text" -> UTF8;
+                case "base64" -> BASE64;
+                default -> throw invalid("encoding must be 'utf8' or 'base64', was '" + text + "'");
+            };
+        }
+    }
+
+    /**
+     * {@code {"key"|"keyBase64", "value"|"valueBase64", "headers": {"k":"v"} | [{"key","value"|"valueBase64"}],
+     * "partition", "timestamp"}}.
+     */
+    public static NewRecord parseRecord(Object json) {
+        if (!(json instanceof JsonObject record)) {
+            throw invalid("each record must be a JSON object");
+        }
+        byte[] key = bytes(record, "key", "keyBase64");
+        byte[] value = bytes(record, "value", "valueBase64");
+        List<Header> headers = new ArrayList<>();
+        Object h = record.getValue("headers");
+        if (h instanceof JsonObject map) {
+            for (Map.Entry<String, Object> e : map) {
+                if (!(e.getValue() instanceof String s)) {
+                    throw invalid("header '" + e.getKey() + "' must have a string value");
+                }
+                headers.add(new Header(e.getKey(), s.getBytes(StandardCharsets.UTF_8)));
+            }
+        } else if (h instanceof JsonArray list) {
+            for (Object item : list) {
+                if (!(item instanceof JsonObject header) || !(header.getValue("key") instanceof String k)) {
+                    throw invalid("each header must be an object with a string 'key'");
+                }
+                headers.add(new Header(k, bytes(header, "value", "valueBase64")));
+            }
+        } else if (h != null) {
+            throw invalid("'headers' must be an object or an array");
+        }
+        OptionalInt partition = optionalInt(record, "partition");
+        OptionalLong timestamp = optionalLong(record, "timestamp");
+        if (timestamp.isPresent() && timestamp.getAsLong() < 0) {
+            throw invalid("'timestamp' must not be negative");
+        }
+        return new NewRecord(partition, key, value, headers, timestamp);
+    }
+
+    /** A list of records from {@code {"records": [...]}} or a single record object. */
+    public static List<NewRecord> parseRecords(JsonObject body) {
+        Object records = body.getValue("records");
+        if (records == null) {
+            return List.of(parseRecord(body));
+        }
+        if (!(records instanceof JsonArray list) || list.isEmpty()) {
+            throw invalid("'records' must be a non-empty array");
+        }
+        List<NewRecord> out = new ArrayList<>(list.size());
+        for (Object item : list) {
+            out.add(parseRecord(item));
+        }
+        return out;
+    }
+
+    public static JsonObject record(String topic, int partition, Record record, Encoding encoding) {
+        JsonObject json = new JsonObject().put("topic", topic).put("partition", partition)
+                .put("offset", record.offset()).put("timestamp", record.timestamp());
+        putBytes(json, "key", record.key(), encoding);
+        putBytes(json, "value", record.value(), encoding);
+        JsonArray headers = new JsonArray();
+        for (Header header : record.headers()) {
+            JsonObject h = new JsonObject().put("key", header.key());
+            putBytes(h, "value", header.value(), encoding);
+            headers.add(h);
+        }
+        return json.put("headers", headers);
+    }
+
+    public static JsonObject metadata(RecordMetadata m) {
+        return new JsonObject().put("topic", m.topic()).put("partition", m.partition()).put("offset", m.offset())
+                .put("timestamp", m.timestamp());
+    }
+
+    public static JsonObject topic(TopicDescription t) {
+        JsonObject config = new JsonObject();
+        t.config().forEach(config::put);
+        JsonArray partitions = new JsonArray();
+        for (PartitionDescription p : t.partitions()) {
+            partitions.add(new JsonObject().put("partition", p.partition()).put("leader", p.leader())
+                    .put("leaderEpoch", p.leaderEpoch()).put("replicas", new JsonArray(p.replicas()))
+                    .put("isr", new JsonArray(p.isr())).put("underReplicated", p.underReplicated())
+                    .put("logStartOffset", p.logStartOffset()).put("logEndOffset", p.logEndOffset())
+                    .put("highWatermark", p.highWatermark()).put("sizeBytes", p.sizeBytes()));
+        }
+        return new JsonObject().put("name", t.name()).put("replicationFactor", t.replicationFactor())
+                .put("config", config).put("partitions", partitions);
+    }
+
+    public static JsonObject broker(BrokerDescription b) {
+        return new JsonObject().put("id", b.id()).put("host", b.host()).put("httpPort", b.httpPort())
+                .put("tcpPort", b.tcpPort()).put("alive", b.alive()).put("controller", b.controller());
+    }
+
+    /** {@code {"code": "NAME", "message": "..."}}, the body of every error. */
+    public static JsonObject error(ErrorCode code, String message) {
+        return new JsonObject().put("code", code.name()).put("message", message == null ? code.description()
+                : message).put("retriable", code.retriable());
+    }
+
+    /** Maps any failure to an error code: ours keep theirs, anything else is UNKNOWN. */
+    public static MillraceException asMillrace(Throwable t) {
+        return t instanceof MillraceException m ? m
+                : new MillraceException(ErrorCode.UNKNOWN, t.getClass().getSimpleName() + ": " + t.getMessage(), t);
+    }
+
+    public static String requireString(JsonObject json, String field) {
+        Object v = json.getValue(field);
+        if (!(v instanceof String s) || s.isEmpty()) {
+            throw invalid("'" + field + "' must be a non-empty string");
+        }
+        return s;
+    }
+
+    public static OptionalInt optionalInt(JsonObject json, String field) {
+        Object v = json.getValue(field);
+        if (v == null) {
+            return OptionalInt.empty();
+        }
+        if (!(v instanceof Integer || v instanceof Long) || ((Number) v).longValue() != ((Number) v).intValue()) {
+            throw invalid("'" + field + "' must be a whole number");
+        }
+        return OptionalInt.of(((Number) v).intValue());
+    }
+
+    public static OptionalLong optionalLong(JsonObject json, String field) {
+        Object v = json.getValue(field);
+        if (v == null) {
+            return OptionalLong.empty();
+        }
+        if (!(v instanceof Integer || v instanceof Long)) {
+            throw invalid("'" + field + "' must be a whole number");
+        }
+        return OptionalLong.of(((Number) v).longValue());
+    }
+
+    public static MillraceException invalid(String message) {
+        return new MillraceException(ErrorCode.INVALID_REQUEST, message);
+    }
+
+    private static byte[] bytes(JsonObject json, String textField, String base64Field) {
+        Object text = json.getValue(textField);
+        Object base64 = json.getValue(base64Field);
+        if (text != null && base64 != null) {
+            throw invalid("give either '" + textField + "' or '" + base64Field + "', not both");
+        }
+        if (text != null) {
+            if (!(text instanceof String s)) {
+                throw invalid("'" + textField + "' must be a string (use '" + base64Field + "' for binary data)");
+            }
+            return s.getBytes(StandardCharsets.UTF_8);
+        }
+        if (base64 != null) {
+            if (!(base64 instanceof String s)) {
+                throw invalid("'" + base64Field + "' must be a base64 string");
+            }
+            try {
+                return Base64.getDecoder().decode(s);
+            } catch (IllegalArgumentException e) {
+                throw invalid("'" + base64Field + "' is not valid base64");
+            }
+        }
+        return null;
+    }
+
+    private static void putBytes(JsonObject json, String field, byte[] bytes, Encoding encoding) {
+        if (bytes == null) {
+            json.putNull(encoding == Encoding.UTF8 ? field : field + "Base64");
+        } else if (encoding == Encoding.UTF8) {
+            json.put(field, new String(bytes, StandardCharsets.UTF_8));
+        } else {
+            json.put(field + "Base64", Base64.getEncoder().encodeToString(bytes));
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package io.millrace.gateway.ws;
+
+import io.millrace.broker.Broker;
+import io.millrace.broker.BrokerMetrics;
+import io.vertx.core.Handler;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.ServerWebSocketHandshake;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The WebSocket front-end at {@code /ws}: accepts handshakes within {@code ws.max.connections} and gives each socket
+ * a {@link WebSocketSession} speaking the JSON protocol of docs/PROTOCOL.md. Thread-safe: the HTTP server may run
+ * on several event loops.
+ */
+public final class WebSocketGateway {
+
+    public static final String PATH = "/ws";
+    static final String FRONT_END = "ws";
+
+    private final Broker broker;
+    private final BrokerMetrics metrics;
+    private final WebSocketSettings settings;
+    private final AtomicInteger open = new AtomicInteger();
+
+    public WebSocketGateway(Broker broker, BrokerMetrics metrics, WebSocketSettings settings) {
+        this.broker = broker;
+        this.metrics = metrics;
+        this.settings = settings;
+    }
+
+    /** Decides on each handshake: wrong path → 404, over the connection limit → 503. */
+    public Handler<ServerWebSocketHandshake> handshakeHandler() {
+        return handshake -> {
+            if (!PATH.equals(handshake.path())) {
+                handshake.reject(404);
+            } else if (open.get() >= settings.maxConnections()) {
+                handshake.reject(503);
+            } else {
+                handshake.accept();
+            }
+        };
+    }
+
+    public Handler<ServerWebSocket> socketHandler() {
+        return socket -> {
+            if (open.incrementAndGet() > settings.maxConnections()) {
+                open.decrementAndGet();
+                socket.close((short) 1013, "BROKER_OVERLOADED: ws.max.connections reached; retry later");
+                return;
+            }
+            metrics.connectionOpened(FRONT_END);
+            WebSocketSession session = new WebSocketSession(socket, broker, metrics, settings);
+            socket.closeHandler(v -> {
+                open.decrementAndGet();
+                metrics.connectionClosed(FRONT_END);
+                session.closed();
+            });
+            session.start();
+        };
+    }
+
+    public int openConnections() {
+        return open.get();
+    }
+}

@@ -1,0 +1,413 @@
+package io.millrace.gateway.ws;
+
+import io.millrace.broker.Broker;
+import io.millrace.broker.BrokerMetrics;
+import io.millrace.broker.FetchResult;
+import io.millrace.broker.NewTopic;
+import io.millrace.broker.ResolvedOffset;
+import io.millrace.broker.Subscription;
+import io.millrace.broker.TopicDescription;
+import io.millrace.broker.json.JsonMapping;
+import io.millrace.common.ErrorCode;
+import io.millrace.common.MillraceException;
+import io.millrace.common.TopicPartition;
+import io.millrace.partition.Acks;
+import io.millrace.partition.OffsetSpec;
+import io.millrace.record.Record;
+import io.millrace.record.RecordBatch;
+import io.millrace.record.RecordBatches;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+
+/**
+ * One browser's WebSocket: decodes JSON text frames into broker calls and sends answers and pushed records back.
+ *
+ * <p>Flow control: each subscription has a credit pool in records, granted by the client ({@code credit}
+ * messages or {@code credits} on subscribe) and never larger than {@code ws.max.credits}. Records are pushed only
+ * against credit; what a fetch brought beyond the credit is not kept but fetched again later, and nothing is pushed
+ * while the socket's write queue is full. So a slow browser gets exactly what it granted and the broker buffers at
+ * most one fetch per subscribed partition.
+ *
+ * <p>Bad input (invalid JSON, unknown op, wrong types) is answered with an error naming the problem; the socket
+ * stays open, because a WebSocket never loses its framing. Not thread-safe: everything runs on the socket's event
+ * loop.
+ */
+final class WebSocketSession {
+
+    private final ServerWebSocket socket;
+    private final Broker broker;
+    private final BrokerMetrics metrics;
+    private final WebSocketSettings settings;
+    private final Map<String, ClientSubscription> subscriptions = new LinkedHashMap<>();
+    private int partitionSubscriptions;
+    private int inFlight;
+    private int nextSubscriptionId = 1;
+    private long pingTimer = -1;
+    private boolean closed;
+
+    WebSocketSession(ServerWebSocket socket, Broker broker, BrokerMetrics metrics, WebSocketSettings settings) {
+        this.socket = socket;
+        this.broker = broker;
+        this.metrics = metrics;
+        this.settings = settings;
+    }
+
+    void start() {
+        socket.textMessageHandler(this::onText);
+        socket.binaryMessageHandler(b -> sendError(null, new MillraceException(ErrorCode.INVALID_REQUEST,
+                "Binary frames are not part of the WebSocket protocol; send JSON text frames")));
+        socket.exceptionHandler(e -> socket.close((short) 1011, truncate("Connection error: " + e.getMessage())));
+        socket.drainHandler(v -> subscriptions.values().forEach(ClientSubscription::resume));
+        // Browsers answer pings by themselves, which keeps a live but quiet socket under the idle timeout.
+        long every = Math.max(1_000, settings.idleTimeoutMs() / 2);
+        pingTimer = io.vertx.core.Vertx.currentContext().owner().setPeriodic(every, id -> {
+            if (!closed) {
+                socket.writePing(Buffer.buffer("millrace"));
+            }
+        });
+    }
+
+    void closed() {
+        closed = true;
+        io.vertx.core.Vertx.currentContext().owner().cancelTimer(pingTimer);
+        subscriptions.values().forEach(ClientSubscription::cancel);
+        subscriptions.clear();
+    }
+
+    private void onText(String text) {
+        JsonObject message;
+        try {
+            Object parsed = new JsonObject("{\"m\":" + text + "}").getValue("m");
+            if (!(parsed instanceof JsonObject object)) {
+                throw new MillraceException(ErrorCode.INVALID_REQUEST, "Each message must be a JSON object");
+            }
+            message = object;
+        } catch (DecodeException e) {
+            sendError(null, new MillraceException(ErrorCode.INVALID_REQUEST, "Invalid JSON: " + e.getMessage()));
+            return;
+        } catch (MillraceException e) {
+            sendError(null, e);
+            return;
+        }
+        Object id = message.getValue("id");
+        if (id != null && !(id instanceof String) && !(id instanceof Number)) {
+            sendError(null, JsonMapping.invalid("'id' must be a string or a number"));
+            return;
+        }
+        try {
+            dispatch(message, id);
+        } catch (MillraceException e) {
+            sendError(id, e);
+        } catch (RuntimeException e) {
+            sendError(id, new MillraceException(ErrorCode.INVALID_REQUEST, "Cannot process message: " + e));
+        }
+    }
+
+    private void dispatch(JsonObject message, Object id) {
+        Object op = message.getValue("op");
+        if (!(op instanceof String name)) {
+            throw JsonMapping.invalid("'op' must be a string naming the operation");
+        }
+        switch (name) {
+            case "produce" -> request(id, "produce", produce(message));
+            case "subscribe" -> request(id, "subscribe", subscribe(message));
+            case "credit" -> credit(message);
+            case "seek" -> request(id, "seek", seek(message));
+            case "unsubscribe" -> unsubscribe(message, id);
+            case "createTopic" -> request(id, "createTopic", createTopic(message).map(JsonMapping::topic));
+            case "listTopics" -> request(id, "listTopics",
+                    broker.listTopics().map(names -> new JsonObject().put("topics", new JsonArray(names))));
+            case "describeTopic" -> request(id, "describeTopic",
+                    broker.describeTopic(JsonMapping.requireString(message, "name")).map(JsonMapping::topic));
+            case "addPartitions" -> request(id, "addPartitions", addPartitions(message).map(JsonMapping::topic));
+            case "deleteTopic" -> request(id, "deleteTopic",
+                    broker.deleteTopic(JsonMapping.requireString(message, "name")).map(v -> new JsonObject()));
+            case "ping" -> send(new JsonObject().put("op", "pong").put("id", id));
+            default -> throw JsonMapping.invalid("Unknown op '" + name + "'; see docs/PROTOCOL.md");
+        }
+    }
+
+    /** Runs a request within the in-flight limit and answers {@code {"op":"result","id",...}} or an error. */
+    private void request(Object id, String operation, Future<JsonObject> result) {
+        if (inFlight >= settings.maxInFlightRequests()) {
+            throw new MillraceException(ErrorCode.BROKER_OVERLOADED, "Too many requests in flight on this socket"
+                    + " (ws.max.inflight.requests=" + settings.maxInFlightRequests() + "); wait for answers");
+        }
+        inFlight++;
+        long start = System.nanoTime();
+        result.onComplete(r -> {
+            inFlight--;
+            metrics.requestLatency("ws." + operation, System.nanoTime() - start);
+            if (r.succeeded()) {
+                send(r.result().put("op", "result").put("id", id));
+            } else {
+                sendError(id, JsonMapping.asMillrace(r.cause()));
+            }
+        });
+    }
+
+    private Future<JsonObject> produce(JsonObject message) {
+        String topic = JsonMapping.requireString(message, "topic");
+        Acks acks = Acks.parse(String.valueOf(message.getValue("acks", "1")));
+        return broker.produceRecords(topic, JsonMapping.parseRecords(message), acks)
+                .map(list -> new JsonObject().put("offsets",
+                        new JsonArray(list.stream().map(JsonMapping::metadata).toList())));
+    }
+
+    private Future<TopicDescription> createTopic(JsonObject message) {
+        Map<String, String> config = new HashMap<>();
+        Object cfg = message.getValue("config");
+        if (cfg instanceof JsonObject c) {
+            c.forEach(e -> config.put(e.getKey(), String.valueOf(e.getValue())));
+        } else if (cfg != null) {
+            throw JsonMapping.invalid("'config' must be an object");
+        }
+        return broker.createTopic(new NewTopic(JsonMapping.requireString(message, "name"),
+                JsonMapping.optionalInt(message, "partitions"), JsonMapping.optionalInt(message, "replicationFactor"),
+                config));
+    }
+
+    private Future<TopicDescription> addPartitions(JsonObject message) {
+        OptionalInt count = JsonMapping.optionalInt(message, "partitions");
+        if (count.isEmpty()) {
+            throw JsonMapping.invalid("'partitions' (the new total count) is required");
+        }
+        return broker.addPartitions(JsonMapping.requireString(message, "name"), count.getAsInt());
+    }
+
+    /**
+     * {@code {"op":"subscribe","id","topic","partitions":[..]?,"from":"earliest"|"latest"|{"offset":n}|
+     * {"timestamp":t},"credits":n?,"encoding":"utf8"|"base64"?}}.
+     */
+    private Future<JsonObject> subscribe(JsonObject message) {
+        String topic = JsonMapping.requireString(message, "topic");
+        OffsetSpec from = parseFrom(message.getValue("from"));
+        long credits = JsonMapping.optionalLong(message, "credits").orElse(0);
+        checkCredits(credits, 0);
+        JsonMapping.Encoding encoding = JsonMapping.Encoding.parse(message.getString("encoding"));
+        List<Integer> requested = new ArrayList<>();
+        Object partitions = message.getValue("partitions");
+        if (partitions instanceof JsonArray array) {
+            for (Object p : array) {
+                if (!(p instanceof Integer i) || i < 0) {
+                    throw JsonMapping.invalid("'partitions' must be an array of partition numbers");
+                }
+                requested.add(i);
+            }
+        } else if (partitions != null) {
+            throw JsonMapping.invalid("'partitions' must be an array of partition numbers");
+        }
+        return broker.describeTopic(topic).compose(description -> {
+            List<Integer> chosen = requested.isEmpty()
+                    ? description.partitions().stream().map(p -> p.partition()).toList() : requested;
+            for (int p : chosen) {
+                if (p >= description.partitions().size()) {
+                    throw new MillraceException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "Topic " + topic
+                            + " has no partition " + p);
+                }
+            }
+            if (partitionSubscriptions + chosen.size() > settings.maxSubscriptions()) {
+                throw new MillraceException(ErrorCode.BROKER_OVERLOADED, "Too many subscribed partitions on this"
+                        + " socket (ws.max.subscriptions=" + settings.maxSubscriptions() + ")");
+            }
+            List<Future<ResolvedOffset>> starts = new ArrayList<>();
+            for (int p : chosen) {
+                starts.add(broker.listOffset(new TopicPartition(topic, p), from));
+            }
+            return Future.all(starts).map(all -> {
+                String sid = "s" + nextSubscriptionId++;
+                ClientSubscription sub = new ClientSubscription(sid, topic, encoding, credits);
+                JsonArray positions = new JsonArray();
+                for (int i = 0; i < chosen.size(); i++) {
+                    long start = starts.get(i).result().offset();
+                    sub.add(chosen.get(i), start);
+                    positions.add(new JsonObject().put("partition", chosen.get(i)).put("offset", start));
+                }
+                if (closed) {
+                    sub.cancel();
+                } else {
+                    subscriptions.put(sid, sub);
+                    partitionSubscriptions += chosen.size();
+                    sub.resume();
+                }
+                return new JsonObject().put("subscription", sid).put("partitions", positions);
+            });
+        });
+    }
+
+    private void credit(JsonObject message) {
+        ClientSubscription sub = subscription(message);
+        long credits = JsonMapping.optionalLong(message, "credits").orElseThrow(() ->
+                JsonMapping.invalid("'credits' (a positive number of records) is required"));
+        checkCredits(credits, sub.credits);
+        if (credits <= 0) {
+            throw JsonMapping.invalid("'credits' must be positive");
+        }
+        sub.credits += credits;
+        sub.resume();
+    }
+
+    private Future<JsonObject> seek(JsonObject message) {
+        ClientSubscription sub = subscription(message);
+        OptionalInt partition = JsonMapping.optionalInt(message, "partition");
+        if (partition.isEmpty() || !sub.partitions.containsKey(partition.getAsInt())) {
+            throw JsonMapping.invalid("'partition' must name a partition of subscription " + sub.id);
+        }
+        OffsetSpec to = parseFrom(message.getValue("to"));
+        TopicPartition tp = new TopicPartition(sub.topic, partition.getAsInt());
+        return broker.listOffset(tp, to).map(resolved -> {
+            Subscription s = sub.partitions.get(partition.getAsInt());
+            if (s != null) {
+                s.seek(resolved.offset());
+            }
+            return new JsonObject().put("subscription", sub.id).put("partition", partition.getAsInt())
+                    .put("offset", resolved.offset());
+        });
+    }
+
+    private void unsubscribe(JsonObject message, Object id) {
+        ClientSubscription sub = subscription(message);
+        sub.cancel();
+        subscriptions.remove(sub.id);
+        partitionSubscriptions -= sub.partitions.size();
+        send(new JsonObject().put("op", "result").put("id", id).put("subscription", sub.id));
+    }
+
+    private ClientSubscription subscription(JsonObject message) {
+        Object sid = message.getValue("subscription");
+        ClientSubscription sub = sid instanceof String s ? subscriptions.get(s) : null;
+        if (sub == null) {
+            throw JsonMapping.invalid("'subscription' must name an open subscription of this socket, was " + sid);
+        }
+        return sub;
+    }
+
+    private void checkCredits(long credits, long outstanding) {
+        if (credits < 0 || outstanding + credits > settings.maxCredits()) {
+            throw new MillraceException(ErrorCode.INVALID_REQUEST, "Credits must be between 0 and "
+                    + settings.maxCredits() + " outstanding per subscription (ws.max.credits)");
+        }
+    }
+
+    private static OffsetSpec parseFrom(Object from) {
+        if (from == null || "latest".equals(from)) {
+            return OffsetSpec.LATEST;
+        }
+        if ("earliest".equals(from)) {
+            return OffsetSpec.EARLIEST;
+        }
+        if (from instanceof JsonObject object) {
+            if (object.containsKey("offset")) {
+                long offset = JsonMapping.optionalLong(object, "offset").getAsLong();
+                if (offset < 0) {
+                    throw JsonMapping.invalid("offsets are never negative; use \"earliest\" or \"latest\"");
+                }
+                return new OffsetSpec.AtOffset(offset);
+            }
+            if (object.containsKey("timestamp")) {
+                return new OffsetSpec.AtTimestamp(JsonMapping.optionalLong(object, "timestamp").getAsLong());
+            }
+        }
+        throw JsonMapping.invalid("'from' must be \"earliest\", \"latest\", {\"offset\": n} or {\"timestamp\": ms}");
+    }
+
+    private void send(JsonObject message) {
+        if (!closed) {
+            socket.writeTextMessage(message.encode());
+        }
+    }
+
+    private void sendError(Object id, MillraceException e) {
+        send(new JsonObject().put("op", "error").put("id", id).put("error",
+                JsonMapping.error(e.errorCode(), e.getMessage())));
+    }
+
+    private static String truncate(String reason) {
+        return reason.length() > 120 ? reason.substring(0, 120) : reason;
+    }
+
+    /** One client subscription: a credit pool shared by the partitions it reads. */
+    private final class ClientSubscription {
+        final String id;
+        final String topic;
+        final JsonMapping.Encoding encoding;
+        final Map<Integer, Subscription> partitions = new LinkedHashMap<>();
+        long credits;
+
+        ClientSubscription(String id, String topic, JsonMapping.Encoding encoding, long credits) {
+            this.id = id;
+            this.topic = topic;
+            this.encoding = encoding;
+            this.credits = credits;
+        }
+
+        void add(int partition, long start) {
+            TopicPartition tp = new TopicPartition(topic, partition);
+            partitions.put(partition, broker.subscribe(tp, start, settings.fetchBytes(), new Subscription.Handler() {
+                @Override
+                public long onData(FetchResult result, long position) {
+                    return deliver(tp, result, position);
+                }
+
+                @Override
+                public void onError(MillraceException error) {
+                    send(new JsonObject().put("op", "error").put("subscription", id).put("partition", partition)
+                            .put("error", JsonMapping.error(error.errorCode(), error.getMessage())));
+                }
+            }));
+        }
+
+        /** Lets every partition fetch again (credit arrived, or the socket drained). */
+        void resume() {
+            if (credits > 0 && !socket.writeQueueFull()) {
+                partitions.values().forEach(s -> s.request(credits));
+            }
+        }
+
+        void cancel() {
+            partitions.values().forEach(Subscription::cancel);
+        }
+
+        /** Pushes records at or after {@code position}, at most {@code credits}; returns where to continue. */
+        private long deliver(TopicPartition tp, FetchResult result, long position) {
+            if (closed || credits <= 0 || socket.writeQueueFull()) {
+                return position;
+            }
+            JsonArray out = new JsonArray();
+            long next = position;
+            int bytes = 0;
+            outer:
+            for (RecordBatch batch : RecordBatches.split(result.records().readFully())) {
+                for (Record record : batch.records()) {
+                    if (record.offset() < position) {
+                        continue;
+                    }
+                    if (out.size() >= credits) {
+                        break outer;
+                    }
+                    out.add(JsonMapping.record(tp.topic(), tp.partition(), record, encoding));
+                    next = record.offset() + 1;
+                }
+                bytes += batch.sizeInBytes();
+            }
+            if (out.isEmpty()) {
+                return position;
+            }
+            credits -= out.size();
+            send(new JsonObject().put("op", "records").put("subscription", id).put("topic", tp.topic())
+                    .put("partition", tp.partition()).put("highWatermark", result.highWatermark())
+                    .put("records", out));
+            return next;
+        }
+    }
+}

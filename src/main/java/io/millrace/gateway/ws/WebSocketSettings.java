@@ -1,0 +1,16 @@
+package io.millrace.gateway.ws;
+
+/**
+ * Limits of the WebSocket gateway (see docs/OPERATIONS.md for the config keys).
+ *
+ * @param maxFrameBytes       largest message accepted ({@code ws.max.frame.bytes})
+ * @param maxConnections      most concurrent sockets ({@code ws.max.connections})
+ * @param idleTimeoutMs       a socket silent this long is closed ({@code ws.idle.timeout.ms})
+ * @param maxInFlightRequests most unanswered requests per socket ({@code ws.max.inflight.requests})
+ * @param maxSubscriptions    most partitions subscribed per socket ({@code ws.max.subscriptions})
+ * @param maxCredits          most outstanding record credits per subscription ({@code ws.max.credits})
+ * @param fetchBytes          bytes read per partition fetch for a subscription
+ */
+public record WebSocketSettings(int maxFrameBytes, int maxConnections, long idleTimeoutMs, int maxInFlightRequests,
+                                int maxSubscriptions, int maxCredits, int fetchBytes) {
+}

@@ -1,0 +1,261 @@
+package io.millrace.http;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.millrace.broker.Broker;
+import io.millrace.broker.BrokerMetrics;
+import io.millrace.broker.BrokerService;
+import io.millrace.broker.FetchResult;
+import io.millrace.broker.Health;
+import io.millrace.broker.NewTopic;
+import io.millrace.broker.json.JsonMapping;
+import io.millrace.common.ErrorCode;
+import io.millrace.common.MillraceException;
+import io.millrace.common.TopicPartition;
+import io.millrace.partition.Acks;
+import io.millrace.partition.OffsetSpec;
+import io.millrace.record.Record;
+import io.millrace.record.RecordBatch;
+import io.millrace.record.RecordBatches;
+import io.vertx.core.Future;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+
+/**
+ * The HTTP side of the broker: the REST admin and data API under {@code /api}, {@code /health} and
+ * {@code /metrics}. JSON in and out; every error is {@code {"error": {"code", "message", "retriable"}}} with a
+ * fitting status. Stateless apart from the broker it calls.
+ */
+public final class HttpApi {
+
+    private final Broker broker;
+    private final BrokerService brokerService;
+    private final PrometheusMeterRegistry registry;
+    private final int maxBodyBytes;
+
+    public HttpApi(BrokerService broker, PrometheusMeterRegistry registry, int maxBodyBytes) {
+        this.broker = broker;
+        this.brokerService = broker;
+        this.registry = registry;
+        this.maxBodyBytes = maxBodyBytes;
+    }
+
+    /** Adds the routes to {@code router}. */
+    public void mount(Router router) {
+        router.get("/health").handler(this::health);
+        router.get("/metrics").handler(this::metrics);
+        router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
+        router.get("/api/brokers").handler(ctx -> reply(ctx, 200, broker.brokers()
+                .map(list -> new JsonArray(list.stream().map(JsonMapping::broker).toList()))));
+        router.get("/api/topics").handler(this::listTopics);
+        router.post("/api/topics").handler(this::createTopic);
+        router.get("/api/topics/:topic").handler(ctx -> reply(ctx, 200,
+                broker.describeTopic(ctx.pathParam("topic")).map(JsonMapping::topic)));
+        router.delete("/api/topics/:topic").handler(ctx -> reply(ctx, 204,
+                broker.deleteTopic(ctx.pathParam("topic")).map(v -> null)));
+        router.post("/api/topics/:topic/partitions").handler(this::addPartitions);
+        router.post("/api/topics/:topic/records").handler(this::produce);
+        router.get("/api/topics/:topic/partitions/:partition/records").handler(this::consume);
+        router.route("/api/*").last().handler(ctx -> fail(ctx, new MillraceException(ErrorCode.INVALID_REQUEST,
+                "No such endpoint: " + ctx.request().method() + " " + ctx.request().path())));
+        router.route("/api/*").failureHandler(ctx -> fail(ctx, ctx.failure() != null ? ctx.failure()
+                : new MillraceException(ctx.statusCode() == 413 ? ErrorCode.RECORD_TOO_LARGE
+                : ErrorCode.INVALID_REQUEST, "HTTP " + ctx.statusCode())));
+    }
+
+    private void health(RoutingContext ctx) {
+        Health health = broker.health();
+        JsonObject body = new JsonObject().put("status", health.ready() ? "ready" : "unavailable")
+                .put("brokerId", broker.brokerId()).put("zookeeper", health.zookeeperConnected())
+                .put("localPartitions", health.localPartitions())
+                .put("partitionsDown", new JsonArray(health.partitionsDown()));
+        ctx.response().setStatusCode(health.ready() ? 200 : 503).putHeader("content-type", "application/json")
+                .end(body.encode());
+    }
+
+    private void metrics(RoutingContext ctx) {
+        BrokerMetrics metrics = brokerService.metrics();
+        metrics.updatePartitions(brokerService.localPartitionStats());
+        ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
+                .end(registry.scrape());
+    }
+
+    private void listTopics(RoutingContext ctx) {
+        reply(ctx, 200, broker.listTopics().compose(names -> Future.all(names.stream()
+                        .map(name -> broker.describeTopic(name).map(JsonMapping::topic)
+                                .otherwise((JsonObject) null))
+                        .toList()))
+                .map(all -> {
+                    JsonArray out = new JsonArray();
+                    all.<JsonObject>list().stream().filter(t -> t != null).forEach(out::add);
+                    return out;
+                }));
+    }
+
+    private void createTopic(RoutingContext ctx) {
+        reply(ctx, 201, body(ctx).compose(json -> {
+            String name = JsonMapping.requireString(json, "name");
+            OptionalInt partitions = JsonMapping.optionalInt(json, "partitions");
+            OptionalInt rf = JsonMapping.optionalInt(json, "replicationFactor");
+            Map<String, String> config = new HashMap<>();
+            Object cfg = json.getValue("config");
+            if (cfg instanceof JsonObject c) {
+                c.forEach(e -> config.put(e.getKey(), String.valueOf(e.getValue())));
+            } else if (cfg != null) {
+                throw JsonMapping.invalid("'config' must be an object");
+            }
+            return broker.createTopic(new NewTopic(name, partitions, rf, config));
+        }).map(JsonMapping::topic));
+    }
+
+    private void addPartitions(RoutingContext ctx) {
+        reply(ctx, 200, body(ctx).compose(json -> {
+            OptionalInt count = JsonMapping.optionalInt(json, "partitions");
+            if (count.isEmpty()) {
+                throw JsonMapping.invalid("'partitions' (the new total count) is required");
+            }
+            return broker.addPartitions(ctx.pathParam("topic"), count.getAsInt());
+        }).map(JsonMapping::topic));
+    }
+
+    private void produce(RoutingContext ctx) {
+        reply(ctx, 200, body(ctx).compose(json -> {
+            Acks acks = Acks.parse(String.valueOf(json.getValue("acks", "1")));
+            return broker.produceRecords(ctx.pathParam("topic"), JsonMapping.parseRecords(json), acks);
+        }).map(list -> new JsonObject().put("offsets",
+                new JsonArray(list.stream().map(JsonMapping::metadata).toList()))));
+    }
+
+    /**
+     * {@code GET /api/topics/{t}/partitions/{p}/records?offset=N|earliest|latest&maxRecords=100&maxWaitMs=0
+     * &encoding=utf8|base64}: committed records from an offset, for simple consumers such as curl.
+     */
+    private void consume(RoutingContext ctx) {
+        Future<JsonObject> result;
+        try {
+            TopicPartition tp = new TopicPartition(ctx.pathParam("topic"), parseInt(ctx.pathParam("partition"),
+                    "partition", 0, Integer.MAX_VALUE));
+            String from = ctx.queryParams().get("offset") == null ? "earliest" : ctx.queryParams().get("offset");
+            int maxRecords = parseInt(ctx.queryParams().get("maxRecords"), "maxRecords", 1, 10_000, 100);
+            int maxWait = parseInt(ctx.queryParams().get("maxWaitMs"), "maxWaitMs", 0, 60_000, 0);
+            JsonMapping.Encoding encoding = JsonMapping.Encoding.parse(ctx.queryParams().get("encoding"));
+            OffsetSpec spec = switch (from) {
+                case "earliest" -> OffsetSpec.EARLIEST;
+                case "latest" -> OffsetSpec.LATEST;
+                default -> new OffsetSpec.AtOffset(parseLong(from, "offset"));
+            };
+            result = broker.listOffset(tp, spec).compose(start -> broker.fetch(tp, start.offset(),
+                    1024 * 1024, maxWait).map(fetched -> records(tp, fetched, start.offset(), maxRecords, encoding)));
+        } catch (MillraceException e) {
+            result = Future.failedFuture(e);
+        }
+        reply(ctx, 200, result);
+    }
+
+    private static JsonObject records(TopicPartition tp, FetchResult fetched, long from, int maxRecords,
+                                      JsonMapping.Encoding encoding) {
+        JsonArray out = new JsonArray();
+        long next = from;
+        if (!fetched.records().isEmpty()) {
+            for (RecordBatch batch : RecordBatches.split(fetched.records().readFully())) {
+                for (Record record : batch.records()) {
+                    if (record.offset() >= from && out.size() < maxRecords) {
+                        out.add(JsonMapping.record(tp.topic(), tp.partition(), record, encoding));
+                        next = record.offset() + 1;
+                    }
+                }
+            }
+        }
+        return new JsonObject().put("records", out).put("nextOffset", next)
+                .put("highWatermark", fetched.highWatermark()).put("logStartOffset", fetched.logStartOffset());
+    }
+
+    private static int parseInt(String text, String name, int min, int max, int orElse) {
+        return text == null ? orElse : parseInt(text, name, min, max);
+    }
+
+    private static int parseInt(String text, String name, int min, int max) {
+        long v = parseLong(text, name);
+        if (v < min || v > max) {
+            throw JsonMapping.invalid("'" + name + "' must be between " + min + " and " + max);
+        }
+        return (int) v;
+    }
+
+    private static long parseLong(String text, String name) {
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            throw JsonMapping.invalid("'" + name + "' must be a whole number, was '" + text + "'");
+        }
+    }
+
+    private static Future<JsonObject> body(RoutingContext ctx) {
+        try {
+            Object json = ctx.body().buffer() == null ? null : ctx.body().buffer().toJsonValue();
+            if (!(json instanceof JsonObject object)) {
+                return Future.failedFuture(JsonMapping.invalid("The request body must be a JSON object"));
+            }
+            return Future.succeededFuture(object);
+        } catch (DecodeException e) {
+            return Future.failedFuture(JsonMapping.invalid("The request body is not valid JSON: " + e.getMessage()));
+        }
+    }
+
+    private static void reply(RoutingContext ctx, int status, Future<?> result) {
+        result.onComplete(r -> {
+            if (r.failed()) {
+                fail(ctx, r.cause());
+                return;
+            }
+            if (ctx.response().ended()) {
+                return;
+            }
+            Object body = r.result();
+            ctx.response().setStatusCode(body == null && status == 200 ? 204 : status);
+            if (body == null) {
+                ctx.response().end();
+            } else {
+                ctx.response().putHeader("content-type", "application/json").end(body instanceof JsonObject o
+                        ? o.encode() : ((JsonArray) body).encode());
+            }
+        });
+    }
+
+    static void fail(RoutingContext ctx, Throwable error) {
+        if (ctx.response().ended()) {
+            return;
+        }
+        MillraceException e = JsonMapping.asMillrace(error);
+        ctx.response().setStatusCode(status(e.errorCode())).putHeader("content-type", "application/json")
+                .end(new JsonObject().put("error", JsonMapping.error(e.errorCode(), e.getMessage())).encode());
+    }
+
+    static int status(ErrorCode code) {
+        return switch (code) {
+            case INVALID_REQUEST, INVALID_CONFIG, INVALID_TOPIC, INVALID_REPLICATION_FACTOR, CORRUPT_RECORD,
+                 UNSUPPORTED_COMPRESSION, UNSUPPORTED_VERSION -> 400;
+            case UNKNOWN_TOPIC_OR_PARTITION -> 404;
+            case TOPIC_ALREADY_EXISTS -> 409;
+            case OFFSET_OUT_OF_RANGE -> 416;
+            case RECORD_TOO_LARGE, FRAME_TOO_LARGE -> 413;
+            case BROKER_OVERLOADED, NOT_LEADER, NOT_ENOUGH_REPLICAS, FENCED_LEADER_EPOCH -> 503;
+            case REQUEST_TIMED_OUT -> 504;
+            default -> 500;
+        };
+    }
+
+    /** The list of routes, for the docs and the start-up log. */
+    public static List<String> routes() {
+        return List.of("GET /health", "GET /metrics", "GET /api/brokers", "GET|POST /api/topics",
+                "GET|DELETE /api/topics/{topic}", "POST /api/topics/{topic}/partitions",
+                "POST /api/topics/{topic}/records", "GET /api/topics/{topic}/partitions/{p}/records");
+    }
+}

@@ -1,0 +1,50 @@
+package io.millrace.server;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+import org.apache.zookeeper.server.embedded.ExitHandler;
+import org.apache.zookeeper.server.embedded.ZooKeeperServerEmbedded;
+
+/**
+ * A single ZooKeeper server inside the broker's JVM, with its data under the broker's data folder, so that one
+ * command starts a complete broker. A real deployment points brokers at an external ensemble instead.
+ */
+final class EmbeddedZooKeeper implements AutoCloseable {
+
+    private final ZooKeeperServerEmbedded server;
+    private final String connectString;
+
+    private EmbeddedZooKeeper(ZooKeeperServerEmbedded server, String connectString) {
+        this.server = server;
+        this.connectString = connectString;
+    }
+
+    static EmbeddedZooKeeper start(Path baseDir, String host, int port, long timeoutMs) throws Exception {
+        Files.createDirectories(baseDir);
+        Properties props = new Properties();
+        props.setProperty("clientPort", Integer.toString(port));
+        props.setProperty("clientPortAddress", host);
+        props.setProperty("tickTime", "1000");
+        props.setProperty("maxSessionTimeout", "60000");
+        props.setProperty("admin.enableServer", "false");
+        props.setProperty("maxCnxns", "0");
+        props.setProperty("maxClientCnxns", "0");
+        ZooKeeperServerEmbedded server = ZooKeeperServerEmbedded.builder()
+                .baseDir(baseDir)
+                .configuration(props)
+                .exitHandler(ExitHandler.LOG_ONLY)
+                .build();
+        server.start(timeoutMs);
+        return new EmbeddedZooKeeper(server, host + ":" + port);
+    }
+
+    String connectString() {
+        return connectString;
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}

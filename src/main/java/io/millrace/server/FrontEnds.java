@@ -1,0 +1,51 @@
+package io.millrace.server;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.millrace.broker.BrokerService;
+import io.millrace.config.BrokerConfig;
+import io.millrace.config.ConfigKey;
+import io.millrace.gateway.ws.WebSocketGateway;
+import io.millrace.gateway.ws.WebSocketSettings;
+import io.millrace.http.HttpApi;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Vertx;
+import java.util.List;
+
+/** Builds and deploys the front-ends from the broker config. */
+final class FrontEnds {
+
+    /** Bytes a WebSocket subscription reads per partition fetch. */
+    private static final int WS_FETCH_BYTES = 256 * 1024;
+
+    private final BrokerConfig config;
+    private final BrokerService broker;
+    private final PrometheusMeterRegistry registry;
+    private final int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
+
+    FrontEnds(BrokerConfig config, BrokerService broker, PrometheusMeterRegistry registry) {
+        this.config = config;
+        this.broker = broker;
+        this.registry = registry;
+    }
+
+    /** Deploys the HTTP server on every event loop; returns its port. */
+    int startHttp(Vertx vertx, List<String> deployments) {
+        HttpApi api = new HttpApi(broker, registry, config.getInt(ConfigKey.HTTP_MAX_BODY_BYTES));
+        WebSocketGateway webSockets = new WebSocketGateway(broker, broker.metrics(), new WebSocketSettings(
+                config.getInt(ConfigKey.WS_MAX_FRAME_BYTES), config.getInt(ConfigKey.WS_MAX_CONNECTIONS),
+                config.getInt(ConfigKey.WS_IDLE_TIMEOUT_MS), config.getInt(ConfigKey.WS_MAX_INFLIGHT_REQUESTS),
+                config.getInt(ConfigKey.WS_MAX_SUBSCRIPTIONS), config.getInt(ConfigKey.WS_MAX_CREDITS),
+                WS_FETCH_BYTES));
+        int port = config.getInt(ConfigKey.HTTP_PORT);
+        HttpServerVerticle[] first = new HttpServerVerticle[1];
+        deployments.add(MillraceServer.await(vertx.deployVerticle(() -> {
+            HttpServerVerticle v = new HttpServerVerticle(api, webSockets, config.getString(ConfigKey.LISTEN_HOST),
+                    port, config.getInt(ConfigKey.WS_MAX_FRAME_BYTES), config.getInt(ConfigKey.WS_IDLE_TIMEOUT_MS));
+            if (first[0] == null) {
+                first[0] = v;
+            }
+            return v;
+        }, new DeploymentOptions().setInstances(instances)), 30_000));
+        return first[0].actualPort();
+    }
+}

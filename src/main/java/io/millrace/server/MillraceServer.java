@@ -1,0 +1,242 @@
+package io.millrace.server;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.millrace.broker.BrokerMetrics;
+import io.millrace.broker.BrokerService;
+import io.millrace.broker.BrokerSettings;
+import io.millrace.cluster.BrokerInfo;
+import io.millrace.cluster.Controller;
+import io.millrace.cluster.MetadataStore;
+import io.millrace.cluster.ReplicaManager;
+import io.millrace.common.ErrorCode;
+import io.millrace.common.MillraceException;
+import io.millrace.common.Time;
+import io.millrace.config.BrokerConfig;
+import io.millrace.config.ConfigKey;
+import io.millrace.partition.LocalCodec;
+import io.millrace.partition.PartitionSettings;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.spi.cluster.zookeeper.ZookeeperClusterManager;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running broker, wired in start-up order: data folder lock → ZooKeeper (embedded or external) → clustered
+ * Vert.x → metadata and broker registration → partition verticles → HTTP (REST, WebSocket, metrics) and TCP
+ * front-ends. {@link #close()} stops them in reverse: front-ends first, so nothing new arrives, then partitions
+ * (each flushes and leaves its clean-shutdown marker), then the cluster and ZooKeeper.
+ */
+public final class MillraceServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MillraceServer.class);
+
+    private final BrokerConfig config;
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+    private Vertx vertx;
+    private BrokerService broker;
+    private int httpPort;
+    private int tcpPort;
+    private final List<String> frontEndDeployments = new ArrayList<>();
+    private String replicaManagerDeployment;
+
+    private MillraceServer(BrokerConfig config) {
+        this.config = config;
+    }
+
+    /** Starts a broker and returns once it serves (or throws, having released what it took). */
+    public static MillraceServer start(BrokerConfig config) {
+        MillraceServer server = new MillraceServer(config);
+        try {
+            server.doStart();
+            return server;
+        } catch (Exception e) {
+            server.close();
+            if (e instanceof MillraceException m) {
+                throw m;
+            }
+            throw new MillraceException(ErrorCode.UNKNOWN, "Broker failed to start: " + e.getMessage(), e);
+        }
+    }
+
+    private void doStart() throws Exception {
+        long started = System.nanoTime();
+        Path dataDir = config.dataDir().toAbsolutePath().normalize();
+        Files.createDirectories(dataDir);
+        lockDataDir(dataDir);
+
+        long zkTimeout = config.getInt(ConfigKey.ZOOKEEPER_CONNECT_TIMEOUT_MS);
+        String zkConnect;
+        if (config.externalZookeeper().isPresent()) {
+            zkConnect = config.externalZookeeper().get();
+        } else {
+            EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(dataDir.resolve("zookeeper"),
+                    config.getString(ConfigKey.ZOOKEEPER_EMBEDDED_HOST),
+                    config.getInt(ConfigKey.ZOOKEEPER_EMBEDDED_PORT), zkTimeout);
+            toClose.add(zk);
+            zkConnect = zk.connectString();
+        }
+        CuratorFramework curator = CuratorFrameworkFactory.builder()
+                .connectString(zkConnect)
+                .sessionTimeoutMs(config.getInt(ConfigKey.ZOOKEEPER_SESSION_TIMEOUT_MS))
+                .connectionTimeoutMs((int) Math.min(zkTimeout, config.getInt(ConfigKey.ZOOKEEPER_SESSION_TIMEOUT_MS)))
+                .retryPolicy(new ExponentialBackoffRetry(100, 10, 2_000))
+                .build();
+        curator.start();
+        toClose.add(0, curator::close);
+        if (!curator.blockUntilConnected((int) zkTimeout, TimeUnit.MILLISECONDS)) {
+            throw new MillraceException(ErrorCode.STORAGE_ERROR, "Cannot reach ZooKeeper at " + zkConnect
+                    + " within " + zkTimeout + " ms (zookeeper.connect.timeout.ms)");
+        }
+
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        VertxOptions options = new VertxOptions()
+                .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true))
+                .setEventBusOptions(new EventBusOptions().setHost(config.getString(ConfigKey.CLUSTER_HOST))
+                        .setPort(config.getInt(ConfigKey.CLUSTER_PORT)));
+        vertx = await(Vertx.builder().with(options)
+                .withMetrics(new MicrometerMetricsFactory(registry))
+                .withClusterManager(new ZookeeperClusterManager(curator, UUID.randomUUID().toString()))
+                .buildClustered(), zkTimeout);
+        toClose.add(0, () -> await(vertx.close(), config.getInt(ConfigKey.SHUTDOWN_TIMEOUT_MS)));
+        vertx.eventBus().registerCodec(new LocalCodec());
+
+        MetadataStore store = new MetadataStore(vertx, curator);
+        toClose.add(0, store::close);
+        await(store.init(), zkTimeout);
+        int brokerId = config.brokerId();
+        String host = config.getString(ConfigKey.ADVERTISED_HOST);
+
+        WorkerExecutor flushPool = vertx.createSharedWorkerExecutor("millrace-fsync", 2);
+        Executor flushExecutor = task -> flushPool.executeBlocking(() -> {
+            task.run();
+            return null;
+        }, false);
+        PartitionSettings partitionSettings = new PartitionSettings(config.getInt(ConfigKey.FETCH_MAX_WAIT_MS),
+                config.getInt(ConfigKey.PARTITION_MAX_FETCH_WAITERS),
+                config.getInt(ConfigKey.LOG_RETENTION_CHECK_INTERVAL_MS),
+                config.getInt(ConfigKey.LOG_FLUSH_CHECK_INTERVAL_MS));
+        ReplicaManager replicas = new ReplicaManager(brokerId, dataDir.resolve("logs"), config.logDefaults(),
+                partitionSettings, Time.SYSTEM, flushExecutor, store);
+        Controller controller = new Controller(store, replicas, config.logDefaults());
+        BrokerSettings brokerSettings = new BrokerSettings(config.getInt(ConfigKey.REQUEST_TIMEOUT_MS),
+                config.getInt(ConfigKey.FETCH_MAX_WAIT_MS), config.getBoolean(ConfigKey.AUTO_CREATE_TOPICS),
+                config.getInt(ConfigKey.NUM_PARTITIONS), config.getInt(ConfigKey.DEFAULT_REPLICATION_FACTOR));
+        broker = new BrokerService(vertx, brokerId, store, replicas, controller, brokerSettings, Time.SYSTEM,
+                new BrokerMetrics(registry));
+
+        replicaManagerDeployment = await(vertx.deployVerticle(replicas), zkTimeout);
+        FrontEnds frontEnds = new FrontEnds(config, broker, registry);
+        httpPort = frontEnds.startHttp(vertx, frontEndDeployments);
+        tcpPort = config.getInt(ConfigKey.TCP_PORT);
+
+        // Register last: a broker that other brokers can see is one that can serve.
+        await(store.registerBroker(new BrokerInfo(brokerId, host, httpPort, tcpPort, dataDir.toString())), zkTimeout);
+        int controllerId = await(store.electController(brokerId), zkTimeout);
+        LOG.info("Millrace broker {} ready in {} ms: http://{}:{} (REST, WebSocket /ws, /metrics), tcp {}:{}, "
+                        + "zookeeper {}{}, controller {}", brokerId,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), host, httpPort, host, tcpPort,
+                zkConnect, config.externalZookeeper().isPresent() ? "" : " (embedded)", controllerId);
+    }
+
+    public int httpPort() {
+        return httpPort;
+    }
+
+    public int tcpPort() {
+        return tcpPort;
+    }
+
+    public BrokerService broker() {
+        return broker;
+    }
+
+    public Vertx vertx() {
+        return vertx;
+    }
+
+    /** Stops the broker cleanly: front-ends, then partitions (flushed, marked clean), then cluster and ZooKeeper. */
+    @Override
+    public void close() {
+        long timeout = config.getInt(ConfigKey.SHUTDOWN_TIMEOUT_MS);
+        if (vertx != null) {
+            for (String id : frontEndDeployments) {
+                try {
+                    await(vertx.undeploy(id), timeout);
+                } catch (Exception e) {
+                    LOG.warn("Front-end did not stop cleanly: {}", e.toString());
+                }
+            }
+            if (replicaManagerDeployment != null) {
+                try {
+                    await(vertx.undeploy(replicaManagerDeployment), timeout);
+                } catch (Exception e) {
+                    LOG.warn("Partitions did not all close cleanly: {}", e.toString());
+                }
+            }
+        }
+        for (AutoCloseable c : toClose) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.warn("Shutdown step failed: {}", e.toString());
+            }
+        }
+        toClose.clear();
+        LOG.info("Millrace broker {} stopped", config.brokerId());
+    }
+
+    private void lockDataDir(Path dataDir) throws IOException {
+        FileChannel channel = FileChannel.open(dataDir.resolve(".lock"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE);
+        FileLock lock = channel.tryLock();
+        if (lock == null) {
+            channel.close();
+            throw new MillraceException(ErrorCode.INVALID_CONFIG, "Data folder " + dataDir
+                    + " is in use by another running broker");
+        }
+        toClose.add(() -> {
+            lock.release();
+            channel.close();
+        });
+    }
+
+    static <T> T await(Future<T> future, long timeoutMs) {
+        CompletableFuture<T> cf = future.toCompletionStage().toCompletableFuture();
+        try {
+            return cf.get(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof MillraceException m) {
+                throw m;
+            }
+            throw new MillraceException(ErrorCode.UNKNOWN, String.valueOf(cause.getMessage()), cause);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new MillraceException(ErrorCode.REQUEST_TIMED_OUT, "Timed out after " + timeoutMs + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MillraceException(ErrorCode.UNKNOWN, "Interrupted");
+        }
+    }
+}
