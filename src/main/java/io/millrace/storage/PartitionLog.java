@@ -160,7 +160,7 @@ public final class PartitionLog implements AutoCloseable {
             if (report.lostData()) {
                 LOG.warn("Recovered log {}: cut {} bytes of invalid data and dropped segments {}; log end offset is {}",
                         dir, truncated, deleted, last.nextOffset());
-            } else if (!clean) {
+            } else if (!clean && !onDisk.isEmpty()) {
                 LOG.info("Recovered log {} after an unclean shutdown: validated segments {}, nothing lost", dir,
                         recovered);
             }

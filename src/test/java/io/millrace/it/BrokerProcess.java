@@ -1,0 +1,212 @@
+package io.millrace.it;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A real broker process, started the way the README starts one ({@code bin/millrace start}), on free loopback
+ * ports with its own data folder. {@link #kill()} sends SIGKILL, {@link #stop()} SIGTERM; {@link #close()} stops
+ * the process if it still runs and deletes the data folder.
+ */
+public final class BrokerProcess implements AutoCloseable {
+
+    private static final Path HOME = Path.of(System.getProperty("millrace.home", ".")).toAbsolutePath();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private final String name;
+    private final Path dataDir;
+    private final int httpPort;
+    private final int tcpPort;
+    private final int zookeeperPort;
+    private final Map<String, String> overrides;
+    private final String javaOpts;
+    private Process process;
+    private Path logFile;
+    private int starts;
+
+    private BrokerProcess(String name, Map<String, String> overrides, String javaOpts) {
+        this.name = name;
+        this.overrides = new LinkedHashMap<>(overrides);
+        this.javaOpts = javaOpts;
+        try {
+            this.dataDir = Files.createTempDirectory("millrace-it-" + name);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        this.httpPort = freePort();
+        this.tcpPort = freePort();
+        this.zookeeperPort = freePort();
+    }
+
+    /** Starts a broker and waits until {@code /health} answers 200. */
+    public static BrokerProcess start(String name, Map<String, String> overrides) {
+        return start(name, overrides, "");
+    }
+
+    public static BrokerProcess start(String name, Map<String, String> overrides, String javaOpts) {
+        BrokerProcess broker = new BrokerProcess(name, overrides, javaOpts);
+        broker.launch();
+        return broker;
+    }
+
+    /** Starts the process again on the same ports and data folder (after {@link #kill()} or {@link #stop()}). */
+    public void restart() {
+        if (process != null && process.isAlive()) {
+            throw new IllegalStateException("Broker " + name + " is still running");
+        }
+        launch();
+    }
+
+    private void launch() {
+        List<String> command = new ArrayList<>(List.of(HOME.resolve("bin/millrace").toString(), "start",
+                "--data-dir", dataDir.toString(), "--http-port", Integer.toString(httpPort),
+                "--tcp-port", Integer.toString(tcpPort), "--zookeeper-port", Integer.toString(zookeeperPort),
+                "--set", "listen.host=127.0.0.1", "--set", "advertised.host=127.0.0.1"));
+        overrides.forEach((k, v) -> {
+            command.add("--set");
+            command.add(k + "=" + v);
+        });
+        try {
+            Path logs = HOME.resolve("target/it-logs");
+            Files.createDirectories(logs);
+            logFile = logs.resolve(name + "-" + (++starts) + ".log");
+            ProcessBuilder builder = new ProcessBuilder(command).directory(HOME.toFile())
+                    .redirectErrorStream(true).redirectOutput(logFile.toFile());
+            builder.environment().put("MILLRACE_JAVA_OPTS", javaOpts);
+            process = builder.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("Broker " + name + " exited with " + process.exitValue()
+                        + "; log: " + Files.readString(logFile));
+            }
+            return healthStatus() == 200;
+        });
+    }
+
+    /** The HTTP status of {@code /health}, or -1 if the broker does not answer. */
+    public int healthStatus() {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl() + "/health")).timeout(Duration.ofSeconds(2))
+                    .build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    /** SIGKILL: the process dies at once, with no flush and no clean shutdown. */
+    public void kill() {
+        process.destroyForcibly();
+        waitForExit();
+    }
+
+    /** SIGTERM: a clean shutdown. */
+    public void stop() {
+        process.destroy();
+        waitForExit();
+    }
+
+    private void waitForExit() {
+        try {
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                throw new IllegalStateException("Broker " + name + " did not exit within 60 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isAlive() {
+        return process != null && process.isAlive();
+    }
+
+    public int exitValue() {
+        return process.exitValue();
+    }
+
+    public int httpPort() {
+        return httpPort;
+    }
+
+    public int tcpPort() {
+        return tcpPort;
+    }
+
+    public String baseUrl() {
+        return "http://127.0.0.1:" + httpPort;
+    }
+
+    public URI webSocketUri() {
+        return URI.create("ws://127.0.0.1:" + httpPort + "/ws");
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public Path logFile() {
+        return logFile;
+    }
+
+    /** Resident memory of the broker process in bytes, from /proc. */
+    public long residentBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        throw new IllegalStateException("No VmRSS for " + pid());
+    }
+
+    @Override
+    public void close() {
+        if (process != null && process.isAlive()) {
+            process.destroyForcibly();
+            waitForExit();
+        }
+        try (Stream<Path> files = Files.walk(dataDir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
