@@ -16,6 +16,8 @@ import io.millrace.partition.OffsetSpec;
 import io.millrace.record.Record;
 import io.millrace.record.RecordBatch;
 import io.millrace.record.RecordBatches;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
@@ -28,6 +30,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One browser's WebSocket: decodes JSON text frames into broker calls and sends answers and pushed records back.
@@ -43,6 +47,8 @@ import java.util.OptionalInt;
  * loop.
  */
 final class WebSocketSession {
+
+    private static final Logger LOG = LoggerFactory.getLogger(WebSocketSession.class);
 
     private final ServerWebSocket socket;
     private final Broker broker;
@@ -66,7 +72,7 @@ final class WebSocketSession {
         socket.textMessageHandler(this::onText);
         socket.binaryMessageHandler(b -> sendError(null, new MillraceException(ErrorCode.INVALID_REQUEST,
                 "Binary frames are not part of the WebSocket protocol; send JSON text frames")));
-        socket.exceptionHandler(e -> socket.close((short) 1011, truncate("Connection error: " + e.getMessage())));
+        socket.exceptionHandler(this::onConnectionError);
         socket.drainHandler(v -> subscriptions.values().forEach(ClientSubscription::resume));
         // Browsers answer pings by themselves, which keeps a live but quiet socket under the idle timeout.
         long every = Math.max(1_000, settings.idleTimeoutMs() / 2);
@@ -75,6 +81,24 @@ final class WebSocketSession {
                 socket.writePing(Buffer.buffer("millrace"));
             }
         });
+    }
+
+    /**
+     * The framing layer failed (the socket cannot continue): tell the client why in the close frame. A message over
+     * {@code ws.max.frame.bytes} closes with 1009 (message too big), as RFC 6455 says.
+     */
+    private void onConnectionError(Throwable e) {
+        boolean tooBig = e instanceof CorruptedWebSocketFrameException corrupt
+                && corrupt.closeStatus().code() == WebSocketCloseStatus.MESSAGE_TOO_BIG.code()
+                // Vert.x reports a fragmented message that outgrows the limit this way.
+                || e instanceof IllegalStateException && String.valueOf(e.getMessage()).contains("max message size");
+        if (tooBig) {
+            socket.close((short) 1009, "FRAME_TOO_LARGE: messages are limited to ws.max.frame.bytes="
+                    + settings.maxFrameBytes());
+        } else {
+            LOG.debug("Closing WebSocket after a connection error", e);
+            socket.close((short) 1002, truncate("INVALID_REQUEST: " + e.getMessage()));
+        }
     }
 
     void closed() {
