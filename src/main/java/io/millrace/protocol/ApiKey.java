@@ -1,0 +1,64 @@
+package io.millrace.protocol;
+
+import java.util.Optional;
+
+/**
+ * The operation a frame carries, as the {@code int16 apiKey} of the frame header. Ids are never renumbered; new
+ * operations take new ids (and a new protocol version).
+ *
+ * <p>A request and its response carry the same key; {@link #PUSH} travels only from server to client and
+ * {@link #CREDIT} has no response. See {@link FrameCodec} for every body layout.
+ */
+public enum ApiKey {
+    HANDSHAKE(0),
+    METADATA(1),
+    PRODUCE(2),
+    FETCH(3),
+    LIST_OFFSETS(4),
+    SUBSCRIBE(5),
+    CREDIT(6),
+    UNSUBSCRIBE(7),
+    PUSH(8),
+    CREATE_TOPIC(9),
+    DELETE_TOPIC(10),
+    DESCRIBE_TOPIC(11),
+    LIST_TOPICS(12),
+    ADD_PARTITIONS(13);
+
+    private static final ApiKey[] BY_ID = new ApiKey[values().length];
+
+    static {
+        for (ApiKey key : values()) {
+            BY_ID[key.id] = key;
+        }
+    }
+
+    private final short id;
+
+    ApiKey(int id) {
+        this.id = (short) id;
+    }
+
+    /** The id on the wire. */
+    public short id() {
+        return id;
+    }
+
+    /** Whether a client may send a frame with this key: every key but {@link #PUSH}. */
+    public boolean sentByClient() {
+        return this != PUSH;
+    }
+
+    /**
+     * Whether the request of this kind is answered by a response frame: every key but {@link #PUSH} and
+     * {@link #CREDIT}. A PRODUCE with acks 0 is not answered either; ask {@link Request#expectsResponse()}.
+     */
+    public boolean hasResponse() {
+        return this != PUSH && this != CREDIT;
+    }
+
+    /** The key with the given wire id, or empty for an id this protocol version does not define. */
+    public static Optional<ApiKey> forId(int id) {
+        return id >= 0 && id < BY_ID.length ? Optional.of(BY_ID[id]) : Optional.empty();
+    }
+}

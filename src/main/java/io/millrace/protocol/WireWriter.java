@@ -1,0 +1,181 @@
+package io.millrace.protocol;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Writes the primitives of {@link FrameCodec}'s format. A counting writer only adds up sizes, so each message's
+ * layout is written once and run twice: to size the frame, then to fill an exactly sized buffer.
+ *
+ * <p>Encoding errors are the caller's bug (a string over 32767 UTF-8 bytes, a frame over 2 GiB) and are thrown as
+ * {@link IllegalArgumentException}. Not thread-safe.
+ */
+final class WireWriter {
+
+    private final ByteBuffer buffer;
+    private long size;
+
+    private WireWriter(ByteBuffer buffer) {
+        this.buffer = buffer;
+    }
+
+    /** A writer that only counts bytes. */
+    static WireWriter counting() {
+        return new WireWriter(null);
+    }
+
+    /** A writer into {@code buffer} (big-endian), counting as well. */
+    static WireWriter into(ByteBuffer buffer) {
+        return new WireWriter(buffer);
+    }
+
+    long size() {
+        return size;
+    }
+
+    void int8(int value) {
+        size += 1;
+        if (buffer != null) {
+            buffer.put((byte) value);
+        }
+    }
+
+    void int16(int value) {
+        size += 2;
+        if (buffer != null) {
+            buffer.putShort((short) value);
+        }
+    }
+
+    void int32(int value) {
+        size += 4;
+        if (buffer != null) {
+            buffer.putInt(value);
+        }
+    }
+
+    void int64(long value) {
+        size += 8;
+        if (buffer != null) {
+            buffer.putLong(value);
+        }
+    }
+
+    void nullableString(String s) {
+        if (s == null) {
+            int16(-1);
+            return;
+        }
+        if (buffer == null) {
+            int length = utf8Length(s);
+            if (length > Short.MAX_VALUE) {
+                throw new IllegalArgumentException("A string of " + length + " UTF-8 bytes exceeds the 32767-byte "
+                        + "limit of the wire format: " + s.substring(0, 40) + "...");
+            }
+            size += 2 + length;
+        } else {
+            byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+            int16(bytes.length);
+            size += bytes.length;
+            buffer.put(bytes);
+        }
+    }
+
+    void string(String s) {
+        if (s == null) {
+            throw new NullPointerException("A required string field is null");
+        }
+        nullableString(s);
+    }
+
+    /** Length and content of {@code bytes} from its position to its limit; the position does not move. */
+    void bytes(ByteBuffer bytes) {
+        bytesLength(bytes.remaining());
+        raw(bytes);
+    }
+
+    /** Content of {@code bytes} from its position to its limit, without a length; the position does not move. */
+    void raw(ByteBuffer bytes) {
+        size += bytes.remaining();
+        if (buffer != null) {
+            buffer.put(bytes.duplicate());
+        }
+    }
+
+    /** Only the length field of a {@code bytes} field whose content the caller sends itself. */
+    void bytesLength(int length) {
+        int32(length);
+    }
+
+    void count(int count) {
+        int32(count);
+    }
+
+    void int32Array(List<Integer> values) {
+        count(values.size());
+        for (int v : values) {
+            int32(v);
+        }
+    }
+
+    void stringArray(List<String> values) {
+        count(values.size());
+        for (String s : values) {
+            string(s);
+        }
+    }
+
+    void nullableStringArray(Optional<List<String>> values) {
+        if (values.isEmpty()) {
+            count(-1);
+        } else {
+            stringArray(values.get());
+        }
+    }
+
+    void stringMap(Map<String, String> map) {
+        count(map.size());
+        for (Map.Entry<String, String> e : map.entrySet()) {
+            string(e.getKey());
+            string(e.getValue());
+        }
+    }
+
+    void error(Optional<ApiError> error) {
+        if (error.isEmpty()) {
+            int16(0);
+            nullableString(null);
+        } else {
+            int16(error.get().code().code());
+            nullableString(error.get().message());
+        }
+    }
+
+    /**
+     * The bytes {@link String#getBytes} with UTF-8 produces, without allocating: an unpaired surrogate becomes the
+     * one-byte replacement '?', as the JDK encoder does.
+     */
+    static int utf8Length(String s) {
+        int length = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                length += 1;
+            } else if (c < 0x800) {
+                length += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < s.length()
+                    && Character.isLowSurrogate(s.charAt(i + 1))) {
+                length += 4;
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                length += 1;
+            } else {
+                length += 3;
+            }
+        }
+        return length;
+    }
+}
