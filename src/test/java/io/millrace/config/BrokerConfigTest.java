@@ -1,0 +1,78 @@
+package io.millrace.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.millrace.common.ErrorCode;
+import io.millrace.common.MillraceException;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BrokerConfigTest {
+
+    private static final Path DEFAULTS_FILE = Path.of("conf", "millrace.json");
+
+    @Test
+    void theDefaultsFileListsExactlyTheKnownKeys() throws Exception {
+        JsonObject file = new JsonObject(Files.readString(DEFAULTS_FILE));
+        Set<String> known = Arrays.stream(ConfigKey.values()).map(ConfigKey::key).collect(Collectors.toSet());
+        assertThat(file.fieldNames()).isEqualTo(known);
+    }
+
+    @Test
+    void everyKeyIsDocumentedInOperations() throws Exception {
+        String operations = Files.readString(Path.of("docs", "OPERATIONS.md"));
+        for (ConfigKey key : ConfigKey.values()) {
+            assertThat(operations).as("docs/OPERATIONS.md documents %s", key.key()).contains("`" + key.key() + "`");
+        }
+    }
+
+    @Test
+    void environmentOverridesTheFileAndFlagsOverrideTheEnvironment() {
+        BrokerConfig config = BrokerConfig.load(Optional.of(DEFAULTS_FILE),
+                Map.of("MILLRACE_HTTP_PORT", "9090", "MILLRACE_TCP_PORT", "9091", "UNRELATED", "x"),
+                Map.of("tcp.port", "9092"));
+        assertThat(config.getInt(ConfigKey.HTTP_PORT)).isEqualTo(9090);
+        assertThat(config.getInt(ConfigKey.TCP_PORT)).isEqualTo(9092);
+        assertThat(config.getInt(ConfigKey.BROKER_ID)).isZero();
+        assertThat(config.externalZookeeper()).isEmpty();
+    }
+
+    @Test
+    void logDefaultsBecomeTopicDefaults() {
+        BrokerConfig config = BrokerConfig.withOverrides(Map.of("log.retention.ms", "1234", "log.flush.messages", "1"));
+        assertThat(config.logDefaults().retentionMs()).isEqualTo(1234);
+        assertThat(config.logDefaults().flushMessages()).isEqualTo(1);
+    }
+
+    @Test
+    void unknownKeysAndBadValuesNameTheKey() {
+        assertThatThrownBy(() -> BrokerConfig.withOverrides(Map.of("http.prot", "1")))
+                .isInstanceOf(MillraceException.class).hasMessageContaining("http.prot");
+        assertThatThrownBy(() -> BrokerConfig.withOverrides(Map.of("http.port", "eighty")))
+                .hasMessageContaining("http.port");
+        assertThatThrownBy(() -> BrokerConfig.withOverrides(Map.of("auto.create.topics.enable", "yes")))
+                .hasMessageContaining("auto.create.topics.enable");
+        assertThatThrownBy(() -> BrokerConfig.withOverrides(Map.of("log.segment.bytes", "5")))
+                .extracting(e -> ((MillraceException) e).errorCode()).isEqualTo(ErrorCode.INVALID_CONFIG);
+    }
+
+    @Test
+    void anIncompleteFileIsRejected(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("partial.json");
+        Files.writeString(file, "{\"broker.id\": 3}");
+        assertThatThrownBy(() -> BrokerConfig.load(Optional.of(file), Map.of(), Map.of()))
+                .hasMessageContaining("has no value");
+        Files.writeString(file, "{not json");
+        assertThatThrownBy(() -> BrokerConfig.load(Optional.of(file), Map.of(), Map.of()))
+                .hasMessageContaining("not valid JSON");
+    }
+}
