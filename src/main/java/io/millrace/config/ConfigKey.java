@@ -18,7 +18,7 @@ public enum ConfigKey {
     TCP_PORT("tcp.port", Type.INT, "Port of the native TCP gateway used by the Java SDK."),
     ZOOKEEPER_CONNECT("zookeeper.connect", Type.STRING,
             "host:port,... of an external ZooKeeper ensemble; empty starts an embedded ZooKeeper server."),
-    ZOOKEEPER_EMBEDDED_PORT("zookeeper.embedded.port", Type.INT, "Client port of the embedded ZooKeeper server."),
+    ZOOKEEPER_EMBEDDED_PORT("zookeeper.embedded.port", Type.INT, "Client port of the embedded ZooKeeper server; 0 picks a free one."),
     ZOOKEEPER_EMBEDDED_HOST("zookeeper.embedded.host", Type.STRING, "Interface the embedded ZooKeeper binds to."),
     ZOOKEEPER_SESSION_TIMEOUT_MS("zookeeper.session.timeout.ms", Type.INT,
             "ZooKeeper session timeout: how long a silent broker stays registered."),

@@ -1,5 +1,7 @@
 package io.millrace.server;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Properties;
@@ -20,8 +22,15 @@ final class EmbeddedZooKeeper implements AutoCloseable {
         this.connectString = connectString;
     }
 
+    /** Starts the server on {@code port}, or on a free port when it is 0. */
     static EmbeddedZooKeeper start(Path baseDir, String host, int port, long timeoutMs) throws Exception {
         Files.createDirectories(baseDir);
+        if (port == 0) {
+            // ZooKeeper would bind an ephemeral port but report 0 in its connect string: choose one ourselves.
+            try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getByName(host))) {
+                port = probe.getLocalPort();
+            }
+        }
         Properties props = new Properties();
         props.setProperty("clientPort", Integer.toString(port));
         props.setProperty("clientPortAddress", host);

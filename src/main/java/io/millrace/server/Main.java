@@ -59,6 +59,10 @@ public final class Main implements Callable<Integer> {
                 description = "Port of the embedded ZooKeeper (zookeeper.embedded.port).")
         Integer zookeeperPort;
 
+        @Option(names = "--exit-when-ready", hidden = true,
+                description = "Start, then shut down cleanly at once (a class-loading training run for AppCDS).")
+        boolean exitWhenReady;
+
         @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE",
                 description = "Override any config key, e.g. --set log.flush.messages=1 (repeatable).")
         Map<String, String> overrides = new LinkedHashMap<>();
@@ -80,6 +84,10 @@ public final class Main implements Callable<Integer> {
             } catch (MillraceException e) {
                 System.err.println("millrace: " + e.errorCode().name() + ": " + e.getMessage());
                 return 1;
+            }
+            if (exitWhenReady) {
+                server.close();
+                return 0;
             }
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
