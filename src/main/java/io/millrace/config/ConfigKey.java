@@ -66,7 +66,9 @@ public enum ConfigKey {
     LOG_FLUSH_MS("log.flush.ms", Type.LONG, "Default flush.ms of new topics."),
     LOG_MAX_MESSAGE_BYTES("log.max.message.bytes", Type.INT, "Default max.message.bytes of new topics."),
     LOG_MESSAGE_TIMESTAMP_TYPE("log.message.timestamp.type", Type.STRING,
-            "Default message.timestamp.type of new topics.");
+            "Default message.timestamp.type of new topics."),
+    LOG_PRODUCER_ID_EXPIRATION_MS("log.producer.id.expiration.ms", Type.LONG,
+            "Default producer.id.expiration.ms of new topics.");
 
     /** How a value is parsed. */
     public enum Type { INT, LONG, BOOLEAN, STRING }

@@ -16,8 +16,23 @@ import java.nio.channels.FileChannel;
  * @param magic      format version byte
  * @param lastOffset offset of its last record
  * @param maxTimestamp largest record timestamp (or the log-append time)
+ * @param producerId   idempotent producer id, -1 for none
+ * @param producerEpoch its epoch
+ * @param baseSequence sequence number of the first record, -1 for none
  */
-record BatchHeader(long position, long baseOffset, int sizeInBytes, byte magic, long lastOffset, long maxTimestamp) {
+record BatchHeader(long position, long baseOffset, int sizeInBytes, byte magic, long lastOffset, long maxTimestamp,
+                   long producerId, short producerEpoch, int baseSequence) {
+
+    boolean hasProducer() {
+        return producerId >= 0;
+    }
+
+    /** Sequence number of the last record. */
+    int lastSequence() {
+        long last = (long) baseSequence + (lastOffset - baseOffset);
+        return (int) (last > Integer.MAX_VALUE ? last - Integer.MAX_VALUE - 1 : last);
+    }
+
 
     long nextPosition() {
         return position + sizeInBytes;
@@ -46,7 +61,8 @@ record BatchHeader(long position, long baseOffset, int sizeInBytes, byte magic, 
         int lastOffsetDelta = scratch.getInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET);
         long maxTimestamp = scratch.getLong(RecordBatch.MAX_TIMESTAMP_OFFSET);
         return new BatchHeader(position, baseOffset, RecordBatch.LOG_OVERHEAD + length, magic,
-                baseOffset + lastOffsetDelta, maxTimestamp);
+                baseOffset + lastOffsetDelta, maxTimestamp, scratch.getLong(RecordBatch.PRODUCER_ID_OFFSET),
+                scratch.getShort(RecordBatch.PRODUCER_EPOCH_OFFSET), scratch.getInt(RecordBatch.BASE_SEQUENCE_OFFSET));
     }
 
     /** Whether the header can describe a real batch ending at or before {@code limit}, continuing at expectedOffset. */

@@ -10,7 +10,9 @@ import java.util.OptionalLong;
  * @param recordCount   number of records
  * @param logAppendTime the broker time stamped on the batch under {@code LogAppendTime}, else empty
  * @param sizeInBytes   bytes written
+ * @param duplicate     true when the batch was a retry of one already in the log: nothing was written and the
+ *                      offsets are those of the first copy
  */
 public record LogAppendInfo(long firstOffset, long lastOffset, int recordCount, OptionalLong logAppendTime,
-                            int sizeInBytes) {
+                            int sizeInBytes, boolean duplicate) {
 }

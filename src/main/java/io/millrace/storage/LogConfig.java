@@ -23,6 +23,7 @@ import java.util.Set;
  * <tr><td>flush.messages</td><td>-1</td><td>fsync after this many records; -1 leaves it to the OS and flush.ms</td></tr>
  * <tr><td>flush.ms</td><td>-1</td><td>fsync when the oldest unflushed record is this old; -1 disables</td></tr>
  * <tr><td>max.message.bytes</td><td>1048588</td><td>largest record batch accepted, header included</td></tr>
+ * <tr><td>producer.id.expiration.ms</td><td>86400000</td><td>forget an idempotent producer silent this long</td></tr>
  * <tr><td>message.timestamp.type</td><td>CreateTime</td><td>CreateTime keeps producer timestamps;
  * LogAppendTime stamps each batch with the broker's clock</td></tr>
  * </table>
@@ -37,7 +38,8 @@ public record LogConfig(
         long flushMessages,
         long flushMs,
         int maxMessageBytes,
-        TimestampType timestampType) {
+        TimestampType timestampType,
+        long producerIdExpirationMs) {
 
     public static final String SEGMENT_BYTES = "segment.bytes";
     public static final String SEGMENT_MS = "segment.ms";
@@ -49,16 +51,18 @@ public record LogConfig(
     public static final String FLUSH_MS = "flush.ms";
     public static final String MAX_MESSAGE_BYTES = "max.message.bytes";
     public static final String MESSAGE_TIMESTAMP_TYPE = "message.timestamp.type";
+    public static final String PRODUCER_ID_EXPIRATION_MS = "producer.id.expiration.ms";
 
     /** Every key this class understands, in documentation order. */
     public static final Set<String> KEYS = Set.of(SEGMENT_BYTES, SEGMENT_MS, SEGMENT_INDEX_BYTES, INDEX_INTERVAL_BYTES,
-            RETENTION_MS, RETENTION_BYTES, FLUSH_MESSAGES, FLUSH_MS, MAX_MESSAGE_BYTES, MESSAGE_TIMESTAMP_TYPE);
+            RETENTION_MS, RETENTION_BYTES, FLUSH_MESSAGES, FLUSH_MS, MAX_MESSAGE_BYTES, MESSAGE_TIMESTAMP_TYPE,
+            PRODUCER_ID_EXPIRATION_MS);
 
     /** Smallest segment: must hold at least one maximal batch header plus some records. */
     private static final int MIN_SEGMENT_BYTES = 1024;
 
     public static final LogConfig DEFAULTS = new LogConfig(1 << 30, 7L * 24 * 3600 * 1000, 10 << 20, 4096,
-            7L * 24 * 3600 * 1000, -1, -1, -1, 1024 * 1024 + 12, TimestampType.CREATE_TIME);
+            7L * 24 * 3600 * 1000, -1, -1, -1, 1024 * 1024 + 12, TimestampType.CREATE_TIME, 24L * 3600 * 1000);
 
     public LogConfig {
         require(segmentBytes >= MIN_SEGMENT_BYTES, SEGMENT_BYTES, "must be at least " + MIN_SEGMENT_BYTES);
@@ -71,6 +75,7 @@ public record LogConfig(
         require(flushMs == -1 || flushMs >= 0, FLUSH_MS, "must be -1 or a non-negative number");
         require(maxMessageBytes >= 61, MAX_MESSAGE_BYTES, "must be at least 61 (an empty batch)");
         require(timestampType != null, MESSAGE_TIMESTAMP_TYPE, "must be CreateTime or LogAppendTime");
+        require(producerIdExpirationMs > 0, PRODUCER_ID_EXPIRATION_MS, "must be positive");
     }
 
     /** Defaults overridden by the given string values; unknown keys are ignored (they belong to other layers). */
@@ -96,7 +101,8 @@ public record LogConfig(
                 parse(v, FLUSH_MESSAGES, Long.MAX_VALUE),
                 parse(v, FLUSH_MS, Long.MAX_VALUE),
                 (int) parse(v, MAX_MESSAGE_BYTES, Integer.MAX_VALUE),
-                parseTimestampType(v.get(MESSAGE_TIMESTAMP_TYPE)));
+                parseTimestampType(v.get(MESSAGE_TIMESTAMP_TYPE)),
+                parse(v, PRODUCER_ID_EXPIRATION_MS, Long.MAX_VALUE));
     }
 
     /** Every key with its value as a string, in the form {@link #from(Map)} reads. */
@@ -112,6 +118,7 @@ public record LogConfig(
         m.put(FLUSH_MS, Long.toString(flushMs));
         m.put(MAX_MESSAGE_BYTES, Integer.toString(maxMessageBytes));
         m.put(MESSAGE_TIMESTAMP_TYPE, timestampType == TimestampType.LOG_APPEND_TIME ? "LogAppendTime" : "CreateTime");
+        m.put(PRODUCER_ID_EXPIRATION_MS, Long.toString(producerIdExpirationMs));
         return m;
     }
 

@@ -247,6 +247,20 @@ final class LogSegment implements AutoCloseable {
         return Optional.empty();
     }
 
+    /** Calls {@code action} with the header of every batch that holds or follows {@code fromOffset}, in order. */
+    void forEachBatch(long fromOffset, java.util.function.Consumer<BatchHeader> action) throws IOException {
+        Optional<BatchHeader> first = findBatch(fromOffset);
+        if (first.isEmpty()) {
+            return;
+        }
+        long position = first.get().position();
+        while (position < size) {
+            BatchHeader header = BatchHeader.read(channel, position, size, headerScratch);
+            action.accept(header);
+            position = header.nextPosition();
+        }
+    }
+
     /** Reads one whole batch whose header was found by this segment. */
     RecordBatch readBatch(BatchHeader header) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocate(header.sizeInBytes());

@@ -10,6 +10,7 @@ import io.millrace.record.RecordBatch;
 import io.millrace.record.TimestampType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -43,6 +44,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code recovery-checkpoint}: text, {@code "1\n<offset>\n"} (format version, then an offset). Every segment
  *   below that offset was fsynced whole, so after a crash only segments from there on are validated. Replaced
  *   atomically (write a temporary file, rename).</li>
+ *   <li>{@code producer-state.snapshot}: idempotent-producer state (see {@link ProducerStateManager}), written at
+ *   each roll and at close; after a crash the batch headers since it are replayed.</li>
  *   <li>{@code clean-shutdown}: present only while the log is closed after a clean {@link #close()}; opening deletes
  *   it, so a crash while open is always detected.</li>
  * </ul>
@@ -73,6 +76,7 @@ public final class PartitionLog implements AutoCloseable {
     /** Counts truncations, so that a flush that started before one does not advance the checkpoint after it. */
     private long truncations;
 
+    private final ProducerStateManager producerState = new ProducerStateManager();
     private LogConfig config;
     private LogSegment active;
     private long logEndOffset;
@@ -93,6 +97,35 @@ public final class PartitionLog implements AutoCloseable {
         this.flushedOffset = new AtomicLong(logEndOffset);
         this.checkpointedOffset = checkpoint;
         this.lastFlushStartMs = time.milliseconds();
+        rebuildProducerState();
+    }
+
+    /**
+     * Loads the producer-state snapshot and replays the batch headers written after it (all of them when there is
+     * no usable snapshot), so idempotent producers keep their sequence checks across restarts and crashes.
+     */
+    private void rebuildProducerState() {
+        Optional<Long> snapshot = producerState.loadSnapshot(dir);
+        long from = snapshot.orElse(logStartOffset());
+        if (from > logEndOffset) {
+            // The log lost its tail in recovery: the snapshot describes batches that are gone.
+            producerState.clear();
+            from = logStartOffset();
+        }
+        from = Math.max(from, logStartOffset());
+        try {
+            for (LogSegment segment : segments.tailMap(segments.floorKey(from)).values()) {
+                segment.forEachBatch(from, header -> {
+                    if (header.hasProducer()) {
+                        producerState.update(header.producerId(), header.producerEpoch(), header.baseSequence(),
+                                header.lastSequence(), header.baseOffset(), header.lastOffset(),
+                                header.maxTimestamp());
+                    }
+                });
+            }
+        } catch (IOException e) {
+            throw new MillraceException(ErrorCode.STORAGE_ERROR, "Cannot rebuild producer state of " + dir, e);
+        }
     }
 
     /**
@@ -226,6 +259,14 @@ public final class PartitionLog implements AutoCloseable {
      */
     public LogAppendInfo appendAsLeader(RecordBatch batch, int leaderEpoch) {
         validate(batch);
+        if (batch.producerId() >= 0) {
+            Optional<ProducerStateManager.BatchMeta> earlier = producerState.check(batch.producerId(),
+                    batch.producerEpoch(), batch.baseSequence(), batch.lastSequence());
+            if (earlier.isPresent()) {
+                return new LogAppendInfo(earlier.get().firstOffset(), earlier.get().lastOffset(),
+                        batch.recordCount(), OptionalLong.empty(), 0, true);
+            }
+        }
         batch.setBaseOffset(logEndOffset);
         batch.setPartitionLeaderEpoch(leaderEpoch);
         OptionalLong appendTime = OptionalLong.empty();
@@ -272,9 +313,13 @@ public final class PartitionLog implements AutoCloseable {
         maybeRoll(batch);
         active.append(batch);
         logEndOffset = batch.lastOffset() + 1;
+        if (batch.producerId() >= 0) {
+            producerState.update(batch.producerId(), batch.producerEpoch(), batch.baseSequence(),
+                    batch.lastSequence(), batch.baseOffset(), batch.lastOffset(), batch.maxTimestamp());
+        }
         maybeFlush();
         return new LogAppendInfo(batch.baseOffset(), batch.lastOffset(), batch.recordCount(), appendTime,
-                batch.sizeInBytes());
+                batch.sizeInBytes(), false);
     }
 
     private void maybeRoll(RecordBatch batch) {
@@ -301,9 +346,11 @@ public final class PartitionLog implements AutoCloseable {
         active = next;
         long newCheckpoint = next.baseOffset();
         long generation = truncations;
+        ByteBuffer snapshot = producerState.snapshotBytes(logEndOffset);
         CompletableFuture<Void> rolled = CompletableFuture.runAsync(() -> {
             try {
                 previous.flush();
+                writeProducerSnapshot(snapshot);
                 fsyncDirectory(dir);
                 advanceCheckpoint(newCheckpoint, generation);
             } catch (IOException | RuntimeException e) {
@@ -404,6 +451,7 @@ public final class PartitionLog implements AutoCloseable {
             active.becomeActive();
         }
         logEndOffset = active.nextOffset();
+        producerState.truncateTo(logEndOffset);
         flushedOffset.accumulateAndGet(logEndOffset, Math::min);
         synchronized (this) {
             truncations++;
@@ -447,6 +495,7 @@ public final class PartitionLog implements AutoCloseable {
             LOG.info("Retention deleted {} segments of {}; log start offset is now {}", deleted, dir,
                     logStartOffset());
         }
+        producerState.expire(now - config.producerIdExpirationMs());
         return deleted;
     }
 
@@ -526,6 +575,7 @@ public final class PartitionLog implements AutoCloseable {
                 segment.close();
             }
             writeCheckpoint(dir, active.baseOffset());
+            writeProducerSnapshot(producerState.snapshotBytes(logEndOffset));
             Files.write(dir.resolve(CLEAN_SHUTDOWN_FILE), new byte[0]);
             fsyncDirectory(dir);
         } catch (IOException e) {
@@ -629,6 +679,7 @@ public final class PartitionLog implements AutoCloseable {
             for (Path file : files) {
                 String name = file.getFileName().toString();
                 if (name.endsWith(".tmp")) {
+                    // An interrupted checkpoint or snapshot replacement.
                     Files.deleteIfExists(file);
                 } else if (name.endsWith(OffsetIndex.SUFFIX) || name.endsWith(TimeIndex.SUFFIX)) {
                     String base = name.substring(0, name.indexOf('.'));
@@ -644,6 +695,16 @@ public final class PartitionLog implements AutoCloseable {
         for (String suffix : new String[] {LogSegment.LOG_SUFFIX, OffsetIndex.SUFFIX, TimeIndex.SUFFIX}) {
             Files.deleteIfExists(dir.resolve(LogSegment.fileName(base, suffix)));
         }
+    }
+
+    /** Replaces the producer-state snapshot; serialised, since rolls may flush on several threads. */
+    private synchronized void writeProducerSnapshot(ByteBuffer bytes) throws IOException {
+        ProducerStateManager.writeSnapshot(dir, bytes);
+    }
+
+    /** Idempotent producers this log currently tracks. */
+    public int producerCount() {
+        return producerState.producerCount();
     }
 
     /** Makes file creations, renames and deletions in {@code dir} durable. */
