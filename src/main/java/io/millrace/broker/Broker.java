@@ -56,5 +56,11 @@ public interface Broker {
      */
     Subscription subscribe(TopicPartition tp, long startOffset, int maxBytesPerFetch, Subscription.Handler handler);
 
+    /**
+     * A new idempotent-producer identity: an id no other producer of the cluster has, and epoch 0. A producer
+     * stamps it, with a sequence number per partition, on every batch, so the partition recognises retries.
+     */
+    Future<ProducerIdentity> initProducerId();
+
     Health health();
 }

@@ -53,6 +53,10 @@ public final class BrokerService implements Broker {
     private final Time time;
     private final AtomicInteger stickyPartition = new AtomicInteger();
     private final BrokerMetrics metrics;
+    /** Producer ids reserved in ZooKeeper and not yet handed out: [nextProducerId, producerIdLimit). */
+    private long nextProducerId;
+    private long producerIdLimit;
+    private static final int PRODUCER_ID_BLOCK = 1000;
 
     public BrokerService(Vertx vertx, int brokerId, MetadataStore store, ReplicaManager replicas,
                          Controller controller, BrokerSettings settings, Time time, BrokerMetrics metrics) {
@@ -227,6 +231,22 @@ public final class BrokerService implements Broker {
                                   Subscription.Handler handler) {
         return new PartitionSubscription(this, metrics, tp, startOffset, maxBytesPerFetch, settings.maxFetchWaitMs(),
                 handler);
+    }
+
+    @Override
+    public synchronized Future<ProducerIdentity> initProducerId() {
+        if (nextProducerId < producerIdLimit) {
+            return Future.succeededFuture(new ProducerIdentity(nextProducerId++, (short) 0));
+        }
+        return store.allocateProducerIds(PRODUCER_ID_BLOCK).compose(first -> {
+            synchronized (this) {
+                if (nextProducerId >= producerIdLimit) {
+                    nextProducerId = first;
+                    producerIdLimit = first + PRODUCER_ID_BLOCK;
+                }
+                return Future.succeededFuture(new ProducerIdentity(nextProducerId++, (short) 0));
+            }
+        });
     }
 
     @Override

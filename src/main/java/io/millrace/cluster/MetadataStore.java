@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
  * /millrace/brokers/ids/&lt;id&gt;      persistent, {@link BrokerInfo} JSON: every broker that ever joined
  * /millrace/brokers/alive/&lt;id&gt;    ephemeral, present while the broker's session lives
  * /millrace/controller             ephemeral, {"brokerId": id}: the broker that assigns partitions
+ * /millrace/producer-ids           persistent, {"next": n}: the next free idempotent-producer id
  * </pre>
  *
  * <p>ZooKeeper calls block, so every method runs them on a worker thread and returns a {@link Future}. Thread-safe.
@@ -39,6 +40,7 @@ public final class MetadataStore {
     static final String BROKER_IDS = ROOT + "/brokers/ids";
     static final String BROKERS_ALIVE = ROOT + "/brokers/alive";
     static final String CONTROLLER = ROOT + "/controller";
+    static final String PRODUCER_IDS = ROOT + "/producer-ids";
 
     private final Vertx vertx;
     private final CuratorFramework curator;
@@ -149,6 +151,33 @@ public final class MetadataStore {
                 return Optional.of(json(curator.getData().forPath(CONTROLLER)).getInteger("brokerId"));
             } catch (KeeperException.NoNodeException e) {
                 return Optional.<Integer>empty();
+            }
+        });
+    }
+
+    /**
+     * Reserves {@code count} idempotent-producer ids for this broker and returns the first. Brokers reserve blocks
+     * with a compare-and-set on the counter's version, so no two brokers ever hand out the same id.
+     */
+    public Future<Long> allocateProducerIds(int count) {
+        return blocking(() -> {
+            while (true) {
+                try {
+                    Stat stat = new Stat();
+                    long next = json(curator.getData().storingStatIn(stat).forPath(PRODUCER_IDS)).getLong("next");
+                    curator.setData().withVersion(stat.getVersion())
+                            .forPath(PRODUCER_IDS, bytes(new JsonObject().put("next", next + count)));
+                    return next;
+                } catch (KeeperException.NoNodeException e) {
+                    try {
+                        curator.create().creatingParentsIfNeeded()
+                                .forPath(PRODUCER_IDS, bytes(new JsonObject().put("next", 0L)));
+                    } catch (KeeperException.NodeExistsException raced) {
+                        // Another broker created it; read it again.
+                    }
+                } catch (KeeperException.BadVersionException raced) {
+                    // Another broker reserved a block meanwhile; try again on the new value.
+                }
             }
         });
     }
