@@ -23,7 +23,8 @@ public enum ApiKey {
     DELETE_TOPIC(10),
     DESCRIBE_TOPIC(11),
     LIST_TOPICS(12),
-    ADD_PARTITIONS(13);
+    ADD_PARTITIONS(13),
+    INIT_PRODUCER_ID(14);
 
     private static final ApiKey[] BY_ID = new ApiKey[values().length];
 

@@ -89,6 +89,8 @@ import java.util.function.Consumer;
  *                   response  names string[]
  * 13 ADD_PARTITIONS request   name string, totalPartitions int32
  *                   response  description
+ * 14 INIT_PRODUCER_ID request empty
+ *                   response  producerId int64, producerEpoch int16
  *
  * description = name string, replicationFactor int16, config map,
  *               partitions [partition int32, leader int32 (-1 none), leaderEpoch int32, replicas int32[], isr int32[],
@@ -250,6 +252,7 @@ public final class FrameCodec {
             case DESCRIBE_TOPIC -> DescribeTopicRequest.read(r);
             case LIST_TOPICS -> ListTopicsRequest.read(r);
             case ADD_PARTITIONS -> AddPartitionsRequest.read(r);
+            case INIT_PRODUCER_ID -> InitProducerIdRequest.read(r);
         });
         return new Frame<>(header.correlationId(), request);
     }
@@ -294,6 +297,7 @@ public final class FrameCodec {
             case DESCRIBE_TOPIC -> DescribeTopicResponse.read(r);
             case LIST_TOPICS -> ListTopicsResponse.read(r);
             case ADD_PARTITIONS -> AddPartitionsResponse.read(r);
+            case INIT_PRODUCER_ID -> InitProducerIdResponse.read(r);
             case CREDIT, PUSH -> throw new IllegalStateException("unreachable: " + key);
         });
         return new Frame<>(header.correlationId(), response);
@@ -463,6 +467,7 @@ public final class FrameCodec {
             case DESCRIBE_TOPIC -> ((DescribeTopicRequest) request).write(w);
             case LIST_TOPICS -> ((ListTopicsRequest) request).write(w);
             case ADD_PARTITIONS -> ((AddPartitionsRequest) request).write(w);
+            case INIT_PRODUCER_ID -> ((InitProducerIdRequest) request).write(w);
             case PUSH -> throw new IllegalStateException("unreachable: no request has apiKey PUSH");
         }
     }
@@ -481,6 +486,7 @@ public final class FrameCodec {
             case DESCRIBE_TOPIC -> ((DescribeTopicResponse) response).write(w);
             case LIST_TOPICS -> ((ListTopicsResponse) response).write(w);
             case ADD_PARTITIONS -> ((AddPartitionsResponse) response).write(w);
+            case INIT_PRODUCER_ID -> ((InitProducerIdResponse) response).write(w);
             case CREDIT, PUSH -> throw new IllegalStateException("unreachable: " + response.apiKey()
                     + " has no response");
         }

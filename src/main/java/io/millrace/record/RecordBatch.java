@@ -283,6 +283,17 @@ public final class RecordBatch {
     }
 
     /**
+     * Rewrites the idempotent-producer fields in place and recomputes the CRC: a producer that had to start a new
+     * producer id re-stamps the batches it had not yet sent, without re-encoding their records.
+     */
+    public void setProducerState(long producerId, short producerEpoch, int baseSequence) {
+        buffer.putLong(PRODUCER_ID_OFFSET, producerId);
+        buffer.putShort(PRODUCER_EPOCH_OFFSET, producerEpoch);
+        buffer.putInt(BASE_SEQUENCE_OFFSET, baseSequence);
+        buffer.putInt(CRC_OFFSET, (int) computeChecksum());
+    }
+
+    /**
      * Stamps the batch with the broker's append time, in place, as Kafka's broker does for topics with
      * {@code message.timestamp.type=LogAppendTime}: sets the timestamp-type attribute bit, writes {@code timestamp}
      * as the max timestamp and recomputes the CRC. Records are not rewritten; readers give every record this

@@ -336,7 +336,7 @@ class FrameCodecTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {-1, 14, 255, Short.MAX_VALUE, Integer.MIN_VALUE})
+    @ValueSource(ints = {-1, 15, 255, Short.MAX_VALUE, Integer.MIN_VALUE})
     void unknownApiKeyIds(int id) {
         assertThat(ApiKey.forId(id)).isEmpty();
     }

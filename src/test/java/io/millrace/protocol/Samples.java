@@ -112,6 +112,7 @@ final class Samples {
                 frame("DELETE_TOPIC", 18, new DeleteTopicRequest("orders")),
                 frame("DESCRIBE_TOPIC", 19, new DescribeTopicRequest(UNICODE)),
                 frame("LIST_TOPICS", 20, new ListTopicsRequest()),
+                frame("INIT_PRODUCER_ID", 22, new InitProducerIdRequest()),
                 frame("ADD_PARTITIONS", 21, new AddPartitionsRequest("orders", 24)));
     }
 
@@ -172,6 +173,7 @@ final class Samples {
                 frame("DESCRIBE_TOPIC", 19, new DescribeTopicResponse(bare)),
                 frame("LIST_TOPICS", 20, new ListTopicsResponse(List.of("orders", "", UNICODE))),
                 frame("LIST_TOPICS none", 21, new ListTopicsResponse(List.of())),
+                frame("INIT_PRODUCER_ID", 22, new InitProducerIdResponse(4_000_000_000L, (short) 3)),
                 frame("ADD_PARTITIONS", 22, new AddPartitionsResponse(description)),
                 frame("PUSH", 10, Push.of("orders", 0, 8, batches())),
                 frame("PUSH high watermark only", 10, Push.of(UNICODE, 3, 0, empty())),

@@ -1,0 +1,30 @@
+package io.millrace.client;
+
+import java.time.Duration;
+
+/**
+ * Consumer settings. Immutable: {@code with} methods return changed copies.
+ *
+ * @param maxBytesPerPush      most bytes the broker sends in one push per partition
+ * @param maxCreditsPerRequest most records asked for at once (larger demand is granted in steps)
+ * @param reconnectAttempts    how often a partition stream resubscribes after a lost connection before failing
+ */
+public record ConsumerConfig(int maxBytesPerPush, int maxCreditsPerRequest, int reconnectAttempts,
+                             Duration reconnectBackoff) {
+
+    public static ConsumerConfig defaults() {
+        return new ConsumerConfig(1024 * 1024, 10_000, 20, Duration.ofMillis(200));
+    }
+
+    public ConsumerConfig withMaxBytesPerPush(int bytes) {
+        return new ConsumerConfig(bytes, maxCreditsPerRequest, reconnectAttempts, reconnectBackoff);
+    }
+
+    public ConsumerConfig withMaxCreditsPerRequest(int credits) {
+        return new ConsumerConfig(maxBytesPerPush, credits, reconnectAttempts, reconnectBackoff);
+    }
+
+    public ConsumerConfig withReconnect(int attempts, Duration backoff) {
+        return new ConsumerConfig(maxBytesPerPush, maxCreditsPerRequest, attempts, backoff);
+    }
+}

@@ -1,0 +1,403 @@
+package io.millrace.client;
+
+import io.millrace.client.MillraceClientException.BufferExhaustedException;
+import io.millrace.client.MillraceClientException.RecordTooLargeException;
+import io.millrace.common.ErrorCode;
+import io.millrace.common.TopicPartition;
+import io.millrace.protocol.InitProducerIdRequest;
+import io.millrace.protocol.InitProducerIdResponse;
+import io.millrace.protocol.ProduceRequest;
+import io.millrace.protocol.ProduceResponse;
+import io.millrace.record.Partitioner;
+import io.millrace.record.RecordBatch;
+import io.millrace.record.RecordBatchBuilder;
+import io.millrace.record.TimestampType;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.reactivestreams.Publisher;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * Sends records in batches: per partition, records collect into a batch until it reaches {@code batchSize} bytes or
+ * its first record has waited {@code linger}; up to {@code maxInFlight} batches per partition travel at once.
+ *
+ * <p>Idempotent by default: the producer gets an id from the broker and stamps each batch with it and a sequence
+ * number per partition, so a batch retried after a lost acknowledgement is recognised by the partition and answered
+ * with its original offsets instead of being written twice. Retries keep the order within a partition: when a batch
+ * fails, the partition waits for its other batches in flight, then resends the failed ones in sequence order, one
+ * at a time, before pipelining again.
+ *
+ * <p>Memory is bounded by {@code bufferMemory}: when it is full, {@code send} waits (without blocking a thread) for
+ * space, and fails with {@link BufferExhaustedException} after {@code maxBlock}.
+ *
+ * <p>Thread-safe: all state lives on one single-threaded scheduler of its own; {@code send} may be called from any
+ * thread.
+ */
+public final class Producer implements AutoCloseable {
+
+    private static final AtomicInteger INSTANCES = new AtomicInteger();
+
+    private final Cluster cluster;
+    private final ProducerConfig config;
+    private final Scheduler loop;
+    private final Map<TopicPartition, PartitionQueue> partitions = new HashMap<>();
+    private final Map<String, Integer> stickyPartitions = new HashMap<>();
+    private final ArrayDeque<Waiting> waitingForMemory = new ArrayDeque<>();
+    private long bufferedBytes;
+    private long producerId = -1;
+    private short producerEpoch;
+    private boolean fetchingProducerId;
+    private boolean closed;
+
+    Producer(Cluster cluster, ProducerConfig config) {
+        this.cluster = cluster;
+        this.config = config;
+        this.loop = Schedulers.newSingle("millrace-producer-" + INSTANCES.incrementAndGet(), true);
+    }
+
+    public ProducerConfig config() {
+        return config;
+    }
+
+    /** Sends one record; completes when the broker acknowledged it as {@code acks} asks (at once with acks=0). */
+    public Mono<RecordMetadata> send(ProducerRecord record) {
+        return Mono.create(sink -> loop.schedule(() -> accept(new Waiting(record, sink, System.nanoTime()))));
+    }
+
+    /** Sends a stream of records; results come back in the order of the records. */
+    public Flux<RecordMetadata> send(Publisher<ProducerRecord> records) {
+        return Flux.from(records).flatMapSequential(this::send, 4096, 1);
+    }
+
+    /** Blocking facade: sends and waits for the acknowledgement. */
+    public RecordMetadata sendSync(ProducerRecord record) {
+        return send(record).block();
+    }
+
+    /** Sends every record handed over so far without waiting for linger; completes when all are acknowledged. */
+    public Mono<Void> flush() {
+        return Mono.<Mono<Void>>create(sink -> loop.schedule(() -> sink.success(flushNow())))
+                .flatMap(done -> done);
+    }
+
+    /** Flushes, then stops; later sends fail. */
+    public Mono<Void> closeGracefully() {
+        return flush().then(Mono.fromRunnable(() -> loop.schedule(() -> {
+            closed = true;
+            loop.dispose();
+        })));
+    }
+
+    @Override
+    public void close() {
+        closeGracefully().block();
+    }
+
+    // ---- everything below runs on the loop ----
+
+    private void accept(Waiting w) {
+        if (closed) {
+            w.sink.error(new IllegalStateException("The producer is closed"));
+            return;
+        }
+        int size = w.record.estimatedSize();
+        if (size + RecordBatch.HEADER_SIZE > config.maxRequestSize()) {
+            w.sink.error(new RecordTooLargeException("A record of about " + size + " bytes exceeds maxRequestSize="
+                    + config.maxRequestSize()));
+            return;
+        }
+        if (!waitingForMemory.isEmpty() || bufferedBytes + size > config.bufferMemory()) {
+            waitingForMemory.addLast(w);
+            loop.schedule(this::expireWaiting, config.maxBlock().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            return;
+        }
+        bufferedBytes += size;
+        route(w, size);
+    }
+
+    private void expireWaiting() {
+        long now = System.nanoTime();
+        while (!waitingForMemory.isEmpty()
+                && now - waitingForMemory.peekFirst().enqueuedNanos >= config.maxBlock().toNanos()) {
+            waitingForMemory.pollFirst().sink.error(new BufferExhaustedException("The producer buffer ("
+                    + config.bufferMemory() + " bytes) stayed full for " + config.maxBlock().toMillis() + " ms"));
+        }
+    }
+
+    private void release(long bytes) {
+        bufferedBytes -= bytes;
+        while (!waitingForMemory.isEmpty()) {
+            Waiting next = waitingForMemory.peekFirst();
+            int size = next.record.estimatedSize();
+            if (bufferedBytes + size > config.bufferMemory()) {
+                return;
+            }
+            waitingForMemory.pollFirst();
+            bufferedBytes += size;
+            route(next, size);
+        }
+    }
+
+    /** Finds the record's partition (fetching metadata if needed), then appends it there. */
+    private void route(Waiting w, int size) {
+        ProducerRecord r = w.record;
+        if (r.partition().isPresent()) {
+            append(new TopicPartition(r.topic(), r.partition().getAsInt()), w, size);
+            return;
+        }
+        cluster.partitionCount(r.topic()).publishOn(loop).subscribe(count -> {
+            int partition = r.key() != null ? Partitioner.partitionForKey(r.key(), count)
+                    : stickyPartitions.computeIfAbsent(r.topic(), t -> ThreadLocalRandom.current().nextInt(count))
+                    % count;
+            append(new TopicPartition(r.topic(), partition), w, size);
+        }, error -> {
+            release(size);
+            w.sink.error(error);
+        });
+    }
+
+    private void append(TopicPartition tp, Waiting w, int size) {
+        PartitionQueue q = partitions.computeIfAbsent(tp, PartitionQueue::new);
+        if (q.open != null && q.open.bytes + size > config.batchSize()) {
+            q.closeOpen();
+        }
+        if (q.open == null) {
+            q.open = new OpenBatch();
+            OpenBatch opened = q.open;
+            opened.linger = loop.schedule(() -> {
+                if (q.open == opened) {
+                    q.closeOpen();
+                }
+            }, config.linger().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+        ProducerRecord r = w.record;
+        q.open.builder.append(r.timestamp().orElse(System.currentTimeMillis()), r.key(), r.value(), r.headers());
+        q.open.sinks.add(w.sink);
+        q.open.bytes += size;
+        if (q.open.bytes >= config.batchSize()) {
+            q.closeOpen();
+        }
+    }
+
+    private Mono<Void> flushNow() {
+        List<Mono<Void>> pending = new ArrayList<>();
+        for (PartitionQueue q : partitions.values()) {
+            if (q.open != null) {
+                q.closeOpen();
+            }
+            q.queued.forEach(b -> pending.add(b.done.asMono()));
+            q.inFlight.forEach(b -> pending.add(b.done.asMono()));
+            q.failed.forEach(b -> pending.add(b.done.asMono()));
+        }
+        return Mono.when(pending);
+    }
+
+    /** The producer id for new batches; fetched once (and again after a batch failed for good). */
+    private boolean ensureProducerId() {
+        if (!config.idempotence() || producerId >= 0) {
+            return true;
+        }
+        if (!fetchingProducerId) {
+            fetchingProducerId = true;
+            Mono.defer(() -> cluster.anyBroker().<InitProducerIdResponse>request(new InitProducerIdRequest()))
+                    .retryWhen(reactor.util.retry.Retry.backoff(Long.MAX_VALUE, config.retryBackoff())
+                            .maxBackoff(Duration.ofSeconds(5))
+                            .filter(e -> e instanceof MillraceClientException m && m.retriable()))
+                    .publishOn(loop)
+                    .subscribe(r -> {
+                        fetchingProducerId = false;
+                        producerId = r.producerId();
+                        producerEpoch = r.producerEpoch();
+                        partitions.values().forEach(PartitionQueue::resequenceQueued);
+                        partitions.values().forEach(PartitionQueue::drain);
+                    }, error -> {
+                        fetchingProducerId = false;
+                        partitions.values().forEach(q -> q.failAll(error));
+                    });
+        }
+        return false;
+    }
+
+    /** A record waiting to be placed (for buffer space or metadata). */
+    private record Waiting(ProducerRecord record, MonoSink<RecordMetadata> sink, long enqueuedNanos) {
+    }
+
+    /** Records collecting into a batch. */
+    private final class OpenBatch {
+        final RecordBatchBuilder builder = new RecordBatchBuilder(config.compression(), TimestampType.CREATE_TIME, 0);
+        final List<MonoSink<RecordMetadata>> sinks = new ArrayList<>();
+        int bytes;
+        Disposable linger;
+    }
+
+    /** A closed batch: its bytes, the sinks of its records, and its retry state. */
+    private final class ClosedBatch {
+        final TopicPartition tp;
+        final RecordBatch batch;
+        final List<MonoSink<RecordMetadata>> sinks;
+        final long reservedBytes;
+        final long deadlineNanos;
+        final Sinks.Empty<Void> done = Sinks.empty();
+        int baseSequence = -1;
+        int attempts;
+
+        ClosedBatch(TopicPartition tp, RecordBatch batch, List<MonoSink<RecordMetadata>> sinks, long reservedBytes) {
+            this.tp = tp;
+            this.batch = batch;
+            this.sinks = sinks;
+            this.reservedBytes = reservedBytes;
+            this.deadlineNanos = System.nanoTime() + config.deliveryTimeout().toNanos();
+        }
+    }
+
+    /** One partition's batches: collecting, queued, in flight, and failed ones awaiting a retry. */
+    private final class PartitionQueue {
+        final TopicPartition tp;
+        OpenBatch open;
+        final ArrayDeque<ClosedBatch> queued = new ArrayDeque<>();
+        final List<ClosedBatch> inFlight = new ArrayList<>();
+        final List<ClosedBatch> failed = new ArrayList<>();
+        /** Batches resent after a failure still to be acknowledged; while positive, one batch travels at a time. */
+        int retriesOutstanding;
+        boolean backingOff;
+        int nextSequence;
+
+        PartitionQueue(TopicPartition tp) {
+            this.tp = tp;
+        }
+
+        void closeOpen() {
+            OpenBatch b = open;
+            open = null;
+            b.linger.dispose();
+            if (b.sinks.isEmpty()) {
+                return;
+            }
+            stickyPartitions.remove(tp.topic());
+            queued.addLast(new ClosedBatch(tp, b.builder.build(), b.sinks, b.bytes));
+            drain();
+        }
+
+        /** Stamps producer id and sequences on queued batches that have none yet (or had an old producer id). */
+        void resequenceQueued() {
+            nextSequence = 0;
+            for (ClosedBatch b : queued) {
+                b.baseSequence = -1;
+            }
+        }
+
+        void drain() {
+            if (!ensureProducerId()) {
+                return;
+            }
+            int limit = retriesOutstanding > 0 ? 1 : config.maxInFlight();
+            while (!queued.isEmpty() && inFlight.size() < limit && !backingOff && failed.isEmpty()) {
+                ClosedBatch b = queued.pollFirst();
+                if (config.idempotence() && (b.baseSequence < 0 || b.batch.producerId() != producerId)) {
+                    b.baseSequence = nextSequence;
+                    b.batch.setProducerState(producerId, producerEpoch, nextSequence);
+                    nextSequence = (int) (((long) nextSequence + b.batch.recordCount()) % ((long) Integer.MAX_VALUE + 1));
+                }
+                inFlight.add(b);
+                send(b);
+            }
+        }
+
+        void send(ClosedBatch b) {
+            b.attempts++;
+            ProduceRequest request = new ProduceRequest(ProduceRequest.Acks.forCode(config.acks()),
+                    (int) config.deliveryTimeout().toMillis(), tp.topic(),
+                    List.of(new ProduceRequest.PartitionData(tp.partition(), b.batch.buffer())));
+            if (config.acks() == 0) {
+                cluster.leader(tp).flatMap(conn -> conn.send(request)).publishOn(loop)
+                        .subscribe(v -> { }, e -> onFailure(b, e), () -> onSuccess(b, -1));
+                return;
+            }
+            cluster.leader(tp).flatMap(conn -> conn.<ProduceResponse>request(request)).publishOn(loop)
+                    .subscribe(response -> {
+                        ProduceResponse.PartitionResult result = response.partitions().get(0);
+                        if (result.error().isPresent()) {
+                            onFailure(b, MillraceClientException.from(result.error().get()));
+                        } else {
+                            onSuccess(b, result.baseOffset());
+                        }
+                    }, e -> onFailure(b, e));
+        }
+
+        void onSuccess(ClosedBatch b, long baseOffset) {
+            inFlight.remove(b);
+            if (retriesOutstanding > 0) {
+                retriesOutstanding--;
+            }
+            long timestamp = b.batch.maxTimestamp();
+            for (int i = 0; i < b.sinks.size(); i++) {
+                b.sinks.get(i).success(new RecordMetadata(tp.topic(), tp.partition(),
+                        baseOffset < 0 ? -1 : baseOffset + i, timestamp));
+            }
+            finish(b);
+            drain();
+        }
+
+        void onFailure(ClosedBatch b, Throwable error) {
+            inFlight.remove(b);
+            boolean retriable = (error instanceof MillraceClientException m && (m.retriable()
+                    || (m.errorCode() == ErrorCode.OUT_OF_ORDER_SEQUENCE && !failed.isEmpty())))
+                    && System.nanoTime() < b.deadlineNanos;
+            if (error instanceof MillraceClientException m && (m.errorCode() == ErrorCode.NOT_LEADER
+                    || m.errorCode() == ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)) {
+                cluster.invalidate(tp.topic());
+            }
+            if (retriable) {
+                failed.add(b);
+            } else {
+                b.sinks.forEach(s -> s.error(error));
+                finish(b);
+                if (config.idempotence() && b.baseSequence >= 0) {
+                    // The broker never wrote it, so later sequences would leave a gap: start over with a new id.
+                    producerId = -1;
+                }
+            }
+            if (inFlight.isEmpty() && !failed.isEmpty()) {
+                failed.sort(Comparator.comparingInt(x -> x.baseSequence));
+                for (int i = failed.size() - 1; i >= 0; i--) {
+                    queued.addFirst(failed.get(i));
+                }
+                retriesOutstanding = failed.size();
+                failed.clear();
+                backingOff = true;
+                loop.schedule(() -> {
+                    backingOff = false;
+                    drain();
+                }, config.retryBackoff().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            } else {
+                drain();
+            }
+        }
+
+        void finish(ClosedBatch b) {
+            release(b.reservedBytes);
+            b.done.tryEmitEmpty();
+        }
+
+        void failAll(Throwable error) {
+            for (ClosedBatch b : new ArrayList<>(queued)) {
+                b.sinks.forEach(s -> s.error(error));
+                finish(b);
+            }
+            queued.clear();
+        }
+    }
+}
