@@ -416,13 +416,24 @@ final class LogSegment implements AutoCloseable {
 
     /** Forces the log file and both indexes to disk. A no-op once the segment has been deleted. */
     void flush() {
+        flush(true);
+    }
+
+    /**
+     * Forces the log file to disk, and the indexes too when {@code withIndexes}. The flush policy skips the indexes
+     * of the active segment: they are derived data that recovery rebuilds for every segment after the recovery
+     * checkpoint, and they are forced when the segment is rolled, before the checkpoint moves past it.
+     */
+    void flush(boolean withIndexes) {
         if (deleted) {
             return;
         }
         try {
             channel.force(false);
-            offsetIndex.flush();
-            timeIndex.flush();
+            if (withIndexes) {
+                offsetIndex.flush();
+                timeIndex.flush();
+            }
         } catch (ClosedChannelException e) {
             if (!deleted) {
                 throw new UncheckedIOException("Segment " + logFile + " was closed during a flush", e);

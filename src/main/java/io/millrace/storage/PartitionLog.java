@@ -78,7 +78,8 @@ public final class PartitionLog implements AutoCloseable {
 
     private final ProducerStateManager producerState = new ProducerStateManager();
     private LogConfig config;
-    private LogSegment active;
+    /** Volatile: the flush thread reads it to decide which segments need their indexes forced. */
+    private volatile LogSegment active;
     private long logEndOffset;
     private long lastFlushStartMs;
     private CompletableFuture<Long> flushInFlight = CompletableFuture.completedFuture(0L);
@@ -554,7 +555,10 @@ public final class PartitionLog implements AutoCloseable {
     }
 
     private long flushSegments(List<LogSegment> dirty, long target) {
-        dirty.forEach(LogSegment::flush);
+        for (LogSegment segment : dirty) {
+            // Only a segment no longer active needs its indexes on disk (see LogSegment.flush).
+            segment.flush(segment != active);
+        }
         return flushedOffset.accumulateAndGet(target, Math::max);
     }
 
