@@ -11,7 +11,9 @@ import io.millrace.partition.PartitionRequest.Produce;
 import io.millrace.partition.PartitionResponse.Fetched;
 import io.millrace.partition.PartitionResponse.Produced;
 import io.millrace.replication.ReplicaSet;
+import io.millrace.record.RecordBatch;
 import io.millrace.storage.LogAppendInfo;
+import io.millrace.storage.LogAppendResult;
 import io.millrace.storage.LogConfig;
 import io.millrace.storage.LogSlice;
 import io.millrace.storage.PartitionLog;
@@ -61,6 +63,7 @@ public final class PartitionVerticle extends VerticleBase {
     private MessageConsumer<PartitionRequest> consumer;
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     private final List<PendingAck> pendingAcks = new ArrayList<>();
+    private final List<QueuedProduce> queuedProduces = new ArrayList<>();
     private long retentionTimer = -1;
     private long flushTimer = -1;
     private volatile PartitionStats stats = PartitionStats.EMPTY;
@@ -113,6 +116,10 @@ public final class PartitionVerticle extends VerticleBase {
                 waiter.message.reply(emptyFetch(waiter.fetch.offset()), LOCAL);
             }
             waiters.clear();
+            for (QueuedProduce q : queuedProduces) {
+                q.message.fail(ErrorCode.NOT_LEADER.code(), "Partition " + tp + " is shutting down on this broker");
+            }
+            queuedProduces.clear();
             for (PendingAck ack : pendingAcks) {
                 ack.message.fail(ErrorCode.NOT_LEADER.code(), "Partition " + tp + " is shutting down on this broker");
             }
@@ -168,18 +175,55 @@ public final class PartitionVerticle extends VerticleBase {
         }
     }
 
+    /**
+     * Queues a produce for this turn of the event loop. The first produce of a turn schedules {@link #appendQueued}
+     * behind whatever else is already waiting on the loop, so under load every batch that arrived meanwhile goes to
+     * the disk in one write (group commit); alone, a batch waits for nothing but its own turn.
+     */
     private void produce(Produce produce, Message<PartitionRequest> message) {
-        LogAppendInfo info = log.appendAsLeader(produce.batch(), replicas.leaderEpoch());
+        queuedProduces.add(new QueuedProduce(produce, message));
+        if (queuedProduces.size() == 1) {
+            context.runOnContext(v -> appendQueued());
+        }
+    }
+
+    private void appendQueued() {
+        if (queuedProduces.isEmpty()) {
+            return;
+        }
+        List<QueuedProduce> group = new ArrayList<>(queuedProduces);
+        queuedProduces.clear();
+        List<RecordBatch> batches = new ArrayList<>(group.size());
+        group.forEach(q -> batches.add(q.produce.batch()));
+        List<LogAppendResult> results;
+        try {
+            results = log.appendAsLeader(batches, replicas.leaderEpoch());
+        } catch (MillraceException e) {
+            LOG.error("Append failed on {}", tp, e);
+            group.forEach(q -> q.message.fail(e.errorCode().code(), e.getMessage()));
+            return;
+        }
         boolean committed = replicas.updateLeaderEnd(log.logEndOffset());
-        Produced produced = new Produced(info.firstOffset(), info.lastOffset(), info.logAppendTime(),
-                log.logStartOffset());
         refreshStats();
-        switch (produce.acks()) {
-            case NONE -> {
-                // The sender did not wait for an answer.
+        for (int i = 0; i < group.size(); i++) {
+            QueuedProduce q = group.get(i);
+            LogAppendResult result = results.get(i);
+            if (result.error().isPresent()) {
+                if (q.produce.acks() != Acks.NONE) {
+                    q.message.fail(result.error().get().errorCode().code(), result.error().get().getMessage());
+                }
+                continue;
             }
-            case LEADER -> whenDurable(info.lastOffset() + 1, message, produced, false);
-            case ALL -> whenDurable(info.lastOffset() + 1, message, produced, true);
+            LogAppendInfo info = result.info().orElseThrow();
+            Produced produced = new Produced(info.firstOffset(), info.lastOffset(), info.logAppendTime(),
+                    log.logStartOffset());
+            switch (q.produce.acks()) {
+                case NONE -> {
+                    // The sender did not wait for an answer.
+                }
+                case LEADER -> whenDurable(info.lastOffset() + 1, q.message, produced, false);
+                case ALL -> whenDurable(info.lastOffset() + 1, q.message, produced, true);
+            }
         }
         if (committed) {
             wakeWaiters();
@@ -322,6 +366,9 @@ public final class PartitionVerticle extends VerticleBase {
             this.fetch = fetch;
             this.message = message;
         }
+    }
+
+    private record QueuedProduce(Produce produce, Message<PartitionRequest> message) {
     }
 
     private record PendingAck(long endOffset, boolean needsCommit, Message<PartitionRequest> message,

@@ -10,6 +10,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -150,21 +151,45 @@ final class LogSegment implements AutoCloseable {
      * that it fits ({@code size + batch size} within {@code segment.bytes}, relative offsets within an int).
      */
     void append(RecordBatch batch) {
-        ByteBuffer bytes = batch.buffer();
-        long position = size;
+        append(List.of(batch));
+    }
+
+    /**
+     * Appends batches whose offsets the log has already assigned, with one gathering write: a group of small batches
+     * costs the kernel one write, not one per batch. All or nothing: if the write fails, the file is cut back to its
+     * previous end and nothing about the segment changes.
+     */
+    void append(List<RecordBatch> batches) {
+        ByteBuffer[] buffers = new ByteBuffer[batches.size()];
+        long total = 0;
+        for (int i = 0; i < buffers.length; i++) {
+            buffers[i] = batches.get(i).buffer();
+            total += buffers[i].remaining();
+        }
+        long start = size;
         try {
-            long at = position;
-            while (bytes.hasRemaining()) {
-                at += channel.write(bytes, at);
+            channel.position(start);
+            long written = 0;
+            while (written < total) {
+                written += channel.write(buffers);
             }
         } catch (IOException e) {
+            try {
+                channel.truncate(start);
+            } catch (IOException ignored) {
+                // The original failure is the one to report; recovery cuts any torn tail on the next open.
+            }
             throw new UncheckedIOException("Cannot append to " + logFile, e);
         }
-        if (size == 0) {
-            firstBatchTimestamp = batch.maxTimestamp();
+        long position = start;
+        for (RecordBatch batch : batches) {
+            if (position == 0) {
+                firstBatchTimestamp = batch.maxTimestamp();
+            }
+            onBatch(batch.baseOffset(), position, batch.sizeInBytes(), batch.lastOffset(), batch.maxTimestamp());
+            position += batch.sizeInBytes();
         }
-        onBatch(batch.baseOffset(), position, batch.sizeInBytes(), batch.lastOffset(), batch.maxTimestamp());
-        size = position + batch.sizeInBytes();
+        size = position;
     }
 
     /** Updates the derived state for a batch written at {@code position}: end offset, max timestamp, indexes. */

@@ -253,30 +253,93 @@ public final class PartitionLog implements AutoCloseable {
     /**
      * Appends a batch produced to this partition's leader: validates it, assigns it offsets from the log end, stamps
      * the leader epoch (and the broker's time under {@code LogAppendTime}) into it, writes it, and applies the flush
-     * policy. The batch's buffer is modified in place.
+     * policy. The batch's buffer is modified in place. A retried idempotent batch is not written again: the answer
+     * carries its first offsets and {@code duplicate}.
      *
-     * @throws MillraceException {@code RECORD_TOO_LARGE}, {@code CORRUPT_RECORD} or {@code UNSUPPORTED_COMPRESSION}
-     *                           for a bad batch (the log is unchanged), {@code STORAGE_ERROR} if the disk fails
+     * @throws MillraceException {@code RECORD_TOO_LARGE}, {@code CORRUPT_RECORD}, {@code UNSUPPORTED_COMPRESSION},
+     *                           {@code OUT_OF_ORDER_SEQUENCE} or {@code INVALID_PRODUCER_EPOCH} for a batch it
+     *                           refuses (the log is unchanged), {@code STORAGE_ERROR} if the disk fails
      */
     public LogAppendInfo appendAsLeader(RecordBatch batch, int leaderEpoch) {
-        validate(batch);
-        if (batch.producerId() >= 0) {
-            Optional<ProducerStateManager.BatchMeta> earlier = producerState.check(batch.producerId(),
-                    batch.producerEpoch(), batch.baseSequence(), batch.lastSequence());
-            if (earlier.isPresent()) {
-                return new LogAppendInfo(earlier.get().firstOffset(), earlier.get().lastOffset(),
-                        batch.recordCount(), OptionalLong.empty(), 0, true);
+        LogAppendResult result = appendAsLeader(List.of(batch), leaderEpoch).get(0);
+        if (result.error().isPresent()) {
+            throw result.error().get();
+        }
+        return result.info().orElseThrow();
+    }
+
+    /**
+     * Appends several batches as {@link #appendAsLeader(RecordBatch, int)} does each, in order, with one write per
+     * segment they land in. Each batch is accepted or refused on its own; the results follow the batches' order.
+     * The partition verticle hands over every batch produced since its last turn, so under load many small batches
+     * reach the disk in one system call.
+     *
+     * @throws MillraceException {@code STORAGE_ERROR} if the disk fails (then no batch of the failed write is in the
+     *                           log)
+     */
+    public List<LogAppendResult> appendAsLeader(List<RecordBatch> batches, int leaderEpoch) {
+        ensureOpen();
+        List<LogAppendResult> results = new ArrayList<>(batches.size());
+        List<RecordBatch> group = new ArrayList<>(batches.size());
+        long groupBytes = 0;
+        for (RecordBatch batch : batches) {
+            try {
+                validate(batch);
+                if (batch.producerId() >= 0) {
+                    Optional<ProducerStateManager.BatchMeta> earlier = producerState.check(batch.producerId(),
+                            batch.producerEpoch(), batch.baseSequence(), batch.lastSequence());
+                    if (earlier.isPresent()) {
+                        results.add(LogAppendResult.of(new LogAppendInfo(earlier.get().firstOffset(),
+                                earlier.get().lastOffset(), batch.recordCount(), OptionalLong.empty(), 0, true)));
+                        continue;
+                    }
+                }
+            } catch (MillraceException e) {
+                results.add(LogAppendResult.failed(e));
+                continue;
             }
+            if (shouldRoll(groupBytes, batch)) {
+                writeGroup(group);
+                group.clear();
+                groupBytes = 0;
+                roll();
+            }
+            batch.setBaseOffset(logEndOffset);
+            batch.setPartitionLeaderEpoch(leaderEpoch);
+            OptionalLong appendTime = OptionalLong.empty();
+            if (config.timestampType() == TimestampType.LOG_APPEND_TIME) {
+                long now = time.milliseconds();
+                batch.setLogAppendTime(now);
+                appendTime = OptionalLong.of(now);
+            }
+            logEndOffset = batch.lastOffset() + 1;
+            if (batch.producerId() >= 0) {
+                producerState.update(batch.producerId(), batch.producerEpoch(), batch.baseSequence(),
+                        batch.lastSequence(), batch.baseOffset(), batch.lastOffset(), batch.maxTimestamp());
+            }
+            group.add(batch);
+            groupBytes += batch.sizeInBytes();
+            results.add(LogAppendResult.of(new LogAppendInfo(batch.baseOffset(), batch.lastOffset(),
+                    batch.recordCount(), appendTime, batch.sizeInBytes(), false)));
         }
-        batch.setBaseOffset(logEndOffset);
-        batch.setPartitionLeaderEpoch(leaderEpoch);
-        OptionalLong appendTime = OptionalLong.empty();
-        if (config.timestampType() == TimestampType.LOG_APPEND_TIME) {
-            long now = time.milliseconds();
-            batch.setLogAppendTime(now);
-            appendTime = OptionalLong.of(now);
+        writeGroup(group);
+        maybeFlush();
+        return results;
+    }
+
+    /** Writes batches that already have their offsets; on failure the log end goes back to what is on disk. */
+    private void writeGroup(List<RecordBatch> group) {
+        if (group.isEmpty()) {
+            return;
         }
-        return write(batch, appendTime);
+        try {
+            active.append(group);
+        } catch (UncheckedIOException e) {
+            logEndOffset = active.nextOffset();
+            producerState.truncateTo(logEndOffset);
+            throw new MillraceException(ErrorCode.STORAGE_ERROR, "Cannot append to " + dir + ": " + e.getMessage(),
+                    e);
+        }
     }
 
     /**
@@ -311,7 +374,9 @@ public final class PartitionLog implements AutoCloseable {
     }
 
     private LogAppendInfo write(RecordBatch batch, OptionalLong appendTime) {
-        maybeRoll(batch);
+        if (shouldRoll(0, batch)) {
+            roll();
+        }
         active.append(batch);
         logEndOffset = batch.lastOffset() + 1;
         if (batch.producerId() >= 0) {
@@ -323,15 +388,17 @@ public final class PartitionLog implements AutoCloseable {
                 batch.sizeInBytes(), false);
     }
 
-    private void maybeRoll(RecordBatch batch) {
-        boolean full = active.size() + batch.sizeInBytes() > config.segmentBytes();
+    /** Whether {@code batch} must start a new segment, given {@code pendingBytes} about to be written before it. */
+    private boolean shouldRoll(long pendingBytes, RecordBatch batch) {
+        long used = active.size() + pendingBytes;
+        if (used == 0) {
+            return false;
+        }
+        boolean full = used + batch.sizeInBytes() > config.segmentBytes();
         boolean old = active.firstBatchTimestamp().stream()
                 .anyMatch(first -> time.milliseconds() - first >= config.segmentMs());
-        boolean offsetsOverflow = batch.lastOffset() - active.baseOffset() > Integer.MAX_VALUE
-                || logEndOffset + batch.lastOffsetDelta() - active.baseOffset() > Integer.MAX_VALUE;
-        if (!active.isEmpty() && (full || old || offsetsOverflow || active.offsetIndexFull())) {
-            roll();
-        }
+        boolean offsetsOverflow = logEndOffset + batch.lastOffsetDelta() - active.baseOffset() > Integer.MAX_VALUE;
+        return full || old || offsetsOverflow || active.offsetIndexFull();
     }
 
     /** Closes the active segment to appends and starts a new one at the log end; flushes the old one asynchronously. */
