@@ -123,6 +123,8 @@ jmh_group() {
     local selector params=()
     case $1 in
         read) selector='io\.millrace\.loadtests\.storage\.ReadBenchmark' ;;
+        every-batch) selector='io\.millrace\.loadtests\.storage\.(AppendBenchmark|FileChannelBaselineBenchmark)'
+           params=(-p fsync="$1" -p batchesPerAppend=1) ;;
         *) selector='io\.millrace\.loadtests\.storage\.(AppendBenchmark|FileChannelBaselineBenchmark)'
            params=(-p fsync="$1") ;;
     esac
