@@ -200,6 +200,7 @@ describe('subscriptions', () => {
     sock.receive({ op: 'records', subscription: 's1', partition: 0, highWatermark: 1, records: [record(0, 0)] });
     expect(errors.map((e) => e.code)).toEqual(['UNKNOWN_TOPIC_OR_PARTITION']);
     expect(delivered).toEqual([]);
+    expect(sock.last('unsubscribe').subscription).toBe('s1');
   });
 
   it('close() unsubscribes on the broker', async () => {

@@ -546,10 +546,16 @@ export class Subscription {
     this.maybeGrant();
   }
 
+  /** A partition of the subscription failed (or subscribing did): the whole subscription ends, on the broker too. */
   failed(error: MillraceError): void {
     if (this.closed) return;
     this.closed = true;
-    this.client.unbind(this.sid, this, true);
+    const sid = this.sid;
+    this.client.unbind(sid, this, true);
+    this.sid = null;
+    if (sid && this.client.isOpen()) {
+      this.client.request({ op: 'unsubscribe', subscription: sid }).catch(() => { /* already gone */ });
+    }
     this.readyReject(error);
     this.handlers.onError?.(error);
   }
