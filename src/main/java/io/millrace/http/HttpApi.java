@@ -38,16 +38,16 @@ import java.util.OptionalInt;
  */
 public final class HttpApi {
 
+    /** Where the dashboard's built files live on the class path (the Maven build puts them there). */
+    static final String WEB_ROOT = "webroot";
+    /** Vite names every file under /assets/ by its content hash, so those can be cached for good. */
+    private static final String HASHED_ASSETS = "/assets/";
+
     private final Broker broker;
     private final BrokerService brokerService;
     private final PrometheusMeterRegistry registry;
     private final int maxBodyBytes;
     private final StatsStream stats;
-
-    /** Where the dashboard's built files live on the class path (the Maven build puts them there). */
-    static final String WEB_ROOT = "webroot";
-    /** Vite names every file under /assets/ by its content hash, so those can be cached for good. */
-    private static final String HASHED_ASSETS = "/assets/";
 
     /**
      * @param maxBodyBytes    largest request body ({@code http.max.body.bytes})
