@@ -179,6 +179,22 @@ try {
   await page.getByTestId('brokers-table').waitFor();
   log('cluster screen is live');
 
+  // The client module as an application page would use it: imported from the broker, in the browser.
+  const fromModule = await page.evaluate(async () => {
+    const { MillraceClient } = await import('/millrace-client.js');
+    const client = new MillraceClient();
+    await client.ready();
+    await client.ping();
+    const topics = await client.listTopics();
+    const missing = await client.describeTopic('no-such-topic').then(() => 'found', (e) => e.code);
+    client.close();
+    return { topics, missing };
+  });
+  if (fromModule.topics.length !== 0 || fromModule.missing !== 'UNKNOWN_TOPIC_OR_PARTITION') {
+    throw new Error(`/millrace-client.js in the page: ${JSON.stringify(fromModule)}`);
+  }
+  log('/millrace-client.js works when imported by a page');
+
   // Topics: the empty state, then create topics through the form.
   await go('topics', 'topics-screen');
   await page.getByTestId('topics-empty').waitFor();
