@@ -55,6 +55,8 @@ public enum ConfigKey {
     WS_MAX_CREDITS("ws.max.credits", Type.INT,
             "Most records a WebSocket client may have granted and not yet received, per subscription."),
     HTTP_MAX_BODY_BYTES("http.max.body.bytes", Type.INT, "Largest REST request body."),
+    HTTP_MAX_STATS_STREAMS("http.max.stats.streams", Type.INT,
+            "Most dashboards listening to the live stats stream at once; more get BROKER_OVERLOADED (503)."),
     SHUTDOWN_TIMEOUT_MS("shutdown.timeout.ms", Type.INT, "How long a clean shutdown may take before it is forced."),
     LOG_SEGMENT_BYTES("log.segment.bytes", Type.INT, "Default segment.bytes of new topics."),
     LOG_SEGMENT_MS("log.segment.ms", Type.LONG, "Default segment.ms of new topics."),

@@ -5,7 +5,6 @@ import io.millrace.broker.Broker;
 import io.millrace.broker.BrokerMetrics;
 import io.millrace.broker.BrokerService;
 import io.millrace.broker.FetchResult;
-import io.millrace.broker.Health;
 import io.millrace.broker.NewTopic;
 import io.millrace.broker.json.JsonMapping;
 import io.millrace.common.ErrorCode;
@@ -17,34 +16,56 @@ import io.millrace.record.Record;
 import io.millrace.record.RecordBatch;
 import io.millrace.record.RecordBatches;
 import io.vertx.core.Future;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.StaticHandler;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 
 /**
- * The HTTP side of the broker: the REST admin and data API under {@code /api}, {@code /health} and
- * {@code /metrics}. JSON in and out; every error is {@code {"error": {"code", "message", "retriable"}}} with a
- * fitting status. Stateless apart from the broker it calls.
+ * The HTTP side of the broker: the REST admin and data API under {@code /api}, the dashboard's live stats stream
+ * ({@link StatsStream}), {@code /health}, {@code /metrics}, and the dashboard's files at {@code /}. JSON in and out;
+ * every error is {@code {"error": {"code", "message", "retriable"}}} with a fitting status. Stateless apart from the
+ * broker it calls and the stats stream it serves.
  */
 public final class HttpApi {
+
+    /** Where the dashboard's built files live on the class path (the Maven build puts them there). */
+    static final String WEB_ROOT = "webroot";
+    /** Vite names every file under /assets/ by its content hash, so those can be cached for good. */
+    private static final String HASHED_ASSETS = "/assets/";
 
     private final Broker broker;
     private final BrokerService brokerService;
     private final PrometheusMeterRegistry registry;
     private final int maxBodyBytes;
+    private final StatsStream stats;
 
-    public HttpApi(BrokerService broker, PrometheusMeterRegistry registry, int maxBodyBytes) {
+    /**
+     * @param maxBodyBytes    largest request body ({@code http.max.body.bytes})
+     * @param maxStatsStreams most dashboards listening to the stats stream at once ({@code http.max.stats.streams})
+     */
+    public HttpApi(BrokerService broker, PrometheusMeterRegistry registry, int maxBodyBytes, int maxStatsStreams) {
         this.broker = broker;
         this.brokerService = broker;
         this.registry = registry;
         this.maxBodyBytes = maxBodyBytes;
+        ClusterSnapshot cluster = new ClusterSnapshot(broker);
+        this.stats = new StatsStream(broker.metrics()::topicTotals, () -> cluster.take().toCompletionStage(),
+                StatsStream.PERIOD_MS, StatsStream.HISTORY_SAMPLES, maxStatsStreams);
+    }
+
+    /** The verticle that runs the stats stream; deploy it once, beside the HTTP servers that share this API. */
+    public StatsVerticle statsVerticle() {
+        return new StatsVerticle(stats);
     }
 
     /** Adds the routes to {@code router}. */
@@ -52,6 +73,8 @@ public final class HttpApi {
         router.get("/health").handler(this::health);
         router.get("/metrics").handler(this::metrics);
         router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
+        router.get("/api/stats/stream").handler(stats::serve);
+        router.get("/api/stats").handler(ctx -> reply(ctx, 200, Future.succeededFuture(stats.historyJson())));
         router.get("/api/brokers").handler(ctx -> reply(ctx, 200, broker.brokers()
                 .map(list -> new JsonArray(list.stream().map(JsonMapping::broker).toList()))));
         router.get("/api/topics").handler(this::listTopics);
@@ -68,16 +91,33 @@ public final class HttpApi {
         router.route("/api/*").failureHandler(ctx -> fail(ctx, ctx.failure() != null ? ctx.failure()
                 : new MillraceException(ctx.statusCode() == 413 ? ErrorCode.RECORD_TOO_LARGE
                 : ErrorCode.INVALID_REQUEST, "HTTP " + ctx.statusCode())));
+        mountDashboard(router);
+    }
+
+    /**
+     * The dashboard and the browser client module, from {@value #WEB_ROOT} on the class path. Hashed assets are
+     * immutable; everything else ({@code index.html}, {@code /millrace-client.js}) is revalidated on each load, so a
+     * new broker version is picked up at once while unchanged files cost a 304.
+     */
+    private static void mountDashboard(Router router) {
+        String notApi = "^(?!/api/).*";
+        router.routeWithRegex(notApi).method(HttpMethod.GET).method(HttpMethod.HEAD).handler(ctx -> {
+            ctx.response().putHeader(HttpHeaders.CACHE_CONTROL, ctx.normalizedPath().startsWith(HASHED_ASSETS)
+                    ? "public, max-age=31536000, immutable" : "no-cache");
+            ctx.next();
+        });
+        router.routeWithRegex(notApi).method(HttpMethod.GET).method(HttpMethod.HEAD)
+                .handler(StaticHandler.create(WEB_ROOT).setDirectoryListing(false));
+        router.get("/").handler(ctx -> ctx.response().setStatusCode(404)
+                .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
+                .end("The dashboard is not in this build: build with Maven (it runs npm in web-dashboard/)."
+                        + " The REST API is under /api, the WebSocket at /ws.\n"));
     }
 
     private void health(RoutingContext ctx) {
-        Health health = broker.health();
-        JsonObject body = new JsonObject().put("status", health.ready() ? "ready" : "unavailable")
-                .put("brokerId", broker.brokerId()).put("zookeeper", health.zookeeperConnected())
-                .put("localPartitions", health.localPartitions())
-                .put("partitionsDown", new JsonArray(health.partitionsDown()));
-        ctx.response().setStatusCode(health.ready() ? 200 : 503).putHeader("content-type", "application/json")
-                .end(body.encode());
+        JsonObject body = ClusterSnapshot.health(broker);
+        ctx.response().setStatusCode("ready".equals(body.getString("status")) ? 200 : 503)
+                .putHeader("content-type", "application/json").end(body.encode());
     }
 
     private void metrics(RoutingContext ctx) {
@@ -254,7 +294,8 @@ public final class HttpApi {
 
     /** The list of routes, for the docs and the start-up log. */
     public static List<String> routes() {
-        return List.of("GET /health", "GET /metrics", "GET /api/brokers", "GET|POST /api/topics",
+        return List.of("GET /", "GET /millrace-client.js", "GET /health", "GET /metrics", "GET /api/stats",
+                "GET /api/stats/stream", "GET /api/brokers", "GET|POST /api/topics",
                 "GET|DELETE /api/topics/{topic}", "POST /api/topics/{topic}/partitions",
                 "POST /api/topics/{topic}/records", "GET /api/topics/{topic}/partitions/{p}/records");
     }

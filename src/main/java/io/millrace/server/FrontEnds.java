@@ -30,7 +30,9 @@ final class FrontEnds {
 
     /** Deploys the HTTP server on every event loop; returns its port. */
     int startHttp(Vertx vertx, List<String> deployments) {
-        HttpApi api = new HttpApi(broker, registry, config.getInt(ConfigKey.HTTP_MAX_BODY_BYTES));
+        HttpApi api = new HttpApi(broker, registry, config.getInt(ConfigKey.HTTP_MAX_BODY_BYTES),
+                config.getInt(ConfigKey.HTTP_MAX_STATS_STREAMS));
+        deployments.add(MillraceServer.await(vertx.deployVerticle(api.statsVerticle()), 30_000));
         WebSocketGateway webSockets = new WebSocketGateway(broker, broker.metrics(), new WebSocketSettings(
                 config.getInt(ConfigKey.WS_MAX_FRAME_BYTES), config.getInt(ConfigKey.WS_MAX_CONNECTIONS),
                 config.getInt(ConfigKey.WS_IDLE_TIMEOUT_MS), config.getInt(ConfigKey.WS_MAX_INFLIGHT_REQUESTS),

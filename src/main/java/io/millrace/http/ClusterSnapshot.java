@@ -1,0 +1,84 @@
+package io.millrace.http;
+
+import io.millrace.broker.Broker;
+import io.millrace.broker.BrokerDescription;
+import io.millrace.broker.Health;
+import io.millrace.broker.PartitionDescription;
+import io.millrace.broker.TopicDescription;
+import io.millrace.broker.json.JsonMapping;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The state of the cluster as the dashboard shows it, read from the broker API: health, brokers with their
+ * partition counts, every topic with its partitions, and consumer groups. A part that cannot be read (ZooKeeper
+ * down, say) is left empty and named in {@code problems}, so one missing part never blanks the whole page.
+ * Stateless; the futures complete on the caller's context.
+ */
+final class ClusterSnapshot {
+
+    private final Broker broker;
+
+    ClusterSnapshot(Broker broker) {
+        this.broker = broker;
+    }
+
+    /** {@code {"brokerId", "health", "controller", "brokers", "topics", "groups", "problems"}}; never fails. */
+    Future<JsonObject> take() {
+        List<String> problems = new ArrayList<>();
+        Future<List<BrokerDescription>> brokers = broker.brokers().recover(e -> {
+            problems.add("Cannot list brokers: " + JsonMapping.asMillrace(e).getMessage());
+            return Future.succeededFuture(List.of());
+        });
+        Future<List<TopicDescription>> topics = broker.listTopics()
+                .compose(names -> Future.all(names.stream()
+                        // A topic deleted between the list and its description is simply gone.
+                        .map(name -> broker.describeTopic(name).otherwise((TopicDescription) null))
+                        .toList()))
+                .map(all -> all.<TopicDescription>list().stream().filter(Objects::nonNull).toList())
+                .recover(e -> {
+                    problems.add("Cannot list topics: " + JsonMapping.asMillrace(e).getMessage());
+                    return Future.succeededFuture(List.of());
+                });
+        return Future.join(brokers, topics).transform(done -> Future.succeededFuture(
+                json(brokers.result(), topics.result(), problems)));
+    }
+
+    private JsonObject json(List<BrokerDescription> brokers, List<TopicDescription> topics, List<String> problems) {
+        JsonArray brokerList = new JsonArray();
+        int controller = -1;
+        for (BrokerDescription b : brokers) {
+            int leaders = 0;
+            int replicas = 0;
+            for (TopicDescription t : topics) {
+                for (PartitionDescription p : t.partitions()) {
+                    leaders += p.leader() == b.id() ? 1 : 0;
+                    replicas += p.replicas().contains(b.id()) ? 1 : 0;
+                }
+            }
+            if (b.controller()) {
+                controller = b.id();
+            }
+            brokerList.add(JsonMapping.broker(b).put("leaders", leaders).put("replicas", replicas));
+        }
+        return new JsonObject().put("brokerId", broker.brokerId()).put("health", health(broker))
+                .put("controller", controller).put("brokers", brokerList)
+                .put("topics", new JsonArray(topics.stream().map(JsonMapping::topic).toList()))
+                // Consumer groups arrive with the group coordinator; until then there are none to show.
+                .put("groups", new JsonArray())
+                .put("problems", new JsonArray(problems));
+    }
+
+    /** The body of {@code GET /health}: {@code {"status", "brokerId", "zookeeper", "localPartitions", ...}}. */
+    static JsonObject health(Broker broker) {
+        Health health = broker.health();
+        return new JsonObject().put("status", health.ready() ? "ready" : "unavailable")
+                .put("brokerId", broker.brokerId()).put("zookeeper", health.zookeeperConnected())
+                .put("localPartitions", health.localPartitions())
+                .put("partitionsDown", new JsonArray(health.partitionsDown()));
+    }
+}

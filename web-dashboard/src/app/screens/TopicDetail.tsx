@@ -1,0 +1,64 @@
+import { formatBytes, formatByteRate, formatCount, formatRate } from '../../data/format';
+import { summarizeTopic, topicRates } from '../../data/stats';
+import { EmptyState } from '../components/EmptyState';
+import { AddPartitionsForm, ProduceForm } from '../components/Forms';
+import { LiveTail } from '../components/LiveTail';
+import { PartitionTable } from '../components/PartitionTable';
+import { StatCard } from '../components/StatCard';
+import { ThroughputCharts } from '../components/Throughput';
+import { useFeed } from '../state';
+
+export function TopicDetailScreen(props: { name: string }) {
+  const feed = useFeed();
+  const topics = feed.latest!.topics ?? [];
+  const topic = topics.find((t) => t.name === props.name);
+  if (!topic) {
+    return (
+      <div class="screen">
+        <nav class="crumbs"><a href="#/topics">Topics</a> / {props.name}</nav>
+        <section class="card">
+          <EmptyState title={`Topic ${props.name} does not exist`} tone="error" testId="topic-missing">
+            It may have been deleted, or not created yet. <a href="#/topics">Back to topics</a>
+          </EmptyState>
+        </section>
+      </div>
+    );
+  }
+  const rates = topicRates(feed.window.latest(), topic.name);
+  const s = summarizeTopic(topic, rates);
+  return (
+    <div class="screen" data-testid="topic-screen">
+      <nav class="crumbs"><a href="#/topics">Topics</a> / <span>{topic.name}</span></nav>
+      <header class="screen-head">
+        <div>
+          <h1 class="mono-title">{topic.name}</h1>
+          <p class="muted">
+            {s.partitions} partitions · replication {s.replicationFactor}
+            {Object.keys(topic.config).length > 0 && ` · ${Object.entries(topic.config).map(([k, v]) => `${k}=${v}`).join(', ')}`}
+          </p>
+        </div>
+      </header>
+      <div class="stats">
+        <StatCard label="Records" value={formatCount(s.records)} sub="committed, retained" />
+        <StatCard label="Size" value={formatBytes(s.sizeBytes)} sub="on the leaders' disks" />
+        <StatCard label="In" value={formatRate(rates.recordsIn)} sub={formatByteRate(rates.bytesIn)} testId="topic-rate-in" />
+        <StatCard label="Out" value={formatRate(rates.recordsOut)} sub={formatByteRate(rates.bytesOut)} />
+        <StatCard label="Health" value={s.offline > 0 ? `${s.offline} offline` : s.underReplicated > 0
+                    ? `${s.underReplicated} under-replicated` : 'in sync'}
+                  tone={s.offline > 0 ? 'error' : s.underReplicated > 0 ? 'warn' : 'ok'} sub="in-sync replicas" />
+      </div>
+      <ThroughputCharts window={feed.window} topic={topic.name} testPrefix="topic" />
+      <div class="grid-detail">
+        <LiveTail topic={topic.name} partitions={topic.partitions.length} />
+        <div class="stack">
+          <ProduceForm topic={topic.name} partitions={topic.partitions.length} />
+          <AddPartitionsForm topics={topics} fixedTopic={topic.name} />
+        </div>
+      </div>
+      <section class="card card-flush">
+        <div class="card-title pad">Partitions</div>
+        <PartitionTable topic={topic} />
+      </section>
+    </div>
+  );
+}

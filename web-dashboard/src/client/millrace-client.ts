@@ -1,0 +1,605 @@
+/**
+ * Millrace browser client: a small, promise-based client for the broker's WebSocket JSON protocol at `/ws`
+ * (docs/PROTOCOL.md, "WebSocket"). The broker serves this module at `/millrace-client.js`, so a page can do
+ *
+ * ```js
+ * import { MillraceClient } from '/millrace-client.js';
+ * const client = new MillraceClient();                 // ws(s)://<this page's host>/ws
+ * await client.createTopic({ name: 'orders', partitions: 3 });
+ * await client.produce('orders', { key: 'order-1', value: JSON.stringify({ total: 42 }) });
+ * const sub = client.subscribe({ topic: 'orders', from: 'earliest' }, {
+ *   onRecords: (records) => records.forEach((r) => console.log(r.partition, r.offset, r.value)),
+ * });
+ * ```
+ *
+ * Reconnects by itself with exponential back-off. Requests made while disconnected wait for the connection (within
+ * their timeout); requests that were in flight when the connection dropped fail with `DISCONNECTED` (retriable),
+ * because the client cannot know whether the broker acted on them. Subscriptions survive reconnects: the client
+ * subscribes again and seeks each partition to the record after the last one it delivered, so nothing is skipped
+ * or repeated.
+ *
+ * Flow control: a subscription grants the broker a window of credits (records). The client grants more as the
+ * application takes records, and stops granting while the subscription is paused, so a paused or slow page is
+ * never flooded.
+ */
+
+/** How a subscription starts, or where `seek` moves it. */
+export type From = 'earliest' | 'latest' | { offset: number } | { timestamp: number };
+
+/** The connection's state; `reconnecting` means it was open, dropped, and the client is trying again. */
+export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/** A record to produce. Use `valueBase64`/`keyBase64` for binary data. */
+export interface NewRecord {
+  key?: string | null;
+  value?: string | null;
+  keyBase64?: string;
+  valueBase64?: string;
+  headers?: Record<string, string> | { key: string; value?: string; valueBase64?: string }[];
+  /** Leave out to let the broker choose (by key, else spread). */
+  partition?: number;
+  /** Milliseconds since the epoch; the broker's clock if left out. */
+  timestamp?: number;
+}
+
+/** Where a produced record was written. `offset` is -1 with acks 0. */
+export interface RecordMetadata {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+}
+
+/** A consumed record (text encoding: `key`/`value`; base64 encoding: `keyBase64`/`valueBase64`). */
+export interface ConsumedRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  key?: string | null;
+  value?: string | null;
+  keyBase64?: string | null;
+  valueBase64?: string | null;
+  headers: { key: string; value?: string | null; valueBase64?: string | null }[];
+}
+
+export interface PartitionDescription {
+  partition: number;
+  leader: number;
+  leaderEpoch: number;
+  replicas: number[];
+  isr: number[];
+  underReplicated: boolean;
+  logStartOffset: number;
+  logEndOffset: number;
+  highWatermark: number;
+  sizeBytes: number;
+}
+
+export interface TopicDescription {
+  name: string;
+  replicationFactor: number;
+  config: Record<string, string>;
+  partitions: PartitionDescription[];
+}
+
+export interface NewTopic {
+  name: string;
+  partitions?: number;
+  replicationFactor?: number;
+  config?: Record<string, string>;
+}
+
+export interface ClientOptions {
+  /** The broker's WebSocket URL. Default: `/ws` on the host that served the page. */
+  url?: string;
+  /** How long a request may wait for its answer (including waiting for a connection). Default 30 s. */
+  requestTimeoutMs?: number;
+  /** Back-off between reconnect attempts, doubling from `initialDelayMs` to `maxDelayMs`; `false` never reconnects. */
+  reconnect?: { initialDelayMs?: number; maxDelayMs?: number } | false;
+  /** A WebSocket constructor, for environments without a global one (tests, Node). */
+  WebSocket?: WebSocketConstructor;
+}
+
+export interface SubscribeOptions {
+  topic: string;
+  /** Partitions to read; default all. */
+  partitions?: number[];
+  /** Where to start; default `latest` (only new records). */
+  from?: From;
+  /** Credits (records) the broker may send ahead of the application; default 500, at most ws.max.credits. */
+  window?: number;
+  /** `utf8` (default) gives `key`/`value` as text, `base64` as `keyBase64`/`valueBase64`. */
+  encoding?: 'utf8' | 'base64';
+}
+
+export interface SubscriptionHandlers {
+  /** Records of one partition, in offset order. Not called while the subscription is paused. */
+  onRecords: (records: ConsumedRecord[], info: { partition: number; highWatermark: number }) => void;
+  /** The subscription failed (for example the topic was deleted); it is closed. */
+  onError?: (error: MillraceError) => void;
+}
+
+/** An error the broker answered with, or `DISCONNECTED` / `TIMEOUT` / `CLOSED` from the client itself. */
+export class MillraceError extends Error {
+  readonly code: string;
+  readonly retriable: boolean;
+
+  constructor(code: string, message: string, retriable = false) {
+    super(message);
+    this.name = 'MillraceError';
+    this.code = code;
+    this.retriable = retriable;
+  }
+}
+
+/** The parts of the standard WebSocket this client uses. */
+export interface WebSocketLike {
+  readyState: number;
+  onopen: ((event: unknown) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+interface Pending {
+  resolve: (value: any) => void;
+  reject: (error: MillraceError) => void;
+  timer: ReturnType<typeof setTimeout>;
+  /** Sent on the current connection (else it waits in the queue). */
+  sent: boolean;
+  message: Record<string, unknown>;
+}
+
+export class MillraceClient {
+  private readonly url: string;
+  private readonly requestTimeoutMs: number;
+  private readonly reconnect: { initialDelayMs: number; maxDelayMs: number } | false;
+  private readonly WebSocketImpl: WebSocketConstructor;
+  private socket: WebSocketLike | null = null;
+  private currentState: ConnectionState = 'connecting';
+  private readonly listeners = new Set<(state: ConnectionState) => void>();
+  private readonly pending = new Map<number, Pending>();
+  private readonly subscriptions = new Set<Subscription>();
+  /** Server subscription id → subscription, for the current connection. */
+  private readonly bySid = new Map<string, Subscription>();
+  private nextId = 1;
+  private attempt = 0;
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  private wasOpen = false;
+
+  constructor(options: ClientOptions = {}) {
+    this.url = options.url ?? defaultUrl();
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.reconnect = options.reconnect === false ? false : {
+      initialDelayMs: options.reconnect?.initialDelayMs ?? 500,
+      maxDelayMs: options.reconnect?.maxDelayMs ?? 10_000,
+    };
+    const impl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!impl) {
+      throw new MillraceError('INVALID_REQUEST', 'No WebSocket implementation: pass options.WebSocket');
+    }
+    this.WebSocketImpl = impl;
+    this.open();
+  }
+
+  /** The connection's state now. */
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+
+  /** Calls `listener` on every state change; returns a function that stops it. */
+  onStateChange(listener: (state: ConnectionState) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves once the connection is open (at once if it is). Rejects if the client is closed. */
+  ready(): Promise<void> {
+    if (this.currentState === 'open') return Promise.resolve();
+    if (this.currentState === 'closed') return Promise.reject(closedError());
+    return new Promise((resolve, reject) => {
+      const stop = this.onStateChange((state) => {
+        if (state === 'open') {
+          stop();
+          resolve();
+        } else if (state === 'closed') {
+          stop();
+          reject(closedError());
+        }
+      });
+    });
+  }
+
+  /** Closes the connection for good: pending requests fail with `CLOSED`, subscriptions end. */
+  close(): void {
+    if (this.currentState === 'closed') return;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.setState('closed');
+    this.failPending(closedError(), true);
+    this.subscriptions.forEach((s) => s.ended());
+    this.subscriptions.clear();
+    this.bySid.clear();
+    const socket = this.socket;
+    this.socket = null;
+    socket?.close(1000, 'client closed');
+  }
+
+  /** Round trip to the broker. */
+  async ping(): Promise<void> {
+    await this.request({ op: 'ping' });
+  }
+
+  /**
+   * Appends records to a topic. Resolves with where each record was written, in the order given.
+   * `acks`: 0 (do not wait for the write), 1 (the leader wrote it, default) or 'all' (every in-sync replica has it).
+   */
+  async produce(topic: string, records: NewRecord | NewRecord[], options: { acks?: 0 | 1 | 'all' } = {}):
+      Promise<RecordMetadata[]> {
+    const list = Array.isArray(records) ? records : [records];
+    const answer = await this.request({ op: 'produce', topic, records: list, acks: String(options.acks ?? 1) });
+    return answer.offsets as RecordMetadata[];
+  }
+
+  createTopic(topic: NewTopic): Promise<TopicDescription> {
+    return this.request({ op: 'createTopic', ...topic }).then(stripEnvelope<TopicDescription>);
+  }
+
+  async listTopics(): Promise<string[]> {
+    return (await this.request({ op: 'listTopics' })).topics as string[];
+  }
+
+  describeTopic(name: string): Promise<TopicDescription> {
+    return this.request({ op: 'describeTopic', name }).then(stripEnvelope<TopicDescription>);
+  }
+
+  /** Grows a topic to `totalPartitions` partitions (never fewer). */
+  addPartitions(name: string, totalPartitions: number): Promise<TopicDescription> {
+    return this.request({ op: 'addPartitions', name, partitions: totalPartitions })
+      .then(stripEnvelope<TopicDescription>);
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    await this.request({ op: 'deleteTopic', name });
+  }
+
+  /** Starts reading a topic; records go to `handlers.onRecords`. */
+  subscribe(options: SubscribeOptions, handlers: SubscriptionHandlers): Subscription {
+    if (this.currentState === 'closed') throw closedError();
+    const subscription = new Subscription(this, options, handlers);
+    this.subscriptions.add(subscription);
+    subscription.establish();
+    return subscription;
+  }
+
+  // ---- internals shared with Subscription -------------------------------------------------------------------
+
+  /** Sends a request and resolves with the broker's `result` message (or rejects with its error). */
+  request(message: Record<string, unknown>): Promise<Record<string, any>> {
+    if (this.currentState === 'closed') return Promise.reject(closedError());
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new MillraceError('TIMEOUT', `No answer to '${String(message.op)}' within ${this.requestTimeoutMs} ms`,
+          true));
+      }, this.requestTimeoutMs);
+      const entry: Pending = { resolve, reject, timer, sent: false, message: { ...message, id } };
+      this.pending.set(id, entry);
+      if (this.currentState === 'open') this.transmit(entry);
+    });
+  }
+
+  /** Sends a message that gets no answer (credit). Dropped while disconnected: a reconnect re-grants. */
+  notify(message: Record<string, unknown>): void {
+    if (this.currentState === 'open' && this.socket) this.socket.send(JSON.stringify(message));
+  }
+
+  bind(sid: string, subscription: Subscription): void {
+    this.bySid.set(sid, subscription);
+  }
+
+  unbind(sid: string | null, subscription: Subscription, forget: boolean): void {
+    if (sid) this.bySid.delete(sid);
+    if (forget) this.subscriptions.delete(subscription);
+  }
+
+  isOpen(): boolean {
+    return this.currentState === 'open';
+  }
+
+  // ---- connection ---------------------------------------------------------------------------------------------
+
+  private open(): void {
+    let socket: WebSocketLike;
+    try {
+      socket = new this.WebSocketImpl(this.url);
+    } catch (e) {
+      this.scheduleReconnect();
+      return;
+    }
+    this.socket = socket;
+    socket.onopen = () => {
+      if (this.socket !== socket) return;
+      this.attempt = 0;
+      this.wasOpen = true;
+      this.setState('open');
+      this.pending.forEach((p) => { if (!p.sent) this.transmit(p); });
+      this.subscriptions.forEach((s) => s.establish());
+    };
+    socket.onmessage = (event) => {
+      if (this.socket === socket) this.onMessage(event.data);
+    };
+    socket.onerror = () => { /* onclose follows and says what to do */ };
+    socket.onclose = () => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      this.dropped();
+    };
+  }
+
+  private dropped(): void {
+    if (this.currentState === 'closed') return;
+    // In-flight requests may or may not have been carried out: the caller decides whether to retry.
+    this.failPending(new MillraceError('DISCONNECTED', 'The connection to the broker was lost', true), false);
+    this.bySid.clear();
+    this.subscriptions.forEach((s) => s.disconnected());
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.reconnect === false) {
+      this.close();
+      return;
+    }
+    this.setState(this.wasOpen ? 'reconnecting' : 'connecting');
+    const delay = Math.min(this.reconnect.maxDelayMs, this.reconnect.initialDelayMs * 2 ** this.attempt++);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (this.currentState !== 'closed') this.open();
+    }, delay);
+  }
+
+  private transmit(entry: Pending): void {
+    entry.sent = true;
+    this.socket!.send(JSON.stringify(entry.message));
+  }
+
+  private failPending(error: MillraceError, all: boolean): void {
+    for (const [id, p] of this.pending) {
+      if (all || p.sent) {
+        clearTimeout(p.timer);
+        this.pending.delete(id);
+        p.reject(error);
+      }
+    }
+  }
+
+  private setState(state: ConnectionState): void {
+    if (this.currentState === state) return;
+    this.currentState = state;
+    this.listeners.forEach((l) => l(state));
+  }
+
+  private onMessage(data: unknown): void {
+    let message: Record<string, any>;
+    try {
+      message = JSON.parse(String(data));
+    } catch {
+      return;
+    }
+    const id = message.id;
+    if (id !== undefined && id !== null && this.pending.has(id)) {
+      const p = this.pending.get(id)!;
+      this.pending.delete(id);
+      clearTimeout(p.timer);
+      if (message.op === 'error') p.reject(toError(message.error));
+      else p.resolve(message);
+      return;
+    }
+    if (typeof message.subscription === 'string') {
+      const subscription = this.bySid.get(message.subscription);
+      if (!subscription) return;
+      if (message.op === 'records') subscription.received(message.partition, message.highWatermark, message.records);
+      else if (message.op === 'error') subscription.failed(toError(message.error));
+    }
+  }
+}
+
+/** One subscription of a {@link MillraceClient}; see {@link MillraceClient.subscribe}. */
+export class Subscription {
+  /** The topic read. */
+  readonly topic: string;
+  private readonly client: MillraceClient;
+  private readonly options: SubscribeOptions;
+  private readonly handlers: SubscriptionHandlers;
+  private readonly window: number;
+  private sid: string | null = null;
+  /** Next offset to deliver, per partition, once known. */
+  private readonly next = new Map<number, number>();
+  /** Records received while paused, delivered on resume. */
+  private buffered: { partition: number; highWatermark: number; records: ConsumedRecord[] }[] = [];
+  /** Records taken by the application since the last grant. */
+  private taken = 0;
+  private isPaused = false;
+  private closed = false;
+  private generation = 0;
+  private readyResolve!: (positions: Map<number, number>) => void;
+  private readyReject!: (error: MillraceError) => void;
+  /** Resolves with each partition's start offset once the broker accepted the subscription. */
+  readonly ready: Promise<Map<number, number>>;
+
+  constructor(client: MillraceClient, options: SubscribeOptions, handlers: SubscriptionHandlers) {
+    this.client = client;
+    this.options = options;
+    this.handlers = handlers;
+    this.topic = options.topic;
+    this.window = Math.max(1, Math.floor(options.window ?? 500));
+    this.ready = new Promise((resolve, reject) => {
+      this.readyResolve = resolve;
+      this.readyReject = reject;
+    });
+    this.ready.catch(() => { /* reported through onError as well */ });
+  }
+
+  get paused(): boolean {
+    return this.isPaused;
+  }
+
+  /** The next offset this subscription will deliver, per partition. */
+  positions(): Map<number, number> {
+    return new Map(this.next);
+  }
+
+  /** Stops delivering records; the broker stops sending once the credits granted so far are used. */
+  pause(): void {
+    this.isPaused = true;
+  }
+
+  /** Delivers what arrived while paused, then lets the broker send again. */
+  resume(): void {
+    if (!this.isPaused || this.closed) return;
+    this.isPaused = false;
+    const held = this.buffered;
+    this.buffered = [];
+    held.forEach((b) => this.deliver(b.partition, b.highWatermark, b.records));
+    this.maybeGrant();
+  }
+
+  /** Moves one partition to another position; resolves with the offset it moved to. */
+  async seek(partition: number, to: From): Promise<number> {
+    if (!this.sid) await this.ready;
+    const answer = await this.client.request({ op: 'seek', subscription: this.sid, partition, to });
+    this.buffered = this.buffered.filter((b) => b.partition !== partition);
+    this.next.set(partition, answer.offset);
+    return answer.offset as number;
+  }
+
+  /** Ends the subscription. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const sid = this.sid;
+    this.client.unbind(sid, this, true);
+    this.sid = null;
+    if (sid && this.client.isOpen()) {
+      try {
+        await this.client.request({ op: 'unsubscribe', subscription: sid });
+      } catch {
+        // Gone with the connection: nothing left to close.
+      }
+    }
+  }
+
+  // ---- called by the client -----------------------------------------------------------------------------------
+
+  /** (Re)subscribes on the current connection, resuming from the saved positions after a reconnect. */
+  establish(): void {
+    if (this.closed || !this.client.isOpen()) return;
+    const generation = ++this.generation;
+    const resuming = this.next.size > 0;
+    const message: Record<string, unknown> = {
+      op: 'subscribe', topic: this.options.topic, encoding: this.options.encoding ?? 'utf8',
+      from: resuming ? 'earliest' : (this.options.from ?? 'latest'),
+      // When resuming, no credit until every partition is back at its position.
+      credits: resuming ? 0 : this.window,
+    };
+    const partitions = resuming ? [...this.next.keys()] : this.options.partitions;
+    if (partitions) message.partitions = partitions;
+    this.client.request(message).then(async (answer) => {
+      if (generation !== this.generation || this.closed) return;
+      this.sid = answer.subscription as string;
+      this.client.bind(this.sid, this);
+      if (resuming) {
+        await Promise.all([...this.next].map(([partition, offset]) =>
+          this.client.request({ op: 'seek', subscription: this.sid, partition, to: { offset } })));
+        if (generation !== this.generation) return;
+        this.taken = 0;
+        this.client.notify({ op: 'credit', subscription: this.sid, credits: this.window });
+      } else {
+        for (const p of answer.partitions as { partition: number; offset: number }[]) this.next.set(p.partition, p.offset);
+        this.readyResolve(this.positions());
+      }
+    }).catch((error: MillraceError) => {
+      if (generation !== this.generation || this.closed) return;
+      if (error.code === 'DISCONNECTED') return; // establish() runs again on reconnect
+      this.failed(error);
+    });
+  }
+
+  disconnected(): void {
+    this.sid = null;
+    this.generation++;
+  }
+
+  received(partition: number, highWatermark: number, records: ConsumedRecord[]): void {
+    if (this.closed) return;
+    if (this.isPaused) {
+      this.buffered.push({ partition, highWatermark, records });
+      return;
+    }
+    this.deliver(partition, highWatermark, records);
+    this.maybeGrant();
+  }
+
+  /** A partition of the subscription failed (or subscribing did): the whole subscription ends, on the broker too. */
+  failed(error: MillraceError): void {
+    if (this.closed) return;
+    this.closed = true;
+    const sid = this.sid;
+    this.client.unbind(sid, this, true);
+    this.sid = null;
+    if (sid && this.client.isOpen()) {
+      this.client.request({ op: 'unsubscribe', subscription: sid }).catch(() => { /* already gone */ });
+    }
+    this.readyReject(error);
+    this.handlers.onError?.(error);
+  }
+
+  ended(): void {
+    this.closed = true;
+    this.readyReject(closedError());
+  }
+
+  private deliver(partition: number, highWatermark: number, records: ConsumedRecord[]): void {
+    const from = this.next.get(partition) ?? 0;
+    // After a reconnect or seek, the broker may resend records below the position: skip them.
+    const fresh = records.filter((r) => r.offset >= from);
+    this.taken += records.length;
+    if (fresh.length === 0) return;
+    this.next.set(partition, fresh[fresh.length - 1].offset + 1);
+    this.handlers.onRecords(fresh, { partition, highWatermark });
+  }
+
+  /** Grants credit in chunks of half the window, as the application takes records. */
+  private maybeGrant(): void {
+    if (this.isPaused || this.closed || !this.sid || this.taken < Math.ceil(this.window / 2)) return;
+    const credits = this.taken;
+    this.taken = 0;
+    this.client.notify({ op: 'credit', subscription: this.sid, credits });
+  }
+}
+
+function stripEnvelope<T>(answer: Record<string, any>): T {
+  const { op: _op, id: _id, ...rest } = answer;
+  return rest as T;
+}
+
+function toError(error: { code?: string; message?: string; retriable?: boolean } | undefined): MillraceError {
+  return new MillraceError(error?.code ?? 'UNKNOWN', error?.message ?? 'The broker reported an error',
+    error?.retriable ?? false);
+}
+
+function closedError(): MillraceError {
+  return new MillraceError('CLOSED', 'The client was closed');
+}
+
+function defaultUrl(): string {
+  const location = (globalThis as { location?: { protocol: string; host: string } }).location;
+  if (!location) throw new MillraceError('INVALID_REQUEST', 'No page location: pass options.url');
+  return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`;
+}
