@@ -28,7 +28,20 @@ public enum ErrorCode {
     DUPLICATE_SEQUENCE(19, false, "The batch was already written (idempotent retry); its original offsets apply."),
     INVALID_PRODUCER_EPOCH(20, false, "The producer epoch is stale; another producer instance took over."),
     FENCED_LEADER_EPOCH(21, true, "The leader epoch is stale; refresh metadata and retry."),
-    INVALID_TOPIC(22, false, "The topic name is invalid: use 1-249 characters of [a-zA-Z0-9._-].");
+    INVALID_TOPIC(22, false, "The topic name is invalid: use 1-249 characters of [a-zA-Z0-9._-]."),
+    UNKNOWN_MEMBER_ID(23, false, "The member id is not known to the group (evicted, left, or the coordinator moved); "
+            + "rejoin with an empty member id."),
+    ILLEGAL_GENERATION(24, false, "The group generation is stale; rejoin the group to get the current generation."),
+    REBALANCE_IN_PROGRESS(25, false, "The group is rebalancing; rejoin (or wait for the pending join) and retry with "
+            + "the new generation."),
+    INCONSISTENT_GROUP_PROTOCOL(26, false, "The member asked for an assignment strategy other than the group's; use "
+            + "the group's strategy or another group id."),
+    GROUP_NOT_EMPTY(27, false, "The group still has members; stop them (or wait for their sessions to expire) first."),
+    UNKNOWN_GROUP(28, false, "The group does not exist on this coordinator."),
+    INVALID_SESSION_TIMEOUT(29, false, "The session timeout is outside the broker's configured minimum and maximum."),
+    GROUP_MAX_SIZE_REACHED(30, false, "The group has the configured maximum number of members."),
+    OFFSET_METADATA_TOO_LARGE(31, false, "The offset metadata text is longer than the configured maximum."),
+    INVALID_GROUP_ID(32, false, "The group id is invalid: use 1-255 characters.");
 
     private final short code;
     private final boolean retriable;
