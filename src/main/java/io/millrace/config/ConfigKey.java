@@ -46,6 +46,8 @@ public enum ConfigKey {
             "A TCP client must complete the handshake within this time."),
     TCP_MAX_INFLIGHT_REQUESTS("tcp.max.inflight.requests", Type.INT,
             "Most unanswered requests per TCP connection; the broker stops reading until some complete."),
+    TCP_MAX_SUBSCRIPTIONS("tcp.max.subscriptions", Type.INT,
+            "Most subscriptions one TCP connection may have open; more get BROKER_OVERLOADED."),
     WS_MAX_FRAME_BYTES("ws.max.frame.bytes", Type.INT, "Largest WebSocket message accepted."),
     WS_MAX_CONNECTIONS("ws.max.connections", Type.INT, "Most concurrent WebSocket connections."),
     WS_IDLE_TIMEOUT_MS("ws.idle.timeout.ms", Type.INT, "A WebSocket silent this long (no frames, no pongs) is closed."),

@@ -4,12 +4,15 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.millrace.broker.BrokerService;
 import io.millrace.config.BrokerConfig;
 import io.millrace.config.ConfigKey;
+import io.millrace.gateway.tcp.TcpGateway;
+import io.millrace.gateway.tcp.TcpSettings;
 import io.millrace.gateway.ws.WebSocketGateway;
 import io.millrace.gateway.ws.WebSocketSettings;
 import io.millrace.http.HttpApi;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import java.util.List;
+import java.util.function.Supplier;
 
 /** Builds and deploys the front-ends from the broker config. */
 final class FrontEnds {
@@ -47,6 +50,25 @@ final class FrontEnds {
                 first[0] = v;
             }
             return v;
+        }, new DeploymentOptions().setInstances(instances)), 30_000));
+        return first[0].actualPort();
+    }
+
+    /** Deploys the native TCP gateway on every event loop; returns the port it listens on. */
+    int startTcp(Vertx vertx, List<String> deployments) {
+        TcpSettings settings = new TcpSettings(config.getInt(ConfigKey.TCP_MAX_FRAME_BYTES),
+                config.getInt(ConfigKey.TCP_MAX_CONNECTIONS), config.getInt(ConfigKey.TCP_IDLE_TIMEOUT_MS),
+                config.getInt(ConfigKey.TCP_HANDSHAKE_TIMEOUT_MS), config.getInt(ConfigKey.TCP_MAX_INFLIGHT_REQUESTS),
+                config.getInt(ConfigKey.TCP_MAX_SUBSCRIPTIONS));
+        Supplier<TcpGateway> gateways = TcpGateway.instances(broker, broker.metrics(), settings,
+                config.getString(ConfigKey.LISTEN_HOST), config.getInt(ConfigKey.TCP_PORT));
+        TcpGateway[] first = new TcpGateway[1];
+        deployments.add(MillraceServer.await(vertx.deployVerticle(() -> {
+            TcpGateway gateway = gateways.get();
+            if (first[0] == null) {
+                first[0] = gateway;
+            }
+            return gateway;
         }, new DeploymentOptions().setInstances(instances)), 30_000));
         return first[0].actualPort();
     }

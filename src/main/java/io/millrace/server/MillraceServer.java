@@ -149,7 +149,7 @@ public final class MillraceServer implements AutoCloseable {
         replicaManagerDeployment = await(vertx.deployVerticle(replicas), zkTimeout);
         FrontEnds frontEnds = new FrontEnds(config, broker, registry);
         httpPort = frontEnds.startHttp(vertx, frontEndDeployments);
-        tcpPort = config.getInt(ConfigKey.TCP_PORT);
+        tcpPort = frontEnds.startTcp(vertx, frontEndDeployments);
 
         // Register last: a broker that other brokers can see is one that can serve.
         await(store.registerBroker(new BrokerInfo(brokerId, host, httpPort, tcpPort, dataDir.toString())), zkTimeout);

@@ -1,0 +1,204 @@
+package io.millrace.gateway.tcp;
+
+import io.millrace.broker.Broker;
+import io.millrace.broker.FetchResult;
+import io.millrace.broker.Subscription;
+import io.millrace.common.ErrorCode;
+import io.millrace.common.MillraceException;
+import io.millrace.common.TopicPartition;
+import io.millrace.protocol.ApiError;
+import io.millrace.protocol.FrameCodec;
+import io.millrace.protocol.Push;
+import io.millrace.record.RecordBatch;
+import io.millrace.storage.LogSlice;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One SUBSCRIBE of a connection: a broker {@link Subscription} whose data goes out as PUSH frames, the batches sent
+ * straight from the segment file.
+ *
+ * <p>Credits count records, as docs/PROTOCOL.md says: a batch joins a push only while the balance is at least 1,
+ * and its record count is then taken off, so the balance may end up to one batch below zero and the client gets at
+ * most one batch beyond what it granted. When the whole slice a fetch brought fits (its offset span does not exceed
+ * the balance), it goes out as one push without looking inside; otherwise the batch headers are read one by one to
+ * find where the credit runs out, and the rest is left for the broker to fetch again when credit returns. For
+ * batches written by producers the record count equals the offset span, so both ways charge the same.
+ *
+ * <p>Nothing is pushed while the connection's output is {@link FrameOutput#blocked() blocked}; the connection calls
+ * {@link #resume()} when it drains. The broker subscription then holds at most one fetch, so a slow client costs one
+ * file region per subscription, never a queue.
+ *
+ * <p>Not thread-safe: the connection's event loop creates it, and the broker runs the subscription there.
+ */
+final class PushSubscription implements Subscription.Handler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PushSubscription.class);
+
+    private final int id;
+    private final TopicPartition tp;
+    private final int maxBytesPerPush;
+    private final FrameOutput output;
+    private final Consumer<PushSubscription> onEnd;
+    /** Records the client may still be sent; may be negative by up to one batch. Capped at Integer.MAX_VALUE. */
+    private long credits;
+    /** Empty until the start offset is resolved and the SUBSCRIBE answered. */
+    private Subscription subscription;
+    private boolean closed;
+    /** Set when the last fetch was repeated because its segment had gone; a second miss ends the subscription. */
+    private boolean refetched;
+
+    /**
+     * @param onEnd called once when the broker ends the subscription (after the error PUSH is queued), so the
+     *              connection forgets it; not called for {@link #cancel()}
+     */
+    PushSubscription(int id, TopicPartition tp, int initialCredits, int maxBytesPerPush, FrameOutput output,
+                     Consumer<PushSubscription> onEnd) {
+        this.id = id;
+        this.tp = tp;
+        this.credits = initialCredits;
+        this.maxBytesPerPush = maxBytesPerPush;
+        this.output = output;
+        this.onEnd = onEnd;
+    }
+
+    /** The subscription id: the SUBSCRIBE's correlation id, carried by every PUSH. */
+    int id() {
+        return id;
+    }
+
+    TopicPartition topicPartition() {
+        return tp;
+    }
+
+    /** Starts reading at {@code startOffset}, once the SUBSCRIBE response is queued. Does nothing if cancelled. */
+    void start(Broker broker, long startOffset) {
+        if (closed) {
+            return;
+        }
+        subscription = broker.subscribe(tp, startOffset, maxBytesPerPush, this);
+        resume();
+    }
+
+    /** Adds credit (records, > 0); the balance stops at {@link Integer#MAX_VALUE}. */
+    void credit(int records) {
+        credits = Math.min(Integer.MAX_VALUE, credits + records);
+        resume();
+    }
+
+    /**
+     * Lets the broker fetch again if there is credit and room in the output: after a CREDIT, after a drain, or after
+     * a push that the output refused. Asks for at least one record, because a broker subscription whose handler took
+     * nothing waits for a request before it fetches again.
+     */
+    void resume() {
+        if (subscription != null && !closed && credits >= 1 && !output.blocked()) {
+            subscription.request(Math.max(1, credits - subscription.demand()));
+        }
+    }
+
+    /** Stops for good: no handler call and no PUSH follow. */
+    void cancel() {
+        closed = true;
+        if (subscription != null) {
+            subscription.cancel();
+        }
+    }
+
+    @Override
+    public long onData(FetchResult result, long position) {
+        if (closed || credits < 1 || output.blocked()) {
+            return position;
+        }
+        LogSlice slice = result.records();
+        Cut cut;
+        try {
+            cut = cut(slice);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Cannot read batch headers of {} for subscription {}", tp, id, e);
+            end(new MillraceException(ErrorCode.STORAGE_ERROR, "Cannot read " + tp + " at offset " + position
+                    + ": " + e.getMessage() + "; subscribe again"));
+            return position;
+        }
+        if (!FrameOutput.readable(slice, cut.bytes())) {
+            if (refetched) {
+                end(new MillraceException(ErrorCode.STORAGE_ERROR, "The segment holding offset " + position + " of "
+                        + tp + " was deleted or cut while being read; subscribe again"));
+            } else {
+                // Retention deleted the segment after the read: fetch once more, which fails with
+                // OFFSET_OUT_OF_RANGE if the offset is gone, or reads from the current segments.
+                refetched = true;
+                subscription.seek(position);
+            }
+            return position;
+        }
+        refetched = false;
+        output.write(FrameCodec.encodePushHeader(id, tp.topic(), tp.partition(), result.highWatermark(),
+                cut.bytes()));
+        output.sendBatches(slice, cut.bytes());
+        credits -= cut.records();
+        return cut.nextOffset();
+    }
+
+    @Override
+    public void onError(MillraceException error) {
+        end(error);
+    }
+
+    private void end(MillraceException error) {
+        if (closed) {
+            return;
+        }
+        cancel();
+        output.write(FrameCodec.encode(id, Push.failure(tp.topic(), tp.partition(), ApiError.of(error))));
+        onEnd.accept(this);
+    }
+
+    /** The leading batches of {@code slice} the balance allows: at least one, since the balance is at least 1. */
+    private Cut cut(LogSlice slice) throws IOException {
+        long span = slice.nextOffset() - slice.firstOffset();
+        if (span <= credits) {
+            return new Cut(slice.sizeInBytes(), span, slice.nextOffset());
+        }
+        ByteBuffer header = ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
+        long at = slice.position();
+        long end = at + slice.sizeInBytes();
+        long balance = credits;
+        long records = 0;
+        long next = slice.firstOffset();
+        while (at < end && balance >= 1) {
+            readFully(slice.channel(), header.clear(), at);
+            int size = RecordBatch.LOG_OVERHEAD + header.getInt(RecordBatch.LENGTH_OFFSET);
+            if (size < RecordBatch.HEADER_SIZE || at + size > end) {
+                throw new IOException("Batch at position " + at + " of " + slice.file() + " declares " + size
+                        + " bytes, inconsistent with the slice");
+            }
+            int count = header.getInt(RecordBatch.RECORD_COUNT_OFFSET);
+            next = header.getLong(RecordBatch.BASE_OFFSET_OFFSET)
+                    + header.getInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET) + 1;
+            balance -= count;
+            records += count;
+            at += size;
+        }
+        return new Cut((int) (at - slice.position()), records, next);
+    }
+
+    private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+        long at = position;
+        while (buffer.hasRemaining()) {
+            if (channel.read(buffer, at) < 0) {
+                throw new EOFException("End of file at position " + at);
+            }
+            at = position + buffer.position();
+        }
+    }
+
+    /** The part of a slice one push carries: its first {@code bytes}, holding {@code records} records. */
+    private record Cut(int bytes, long records, long nextOffset) {
+    }
+}
