@@ -100,6 +100,12 @@ final class Cluster {
         });
     }
 
+    /** Partition count of a topic if its metadata is cached, without asking the cluster. */
+    java.util.OptionalInt cachedPartitionCount(String topic) {
+        MetadataResponse.TopicMetadata cached = topics.get(topic);
+        return cached == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(cached.partitions().size());
+    }
+
     /** Partition count of a topic. */
     Mono<Integer> partitionCount(String topic) {
         return topic(topic).map(t -> t.partitions().size());

@@ -44,7 +44,9 @@ final class DefaultMillraceClient extends MillraceClient {
 
     @Override
     public Mono<Void> closeGracefully() {
-        return Flux.fromIterable(producers).flatMap(Producer::closeGracefully).then()
+        return Flux.fromIterable(producers).flatMap(p -> p.closeGracefully().onErrorResume(e -> Mono.empty()))
+                .then()
+                .timeout(config.requestTimeout(), Mono.empty())
                 .doFinally(s -> cluster.close());
     }
 }

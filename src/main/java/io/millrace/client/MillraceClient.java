@@ -45,8 +45,13 @@ public abstract class MillraceClient implements AutoCloseable {
     /** Flushes producers and closes every connection. */
     public abstract Mono<Void> closeGracefully();
 
+    /** Closes, waiting at most the request timeout for producers to deliver what they hold. */
     @Override
     public void close() {
-        closeGracefully().block();
+        try {
+            closeGracefully().block(config().requestTimeout());
+        } catch (IllegalStateException timedOut) {
+            // Records that could not be delivered in time have failed their senders; the connections are closed.
+        }
     }
 }

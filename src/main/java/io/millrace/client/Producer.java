@@ -56,11 +56,13 @@ public final class Producer implements AutoCloseable {
     private final Map<TopicPartition, PartitionQueue> partitions = new HashMap<>();
     private final Map<String, Integer> stickyPartitions = new HashMap<>();
     private final ArrayDeque<Waiting> waitingForMemory = new ArrayDeque<>();
+    private final Map<String, List<Waiting>> awaitingMetadata = new HashMap<>();
     private long bufferedBytes;
     private long producerId = -1;
     private short producerEpoch;
     private boolean fetchingProducerId;
     private boolean closed;
+    private volatile Mono<Void> closing;
 
     Producer(Cluster cluster, ProducerConfig config) {
         this.cluster = cluster;
@@ -93,17 +95,21 @@ public final class Producer implements AutoCloseable {
                 .flatMap(done -> done);
     }
 
-    /** Flushes, then stops; later sends fail. */
-    public Mono<Void> closeGracefully() {
-        return flush().then(Mono.fromRunnable(() -> loop.schedule(() -> {
-            closed = true;
-            loop.dispose();
-        })));
+    /** Flushes, then stops; later sends fail. Calling it again returns the same completion. */
+    public synchronized Mono<Void> closeGracefully() {
+        if (closing == null) {
+            closing = flush().then(Mono.<Void>fromRunnable(() -> loop.schedule(() -> {
+                closed = true;
+                loop.dispose();
+            }))).cache();
+        }
+        return closing;
     }
 
+    /** Closes, waiting at most the delivery timeout for records still in flight. */
     @Override
     public void close() {
-        closeGracefully().block();
+        closeGracefully().block(config.deliveryTimeout());
     }
 
     // ---- everything below runs on the loop ----
@@ -151,22 +157,47 @@ public final class Producer implements AutoCloseable {
         }
     }
 
-    /** Finds the record's partition (fetching metadata if needed), then appends it there. */
+    /**
+     * Finds the record's partition, then appends it there. Records of a topic whose metadata is not cached yet wait
+     * in arrival order for one lookup, so that records never overtake each other on the way to their batch.
+     */
     private void route(Waiting w, int size) {
         ProducerRecord r = w.record;
         if (r.partition().isPresent()) {
             append(new TopicPartition(r.topic(), r.partition().getAsInt()), w, size);
             return;
         }
-        cluster.partitionCount(r.topic()).publishOn(loop).subscribe(count -> {
-            int partition = r.key() != null ? Partitioner.partitionForKey(r.key(), count)
-                    : stickyPartitions.computeIfAbsent(r.topic(), t -> ThreadLocalRandom.current().nextInt(count))
-                    % count;
-            append(new TopicPartition(r.topic(), partition), w, size);
+        List<Waiting> waiting = awaitingMetadata.get(r.topic());
+        if (waiting != null) {
+            waiting.add(w);
+            return;
+        }
+        java.util.OptionalInt count = cluster.cachedPartitionCount(r.topic());
+        if (count.isPresent()) {
+            appendToChosenPartition(w, size, count.getAsInt());
+            return;
+        }
+        List<Waiting> first = new ArrayList<>();
+        first.add(w);
+        awaitingMetadata.put(r.topic(), first);
+        cluster.partitionCount(r.topic()).publishOn(loop).subscribe(partitions -> {
+            for (Waiting next : awaitingMetadata.remove(r.topic())) {
+                appendToChosenPartition(next, next.record.estimatedSize(), partitions);
+            }
         }, error -> {
-            release(size);
-            w.sink.error(error);
+            for (Waiting next : awaitingMetadata.remove(r.topic())) {
+                release(next.record.estimatedSize());
+                next.sink.error(error);
+            }
         });
+    }
+
+    private void appendToChosenPartition(Waiting w, int size, int partitions) {
+        ProducerRecord r = w.record;
+        int partition = r.key() != null ? Partitioner.partitionForKey(r.key(), partitions)
+                : stickyPartitions.computeIfAbsent(r.topic(), t -> ThreadLocalRandom.current().nextInt(partitions))
+                % partitions;
+        append(new TopicPartition(r.topic(), partition), w, size);
     }
 
     private void append(TopicPartition tp, Waiting w, int size) {

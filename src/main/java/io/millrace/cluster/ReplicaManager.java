@@ -129,15 +129,22 @@ public final class ReplicaManager extends VerticleBase {
         return promise.future();
     }
 
+    /**
+     * Re-reads one topic after a ZooKeeper watch fired. The read itself waits its turn in the chain of changes, so
+     * it always happens after every change applied before it: a refresh can never bring back a topic whose deletion
+     * was applied first.
+     */
     private void refresh(String name) {
-        store.topics().onSuccess(all -> {
+        lastSync = lastSync.transform(ignored -> store.topics().compose(all -> {
             Optional<TopicMetadata> now = all.stream().filter(t -> t.name().equals(name)).findFirst();
             if (now.isPresent()) {
-                apply(now.get());
-            } else if (topics.containsKey(name)) {
-                applyDeleted(name);
+                return deployPartitions(now.get());
             }
-        }).onFailure(e -> LOG.warn("Cannot refresh metadata of topic {}: {}", name, e.getMessage()));
+            return topics.containsKey(name) ? undeployTopic(name) : Future.<Void>succeededFuture();
+        }).recover(e -> {
+            LOG.warn("Cannot refresh metadata of topic {}: {}", name, e.getMessage());
+            return Future.succeededFuture();
+        }));
     }
 
     private Future<Void> apply(TopicMetadata topic) {

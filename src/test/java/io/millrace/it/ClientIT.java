@@ -150,15 +150,16 @@ class ClientIT {
             proxy.stall(true);
             byte[] value = new byte[10 * 1024];
             List<reactor.core.publisher.Mono<RecordMetadata>> accepted = new ArrayList<>();
-            for (int i = 0; i < 90; i++) {
+            // 100 records of 10 KiB fit in the 1 MiB buffer; one more of 62 KiB does not.
+            for (int i = 0; i < 100; i++) {
                 accepted.add(producer.send(ProducerRecord.of("sdk-buffer", null, value)).cache());
                 accepted.get(i).subscribe(m -> { }, e -> { });
             }
-            StepVerifier.create(producer.send(ProducerRecord.of("sdk-buffer", null, new byte[200 * 1024])))
+            StepVerifier.create(producer.send(ProducerRecord.of("sdk-buffer", null, new byte[62 * 1024])))
                     .expectError(MillraceClientException.BufferExhaustedException.class)
                     .verify(Duration.ofSeconds(10));
             proxy.stall(false);
-            assertThat(Flux.concat(accepted).collectList().block(Duration.ofSeconds(60))).hasSize(90);
+            assertThat(Flux.concat(accepted).collectList().block(Duration.ofSeconds(60))).hasSize(100);
         }
     }
 
