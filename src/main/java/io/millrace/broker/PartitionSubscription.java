@@ -24,6 +24,8 @@ final class PartitionSubscription implements Subscription {
     private long demand;
     private boolean fetching;
     private boolean cancelled;
+    private int handlerFailures;
+    private static final int MAX_HANDLER_FAILURES = 3;
     /** Bumped by seek and cancel, so a fetch that was in flight before them is ignored when it completes. */
     private long generation;
 
@@ -91,7 +93,22 @@ final class PartitionSubscription implements Subscription {
             }
             FetchResult fetched = result.result();
             if (!fetched.records().isEmpty()) {
-                long next = handler.onData(fetched, position);
+                long next;
+                try {
+                    next = handler.onData(fetched, position);
+                    handlerFailures = 0;
+                } catch (RuntimeException e) {
+                    // The slice could not be read (e.g. retention deleted its segment meanwhile): fetch it again;
+                    // the broker then answers with data or with an error the subscriber can act on.
+                    if (++handlerFailures > MAX_HANDLER_FAILURES) {
+                        cancelled = true;
+                        handler.onError(e instanceof MillraceException m ? m
+                                : new MillraceException(ErrorCode.STORAGE_ERROR, "Cannot read " + tp + ": " + e, e));
+                        return;
+                    }
+                    maybeFetch();
+                    return;
+                }
                 if (fetchGeneration != generation) {
                     return;
                 }

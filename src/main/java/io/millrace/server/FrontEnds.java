@@ -41,7 +41,9 @@ final class FrontEnds {
                 config.getInt(ConfigKey.WS_IDLE_TIMEOUT_MS), config.getInt(ConfigKey.WS_MAX_INFLIGHT_REQUESTS),
                 config.getInt(ConfigKey.WS_MAX_SUBSCRIPTIONS), config.getInt(ConfigKey.WS_MAX_CREDITS),
                 WS_FETCH_BYTES));
-        int port = config.getInt(ConfigKey.HTTP_PORT);
+        // Port 0 would give each instance its own random port; Vert.x shares one random port among servers that ask
+        // for the same negative port (distinct from the TCP gateway's).
+        int port = config.getInt(ConfigKey.HTTP_PORT) == 0 ? -8080 : config.getInt(ConfigKey.HTTP_PORT);
         HttpServerVerticle[] first = new HttpServerVerticle[1];
         deployments.add(MillraceServer.await(vertx.deployVerticle(() -> {
             HttpServerVerticle v = new HttpServerVerticle(api, webSockets, config.getString(ConfigKey.LISTEN_HOST),

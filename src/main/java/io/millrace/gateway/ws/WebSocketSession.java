@@ -394,7 +394,9 @@ final class WebSocketSession {
         /** Lets every partition fetch again (credit arrived, or the socket drained). */
         void resume() {
             if (credits > 0 && !socket.writeQueueFull()) {
-                partitions.values().forEach(s -> s.request(credits));
+                // Demand per partition is an upper bound (the shared credit pool is the real limit): top it up to the
+                // pool rather than adding to it on every drain.
+                partitions.values().forEach(s -> s.request(credits - s.demand()));
             }
         }
 
