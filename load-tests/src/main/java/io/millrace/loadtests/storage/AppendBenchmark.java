@@ -57,9 +57,10 @@ public class AppendBenchmark {
     /**
      * Batches handed to one {@link PartitionLog#appendAsLeader(List, int)} call, which writes them with one system
      * call: 1 is a batch per write (as Kafka's log writes); 16 is what the partition verticle's group commit hands
-     * over when produce requests queue up under load (see PartitionVerticle.appendQueued).
+     * over when produce requests queue up under load (see PartitionVerticle.appendQueued); 64 batches is 1 MiB, a
+     * whole flush interval of the every-MiB policy in one write.
      */
-    @Param({"1", "16"})
+    @Param({"1", "16", "64"})
     public int batchesPerAppend;
 
     private ExecutorService flushExecutor;
