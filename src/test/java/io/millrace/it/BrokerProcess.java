@@ -159,6 +159,11 @@ public final class BrokerProcess implements AutoCloseable {
         return tcpPort;
     }
 
+    /** Client port of this broker's embedded ZooKeeper (meaningless when it uses an external one). */
+    public int zookeeperPort() {
+        return zookeeperPort;
+    }
+
     public String baseUrl() {
         return "http://127.0.0.1:" + httpPort;
     }
