@@ -205,6 +205,7 @@ public final class PartitionVerticle extends VerticleBase {
         }
         boolean committed = replicas.updateLeaderEnd(log.logEndOffset());
         refreshStats();
+        List<PendingAck> acks = new ArrayList<>(group.size());
         for (int i = 0; i < group.size(); i++) {
             QueuedProduce q = group.get(i);
             LogAppendResult result = results.get(i);
@@ -221,32 +222,39 @@ public final class PartitionVerticle extends VerticleBase {
                 case NONE -> {
                     // The sender did not wait for an answer.
                 }
-                case LEADER -> whenDurable(info.lastOffset() + 1, q.message, produced, false);
-                case ALL -> whenDurable(info.lastOffset() + 1, q.message, produced, true);
+                case LEADER -> acks.add(new PendingAck(info.lastOffset() + 1, false, q.message, produced));
+                case ALL -> acks.add(new PendingAck(info.lastOffset() + 1, true, q.message, produced));
             }
         }
+        whenDurable(acks);
         if (committed) {
             wakeWaiters();
         }
     }
 
     /**
-     * Answers the producer once its batch is as safe as promised: written by the leader (acks=1) or below the high
-     * watermark (acks=all), and, when the log is configured to flush every record, fsynced.
+     * Answers producers once their batches are as safe as promised: written by the leader (acks=1) or below the high
+     * watermark (acks=all), and, when the log is configured to flush every record, fsynced — with one fsync for the
+     * whole group.
      */
-    private void whenDurable(long endOffset, Message<PartitionRequest> message, Produced produced,
-                             boolean needsCommit) {
-        PendingAck ack = new PendingAck(endOffset, needsCommit, message, produced);
-        if (config.flushMessages() == 1 && log.flushedOffset() < endOffset) {
+    private void whenDurable(List<PendingAck> acks) {
+        if (acks.isEmpty()) {
+            return;
+        }
+        long groupEnd = acks.stream().mapToLong(PendingAck::endOffset).max().orElse(0);
+        if (config.flushMessages() == 1 && log.flushedOffset() < groupEnd) {
             log.flushAsync().whenComplete((flushed, error) -> context.runOnContext(v -> {
-                if (error != null) {
-                    message.fail(ErrorCode.STORAGE_ERROR.code(), "fsync failed on " + tp + ": " + error.getMessage());
-                } else {
-                    settleAck(ack);
+                for (PendingAck ack : acks) {
+                    if (error != null) {
+                        ack.message.fail(ErrorCode.STORAGE_ERROR.code(), "fsync failed on " + tp + ": "
+                                + error.getMessage());
+                    } else {
+                        settleAck(ack);
+                    }
                 }
             }));
         } else {
-            settleAck(ack);
+            acks.forEach(this::settleAck);
         }
     }
 
