@@ -20,11 +20,9 @@ import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
@@ -68,7 +66,7 @@ public final class TcpClient implements AutoCloseable {
 
     private final Socket socket;
     private final OutputStream out;
-    private final LinkedBlockingQueue<Received> received = new LinkedBlockingQueue<>();
+    private final Inbox<Received> received = new Inbox<>("frame", () -> closed().isDone());
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final AtomicInteger nextCorrelationId = new AtomicInteger(1);
     /** Held by {@link #pauseReading()}: the reader thread waits for it before each frame. */
@@ -165,48 +163,17 @@ public final class TcpClient implements AutoCloseable {
 
     /** Waits for the first frame (received earlier or later) matching {@code match}, and removes it. */
     public Received await(Predicate<Received> match, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        List<Received> skipped = new ArrayList<>();
-        try {
-            while (true) {
-                long left = deadline - System.nanoTime();
-                Received next = left <= 0 ? null : received.poll(Math.min(left, 50_000_000), TimeUnit.NANOSECONDS);
-                if (next == null) {
-                    if (System.nanoTime() - deadline >= 0) {
-                        throw new AssertionError("No matching frame within " + timeout + "; got " + skipped
-                                + (closed.isDone() ? " and the broker closed the connection" : ""));
-                    }
-                    if (closed.isDone() && received.isEmpty()) {
-                        throw new AssertionError("The broker closed the connection; got " + skipped);
-                    }
-                    continue;
-                }
-                if (match.test(next)) {
-                    return next;
-                }
-                skipped.add(next);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        } finally {
-            List<Received> rest = new ArrayList<>();
-            received.drainTo(rest);
-            received.addAll(skipped);
-            received.addAll(rest);
-        }
+        return received.await(match, timeout);
     }
 
     /** Every frame received and not yet taken, in order; they stay queued. */
     public List<Received> pending() {
-        return new ArrayList<>(received);
+        return received.pending();
     }
 
     /** Takes every frame received so far. */
     public List<Received> drain() {
-        List<Received> out = new ArrayList<>();
-        received.drainTo(out);
-        return out;
+        return received.drain();
     }
 
     /** Completes when the broker closes the connection (end of stream or reset). */

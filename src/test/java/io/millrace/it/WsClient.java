@@ -6,12 +6,9 @@ import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
@@ -22,7 +19,7 @@ import java.util.function.Predicate;
 public final class WsClient implements AutoCloseable {
 
     private final WebSocket socket;
-    private final LinkedBlockingQueue<JsonObject> received = new LinkedBlockingQueue<>();
+    private final Inbox<JsonObject> received = new Inbox<>("message", () -> closed().isDone());
     private final CompletableFuture<Integer> closed = new CompletableFuture<>();
     private final AtomicInteger nextId = new AtomicInteger(1);
 
@@ -58,41 +55,17 @@ public final class WsClient implements AutoCloseable {
 
     /** Waits for the first message (received earlier or later) matching {@code match}, and removes it. */
     public JsonObject await(Predicate<JsonObject> match, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        List<JsonObject> skipped = new ArrayList<>();
-        try {
-            while (true) {
-                long left = deadline - System.nanoTime();
-                JsonObject next = left <= 0 ? null : received.poll(left, TimeUnit.NANOSECONDS);
-                if (next == null) {
-                    throw new AssertionError("No matching message within " + timeout + "; got " + skipped);
-                }
-                if (match.test(next)) {
-                    return next;
-                }
-                skipped.add(next);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        } finally {
-            List<JsonObject> rest = new ArrayList<>();
-            received.drainTo(rest);
-            received.addAll(skipped);
-            received.addAll(rest);
-        }
+        return received.await(match, timeout);
     }
 
     /** Every message received so far and not yet taken by {@link #await}, in order; they stay queued. */
     public List<JsonObject> pending() {
-        return new ArrayList<>(received);
+        return received.pending();
     }
 
     /** Takes every message received so far. */
     public List<JsonObject> drain() {
-        List<JsonObject> out = new ArrayList<>();
-        received.drainTo(out);
-        return out;
+        return received.drain();
     }
 
     /** Completes with the close status code when the broker closes the socket. */
