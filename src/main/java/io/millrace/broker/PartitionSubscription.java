@@ -25,6 +25,8 @@ final class PartitionSubscription implements Subscription {
     private boolean fetching;
     private boolean cancelled;
     private int handlerFailures;
+    private int retriableFailures;
+    private static final int MAX_RETRIABLE_FAILURES = 50;
     private static final int MAX_HANDLER_FAILURES = 3;
     /** Bumped by seek and cancel, so a fetch that was in flight before them is ignored when it completes. */
     private long generation;
@@ -73,6 +75,14 @@ final class PartitionSubscription implements Subscription {
         generation++;
     }
 
+    private void vertxTimer(long delayMs) {
+        io.vertx.core.Vertx.currentContext().owner().setTimer(delayMs, id -> {
+            if (!cancelled) {
+                maybeFetch();
+            }
+        });
+    }
+
     private void maybeFetch() {
         if (fetching || cancelled || demand <= 0) {
             return;
@@ -84,6 +94,14 @@ final class PartitionSubscription implements Subscription {
                 return;
             }
             fetching = false;
+            if (result.failed() && result.cause() instanceof MillraceException m && m.errorCode().retriable()
+                    && m.errorCode() != ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+                    && ++retriableFailures <= MAX_RETRIABLE_FAILURES) {
+                // A full partition (BROKER_OVERLOADED), a slow answer or a moving leader is not the end of a live
+                // subscription: try again after a pause that grows with each failure in a row.
+                vertxTimer(Math.min(5_000, 100L << Math.min(retriableFailures, 6)));
+                return;
+            }
             if (result.failed()) {
                 cancelled = true;
                 Throwable error = result.cause();
@@ -91,6 +109,7 @@ final class PartitionSubscription implements Subscription {
                         : new MillraceException(ErrorCode.UNKNOWN, String.valueOf(error.getMessage()), error));
                 return;
             }
+            retriableFailures = 0;
             FetchResult fetched = result.result();
             if (!fetched.records().isEmpty()) {
                 long next;

@@ -13,6 +13,7 @@ import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
+import org.apache.curator.framework.state.ConnectionState;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
@@ -45,6 +46,7 @@ public final class MetadataStore {
     private final Vertx vertx;
     private final CuratorFramework curator;
     private CuratorCache topicCache;
+    private CuratorCache controllerCache;
 
     public MetadataStore(Vertx vertx, CuratorFramework curator) {
         this.vertx = vertx;
@@ -247,9 +249,36 @@ public final class MetadataStore {
         topicCache.start();
     }
 
+    /**
+     * Keeps this broker registered and the cluster with a controller: registers now and runs for controller, then
+     * does both again whenever the ZooKeeper session is re-established (a new session lost the old ephemeral nodes)
+     * and whenever the controller node disappears (its broker died or left). Completes with the first election's
+     * winner.
+     */
+    public Future<Integer> maintainRegistration(BrokerInfo broker) {
+        curator.getConnectionStateListenable().addListener((client, state) -> {
+            if (state == ConnectionState.RECONNECTED) {
+                LOG.info("ZooKeeper session re-established; registering broker {} again", broker.id());
+                registerBroker(broker).compose(v -> electController(broker.id()))
+                        .onFailure(e -> LOG.warn("Re-registration failed: {}", e.getMessage()));
+            }
+        });
+        controllerCache = CuratorCache.build(curator, CONTROLLER);
+        controllerCache.listenable().addListener(CuratorCacheListener.builder()
+                .forDeletes(deleted -> electController(broker.id())
+                        .onSuccess(id -> LOG.info("Controller is now broker {}", id))
+                        .onFailure(e -> LOG.warn("Controller election failed: {}", e.getMessage())))
+                .build());
+        controllerCache.start();
+        return registerBroker(broker).compose(v -> electController(broker.id()));
+    }
+
     public void close() {
         if (topicCache != null) {
             topicCache.close();
+        }
+        if (controllerCache != null) {
+            controllerCache.close();
         }
     }
 

@@ -198,9 +198,11 @@ public final class PartitionVerticle extends VerticleBase {
         List<LogAppendResult> results;
         try {
             results = log.appendAsLeader(batches, replicas.leaderEpoch());
-        } catch (MillraceException e) {
+        } catch (RuntimeException e) {
             LOG.error("Append failed on {}", tp, e);
-            group.forEach(q -> q.message.fail(e.errorCode().code(), e.getMessage()));
+            ErrorCode code = e instanceof MillraceException m ? m.errorCode() : ErrorCode.STORAGE_ERROR;
+            group.forEach(q -> q.message.fail(code.code(), "Append failed on " + tp + ": " + e.getMessage()));
+            refreshStats();
             return;
         }
         boolean committed = replicas.updateLeaderEnd(log.logEndOffset());

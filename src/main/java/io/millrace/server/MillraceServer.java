@@ -152,8 +152,8 @@ public final class MillraceServer implements AutoCloseable {
         tcpPort = frontEnds.startTcp(vertx, frontEndDeployments);
 
         // Register last: a broker that other brokers can see is one that can serve.
-        await(store.registerBroker(new BrokerInfo(brokerId, host, httpPort, tcpPort, dataDir.toString())), zkTimeout);
-        int controllerId = await(store.electController(brokerId), zkTimeout);
+        int controllerId = await(store.maintainRegistration(
+                new BrokerInfo(brokerId, host, httpPort, tcpPort, dataDir.toString())), zkTimeout);
         LOG.info("Millrace broker {} ready in {} ms: http://{}:{} (REST, WebSocket /ws, /metrics), tcp {}:{}, "
                         + "zookeeper {}{}, controller {}", brokerId,
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), host, httpPort, host, tcpPort,

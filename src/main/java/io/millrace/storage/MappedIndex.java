@@ -136,7 +136,8 @@ abstract class MappedIndex implements AutoCloseable {
             if (channel.size() == length) {
                 return;
             }
-            mmap.force();
+            // No force here: dirty pages outlive the mapping in the page cache, and whoever needs the index on disk
+            // (a roll's flush, close) forces it afterwards, off the owner's event loop.
             unmap(mmap);
             mmap = null;
             channel.truncate(Math.min(length, channel.size()));

@@ -334,7 +334,7 @@ public final class PartitionLog implements AutoCloseable {
         }
         try {
             active.append(group);
-        } catch (UncheckedIOException e) {
+        } catch (RuntimeException e) {
             logEndOffset = active.nextOffset();
             producerState.truncateTo(logEndOffset);
             throw new MillraceException(ErrorCode.STORAGE_ERROR, "Cannot append to " + dir + ": " + e.getMessage(),
@@ -408,14 +408,17 @@ public final class PartitionLog implements AutoCloseable {
             return;
         }
         LogSegment previous = active;
-        previous.becomeInactive();
+        // Create the new segment first: if that fails (disk full), the old one is still whole and active.
         LogSegment next = LogSegment.create(dir, logEndOffset, config);
+        previous.becomeInactive();
         segments.put(next.baseOffset(), next);
         active = next;
         long newCheckpoint = next.baseOffset();
         long generation = truncations;
         ByteBuffer snapshot = producerState.snapshotBytes(logEndOffset);
-        CompletableFuture<Void> rolled = CompletableFuture.runAsync(() -> {
+        // Chained after every earlier flush, so checkpoints are written in roll order and never claim a segment
+        // whose own flush has not finished.
+        CompletableFuture<Void> rolled = flushInFlight.exceptionally(e -> 0L).thenRunAsync(() -> {
             try {
                 previous.flush();
                 writeProducerSnapshot(snapshot);
@@ -425,8 +428,7 @@ public final class PartitionLog implements AutoCloseable {
                 LOG.error("Cannot flush rolled segment {} of {}", previous, dir, e);
             }
         }, flushExecutor);
-        flushInFlight = CompletableFuture.allOf(flushInFlight.exceptionally(e -> 0L), rolled)
-                .thenApply(v -> flushedOffset.get());
+        flushInFlight = rolled.thenApply(v -> flushedOffset.get());
     }
 
     /**
@@ -596,8 +598,8 @@ public final class PartitionLog implements AutoCloseable {
         long target = logEndOffset;
         List<LogSegment> dirty = dirtySegments();
         lastFlushStartMs = time.milliseconds();
-        CompletableFuture<Long> done = CompletableFuture.supplyAsync(() -> flushSegments(dirty, target),
-                flushExecutor);
+        CompletableFuture<Long> done = flushInFlight.exceptionally(e -> 0L)
+                .thenApplyAsync(ignored -> flushSegments(dirty, target), flushExecutor);
         flushInFlight = done;
         return done;
     }

@@ -143,30 +143,35 @@ final class WebSocketSession {
             throw JsonMapping.invalid("'op' must be a string naming the operation");
         }
         switch (name) {
-            case "produce" -> request(id, "produce", produce(message));
-            case "subscribe" -> request(id, "subscribe", subscribe(message));
+            case "produce" -> request(id, "produce", () -> produce(message));
+            case "subscribe" -> request(id, "subscribe", () -> subscribe(message));
             case "credit" -> credit(message);
-            case "seek" -> request(id, "seek", seek(message));
+            case "seek" -> request(id, "seek", () -> seek(message));
             case "unsubscribe" -> unsubscribe(message, id);
-            case "createTopic" -> request(id, "createTopic", createTopic(message).map(JsonMapping::topic));
+            case "createTopic" -> request(id, "createTopic", () -> createTopic(message).map(JsonMapping::topic));
             case "listTopics" -> request(id, "listTopics",
-                    broker.listTopics().map(names -> new JsonObject().put("topics", new JsonArray(names))));
+                    () -> broker.listTopics().map(names -> new JsonObject().put("topics", new JsonArray(names))));
             case "describeTopic" -> request(id, "describeTopic",
-                    broker.describeTopic(JsonMapping.requireString(message, "name")).map(JsonMapping::topic));
-            case "addPartitions" -> request(id, "addPartitions", addPartitions(message).map(JsonMapping::topic));
+                    () -> broker.describeTopic(JsonMapping.requireString(message, "name")).map(JsonMapping::topic));
+            case "addPartitions" -> request(id, "addPartitions",
+                    () -> addPartitions(message).map(JsonMapping::topic));
             case "deleteTopic" -> request(id, "deleteTopic",
-                    broker.deleteTopic(JsonMapping.requireString(message, "name")).map(v -> new JsonObject()));
+                    () -> broker.deleteTopic(JsonMapping.requireString(message, "name")).map(v -> new JsonObject()));
             case "ping" -> send(new JsonObject().put("op", "pong").put("id", id));
             default -> throw JsonMapping.invalid("Unknown op '" + name + "'; see docs/PROTOCOL.md");
         }
     }
 
-    /** Runs a request within the in-flight limit and answers {@code {"op":"result","id",...}} or an error. */
-    private void request(Object id, String operation, Future<JsonObject> result) {
+    /**
+     * Runs a request within the in-flight limit and answers {@code {"op":"result","id",...}} or an error. The call
+     * is made only once the limit allows it, so a refused request has not taken effect.
+     */
+    private void request(Object id, String operation, java.util.function.Supplier<Future<JsonObject>> call) {
         if (inFlight >= settings.maxInFlightRequests()) {
             throw new MillraceException(ErrorCode.BROKER_OVERLOADED, "Too many requests in flight on this socket"
                     + " (ws.max.inflight.requests=" + settings.maxInFlightRequests() + "); wait for answers");
         }
+        Future<JsonObject> result = call.get();
         inFlight++;
         long start = System.nanoTime();
         result.onComplete(r -> {
@@ -225,6 +230,9 @@ final class WebSocketSession {
             for (Object p : array) {
                 if (!(p instanceof Integer i) || i < 0) {
                     throw JsonMapping.invalid("'partitions' must be an array of partition numbers");
+                }
+                if (requested.contains(i)) {
+                    throw JsonMapping.invalid("partition " + i + " is listed twice");
                 }
                 requested.add(i);
             }
