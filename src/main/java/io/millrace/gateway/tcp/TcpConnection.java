@@ -462,8 +462,16 @@ final class TcpConnection {
     }
 
     private void fetch(int correlationId, FetchRequest request) {
-        respond(correlationId, ApiKey.FETCH, true, () -> LongPollFetch.run(broker, request),
-                outcomes -> writeFetchResponse(correlationId, request, outcomes));
+        respond(correlationId, ApiKey.FETCH, true, () -> {
+            // Each partition of a FETCH may wait at its partition; a partition listed many times would let one
+            // request take every waiting slot of that partition from other clients.
+            long distinct = request.partitions().stream().mapToInt(FetchRequest.PartitionFetch::partition).distinct()
+                    .count();
+            if (distinct != request.partitions().size()) {
+                throw new MillraceException(ErrorCode.INVALID_REQUEST, "A FETCH lists a partition more than once");
+            }
+            return LongPollFetch.run(broker, request);
+        }, outcomes -> writeFetchResponse(correlationId, request, outcomes));
     }
 
     /**
