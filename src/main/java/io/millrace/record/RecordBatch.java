@@ -352,6 +352,29 @@ public final class RecordBatch {
         }
     }
 
+    /**
+     * Checks that the records inside the batch are well formed (what the CRC cannot tell: a producer may checksum
+     * garbage), decompressing into at most {@code maxDecompressedBytes}; uncompressed records are walked without
+     * being copied. A broker runs this before accepting a batch, so readers never meet records they cannot decode.
+     *
+     * @throws CorruptRecordException if a record is malformed, offsets inside the batch are not 0, 1, 2, …, or the
+     *                                count disagrees with the header
+     */
+    public void validateRecords(int maxDecompressedBytes) {
+        CompressionType compression = compressionType();
+        compression.ensureSupported();
+        ByteBuffer section = buffer.duplicate().position(RECORDS_OFFSET);
+        if (compression != CompressionType.NONE) {
+            section = ByteBuffer.wrap(decompress(compression, section, maxDecompressedBytes));
+        }
+        try {
+            RecordCodec.validateAll(section, recordCount());
+        } catch (CorruptRecordException e) {
+            throw new CorruptRecordException("Record batch at base offset " + baseOffset() + " is malformed: "
+                    + e.getMessage(), e);
+        }
+    }
+
     private byte[] decompress(CompressionType compression, ByteBuffer compressed, int maxBytes) {
         // Sized for typical ratios but never from a length the bytes merely claim.
         int initialCapacity = (int) Math.min(maxBytes, 4L * compressed.remaining() + 64);

@@ -136,6 +136,69 @@ final class RecordCodec {
         }
     }
 
+    /**
+     * Checks the structure of {@code count} records without copying any of them: every length inside its record,
+     * offset deltas 0, 1, 2, … as a producer writes them, nothing left over. Throws CorruptRecordException.
+     */
+    static void validateAll(ByteBuffer in, int count) {
+        for (int i = 0; i < count; i++) {
+            if (!in.hasRemaining()) {
+                throw new CorruptRecordException("The header declares " + count + " records but the data ends after "
+                        + i);
+            }
+            try {
+                int length = Varints.readVarint(in);
+                if (length < MIN_RECORD_SIZE - 1 || length > in.remaining()) {
+                    throw new CorruptRecordException("Record " + i + " declares " + length + " bytes but "
+                            + in.remaining() + " remain");
+                }
+                ByteBuffer body = in.slice(in.position(), length);
+                in.position(in.position() + length);
+                body.get();
+                Varints.readVarlong(body);
+                int offsetDelta = Varints.readVarint(body);
+                if (offsetDelta != i) {
+                    throw new CorruptRecordException("Record " + i + " has offset delta " + offsetDelta);
+                }
+                skipBytes(body, i, "key", true);
+                skipBytes(body, i, "value", true);
+                int headerCount = Varints.readVarint(body);
+                if (headerCount < 0 || headerCount > body.remaining() / MIN_HEADER_SIZE) {
+                    throw new CorruptRecordException("Record " + i + " declares " + headerCount + " headers in "
+                            + body.remaining() + " bytes");
+                }
+                for (int h = 0; h < headerCount; h++) {
+                    skipBytes(body, i, "header key", false);
+                    skipBytes(body, i, "header value", true);
+                }
+                if (body.hasRemaining()) {
+                    throw new CorruptRecordException("Record " + i + "'s fields end " + body.remaining()
+                            + " bytes before its declared length");
+                }
+            } catch (BufferUnderflowException e) {
+                throw new CorruptRecordException("Record " + i + " is truncated", e);
+            } catch (IllegalArgumentException e) {
+                throw new CorruptRecordException("Record " + i + " has a malformed varint: " + e.getMessage(), e);
+            }
+        }
+        if (in.hasRemaining()) {
+            throw new CorruptRecordException(in.remaining() + " bytes follow the " + count
+                    + " records the header declares");
+        }
+    }
+
+    private static void skipBytes(ByteBuffer body, int index, String what, boolean nullable) {
+        int length = Varints.readVarint(body);
+        if (length == -1 && nullable) {
+            return;
+        }
+        if (length < 0 || length > body.remaining()) {
+            throw new CorruptRecordException("Record " + index + " declares a " + what + " of " + length + " bytes but "
+                    + body.remaining() + " remain");
+        }
+        body.position(body.position() + length);
+    }
+
     private static byte[] readBytes(ByteBuffer body, int index, String what) {
         int length = Varints.readVarint(body);
         if (length == -1) {

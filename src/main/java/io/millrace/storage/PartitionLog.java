@@ -371,6 +371,9 @@ public final class PartitionLog implements AutoCloseable {
             throw new MillraceException(ErrorCode.UNSUPPORTED_COMPRESSION, "Compression " + compression
                     + " is not supported; use none or gzip");
         }
+        // As Kafka's log validator: records every reader will decode must decode. Decompressed data may be at most
+        // a generous multiple of the batch limit, so a small "zip bomb" cannot make the broker inflate gigabytes.
+        batch.validateRecords((int) Math.min(Integer.MAX_VALUE - 8, 16L * config.maxMessageBytes()));
     }
 
     private LogAppendInfo write(RecordBatch batch, OptionalLong appendTime) {

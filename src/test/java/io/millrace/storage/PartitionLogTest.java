@@ -299,6 +299,13 @@ class PartitionLogTest {
         assertThat(errorOf(() -> log.appendAsLeader(RecordBatch.wrap(snappy), 0)))
                 .isEqualTo(ErrorCode.UNSUPPORTED_COMPRESSION);
 
+        // A correct checksum over malformed records: the CRC cannot tell, the record walk can.
+        ByteBuffer garbage = batch(0, 2, 0).buffer();
+        garbage.put(RecordBatch.RECORDS_OFFSET, (byte) 0x7f);
+        rewriteCrc(garbage);
+        assertThat(RecordBatch.wrap(garbage).isValid()).isTrue();
+        assertThat(errorOf(() -> log.appendAsLeader(RecordBatch.wrap(garbage), 0))).isEqualTo(ErrorCode.CORRUPT_RECORD);
+
         assertThat(log.logEndOffset()).isEqualTo(end);
         assertThat(readAll(log, 0)).hasSize(1);
     }
