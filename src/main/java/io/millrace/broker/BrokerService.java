@@ -336,7 +336,11 @@ public final class BrokerService implements Broker {
 
     @Override
     public Health health() {
-        List<String> down = replicas.localPartitionsDown().stream().map(TopicPartition::toString).toList();
+        List<String> down = new ArrayList<>(replicas.localPartitionsDown().stream().map(TopicPartition::toString)
+                .toList());
+        if (groups == null) {
+            down.add("group coordinator (starting)");
+        }
         return new Health(store.isConnected(), replicas.localPartitions().size(), down);
     }
 
