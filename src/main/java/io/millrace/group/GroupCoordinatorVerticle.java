@@ -19,6 +19,7 @@ import io.millrace.record.RecordBatch;
 import io.millrace.record.RecordBatchBuilder;
 import io.millrace.record.RecordBatches;
 import io.millrace.record.TimestampType;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -55,7 +56,8 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>Threading: the coordinator is touched only on this verticle's context. The public methods may be called from
- * any thread; they hop onto the context and their futures complete there (callers compose as usual).
+ * any thread; they hop onto the context, and their futures complete back on the caller's context (a new one for a
+ * caller outside Vert.x).
  */
 public final class GroupCoordinatorVerticle extends VerticleBase {
 
@@ -166,7 +168,17 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
      * coordinates it.
      */
     private <T> Future<T> onContext(String groupId, Consumer<Promise<T>> action) {
+        // The answer hops back to the caller's context, as the broker API promises its callers.
+        Context caller = vertx.getOrCreateContext();
+        Promise<T> answer = Promise.promise();
         Promise<T> promise = Promise.promise();
+        promise.future().onComplete(ar -> {
+            if (caller == context) {
+                answer.handle(ar);
+            } else {
+                caller.runOnContext(v -> answer.handle(ar));
+            }
+        });
         context.runOnContext(v -> {
             try {
                 if (!loaded) {
@@ -189,7 +201,7 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
                 promise.tryFail(e);
             }
         });
-        return promise.future();
+        return answer.future();
     }
 
     private static <T> void settle(GroupResult<T> result, Promise<T> done) {

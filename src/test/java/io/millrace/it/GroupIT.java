@@ -103,11 +103,15 @@ class GroupIT {
 
     static JsonObject awaitStable(String group, int members) {
         JsonObject[] last = new JsonObject[1];
-        await().atMost(WAIT).pollInterval(Duration.ofMillis(100)).until(() -> {
-            last[0] = describe(group);
-            return "STABLE".equals(last[0].getString("state"))
-                    && last[0].getJsonArray("members").size() == members;
-        });
+        try {
+            await().atMost(WAIT).pollInterval(Duration.ofMillis(100)).until(() -> {
+                last[0] = describe(group);
+                return "STABLE".equals(last[0].getString("state"))
+                        && last[0].getJsonArray("members").size() == members;
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("Group " + group + " is not stable with " + members + " members: " + last[0], e);
+        }
         return last[0];
     }
 
@@ -237,12 +241,6 @@ class GroupIT {
         }
     }
 
-    private static Set<TopicPartition> union(Set<TopicPartition> a, Set<TopicPartition> b) {
-        Set<TopicPartition> all = new HashSet<>(a);
-        all.addAll(b);
-        return all;
-    }
-
     @Test
     void aStaleGenerationsCommitIsRefused() throws Exception {
         rest.createTopic("g-fence", 2);
@@ -321,6 +319,76 @@ class GroupIT {
         Rest.Response produce = rest.post("/api/topics/__consumer_offsets/records", new JsonObject()
                 .put("records", new JsonArray().add(new JsonObject().put("value", "x"))));
         assertThat(produce.status()).isEqualTo(400);
+    }
+
+    @Test
+    void aBrowserOnTheWebSocketAndAnSdkClientShareTheGroupsPartitions() {
+        rest.createTopic("g-mixed", 4);
+        for (int p = 0; p < 4; p++) {
+            JsonArray records = new JsonArray();
+            for (int i = 0; i < 10; i++) {
+                records.add(new JsonObject().put("value", "p" + p + "-" + i).put("partition", p));
+            }
+            assertThat(rest.post("/api/topics/g-mixed/records", new JsonObject().put("records", records)).status())
+                    .isEqualTo(200);
+        }
+        Set<TopicPartition> sdkAssigned = ConcurrentHashMap.newKeySet();
+        Map<Integer, Set<Long>> sdkRead = new ConcurrentHashMap<>();
+        try (WsClient ws = WsClient.connect(broker.webSocketUri())) {
+            JsonObject joined = ws.call(new JsonObject().put("op", "joinGroup").put("group", "mixed")
+                    .put("topics", new JsonArray().add("g-mixed")).put("strategy", "range")
+                    .put("sessionTimeoutMs", 3000).put("rebalanceTimeoutMs", 5000));
+            assertThat(joined.getString("op")).isEqualTo("result");
+            String sid = joined.getString("subscription");
+            assertThat(joined.getJsonArray("partitions")).hasSize(4);
+
+            Disposable sdk = client.consumer(ConsumerConfig.defaults())
+                    .subscribe(List.of("g-mixed"), "mixed", options("range", sdkAssigned, new ArrayList<>()))
+                    .receive()
+                    .subscribe(r -> sdkRead.computeIfAbsent(r.partition(), p -> ConcurrentHashMap.newKeySet())
+                            .add(r.offset()));
+            try {
+                Map<String, Set<Integer>> shared = assignments(awaitStable("mixed", 2));
+                assertEvenAndDisjoint(shared, 4);
+                ws.await(m -> "revoked".equals(m.getString("op")), WAIT);
+                JsonObject assigned = ws.await(m -> "assigned".equals(m.getString("op"))
+                        && m.getJsonArray("partitions").size() == 2, WAIT);
+                Set<Integer> browserPartitions = new HashSet<>();
+                assigned.getJsonArray("partitions").forEach(p -> browserPartitions.add(
+                        ((JsonObject) p).getInteger("partition")));
+                await().atMost(WAIT).until(() -> sdkAssigned.size() == 2);
+                Set<Integer> sdkPartitions = new HashSet<>();
+                sdkAssigned.forEach(tp -> sdkPartitions.add(tp.partition()));
+                assertThat(browserPartitions).doesNotContainAnyElementsOf(sdkPartitions);
+                assertThat(union(browserPartitions, sdkPartitions)).containsExactlyInAnyOrder(0, 1, 2, 3);
+
+                // the SDK reads its partitions from the start; the browser, granting credit only now, gets records
+                // of its own partitions only
+                ws.send(new JsonObject().put("op", "credit").put("subscription", sid).put("credits", 1000));
+                await().atMost(WAIT).until(() -> sdkPartitions.stream().allMatch(p ->
+                        sdkRead.getOrDefault(p, Set.of()).containsAll(List.of(0L, 9L))));
+                Set<Integer> browserRead = new HashSet<>();
+                await().atMost(WAIT).until(() -> {
+                    JsonObject records = ws.await(m -> "records".equals(m.getString("op")), WAIT);
+                    assertThat(records.getString("subscription")).isEqualTo(sid);
+                    browserRead.add(records.getInteger("partition"));
+                    return browserRead.equals(browserPartitions);
+                });
+                assertThat(ws.call(new JsonObject().put("op", "commit").put("group", "mixed")).getString("op"))
+                        .isEqualTo("result");
+            } finally {
+                ws.close();
+            }
+            // closing the socket leaves the group: the SDK member takes every partition
+            await().atMost(WAIT).until(() -> sdkAssigned.size() == 4);
+            sdk.dispose();
+        }
+    }
+
+    private static <T> Set<T> union(Set<T> a, Set<T> b) {
+        Set<T> all = new HashSet<>(a);
+        all.addAll(b);
+        return all;
     }
 
     /** A {@link GroupMember} in its own JVM. */
