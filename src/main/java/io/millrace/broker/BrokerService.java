@@ -9,7 +9,7 @@ import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
 import io.millrace.common.Time;
 import io.millrace.common.TopicPartition;
-import io.millrace.group.GroupCoordinatorVerticle;
+import io.millrace.group.vertx.GroupCoordinatorVerticle;
 import io.millrace.group.GroupListing;
 import io.millrace.group.JoinRequest;
 import io.millrace.group.JoinResult;

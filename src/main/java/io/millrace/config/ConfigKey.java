@@ -62,6 +62,9 @@ public enum ConfigKey {
     OFFSETS_TOPIC_NUM_PARTITIONS("offsets.topic.num.partitions", Type.INT,
             "Partitions of the internal __consumer_offsets topic, created at start-up if missing; never change it once "
                     + "groups have committed (a group's partition is a hash of its id modulo this count)."),
+    OFFSETS_SNAPSHOT_BYTES("offsets.snapshot.bytes", Type.LONG,
+            "An offsets partition larger than this is rolled, snapshotted (live commits only) and its older segments "
+                    + "deleted, so the offsets topic stays about as large as the live commits."),
     GROUP_MIN_SESSION_TIMEOUT_MS("group.min.session.timeout.ms", Type.INT,
             "Shortest session timeout a group member may ask for; shorter gets INVALID_SESSION_TIMEOUT."),
     GROUP_MAX_SESSION_TIMEOUT_MS("group.max.session.timeout.ms", Type.INT,

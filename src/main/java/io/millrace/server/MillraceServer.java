@@ -14,7 +14,8 @@ import io.millrace.common.MillraceException;
 import io.millrace.common.Time;
 import io.millrace.config.BrokerConfig;
 import io.millrace.config.ConfigKey;
-import io.millrace.group.GroupCoordinatorVerticle;
+import io.millrace.group.vertx.ClusterOffsetsTopicView;
+import io.millrace.group.vertx.GroupCoordinatorVerticle;
 import io.millrace.group.GroupSettings;
 import io.millrace.partition.LocalCodec;
 import io.millrace.partition.PartitionSettings;
@@ -163,9 +164,11 @@ public final class MillraceServer implements AutoCloseable {
                 config.getInt(ConfigKey.GROUP_MAX_SESSION_TIMEOUT_MS),
                 config.getInt(ConfigKey.GROUP_INITIAL_REBALANCE_DELAY_MS), Integer.MAX_VALUE,
                 GroupSettings.defaults().maxMetadataChars());
-        GroupCoordinatorVerticle groups = new GroupCoordinatorVerticle(brokerId, replicas, controller,
-                config.getInt(ConfigKey.OFFSETS_TOPIC_NUM_PARTITIONS),
-                config.getInt(ConfigKey.DEFAULT_REPLICATION_FACTOR), config.getInt(ConfigKey.REQUEST_TIMEOUT_MS),
+        GroupCoordinatorVerticle groups = new GroupCoordinatorVerticle(brokerId,
+                new ClusterOffsetsTopicView(replicas, controller),
+                new GroupCoordinatorVerticle.Settings(config.getInt(ConfigKey.OFFSETS_TOPIC_NUM_PARTITIONS),
+                        config.getInt(ConfigKey.DEFAULT_REPLICATION_FACTOR), config.getInt(ConfigKey.REQUEST_TIMEOUT_MS),
+                        config.getLong(ConfigKey.OFFSETS_SNAPSHOT_BYTES), 100),
                 Time.SYSTEM, groupSettings);
         groupDeployment = await(vertx.deployVerticle(groups), zkTimeout);
         broker.groupCoordinator(groups);

@@ -1,13 +1,21 @@
-package io.millrace.group;
+package io.millrace.group.vertx;
 
-import io.millrace.cluster.Controller;
-import io.millrace.cluster.PartitionAssignment;
-import io.millrace.cluster.ReplicaManager;
-import io.millrace.cluster.TopicMetadata;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
 import io.millrace.common.Time;
 import io.millrace.common.TopicPartition;
+import io.millrace.group.Completion;
+import io.millrace.group.GroupCoordinator;
+import io.millrace.group.GroupDescription;
+import io.millrace.group.GroupListing;
+import io.millrace.group.GroupResult;
+import io.millrace.group.GroupSettings;
+import io.millrace.group.JoinRequest;
+import io.millrace.group.JoinResult;
+import io.millrace.group.OffsetAndMetadata;
+import io.millrace.group.OffsetRecord;
+import io.millrace.group.OffsetStore;
+import io.millrace.group.OffsetsTopic;
 import io.millrace.partition.Acks;
 import io.millrace.partition.LocalCodec;
 import io.millrace.partition.PartitionAddress;
@@ -28,8 +36,11 @@ import io.vertx.core.eventbus.ReplyException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -50,9 +61,18 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Durability.</b> The {@link OffsetStore} appends one batch per commit to the group's offsets partition with
  *   {@code acks=all} over the event bus; the reply arrives on this context, so completions are on the owner
  *   thread.</li>
- *   <li><b>Time and topics.</b> Every {@code tick.ms} it calls {@link GroupCoordinator#tick()} and reports partition
- *   counts that changed since the last look at the {@link ReplicaManager}'s metadata (created, grown, deleted topics)
- *   through {@link GroupCoordinator#partitionsChanged}.</li>
+ *   <li><b>Time and topics.</b> Every {@code tickMs} it calls {@link GroupCoordinator#tick()} and reports partition
+ *   counts that changed since the last look at the cluster's metadata ({@link OffsetsTopicView}: created, grown,
+ *   deleted topics) through {@link GroupCoordinator#partitionsChanged}.</li>
+ *   <li><b>Snapshots: the offsets topic does not grow forever.</b> When an offsets partition led here grows past
+ *   {@code snapshotBytes}, the host (1) rolls it, so the log continues in a fresh segment; (2) once no append to it
+ *   is in flight, writes a snapshot in that same turn of the event loop: the live committed offsets of its groups,
+ *   {@link OffsetsTopic#compact compacted}, as ordinary records; (3) once the snapshot is durable at offset S,
+ *   deletes the whole segments below S. Every commit made before step 2 is in the snapshot (nothing was in flight,
+ *   so the cache held it) and every later one is appended after it, so a replay of what is left loads exactly the
+ *   state the cache holds. Tombstones of deleted groups simply vanish, as the snapshot no longer mentions them. The
+ *   next snapshot waits until the partition is twice its size after this one, so a large live set does not
+ *   snapshot in a loop.</li>
  * </ul>
  *
  * <p>Threading: the coordinator is touched only on this verticle's context. The public methods may be called from
@@ -62,52 +82,64 @@ import org.slf4j.LoggerFactory;
 public final class GroupCoordinatorVerticle extends VerticleBase {
 
     private static final Logger LOG = LoggerFactory.getLogger(GroupCoordinatorVerticle.class);
-    private static final long TICK_MS = 100;
     /** Bytes read per fetch while loading an offsets partition. */
     private static final int LOAD_FETCH_BYTES = 1024 * 1024;
-
-    private final int brokerId;
-    private final ReplicaManager replicas;
-    private final Controller controller;
-    private final int offsetsPartitions;
-    private final int offsetsReplicationFactor;
-    private final long requestTimeoutMs;
-    private final Time time;
-    private final GroupSettings settings;
-    private final Supplier<String> memberIdSuffixes;
-    private final Map<String, Integer> reportedCounts = new HashMap<>();
-    private GroupCoordinator coordinator;
-    private boolean loaded;
+    /** Records per batch of a snapshot. */
+    private static final int SNAPSHOT_BATCH_RECORDS = 1000;
 
     /**
+     * The host's settings.
+     *
      * @param offsetsPartitions        partitions of the offsets topic when this broker creates it
      * @param offsetsReplicationFactor its replication factor when this broker creates it
+     * @param requestTimeoutMs         longest wait for an offsets partition to answer
+     * @param snapshotBytes            an offsets partition larger than this is snapshotted and its older segments
+     *                                 deleted
+     * @param tickMs                   how often the coordinator's clock is advanced
      */
-    public GroupCoordinatorVerticle(int brokerId, ReplicaManager replicas, Controller controller,
-                                    int offsetsPartitions, int offsetsReplicationFactor, long requestTimeoutMs,
-                                    Time time, GroupSettings settings) {
+    public record Settings(int offsetsPartitions, int offsetsReplicationFactor, long requestTimeoutMs,
+                           long snapshotBytes, long tickMs) {
+    }
+
+    private final int brokerId;
+    private final OffsetsTopicView cluster;
+    private final Settings settings;
+    private final Time time;
+    private final GroupSettings groupSettings;
+    private final Supplier<String> memberIdSuffixes = () -> UUID.randomUUID().toString();
+    private final Map<String, Integer> reportedCounts = new HashMap<>();
+    /** Appends sent to each offsets partition and not yet answered. */
+    private final Map<Integer, Integer> appendsInFlight = new HashMap<>();
+    private final Set<Integer> snapshotting = new HashSet<>();
+    /** Per offsets partition, the size under which no new snapshot starts (twice the size after the last one). */
+    private final Map<Integer, Long> nextSnapshotAt = new HashMap<>();
+    private GroupCoordinator coordinator;
+    private int offsetsPartitionCount;
+    private boolean loaded;
+
+    public GroupCoordinatorVerticle(int brokerId, OffsetsTopicView cluster, Settings settings, Time time,
+                                    GroupSettings groupSettings) {
         this.brokerId = brokerId;
-        this.replicas = replicas;
-        this.controller = controller;
-        this.offsetsPartitions = offsetsPartitions;
-        this.offsetsReplicationFactor = offsetsReplicationFactor;
-        this.requestTimeoutMs = requestTimeoutMs;
-        this.time = time;
+        this.cluster = cluster;
         this.settings = settings;
-        this.memberIdSuffixes = () -> UUID.randomUUID().toString();
+        this.time = time;
+        this.groupSettings = groupSettings;
     }
 
     @Override
     public Future<?> start() {
-        coordinator = new GroupCoordinator(time, this::append, memberIdSuffixes, settings);
-        return ensureOffsetsTopic()
-                .compose(topic -> loadLedPartitions(topic))
+        coordinator = new GroupCoordinator(time, this::append, memberIdSuffixes, groupSettings);
+        return cluster.ensureOffsetsTopic(settings.offsetsPartitions(), settings.offsetsReplicationFactor())
+                .compose(count -> {
+                    offsetsPartitionCount = count;
+                    return loadLedPartitions();
+                })
                 .onSuccess(groups -> {
                     loaded = true;
                     reportPartitionCounts();
-                    vertx.setPeriodic(TICK_MS, id -> onTick());
-                    LOG.info("Group coordinator ready: {} offsets partitions led here, {} groups with offsets",
-                            ledOffsetsPartitions().size(), groups);
+                    vertx.setPeriodic(settings.tickMs(), id -> onTick());
+                    LOG.info("Group coordinator ready: offsets partitions {} of {} led here, {} groups with offsets",
+                            ledOffsetsPartitions(), OffsetsTopic.NAME, groups);
                 });
     }
 
@@ -158,7 +190,7 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
 
     /** The partition of the offsets topic that holds {@code groupId}'s offsets. */
     public int offsetsPartitionFor(String groupId) {
-        return OffsetsTopic.partitionFor(groupId, offsetsPartitionCount());
+        return OffsetsTopic.partitionFor(groupId, offsetsPartitionCount);
     }
 
     // -----------------------------------------------------------------------------------------------------------
@@ -216,6 +248,7 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
         try {
             reportPartitionCounts();
             coordinator.tick();
+            maybeSnapshot();
         } catch (RuntimeException e) {
             LOG.error("Group coordinator tick failed", e);
         }
@@ -223,9 +256,9 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
 
     /** Tells the coordinator about topics whose partition count differs from what it was last told. */
     private void reportPartitionCounts() {
-        Map<String, TopicMetadata> now = replicas.topics();
-        for (Map.Entry<String, TopicMetadata> e : now.entrySet()) {
-            int count = e.getValue().partitionCount();
+        Map<String, Integer> now = cluster.partitionCounts();
+        for (Map.Entry<String, Integer> e : now.entrySet()) {
+            int count = e.getValue();
             Integer before = reportedCounts.put(e.getKey(), count);
             if (before == null || before != count) {
                 coordinator.partitionsChanged(e.getKey(), count);
@@ -239,49 +272,28 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
         }
     }
 
-    private int offsetsPartitionCount() {
-        return replicas.topic(OffsetsTopic.NAME).map(TopicMetadata::partitionCount).orElse(offsetsPartitions);
-    }
-
     private int offsetsLeader(int partition) {
-        return replicas.topic(OffsetsTopic.NAME)
-                .filter(t -> partition < t.partitionCount())
-                .map(t -> t.partition(partition).leader())
-                .orElse(-1);
+        return cluster.leader(new TopicPartition(OffsetsTopic.NAME, partition)).orElse(-1);
     }
 
     private List<Integer> ledOffsetsPartitions() {
         List<Integer> led = new ArrayList<>();
-        replicas.topic(OffsetsTopic.NAME).ifPresent(t -> {
-            for (PartitionAssignment p : t.partitions()) {
-                if (p.leader() == brokerId) {
-                    led.add(p.partition());
-                }
+        for (int p = 0; p < offsetsPartitionCount; p++) {
+            if (offsetsLeader(p) == brokerId) {
+                led.add(p);
             }
-        });
+        }
         return led;
     }
 
-    private Future<TopicMetadata> ensureOffsetsTopic() {
-        if (replicas.topic(OffsetsTopic.NAME).isPresent()) {
-            return Future.succeededFuture(replicas.topic(OffsetsTopic.NAME).get());
-        }
-        // Offsets are kept forever: the coordinator, not time-based retention, decides what may go.
-        Map<String, String> config = Map.of("retention.ms", "-1", "retention.bytes", "-1");
-        return controller.createTopic(OffsetsTopic.NAME, offsetsPartitions, offsetsReplicationFactor, config)
-                .recover(e -> e instanceof MillraceException m && m.errorCode() == ErrorCode.TOPIC_ALREADY_EXISTS
-                        ? Future.succeededFuture(replicas.topic(OffsetsTopic.NAME).orElseThrow())
-                        : Future.failedFuture(e))
-                .onSuccess(t -> LOG.info("Created {} with {} partitions", OffsetsTopic.NAME, t.partitionCount()));
-    }
-
     /** Replays every offsets partition this broker leads; returns how many groups hold offsets afterwards. */
-    private Future<Integer> loadLedPartitions(TopicMetadata topic) {
+    private Future<Integer> loadLedPartitions() {
         List<OffsetRecord> records = new ArrayList<>();
         Future<Void> chain = Future.succeededFuture();
         for (int partition : ledOffsetsPartitions()) {
             TopicPartition tp = new TopicPartition(OffsetsTopic.NAME, partition);
-            chain = chain.compose(v -> readFrom(tp, 0, records));
+            chain = chain.compose(v -> this.<PartitionResponse.Status>ask(tp, new PartitionRequest.Describe()))
+                    .compose(status -> readFrom(tp, status.logStartOffset(), records));
         }
         return chain.map(v -> coordinator.loadOffsets(records));
     }
@@ -311,14 +323,12 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
 
     /** The {@link OffsetStore}: one batch per call to the group's offsets partition, acks=all. */
     private void append(List<OffsetRecord> records, Completion<Void> done) {
-        TopicPartition tp = new TopicPartition(OffsetsTopic.NAME, offsetsPartitionFor(records.get(0).groupId()));
-        long now = time.milliseconds();
-        RecordBatchBuilder builder = new RecordBatchBuilder(CompressionType.NONE, TimestampType.CREATE_TIME, 0);
-        for (OffsetRecord record : records) {
-            builder.append(now, record.encodeKey(), record.encodeValue());
-        }
-        this.<PartitionResponse.Produced>ask(tp, new PartitionRequest.Produce(builder.build(), Acks.ALL))
+        int partition = offsetsPartitionFor(records.get(0).groupId());
+        TopicPartition tp = new TopicPartition(OffsetsTopic.NAME, partition);
+        appendsInFlight.merge(partition, 1, Integer::sum);
+        produce(tp, records)
                 .onComplete(ar -> {
+                    appendsInFlight.merge(partition, -1, Integer::sum);
                     if (ar.succeeded()) {
                         done.complete(GroupResult.done());
                     } else if (ar.cause() instanceof MillraceException m) {
@@ -329,9 +339,85 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
                 });
     }
 
+    private Future<PartitionResponse.Produced> produce(TopicPartition tp, List<OffsetRecord> records) {
+        long now = time.milliseconds();
+        RecordBatchBuilder builder = new RecordBatchBuilder(CompressionType.NONE, TimestampType.CREATE_TIME, 0);
+        for (OffsetRecord record : records) {
+            builder.append(now, record.encodeKey(), record.encodeValue());
+        }
+        return ask(tp, new PartitionRequest.Produce(builder.build(), Acks.ALL));
+    }
+
+    // -----------------------------------------------------------------------------------------------------------
+    // Snapshots
+
+    private void maybeSnapshot() {
+        for (int partition : ledOffsetsPartitions()) {
+            TopicPartition tp = new TopicPartition(OffsetsTopic.NAME, partition);
+            long size = cluster.sizeBytes(tp).orElse(0);
+            long threshold = Math.max(settings.snapshotBytes(), nextSnapshotAt.getOrDefault(partition, 0L));
+            if (size > threshold && snapshotting.add(partition)) {
+                LOG.info("{} holds {} bytes (over {}): snapshotting its committed offsets", tp, size, threshold);
+                this.<PartitionResponse.Status>ask(tp, new PartitionRequest.Roll())
+                        .compose(rolled -> writeSnapshot(partition, 0))
+                        .compose(snapshotAt -> this.<PartitionResponse.Status>ask(tp,
+                                new PartitionRequest.DeleteSegmentsBefore(snapshotAt)))
+                        .onComplete(ar -> {
+                            snapshotting.remove(partition);
+                            if (ar.succeeded()) {
+                                nextSnapshotAt.put(partition, 2 * ar.result().sizeBytes());
+                                LOG.info("{} snapshotted: log starts at {} now, {} bytes", tp,
+                                        ar.result().logStartOffset(), ar.result().sizeBytes());
+                            } else {
+                                LOG.warn("Snapshot of {} failed (will retry): {}", tp, ar.cause().toString());
+                            }
+                        });
+            }
+        }
+    }
+
+    /**
+     * Writes the live offsets of the groups of {@code partition} once no append to it is in flight, all in this
+     * turn of the event loop; completes with the offset where the snapshot starts.
+     */
+    private Future<Long> writeSnapshot(int partition, int attempt) {
+        if (appendsInFlight.getOrDefault(partition, 0) > 0) {
+            if (attempt > 1000) {
+                return Future.failedFuture(new MillraceException(ErrorCode.REQUEST_TIMED_OUT,
+                        "Appends to the offsets partition never paused for a snapshot"));
+            }
+            Promise<Long> later = Promise.promise();
+            vertx.setTimer(10, id -> writeSnapshot(partition, attempt + 1).onComplete(later));
+            return later.future();
+        }
+        List<OffsetRecord> live = new ArrayList<>();
+        for (GroupListing listing : coordinator.listGroups()) {
+            if (offsetsPartitionFor(listing.groupId()) != partition) {
+                continue;
+            }
+            GroupResult<GroupDescription> described = coordinator.describeGroup(listing.groupId());
+            if (described.succeeded()) {
+                described.value().offsets().forEach((tp, committed) ->
+                        live.add(OffsetRecord.commit(listing.groupId(), tp, committed)));
+            }
+        }
+        List<OffsetRecord> snapshot = OffsetsTopic.compact(live);
+        TopicPartition tp = new TopicPartition(OffsetsTopic.NAME, partition);
+        if (snapshot.isEmpty()) {
+            // nothing is live: everything written so far is redundant
+            return this.<PartitionResponse.Status>ask(tp, new PartitionRequest.Describe())
+                    .map(PartitionResponse.Status::highWatermark);
+        }
+        List<Future<PartitionResponse.Produced>> batches = new ArrayList<>();
+        for (int from = 0; from < snapshot.size(); from += SNAPSHOT_BATCH_RECORDS) {
+            batches.add(produce(tp, snapshot.subList(from, Math.min(snapshot.size(), from + SNAPSHOT_BATCH_RECORDS))));
+        }
+        return Future.all(batches).map(all -> batches.get(0).result().baseOffset());
+    }
+
     private <T> Future<T> ask(TopicPartition tp, PartitionRequest request) {
         DeliveryOptions options = new DeliveryOptions().setCodecName(LocalCodec.NAME)
-                .setSendTimeout(requestTimeoutMs);
+                .setSendTimeout(settings.requestTimeoutMs());
         return vertx.eventBus().<T>request(PartitionAddress.of(tp), request, options)
                 .map(message -> message.body())
                 .recover(error -> {
