@@ -173,11 +173,12 @@ class GroupCoordinatorVerticleTest {
             await(first.resetOffsets(group, Map.of(new TopicPartition(TOPIC, i % 4), (long) i)));
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline && partitions.get(offsetsTp).stats().logStartOffset() == 0) {
+        // once the commits stop, a last snapshot brings the partition down to about the live commits
+        while (System.nanoTime() < deadline && partitions.get(offsetsTp).stats().sizeBytes() >= 4096) {
             Thread.sleep(20);
         }
         assertThat(partitions.get(offsetsTp).stats().logStartOffset()).isPositive();
-        assertThat(partitions.get(offsetsTp).stats().sizeBytes()).isLessThan(4 * 4096);
+        assertThat(partitions.get(offsetsTp).stats().sizeBytes()).isLessThan(4096);
         Map<TopicPartition, OffsetAndMetadata> expected = await(first.fetchOffsets(group, List.of()));
         assertThat(expected).hasSize(4).containsEntry(new TopicPartition(TOPIC, 0), OffsetAndMetadata.of(300));
 
