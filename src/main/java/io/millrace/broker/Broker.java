@@ -27,6 +27,7 @@ public interface Broker {
 
     Future<TopicDescription> createTopic(NewTopic topic);
 
+    /** Names of the topics, sorted; internal topics ({@code __consumer_offsets}) are not listed but can be described. */
     Future<List<String>> listTopics();
 
     Future<TopicDescription> describeTopic(String name);

@@ -94,7 +94,13 @@ public final class BrokerService implements Broker {
 
     @Override
     public Future<List<String>> listTopics() {
-        return Future.succeededFuture(replicas.topics().keySet().stream().sorted().toList());
+        // Internal topics are left out, as Kafka's admin client lists them only when asked; describe finds them.
+        return Future.succeededFuture(replicas.topics().keySet().stream().filter(name -> !isInternal(name)).sorted()
+                .toList());
+    }
+
+    private static boolean isInternal(String topic) {
+        return OffsetsTopic.NAME.equals(topic);
     }
 
     @Override

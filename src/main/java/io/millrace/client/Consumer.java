@@ -10,8 +10,11 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
 
 /**
- * A low-level consumer: reads chosen partitions from chosen positions. Immutable and lazy: {@code assign} and
- * {@code seek} return changed copies, and nothing is read until {@link #receive()} is subscribed to.
+ * A consumer: either low-level, reading chosen partitions from chosen positions ({@link #assign}, {@link #seek}), or
+ * a member of a consumer group ({@link #subscribe}), reading the partitions the broker assigns it from the group's
+ * committed offsets. Immutable and lazy: {@code assign}, {@code seek} and {@code subscribe} return changed copies, and
+ * nothing is read (nor any group joined) until {@link #receive()} or {@link #receiveAcknowledgeable()} is subscribed
+ * to; each subscription to a group consumer is one member, and cancelling it commits and leaves the group.
  *
  * <p>Flow control reaches the broker: the subscriber's demand becomes credits on the wire, so a slow subscriber
  * slows the broker's sending, never the reverse. The broker may send at most one batch beyond the demand; those
