@@ -8,7 +8,7 @@
  * DashboardIT (src/test/java/io/millrace/it) starts a broker the way the README does and runs this script. It opens
  * the dashboard, creates topics through the form, produces through the form and through the REST API, checks that
  * the records appear in the live tail (key filter, pause and resume included) and that the throughput charts move,
- * that the consumer-groups screen shows its empty state, and that the page says "disconnected — reconnecting" when
+ * that the consumer-groups screen shows its empty state and then a group with its offsets, and that the page says "disconnected — reconnecting" when
  * its connections drop and then recovers by itself. The browser reaches the broker through a small TCP proxy on
  * loopback, so the test can cut the page's connections without stopping the broker.
  *
@@ -258,13 +258,16 @@ try {
   await chartMoves('topic-bytes-chart');
   log('topic throughput charts move');
 
-  // Consumer groups: an honest empty state until groups exist.
-  // TODO(groups): when consumer groups land, join a group here (through the SDK), consume part of the topic and
-  // check that the group, its members, committed offsets and lag show up instead of the empty state.
+  // Consumer groups: an honest empty state until a group exists, then the group with its offsets and lag.
   await go('groups', 'groups-screen');
   await expectText(page.getByTestId('groups-empty'), /No consumer groups yet/, 'groups empty state');
-  await shot('desktop-groups', false);
   log('consumer groups show their empty state');
+  await rest('POST', '/api/groups/dashboard-e2e/offsets', { topic: 'orders', to: 'earliest' });
+  await page.getByTestId('groups-table').waitFor({ timeout: 30_000 });
+  await expectText(page.locator('[data-group="dashboard-e2e"]'), /EMPTY/, 'group row');
+  await page.getByTestId('group-partitions-dashboard-e2e').waitFor();
+  await shot('desktop-groups', false);
+  log('a consumer group shows its committed offsets and lag');
 
   // The connections drop: the page says so, then recovers by itself.
   await go('cluster', 'cluster-screen');

@@ -1,11 +1,17 @@
 package io.millrace.broker;
 
 import io.millrace.common.TopicPartition;
+import io.millrace.group.GroupListing;
+import io.millrace.group.JoinRequest;
+import io.millrace.group.JoinResult;
+import io.millrace.group.OffsetAndMetadata;
 import io.millrace.partition.Acks;
 import io.millrace.partition.OffsetSpec;
 import io.millrace.record.RecordBatch;
 import io.vertx.core.Future;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The one broker API. Every front-end (WebSocket, TCP, REST) decodes its own frames into these calls; none holds
@@ -21,6 +27,7 @@ public interface Broker {
 
     Future<TopicDescription> createTopic(NewTopic topic);
 
+    /** Names of the topics, sorted; internal topics ({@code __consumer_offsets}) are not listed but can be described. */
     Future<List<String>> listTopics();
 
     Future<TopicDescription> describeTopic(String name);
@@ -63,4 +70,40 @@ public interface Broker {
     Future<ProducerIdentity> initProducerId();
 
     Health health();
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Consumer groups. A group is coordinated by the leader of its partition of __consumer_offsets; another broker
+    // answers NOT_COORDINATOR. Refusals of the group protocol (REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION,
+    // UNKNOWN_MEMBER_ID, ...) fail the future with a MillraceException carrying that code.
+
+    /**
+     * A member joins or rejoins (empty member id: a new member). Completes when the rebalance it causes completes,
+     * with the member's id, generation and assignment; see {@link io.millrace.group.GroupCoordinator#join}.
+     */
+    Future<JoinResult> joinGroup(JoinRequest request);
+
+    /** Keeps a member's session alive; REBALANCE_IN_PROGRESS tells it to rejoin. */
+    Future<Void> heartbeat(String groupId, String memberId, int generation);
+
+    /** A member leaves on purpose; the others rebalance at once. */
+    Future<Void> leaveGroup(String groupId, String memberId);
+
+    /** Commits offsets durably (acks=all on the offsets topic); a stale generation is ILLEGAL_GENERATION. */
+    Future<Void> commitOffsets(String groupId, String memberId, int generation,
+                               Map<TopicPartition, OffsetAndMetadata> offsets);
+
+    /** Committed offsets of {@code partitions} (all of the group's when empty); partitions without one are absent. */
+    Future<Map<TopicPartition, OffsetAndMetadata>> fetchOffsets(String groupId, Collection<TopicPartition> partitions);
+
+    /** The groups this broker coordinates, sorted by id. */
+    Future<List<GroupListing>> listGroups();
+
+    /** State, members, committed offsets and lag per partition. UNKNOWN_GROUP when it does not exist. */
+    Future<GroupDetails> describeGroup(String groupId);
+
+    /** Sets committed offsets of a group without members (GROUP_NOT_EMPTY otherwise). */
+    Future<Void> resetOffsets(String groupId, Map<TopicPartition, Long> offsets);
+
+    /** Deletes a group without members, with its committed offsets. */
+    Future<Void> deleteGroup(String groupId);
 }

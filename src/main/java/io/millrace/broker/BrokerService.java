@@ -9,6 +9,12 @@ import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
 import io.millrace.common.Time;
 import io.millrace.common.TopicPartition;
+import io.millrace.group.vertx.GroupCoordinatorVerticle;
+import io.millrace.group.GroupListing;
+import io.millrace.group.JoinRequest;
+import io.millrace.group.JoinResult;
+import io.millrace.group.OffsetAndMetadata;
+import io.millrace.group.OffsetsTopic;
 import io.millrace.partition.Acks;
 import io.millrace.partition.LocalCodec;
 import io.millrace.partition.OffsetSpec;
@@ -27,6 +33,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.OptionalLong;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -57,6 +65,8 @@ public final class BrokerService implements Broker {
     private long nextProducerId;
     private long producerIdLimit;
     private static final int PRODUCER_ID_BLOCK = 1000;
+    /** Set once at start-up, before front-ends start; null until then (group calls then fail). */
+    private volatile GroupCoordinatorVerticle groups;
 
     public BrokerService(Vertx vertx, int brokerId, MetadataStore store, ReplicaManager replicas,
                          Controller controller, BrokerSettings settings, Time time, BrokerMetrics metrics) {
@@ -84,7 +94,13 @@ public final class BrokerService implements Broker {
 
     @Override
     public Future<List<String>> listTopics() {
-        return Future.succeededFuture(replicas.topics().keySet().stream().sorted().toList());
+        // Internal topics are left out, as Kafka's admin client lists them only when asked; describe finds them.
+        return Future.succeededFuture(replicas.topics().keySet().stream().filter(name -> !isInternal(name)).sorted()
+                .toList());
+    }
+
+    private static boolean isInternal(String topic) {
+        return OffsetsTopic.NAME.equals(topic);
     }
 
     @Override
@@ -249,9 +265,88 @@ public final class BrokerService implements Broker {
         });
     }
 
+    /** Wires the group coordinator in; called once at start-up, after it has loaded and before front-ends start. */
+    public void groupCoordinator(GroupCoordinatorVerticle coordinator) {
+        this.groups = coordinator;
+    }
+
+    private GroupCoordinatorVerticle groups() {
+        GroupCoordinatorVerticle g = groups;
+        if (g == null) {
+            throw new MillraceException(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, "The group coordinator is starting");
+        }
+        return g;
+    }
+
+    private static <T> Future<T> guarded(java.util.function.Supplier<Future<T>> call) {
+        try {
+            return call.get();
+        } catch (MillraceException e) {
+            return Future.failedFuture(e);
+        }
+    }
+
+    @Override
+    public Future<JoinResult> joinGroup(JoinRequest request) {
+        return guarded(() -> groups().join(request));
+    }
+
+    @Override
+    public Future<Void> heartbeat(String groupId, String memberId, int generation) {
+        return guarded(() -> groups().heartbeat(groupId, memberId, generation));
+    }
+
+    @Override
+    public Future<Void> leaveGroup(String groupId, String memberId) {
+        return guarded(() -> groups().leave(groupId, memberId));
+    }
+
+    @Override
+    public Future<Void> commitOffsets(String groupId, String memberId, int generation,
+                                      Map<TopicPartition, OffsetAndMetadata> offsets) {
+        return guarded(() -> groups().commitOffsets(groupId, memberId, generation, offsets));
+    }
+
+    @Override
+    public Future<Map<TopicPartition, OffsetAndMetadata>> fetchOffsets(String groupId,
+                                                                      Collection<TopicPartition> partitions) {
+        return guarded(() -> groups().fetchOffsets(groupId, partitions));
+    }
+
+    @Override
+    public Future<List<GroupListing>> listGroups() {
+        return guarded(() -> groups().listGroups());
+    }
+
+    @Override
+    public Future<GroupDetails> describeGroup(String groupId) {
+        return guarded(() -> groups().describeGroup(groupId)).map(description -> new GroupDetails(description,
+                description.lag(this::highWatermark)));
+    }
+
+    /** The high watermark of a partition led here (today: every partition), for lag. */
+    private OptionalLong highWatermark(TopicPartition tp) {
+        return replicas.localPartition(tp).map(p -> OptionalLong.of(p.stats().highWatermark()))
+                .orElse(OptionalLong.empty());
+    }
+
+    @Override
+    public Future<Void> resetOffsets(String groupId, Map<TopicPartition, Long> offsets) {
+        return guarded(() -> groups().resetOffsets(groupId, offsets));
+    }
+
+    @Override
+    public Future<Void> deleteGroup(String groupId) {
+        return guarded(() -> groups().deleteGroup(groupId));
+    }
+
     @Override
     public Health health() {
-        List<String> down = replicas.localPartitionsDown().stream().map(TopicPartition::toString).toList();
+        List<String> down = new ArrayList<>(replicas.localPartitionsDown().stream().map(TopicPartition::toString)
+                .toList());
+        if (groups == null) {
+            down.add("group coordinator (starting)");
+        }
         return new Health(store.isConnected(), replicas.localPartitions().size(), down);
     }
 
@@ -274,6 +369,10 @@ public final class BrokerService implements Broker {
     }
 
     private Future<TopicMetadata> topicForProduce(String name) {
+        if (OffsetsTopic.NAME.equals(name)) {
+            return Future.failedFuture(new MillraceException(ErrorCode.INVALID_TOPIC, "Topic " + name
+                    + " is internal: only the group coordinator writes it (commit offsets instead)"));
+        }
         Optional<TopicMetadata> known = replicas.topic(name);
         if (known.isPresent()) {
             return Future.succeededFuture(known.get());

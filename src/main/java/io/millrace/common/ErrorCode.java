@@ -41,7 +41,10 @@ public enum ErrorCode {
     INVALID_SESSION_TIMEOUT(29, false, "The session timeout is outside the broker's configured minimum and maximum."),
     GROUP_MAX_SIZE_REACHED(30, false, "The group has the configured maximum number of members."),
     OFFSET_METADATA_TOO_LARGE(31, false, "The offset metadata text is longer than the configured maximum."),
-    INVALID_GROUP_ID(32, false, "The group id is invalid: use 1-255 characters.");
+    INVALID_GROUP_ID(32, false, "The group id is invalid: use 1-255 characters."),
+    NOT_COORDINATOR(33, true, "This broker does not coordinate the group (it does not lead the group's partition of "
+            + "__consumer_offsets); refresh metadata and retry on the coordinator."),
+    COORDINATOR_LOAD_IN_PROGRESS(34, true, "The group coordinator is still loading committed offsets; retry shortly.");
 
     private final short code;
     private final boolean retriable;

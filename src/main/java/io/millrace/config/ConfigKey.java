@@ -59,6 +59,18 @@ public enum ConfigKey {
     HTTP_MAX_BODY_BYTES("http.max.body.bytes", Type.INT, "Largest REST request body."),
     HTTP_MAX_STATS_STREAMS("http.max.stats.streams", Type.INT,
             "Most dashboards listening to the live stats stream at once; more get BROKER_OVERLOADED (503)."),
+    OFFSETS_TOPIC_NUM_PARTITIONS("offsets.topic.num.partitions", Type.INT,
+            "Partitions of the internal __consumer_offsets topic, created at start-up if missing; never change it once "
+                    + "groups have committed (a group's partition is a hash of its id modulo this count)."),
+    OFFSETS_SNAPSHOT_BYTES("offsets.snapshot.bytes", Type.LONG,
+            "An offsets partition larger than this is rolled, snapshotted (live commits only) and its older segments "
+                    + "deleted, so the offsets topic stays about as large as the live commits."),
+    GROUP_MIN_SESSION_TIMEOUT_MS("group.min.session.timeout.ms", Type.INT,
+            "Shortest session timeout a group member may ask for; shorter gets INVALID_SESSION_TIMEOUT."),
+    GROUP_MAX_SESSION_TIMEOUT_MS("group.max.session.timeout.ms", Type.INT,
+            "Longest session timeout a group member may ask for."),
+    GROUP_INITIAL_REBALANCE_DELAY_MS("group.initial.rebalance.delay.ms", Type.INT,
+            "How long the first rebalance of an empty group waits for more members to join; 0 turns it off."),
     SHUTDOWN_TIMEOUT_MS("shutdown.timeout.ms", Type.INT, "How long a clean shutdown may take before it is forced."),
     LOG_SEGMENT_BYTES("log.segment.bytes", Type.INT, "Default segment.bytes of new topics."),
     LOG_SEGMENT_MS("log.segment.ms", Type.LONG, "Default segment.ms of new topics."),

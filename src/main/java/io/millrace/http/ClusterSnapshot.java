@@ -2,6 +2,7 @@ package io.millrace.http;
 
 import io.millrace.broker.Broker;
 import io.millrace.broker.BrokerDescription;
+import io.millrace.broker.GroupDetails;
 import io.millrace.broker.Health;
 import io.millrace.broker.PartitionDescription;
 import io.millrace.broker.TopicDescription;
@@ -44,11 +45,22 @@ final class ClusterSnapshot {
                     problems.add("Cannot list topics: " + JsonMapping.asMillrace(e).getMessage());
                     return Future.succeededFuture(List.of());
                 });
-        return Future.join(brokers, topics).transform(done -> Future.succeededFuture(
-                json(brokers.result(), topics.result(), problems)));
+        Future<List<GroupDetails>> groups = broker.listGroups()
+                .compose(all -> Future.all(all.stream()
+                        // A group deleted between the list and its description is simply gone.
+                        .map(g -> broker.describeGroup(g.groupId()).otherwise((GroupDetails) null))
+                        .toList()))
+                .map(all -> all.<GroupDetails>list().stream().filter(Objects::nonNull).toList())
+                .recover(e -> {
+                    problems.add("Cannot list consumer groups: " + JsonMapping.asMillrace(e).getMessage());
+                    return Future.succeededFuture(List.of());
+                });
+        return Future.join(brokers, topics, groups).transform(done -> Future.succeededFuture(
+                json(brokers.result(), topics.result(), groups.result(), problems)));
     }
 
-    private JsonObject json(List<BrokerDescription> brokers, List<TopicDescription> topics, List<String> problems) {
+    private JsonObject json(List<BrokerDescription> brokers, List<TopicDescription> topics, List<GroupDetails> groups,
+                            List<String> problems) {
         JsonArray brokerList = new JsonArray();
         int controller = -1;
         for (BrokerDescription b : brokers) {
@@ -68,8 +80,7 @@ final class ClusterSnapshot {
         return new JsonObject().put("brokerId", broker.brokerId()).put("health", health(broker))
                 .put("controller", controller).put("brokers", brokerList)
                 .put("topics", new JsonArray(topics.stream().map(JsonMapping::topic).toList()))
-                // Consumer groups arrive with the group coordinator; until then there are none to show.
-                .put("groups", new JsonArray())
+                .put("groups", new JsonArray(groups.stream().map(JsonMapping::group).toList()))
                 .put("problems", new JsonArray(problems));
     }
 

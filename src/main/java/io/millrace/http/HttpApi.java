@@ -25,6 +25,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -86,6 +87,13 @@ public final class HttpApi {
         router.post("/api/topics/:topic/partitions").handler(this::addPartitions);
         router.post("/api/topics/:topic/records").handler(this::produce);
         router.get("/api/topics/:topic/partitions/:partition/records").handler(this::consume);
+        router.get("/api/groups").handler(ctx -> reply(ctx, 200, broker.listGroups()
+                .map(all -> new JsonArray(all.stream().map(JsonMapping::groupListing).toList()))));
+        router.get("/api/groups/:group").handler(ctx -> reply(ctx, 200,
+                broker.describeGroup(ctx.pathParam("group")).map(JsonMapping::group)));
+        router.post("/api/groups/:group/offsets").handler(this::resetOffsets);
+        router.delete("/api/groups/:group").handler(ctx -> reply(ctx, 204,
+                broker.deleteGroup(ctx.pathParam("group"))));
         router.route("/api/*").last().handler(ctx -> fail(ctx, new MillraceException(ErrorCode.INVALID_REQUEST,
                 "No such endpoint: " + ctx.request().method() + " " + ctx.request().path())));
         router.route("/api/*").failureHandler(ctx -> fail(ctx, ctx.failure() != null ? ctx.failure()
@@ -163,6 +171,58 @@ public final class HttpApi {
             }
             return broker.addPartitions(ctx.pathParam("topic"), count.getAsInt());
         }).map(JsonMapping::topic));
+    }
+
+    /**
+     * {@code POST /api/groups/{g}/offsets} with {@code {"topic", "partitions": [..] (default all), "to": "earliest" |
+     * "latest" | offset}} or {@code {"offsets": [{"topic", "partition", "offset"}]}}: rewinds or skips a group without
+     * members. Answers the group's description.
+     */
+    private void resetOffsets(RoutingContext ctx) {
+        String group = ctx.pathParam("group");
+        reply(ctx, 200, body(ctx).compose(json -> {
+            if (json.getValue("offsets") instanceof JsonArray list) {
+                Map<TopicPartition, Long> offsets = new java.util.LinkedHashMap<>();
+                for (Object o : list) {
+                    if (!(o instanceof JsonObject e)) {
+                        throw JsonMapping.invalid("'offsets' must hold objects {topic, partition, offset}");
+                    }
+                    offsets.put(new TopicPartition(JsonMapping.requireString(e, "topic"),
+                                    JsonMapping.optionalInt(e, "partition").orElseThrow(() ->
+                                            JsonMapping.invalid("'partition' is required"))),
+                            JsonMapping.optionalLong(e, "offset").orElseThrow(() ->
+                                    JsonMapping.invalid("'offset' is required")));
+                }
+                return broker.resetOffsets(group, offsets);
+            }
+            String topic = JsonMapping.requireString(json, "topic");
+            Object to = json.getValue("to", "earliest");
+            OffsetSpec spec = switch (String.valueOf(to)) {
+                case "earliest" -> OffsetSpec.EARLIEST;
+                case "latest" -> OffsetSpec.LATEST;
+                default -> new OffsetSpec.AtOffset(parseLong(String.valueOf(to), "to"));
+            };
+            return broker.describeTopic(topic).compose(t -> {
+                List<Integer> partitions = new ArrayList<>();
+                if (json.getValue("partitions") instanceof JsonArray ps) {
+                    ps.forEach(p -> partitions.add(((Number) p).intValue()));
+                } else {
+                    t.partitions().forEach(p -> partitions.add(p.partition()));
+                }
+                List<Future<Map.Entry<TopicPartition, Long>>> resolved = new ArrayList<>();
+                for (int p : partitions) {
+                    TopicPartition tp = new TopicPartition(topic, p);
+                    resolved.add(spec instanceof OffsetSpec.AtOffset at
+                            ? Future.succeededFuture(Map.entry(tp, at.offset()))
+                            : broker.listOffset(tp, spec).map(r -> Map.entry(tp, r.offset())));
+                }
+                return Future.all(resolved).compose(all -> {
+                    Map<TopicPartition, Long> offsets = new java.util.LinkedHashMap<>();
+                    all.<Map.Entry<TopicPartition, Long>>list().forEach(e -> offsets.put(e.getKey(), e.getValue()));
+                    return broker.resetOffsets(group, offsets);
+                });
+            });
+        }).compose(v -> broker.describeGroup(group)).map(JsonMapping::group));
     }
 
     private void produce(RoutingContext ctx) {
@@ -282,11 +342,14 @@ public final class HttpApi {
         return switch (code) {
             case INVALID_REQUEST, INVALID_CONFIG, INVALID_TOPIC, INVALID_REPLICATION_FACTOR, CORRUPT_RECORD,
                  UNSUPPORTED_COMPRESSION, UNSUPPORTED_VERSION -> 400;
-            case UNKNOWN_TOPIC_OR_PARTITION -> 404;
-            case TOPIC_ALREADY_EXISTS -> 409;
+            case INVALID_GROUP_ID, INVALID_SESSION_TIMEOUT, OFFSET_METADATA_TOO_LARGE -> 400;
+            case UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_GROUP, UNKNOWN_MEMBER_ID -> 404;
+            case TOPIC_ALREADY_EXISTS, GROUP_NOT_EMPTY, REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION,
+                 INCONSISTENT_GROUP_PROTOCOL, GROUP_MAX_SIZE_REACHED -> 409;
             case OFFSET_OUT_OF_RANGE -> 416;
             case RECORD_TOO_LARGE, FRAME_TOO_LARGE -> 413;
-            case BROKER_OVERLOADED, NOT_LEADER, NOT_ENOUGH_REPLICAS, FENCED_LEADER_EPOCH -> 503;
+            case BROKER_OVERLOADED, NOT_LEADER, NOT_ENOUGH_REPLICAS, FENCED_LEADER_EPOCH, NOT_COORDINATOR,
+                 COORDINATOR_LOAD_IN_PROGRESS -> 503;
             case REQUEST_TIMED_OUT -> 504;
             default -> 500;
         };
@@ -297,6 +360,7 @@ public final class HttpApi {
         return List.of("GET /", "GET /millrace-client.js", "GET /health", "GET /metrics", "GET /api/stats",
                 "GET /api/stats/stream", "GET /api/brokers", "GET|POST /api/topics",
                 "GET|DELETE /api/topics/{topic}", "POST /api/topics/{topic}/partitions",
-                "POST /api/topics/{topic}/records", "GET /api/topics/{topic}/partitions/{p}/records");
+                "POST /api/topics/{topic}/records", "GET /api/topics/{topic}/partitions/{p}/records",
+                "GET /api/groups", "GET|DELETE /api/groups/{group}", "POST /api/groups/{group}/offsets");
     }
 }

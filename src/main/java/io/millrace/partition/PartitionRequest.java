@@ -29,4 +29,15 @@ public sealed interface PartitionRequest {
     /** Report the partition's state. */
     record Describe() implements PartitionRequest {
     }
+
+    /** Start a new segment at the log end (nothing happens when the active segment is empty); answers a Status. */
+    record Roll() implements PartitionRequest {
+    }
+
+    /**
+     * Delete the whole segments below {@code offset}, which must not exceed the high watermark: for an owner that
+     * has rewritten what they held at or after it (the offsets topic's snapshot). Answers a Status.
+     */
+    record DeleteSegmentsBefore(long offset) implements PartitionRequest {
+    }
 }

@@ -163,6 +163,18 @@ public final class PartitionVerticle extends VerticleBase {
                 message.reply(listOffset(listOffset.spec()), LOCAL);
             } else if (request instanceof Describe) {
                 message.reply(status(), LOCAL);
+            } else if (request instanceof PartitionRequest.Roll) {
+                log.roll();
+                message.reply(status(), LOCAL);
+            } else if (request instanceof PartitionRequest.DeleteSegmentsBefore delete) {
+                if (delete.offset() > replicas.highWatermark()) {
+                    throw new MillraceException(ErrorCode.OFFSET_OUT_OF_RANGE, "Cannot delete records of " + tp
+                            + " below " + delete.offset() + ": the high watermark is " + replicas.highWatermark());
+                }
+                if (log.deleteSegmentsBefore(delete.offset()) > 0) {
+                    refreshStats();
+                }
+                message.reply(status(), LOCAL);
             }
         } catch (MillraceException e) {
             message.fail(e.errorCode().code(), e.getMessage());

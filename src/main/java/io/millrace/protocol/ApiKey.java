@@ -24,7 +24,20 @@ public enum ApiKey {
     DESCRIBE_TOPIC(11),
     LIST_TOPICS(12),
     ADD_PARTITIONS(13),
-    INIT_PRODUCER_ID(14);
+    INIT_PRODUCER_ID(14),
+    // Consumer groups, protocol version 2
+    JOIN_GROUP(15),
+    HEARTBEAT(16),
+    LEAVE_GROUP(17),
+    COMMIT_OFFSETS(18),
+    FETCH_OFFSETS(19),
+    LIST_GROUPS(20),
+    DESCRIBE_GROUP(21),
+    RESET_OFFSETS(22),
+    DELETE_GROUP(23);
+
+    /** The first key of protocol version 2. */
+    private static final int FIRST_OF_VERSION_2 = 15;
 
     private static final ApiKey[] BY_ID = new ApiKey[values().length];
 
@@ -43,6 +56,11 @@ public enum ApiKey {
     /** The id on the wire. */
     public short id() {
         return id;
+    }
+
+    /** The lowest protocol version that has this key: 1, or 2 for the consumer-group keys (15 and up). */
+    public int sinceVersion() {
+        return id >= FIRST_OF_VERSION_2 ? 2 : 1;
     }
 
     /** Whether a client may send a frame with this key: every key but {@link #PUSH}. */

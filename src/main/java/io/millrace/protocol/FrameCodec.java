@@ -91,6 +91,44 @@ import java.util.function.Consumer;
  *                   response  description
  * 14 INIT_PRODUCER_ID request empty
  *                   response  producerId int64, producerEpoch int16
+ * </pre>
+ *
+ * <h2>Bodies added by version 2: consumer groups</h2>
+ * A connection that negotiated version 1 gets UNSUPPORTED_VERSION for these keys. Errors of the group protocol
+ * (REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, NOT_COORDINATOR, ...) come in the response header.
+ * <pre>
+ * 15 JOIN_GROUP     request   groupId string, memberId string ("" for a new member), clientId string,
+ *                             sessionTimeoutMs int32 (> 0), rebalanceTimeoutMs int32 (> 0),
+ *                             strategy string ("range", "roundrobin", "cooperative-sticky"), topics string[]
+ *                   response  generation int32, memberId string, strategy string, mustRejoin int8 (0 or 1),
+ *                             assignment tps, revoked tps
+ *                             (answered when the rebalance completes: up to the longest rebalance timeout)
+ * 16 HEARTBEAT      request   groupId string, memberId string, generation int32
+ *                   response  empty
+ * 17 LEAVE_GROUP    request   groupId string, memberId string
+ *                   response  empty
+ * 18 COMMIT_OFFSETS request   groupId string, memberId string ("" with generation -1: no membership),
+ *                             generation int32, offsets poffs
+ *                   response  empty (all or nothing; sent once the commit is durable)
+ * 19 FETCH_OFFSETS  request   groupId string, partitions tps (empty: all of the group's)
+ *                   response  offsets poffs (a partition without a commit is absent)
+ * 20 LIST_GROUPS    request   empty
+ *                   response  groups [groupId string, state string, memberCount int32, strategy string?][]
+ * 21 DESCRIBE_GROUP request   groupId string
+ *                   response  groupId string, state string, generation int32, strategy string?,
+ *                             members [memberId string, clientId string, host string, topics string[],
+ *                                      assignment tps][],
+ *                             partitions [topic string, partition int32, owner string?, committed int64 (-1 none),
+ *                                         highWatermark int64 (-1 unknown), lag int64 (-1 unknown)][]
+ * 22 RESET_OFFSETS  request   groupId string, offsets poffs (metadata ignored); only for a group without members
+ *                   response  empty
+ * 23 DELETE_GROUP   request   groupId string
+ *                   response  empty
+ *
+ * tps   = [topic string, partitions int32[]][]
+ * poffs = [topic string, partition int32, offset int64, metadata string][]
+ * </pre>
+ * <pre>
  *
  * description = name string, replicationFactor int16, config map,
  *               partitions [partition int32, leader int32 (-1 none), leaderEpoch int32, replicas int32[], isr int32[],
@@ -135,7 +173,7 @@ public final class FrameCodec {
     /** The lowest protocol version this codec speaks. */
     public static final int MIN_VERSION = 1;
     /** The highest protocol version this codec speaks: the current version. */
-    public static final int MAX_VERSION = 1;
+    public static final int MAX_VERSION = 2;
     /** A sensible default for a peer's {@code maxFrameBytes}: 16 MiB. */
     public static final int DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
@@ -253,6 +291,15 @@ public final class FrameCodec {
             case LIST_TOPICS -> ListTopicsRequest.read(r);
             case ADD_PARTITIONS -> AddPartitionsRequest.read(r);
             case INIT_PRODUCER_ID -> InitProducerIdRequest.read(r);
+            case JOIN_GROUP -> JoinGroupRequest.read(r);
+            case HEARTBEAT -> HeartbeatRequest.read(r);
+            case LEAVE_GROUP -> LeaveGroupRequest.read(r);
+            case COMMIT_OFFSETS -> CommitOffsetsRequest.read(r);
+            case FETCH_OFFSETS -> FetchOffsetsRequest.read(r);
+            case LIST_GROUPS -> ListGroupsRequest.read(r);
+            case DESCRIBE_GROUP -> DescribeGroupRequest.read(r);
+            case RESET_OFFSETS -> ResetOffsetsRequest.read(r);
+            case DELETE_GROUP -> DeleteGroupRequest.read(r);
         });
         return new Frame<>(header.correlationId(), request);
     }
@@ -298,6 +345,11 @@ public final class FrameCodec {
             case LIST_TOPICS -> ListTopicsResponse.read(r);
             case ADD_PARTITIONS -> AddPartitionsResponse.read(r);
             case INIT_PRODUCER_ID -> InitProducerIdResponse.read(r);
+            case JOIN_GROUP -> JoinGroupResponse.read(r);
+            case FETCH_OFFSETS -> FetchOffsetsResponse.read(r);
+            case LIST_GROUPS -> ListGroupsResponse.read(r);
+            case DESCRIBE_GROUP -> DescribeGroupResponse.read(r);
+            case HEARTBEAT, LEAVE_GROUP, COMMIT_OFFSETS, RESET_OFFSETS, DELETE_GROUP -> new GroupAckResponse(key);
             case CREDIT, PUSH -> throw new IllegalStateException("unreachable: " + key);
         });
         return new Frame<>(header.correlationId(), response);
@@ -468,6 +520,15 @@ public final class FrameCodec {
             case LIST_TOPICS -> ((ListTopicsRequest) request).write(w);
             case ADD_PARTITIONS -> ((AddPartitionsRequest) request).write(w);
             case INIT_PRODUCER_ID -> ((InitProducerIdRequest) request).write(w);
+            case JOIN_GROUP -> ((JoinGroupRequest) request).write(w);
+            case HEARTBEAT -> ((HeartbeatRequest) request).write(w);
+            case LEAVE_GROUP -> ((LeaveGroupRequest) request).write(w);
+            case COMMIT_OFFSETS -> ((CommitOffsetsRequest) request).write(w);
+            case FETCH_OFFSETS -> ((FetchOffsetsRequest) request).write(w);
+            case LIST_GROUPS -> ((ListGroupsRequest) request).write(w);
+            case DESCRIBE_GROUP -> ((DescribeGroupRequest) request).write(w);
+            case RESET_OFFSETS -> ((ResetOffsetsRequest) request).write(w);
+            case DELETE_GROUP -> ((DeleteGroupRequest) request).write(w);
             case PUSH -> throw new IllegalStateException("unreachable: no request has apiKey PUSH");
         }
     }
@@ -487,6 +548,12 @@ public final class FrameCodec {
             case LIST_TOPICS -> ((ListTopicsResponse) response).write(w);
             case ADD_PARTITIONS -> ((AddPartitionsResponse) response).write(w);
             case INIT_PRODUCER_ID -> ((InitProducerIdResponse) response).write(w);
+            case JOIN_GROUP -> ((JoinGroupResponse) response).write(w);
+            case FETCH_OFFSETS -> ((FetchOffsetsResponse) response).write(w);
+            case LIST_GROUPS -> ((ListGroupsResponse) response).write(w);
+            case DESCRIBE_GROUP -> ((DescribeGroupResponse) response).write(w);
+            case HEARTBEAT, LEAVE_GROUP, COMMIT_OFFSETS, RESET_OFFSETS, DELETE_GROUP ->
+                    ((GroupAckResponse) response).write(w);
             case CREDIT, PUSH -> throw new IllegalStateException("unreachable: " + response.apiKey()
                     + " has no response");
         }

@@ -8,5 +8,6 @@ package io.millrace.protocol;
 public sealed interface Response extends Message permits HandshakeResponse, MetadataResponse, ProduceResponse,
         FetchResponse, ListOffsetsResponse, SubscribeResponse, UnsubscribeResponse, CreateTopicResponse,
         DeleteTopicResponse, DescribeTopicResponse, ListTopicsResponse, AddPartitionsResponse, InitProducerIdResponse,
+        JoinGroupResponse, FetchOffsetsResponse, ListGroupsResponse, DescribeGroupResponse, GroupAckResponse,
         ErrorResponse {
 }

@@ -14,6 +14,9 @@ import io.millrace.common.MillraceException;
 import io.millrace.common.Time;
 import io.millrace.config.BrokerConfig;
 import io.millrace.config.ConfigKey;
+import io.millrace.group.vertx.ClusterOffsetsTopicView;
+import io.millrace.group.vertx.GroupCoordinatorVerticle;
+import io.millrace.group.GroupSettings;
 import io.millrace.partition.LocalCodec;
 import io.millrace.partition.PartitionSettings;
 import io.vertx.core.Future;
@@ -60,6 +63,7 @@ public final class MillraceServer implements AutoCloseable {
     private int tcpPort;
     private final List<String> frontEndDeployments = new ArrayList<>();
     private String replicaManagerDeployment;
+    private String groupDeployment;
 
     private MillraceServer(BrokerConfig config) {
         this.config = config;
@@ -154,6 +158,20 @@ public final class MillraceServer implements AutoCloseable {
         // Register last: a broker that other brokers can see is one that can serve.
         int controllerId = await(store.maintainRegistration(
                 new BrokerInfo(brokerId, host, httpPort, tcpPort, dataDir.toString())), zkTimeout);
+
+        // Groups come last: the offsets topic can only be created once this broker is registered (live).
+        GroupSettings groupSettings = new GroupSettings(config.getInt(ConfigKey.GROUP_MIN_SESSION_TIMEOUT_MS),
+                config.getInt(ConfigKey.GROUP_MAX_SESSION_TIMEOUT_MS),
+                config.getInt(ConfigKey.GROUP_INITIAL_REBALANCE_DELAY_MS), Integer.MAX_VALUE,
+                GroupSettings.defaults().maxMetadataChars());
+        GroupCoordinatorVerticle groups = new GroupCoordinatorVerticle(brokerId,
+                new ClusterOffsetsTopicView(replicas, controller),
+                new GroupCoordinatorVerticle.Settings(config.getInt(ConfigKey.OFFSETS_TOPIC_NUM_PARTITIONS),
+                        config.getInt(ConfigKey.DEFAULT_REPLICATION_FACTOR), config.getInt(ConfigKey.REQUEST_TIMEOUT_MS),
+                        config.getLong(ConfigKey.OFFSETS_SNAPSHOT_BYTES), 100),
+                Time.SYSTEM, groupSettings);
+        groupDeployment = await(vertx.deployVerticle(groups), zkTimeout);
+        broker.groupCoordinator(groups);
         LOG.info("Millrace broker {} ready in {} ms: http://{}:{} (REST, WebSocket /ws, /metrics), tcp {}:{}, "
                         + "zookeeper {}{}, controller {}", brokerId,
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), host, httpPort, host, tcpPort,
@@ -186,6 +204,13 @@ public final class MillraceServer implements AutoCloseable {
                     await(vertx.undeploy(id), timeout);
                 } catch (Exception e) {
                     LOG.warn("Front-end did not stop cleanly: {}", e.toString());
+                }
+            }
+            if (groupDeployment != null) {
+                try {
+                    await(vertx.undeploy(groupDeployment), timeout);
+                } catch (Exception e) {
+                    LOG.warn("Group coordinator did not stop cleanly: {}", e.toString());
                 }
             }
             if (replicaManagerDeployment != null) {

@@ -573,6 +573,36 @@ public final class PartitionLog implements AutoCloseable {
     }
 
     /**
+     * Deletes the whole segments that lie entirely below {@code offset}, oldest first, and moves the log start offset
+     * (Kafka's DeleteRecords, at segment granularity). For an owner that has written again, at or after
+     * {@code offset}, everything those records still said, such as the group coordinator's snapshot of committed
+     * offsets: the older records are then redundant. The active segment is never deleted; records of a segment that
+     * reaches {@code offset} stay.
+     *
+     * @return the number of segments deleted
+     */
+    public int deleteSegmentsBefore(long offset) {
+        ensureOpen();
+        int deleted = 0;
+        List<LogSegment> all = new ArrayList<>(segments.values());
+        for (int i = 0; i + 1 < all.size(); i++) {
+            LogSegment segment = all.get(i);
+            // the next segment's base offset bounds this segment's records
+            if (segment == active || all.get(i + 1).baseOffset() > offset) {
+                break;
+            }
+            segments.remove(segment.baseOffset());
+            segment.delete();
+            deleted++;
+        }
+        if (deleted > 0) {
+            LOG.info("Deleted {} segments of {} below offset {}; log start offset is now {}", deleted, dir, offset,
+                    logStartOffset());
+        }
+        return deleted;
+    }
+
+    /**
      * Starts an fsync when the flush policy says one is due ({@code flush.messages} records or {@code flush.ms}
      * milliseconds since the last) and none is running. The owner calls it after appends and from a periodic timer.
      *

@@ -61,10 +61,15 @@ class RestartIT {
             assertThat(broker.exitValue()).isIn(0, 143);
             List<Path> partitions;
             try (Stream<Path> dirs = Files.list(broker.dataDir().resolve("logs"))) {
-                partitions = dirs.toList();
+                partitions = dirs.filter(dir -> !dir.getFileName().toString().startsWith("__consumer_offsets-"))
+                        .toList();
             }
             assertThat(partitions).hasSize(2);
             assertThat(partitions).allMatch(dir -> Files.exists(dir.resolve("clean-shutdown")));
+            try (Stream<Path> dirs = Files.list(broker.dataDir().resolve("logs"))) {
+                // the offsets topic's partitions close cleanly too
+                assertThat(dirs.toList()).allMatch(dir -> Files.exists(dir.resolve("clean-shutdown")));
+            }
             assertThat(Files.readString(broker.logFile())).contains("stopped");
 
             broker.restart();

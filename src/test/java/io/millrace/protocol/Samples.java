@@ -113,7 +113,26 @@ final class Samples {
                 frame("DESCRIBE_TOPIC", 19, new DescribeTopicRequest(UNICODE)),
                 frame("LIST_TOPICS", 20, new ListTopicsRequest()),
                 frame("INIT_PRODUCER_ID", 22, new InitProducerIdRequest()),
-                frame("ADD_PARTITIONS", 21, new AddPartitionsRequest("orders", 24)));
+                frame("ADD_PARTITIONS", 21, new AddPartitionsRequest("orders", 24)),
+                frame("JOIN_GROUP new member", 30, new JoinGroupRequest("billing", "", "sdk-1", 10_000, 60_000,
+                        "cooperative-sticky", List.of("orders", UNICODE))),
+                frame("JOIN_GROUP no topics", 31, new JoinGroupRequest(UNICODE, "sdk-1-abc", "", 1, 1, "range",
+                        List.of())),
+                frame("HEARTBEAT", 32, new HeartbeatRequest("billing", "sdk-1-abc", 7)),
+                frame("LEAVE_GROUP", 33, new LeaveGroupRequest("billing", "sdk-1-abc")),
+                frame("COMMIT_OFFSETS", 34, new CommitOffsetsRequest("billing", "sdk-1-abc", 7, List.of(
+                        new CommitOffsetsRequest.PartitionOffset("orders", 0, 42, ""),
+                        new CommitOffsetsRequest.PartitionOffset(UNICODE, 3, Long.MAX_VALUE, UNICODE)))),
+                frame("COMMIT_OFFSETS without membership", 35, new CommitOffsetsRequest("billing", "", -1,
+                        List.of())),
+                frame("FETCH_OFFSETS", 36, new FetchOffsetsRequest("billing", List.of(
+                        new TopicPartitions("orders", List.of(0, 1, 2)), new TopicPartitions(UNICODE, List.of())))),
+                frame("FETCH_OFFSETS all", 37, new FetchOffsetsRequest("billing", List.of())),
+                frame("LIST_GROUPS", 38, new ListGroupsRequest()),
+                frame("DESCRIBE_GROUP", 39, new DescribeGroupRequest(UNICODE)),
+                frame("RESET_OFFSETS", 40, new ResetOffsetsRequest("billing", List.of(
+                        new CommitOffsetsRequest.PartitionOffset("orders", 1, 0, "")))),
+                frame("DELETE_GROUP", 41, new DeleteGroupRequest("billing")));
     }
 
     /** Every response type, error responses and pushes, several times over. */
@@ -175,6 +194,31 @@ final class Samples {
                 frame("LIST_TOPICS none", 21, new ListTopicsResponse(List.of())),
                 frame("INIT_PRODUCER_ID", 22, new InitProducerIdResponse(4_000_000_000L, (short) 3)),
                 frame("ADD_PARTITIONS", 22, new AddPartitionsResponse(description)),
+                frame("JOIN_GROUP", 30, new JoinGroupResponse(3, "sdk-1-abc", "cooperative-sticky", true,
+                        List.of(new TopicPartitions("orders", List.of(0, 2))),
+                        List.of(new TopicPartitions("orders", List.of(1)), new TopicPartitions(UNICODE, List.of(0))))),
+                frame("JOIN_GROUP nothing", 31, new JoinGroupResponse(1, "", "range", false, List.of(), List.of())),
+                frame("JOIN_GROUP rebalancing", 31, new ErrorResponse(ApiKey.JOIN_GROUP,
+                        error(ErrorCode.REBALANCE_IN_PROGRESS))),
+                frame("HEARTBEAT", 32, new GroupAckResponse(ApiKey.HEARTBEAT)),
+                frame("LEAVE_GROUP", 33, new GroupAckResponse(ApiKey.LEAVE_GROUP)),
+                frame("COMMIT_OFFSETS", 34, new GroupAckResponse(ApiKey.COMMIT_OFFSETS)),
+                frame("COMMIT_OFFSETS stale", 34, new ErrorResponse(ApiKey.COMMIT_OFFSETS,
+                        error(ErrorCode.ILLEGAL_GENERATION))),
+                frame("FETCH_OFFSETS", 36, new FetchOffsetsResponse(List.of(
+                        new CommitOffsetsRequest.PartitionOffset("orders", 0, 42, UNICODE)))),
+                frame("LIST_GROUPS", 38, new ListGroupsResponse(List.of(
+                        new ListGroupsResponse.Group("billing", "STABLE", 3, "range"),
+                        new ListGroupsResponse.Group(UNICODE, "EMPTY", 0, null)))),
+                frame("DESCRIBE_GROUP", 39, new DescribeGroupResponse("billing", "STABLE", 4, "roundrobin",
+                        List.of(new DescribeGroupResponse.Member("sdk-1-abc", "sdk-1", "127.0.0.1",
+                                List.of("orders"), List.of(new TopicPartitions("orders", List.of(0, 1))))),
+                        List.of(new DescribeGroupResponse.PartitionLag("orders", 0, "sdk-1-abc", 10, 15, 5),
+                                new DescribeGroupResponse.PartitionLag("orders", 1, null, -1, -1, -1)))),
+                frame("DESCRIBE_GROUP empty", 39, new DescribeGroupResponse(UNICODE, "EMPTY", 0, null, List.of(),
+                        List.of())),
+                frame("RESET_OFFSETS", 40, new GroupAckResponse(ApiKey.RESET_OFFSETS)),
+                frame("DELETE_GROUP", 41, new GroupAckResponse(ApiKey.DELETE_GROUP)),
                 frame("PUSH", 10, Push.of("orders", 0, 8, batches())),
                 frame("PUSH high watermark only", 10, Push.of(UNICODE, 3, 0, empty())),
                 frame("PUSH subscription ended", Integer.MIN_VALUE, Push.failure("orders", 0,

@@ -1,12 +1,18 @@
 package io.millrace.broker.json;
 
 import io.millrace.broker.BrokerDescription;
+import io.millrace.broker.GroupDetails;
 import io.millrace.broker.NewRecord;
 import io.millrace.broker.PartitionDescription;
 import io.millrace.broker.RecordMetadata;
 import io.millrace.broker.TopicDescription;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
+import io.millrace.group.AssignmentStrategy;
+import io.millrace.group.CommittedOffset;
+import io.millrace.group.GroupListing;
+import io.millrace.group.MemberDescription;
+import io.millrace.group.PartitionLag;
 import io.millrace.record.Header;
 import io.millrace.record.Record;
 import io.vertx.core.json.JsonArray;
@@ -135,6 +141,73 @@ public final class JsonMapping {
     public static JsonObject broker(BrokerDescription b) {
         return new JsonObject().put("id", b.id()).put("host", b.host()).put("httpPort", b.httpPort())
                 .put("tcpPort", b.tcpPort()).put("alive", b.alive()).put("controller", b.controller());
+    }
+
+    /** A strategy's JSON name: Kafka's, {@code range}, {@code roundrobin} or {@code cooperative-sticky}. */
+    public static String strategy(AssignmentStrategy s) {
+        return switch (s) {
+            case RANGE -> "range";
+            case ROUND_ROBIN -> "roundrobin";
+            case COOPERATIVE_STICKY -> "cooperative-sticky";
+        };
+    }
+
+    /** Parses a strategy name ({@link #strategy}; also the enum constant's name, any case). */
+    public static AssignmentStrategy parseStrategy(String text) {
+        if (text == null) {
+            return AssignmentStrategy.RANGE;
+        }
+        for (AssignmentStrategy s : AssignmentStrategy.values()) {
+            if (strategy(s).equalsIgnoreCase(text) || s.name().equalsIgnoreCase(text.replace('-', '_'))) {
+                return s;
+            }
+        }
+        throw invalid("Unknown assignment strategy '" + text + "'; use range, roundrobin or cooperative-sticky");
+    }
+
+    /** {@code [{"topic", "partitions": [..]}]}. */
+    public static JsonArray assignment(Map<String, List<Integer>> byTopic) {
+        JsonArray out = new JsonArray();
+        byTopic.forEach((topic, partitions) -> out.add(new JsonObject().put("topic", topic)
+                .put("partitions", new JsonArray(new ArrayList<>(partitions)))));
+        return out;
+    }
+
+    public static JsonObject groupListing(GroupListing g) {
+        return new JsonObject().put("id", g.groupId()).put("state", g.state().name())
+                .put("members", g.memberCount())
+                .put("strategy", g.strategy().map(JsonMapping::strategy).orElse(null));
+    }
+
+    /**
+     * {@code {"id", "state", "generation", "strategy", "members": [{"memberId", "clientId", "host", "topics",
+     * "assignment"}], "partitions": [{"topic", "partition", "owner", "committed", "highWatermark", "lag",
+     * "metadata"}], "lag"}}; {@code lag} at the top is the sum over partitions where it is known.
+     */
+    public static JsonObject group(GroupDetails details) {
+        var d = details.description();
+        JsonArray members = new JsonArray();
+        for (MemberDescription m : d.members()) {
+            members.add(new JsonObject().put("memberId", m.memberId()).put("clientId", m.clientId())
+                    .put("host", m.host()).put("topics", new JsonArray(m.topics().stream().sorted().toList()))
+                    .put("assignment", assignment(m.assignment())));
+        }
+        JsonArray partitions = new JsonArray();
+        long total = 0;
+        for (PartitionLag lag : details.lag()) {
+            CommittedOffset committed = d.offsets().get(lag.partition());
+            partitions.add(new JsonObject().put("topic", lag.partition().topic())
+                    .put("partition", lag.partition().partition()).put("owner", lag.owner().orElse(null))
+                    .put("committed", lag.committed().isPresent() ? lag.committed().getAsLong() : null)
+                    .put("highWatermark", lag.highWatermark().isPresent() ? lag.highWatermark().getAsLong() : null)
+                    .put("lag", lag.lag().isPresent() ? lag.lag().getAsLong() : null)
+                    .put("metadata", committed == null ? null : committed.metadata()));
+            total += lag.lag().orElse(0);
+        }
+        return new JsonObject().put("id", d.groupId()).put("state", d.state().name())
+                .put("generation", d.generation())
+                .put("strategy", d.strategy().map(JsonMapping::strategy).orElse(null))
+                .put("members", members).put("partitions", partitions).put("lag", total);
     }
 
     /** {@code {"code": "NAME", "message": "..."}}, the body of every error. */

@@ -142,6 +142,8 @@ final class TcpConnection {
     private int inFlight;
     private boolean readingPaused;
     private String clientId = "";
+    /** The protocol version the handshake negotiated. */
+    private int version = FrameCodec.MIN_VERSION;
 
     TcpConnection(NetSocket socket, Broker broker, BrokerMetrics metrics, TcpSettings settings, Vertx vertx) {
         this.socket = socket;
@@ -292,6 +294,7 @@ final class TcpConnection {
         cancelTimer();
         state = State.OPEN;
         clientId = handshake.clientId();
+        this.version = version;
         send(correlationId, new HandshakeResponse(version, broker.brokerId(), settings.maxFrameBytes(),
                 settings.maxInFlightRequests()));
     }
@@ -334,6 +337,12 @@ final class TcpConnection {
             case PRODUCE, FETCH, SUBSCRIBE, CREDIT -> throw new IllegalStateException(request.apiKey()
                     + " has its own path in dispatch");
             case PUSH -> throw new IllegalStateException("unreachable: the codec refuses PUSH from clients");
+            case JOIN_GROUP, HEARTBEAT, LEAVE_GROUP, COMMIT_OFFSETS, FETCH_OFFSETS, LIST_GROUPS, DESCRIBE_GROUP,
+                 RESET_OFFSETS, DELETE_GROUP -> request.apiKey().sinceVersion() > version
+                    ? Future.failedFuture(new MillraceException(ErrorCode.UNSUPPORTED_VERSION, request.apiKey()
+                            + " needs protocol version " + request.apiKey().sinceVersion() + "; this connection "
+                            + "negotiated version " + version))
+                    : GroupRequests.answer(broker, request, socket.remoteAddress().host());
         };
     }
 

@@ -55,6 +55,8 @@ final class WebSocketSession {
     private final BrokerMetrics metrics;
     private final WebSocketSettings settings;
     private final Map<String, ClientSubscription> subscriptions = new LinkedHashMap<>();
+    /** Consumer-group memberships of this socket, by group id. */
+    private final Map<String, WebSocketGroupMember> groups = new LinkedHashMap<>();
     private int partitionSubscriptions;
     private int inFlight;
     private int nextSubscriptionId = 1;
@@ -106,6 +108,9 @@ final class WebSocketSession {
         io.vertx.core.Vertx.currentContext().owner().cancelTimer(pingTimer);
         subscriptions.values().forEach(ClientSubscription::cancel);
         subscriptions.clear();
+        // Closing the socket leaves its groups (committing what was delivered, with auto-commit).
+        groups.values().forEach(WebSocketGroupMember::leave);
+        groups.clear();
     }
 
     private void onText(String text) {
@@ -157,6 +162,10 @@ final class WebSocketSession {
                     () -> addPartitions(message).map(JsonMapping::topic));
             case "deleteTopic" -> request(id, "deleteTopic",
                     () -> broker.deleteTopic(JsonMapping.requireString(message, "name")).map(v -> new JsonObject()));
+            case "joinGroup" -> request(id, "joinGroup", () -> joinGroup(message));
+            case "commit" -> request(id, "commit", () -> group(message).commit(parseOffsets(message))
+                    .map(v -> new JsonObject()));
+            case "leaveGroup" -> request(id, "leaveGroup", () -> leaveGroup(group(message)));
             case "ping" -> send(new JsonObject().put("op", "pong").put("id", id));
             default -> throw JsonMapping.invalid("Unknown op '" + name + "'; see docs/PROTOCOL.md");
         }
@@ -262,7 +271,7 @@ final class WebSocketSession {
                 JsonArray positions = new JsonArray();
                 for (int i = 0; i < chosen.size(); i++) {
                     long start = starts.get(i).result().offset();
-                    sub.add(chosen.get(i), start);
+                    sub.add(new TopicPartition(topic, chosen.get(i)), start);
                     positions.add(new JsonObject().put("partition", chosen.get(i)).put("offset", start));
                 }
                 if (closed) {
@@ -275,6 +284,106 @@ final class WebSocketSession {
                 return new JsonObject().put("subscription", sid).put("partitions", positions);
             });
         });
+    }
+
+    /**
+     * {@code {"op":"joinGroup","id","group","topics":[..],"strategy"?,"sessionTimeoutMs"?,"rebalanceTimeoutMs"?,
+     * "autoCommit"?,"reset"?,"credits"?,"encoding"?,"clientId"?}}: the gateway becomes the browser's group member.
+     * Answered once the first assignment is known; records of assigned partitions come under the answer's
+     * subscription id, against its credit.
+     */
+    private Future<JsonObject> joinGroup(JsonObject message) {
+        long credits = JsonMapping.optionalLong(message, "credits").orElse(0);
+        checkCredits(credits, 0);
+        JsonMapping.Encoding encoding = JsonMapping.Encoding.parse(message.getString("encoding"));
+        String sid = "s" + nextSubscriptionId;
+        ClientSubscription sub = new ClientSubscription(sid, null, encoding, credits);
+        WebSocketGroupMember member = new WebSocketGroupMember(io.vertx.core.Vertx.currentContext().owner(), broker,
+                sid, message, socket.remoteAddress().host(), groupPartitions(sub), this::send);
+        if (groups.containsKey(member.groupId())) {
+            throw JsonMapping.invalid("This socket is already a member of group " + member.groupId());
+        }
+        nextSubscriptionId++;
+        sub.group = member;
+        subscriptions.put(sid, sub);
+        groups.put(member.groupId(), member);
+        return member.start().map(first -> first.put("subscription", sid));
+    }
+
+    private WebSocketGroupMember.Partitions groupPartitions(ClientSubscription sub) {
+        return new WebSocketGroupMember.Partitions() {
+            @Override
+            public void start(TopicPartition tp, long offset) {
+                if (closed) {
+                    return;
+                }
+                sub.add(tp, offset);
+                partitionSubscriptions++;
+                sub.resume();
+            }
+
+            @Override
+            public void stop(TopicPartition tp) {
+                if (sub.remove(tp)) {
+                    partitionSubscriptions--;
+                }
+            }
+
+            @Override
+            public java.util.OptionalLong delivered(TopicPartition tp) {
+                Long next = sub.delivered.get(tp);
+                return next == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(next);
+            }
+        };
+    }
+
+    private WebSocketGroupMember group(JsonObject message) {
+        String name = JsonMapping.requireString(message, "group");
+        WebSocketGroupMember member = groups.get(name);
+        if (member == null) {
+            throw new MillraceException(ErrorCode.UNKNOWN_MEMBER_ID, "This socket is not a member of group " + name
+                    + "; send joinGroup first");
+        }
+        return member;
+    }
+
+    private Future<JsonObject> leaveGroup(WebSocketGroupMember member) {
+        groups.remove(member.groupId());
+        ClientSubscription sub = subscriptions.values().stream().filter(s -> s.group == member).findFirst()
+                .orElse(null);
+        return member.leave().map(v -> {
+            if (sub != null) {
+                subscriptions.remove(sub.id);
+                partitionSubscriptions -= sub.partitions.size();
+                sub.cancel();
+            }
+            return new JsonObject().put("group", member.groupId());
+        });
+    }
+
+    /** {@code "offsets": [{"topic","partition","offset"}]}, or nothing (the delivered positions). */
+    private static Map<TopicPartition, Long> parseOffsets(JsonObject message) {
+        Map<TopicPartition, Long> offsets = new LinkedHashMap<>();
+        Object list = message.getValue("offsets");
+        if (list == null) {
+            return offsets;
+        }
+        if (!(list instanceof JsonArray array)) {
+            throw JsonMapping.invalid("'offsets' must be an array of {topic, partition, offset}");
+        }
+        for (Object o : array) {
+            if (!(o instanceof JsonObject e)) {
+                throw JsonMapping.invalid("'offsets' must be an array of {topic, partition, offset}");
+            }
+            long offset = JsonMapping.optionalLong(e, "offset").orElseThrow(() ->
+                    JsonMapping.invalid("'offset' is required"));
+            if (offset < 0) {
+                throw JsonMapping.invalid("offsets are never negative");
+            }
+            offsets.put(new TopicPartition(JsonMapping.requireString(e, "topic"), JsonMapping.optionalInt(e,
+                    "partition").orElseThrow(() -> JsonMapping.invalid("'partition' is required"))), offset);
+        }
+        return offsets;
     }
 
     private void credit(JsonObject message) {
@@ -292,13 +401,14 @@ final class WebSocketSession {
     private Future<JsonObject> seek(JsonObject message) {
         ClientSubscription sub = subscription(message);
         OptionalInt partition = JsonMapping.optionalInt(message, "partition");
-        if (partition.isEmpty() || !sub.partitions.containsKey(partition.getAsInt())) {
+        if (sub.topic == null || partition.isEmpty()
+                || !sub.partitions.containsKey(new TopicPartition(sub.topic, partition.getAsInt()))) {
             throw JsonMapping.invalid("'partition' must name a partition of subscription " + sub.id);
         }
         OffsetSpec to = parseFrom(message.getValue("to"));
         TopicPartition tp = new TopicPartition(sub.topic, partition.getAsInt());
         return broker.listOffset(tp, to).map(resolved -> {
-            Subscription s = sub.partitions.get(partition.getAsInt());
+            Subscription s = sub.partitions.get(tp);
             if (s != null) {
                 s.seek(resolved.offset());
             }
@@ -309,6 +419,10 @@ final class WebSocketSession {
 
     private void unsubscribe(JsonObject message, Object id) {
         ClientSubscription sub = subscription(message);
+        if (sub.group != null) {
+            request(id, "leaveGroup", () -> leaveGroup(sub.group).map(v -> v.put("subscription", sub.id)));
+            return;
+        }
         sub.cancel();
         subscriptions.remove(sub.id);
         partitionSubscriptions -= sub.partitions.size();
@@ -373,7 +487,12 @@ final class WebSocketSession {
         final String id;
         final String topic;
         final JsonMapping.Encoding encoding;
-        final Map<Integer, Subscription> partitions = new LinkedHashMap<>();
+        /** Null for a group's subscription, whose partitions may be of several topics. */
+        final Map<TopicPartition, Subscription> partitions = new LinkedHashMap<>();
+        /** Per partition, the offset after the last record sent to the browser. */
+        final Map<TopicPartition, Long> delivered = new HashMap<>();
+        /** The group membership feeding this subscription, or null for a plain one. */
+        WebSocketGroupMember group;
         long credits;
 
         ClientSubscription(String id, String topic, JsonMapping.Encoding encoding, long credits) {
@@ -383,9 +502,8 @@ final class WebSocketSession {
             this.credits = credits;
         }
 
-        void add(int partition, long start) {
-            TopicPartition tp = new TopicPartition(topic, partition);
-            partitions.put(partition, broker.subscribe(tp, start, settings.fetchBytes(), new Subscription.Handler() {
+        void add(TopicPartition tp, long start) {
+            partitions.put(tp, broker.subscribe(tp, start, settings.fetchBytes(), new Subscription.Handler() {
                 @Override
                 public long onData(FetchResult result, long position) {
                     return deliver(tp, result, position);
@@ -393,7 +511,8 @@ final class WebSocketSession {
 
                 @Override
                 public void onError(MillraceException error) {
-                    send(new JsonObject().put("op", "error").put("subscription", id).put("partition", partition)
+                    send(new JsonObject().put("op", "error").put("subscription", id).put("topic", tp.topic())
+                            .put("partition", tp.partition())
                             .put("error", JsonMapping.error(error.errorCode(), error.getMessage())));
                 }
             }));
@@ -410,6 +529,16 @@ final class WebSocketSession {
 
         void cancel() {
             partitions.values().forEach(Subscription::cancel);
+        }
+
+        /** Stops one partition (revoked from a group member); says whether it was there. */
+        boolean remove(TopicPartition tp) {
+            Subscription s = partitions.remove(tp);
+            delivered.remove(tp);
+            if (s != null) {
+                s.cancel();
+            }
+            return s != null;
         }
 
         /** Pushes records at or after {@code position}, at most {@code credits}; returns where to continue. */
@@ -438,6 +567,9 @@ final class WebSocketSession {
                 return position;
             }
             credits -= out.size();
+            if (partitions.containsKey(tp)) {
+                delivered.put(tp, next);
+            }
             send(new JsonObject().put("op", "records").put("subscription", id).put("topic", tp.topic())
                     .put("partition", tp.partition()).put("highWatermark", result.highWatermark())
                     .put("records", out));

@@ -1,0 +1,66 @@
+package io.millrace.group.vertx;
+
+import io.millrace.cluster.Controller;
+import io.millrace.cluster.ReplicaManager;
+import io.millrace.cluster.TopicMetadata;
+import io.millrace.common.ErrorCode;
+import io.millrace.common.MillraceException;
+import io.millrace.common.TopicPartition;
+import io.millrace.group.OffsetsTopic;
+import io.millrace.partition.PartitionVerticle;
+import io.vertx.core.Future;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+
+/**
+ * The broker's {@link OffsetsTopicView}: metadata from the {@link ReplicaManager}'s cache (no ZooKeeper round trip),
+ * topic creation through the {@link Controller}. The offsets topic keeps its records forever by time and size: the
+ * coordinator's snapshots, not retention, decide what may go. Thread-safe.
+ */
+public final class ClusterOffsetsTopicView implements OffsetsTopicView {
+
+    private final ReplicaManager replicas;
+    private final Controller controller;
+
+    public ClusterOffsetsTopicView(ReplicaManager replicas, Controller controller) {
+        this.replicas = replicas;
+        this.controller = controller;
+    }
+
+    @Override
+    public Map<String, Integer> partitionCounts() {
+        Map<String, Integer> counts = new HashMap<>();
+        replicas.topics().forEach((name, topic) -> counts.put(name, topic.partitionCount()));
+        return counts;
+    }
+
+    @Override
+    public OptionalInt leader(TopicPartition tp) {
+        return replicas.topic(tp.topic())
+                .filter(t -> tp.partition() < t.partitionCount())
+                .map(t -> t.partition(tp.partition()).leader())
+                .filter(leader -> leader >= 0)
+                .map(OptionalInt::of).orElse(OptionalInt.empty());
+    }
+
+    @Override
+    public OptionalLong sizeBytes(TopicPartition tp) {
+        return replicas.localPartition(tp).map(PartitionVerticle::stats).map(s -> OptionalLong.of(s.sizeBytes()))
+                .orElse(OptionalLong.empty());
+    }
+
+    @Override
+    public Future<Integer> ensureOffsetsTopic(int partitions, int replicationFactor) {
+        if (replicas.topic(OffsetsTopic.NAME).isPresent()) {
+            return Future.succeededFuture(replicas.topic(OffsetsTopic.NAME).get().partitionCount());
+        }
+        Map<String, String> config = Map.of("retention.ms", "-1", "retention.bytes", "-1");
+        return controller.createTopic(OffsetsTopic.NAME, partitions, replicationFactor, config)
+                .map(TopicMetadata::partitionCount)
+                .recover(e -> e instanceof MillraceException m && m.errorCode() == ErrorCode.TOPIC_ALREADY_EXISTS
+                        ? Future.succeededFuture(replicas.topic(OffsetsTopic.NAME).orElseThrow().partitionCount())
+                        : Future.failedFuture(e));
+    }
+}

@@ -1,0 +1,205 @@
+package io.millrace.group.vertx;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.millrace.common.ErrorCode;
+import io.millrace.common.MillraceException;
+import io.millrace.common.Time;
+import io.millrace.common.TopicPartition;
+import io.millrace.group.AssignmentStrategy;
+import io.millrace.group.GroupSettings;
+import io.millrace.group.JoinRequest;
+import io.millrace.group.JoinResult;
+import io.millrace.group.OffsetAndMetadata;
+import io.millrace.group.OffsetsTopic;
+import io.millrace.partition.LocalCodec;
+import io.millrace.partition.PartitionSettings;
+import io.millrace.partition.PartitionVerticle;
+import io.millrace.storage.LogConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The coordinator's Vert.x host on real partition verticles of {@value OffsetsTopic#NAME} (two partitions, one led
+ * by another broker): commits are durable records that a new host loads, groups of a partition led elsewhere answer
+ * NOT_COORDINATOR, topic changes reach the coordinator, and a snapshot keeps an offsets partition small.
+ */
+@ExtendWith(VertxExtension.class)
+class GroupCoordinatorVerticleTest {
+
+    static final int BROKER = 0;
+    static final String TOPIC = "orders";
+
+    @TempDir
+    Path dir;
+    Vertx vertx;
+    final Map<String, Integer> counts = new HashMap<>();
+    final Map<TopicPartition, PartitionVerticle> partitions = new HashMap<>();
+
+    /** Partition 0 is led here, partition 1 by broker 1. */
+    final OffsetsTopicView view = new OffsetsTopicView() {
+        @Override
+        public Map<String, Integer> partitionCounts() {
+            return Map.copyOf(counts);
+        }
+
+        @Override
+        public OptionalInt leader(TopicPartition tp) {
+            return tp.partition() == 0 ? OptionalInt.of(BROKER) : OptionalInt.of(1);
+        }
+
+        @Override
+        public OptionalLong sizeBytes(TopicPartition tp) {
+            PartitionVerticle p = partitions.get(tp);
+            return p == null ? OptionalLong.empty() : OptionalLong.of(p.stats().sizeBytes());
+        }
+
+        @Override
+        public Future<Integer> ensureOffsetsTopic(int partitionCount, int replicationFactor) {
+            counts.put(OffsetsTopic.NAME, 2);
+            return Future.succeededFuture(2);
+        }
+    };
+
+    @BeforeEach
+    void offsetsPartition(Vertx vertx) throws Exception {
+        this.vertx = vertx;
+        vertx.eventBus().registerCodec(new LocalCodec());
+        counts.put(TOPIC, 4);
+        TopicPartition tp = new TopicPartition(OffsetsTopic.NAME, 0);
+        PartitionVerticle verticle = new PartitionVerticle(tp, dir.resolve(tp.toString()),
+                LogConfig.from(Map.of(LogConfig.SEGMENT_BYTES, "2048", LogConfig.RETENTION_MS, "-1")), BROKER, 0,
+                Time.SYSTEM, Runnable::run, new PartitionSettings(10_000, 10, 60_000, 1_000));
+        await(vertx.deployVerticle(verticle));
+        partitions.put(tp, verticle);
+    }
+
+    /** A group whose offsets live in partition 0 (led here), and one in partition 1 (led elsewhere). */
+    static String groupIn(int partition, String prefix) {
+        for (int i = 0; ; i++) {
+            if (OffsetsTopic.partitionFor(prefix + i, 2) == partition) {
+                return prefix + i;
+            }
+        }
+    }
+
+    String hostDeployment;
+
+    GroupCoordinatorVerticle host(long snapshotBytes) throws Exception {
+        GroupCoordinatorVerticle host = new GroupCoordinatorVerticle(BROKER, view,
+                new GroupCoordinatorVerticle.Settings(2, 1, 5_000, snapshotBytes, 20), Time.SYSTEM,
+                new GroupSettings(100, 60_000, 0, 100, 100));
+        hostDeployment = await(vertx.deployVerticle(host));
+        return host;
+    }
+
+    static JoinRequest join(String group) {
+        return new JoinRequest(group, "", "client", "127.0.0.1", Set.of(TOPIC), 10_000, 10_000,
+                AssignmentStrategy.RANGE);
+    }
+
+    @Test
+    void commitsAreDurableRecordsThatANewHostLoads() throws Exception {
+        String group = groupIn(0, "g");
+        GroupCoordinatorVerticle first = host(Long.MAX_VALUE);
+        JoinResult member = await(first.join(join(group)));
+        assertThat(member.partitions()).hasSize(4);
+        await(first.commitOffsets(group, member.memberId(), member.generation(),
+                Map.of(new TopicPartition(TOPIC, 2), OffsetAndMetadata.of(42))));
+        assertThat(await(first.fetchOffsets(group, List.of())))
+                .containsEntry(new TopicPartition(TOPIC, 2), OffsetAndMetadata.of(42));
+        await(vertx.undeploy(hostDeployment));
+
+        GroupCoordinatorVerticle second = host(Long.MAX_VALUE);
+        assertThat(await(second.fetchOffsets(group, List.of(new TopicPartition(TOPIC, 2)))))
+                .containsEntry(new TopicPartition(TOPIC, 2), OffsetAndMetadata.of(42));
+        // membership is not durable: the old member must rejoin
+        assertThatThrownBy(() -> await(second.heartbeat(group, member.memberId(), member.generation())))
+                .satisfies(e -> assertThat(code(e)).isEqualTo(ErrorCode.UNKNOWN_MEMBER_ID));
+    }
+
+    @Test
+    void aGroupOfAPartitionLedElsewhereIsNotCoordinatedHere() throws Exception {
+        GroupCoordinatorVerticle host = host(Long.MAX_VALUE);
+        assertThatThrownBy(() -> await(host.join(join(groupIn(1, "elsewhere")))))
+                .satisfies(e -> assertThat(code(e)).isEqualTo(ErrorCode.NOT_COORDINATOR));
+    }
+
+    @Test
+    void partitionsAddedToATopicRebalanceItsGroups() throws Exception {
+        String group = groupIn(0, "grow");
+        GroupCoordinatorVerticle host = host(Long.MAX_VALUE);
+        JoinResult before = await(host.join(join(group)));
+        assertThat(before.partitions()).hasSize(4);
+
+        counts.put(TOPIC, 6);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        ErrorCode answer = null;
+        while (System.nanoTime() < deadline && answer != ErrorCode.REBALANCE_IN_PROGRESS) {
+            try {
+                await(host.heartbeat(group, before.memberId(), before.generation()));
+                Thread.sleep(20);
+            } catch (Exception e) {
+                answer = code(e);
+            }
+        }
+        assertThat(answer).isEqualTo(ErrorCode.REBALANCE_IN_PROGRESS);
+        JoinResult after = await(host.join(join(group).withMemberId(before.memberId())));
+        assertThat(after.partitions()).hasSize(6);
+        assertThat(after.generation()).isGreaterThan(before.generation());
+    }
+
+    @Test
+    void aSnapshotKeepsTheOffsetsPartitionSmallAndLoadsTheSameOffsets() throws Exception {
+        String group = groupIn(0, "snap");
+        GroupCoordinatorVerticle first = host(4096);
+        TopicPartition offsetsTp = new TopicPartition(OffsetsTopic.NAME, 0);
+        for (int i = 1; i <= 300; i++) {
+            await(first.resetOffsets(group, Map.of(new TopicPartition(TOPIC, i % 4), (long) i)));
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        // once the commits stop, a last snapshot brings the partition down to about the live commits
+        while (System.nanoTime() < deadline && partitions.get(offsetsTp).stats().sizeBytes() >= 4096) {
+            Thread.sleep(20);
+        }
+        assertThat(partitions.get(offsetsTp).stats().logStartOffset()).isPositive();
+        assertThat(partitions.get(offsetsTp).stats().sizeBytes()).isLessThan(4096);
+        Map<TopicPartition, OffsetAndMetadata> expected = await(first.fetchOffsets(group, List.of()));
+        assertThat(expected).hasSize(4).containsEntry(new TopicPartition(TOPIC, 0), OffsetAndMetadata.of(300));
+
+        await(vertx.undeploy(hostDeployment));
+        GroupCoordinatorVerticle second = host(4096);
+        assertThat(await(second.fetchOffsets(group, List.of()))).isEqualTo(expected);
+    }
+
+    private static ErrorCode code(Throwable e) {
+        Throwable t = e instanceof ExecutionException ? e.getCause() : e;
+        return t instanceof MillraceException m ? m.errorCode() : ErrorCode.UNKNOWN;
+    }
+
+    private static <T> T await(Future<T> future) throws Exception {
+        try {
+            return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof MillraceException m) {
+                throw m;
+            }
+            throw e;
+        }
+    }
+}
