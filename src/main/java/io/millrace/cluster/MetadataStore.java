@@ -129,19 +129,35 @@ public final class MetadataStore {
      */
     public Future<Integer> electController(int brokerId) {
         return blocking(() -> {
-            byte[] data = bytes(new JsonObject().put("brokerId", brokerId));
-            try {
-                curator.create().withMode(CreateMode.EPHEMERAL).forPath(CONTROLLER, data);
-                return brokerId;
-            } catch (KeeperException.NodeExistsException e) {
-                Stat stat = new Stat();
-                int current = json(curator.getData().storingStatIn(stat).forPath(CONTROLLER)).getInteger("brokerId");
-                if (current == brokerId && stat.getEphemeralOwner()
-                        != curator.getZookeeperClient().getZooKeeper().getSessionId()) {
-                    curator.delete().forPath(CONTROLLER);
-                    curator.create().withMode(CreateMode.EPHEMERAL).forPath(CONTROLLER, data);
+            // Elections can run concurrently (start-up, a reconnect, the watch on the controller node): each step
+            // below tolerates the others, and the loop ends once some live session owns the node.
+            synchronized (this) {
+                byte[] data = bytes(new JsonObject().put("brokerId", brokerId));
+                long ourSession = curator.getZookeeperClient().getZooKeeper().getSessionId();
+                while (true) {
+                    try {
+                        curator.create().withMode(CreateMode.EPHEMERAL).forPath(CONTROLLER, data);
+                        return brokerId;
+                    } catch (KeeperException.NodeExistsException taken) {
+                        Stat stat = new Stat();
+                        int current;
+                        try {
+                            current = json(curator.getData().storingStatIn(stat).forPath(CONTROLLER))
+                                    .getInteger("brokerId");
+                        } catch (KeeperException.NoNodeException goneMeanwhile) {
+                            continue;
+                        }
+                        if (current != brokerId || stat.getEphemeralOwner() == ourSession) {
+                            return current;
+                        }
+                        // Left by this broker's previous run, whose session has not expired yet: take it over.
+                        try {
+                            curator.delete().withVersion(stat.getVersion()).forPath(CONTROLLER);
+                        } catch (KeeperException.NoNodeException | KeeperException.BadVersionException raced) {
+                            // Someone else moved first; look again.
+                        }
+                    }
                 }
-                return current;
             }
         });
     }
