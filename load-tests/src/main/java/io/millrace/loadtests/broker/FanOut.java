@@ -41,7 +41,9 @@ final class FanOut {
         ScenarioResult result = new ScenarioResult("ws-fanout", "millrace", run);
         Recorder latency = new Recorder(3);
         AtomicLong delivered = new AtomicLong();
+        // Records scheduled at or after this time (ns since ORIGIN) are measured; earlier ones are the warm-up.
         AtomicLong measuring = new AtomicLong(Long.MAX_VALUE);
+        AtomicLong measured = new AtomicLong();
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
         try {
             WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions()
@@ -53,7 +55,7 @@ final class FanOut {
             for (int i = 0; i < subscribers; i += 100) {
                 List<Future<WebSocket>> batch = new ArrayList<>();
                 for (int j = i; j < Math.min(subscribers, i + 100); j++) {
-                    batch.add(subscribe(ws, broker.httpPort(), topic, latency, delivered, measuring));
+                    batch.add(subscribe(ws, broker.httpPort(), topic, latency, delivered, measuring, measured));
                 }
                 Future.all(batch).await(60, TimeUnit.SECONDS);
                 batch.forEach(f -> sockets.add(f.result()));
@@ -71,16 +73,13 @@ final class FanOut {
                  Scenarios.Sampler sampler = new Scenarios.Sampler(result.series("deliveries/s"), delivered)) {
                 long start = System.nanoTime();
                 long interval = 1_000_000_000L / rate;
+                measuring.set(start + warmupEnd * interval - Scenarios.ORIGIN);
                 long nextRss = start;
                 for (long i = 0; i < total; i++) {
                     long due = start + i * interval;
                     long wait;
                     while ((wait = due - System.nanoTime()) > 0) {
                         LockSupport.parkNanos(Math.min(wait, 1_000_000));
-                    }
-                    if (i == warmupEnd) {
-                        latency.reset();
-                        measuring.set(delivered.get());
                     }
                     if (System.nanoTime() >= nextRss) {
                         maxRss = Math.max(maxRss, broker.residentBytes().orElse(0));
@@ -90,11 +89,11 @@ final class FanOut {
                 }
                 long expected = (total - warmupEnd) * subscribers;
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                while (delivered.get() - measuring.get() < expected && System.nanoTime() < deadline) {
+                while (measured.get() < expected && System.nanoTime() < deadline) {
                     Thread.sleep(100);
                     maxRss = Math.max(maxRss, broker.residentBytes().orElse(0));
                 }
-                long got = delivered.get() - measuring.get();
+                long got = measured.get();
                 result.metric("subscribers", subscribers).metric("records_per_s", rate)
                         .metric("record_bytes", valueSize).metric("expected_deliveries", expected)
                         .metric("deliveries", got)
@@ -121,7 +120,7 @@ final class FanOut {
     }
 
     private Future<WebSocket> subscribe(WebSocketClient client, int port, String topic, Recorder latency,
-                                        AtomicLong delivered, AtomicLong measuring) {
+                                        AtomicLong delivered, AtomicLong measuring, AtomicLong measured) {
         return client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/ws"))
                 .compose(socket -> {
                     var subscribed = io.vertx.core.Promise.<WebSocket>promise();
@@ -136,7 +135,10 @@ final class FanOut {
                                 int from = at + VALUE_FIELD.length();
                                 int colon = text.indexOf(':', from);
                                 long sent = Long.parseLong(text, from, colon, 10);
-                                latency.recordValue(Math.max(0, (now - sent) / 1000));
+                                if (sent >= measuring.get()) {
+                                    latency.recordValue(Math.max(0, (now - sent) / 1000));
+                                    measured.incrementAndGet();
+                                }
                                 n++;
                             }
                             delivered.addAndGet(n);

@@ -31,7 +31,7 @@ public final class LoadTest {
     record Options(boolean compareKafka, int runs, Set<String> scenarios, long records, int recordSize, int batchSize,
                    int lingerMs, long bufferMemory, int producers, int partitions, int rate, int latencySeconds,
                    int warmupSeconds, int latencyAcks, long fullSpeedRecords, int wsSubscribers, int wsRate,
-                   int wsSeconds, int wsWarmupSeconds, int wsRecordSize, int timeoutSeconds, long warmupRecords, List<String> systems, String millraceJavaOpts,
+                   int wsSeconds, int wsWarmupSeconds, int wsRecordSize, int timeoutSeconds, long warmupRecords, List<String> systems, String millraceJavaOpts, String fanoutJavaOpts,
                    String kafkaJavaOpts, Path home, Path results, String kafkaClassPath, String command) {
     }
 
@@ -58,6 +58,7 @@ public final class LoadTest {
               --ws-seconds N             measured seconds of ws-fanout (default 30), after --ws-warmup-seconds (5)
               --ws-record-size B         value bytes of fan-out records (default 1024)
               --millrace-java-opts S     extra JVM options of the Millrace broker (MILLRACE_JAVA_OPTS), e.g. JFR
+              --fanout-java-opts S       further JVM options of the fan-out's own broker, e.g. -Xmx256m
               --kafka-java-opts S        extra JVM options of the Kafka broker
               --timeout-seconds N        per-scenario limit (default 180)
               --warmup-records N         unreported full-speed records after each broker start (default 100000)
@@ -99,11 +100,11 @@ public final class LoadTest {
                         runScenarios(o, scenarios, broker, client, run, results);
                     }
                 } catch (Exception e) {
-                    System.out.println("   FAILED: " + e);
-                    e.printStackTrace(System.out);
-                    ScenarioResult failed = new ScenarioResult("broker", system, run);
-                    failed.notes.put("error", e.toString());
-                    results.add(failed);
+                    failed(system, run, e, results);
+                }
+                if (system.equals("millrace") && o.scenarios().contains("ws-fanout")) {
+                    runFanOut(o, run, dataRoot.resolve("fanout-" + stamp + "-" + run),
+                            logs.resolve("millrace-fanout-run" + run + ".log"), results);
                 }
             }
         }
@@ -119,6 +120,35 @@ public final class LoadTest {
         System.exit(0);
     }
 
+    private static void failed(String system, int run, Exception e, List<ScenarioResult> results) {
+        System.out.println("   FAILED: " + e);
+        e.printStackTrace(System.out);
+        ScenarioResult failed = new ScenarioResult("broker", system, run);
+        failed.notes.put("error", e.toString());
+        results.add(failed);
+    }
+
+    /**
+     * WebSocket fan-out on a broker of its own, so that its RSS is the fan-out's and not what earlier scenarios left
+     * in the heap; {@code --fanout-java-opts} are added to that broker's JVM options (e.g. a heap limit).
+     */
+    private static void runFanOut(Options o, int run, Path data, Path log, List<ScenarioResult> results) {
+        String opts = (o.millraceJavaOpts() + " " + o.fanoutJavaOpts()).trim();
+        System.out.printf("== run %d/%d: millrace, WebSocket fan-out, MILLRACE_JAVA_OPTS='%s' (log %s)%n", run,
+                o.runs(), opts, log);
+        try (MillraceBroker broker = new MillraceBroker(o.home(), data, log, opts)) {
+            broker.start();
+            try (LoadClient client = broker.client()) {
+                ScenarioResult r = new FanOut(o).run(broker, client, run);
+                r.notes.put("broker_java_opts", opts.isEmpty() ? "(none)" : opts);
+                results.add(r);
+                System.out.println("   " + Report.oneLine(r));
+            }
+        } catch (Exception e) {
+            failed("millrace", run, e, results);
+        }
+    }
+
     private static void runScenarios(Options o, Scenarios s, BrokerUnderTest broker, LoadClient client, int run,
                                      List<ScenarioResult> results) throws Exception {
         String system = broker.system();
@@ -130,7 +160,7 @@ public final class LoadTest {
             System.out.println("   (" + Report.oneLine(w) + ")");
         }
         for (String name : o.scenarios()) {
-            if (kafka && !KAFKA_SCENARIOS.contains(name)) {
+            if (name.equals("ws-fanout") || (kafka && !KAFKA_SCENARIOS.contains(name))) {
                 continue;
             }
             ScenarioResult r = switch (name) {
@@ -155,7 +185,6 @@ public final class LoadTest {
                         o.fullSpeedRecords());
                 case "mixed" -> s.fullSpeed(client, system, run, name, "mixed", latencyAcks,
                         Math.max(2, o.producers()), Math.max(2, o.partitions()), o.fullSpeedRecords());
-                case "ws-fanout" -> new FanOut(o).run((MillraceBroker) broker, client, run);
                 default -> throw new IllegalArgumentException("Unknown scenario " + name);
             };
             r.metric("broker_rss_mib", broker.residentBytes().orElse(0) / 1048576.0);
@@ -201,14 +230,14 @@ public final class LoadTest {
                 i(a, "ws-seconds", 30), i(a, "ws-warmup-seconds", 5), i(a, "ws-record-size", 1024),
                 i(a, "timeout-seconds", 180), l(a, "warmup-records", 100_000),
                 List.of(a.getOrDefault("systems", compare ? "millrace,kafka" : "millrace").split(",")),
-                a.getOrDefault("millrace-java-opts", ""),
+                a.getOrDefault("millrace-java-opts", ""), a.getOrDefault("fanout-java-opts", ""),
                 a.getOrDefault("kafka-java-opts", ""), home, home.resolve("load-tests/results"),
                 System.getProperty("loadtests.kafka.classpath", System.getProperty("java.class.path")),
                 System.getProperty("loadtests.command", "LoadTest " + String.join(" ", args)));
         a.keySet().removeAll(List.of("runs", "records", "record-size", "batch-size", "linger-ms", "buffer-memory",
                 "producers", "partitions", "rate", "latency-seconds", "warmup-seconds", "latency-acks",
                 "full-speed-records", "ws-subscribers", "ws-rate", "ws-seconds", "ws-warmup-seconds", "ws-record-size",
-                "timeout-seconds", "warmup-records", "systems", "millrace-java-opts", "kafka-java-opts"));
+                "timeout-seconds", "warmup-records", "systems", "millrace-java-opts", "fanout-java-opts", "kafka-java-opts"));
         if (!a.isEmpty()) {
             throw new IllegalArgumentException("Unknown options " + a.keySet() + "; see --help");
         }
