@@ -159,16 +159,13 @@ final class Scenarios {
         AtomicLong acked = new AtomicLong();
         AtomicLong read = new AtomicLong();
         AtomicLong errors = new AtomicLong();
-        CountDownLatch allRead = new CountDownLatch(1);
         Receiver receiver = client.receive(topic, 1, v -> {
             long now = System.nanoTime() - ORIGIN;
             ByteBuffer b = ByteBuffer.wrap(v);
             if (b.getLong(8) >= warmup) {
                 endToEnd.recordValue(Math.max(0, (now - b.getLong(0)) / 1000));
             }
-            if (read.incrementAndGet() == total) {
-                allRead.countDown();
-            }
+            read.incrementAndGet();
         });
         try (Sender sender = client.sender(settings(acks));
              Sampler sampler = new Sampler(result.series("acked records/s"), acked);
@@ -196,7 +193,7 @@ final class Scenarios {
                 });
             }
             long sendSeconds = System.nanoTime() - start;
-            boolean finished = allRead.await(o.timeoutSeconds(), TimeUnit.SECONDS);
+            boolean finished = awaitWritten(total, acked, errors, read);
             result.metric("offered_records_per_s", rate).metric("records", total)
                     .metric("achieved_send_records_per_s", total / (sendSeconds / 1e9)).metric("errors", errors.get());
             result.latency("produce", produce.getIntervalHistogram());
@@ -224,7 +221,6 @@ final class Scenarios {
         AtomicLong acked = new AtomicLong();
         AtomicLong read = new AtomicLong();
         AtomicLong errors = new AtomicLong();
-        CountDownLatch allRead = new CountDownLatch(1);
         CountDownLatch allAcked = new CountDownLatch(1);
         Receiver receiver = client.receive(topic, partitions, v -> {
             long now = System.nanoTime() - ORIGIN;
@@ -232,9 +228,7 @@ final class Scenarios {
             if (b.getLong(8) >= warmup) {
                 endToEnd.recordValue(Math.max(0, (now - b.getLong(0)) / 1000));
             }
-            if (read.incrementAndGet() == records) {
-                allRead.countDown();
-            }
+            read.incrementAndGet();
         });
         List<Sender> senders = new ArrayList<>();
         for (int i = 0; i < producers; i++) {
@@ -272,7 +266,7 @@ final class Scenarios {
             }
             boolean allAckedInTime = allAcked.await(o.timeoutSeconds(), TimeUnit.SECONDS);
             long produced = System.nanoTime() - start;
-            boolean finished = allRead.await(o.timeoutSeconds(), TimeUnit.SECONDS);
+            boolean finished = awaitWritten(records, acked, errors, read);
             long consumed = System.nanoTime() - start;
             for (Thread t : threads) {
                 t.join(1000);
@@ -291,6 +285,22 @@ final class Scenarios {
             senders.forEach(Sender::close);
         }
         return result;
+    }
+
+    /**
+     * Waits (at most the scenario timeout) until every record sent has been answered and every record written (acked
+     * without error) has been read; false on timeout.
+     */
+    private boolean awaitWritten(long sent, AtomicLong acked, AtomicLong errors, AtomicLong read)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(o.timeoutSeconds());
+        while (System.nanoTime() < deadline) {
+            if (acked.get() >= sent && read.get() >= sent - errors.get()) {
+                return true;
+            }
+            Thread.sleep(1);
+        }
+        return false;
     }
 
     /** Samples a counter every 250 ms into a [seconds, per-second rate] series. */
