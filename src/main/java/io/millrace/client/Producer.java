@@ -159,14 +159,12 @@ public final class Producer implements AutoCloseable {
 
     /**
      * Finds the record's partition, then appends it there. Records of a topic whose metadata is not cached yet wait
-     * in arrival order for one lookup, so that records never overtake each other on the way to their batch.
+     * in arrival order for one lookup, so that records never overtake each other on the way to their batch. Records
+     * with an explicit partition wait too: otherwise each of their batches would look the leader up on its own, and a
+     * batch whose lookup answered first could reach the broker before an earlier one (refused as out of sequence).
      */
     private void route(Waiting w, int size) {
         ProducerRecord r = w.record;
-        if (r.partition().isPresent()) {
-            append(new TopicPartition(r.topic(), r.partition().getAsInt()), w, size);
-            return;
-        }
         List<Waiting> waiting = awaitingMetadata.get(r.topic());
         if (waiting != null) {
             waiting.add(w);
@@ -194,7 +192,8 @@ public final class Producer implements AutoCloseable {
 
     private void appendToChosenPartition(Waiting w, int size, int partitions) {
         ProducerRecord r = w.record;
-        int partition = r.key() != null ? Partitioner.partitionForKey(r.key(), partitions)
+        int partition = r.partition().isPresent() ? r.partition().getAsInt()
+                : r.key() != null ? Partitioner.partitionForKey(r.key(), partitions)
                 : stickyPartitions.computeIfAbsent(r.topic(), t -> ThreadLocalRandom.current().nextInt(partitions))
                 % partitions;
         append(new TopicPartition(r.topic(), partition), w, size);

@@ -217,4 +217,20 @@ class ClientIT {
                 .sendSync(ProducerRecord.of("sdk-missing", "k", "v")))
                 .isInstanceOf(MillraceClientException.UnknownTopicOrPartitionException.class);
     }
+
+    @Test
+    void recordsForAnExplicitPartitionOfANewTopicArriveInOrderWithoutSequenceErrors() {
+        // Found by the load tests: batches sent before the topic's metadata was cached each looked the leader up on
+        // their own, and one whose lookup answered first overtook an earlier one (OUT_OF_ORDER_SEQUENCE).
+        client.admin().createTopic("sdk-explicit", 1).block();
+        Producer producer = client.producer(ProducerConfig.defaults());
+        byte[] value = new byte[1024];
+        List<RecordMetadata> acks = producer.send(Flux.range(0, 3000)
+                        .map(i -> ProducerRecord.of("sdk-explicit", (byte[]) null, value).withPartition(0)))
+                .collectList().block(Duration.ofSeconds(60));
+        assertThat(acks).hasSize(3000);
+        for (int i = 0; i < acks.size(); i++) {
+            assertThat(acks.get(i).offset()).isEqualTo(i);
+        }
+    }
 }

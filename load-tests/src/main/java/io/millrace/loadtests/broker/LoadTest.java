@@ -1,0 +1,254 @@
+package io.millrace.loadtests.broker;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The broker and SDK load tests: starts a broker per run (Millrace as the README does, and with
+ * {@code --compare-kafka} also an Apache Kafka broker, alternately), drives the scenarios through each system's
+ * native client, and writes a summary table, JSON and an HTML report under {@code load-tests/results/}.
+ * Run it through {@code load-tests/run-load-tests.sh}, which builds what it needs; {@code --help} lists the options.
+ */
+public final class LoadTest {
+
+    static final List<String> ALL_SCENARIOS = List.of("produce-acks1", "produce-acksall", "consume", "latency",
+            "e2e-max", "mixed", "ws-fanout");
+    /** Scenarios that --compare-kafka also runs against Kafka. */
+    static final Set<String> KAFKA_SCENARIOS = Set.of("produce-acks1", "produce-acksall", "consume", "latency",
+            "e2e-max", "mixed");
+
+    record Options(boolean compareKafka, int runs, Set<String> scenarios, long records, int recordSize, int batchSize,
+                   int lingerMs, long bufferMemory, int producers, int partitions, int rate, int latencySeconds,
+                   int warmupSeconds, int latencyAcks, long fullSpeedRecords, int wsSubscribers, int wsRate,
+                   int wsSeconds, int wsWarmupSeconds, int wsRecordSize, int timeoutSeconds, long warmupRecords, List<String> systems, String millraceJavaOpts, String fanoutJavaOpts,
+                   String kafkaJavaOpts, Path home, Path results, String kafkaClassPath, String command) {
+    }
+
+    private static final String HELP = """
+            Usage: load-tests/run-load-tests.sh [options]
+              --compare-kafka            also run producer, consumer and latency scenarios on Apache Kafka (KRaft),
+                                         alternating with Millrace in every run, and print Millrace/Kafka ratios
+              --runs N                   repetitions; each figure is the median over runs (default 3)
+              --scenarios a,b            subset of %s
+              --records N                records per producer/consumer throughput run (default 300000)
+              --record-size B            value bytes (default 1024)
+              --batch-size B             producer batch.size (default 16384)
+              --linger-ms N              producer linger.ms (default 5)
+              --buffer-memory B          producer buffer.memory; also the driver's window of unacked records (32 MiB)
+              --producers N              producers in the throughput scenarios (default 1)
+              --partitions N             partitions of the throughput topics (default 1)
+              --rate N                   offered records/s of the latency scenario (default 10000)
+              --latency-seconds N        measured seconds of the latency scenario (default 10), after
+              --warmup-seconds N         warm-up seconds left out (default 2)
+              --latency-acks 1|all       acks of the latency scenarios (default all)
+              --full-speed-records N     records of e2e-max and mixed (default 200000)
+              --ws-subscribers K         WebSocket subscribers of ws-fanout (default 1000)
+              --ws-rate N                records/s produced to the fan-out topic (default 100)
+              --ws-seconds N             measured seconds of ws-fanout (default 30), after --ws-warmup-seconds (5)
+              --ws-record-size B         value bytes of fan-out records (default 1024)
+              --millrace-java-opts S     extra JVM options of the Millrace broker (MILLRACE_JAVA_OPTS), e.g. JFR
+              --fanout-java-opts S       further JVM options of the fan-out's own broker, e.g. -Xmx256m
+              --kafka-java-opts S        extra JVM options of the Kafka broker
+              --timeout-seconds N        per-scenario limit (default 180)
+              --warmup-records N         unreported full-speed records after each broker start (default 100000)
+              --systems a,b              millrace and/or kafka (default millrace, both with --compare-kafka)
+            """;
+
+    private LoadTest() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options o = parse(args);
+        Files.createDirectories(o.results());
+        String stamp = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC)
+                .format(Instant.now());
+        Path logs = o.results().resolve("load-" + stamp + "-logs");
+        Files.createDirectories(logs);
+        Path dataRoot = o.home().resolve("load-tests/target/load-data");
+        Files.createDirectories(dataRoot);
+        Scenarios scenarios = new Scenarios(o);
+        List<ScenarioResult> results = new ArrayList<>();
+        for (int run = 1; run <= o.runs(); run++) {
+            List<String> systems = new ArrayList<>(o.systems());
+            if (run % 2 == 0) {
+                // Alternate which system goes first, so slow drift of a shared machine favours neither.
+                java.util.Collections.reverse(systems);
+            }
+            for (String system : systems) {
+                Path data = dataRoot.resolve(system + "-" + stamp + "-" + run);
+                Path log = logs.resolve(system + "-run" + run + ".log");
+                BrokerUnderTest broker = system.equals("kafka")
+                        ? new KafkaBroker(o.kafkaClassPath(), data, log, o.kafkaJavaOpts())
+                        : new MillraceBroker(o.home(), data, log, o.millraceJavaOpts());
+                System.out.printf("== run %d/%d: %s (log %s)%n", run, o.runs(), system, log);
+                try (broker) {
+                    broker.start();
+                    System.out.printf("   broker pid %d, RSS %.0f MiB%n", broker.pid(),
+                            broker.residentBytes().orElse(0) / 1048576.0);
+                    try (LoadClient client = broker.client()) {
+                        runScenarios(o, scenarios, broker, client, run, results);
+                    }
+                } catch (Exception e) {
+                    failed(system, run, e, results);
+                }
+                if (system.equals("millrace") && o.scenarios().contains("ws-fanout")) {
+                    runFanOut(o, run, dataRoot.resolve("fanout-" + stamp + "-" + run),
+                            logs.resolve("millrace-fanout-run" + run + ".log"), results);
+                }
+            }
+        }
+        Report report = new Report(o, stamp, results);
+        System.out.println();
+        System.out.println(report.table());
+        Path base = o.results().resolve("load-" + stamp);
+        Files.writeString(Path.of(base + ".md"), report.markdown());
+        Files.writeString(Path.of(base + ".json"), report.json());
+        Files.writeString(Path.of(base + ".html"), report.html());
+        System.out.println("Report: " + base + ".{md,json,html}; broker logs: " + logs);
+        BrokerUnderTest.deleteTree(dataRoot);
+        System.exit(0);
+    }
+
+    private static void failed(String system, int run, Exception e, List<ScenarioResult> results) {
+        System.out.println("   FAILED: " + e);
+        e.printStackTrace(System.out);
+        ScenarioResult failed = new ScenarioResult("broker", system, run);
+        failed.notes.put("error", e.toString());
+        results.add(failed);
+    }
+
+    /**
+     * WebSocket fan-out on a broker of its own, so that its RSS is the fan-out's and not what earlier scenarios left
+     * in the heap; {@code --fanout-java-opts} are added to that broker's JVM options (e.g. a heap limit).
+     */
+    private static void runFanOut(Options o, int run, Path data, Path log, List<ScenarioResult> results) {
+        String opts = (o.millraceJavaOpts() + " " + o.fanoutJavaOpts()).trim();
+        System.out.printf("== run %d/%d: millrace, WebSocket fan-out, MILLRACE_JAVA_OPTS='%s' (log %s)%n", run,
+                o.runs(), opts, log);
+        try (MillraceBroker broker = new MillraceBroker(o.home(), data, log, opts)) {
+            broker.start();
+            try (LoadClient client = broker.client()) {
+                ScenarioResult r = new FanOut(o).run(broker, client, run);
+                r.notes.put("broker_java_opts", opts.isEmpty() ? "(none)" : opts);
+                results.add(r);
+                System.out.println("   " + Report.oneLine(r));
+            }
+        } catch (Exception e) {
+            failed("millrace", run, e, results);
+        }
+    }
+
+    private static void runScenarios(Options o, Scenarios s, BrokerUnderTest broker, LoadClient client, int run,
+                                     List<ScenarioResult> results) throws Exception {
+        String system = broker.system();
+        boolean kafka = system.equals("kafka");
+        int latencyAcks = o.latencyAcks();
+        if (o.warmupRecords() > 0) {
+            // Warms up both JVMs (JIT, page cache, connections) the same way for either system; not reported.
+            ScenarioResult w = s.fullSpeed(client, system, run, "warm-up", "warm-up", -1, 1, 1, o.warmupRecords());
+            System.out.println("   (" + Report.oneLine(w) + ")");
+        }
+        for (String name : o.scenarios()) {
+            if (name.equals("ws-fanout") || (kafka && !KAFKA_SCENARIOS.contains(name))) {
+                continue;
+            }
+            ScenarioResult r = switch (name) {
+                case "produce-acks1" -> s.produce(client, system, run, name, "produce-acks1", 1, o.producers(),
+                        o.partitions(), o.records());
+                case "produce-acksall" -> s.produce(client, system, run, name, "produce-acksall", -1, o.producers(),
+                        o.partitions(), o.records());
+                case "consume" -> {
+                    // Reads what produce-acksall wrote (or writes it first when that scenario is not chosen).
+                    ScenarioResult written = results.stream().filter(x -> x.system.equals(system) && x.run == run
+                            && x.scenario.equals("produce-acksall")).findFirst().orElse(null);
+                    if (written == null) {
+                        written = s.produce(client, system, run, "fill", "produce-acksall", -1, o.producers(),
+                                o.partitions(), o.records());
+                    }
+                    long stored = (long) (written.metrics.get("records") - written.metrics.get("errors"));
+                    yield s.consume(client, system, run, "produce-acksall", o.partitions(), stored);
+                }
+                case "latency" -> s.latencyAtRate(client, system, run, "latency", latencyAcks, o.rate(),
+                        o.latencySeconds(), o.warmupSeconds());
+                case "e2e-max" -> s.fullSpeed(client, system, run, name, "e2e-max", latencyAcks, 1, 1,
+                        o.fullSpeedRecords());
+                case "mixed" -> s.fullSpeed(client, system, run, name, "mixed", latencyAcks,
+                        Math.max(2, o.producers()), Math.max(2, o.partitions()), o.fullSpeedRecords());
+                default -> throw new IllegalArgumentException("Unknown scenario " + name);
+            };
+            r.metric("broker_rss_mib", broker.residentBytes().orElse(0) / 1048576.0);
+            results.add(r);
+            System.out.println("   " + Report.oneLine(r));
+        }
+    }
+
+    static Options parse(String[] args) {
+        Map<String, String> a = new LinkedHashMap<>();
+        boolean compare = false;
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (arg.equals("--help") || arg.equals("-h")) {
+                System.out.printf(HELP, ALL_SCENARIOS);
+                System.exit(0);
+            } else if (arg.equals("--compare-kafka")) {
+                compare = true;
+            } else if (arg.startsWith("--") && i + 1 < args.length) {
+                a.put(arg.substring(2), args[++i]);
+            } else {
+                System.err.println("Unknown argument " + arg + "\n" + HELP.formatted(ALL_SCENARIOS));
+                System.exit(2);
+            }
+        }
+        Set<String> scenarios = new LinkedHashSet<>(ALL_SCENARIOS);
+        if (a.containsKey("scenarios")) {
+            Set<String> chosen = Arrays.stream(a.remove("scenarios").split(",")).map(String::trim)
+                    .collect(Collectors.toSet());
+            scenarios.retainAll(chosen);
+            chosen.removeAll(ALL_SCENARIOS);
+            if (!chosen.isEmpty()) {
+                throw new IllegalArgumentException("Unknown scenarios " + chosen + "; known: " + ALL_SCENARIOS);
+            }
+        }
+        Path home = Path.of(System.getProperty("millrace.home", "..")).toAbsolutePath().normalize();
+        String acks = a.getOrDefault("latency-acks", "all");
+        Options o = new Options(compare, i(a, "runs", 3), scenarios, l(a, "records", 300_000),
+                i(a, "record-size", 1024), i(a, "batch-size", 16_384), i(a, "linger-ms", 5),
+                l(a, "buffer-memory", 32L << 20), i(a, "producers", 1), i(a, "partitions", 1), i(a, "rate", 10_000),
+                i(a, "latency-seconds", 10), i(a, "warmup-seconds", 2), acks.equals("all") ? -1 : Integer.parseInt(acks),
+                l(a, "full-speed-records", 200_000), i(a, "ws-subscribers", 1000), i(a, "ws-rate", 100),
+                i(a, "ws-seconds", 30), i(a, "ws-warmup-seconds", 5), i(a, "ws-record-size", 1024),
+                i(a, "timeout-seconds", 180), l(a, "warmup-records", 100_000),
+                List.of(a.getOrDefault("systems", compare ? "millrace,kafka" : "millrace").split(",")),
+                a.getOrDefault("millrace-java-opts", ""), a.getOrDefault("fanout-java-opts", ""),
+                a.getOrDefault("kafka-java-opts", ""), home, home.resolve("load-tests/results"),
+                System.getProperty("loadtests.kafka.classpath", System.getProperty("java.class.path")),
+                System.getProperty("loadtests.command", "LoadTest " + String.join(" ", args)));
+        a.keySet().removeAll(List.of("runs", "records", "record-size", "batch-size", "linger-ms", "buffer-memory",
+                "producers", "partitions", "rate", "latency-seconds", "warmup-seconds", "latency-acks",
+                "full-speed-records", "ws-subscribers", "ws-rate", "ws-seconds", "ws-warmup-seconds", "ws-record-size",
+                "timeout-seconds", "warmup-records", "systems", "millrace-java-opts", "fanout-java-opts", "kafka-java-opts"));
+        if (!a.isEmpty()) {
+            throw new IllegalArgumentException("Unknown options " + a.keySet() + "; see --help");
+        }
+        return o;
+    }
+
+    private static int i(Map<String, String> a, String key, int def) {
+        return a.containsKey(key) ? Integer.parseInt(a.get(key)) : def;
+    }
+
+    private static long l(Map<String, String> a, String key, long def) {
+        return a.containsKey(key) ? Long.parseLong(a.get(key)) : def;
+    }
+}

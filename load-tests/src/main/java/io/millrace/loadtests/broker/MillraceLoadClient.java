@@ -1,0 +1,64 @@
+package io.millrace.loadtests.broker;
+
+import io.millrace.client.ClientConfig;
+import io.millrace.client.ConsumerConfig;
+import io.millrace.client.MillraceClient;
+import io.millrace.client.Producer;
+import io.millrace.client.ProducerConfig;
+import io.millrace.client.ProducerRecord;
+import io.millrace.client.Seek;
+import io.millrace.common.TopicPartition;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import reactor.core.Disposable;
+
+/** The Millrace SDK as a {@link LoadClient}: one {@link MillraceClient} (one connection) shared by its producers. */
+final class MillraceLoadClient implements LoadClient {
+
+    private final MillraceClient client;
+
+    MillraceLoadClient(String bootstrap) {
+        this.client = MillraceClient.create(ClientConfig.bootstrap(bootstrap).withClientId("load-tests"));
+    }
+
+    @Override
+    public void createTopic(String topic, int partitions) {
+        client.admin().createTopic(topic, partitions).block(Duration.ofSeconds(30));
+    }
+
+    @Override
+    public Sender sender(ProducerSettings s) {
+        Producer producer = client.producer(ProducerConfig.defaults().withAcks(s.acks()).withBatchSize(s.batchSize())
+                .withLinger(Duration.ofMillis(s.lingerMs())).withBufferMemory(s.bufferMemory(), Duration.ofSeconds(60))
+                .withIdempotence(s.idempotent()));
+        return new Sender() {
+            @Override
+            public void send(String topic, int partition, byte[] value, Callback callback) {
+                producer.send(ProducerRecord.of(topic, (byte[]) null, value).withPartition(partition))
+                        .subscribe(m -> callback.done(null), callback::done);
+            }
+
+            @Override
+            public void close() {
+                producer.close();
+            }
+        };
+    }
+
+    @Override
+    public Receiver receive(String topic, int partitions, RecordSink sink) {
+        List<TopicPartition> all = new ArrayList<>();
+        for (int p = 0; p < partitions; p++) {
+            all.add(new TopicPartition(topic, p));
+        }
+        Disposable subscription = client.consumer(ConsumerConfig.defaults()).assign(all, Seek.earliest()).receive()
+                .subscribe(r -> sink.record(r.value()));
+        return subscription::dispose;
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}

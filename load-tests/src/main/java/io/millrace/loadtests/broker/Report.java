@@ -1,0 +1,404 @@
+package io.millrace.loadtests.broker;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalDouble;
+import java.util.stream.Collectors;
+
+/** Turns the results of all runs into the summary (medians, ratios, targets), JSON and an HTML page. */
+final class Report {
+
+    /**
+     * A headline figure: a metric of a scenario, its median per system, and the issue's target if it has one:
+     * {@code minRatio} (Millrace/Kafka at least) or {@code max} (Millrace's value at most).
+     */
+    record Figure(String scenario, String metric, String label, Double minRatio, Double max) {
+    }
+
+    static final List<Figure> FIGURES = List.of(
+            new Figure("produce-acks1", "records_per_s", "producer records/s, acks=1", 1.5, null),
+            new Figure("produce-acks1", "mib_per_s", "producer MiB/s, acks=1", null, null),
+            new Figure("produce-acksall", "records_per_s", "producer records/s, acks=all", 1.5, null),
+            new Figure("produce-acksall", "errors", "failed sends, acks=all (of records)", null, 0.0),
+            new Figure("consume", "records_per_s", "consumer records/s", 1.0, null),
+            new Figure("latency", "produce_p50_ms", "produce latency p50 ms", null, null),
+            new Figure("latency", "produce_p99_ms", "produce latency p99 ms", null, 5.0),
+            new Figure("latency", "produce_p99.9_ms", "produce latency p99.9 ms", null, null),
+            new Figure("latency", "e2e_p50_ms", "end-to-end p50 ms", null, null),
+            new Figure("latency", "e2e_p99_ms", "end-to-end p99 ms", null, 10.0),
+            new Figure("latency", "e2e_p99.9_ms", "end-to-end p99.9 ms", null, null),
+            new Figure("latency", "errors", "latency: failed sends", null, 0.0),
+            new Figure("e2e-max", "produce_records_per_s", "full speed: produced records/s", null, null),
+            new Figure("e2e-max", "e2e_p50_ms", "full speed: end-to-end p50 ms", null, null),
+            new Figure("e2e-max", "e2e_p99_ms", "full speed: end-to-end p99 ms", null, null),
+            new Figure("e2e-max", "e2e_p99.9_ms", "full speed: end-to-end p99.9 ms", null, null),
+            new Figure("mixed", "produce_records_per_s", "mixed: produced records/s", null, null),
+            new Figure("mixed", "consume_records_per_s", "mixed: consumed records/s", null, null),
+            new Figure("mixed", "e2e_p99_ms", "mixed: end-to-end p99 ms", null, null),
+            new Figure("ws-fanout", "delivery_p50_ms", "WebSocket delivery p50 ms", null, null),
+            new Figure("ws-fanout", "delivery_p99_ms", "WebSocket delivery p99 ms", null, 50.0),
+            new Figure("ws-fanout", "delivery_p99.9_ms", "WebSocket delivery p99.9 ms", null, null),
+            new Figure("ws-fanout", "rss_max_mib", "broker RSS max MiB (fan-out)", null, 512.0),
+            new Figure("ws-fanout", "deliveries", "WebSocket deliveries (of expected)", null, null));
+
+    private final LoadTest.Options o;
+    private final String stamp;
+    private final List<ScenarioResult> results;
+
+    Report(LoadTest.Options o, String stamp, List<ScenarioResult> results) {
+        this.o = o;
+        this.stamp = stamp;
+        this.results = results;
+    }
+
+    private static String scenarioKey(ScenarioResult r) {
+        return r.scenario.startsWith("latency-") ? "latency" : r.scenario;
+    }
+
+    List<Double> values(String scenario, String metric, String system) {
+        return results.stream().filter(r -> r.system.equals(system) && scenarioKey(r).equals(scenario))
+                .map(r -> r.metrics.get(metric)).filter(Objects::nonNull).toList();
+    }
+
+    static OptionalDouble median(List<Double> values) {
+        if (values.isEmpty()) {
+            return OptionalDouble.empty();
+        }
+        List<Double> sorted = values.stream().sorted().toList();
+        int n = sorted.size();
+        return OptionalDouble.of(n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2);
+    }
+
+    /** One row per headline figure that was measured. */
+    List<Map<String, Object>> rows() {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (Figure f : FIGURES) {
+            List<Double> m = values(f.scenario(), f.metric(), "millrace");
+            List<Double> k = values(f.scenario(), f.metric(), "kafka");
+            if (m.isEmpty() && k.isEmpty()) {
+                continue;
+            }
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("scenario", f.scenario());
+            row.put("figure", f.label());
+            row.put("metric", f.metric());
+            row.put("millrace_runs", m);
+            row.put("kafka_runs", k);
+            OptionalDouble mm = median(m);
+            OptionalDouble km = median(k);
+            mm.ifPresent(v -> row.put("millrace", v));
+            km.ifPresent(v -> row.put("kafka", v));
+            if (mm.isPresent() && km.isPresent() && km.getAsDouble() > 0) {
+                row.put("ratio", mm.getAsDouble() / km.getAsDouble());
+            }
+            String target = "";
+            String verdict = "";
+            if (f.minRatio() != null) {
+                target = "≥ " + f.minRatio() + "× Kafka";
+                if (row.containsKey("ratio")) {
+                    verdict = (double) row.get("ratio") >= f.minRatio() ? "PASS" : "FAIL";
+                }
+            } else if (f.max() != null) {
+                target = "≤ " + fmt(f.max());
+                if (mm.isPresent()) {
+                    verdict = mm.getAsDouble() <= f.max() ? "PASS" : "FAIL";
+                }
+            }
+            row.put("target", target);
+            row.put("verdict", verdict);
+            rows.add(row);
+        }
+        return rows;
+    }
+
+    static String fmt(double v) {
+        if (Math.abs(v) >= 1000) {
+            return String.format("%,.0f", v);
+        }
+        if (Math.abs(v) >= 100) {
+            return String.format("%.0f", v);
+        }
+        return String.format("%.2f", v);
+    }
+
+    private static String runs(Object values) {
+        @SuppressWarnings("unchecked")
+        List<Double> list = (List<Double>) values;
+        return list.stream().map(Report::fmt).collect(Collectors.joining(" / "));
+    }
+
+    static String oneLine(ScenarioResult r) {
+        StringBuilder b = new StringBuilder(r.scenario).append(':');
+        r.metrics.forEach((k, v) -> {
+            if (!k.endsWith("_count") && !k.endsWith("_p90_ms")) {
+                b.append(' ').append(k).append('=').append(fmt(v));
+            }
+        });
+        r.notes.forEach((k, v) -> b.append(" [").append(k).append(": ").append(v).append(']'));
+        return b.toString();
+    }
+
+    String table() {
+        StringBuilder b = new StringBuilder();
+        b.append(String.format("%-38s %14s %14s %8s %-14s %s%n", "figure (median of runs)", "millrace", "kafka",
+                "ratio", "target", ""));
+        for (Map<String, Object> row : rows()) {
+            b.append(String.format("%-38s %14s %14s %8s %-14s %s%n", row.get("figure"), cell(row, "millrace"),
+                    cell(row, "kafka"), row.containsKey("ratio") ? String.format("%.2f", row.get("ratio")) : "",
+                    row.get("target"), row.get("verdict")));
+        }
+        notes().forEach(n -> b.append("note: ").append(n).append('\n'));
+        return b.toString();
+    }
+
+    private List<String> notes() {
+        List<String> notes = new ArrayList<>();
+        for (ScenarioResult r : results) {
+            r.notes.forEach((k, v) -> notes.add(r.system + " run " + r.run + " " + r.scenario + ": " + k + ": " + v));
+        }
+        return notes;
+    }
+
+    private static String cell(Map<String, Object> row, String key) {
+        return row.containsKey(key) ? fmt((double) row.get(key)) : "";
+    }
+
+    String markdown() {
+        StringBuilder b = new StringBuilder("# Broker and SDK load tests, ").append(stamp).append("\n\n");
+        b.append("Command: `").append(o.command()).append("`  \n");
+        b.append(machine()).append("\n\n");
+        b.append("| figure | Millrace (median) | Kafka (median) | Millrace/Kafka | target | verdict | Millrace runs | Kafka runs |\n");
+        b.append("|---|---|---|---|---|---|---|---|\n");
+        for (Map<String, Object> row : rows()) {
+            b.append("| ").append(row.get("figure")).append(" | ").append(cell(row, "millrace")).append(" | ")
+                    .append(cell(row, "kafka")).append(" | ")
+                    .append(row.containsKey("ratio") ? String.format("%.2f", row.get("ratio")) : "").append(" | ")
+                    .append(row.get("target")).append(" | ").append(row.get("verdict")).append(" | ")
+                    .append(runs(row.get("millrace_runs"))).append(" | ").append(runs(row.get("kafka_runs")))
+                    .append(" |\n");
+        }
+        List<String> notes = notes();
+        if (!notes.isEmpty()) {
+            b.append("\nNotes:\n");
+            notes.forEach(n -> b.append("- ").append(n).append('\n'));
+        }
+        return b.toString();
+    }
+
+    private String machine() {
+        return "Machine: " + Runtime.getRuntime().availableProcessors() + " cores, "
+                + System.getProperty("os.name") + " " + System.getProperty("os.version") + ", Java "
+                + System.getProperty("java.version") + "; settings: " + settings();
+    }
+
+    private String settings() {
+        return "records=" + o.records() + ", record size=" + o.recordSize() + " B, batch.size=" + o.batchSize()
+                + ", linger.ms=" + o.lingerMs() + ", buffer.memory=" + o.bufferMemory() + ", producers="
+                + o.producers() + ", partitions=" + o.partitions() + ", latency: " + o.rate() + " records/s for "
+                + o.latencySeconds() + " s after " + o.warmupSeconds() + " s warm-up, acks="
+                + (o.latencyAcks() == -1 ? "all" : o.latencyAcks()) + "; fan-out: " + o.wsSubscribers()
+                + " subscribers, " + o.wsRate() + " records/s of " + o.wsRecordSize() + " B for " + o.wsSeconds()
+                + " s; runs=" + o.runs();
+    }
+
+    String json() {
+        JsonObject root = new JsonObject().put("time", stamp).put("command", o.command()).put("machine", machine());
+        JsonArray summary = new JsonArray();
+        rows().forEach(r -> summary.add(new JsonObject(new LinkedHashMap<>(r))));
+        root.put("summary", summary);
+        JsonArray runs = new JsonArray();
+        for (ScenarioResult r : results) {
+            JsonObject series = new JsonObject();
+            r.series.forEach((name, points) -> {
+                JsonArray list = new JsonArray();
+                synchronized (points) {
+                    points.forEach(p -> list.add(new JsonArray().add(p[0]).add(p[1])));
+                }
+                series.put(name, list);
+            });
+            runs.add(new JsonObject().put("scenario", r.scenario).put("system", r.system).put("run", r.run)
+                    .put("metrics", new JsonObject(new LinkedHashMap<>(r.metrics)))
+                    .put("notes", new JsonObject(new LinkedHashMap<>(r.notes))).put("series", series));
+        }
+        root.put("runs", runs);
+        return root.encodePrettily();
+    }
+
+    // ---- HTML with inline SVG charts (no scripts, no external resources) ----
+
+    private static final String MILLRACE_COLOR = "#1565c0";
+    private static final String KAFKA_COLOR = "#e65100";
+
+    String html() {
+        StringBuilder b = new StringBuilder();
+        b.append("<!doctype html><html><head><meta charset=\"utf-8\"><title>Millrace load tests ").append(stamp)
+                .append("</title><style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1100px}"
+                        + "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
+                        + "td:first-child,th:first-child{text-align:left}.PASS{color:#2e7d32;font-weight:bold}"
+                        + ".FAIL{color:#c62828;font-weight:bold}svg{background:#fafafa;border:1px solid #ddd;margin:4px}"
+                        + "code{background:#f3f3f3;padding:1px 4px}</style></head><body>");
+        b.append("<h1>Broker and SDK load tests</h1><p>").append(esc(stamp)).append("<br>Command: <code>")
+                .append(esc(o.command())).append("</code><br>").append(esc(machine())).append("</p>");
+        b.append("<p><span style=\"color:").append(MILLRACE_COLOR).append("\">■ Millrace</span> &nbsp; <span style=\"color:")
+                .append(KAFKA_COLOR).append("\">■ Apache Kafka</span></p>");
+        b.append("<h2>Summary (median of runs)</h2><table><tr><th>figure</th><th>Millrace</th><th>Kafka</th>"
+                + "<th>Millrace/Kafka</th><th>target</th><th></th><th>Millrace runs</th><th>Kafka runs</th></tr>");
+        for (Map<String, Object> row : rows()) {
+            b.append("<tr><td>").append(esc((String) row.get("figure"))).append("</td><td>")
+                    .append(cell(row, "millrace")).append("</td><td>").append(cell(row, "kafka")).append("</td><td>")
+                    .append(row.containsKey("ratio") ? String.format("%.2f", row.get("ratio")) : "")
+                    .append("</td><td>").append(esc((String) row.get("target"))).append("</td><td class=\"")
+                    .append(row.get("verdict")).append("\">").append(row.get("verdict")).append("</td><td>")
+                    .append(runs(row.get("millrace_runs"))).append("</td><td>").append(runs(row.get("kafka_runs")))
+                    .append("</td></tr>");
+        }
+        b.append("</table>");
+        List<String> notes = notes();
+        if (!notes.isEmpty()) {
+            b.append("<ul>");
+            notes.forEach(n -> b.append("<li>").append(esc(n)).append("</li>"));
+            b.append("</ul>");
+        }
+        Map<String, List<ScenarioResult>> byScenario = results.stream()
+                .collect(Collectors.groupingBy(Report::scenarioKey, LinkedHashMap::new, Collectors.toList()));
+        byScenario.forEach((scenario, rs) -> {
+            b.append("<h2>").append(esc(scenario)).append("</h2>");
+            Map<String, List<ScenarioResult>> bySeries = new LinkedHashMap<>();
+            for (ScenarioResult r : rs) {
+                r.series.keySet().forEach(name -> bySeries.computeIfAbsent(name, n -> new ArrayList<>()).add(r));
+            }
+            bySeries.forEach((name, withSeries) -> b.append(lineChart(name + " over time (each line one run)",
+                    name, withSeries)));
+            b.append(latencyChart(scenario, rs));
+        });
+        b.append("</body></html>\n");
+        return b.toString();
+    }
+
+    private static String lineChart(String title, String seriesName, List<ScenarioResult> rs) {
+        int w = 520;
+        int h = 260;
+        int left = 70;
+        int bottom = 30;
+        double maxX = 0;
+        double maxY = 0;
+        for (ScenarioResult r : rs) {
+            synchronized (r.series(seriesName)) {
+                for (double[] p : r.series(seriesName)) {
+                    maxX = Math.max(maxX, p[0]);
+                    maxY = Math.max(maxY, p[1]);
+                }
+            }
+        }
+        if (maxX == 0 || maxY == 0) {
+            return "";
+        }
+        StringBuilder s = new StringBuilder();
+        s.append("<svg width=\"").append(w).append("\" height=\"").append(h).append("\" viewBox=\"0 0 ").append(w)
+                .append(' ').append(h).append("\"><text x=\"").append(left).append("\" y=\"14\" font-size=\"12\">")
+                .append(esc(title)).append("</text>");
+        axes(s, w, h, left, bottom, maxX, maxY, "s");
+        for (ScenarioResult r : rs) {
+            s.append("<polyline fill=\"none\" stroke-width=\"1.5\" stroke=\"")
+                    .append(r.system.equals("kafka") ? KAFKA_COLOR : MILLRACE_COLOR)
+                    .append("\" stroke-opacity=\"0.8\" points=\"");
+            synchronized (r.series(seriesName)) {
+                for (double[] p : r.series(seriesName)) {
+                    s.append(String.format("%.1f,%.1f ", left + p[0] / maxX * (w - left - 10),
+                            h - bottom - p[1] / maxY * (h - bottom - 25)));
+                }
+            }
+            s.append("\"><title>").append(r.system).append(" run ").append(r.run).append("</title></polyline>");
+        }
+        return s.append("</svg>").toString();
+    }
+
+    private static void axes(StringBuilder s, int w, int h, int left, int bottom, double maxX, double maxY,
+                             String xUnit) {
+        s.append(String.format("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#555\"/>", left, h - bottom,
+                w - 10, h - bottom));
+        s.append(String.format("<line x1=\"%d\" y1=\"25\" x2=\"%d\" y2=\"%d\" stroke=\"#555\"/>", left, left,
+                h - bottom));
+        for (int i = 0; i <= 4; i++) {
+            double y = maxY * i / 4;
+            double py = h - bottom - (double) i / 4 * (h - bottom - 25);
+            s.append(String.format("<text x=\"%d\" y=\"%.0f\" font-size=\"10\" text-anchor=\"end\">%s</text>",
+                    left - 4, py + 3, fmt(y)));
+            s.append(String.format("<line x1=\"%d\" y1=\"%.0f\" x2=\"%d\" y2=\"%.0f\" stroke=\"#e0e0e0\"/>", left,
+                    py, w - 10, py));
+            if (xUnit != null) {
+                double x = maxX * i / 4;
+                double px = left + (double) i / 4 * (w - left - 10);
+                s.append(String.format("<text x=\"%.0f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">%s %s</text>",
+                        px, h - bottom + 14, fmt(x), xUnit));
+            }
+        }
+    }
+
+    /** Grouped bars of the median p50/p90/p99/p99.9/max per system for each latency prefix of the scenario. */
+    private String latencyChart(String scenario, List<ScenarioResult> rs) {
+        StringBuilder out = new StringBuilder();
+        for (String prefix : List.of("produce", "e2e", "delivery", "ack")) {
+            List<String> pcts = List.of("p50", "p90", "p99", "p99.9", "max");
+            Map<String, double[]> bySystem = new LinkedHashMap<>();
+            for (String system : List.of("millrace", "kafka")) {
+                double[] v = new double[pcts.size()];
+                boolean any = false;
+                for (int i = 0; i < pcts.size(); i++) {
+                    OptionalDouble m = median(values(scenario, prefix + "_" + pcts.get(i) + "_ms", system));
+                    v[i] = m.orElse(Double.NaN);
+                    any |= m.isPresent();
+                }
+                if (any) {
+                    bySystem.put(system, v);
+                }
+            }
+            if (bySystem.isEmpty()) {
+                continue;
+            }
+            double maxY = bySystem.values().stream().flatMapToDouble(java.util.Arrays::stream)
+                    .filter(d -> !Double.isNaN(d)).max().orElse(1);
+            int w = 520;
+            int h = 260;
+            int left = 70;
+            int bottom = 30;
+            StringBuilder s = new StringBuilder();
+            s.append("<svg width=\"").append(w).append("\" height=\"").append(h).append("\"><text x=\"").append(left)
+                    .append("\" y=\"14\" font-size=\"12\">").append(esc(prefix + " latency, ms (median of runs)"))
+                    .append("</text>");
+            axes(s, w, h, left, bottom, 0, maxY, null);
+            double group = (w - left - 10.0) / pcts.size();
+            double bar = group * 0.8 / bySystem.size();
+            for (int i = 0; i < pcts.size(); i++) {
+                s.append(String.format("<text x=\"%.0f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">%s</text>",
+                        left + group * (i + 0.5), h - bottom + 14, pcts.get(i)));
+                int j = 0;
+                for (Map.Entry<String, double[]> e : bySystem.entrySet()) {
+                    double v = e.getValue()[i];
+                    if (!Double.isNaN(v)) {
+                        double bh = v / maxY * (h - bottom - 25);
+                        double x = left + group * i + group * 0.1 + bar * j;
+                        s.append(String.format("<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
+                                        + "<title>%s %s %s ms</title></rect>", x, h - bottom - bh, bar - 2, bh,
+                                e.getKey().equals("kafka") ? KAFKA_COLOR : MILLRACE_COLOR, e.getKey(), pcts.get(i),
+                                fmt(v)));
+                        s.append(String.format("<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" text-anchor=\"middle\">%s</text>",
+                                x + bar / 2 - 1, h - bottom - bh - 2, fmt(v)));
+                    }
+                    j++;
+                }
+            }
+            out.append(s.append("</svg>"));
+        }
+        return out.toString();
+    }
+
+    private static String esc(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+}

@@ -1,0 +1,334 @@
+package io.millrace.loadtests.broker;
+
+import io.millrace.loadtests.broker.LoadClient.ProducerSettings;
+import io.millrace.loadtests.broker.LoadClient.Receiver;
+import io.millrace.loadtests.broker.LoadClient.Sender;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import org.HdrHistogram.Recorder;
+
+/**
+ * The client-driven scenarios, the same code for Millrace and Kafka: only the {@link LoadClient} differs. Records
+ * carry, in their first 16 bytes, the {@link System#nanoTime()} they were meant to be sent at (relative to
+ * {@link #ORIGIN}) and their index, so the consumer in the same JVM measures end-to-end latency without clock skew.
+ * The rest of each value is random (incompressible) bytes.
+ */
+final class Scenarios {
+
+    static final long ORIGIN = System.nanoTime();
+    private static final long SAMPLE_MS = 250;
+
+    private final LoadTest.Options o;
+    private final byte[] template;
+
+    Scenarios(LoadTest.Options o) {
+        this.o = o;
+        this.template = new byte[o.recordSize()];
+        new Random(42).nextBytes(template);
+    }
+
+    ProducerSettings settings(int acks) {
+        return new ProducerSettings(acks, o.batchSize(), o.lingerMs(), o.bufferMemory());
+    }
+
+    /** Largest number of records a driver keeps unacknowledged: the producer's buffer memory worth of records. */
+    private int maxOutstanding() {
+        return (int) Math.max(1, o.bufferMemory() / o.recordSize());
+    }
+
+    private byte[] stamped(long sendNanos, long index) {
+        byte[] value = template.clone();
+        ByteBuffer.wrap(value).putLong(0, sendNanos - ORIGIN).putLong(8, index);
+        return value;
+    }
+
+    /** N producers send {@code records} records as fast as the client takes them; throughput to the last ack. */
+    ScenarioResult produce(LoadClient client, String system, int run, String name, String topic, int acks,
+                           int producers, int partitions, long records) throws Exception {
+        client.createTopic(topic, partitions);
+        ScenarioResult result = new ScenarioResult(name, system, run);
+        Recorder ackLatency = new Recorder(3);
+        AtomicLong acked = new AtomicLong();
+        AtomicLong errors = new AtomicLong();
+        AtomicReference<Throwable> firstError = new AtomicReference<>();
+        CountDownLatch done = new CountDownLatch(1);
+        List<Sender> senders = new ArrayList<>();
+        for (int i = 0; i < producers; i++) {
+            senders.add(client.sender(settings(acks)));
+        }
+        try (Sampler sampler = new Sampler(result.series("acked records/s"), acked)) {
+            long start = System.nanoTime();
+            List<Thread> threads = new ArrayList<>();
+            for (int p = 0; p < producers; p++) {
+                Sender sender = senders.get(p);
+                long share = records / producers + (p < records % producers ? 1 : 0);
+                Semaphore window = new Semaphore(maxOutstanding() / producers);
+                Thread t = new Thread(() -> {
+                    for (long i = 0; i < share; i++) {
+                        window.acquireUninterruptibly();
+                        long sent = System.nanoTime();
+                        sender.send(topic, (int) (i % partitions), template, e -> {
+                            ackLatency.recordValue(Math.max(0, (System.nanoTime() - sent) / 1000));
+                            if (e != null) {
+                                errors.incrementAndGet();
+                                firstError.compareAndSet(null, e);
+                            }
+                            window.release();
+                            if (acked.incrementAndGet() == records) {
+                                done.countDown();
+                            }
+                        });
+                    }
+                }, "producer-" + p);
+                t.start();
+                threads.add(t);
+            }
+            boolean finished = done.await(o.timeoutSeconds(), TimeUnit.SECONDS);
+            long elapsed = System.nanoTime() - start;
+            for (Thread t : threads) {
+                t.join(1000);
+            }
+            long count = acked.get();
+            result.metric("records", count).metric("seconds", elapsed / 1e9)
+                    .metric("records_per_s", count / (elapsed / 1e9))
+                    .metric("mib_per_s", count * (double) o.recordSize() / (1 << 20) / (elapsed / 1e9))
+                    .metric("errors", errors.get());
+            result.latency("ack", ackLatency.getIntervalHistogram());
+            if (!finished) {
+                result.notes.put("timeout", "only " + count + " of " + records + " acknowledged");
+            }
+            if (firstError.get() != null) {
+                result.notes.put("first_error", firstError.get().toString());
+            }
+        } finally {
+            senders.forEach(Sender::close);
+        }
+        return result;
+    }
+
+    /** One consumer reads {@code records} records that are already in {@code topic}, from the earliest offset. */
+    ScenarioResult consume(LoadClient client, String system, int run, String topic, int partitions, long records)
+            throws Exception {
+        ScenarioResult result = new ScenarioResult("consume", system, run);
+        AtomicLong read = new AtomicLong();
+        CountDownLatch done = new CountDownLatch(1);
+        try (Sampler sampler = new Sampler(result.series("records read/s"), read)) {
+            long start = System.nanoTime();
+            Receiver receiver = client.receive(topic, partitions, v -> {
+                if (read.incrementAndGet() == records) {
+                    done.countDown();
+                }
+            });
+            boolean finished = done.await(o.timeoutSeconds(), TimeUnit.SECONDS);
+            long elapsed = System.nanoTime() - start;
+            receiver.close();
+            long count = Math.min(read.get(), records);
+            result.metric("records", count).metric("seconds", elapsed / 1e9)
+                    .metric("records_per_s", count / (elapsed / 1e9))
+                    .metric("mib_per_s", count * (double) o.recordSize() / (1 << 20) / (elapsed / 1e9));
+            if (!finished) {
+                result.notes.put("timeout", "only " + read.get() + " of " + records + " read");
+            }
+        }
+        return result;
+    }
+
+    /**
+     * One producer offers {@code rate} records/s on a fixed schedule while one consumer reads them. Latencies are
+     * measured from each record's scheduled send time (so a stalled producer cannot hide its queueing: no coordinated
+     * omission); the first {@code warmupSeconds} are left out.
+     */
+    ScenarioResult latencyAtRate(LoadClient client, String system, int run, String topic, int acks, int rate,
+                                 int seconds, int warmupSeconds) throws Exception {
+        client.createTopic(topic, 1);
+        ScenarioResult result = new ScenarioResult("latency-" + rate + "/s", system, run);
+        long total = (long) rate * (seconds + warmupSeconds);
+        long warmup = (long) rate * warmupSeconds;
+        Recorder produce = new Recorder(3);
+        Recorder endToEnd = new Recorder(3);
+        AtomicLong acked = new AtomicLong();
+        AtomicLong read = new AtomicLong();
+        AtomicLong errors = new AtomicLong();
+        Receiver receiver = client.receive(topic, 1, v -> {
+            long now = System.nanoTime() - ORIGIN;
+            ByteBuffer b = ByteBuffer.wrap(v);
+            if (b.getLong(8) >= warmup) {
+                endToEnd.recordValue(Math.max(0, (now - b.getLong(0)) / 1000));
+            }
+            read.incrementAndGet();
+        });
+        try (Sender sender = client.sender(settings(acks));
+             Sampler sampler = new Sampler(result.series("acked records/s"), acked);
+             Sampler readSampler = new Sampler(result.series("records read/s"), read)) {
+            long start = System.nanoTime();
+            long interval = 1_000_000_000L / rate;
+            for (long i = 0; i < total; i++) {
+                long due = start + i * interval;
+                long wait;
+                while ((wait = due - System.nanoTime()) > 0) {
+                    if (wait > 20_000) {
+                        LockSupport.parkNanos(wait - 10_000);
+                    } else {
+                        Thread.onSpinWait();
+                    }
+                }
+                long index = i;
+                sender.send(topic, 0, stamped(due, i), e -> {
+                    if (e != null) {
+                        errors.incrementAndGet();
+                    } else if (index >= warmup) {
+                        produce.recordValue(Math.max(0, (System.nanoTime() - due) / 1000));
+                    }
+                    acked.incrementAndGet();
+                });
+            }
+            long sendSeconds = System.nanoTime() - start;
+            boolean finished = awaitWritten(total, acked, errors, read);
+            result.metric("offered_records_per_s", rate).metric("records", total)
+                    .metric("achieved_send_records_per_s", total / (sendSeconds / 1e9)).metric("errors", errors.get());
+            result.latency("produce", produce.getIntervalHistogram());
+            result.latency("e2e", endToEnd.getIntervalHistogram());
+            if (!finished) {
+                result.notes.put("timeout", "only " + read.get() + " of " + total + " read");
+            }
+        } finally {
+            receiver.close();
+        }
+        return result;
+    }
+
+    /**
+     * Producers send {@code records} records as fast as they can while one consumer reads them: produce and
+     * consume throughput at once, and end-to-end latency at full speed (from the actual send time).
+     */
+    ScenarioResult fullSpeed(LoadClient client, String system, int run, String name, String topic, int acks,
+                             int producers, int partitions, long records) throws Exception {
+        client.createTopic(topic, partitions);
+        ScenarioResult result = new ScenarioResult(name, system, run);
+        long warmup = records / 10;
+        Recorder endToEnd = new Recorder(3);
+        Recorder produce = new Recorder(3);
+        AtomicLong acked = new AtomicLong();
+        AtomicLong read = new AtomicLong();
+        AtomicLong errors = new AtomicLong();
+        CountDownLatch allAcked = new CountDownLatch(1);
+        Receiver receiver = client.receive(topic, partitions, v -> {
+            long now = System.nanoTime() - ORIGIN;
+            ByteBuffer b = ByteBuffer.wrap(v);
+            if (b.getLong(8) >= warmup) {
+                endToEnd.recordValue(Math.max(0, (now - b.getLong(0)) / 1000));
+            }
+            read.incrementAndGet();
+        });
+        List<Sender> senders = new ArrayList<>();
+        for (int i = 0; i < producers; i++) {
+            senders.add(client.sender(settings(acks)));
+        }
+        try (Sampler sampler = new Sampler(result.series("acked records/s"), acked);
+             Sampler readSampler = new Sampler(result.series("records read/s"), read)) {
+            long start = System.nanoTime();
+            AtomicLong next = new AtomicLong();
+            List<Thread> threads = new ArrayList<>();
+            for (int p = 0; p < producers; p++) {
+                Sender sender = senders.get(p);
+                Semaphore window = new Semaphore(maxOutstanding() / producers);
+                Thread t = new Thread(() -> {
+                    long i;
+                    while ((i = next.getAndIncrement()) < records) {
+                        window.acquireUninterruptibly();
+                        long sent = System.nanoTime();
+                        long index = i;
+                        sender.send(topic, (int) (i % partitions), stamped(sent, i), e -> {
+                            if (e != null) {
+                                errors.incrementAndGet();
+                            } else if (index >= warmup) {
+                                produce.recordValue(Math.max(0, (System.nanoTime() - sent) / 1000));
+                            }
+                            window.release();
+                            if (acked.incrementAndGet() == records) {
+                                allAcked.countDown();
+                            }
+                        });
+                    }
+                }, "producer-" + p);
+                t.start();
+                threads.add(t);
+            }
+            boolean allAckedInTime = allAcked.await(o.timeoutSeconds(), TimeUnit.SECONDS);
+            long produced = System.nanoTime() - start;
+            boolean finished = awaitWritten(records, acked, errors, read);
+            long consumed = System.nanoTime() - start;
+            for (Thread t : threads) {
+                t.join(1000);
+            }
+            result.metric("records", records)
+                    .metric("produce_records_per_s", acked.get() / (produced / 1e9))
+                    .metric("consume_records_per_s", read.get() / (consumed / 1e9))
+                    .metric("errors", errors.get());
+            result.latency("produce", produce.getIntervalHistogram());
+            result.latency("e2e", endToEnd.getIntervalHistogram());
+            if (!allAckedInTime || !finished) {
+                result.notes.put("timeout", "acked " + acked.get() + ", read " + read.get() + " of " + records);
+            }
+        } finally {
+            receiver.close();
+            senders.forEach(Sender::close);
+        }
+        return result;
+    }
+
+    /**
+     * Waits (at most the scenario timeout) until every record sent has been answered and every record written (acked
+     * without error) has been read; false on timeout.
+     */
+    private boolean awaitWritten(long sent, AtomicLong acked, AtomicLong errors, AtomicLong read)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(o.timeoutSeconds());
+        while (System.nanoTime() < deadline) {
+            if (acked.get() >= sent && read.get() >= sent - errors.get()) {
+                return true;
+            }
+            Thread.sleep(1);
+        }
+        return false;
+    }
+
+    /** Samples a counter every 250 ms into a [seconds, per-second rate] series. */
+    static final class Sampler implements AutoCloseable {
+        private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sampler");
+            t.setDaemon(true);
+            return t;
+        });
+
+        Sampler(List<double[]> into, AtomicLong counter) {
+            long start = System.nanoTime();
+            long[] last = {0, start};
+            timer.scheduleAtFixedRate(() -> {
+                long now = System.nanoTime();
+                long value = counter.get();
+                double rate = (value - last[0]) / ((now - last[1]) / 1e9);
+                last[0] = value;
+                last[1] = now;
+                synchronized (into) {
+                    into.add(new double[] {(now - start) / 1e9, rate});
+                }
+            }, SAMPLE_MS, SAMPLE_MS, TimeUnit.MILLISECONDS);
+        }
+
+        @Override
+        public void close() {
+            timer.shutdownNow();
+        }
+    }
+}
