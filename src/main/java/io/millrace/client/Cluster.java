@@ -25,6 +25,8 @@ final class Cluster {
     private final Map<Integer, InetSocketAddress> brokers = new ConcurrentHashMap<>();
     private final Map<String, MetadataResponse.TopicMetadata> topics = new ConcurrentHashMap<>();
     private final AtomicInteger nextBootstrap = new AtomicInteger();
+    private final java.util.Set<java.util.concurrent.CompletableFuture<Void>> pending =
+            ConcurrentHashMap.newKeySet();
 
     Cluster(ClientConfig config) {
         this.config = config;
@@ -116,6 +118,22 @@ final class Cluster {
         long base = config.reconnectBackoff().toMillis();
         long capped = Math.min(config.reconnectBackoffMax().toMillis(), base << Math.min(attempt, 16));
         return Duration.ofMillis(Math.max(1, capped));
+    }
+
+    /**
+     * Runs {@code work} that must finish before the connections close, such as a group member's last commit and its
+     * leave; {@link #pendingWork()} waits for it.
+     */
+    void beforeClose(Mono<Void> work) {
+        java.util.concurrent.CompletableFuture<Void> done = work.onErrorResume(e -> Mono.empty()).toFuture();
+        pending.add(done);
+        done.whenComplete((v, e) -> pending.remove(done));
+    }
+
+    /** Completes when every {@link #beforeClose} work has. */
+    Mono<Void> pendingWork() {
+        return Mono.fromFuture(java.util.concurrent.CompletableFuture.allOf(
+                pending.toArray(java.util.concurrent.CompletableFuture[]::new)));
     }
 
     void close() {

@@ -46,6 +46,8 @@ final class DefaultMillraceClient extends MillraceClient {
     public Mono<Void> closeGracefully() {
         return Flux.fromIterable(producers).flatMap(p -> p.closeGracefully().onErrorResume(e -> Mono.empty()))
                 .then()
+                // group members that were just cancelled commit and leave before the connections go
+                .then(Mono.defer(cluster::pendingWork))
                 .timeout(config.requestTimeout(), Mono.empty())
                 .doFinally(s -> cluster.close());
     }

@@ -134,12 +134,11 @@ final class GroupSession {
         if (member.isEmpty()) {
             return;
         }
-        commitAcknowledged(mine)
+        cluster.beforeClose(commitAcknowledged(mine)
                 .onErrorResume(e -> Mono.empty())
                 .then(call(new LeaveGroupRequest(groupId, member), Duration.ZERO))
                 .timeout(cluster.config().requestTimeout())
-                .onErrorResume(e -> Mono.empty())
-                .subscribe();
+                .then());
     }
 
     private void fail(Throwable error) {

@@ -57,7 +57,7 @@ public record CommitOffsetsRequest(String groupId, String memberId, int generati
         }
 
         static List<PartitionOffset> readAll(WireReader r, String field) {
-            int n = r.count(field, 18);
+            int n = r.count(field, 16);
             List<PartitionOffset> out = new java.util.ArrayList<>(n);
             for (int i = 0; i < n; i++) {
                 out.add(read(r));

@@ -3,6 +3,8 @@ package io.millrace.server;
 import io.millrace.client.Admin;
 import io.millrace.client.ClientConfig;
 import io.millrace.client.ConsumerConfig;
+import io.millrace.client.ConsumerRecord;
+import io.millrace.client.GroupOptions;
 import io.millrace.client.MillraceClient;
 import io.millrace.client.Producer;
 import io.millrace.client.ProducerConfig;
@@ -109,11 +111,20 @@ final class ConsoleTools {
         String from;
         @Option(names = {"-n", "--max-messages"}, description = "Stop after this many records.") Long maxMessages;
         @Option(names = "--timeout-ms", description = "Stop when no record arrived for this long.") Long timeoutMs;
+        @Option(names = {"-g", "--group"}, description = "Read as a member of this consumer group: the broker assigns "
+                + "the partitions, reading starts at the group's committed offsets (--from earliest or latest applies "
+                + "where there is none) and positions are committed every second and on exit.") String group;
+        @Option(names = "--strategy", defaultValue = "range",
+                description = "range, roundrobin or cooperative-sticky (with --group). Default: ${DEFAULT-VALUE}.")
+        String strategy;
 
         @Override
         public Integer call() throws Exception {
             return run(() -> {
                 try (MillraceClient client = client("console-consumer")) {
+                    if (group != null) {
+                        return consumeAsGroupMember(client);
+                    }
                     List<Integer> chosen = partitions;
                     if (chosen.isEmpty()) {
                         TopicDescription t = client.admin().describeTopic(topic).block();
@@ -133,13 +144,41 @@ final class ConsoleTools {
                     if (maxMessages != null) {
                         stream = stream.take(maxMessages);
                     }
-                    PrintStream out = System.out;
-                    stream.doOnNext(r -> out.println(r.partition() + "\t" + r.offset() + "\t"
-                            + (r.key() == null ? "" : r.keyAsString()) + "\t" + r.valueAsString())).blockLast();
-                    out.flush();
+                    print(stream);
                 }
                 return 0;
             });
+        }
+
+        private int consumeAsGroupMember(MillraceClient client) {
+            if (!partitions.isEmpty()) {
+                throw new IllegalArgumentException("--partition and --group exclude each other: the group assigns");
+            }
+            GroupOptions.ResetPolicy reset = switch (from) {
+                case "earliest" -> GroupOptions.ResetPolicy.EARLIEST;
+                case "latest" -> GroupOptions.ResetPolicy.LATEST;
+                default -> throw new IllegalArgumentException("With --group, --from is earliest or latest");
+            };
+            GroupOptions options = GroupOptions.defaults().withStrategy(strategy).withResetPolicy(reset)
+                    .withRebalanceListener(tps -> System.err.println("assigned " + tps),
+                            tps -> System.err.println("revoked " + tps));
+            Flux<ConsumerRecord> stream = client.consumer(ConsumerConfig.defaults())
+                    .subscribe(List.of(topic), group, options).receive();
+            if (timeoutMs != null) {
+                stream = stream.timeout(Duration.ofMillis(timeoutMs), Flux.empty());
+            }
+            if (maxMessages != null) {
+                stream = stream.take(maxMessages);
+            }
+            print(stream);
+            return 0;
+        }
+
+        private static void print(Flux<ConsumerRecord> stream) {
+            PrintStream out = System.out;
+            stream.doOnNext(r -> out.println(r.partition() + "\t" + r.offset() + "\t"
+                    + (r.key() == null ? "" : r.keyAsString()) + "\t" + r.valueAsString())).blockLast();
+            out.flush();
         }
     }
 

@@ -242,6 +242,28 @@ class GroupIT {
     }
 
     @Test
+    void cancellingCommitsWhatWasDeliveredAndLeavesAtOnce() {
+        rest.createTopic("c", 1); // a one-letter topic: the smallest commit elements on the wire
+        JsonArray records = new JsonArray();
+        for (int i = 0; i < 5; i++) {
+            records.add(new JsonObject().put("value", "v" + i));
+        }
+        assertThat(rest.post("/api/topics/c/records", new JsonObject().put("records", records)).status())
+                .isEqualTo(200);
+        try (MillraceClient own = MillraceClient.create(ClientConfig.bootstrap("127.0.0.1:" + broker.tcpPort()))) {
+            List<ConsumerRecord> first = own.consumer(ConsumerConfig.defaults()).subscribe(List.of("c"), "cancel")
+                    .receive().take(2).collectList().block(WAIT);
+            assertThat(first).extracting(ConsumerRecord::offset).containsExactly(0L, 1L);
+        }
+        JsonObject group = describe("cancel");
+        assertThat(group.getString("state")).isEqualTo("EMPTY");
+        assertThat(group.getJsonArray("partitions").getJsonObject(0).getLong("committed")).isEqualTo(2);
+        ConsumerRecord next = client.consumer(ConsumerConfig.defaults()).subscribe(List.of("c"), "cancel")
+                .receive().next().block(WAIT);
+        assertThat(next.offset()).isEqualTo(2);
+    }
+
+    @Test
     void aStaleGenerationsCommitIsRefused() throws Exception {
         rest.createTopic("g-fence", 2);
         try (TcpClient a = TcpClient.connect(broker.tcpPort()); TcpClient b = TcpClient.connect(broker.tcpPort())) {

@@ -123,6 +123,9 @@ final class Samples {
                 frame("COMMIT_OFFSETS", 34, new CommitOffsetsRequest("billing", "sdk-1-abc", 7, List.of(
                         new CommitOffsetsRequest.PartitionOffset("orders", 0, 42, ""),
                         new CommitOffsetsRequest.PartitionOffset(UNICODE, 3, Long.MAX_VALUE, UNICODE)))),
+                frame("COMMIT_OFFSETS smallest elements", 34, new CommitOffsetsRequest("g", "m", 1, List.of(
+                        new CommitOffsetsRequest.PartitionOffset("", 0, 0, ""),
+                        new CommitOffsetsRequest.PartitionOffset("c", 1, 2, "")))),
                 frame("COMMIT_OFFSETS without membership", 35, new CommitOffsetsRequest("billing", "", -1,
                         List.of())),
                 frame("FETCH_OFFSETS", 36, new FetchOffsetsRequest("billing", List.of(
@@ -207,6 +210,9 @@ final class Samples {
                         error(ErrorCode.ILLEGAL_GENERATION))),
                 frame("FETCH_OFFSETS", 36, new FetchOffsetsResponse(List.of(
                         new CommitOffsetsRequest.PartitionOffset("orders", 0, 42, UNICODE)))),
+                frame("FETCH_OFFSETS smallest elements", 36, new FetchOffsetsResponse(List.of(
+                        new CommitOffsetsRequest.PartitionOffset("", 0, 0, ""),
+                        new CommitOffsetsRequest.PartitionOffset("", 1, 0, "")))),
                 frame("LIST_GROUPS", 38, new ListGroupsResponse(List.of(
                         new ListGroupsResponse.Group("billing", "STABLE", 3, "range"),
                         new ListGroupsResponse.Group(UNICODE, "EMPTY", 0, null)))),

@@ -317,6 +317,14 @@ final class WebSocketSession {
                 if (closed) {
                     return;
                 }
+                if (partitionSubscriptions >= settings.maxSubscriptions()) {
+                    // the group counts it as read by this member: the browser must free partitions or leave
+                    send(new JsonObject().put("op", "error").put("subscription", sub.id).put("topic", tp.topic())
+                            .put("partition", tp.partition()).put("error", JsonMapping.error(
+                                    ErrorCode.BROKER_OVERLOADED, "Too many subscribed partitions on this socket "
+                                            + "(ws.max.subscriptions=" + settings.maxSubscriptions() + ")")));
+                    return;
+                }
                 sub.add(tp, offset);
                 partitionSubscriptions++;
                 sub.resume();

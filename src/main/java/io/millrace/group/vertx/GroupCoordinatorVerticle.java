@@ -116,6 +116,9 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
     private GroupCoordinator coordinator;
     private int offsetsPartitionCount;
     private boolean loaded;
+    /** Offsets partitions led here whose records the coordinator has replayed. */
+    private final Set<Integer> loadedPartitions = new HashSet<>();
+    private final Set<Integer> loadingPartitions = new HashSet<>();
 
     public GroupCoordinatorVerticle(int brokerId, OffsetsTopicView cluster, Settings settings, Time time,
                                     GroupSettings groupSettings) {
@@ -227,6 +230,11 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
                                 + " is led by broker " + leader + ")"));
                         return;
                     }
+                    if (!loadedPartitions.contains(partition)) {
+                        promise.fail(new MillraceException(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, "Broker "
+                                + brokerId + " is loading the offsets of group " + groupId + "; retry shortly"));
+                        return;
+                    }
                 }
                 action.accept(promise);
             } catch (RuntimeException e) {
@@ -247,6 +255,7 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
     private void onTick() {
         try {
             reportPartitionCounts();
+            maybeLoadNewlyLed();
             coordinator.tick();
             maybeSnapshot();
         } catch (RuntimeException e) {
@@ -288,14 +297,46 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
 
     /** Replays every offsets partition this broker leads; returns how many groups hold offsets afterwards. */
     private Future<Integer> loadLedPartitions() {
+        List<Integer> led = ledOffsetsPartitions();
+        return load(led).map(groups -> {
+            loadedPartitions.addAll(led);
+            return groups;
+        });
+    }
+
+    /** Replays {@code partitions} of the offsets topic, in order, into the coordinator. */
+    private Future<Integer> load(List<Integer> partitions) {
         List<OffsetRecord> records = new ArrayList<>();
         Future<Void> chain = Future.succeededFuture();
-        for (int partition : ledOffsetsPartitions()) {
+        for (int partition : partitions) {
             TopicPartition tp = new TopicPartition(OffsetsTopic.NAME, partition);
             chain = chain.compose(v -> this.<PartitionResponse.Status>ask(tp, new PartitionRequest.Describe()))
                     .compose(status -> readFrom(tp, status.logStartOffset(), records));
         }
         return chain.map(v -> coordinator.loadOffsets(records));
+    }
+
+    /**
+     * Loads offsets partitions that this broker has come to lead since start-up (leadership moved here); until one
+     * is loaded its groups are answered COORDINATOR_LOAD_IN_PROGRESS. A partition led elsewhere is answered
+     * NOT_COORDINATOR; the coordinator keeps what it had loaded of it, which is replayed over when it comes back.
+     */
+    private void maybeLoadNewlyLed() {
+        for (int partition : ledOffsetsPartitions()) {
+            if (!loadedPartitions.contains(partition) && loadingPartitions.add(partition)) {
+                load(List.of(partition)).onComplete(ar -> {
+                    loadingPartitions.remove(partition);
+                    if (ar.succeeded()) {
+                        loadedPartitions.add(partition);
+                        LOG.info("Now coordinating the groups of {}-{}", OffsetsTopic.NAME, partition);
+                    } else {
+                        LOG.warn("Cannot load {}-{} (will retry): {}", OffsetsTopic.NAME, partition,
+                                ar.cause().toString());
+                    }
+                });
+            }
+        }
+        loadedPartitions.removeIf(p -> offsetsLeader(p) != brokerId);
     }
 
     /** Reads {@code tp} from {@code offset} up to its high watermark into {@code into}. */

@@ -51,7 +51,10 @@ class GroupCoordinatorVerticleTest {
     final Map<String, Integer> counts = new HashMap<>();
     final Map<TopicPartition, PartitionVerticle> partitions = new HashMap<>();
 
-    /** Partition 0 is led here, partition 1 by broker 1. */
+    /** Who leads partition 1 (partition 0 is always led here). */
+    volatile int leaderOfOne = 1;
+
+    /** Partition 0 is led here, partition 1 by {@link #leaderOfOne}. */
     final OffsetsTopicView view = new OffsetsTopicView() {
         @Override
         public Map<String, Integer> partitionCounts() {
@@ -60,7 +63,7 @@ class GroupCoordinatorVerticleTest {
 
         @Override
         public OptionalInt leader(TopicPartition tp) {
-            return tp.partition() == 0 ? OptionalInt.of(BROKER) : OptionalInt.of(1);
+            return tp.partition() == 0 ? OptionalInt.of(BROKER) : OptionalInt.of(leaderOfOne);
         }
 
         @Override
@@ -81,12 +84,14 @@ class GroupCoordinatorVerticleTest {
         this.vertx = vertx;
         vertx.eventBus().registerCodec(new LocalCodec());
         counts.put(TOPIC, 4);
-        TopicPartition tp = new TopicPartition(OffsetsTopic.NAME, 0);
-        PartitionVerticle verticle = new PartitionVerticle(tp, dir.resolve(tp.toString()),
-                LogConfig.from(Map.of(LogConfig.SEGMENT_BYTES, "2048", LogConfig.RETENTION_MS, "-1")), BROKER, 0,
-                Time.SYSTEM, Runnable::run, new PartitionSettings(10_000, 10, 60_000, 1_000));
-        await(vertx.deployVerticle(verticle));
-        partitions.put(tp, verticle);
+        for (int p = 0; p < 2; p++) {
+            TopicPartition tp = new TopicPartition(OffsetsTopic.NAME, p);
+            PartitionVerticle verticle = new PartitionVerticle(tp, dir.resolve(tp.toString()),
+                    LogConfig.from(Map.of(LogConfig.SEGMENT_BYTES, "2048", LogConfig.RETENTION_MS, "-1")), BROKER, 0,
+                    Time.SYSTEM, Runnable::run, new PartitionSettings(10_000, 10, 60_000, 1_000));
+            await(vertx.deployVerticle(verticle));
+            partitions.put(tp, verticle);
+        }
     }
 
     /** A group whose offsets live in partition 0 (led here), and one in partition 1 (led elsewhere). */
@@ -138,6 +143,34 @@ class GroupCoordinatorVerticleTest {
         GroupCoordinatorVerticle host = host(Long.MAX_VALUE);
         assertThatThrownBy(() -> await(host.join(join(groupIn(1, "elsewhere")))))
                 .satisfies(e -> assertThat(code(e)).isEqualTo(ErrorCode.NOT_COORDINATOR));
+    }
+
+    @Test
+    void whenLeadershipOfAnOffsetsPartitionMovesHereItsGroupsAreLoadedBeforeTheyAreServed() throws Exception {
+        String group = groupIn(1, "moving");
+        TopicPartition tp = new TopicPartition(TOPIC, 3);
+        leaderOfOne = BROKER;
+        GroupCoordinatorVerticle before = host(Long.MAX_VALUE);
+        await(before.resetOffsets(group, Map.of(tp, 77L)));
+        await(vertx.undeploy(hostDeployment));
+
+        leaderOfOne = 1;
+        GroupCoordinatorVerticle host = host(Long.MAX_VALUE);
+        assertThatThrownBy(() -> await(host.fetchOffsets(group, List.of(tp))))
+                .satisfies(e -> assertThat(code(e)).isEqualTo(ErrorCode.NOT_COORDINATOR));
+
+        leaderOfOne = BROKER; // leadership moves here
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        Map<TopicPartition, OffsetAndMetadata> found = Map.of();
+        while (System.nanoTime() < deadline && found.isEmpty()) {
+            try {
+                found = await(host.fetchOffsets(group, List.of(tp)));
+            } catch (MillraceException e) {
+                assertThat(e.errorCode()).isIn(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.NOT_COORDINATOR);
+                Thread.sleep(10);
+            }
+        }
+        assertThat(found).containsEntry(tp, OffsetAndMetadata.of(77));
     }
 
     @Test
