@@ -17,6 +17,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, copyFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +29,8 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: '../target/e2e' },
     'docs-screenshot': { type: 'string' },
     chromium: { type: 'string', default: process.env.CHROMIUM ?? '/usr/bin/chromium' },
+    bootstrap: { type: 'string' },
+    millrace: { type: 'string' },
   },
 });
 const base = args['base-url'];
@@ -59,8 +62,18 @@ async function produceRest(topic, records) {
   return rest('POST', `/api/topics/${topic}/records`, { records });
 }
 
-// TODO(SDK): when the Java SDK lands, also produce through it here (a small Java main run like BrokerProcess, or
-// DashboardIT producing with the SDK before it starts this script) and check those records in the tail too.
+/** Produces through the Java SDK: the console producer (`millrace produce`) reads `key:value` lines. */
+async function produceSdk(topic, lines) {
+  if (!args.bootstrap || !args.millrace) fail('--bootstrap and --millrace are required to produce with the SDK');
+  const child = spawn(args.millrace, ['produce', '-t', topic, '--key-separator', ':', '-b', args.bootstrap],
+    { stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => { output += d; });
+  child.stdin.end(lines.join('\n') + '\n');
+  const code = await new Promise((done) => child.on('close', done));
+  if (code !== 0) throw new Error(`millrace produce exited with ${code}: ${output}`);
+}
 
 /** Background traffic with a changing rate, so the charts have a shape worth looking at. */
 function startLoad(topics) {
@@ -250,6 +263,12 @@ try {
   await expectText(page.getByTestId('tail-count'), /^21 received/, 'nothing delivered while paused');
   await page.getByTestId('tail-pause').click();
   await expectText(page.getByTestId('tail-count'), /^26 received/, 'records delivered on resume');
+
+  // Through the Java SDK as well: the console producer is built on it.
+  await produceSdk('orders', Array.from({ length: 4 }, (_, i) => `sdk-${i}:sdk value ${i}`));
+  await expectText(page.getByTestId('tail-count'), /^30 received/, 'SDK records counted in the tail');
+  await expectText(page.getByTestId('tail-table').locator('tr'), /sdk-3/, 'SDK record in the tail');
+  log('SDK records appeared in the live tail');
   log('pause and resume work');
 
   // Live traffic on this topic too: its throughput charts move.

@@ -48,7 +48,8 @@ class DashboardIT {
         Path log = HOME.resolve("target/it-logs/dashboard-e2e.log");
         Files.createDirectories(log.getParent());
         List<String> command = new ArrayList<>(List.of("node", "e2e/dashboard.e2e.mjs", "--base-url", broker.baseUrl(),
-                "--out", out.toString(), "--chromium", CHROMIUM));
+                "--out", out.toString(), "--chromium", CHROMIUM, "--bootstrap", "127.0.0.1:" + broker.tcpPort(),
+                "--millrace", HOME.resolve("bin/millrace").toString()));
         if ("docs".equals(System.getProperty("dashboard.screenshot"))) {
             command.addAll(List.of("--docs-screenshot", HOME.resolve("docs/dashboard.png").toString()));
         }
