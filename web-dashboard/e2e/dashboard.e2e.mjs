@@ -285,6 +285,15 @@ try {
   await page.getByTestId('groups-table').waitFor({ timeout: 30_000 });
   await expectText(page.locator('[data-group="dashboard-e2e"]'), /EMPTY/, 'group row');
   await page.getByTestId('group-partitions-dashboard-e2e').waitFor();
+  // Each row is one snapshot: lag must be the high watermark minus the committed offset, and records wait.
+  const rows = await page.getByTestId('group-partitions-dashboard-e2e').locator('tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent.replace(/[^0-9]/g, ''))));
+  if (rows.length !== 3) throw new Error(`expected 3 partitions of the group, got ${JSON.stringify(rows)}`);
+  for (const cells of rows) {
+    const [committed, highWatermark, lag] = cells.slice(2).map(Number);
+    if (lag !== highWatermark - committed) throw new Error(`lag ${lag} != ${highWatermark} - ${committed}`);
+  }
+  if (!rows.some((cells) => Number(cells[4]) > 0)) throw new Error(`no lag shown: ${JSON.stringify(rows)}`);
   await shot('desktop-groups', false);
   log('a consumer group shows its committed offsets and lag');
 
