@@ -2,7 +2,8 @@
 # Broker and SDK load tests: producer, consumer, end-to-end latency, mixed, WebSocket fan-out; with --compare-kafka
 # the same client scenarios against Apache Kafka (KRaft, from the kafka_2.13 jars of this module) in the same run.
 # Each run starts its own broker(s) on free loopback ports with a fresh data folder and stops them by PID.
-# Writes load-tests/results/load-<time>.{md,json,html}. Options: --help.
+# Writes load-tests/results/load-<time>.{md,json,html}. Options: --help. Extra JVM options of the harness (client) JVM:
+# LOADTESTS_JAVA_OPTS, e.g. a JFR recording of the clients.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -17,5 +18,5 @@ cp="target/classes:$(cat target/classpath.txt)"
 # Kafka's JVM gets the same jars minus Millrace and the stacks only Millrace's SDK and the harness use.
 kafka_cp="$(tr ':' '\n' < target/classpath.txt | grep -v -e /io/millrace/ -e /io/vertx/ -e /io/netty/ \
   -e /io/projectreactor/ -e /org/openjdk/jmh/ -e /io/reactivex/ | paste -sd: -)"
-exec java -Dlogback.configurationFile="$root/load-tests/target/classes/logback.xml" -Xms1g -Xmx1g -XX:+UseG1GC -Dmillrace.home="$root" -Dloadtests.kafka.classpath="$root/load-tests/target/classes:$kafka_cp" \
+exec java ${LOADTESTS_JAVA_OPTS:-} -Dlogback.configurationFile="$root/load-tests/target/classes/logback.xml" -Xms1g -Xmx1g -XX:+UseG1GC -Dmillrace.home="$root" -Dloadtests.kafka.classpath="$root/load-tests/target/classes:$kafka_cp" \
   -Dloadtests.command="load-tests/run-load-tests.sh $*" -cp "$cp" io.millrace.loadtests.broker.LoadTest "$@"
