@@ -549,15 +549,7 @@ public final class GroupCoordinator {
                 later(done, refused.get());
                 return;
             }
-            if (offsets.isEmpty()) {
-                later(done, GroupResult.done());
-                return;
-            }
-            long now = time.milliseconds();
-            List<OffsetRecord> records = new ArrayList<>();
-            Assignments.sortedSet(offsets.keySet()).forEach(tp -> records.add(OffsetRecord.commit(groupId, tp,
-                    new CommittedOffset(offsets.get(tp).offset(), offsets.get(tp).metadata(), now))));
-            append(groupId, records, done);
+            appendCommits(groupId, offsets, done);
         } finally {
             drain();
         }
@@ -641,6 +633,20 @@ public final class GroupCoordinator {
     }
 
     /** Appends records of one group; they enter the cache when durable. */
+    /** Writes commits (sorted, one record per partition) to the offset store; an empty map completes at once. */
+    private void appendCommits(String groupId, Map<TopicPartition, OffsetAndMetadata> offsets,
+                               Completion<Void> done) {
+        if (offsets.isEmpty()) {
+            later(done, GroupResult.done());
+            return;
+        }
+        long now = time.milliseconds();
+        List<OffsetRecord> records = new ArrayList<>();
+        Assignments.sortedSet(offsets.keySet()).forEach(tp -> records.add(OffsetRecord.commit(groupId, tp,
+                new CommittedOffset(offsets.get(tp).offset(), offsets.get(tp).metadata(), now))));
+        append(groupId, records, done);
+    }
+
     private void append(String groupId, List<OffsetRecord> records, Completion<Void> done) {
         // Counted before the call: the store may complete before append() returns.
         offsets.startAppend(records);
@@ -725,15 +731,9 @@ public final class GroupCoordinator {
                     return;
                 }
             }
-            if (offsets.isEmpty()) {
-                later(done, GroupResult.done());
-                return;
-            }
-            long now = time.milliseconds();
-            List<OffsetRecord> records = new ArrayList<>();
-            Assignments.sortedSet(offsets.keySet()).forEach(tp -> records.add(OffsetRecord.commit(groupId, tp,
-                    new CommittedOffset(offsets.get(tp), "", now))));
-            append(groupId, records, done);
+            Map<TopicPartition, OffsetAndMetadata> commits = new java.util.HashMap<>();
+            offsets.forEach((tp, offset) -> commits.put(tp, new OffsetAndMetadata(offset, "")));
+            appendCommits(groupId, commits, done);
         } finally {
             drain();
         }
