@@ -20,7 +20,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 import org.reactivestreams.Publisher;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
@@ -43,8 +45,11 @@ import reactor.core.scheduler.Schedulers;
  * <p>Memory is bounded by {@code bufferMemory}: when it is full, {@code send} waits (without blocking a thread) for
  * space, and fails with {@link BufferExhaustedException} after {@code maxBlock}.
  *
- * <p>Thread-safe: all state lives on one single-threaded scheduler of its own; {@code send} may be called from any
- * thread.
+ * <p>Thread-safe: the state is guarded by one lock, and {@code send} appends the record to its batch on the calling
+ * thread, as Kafka's producer does, so a record costs no hand-over between threads; acknowledgements are handled on
+ * the connection's event loop. Callers' sinks are completed after the lock is released, so code reacting to a result
+ * never runs inside the producer. A single-threaded scheduler of the producer's own runs its timers (linger, retry
+ * back-off, the buffer-wait deadline).
  */
 public final class Producer implements AutoCloseable {
 
@@ -52,7 +57,12 @@ public final class Producer implements AutoCloseable {
 
     private final Cluster cluster;
     private final ProducerConfig config;
-    private final Scheduler loop;
+    private final Scheduler timers;
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Completions of callers' sinks, collected under the lock and run once it is released. */
+    private List<Runnable> completions = new ArrayList<>();
+    /** The deadline check of the oldest record waiting for buffer space; null when none is scheduled. */
+    private Disposable memoryDeadline;
     private final Map<TopicPartition, PartitionQueue> partitions = new HashMap<>();
     private final Map<String, Integer> stickyPartitions = new HashMap<>();
     private final ArrayDeque<Waiting> waitingForMemory = new ArrayDeque<>();
@@ -67,7 +77,7 @@ public final class Producer implements AutoCloseable {
     Producer(Cluster cluster, ProducerConfig config) {
         this.cluster = cluster;
         this.config = config;
-        this.loop = Schedulers.newSingle("millrace-producer-" + INSTANCES.incrementAndGet(), true);
+        this.timers = Schedulers.newSingle("millrace-producer-" + INSTANCES.incrementAndGet(), true);
     }
 
     public ProducerConfig config() {
@@ -76,7 +86,7 @@ public final class Producer implements AutoCloseable {
 
     /** Sends one record; completes when the broker acknowledged it as {@code acks} asks (at once with acks=0). */
     public Mono<RecordMetadata> send(ProducerRecord record) {
-        return Mono.create(sink -> loop.schedule(() -> accept(new Waiting(record, sink, System.nanoTime()))));
+        return Mono.create(sink -> locked(() -> accept(new Waiting(record, sink, System.nanoTime()))));
     }
 
     /** Sends a stream of records; results come back in the order of the records. */
@@ -91,17 +101,22 @@ public final class Producer implements AutoCloseable {
 
     /** Sends every record handed over so far without waiting for linger; completes when all are acknowledged. */
     public Mono<Void> flush() {
-        return Mono.<Mono<Void>>create(sink -> loop.schedule(() -> sink.success(flushNow())))
-                .flatMap(done -> done);
+        return Mono.defer(() -> {
+            List<Mono<Void>> pending = new ArrayList<>();
+            locked(() -> flushNow(pending));
+            return Mono.when(pending);
+        });
     }
 
-    /** Flushes, then stops; later sends fail. Calling it again returns the same completion. */
+    /** Refuses further sends, flushes, then stops. Calling it again returns the same completion. */
     public synchronized Mono<Void> closeGracefully() {
         if (closing == null) {
-            closing = flush().then(Mono.<Void>fromRunnable(() -> loop.schedule(() -> {
-                closed = true;
-                loop.dispose();
-            }))).cache();
+            // Refuse new records first, so that the flush covers every record accepted; the timers stay until
+            // the flush is done because retries need them.
+            closing = Mono.fromRunnable(() -> locked(() -> closed = true))
+                    .then(flush())
+                    .then(Mono.<Void>fromRunnable(timers::dispose))
+                    .cache();
         }
         return closing;
     }
@@ -112,35 +127,80 @@ public final class Producer implements AutoCloseable {
         closeGracefully().block(config.deliveryTimeout());
     }
 
-    // ---- everything below runs on the loop ----
+    /**
+     * Runs {@code action} holding the lock, then, once the outermost holder releases it, the completions it queued.
+     */
+    private void locked(Runnable action) {
+        lock.lock();
+        List<Runnable> due = List.of();
+        try {
+            action.run();
+        } finally {
+            if (lock.getHoldCount() == 1 && !completions.isEmpty()) {
+                due = completions;
+                completions = new ArrayList<>();
+            }
+            lock.unlock();
+        }
+        for (Runnable completion : due) {
+            completion.run();
+        }
+    }
+
+    /** Schedules {@code action} on the producer's timer thread, to run holding the lock. */
+    private Disposable later(Runnable action, long delayMillis) {
+        return timers.schedule(() -> locked(action), delayMillis, TimeUnit.MILLISECONDS);
+    }
+
+    private void succeed(MonoSink<RecordMetadata> sink, RecordMetadata metadata) {
+        completions.add(() -> sink.success(metadata));
+    }
+
+    private void fail(MonoSink<RecordMetadata> sink, Throwable error) {
+        completions.add(() -> sink.error(error));
+    }
+
+    // ---- everything below runs holding the lock ----
 
     private void accept(Waiting w) {
         if (closed) {
-            w.sink.error(new IllegalStateException("The producer is closed"));
+            fail(w.sink, new IllegalStateException("The producer is closed"));
             return;
         }
         int size = w.record.estimatedSize();
         if (size + RecordBatch.HEADER_SIZE > config.maxRequestSize()) {
-            w.sink.error(new RecordTooLargeException("A record of about " + size + " bytes exceeds maxRequestSize="
+            fail(w.sink, new RecordTooLargeException("A record of about " + size + " bytes exceeds maxRequestSize="
                     + config.maxRequestSize()));
             return;
         }
         if (!waitingForMemory.isEmpty() || bufferedBytes + size > config.bufferMemory()) {
             waitingForMemory.addLast(w);
-            loop.schedule(this::expireWaiting, config.maxBlock().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            scheduleMemoryDeadline();
             return;
         }
         bufferedBytes += size;
         route(w, size);
     }
 
+    /** One timer at a time, for the oldest waiting record: records wait in arrival order, so it expires first. */
+    private void scheduleMemoryDeadline() {
+        if (memoryDeadline != null || waitingForMemory.isEmpty()) {
+            return;
+        }
+        long waitedNanos = System.nanoTime() - waitingForMemory.peekFirst().enqueuedNanos;
+        long delayMillis = Math.max(0, TimeUnit.NANOSECONDS.toMillis(config.maxBlock().toNanos() - waitedNanos)) + 1;
+        memoryDeadline = later(this::expireWaiting, delayMillis);
+    }
+
     private void expireWaiting() {
+        memoryDeadline = null;
         long now = System.nanoTime();
         while (!waitingForMemory.isEmpty()
                 && now - waitingForMemory.peekFirst().enqueuedNanos >= config.maxBlock().toNanos()) {
-            waitingForMemory.pollFirst().sink.error(new BufferExhaustedException("The producer buffer ("
+            fail(waitingForMemory.pollFirst().sink, new BufferExhaustedException("The producer buffer ("
                     + config.bufferMemory() + " bytes) stayed full for " + config.maxBlock().toMillis() + " ms"));
         }
+        scheduleMemoryDeadline();
     }
 
     private void release(long bytes) {
@@ -178,16 +238,16 @@ public final class Producer implements AutoCloseable {
         List<Waiting> first = new ArrayList<>();
         first.add(w);
         awaitingMetadata.put(r.topic(), first);
-        cluster.partitionCount(r.topic()).publishOn(loop).subscribe(partitions -> {
+        cluster.partitionCount(r.topic()).subscribe(partitions -> locked(() -> {
             for (Waiting next : awaitingMetadata.remove(r.topic())) {
                 appendToChosenPartition(next, next.record.estimatedSize(), partitions);
             }
-        }, error -> {
+        }), error -> locked(() -> {
             for (Waiting next : awaitingMetadata.remove(r.topic())) {
                 release(next.record.estimatedSize());
-                next.sink.error(error);
+                fail(next.sink, error);
             }
-        });
+        }));
     }
 
     private void appendToChosenPartition(Waiting w, int size, int partitions) {
@@ -207,11 +267,11 @@ public final class Producer implements AutoCloseable {
         if (q.open == null) {
             q.open = new OpenBatch();
             OpenBatch opened = q.open;
-            opened.linger = loop.schedule(() -> {
+            opened.linger = later(() -> {
                 if (q.open == opened) {
                     q.closeOpen();
                 }
-            }, config.linger().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            }, config.linger().toMillis());
         }
         ProducerRecord r = w.record;
         q.open.builder.append(r.timestamp().orElse(System.currentTimeMillis()), r.key(), r.value(), r.headers());
@@ -222,8 +282,7 @@ public final class Producer implements AutoCloseable {
         }
     }
 
-    private Mono<Void> flushNow() {
-        List<Mono<Void>> pending = new ArrayList<>();
+    private void flushNow(List<Mono<Void>> pending) {
         for (PartitionQueue q : partitions.values()) {
             if (q.open != null) {
                 q.closeOpen();
@@ -232,7 +291,6 @@ public final class Producer implements AutoCloseable {
             q.inFlight.forEach(b -> pending.add(b.done.asMono()));
             q.failed.forEach(b -> pending.add(b.done.asMono()));
         }
-        return Mono.when(pending);
     }
 
     /** The producer id for new batches; fetched once (and again after a batch failed for good). */
@@ -246,17 +304,16 @@ public final class Producer implements AutoCloseable {
                     .retryWhen(reactor.util.retry.Retry.backoff(Long.MAX_VALUE, config.retryBackoff())
                             .maxBackoff(Duration.ofSeconds(5))
                             .filter(e -> e instanceof MillraceClientException m && m.retriable()))
-                    .publishOn(loop)
-                    .subscribe(r -> {
+                    .subscribe(r -> locked(() -> {
                         fetchingProducerId = false;
                         producerId = r.producerId();
                         producerEpoch = r.producerEpoch();
                         partitions.values().forEach(PartitionQueue::resequenceQueued);
                         partitions.values().forEach(PartitionQueue::drain);
-                    }, error -> {
+                    }), error -> locked(() -> {
                         fetchingProducerId = false;
                         partitions.values().forEach(q -> q.failAll(error));
-                    });
+                    }));
         }
         return false;
     }
@@ -267,7 +324,8 @@ public final class Producer implements AutoCloseable {
 
     /** Records collecting into a batch. */
     private final class OpenBatch {
-        final RecordBatchBuilder builder = new RecordBatchBuilder(config.compression(), TimestampType.CREATE_TIME, 0);
+        final RecordBatchBuilder builder = new RecordBatchBuilder(config.compression(), TimestampType.CREATE_TIME, 0,
+                config.batchSize());
         final List<MonoSink<RecordMetadata>> sinks = new ArrayList<>();
         int bytes;
         Disposable linger;
@@ -352,19 +410,19 @@ public final class Producer implements AutoCloseable {
                     (int) config.deliveryTimeout().toMillis(), tp.topic(),
                     List.of(new ProduceRequest.PartitionData(tp.partition(), b.batch.buffer())));
             if (config.acks() == 0) {
-                cluster.leader(tp).flatMap(conn -> conn.send(request)).publishOn(loop)
-                        .subscribe(v -> { }, e -> onFailure(b, e), () -> onSuccess(b, -1));
+                cluster.leader(tp).flatMap(conn -> conn.send(request))
+                        .subscribe(v -> { }, e -> locked(() -> onFailure(b, e)), () -> locked(() -> onSuccess(b, -1)));
                 return;
             }
-            cluster.leader(tp).flatMap(conn -> conn.<ProduceResponse>request(request)).publishOn(loop)
-                    .subscribe(response -> {
+            cluster.leader(tp).flatMap(conn -> conn.<ProduceResponse>request(request))
+                    .subscribe(response -> locked(() -> {
                         ProduceResponse.PartitionResult result = response.partitions().get(0);
                         if (result.error().isPresent()) {
                             onFailure(b, MillraceClientException.from(result.error().get()));
                         } else {
                             onSuccess(b, result.baseOffset());
                         }
-                    }, e -> onFailure(b, e));
+                    }), e -> locked(() -> onFailure(b, e)));
         }
 
         void onSuccess(ClosedBatch b, long baseOffset) {
@@ -374,7 +432,7 @@ public final class Producer implements AutoCloseable {
             }
             long timestamp = b.batch.maxTimestamp();
             for (int i = 0; i < b.sinks.size(); i++) {
-                b.sinks.get(i).success(new RecordMetadata(tp.topic(), tp.partition(),
+                succeed(b.sinks.get(i), new RecordMetadata(tp.topic(), tp.partition(),
                         baseOffset < 0 ? -1 : baseOffset + i, timestamp));
             }
             finish(b);
@@ -393,7 +451,7 @@ public final class Producer implements AutoCloseable {
             if (retriable) {
                 failed.add(b);
             } else {
-                b.sinks.forEach(s -> s.error(error));
+                b.sinks.forEach(s -> fail(s, error));
                 finish(b);
                 if (config.idempotence() && b.baseSequence >= 0) {
                     // The broker never wrote it, so later sequences would leave a gap: start over with a new id.
@@ -408,10 +466,10 @@ public final class Producer implements AutoCloseable {
                 retriesOutstanding = failed.size();
                 failed.clear();
                 backingOff = true;
-                loop.schedule(() -> {
+                later(() -> {
                     backingOff = false;
                     drain();
-                }, config.retryBackoff().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                }, config.retryBackoff().toMillis());
             } else {
                 drain();
             }
@@ -424,7 +482,7 @@ public final class Producer implements AutoCloseable {
 
         void failAll(Throwable error) {
             for (ClosedBatch b : new ArrayList<>(queued)) {
-                b.sinks.forEach(s -> s.error(error));
+                b.sinks.forEach(s -> fail(s, error));
                 finish(b);
             }
             queued.clear();

@@ -37,7 +37,7 @@ public final class RecordBatchBuilder {
     private int partitionLeaderEpoch = RecordBatch.NO_PARTITION_LEADER_EPOCH;
 
     /** Encoded, uncompressed records from position 0 to the position. */
-    private ByteBuffer records = ByteBuffer.allocate(256);
+    private ByteBuffer records;
     private int recordCount;
     private long firstTimestamp = NO_TIMESTAMP;
     private long maxTimestamp = NO_TIMESTAMP;
@@ -46,10 +46,21 @@ public final class RecordBatchBuilder {
      * @throws MillraceException with {@link ErrorCode#UNSUPPORTED_COMPRESSION} for a codec this broker cannot encode
      */
     public RecordBatchBuilder(CompressionType compression, TimestampType timestampType, long baseOffset) {
+        this(compression, timestampType, baseOffset, 256);
+    }
+
+    /**
+     * @param expectedBytes the size the records are expected to reach, so that a batch filled to its target size
+     *                      is not copied as it grows; more still fits
+     * @throws MillraceException with {@link ErrorCode#UNSUPPORTED_COMPRESSION} for a codec this broker cannot encode
+     */
+    public RecordBatchBuilder(CompressionType compression, TimestampType timestampType, long baseOffset,
+                              int expectedBytes) {
         this.compression = Objects.requireNonNull(compression, "compression");
         this.timestampType = Objects.requireNonNull(timestampType, "timestampType");
         this.baseOffset = baseOffset;
         compression.ensureSupported();
+        this.records = ByteBuffer.allocate(Math.max(64, Math.min(expectedBytes, 1 << 20)));
     }
 
     /** Marks the batch as written by an idempotent producer. Defaults: -1, -1, -1 (no producer). */
