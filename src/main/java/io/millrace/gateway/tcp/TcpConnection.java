@@ -50,10 +50,7 @@ import io.millrace.record.RecordBatches;
 import io.millrace.storage.LogSlice;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.net.NetSocket;
-import io.vertx.core.parsetools.RecordParser;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -101,12 +98,14 @@ import org.slf4j.LoggerFactory;
  * so every framing error closes.
  *
  * <h2>Framing</h2>
- * A {@link RecordParser} in fixed-size mode alternates between the 4-byte size field and the {@code size} bytes after
- * it. The size is checked with {@link FrameCodec#checkFrameSize} before the parser is asked for the body, so an
- * oversized frame is never buffered; a body is at most {@code tcp.max.frame.bytes}.
+ * A {@link FrameReader} alternates between the 4-byte size field and the {@code size} bytes after it, copying each
+ * byte of the socket's chunks once, into an array of exactly the frame's size. The size is checked with
+ * {@link FrameCodec#checkFrameSize} before the reader is asked for the body, so an oversized frame is never buffered;
+ * a body is at most {@code tcp.max.frame.bytes}. Each body is an array of its own: it is decoded in place, produced
+ * batches stay slices of it and the partition assigns their offsets there.
  *
  * <h2>Back-pressure</h2>
- * The connection stops reading (pauses the parser, which pauses the socket) while {@code tcp.max.inflight.requests}
+ * The connection stops reading (pauses the reader, which pauses the socket) while {@code tcp.max.inflight.requests}
  * requests are unanswered or its output is {@link FrameOutput#blocked() blocked}, and reads on when both clear: a
  * client over the limit is slowed down, not refused, and one that does not read its answers stops being read.
  * CREDIT is never counted; PRODUCE with acks 0 counts until the broker has taken it.
@@ -121,7 +120,7 @@ final class TcpConnection {
     /** The connection's protocol state; see the class comment. */
     enum State { AWAITING_HANDSHAKE, OPEN, CLOSING }
 
-    /** What the parser is reading next. */
+    /** What the reader is reading next. */
     private enum Reading { SIZE, BODY, REFUSED_HEADER }
 
     private final NetSocket socket;
@@ -130,12 +129,11 @@ final class TcpConnection {
     private final TcpSettings settings;
     private final Vertx vertx;
     private final FrameOutput output;
-    private final RecordParser parser;
+    private final FrameReader reader;
     /** Open subscriptions by id; one that is still resolving its start offset is here too. */
     private final Map<Integer, PushSubscription> subscriptions = new HashMap<>();
     private State state = State.AWAITING_HANDSHAKE;
     private Reading reading = Reading.SIZE;
-    private int frameSize;
     private ApiError refusal;
     /** The handshake deadline, then (when refusing an oversized frame) the deadline for its header; -1 when none. */
     private long timer = -1;
@@ -152,13 +150,13 @@ final class TcpConnection {
         this.settings = settings;
         this.vertx = vertx;
         this.output = new FrameOutput(socket, this::onWritable, this::onOutputBroken);
-        this.parser = RecordParser.newFixed(FrameCodec.SIZE_PREFIX_BYTES, socket);
+        this.reader = new FrameReader(socket, FrameCodec.SIZE_PREFIX_BYTES, this::onRecord, this::onEnd);
     }
 
     /** Starts reading and the handshake deadline. */
     void start() {
-        parser.exceptionHandler(e -> LOG.debug("TCP connection from {} failed", socket.remoteAddress(), e));
-        parser.handler(this::onRecord);
+        socket.exceptionHandler(e -> LOG.debug("TCP connection from {} failed", socket.remoteAddress(), e));
+        reader.start();
         socket.drainHandler(v -> onWritable());
         timer = vertx.setTimer(settings.handshakeTimeoutMs(), id -> {
             timer = -1;
@@ -178,7 +176,7 @@ final class TcpConnection {
 
     // ---------------------------------------------------------------- framing
 
-    private void onRecord(Buffer record) {
+    private void onRecord(ByteBuffer record) {
         try {
             switch (reading) {
                 case SIZE -> onSize(record);
@@ -192,12 +190,8 @@ final class TcpConnection {
         }
     }
 
-    private void onSize(Buffer record) {
+    private void onSize(ByteBuffer record) {
         if (state == State.CLOSING) {
-            return;
-        }
-        if (record.length() < FrameCodec.SIZE_PREFIX_BYTES) {
-            closeNow(); // the peer ended the stream inside a size field
             return;
         }
         int size = record.getInt(0);
@@ -210,31 +204,26 @@ final class TcpConnection {
             refuse((short) 0, 0, ApiError.of(e));
             return;
         }
-        frameSize = size;
         reading = Reading.BODY;
-        parser.fixedSizeMode(size);
+        reader.fixedSizeMode(size);
     }
 
-    private void onBody(Buffer record) {
+    private void onBody(ByteBuffer record) {
         reading = Reading.SIZE;
-        parser.fixedSizeMode(FrameCodec.SIZE_PREFIX_BYTES);
+        reader.fixedSizeMode(FrameCodec.SIZE_PREFIX_BYTES);
         if (state == State.CLOSING) {
             return;
         }
-        if (record.length() < frameSize) {
-            closeNow(); // the peer ended the stream inside a frame: nothing to answer
-            return;
-        }
-        // The parser hands out a fresh copy of each record, so its memory is this frame's alone: decode it in place
-        // (batches stay slices of it, and the broker may assign offsets into them).
-        onFrame(((BufferInternal) record).getByteBuf().nioBuffer());
+        // The reader hands out each record in an array of its own, so its memory is this frame's alone: decode it in
+        // place (batches stay slices of it, and the broker may assign offsets into them).
+        onFrame(record);
     }
 
     private void refuseAfterHeader(ApiError error) {
         enterClosing();
         refusal = error;
         reading = Reading.REFUSED_HEADER;
-        parser.fixedSizeMode(FrameCodec.HEADER_BYTES);
+        reader.fixedSizeMode(FrameCodec.HEADER_BYTES);
         timer = vertx.setTimer(settings.handshakeTimeoutMs(), id -> {
             timer = -1;
             if (reading == Reading.REFUSED_HEADER) {
@@ -243,12 +232,20 @@ final class TcpConnection {
         });
     }
 
-    private void onRefusedHeader(Buffer record) {
-        if (record.length() < FrameCodec.HEADER_BYTES) {
+    private void onRefusedHeader(ByteBuffer record) {
+        FrameHeader header = FrameCodec.readHeader(record);
+        finishRefusal(header.apiKey(), header.correlationId());
+    }
+
+    /** The peer ended the stream; {@code unfinished} bytes of a size field, body or refused header were read. */
+    private void onEnd(int unfinished) {
+        if (unfinished == 0) {
+            return; // between frames: the socket's close, which follows, releases everything
+        }
+        if (reading == Reading.REFUSED_HEADER) {
             finishRefusal((short) 0, 0);
-        } else {
-            FrameHeader header = FrameCodec.readHeader(ByteBuffer.wrap(record.getBytes()));
-            finishRefusal(header.apiKey(), header.correlationId());
+        } else if (state != State.CLOSING) {
+            closeNow(); // the stream ended inside a frame: nothing to answer
         }
     }
 
@@ -648,7 +645,7 @@ final class TcpConnection {
             // Keep draining the socket: closing with unread bytes makes the kernel reset the connection, which can
             // destroy the error answer before the client reads it.
             readingPaused = false;
-            parser.resume();
+            reader.resume();
         }
     }
 
@@ -670,14 +667,14 @@ final class TcpConnection {
         if (!readingPaused && state != State.CLOSING
                 && (inFlight >= settings.maxInFlightRequests() || output.blocked())) {
             readingPaused = true;
-            parser.pause();
+            reader.pause();
         }
     }
 
     private void maybeResumeReading() {
         if (readingPaused && inFlight < settings.maxInFlightRequests() && !output.blocked()) {
             readingPaused = false;
-            parser.resume();
+            reader.resume();
         }
     }
 }
