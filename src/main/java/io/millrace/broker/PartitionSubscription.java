@@ -3,12 +3,14 @@ package io.millrace.broker;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
 import io.millrace.common.TopicPartition;
+import io.vertx.core.Future;
 
 /**
  * A {@link Subscription} as a loop of long-poll fetches: while there is demand and no fetch in flight, fetch from
  * the position; hand what comes back to the handler; move the position to where the handler stopped; repeat.
  * An empty fetch (the wait ran out) is simply retried. At most one fetch is in flight, so memory per subscription
- * is bounded by {@code maxBytesPerFetch}.
+ * is bounded by {@code maxBytesPerFetch}. Subscriptions of one event loop waiting at the same position share their
+ * fetch ({@link SharedFetches}).
  *
  * <p>Not thread-safe: confined to the context that created it, where the fetch futures complete.
  */
@@ -20,6 +22,8 @@ final class PartitionSubscription implements Subscription {
     private final int maxBytesPerFetch;
     private final long maxWaitMs;
     private final Handler handler;
+    /** The fetches of this subscription's event loop; null when created outside Vert.x (then nothing is shared). */
+    private final SharedFetches sharedFetches;
     private long position;
     private long demand;
     private boolean fetching;
@@ -40,6 +44,8 @@ final class PartitionSubscription implements Subscription {
         this.maxBytesPerFetch = maxBytesPerFetch;
         this.maxWaitMs = maxWaitMs;
         this.handler = handler;
+        io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
+        this.sharedFetches = context == null ? null : SharedFetches.of(context);
     }
 
     @Override
@@ -89,7 +95,10 @@ final class PartitionSubscription implements Subscription {
         }
         fetching = true;
         long fetchGeneration = generation;
-        broker.fetch(tp, position, maxBytesPerFetch, maxWaitMs, false).onComplete(result -> {
+        Future<FetchResult> fetch = sharedFetches == null
+                ? broker.fetch(tp, position, maxBytesPerFetch, maxWaitMs, false)
+                : sharedFetches.fetch(broker, tp, position, maxBytesPerFetch, maxWaitMs);
+        fetch.onComplete(result -> {
             if (fetchGeneration != generation) {
                 return;
             }

@@ -264,7 +264,7 @@ public final class HttpApi {
         JsonArray out = new JsonArray();
         long next = from;
         if (!fetched.records().isEmpty()) {
-            for (RecordBatch batch : RecordBatches.split(fetched.records().readFully())) {
+            for (RecordBatch batch : RecordBatches.split(fetched.readRecords())) {
                 for (Record record : batch.records()) {
                     if (record.offset() >= from && out.size() < maxRecords) {
                         out.add(JsonMapping.record(tp.topic(), tp.partition(), record, encoding));

@@ -13,9 +13,6 @@ import io.millrace.common.MillraceException;
 import io.millrace.common.TopicPartition;
 import io.millrace.partition.Acks;
 import io.millrace.partition.OffsetSpec;
-import io.millrace.record.Record;
-import io.millrace.record.RecordBatch;
-import io.millrace.record.RecordBatches;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.vertx.core.Future;
@@ -62,6 +59,8 @@ final class WebSocketSession {
     private int nextSubscriptionId = 1;
     private long pingTimer = -1;
     private boolean closed;
+    /** Shared by the sockets of this event loop; set by {@link #start()}, which runs there. */
+    private RecordsMessages recordsMessages;
 
     WebSocketSession(ServerWebSocket socket, Broker broker, BrokerMetrics metrics, WebSocketSettings settings) {
         this.socket = socket;
@@ -71,6 +70,7 @@ final class WebSocketSession {
     }
 
     void start() {
+        recordsMessages = RecordsMessages.of(io.vertx.core.Vertx.currentContext());
         socket.textMessageHandler(this::onText);
         socket.binaryMessageHandler(b -> sendError(null, new MillraceException(ErrorCode.INVALID_REQUEST,
                 "Binary frames are not part of the WebSocket protocol; send JSON text frames")));
@@ -554,34 +554,16 @@ final class WebSocketSession {
             if (closed || credits <= 0 || socket.writeQueueFull()) {
                 return position;
             }
-            JsonArray out = new JsonArray();
-            long next = position;
-            int bytes = 0;
-            outer:
-            for (RecordBatch batch : RecordBatches.split(result.records().readFully())) {
-                for (Record record : batch.records()) {
-                    if (record.offset() < position) {
-                        continue;
-                    }
-                    if (out.size() >= credits) {
-                        break outer;
-                    }
-                    out.add(JsonMapping.record(tp.topic(), tp.partition(), record, encoding));
-                    next = record.offset() + 1;
-                }
-                bytes += batch.sizeInBytes();
-            }
-            if (out.isEmpty()) {
+            RecordsMessages.Message message = recordsMessages.build(id, result, position, encoding, credits);
+            if (message.count() == 0) {
                 return position;
             }
-            credits -= out.size();
+            credits -= message.count();
             if (partitions.containsKey(tp)) {
-                delivered.put(tp, next);
+                delivered.put(tp, message.nextOffset());
             }
-            send(new JsonObject().put("op", "records").put("subscription", id).put("topic", tp.topic())
-                    .put("partition", tp.partition()).put("highWatermark", result.highWatermark())
-                    .put("records", out));
-            return next;
+            socket.writeTextMessage(message.text());
+            return message.nextOffset();
         }
     }
 }

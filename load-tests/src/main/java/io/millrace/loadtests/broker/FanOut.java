@@ -1,6 +1,10 @@
 package io.millrace.loadtests.broker;
 
+import io.vertx.core.AbstractVerticle;
+import io.vertx.core.Context;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.WebSocket;
@@ -26,6 +30,8 @@ final class FanOut {
 
     private static final String VALUE_FIELD = "\"value\":\"";
     private static final int CREDITS = 1000;
+    /** The subscribers' event loops: as many as the machine's cores, like the broker's. */
+    private static final int EVENT_LOOPS = Math.max(2, Runtime.getRuntime().availableProcessors());
 
     private final LoadTest.Options o;
 
@@ -44,7 +50,7 @@ final class FanOut {
         // Records scheduled at or after this time (ns since ORIGIN) are measured; earlier ones are the warm-up.
         AtomicLong measuring = new AtomicLong(Long.MAX_VALUE);
         AtomicLong measured = new AtomicLong();
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(EVENT_LOOPS));
         try {
             WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions()
                     .setMaxFrameSize(1 << 20).setMaxMessageSize(16 << 20).setMaxConnections(subscribers + 16)
@@ -52,10 +58,24 @@ final class FanOut {
             long rssIdle = broker.residentBytes().orElse(0);
             long connectStart = System.nanoTime();
             List<WebSocket> sockets = new ArrayList<>();
+            // A socket is served by the event loop of the context that connected it: connect from one context per
+            // event loop in turn, or every subscriber would be read by the same thread.
+            List<Context> loops = new ArrayList<>();
+            vertx.deployVerticle(() -> new AbstractVerticle() {
+                @Override
+                public void start() {
+                    synchronized (loops) {
+                        loops.add(context);
+                    }
+                }
+            }, new DeploymentOptions().setInstances(EVENT_LOOPS)).await(30, TimeUnit.SECONDS);
             for (int i = 0; i < subscribers; i += 100) {
                 List<Future<WebSocket>> batch = new ArrayList<>();
                 for (int j = i; j < Math.min(subscribers, i + 100); j++) {
-                    batch.add(subscribe(ws, broker.httpPort(), topic, latency, delivered, measuring, measured));
+                    Promise<WebSocket> connected = Promise.promise();
+                    loops.get(j % loops.size()).runOnContext(v -> subscribe(ws, broker.httpPort(), topic, latency,
+                            delivered, measuring, measured).onComplete(connected));
+                    batch.add(connected.future());
                 }
                 Future.all(batch).await(60, TimeUnit.SECONDS);
                 batch.forEach(f -> sockets.add(f.result()));
@@ -123,7 +143,7 @@ final class FanOut {
                                         AtomicLong delivered, AtomicLong measuring, AtomicLong measured) {
         return client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/ws"))
                 .compose(socket -> {
-                    var subscribed = io.vertx.core.Promise.<WebSocket>promise();
+                    var subscribed = Promise.<WebSocket>promise();
                     String[] subscription = {null};
                     int[] unCredited = {0};
                     socket.textMessageHandler(text -> {

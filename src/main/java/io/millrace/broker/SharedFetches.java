@@ -1,0 +1,58 @@
+package io.millrace.broker;
+
+import io.millrace.common.TopicPartition;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The long-poll fetches in flight for the subscriptions of one event loop, so that subscriptions asking for the
+ * same thing share one fetch. Subscribers that keep up with a partition all wait at its end: without sharing, every
+ * record appended would wake one fetch per subscriber, each crossing the event bus and reading the same bytes from
+ * the segment file; with it, each event loop asks the partition once and hands the one {@link FetchResult} (read
+ * from the file at most once) to all of them.
+ *
+ * <p>Confined to its context: the fetches complete there, so no lock is needed.
+ */
+final class SharedFetches {
+
+    private static final String CONTEXT_KEY = SharedFetches.class.getName();
+
+    private final Map<Key, Future<FetchResult>> inFlight = new HashMap<>();
+
+    private record Key(TopicPartition tp, long offset, int maxBytes, long maxWaitMs) {
+    }
+
+    /** The instance of {@code context}, created on first use. */
+    static SharedFetches of(Context context) {
+        SharedFetches shared = context.get(CONTEXT_KEY);
+        if (shared == null) {
+            shared = new SharedFetches();
+            context.put(CONTEXT_KEY, shared);
+        }
+        return shared;
+    }
+
+    /** The fetch in flight for exactly these arguments, or a new one. */
+    Future<FetchResult> fetch(BrokerService broker, TopicPartition tp, long offset, int maxBytes, long maxWaitMs) {
+        Key key = new Key(tp, offset, maxBytes, maxWaitMs);
+        Future<FetchResult> existing = inFlight.get(key);
+        if (existing != null) {
+            return existing;
+        }
+        Future<FetchResult> fetch = broker.fetch(tp, offset, maxBytes, maxWaitMs, false);
+        if (!fetch.isComplete()) {
+            inFlight.put(key, fetch);
+            // Registered before any subscriber's listener, so the entry is gone by the time subscribers fetch their
+            // next position: a completed fetch is never handed out again.
+            fetch.onComplete(done -> inFlight.remove(key, fetch));
+        }
+        return fetch;
+    }
+
+    /** Fetches now in flight (for tests). */
+    int inFlight() {
+        return inFlight.size();
+    }
+}
