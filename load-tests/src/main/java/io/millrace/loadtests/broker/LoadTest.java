@@ -41,7 +41,7 @@ public final class LoadTest {
                                          alternating with Millrace in every run, and print Millrace/Kafka ratios
               --runs N                   repetitions; each figure is the median over runs (default 3)
               --scenarios a,b            subset of %s
-              --records N                records per producer/consumer throughput run (default 300000)
+              --records N                records per producer/consumer throughput run (default 1000000)
               --record-size B            value bytes (default 1024)
               --batch-size B             producer batch.size (default 16384)
               --linger-ms N              producer linger.ms (default 5)
@@ -222,7 +222,7 @@ public final class LoadTest {
         }
         Path home = Path.of(System.getProperty("millrace.home", "..")).toAbsolutePath().normalize();
         String acks = a.getOrDefault("latency-acks", "all");
-        Options o = new Options(compare, i(a, "runs", 3), scenarios, l(a, "records", 300_000),
+        Options o = new Options(compare, i(a, "runs", 3), scenarios, l(a, "records", 1_000_000),
                 i(a, "record-size", 1024), i(a, "batch-size", 16_384), i(a, "linger-ms", 5),
                 l(a, "buffer-memory", 32L << 20), i(a, "producers", 1), i(a, "partitions", 1), i(a, "rate", 10_000),
                 i(a, "latency-seconds", 10), i(a, "warmup-seconds", 2), acks.equals("all") ? -1 : Integer.parseInt(acks),
