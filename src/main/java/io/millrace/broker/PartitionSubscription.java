@@ -50,10 +50,10 @@ final class PartitionSubscription implements Subscription {
 
     @Override
     public void request(long records) {
-        if (records <= 0 || cancelled) {
+        if (cancelled) {
             return;
         }
-        demand = Math.min(Long.MAX_VALUE / 2, demand + records);
+        demand = Math.min(Long.MAX_VALUE / 2, demand + Math.max(0, records));
         maybeFetch();
     }
 

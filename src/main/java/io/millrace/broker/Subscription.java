@@ -7,13 +7,18 @@ import io.millrace.common.MillraceException;
  * at a time, so the broker holds at most one fetch's worth of data for a subscriber however slow it is.
  *
  * <p>Demand is counted in records (offsets). A handler may take only part of what it is given (to stay within a
- * client's credit) by returning an earlier position; the rest is fetched again when demand returns.
+ * client's credit) by returning an earlier position; the subscription then waits until {@link #request} is called
+ * again (with more demand, or with 0 when the subscriber can take what it already asked for, e.g. after its output
+ * drained).
  *
  * <p>Not thread-safe: use it from the context that created it.
  */
 public interface Subscription {
 
-    /** Adds {@code records} to the demand. */
+    /**
+     * Adds {@code records} (0 or more) to the demand and, if there is demand and no fetch in flight, fetches: so
+     * {@code request(0)} resumes a subscription whose handler last took nothing.
+     */
     void request(long records);
 
     /** Continues from {@code offset} (the next fetch starts there; an in-flight one is discarded). */

@@ -93,12 +93,12 @@ final class PushSubscription implements Subscription.Handler {
 
     /**
      * Lets the broker fetch again if there is credit and room in the output: after a CREDIT, after a drain, or after
-     * a push that the output refused. Asks for at least one record, because a broker subscription whose handler took
-     * nothing waits for a request before it fetches again.
+     * a push that the output refused (a broker subscription whose handler took nothing waits for a request before it
+     * fetches again).
      */
     void resume() {
         if (subscription != null && !closed && credits >= 1 && !output.blocked()) {
-            subscription.request(Math.max(1, credits - subscription.demand()));
+            subscription.request(Math.max(0, credits - subscription.demand()));
         }
     }
 

@@ -531,7 +531,7 @@ final class WebSocketSession {
             if (credits > 0 && !socket.writeQueueFull()) {
                 // Demand per partition is an upper bound (the shared credit pool is the real limit): top it up to the
                 // pool rather than adding to it on every drain.
-                partitions.values().forEach(s -> s.request(credits - s.demand()));
+                partitions.values().forEach(s -> s.request(Math.max(0, credits - s.demand())));
             }
         }
 
