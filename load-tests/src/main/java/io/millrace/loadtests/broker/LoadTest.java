@@ -61,7 +61,8 @@ public final class LoadTest {
               --fanout-java-opts S       further JVM options of the fan-out's own broker, e.g. -Xmx256m
               --kafka-java-opts S        extra JVM options of the Kafka broker
               --timeout-seconds N        per-scenario limit (default 180)
-              --warmup-records N         unreported full-speed records after each broker start (default 100000)
+              --warmup-records N         unreported records after each broker start, produced alone and then
+                                         produced and consumed at once (default 300000 each)
               --systems a,b              millrace and/or kafka (default millrace, both with --compare-kafka)
             """;
 
@@ -155,7 +156,12 @@ public final class LoadTest {
         boolean kafka = system.equals("kafka");
         int latencyAcks = o.latencyAcks();
         if (o.warmupRecords() > 0) {
-            // Warms up both JVMs (JIT, page cache, connections) the same way for either system; not reported.
+            // Warms up both JVMs (JIT, page cache, connections) the same way for either system; not reported. A
+            // producer alone first, then a producer with a consumer: warmed up by the latter alone, the first
+            // produce scenario ran well below the later ones (while the broker's JIT compiler was still busy).
+            ScenarioResult p = s.produce(client, system, run, "warm-up", "warm-up-produce", 1, 1, 1,
+                    o.warmupRecords());
+            System.out.println("   (" + Report.oneLine(p) + ")");
             ScenarioResult w = s.fullSpeed(client, system, run, "warm-up", "warm-up", -1, 1, 1, o.warmupRecords());
             System.out.println("   (" + Report.oneLine(w) + ")");
         }
@@ -228,7 +234,7 @@ public final class LoadTest {
                 i(a, "latency-seconds", 10), i(a, "warmup-seconds", 2), acks.equals("all") ? -1 : Integer.parseInt(acks),
                 l(a, "full-speed-records", 200_000), i(a, "ws-subscribers", 1000), i(a, "ws-rate", 100),
                 i(a, "ws-seconds", 30), i(a, "ws-warmup-seconds", 5), i(a, "ws-record-size", 1024),
-                i(a, "timeout-seconds", 180), l(a, "warmup-records", 100_000),
+                i(a, "timeout-seconds", 180), l(a, "warmup-records", 300_000),
                 List.of(a.getOrDefault("systems", compare ? "millrace,kafka" : "millrace").split(",")),
                 a.getOrDefault("millrace-java-opts", ""), a.getOrDefault("fanout-java-opts", ""),
                 a.getOrDefault("kafka-java-opts", ""), home, home.resolve("load-tests/results"),
