@@ -111,14 +111,24 @@ public final class Producer implements AutoCloseable {
     /** Refuses further sends, flushes, then stops. Calling it again returns the same completion. */
     public synchronized Mono<Void> closeGracefully() {
         if (closing == null) {
-            // Refuse new records first, so that the flush covers every record accepted; the timers stay until
-            // the flush is done because retries need them.
+            // Refuse new records first, then deliver (or fail) every record accepted, including those still waiting
+            // for buffer space or metadata; the timers stay until then because retries and linger need them.
             closing = Mono.fromRunnable(() -> locked(() -> closed = true))
-                    .then(flush())
+                    .then(deliverEverything())
                     .then(Mono.<Void>fromRunnable(timers::dispose))
                     .cache();
         }
         return closing;
+    }
+
+    /** Flushes until no record is left: records waiting for space or metadata become batches as earlier ones end. */
+    private Mono<Void> deliverEverything() {
+        return flush().then(Mono.defer(() -> {
+            boolean[] idle = new boolean[1];
+            locked(() -> idle[0] = holdsNoRecord());
+            return idle[0] ? Mono.<Void>empty()
+                    : Mono.delay(Duration.ofMillis(10)).then(deliverEverything());
+        }));
     }
 
     /** Closes, waiting at most the delivery timeout for records still in flight. */
@@ -280,6 +290,18 @@ public final class Producer implements AutoCloseable {
         if (q.open.bytes >= config.batchSize()) {
             q.closeOpen();
         }
+    }
+
+    private boolean holdsNoRecord() {
+        if (!waitingForMemory.isEmpty() || !awaitingMetadata.isEmpty()) {
+            return false;
+        }
+        for (PartitionQueue q : partitions.values()) {
+            if (q.open != null || !q.queued.isEmpty() || !q.inFlight.isEmpty() || !q.failed.isEmpty()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void flushNow(List<Mono<Void>> pending) {

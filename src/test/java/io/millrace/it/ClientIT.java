@@ -164,6 +164,30 @@ class ClientIT {
     }
 
     @Test
+    void closeDeliversRecordsStillWaitingForBufferSpace() {
+        client.admin().createTopic("sdk-close", 1).block();
+        Producer producer = client.producer(ProducerConfig.defaults()
+                .withMaxRequestSize(64 * 1024).withBufferMemory(128 * 1024, Duration.ofSeconds(30)));
+        byte[] value = new byte[10 * 1024];
+        List<reactor.core.publisher.Mono<RecordMetadata>> sends = new ArrayList<>();
+        // 200 records of 10 KiB against a 128 KiB buffer: most wait for space when close() is called.
+        for (int i = 0; i < 200; i++) {
+            value[0] = (byte) i;
+            sends.add(producer.send(ProducerRecord.of("sdk-close", null, value.clone())).cache());
+            sends.get(i).subscribe(m -> { }, e -> { });
+        }
+        producer.close();
+
+        List<RecordMetadata> acknowledged = Flux.concat(sends).collectList().block(Duration.ofSeconds(5));
+        assertThat(acknowledged).extracting(RecordMetadata::offset)
+                .containsExactlyElementsOf(java.util.stream.LongStream.range(0, 200).boxed().toList());
+        assertThat(client.admin().describeTopic("sdk-close").block().partitions().get(0).highWatermark())
+                .isEqualTo(200);
+        StepVerifier.create(producer.send(ProducerRecord.of("sdk-close", null, "late")))
+                .expectError(IllegalStateException.class).verify(Duration.ofSeconds(5));
+    }
+
+    @Test
     void consumersAndProducersCarryOnAfterABrokerRestart() {
         client.admin().createTopic("sdk-restart", 1).block();
         Producer producer = client.producer(ProducerConfig.defaults());
