@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -72,9 +73,15 @@ public final class TcpClient implements AutoCloseable {
     /** Held by {@link #pauseReading()}: the reader thread waits for it before each frame. */
     private final java.util.concurrent.Semaphore reading = new java.util.concurrent.Semaphore(1);
 
-    private TcpClient(int port) {
+    /** @param receiveBufferBytes the socket's receive buffer, or 0 for the system's (which grows as it is read) */
+    private TcpClient(int port, int receiveBufferBytes) {
         try {
-            socket = new Socket(InetAddress.getLoopbackAddress(), port);
+            socket = new Socket();
+            if (receiveBufferBytes > 0) {
+                // before connecting, so the advertised window fits the buffer
+                socket.setReceiveBufferSize(receiveBufferBytes);
+            }
+            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 5_000);
             socket.setTcpNoDelay(true);
             out = socket.getOutputStream();
         } catch (IOException e) {
@@ -87,14 +94,32 @@ public final class TcpClient implements AutoCloseable {
 
     /** Connects without a handshake. */
     public static TcpClient open(int port) {
-        return new TcpClient(port);
+        return new TcpClient(port, 0);
     }
 
     /** Connects and completes a handshake; fails the test if the broker refuses it. */
     public static TcpClient connect(int port) {
-        TcpClient client = new TcpClient(port);
+        return connect(port, 0);
+    }
+
+    /**
+     * Connects with a receive buffer of about {@code receiveBufferBytes} (fixed: the kernel does not grow it) and
+     * completes a handshake, for tests that need to know how much a client that {@link #pauseReading() pauses} can
+     * hold.
+     */
+    public static TcpClient connect(int port, int receiveBufferBytes) {
+        TcpClient client = new TcpClient(port, receiveBufferBytes);
         client.handshake("test-client");
         return client;
+    }
+
+    /** The socket's receive buffer as the kernel sized it (Linux doubles what was asked for). */
+    public int receiveBufferBytes() {
+        try {
+            return socket.getReceiveBufferSize();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     public HandshakeResponse handshake(String clientId) {
