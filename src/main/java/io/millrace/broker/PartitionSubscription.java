@@ -3,6 +3,7 @@ package io.millrace.broker;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
 import io.millrace.common.TopicPartition;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 
 /**
@@ -27,6 +28,8 @@ final class PartitionSubscription implements Subscription {
     private long position;
     private long demand;
     private boolean fetching;
+    /** Whether request() was called since the last fetch completed (it may come from inside the handler). */
+    private boolean askedAgain;
     private boolean cancelled;
     private int handlerFailures;
     private int retriableFailures;
@@ -54,6 +57,7 @@ final class PartitionSubscription implements Subscription {
             return;
         }
         demand = Math.min(Long.MAX_VALUE / 2, demand + Math.max(0, records));
+        askedAgain = true;
         maybeFetch();
     }
 
@@ -102,55 +106,71 @@ final class PartitionSubscription implements Subscription {
             if (fetchGeneration != generation) {
                 return;
             }
+            // Still "fetching" until the result is handled: a request() made meanwhile from inside the handler (a
+            // socket that drained as the handler wrote to it) must not start a fetch from the old position, which
+            // would bring back only what the handler just took. It is remembered instead.
+            askedAgain = false;
+            boolean wait = handle(result);
+            if (fetchGeneration != generation) {
+                return; // the handler sought (which fetches from the new position) or cancelled
+            }
             fetching = false;
-            if (result.failed() && result.cause() instanceof MillraceException m && m.errorCode().retriable()
-                    && m.errorCode() != ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-                    && ++retriableFailures <= MAX_RETRIABLE_FAILURES) {
-                // A full partition (BROKER_OVERLOADED), a slow answer or a moving leader is not the end of a live
-                // subscription: try again after a pause that grows with each failure in a row.
-                vertxTimer(Math.min(5_000, 100L << Math.min(retriableFailures, 6)));
-                return;
+            if (!wait || askedAgain) {
+                maybeFetch();
             }
-            if (result.failed()) {
-                cancelled = true;
-                Throwable error = result.cause();
-                handler.onError(error instanceof MillraceException m ? m
-                        : new MillraceException(ErrorCode.UNKNOWN, String.valueOf(error.getMessage()), error));
-                return;
-            }
-            retriableFailures = 0;
-            FetchResult fetched = result.result();
-            if (!fetched.records().isEmpty()) {
-                long next;
-                try {
-                    next = handler.onData(fetched, position);
-                    handlerFailures = 0;
-                } catch (RuntimeException e) {
-                    // The slice could not be read (e.g. retention deleted its segment meanwhile): fetch it again;
-                    // the broker then answers with data or with an error the subscriber can act on.
-                    if (++handlerFailures > MAX_HANDLER_FAILURES) {
-                        cancelled = true;
-                        handler.onError(e instanceof MillraceException m ? m
-                                : new MillraceException(ErrorCode.STORAGE_ERROR, "Cannot read " + tp + ": " + e, e));
-                        return;
-                    }
-                    maybeFetch();
-                    return;
-                }
-                if (fetchGeneration != generation) {
-                    return;
-                }
-                if (next <= position) {
-                    // The handler took nothing: wait for it to ask again rather than spin.
-                    return;
-                }
-                long taken = next - position;
-                long available = fetched.nextOffset() - Math.max(position, fetched.records().firstOffset());
-                metrics.recordsOut(tp.topic(), taken, fetched.records().sizeInBytes() * taken / Math.max(1, available));
-                demand -= taken;
-                position = next;
-            }
-            maybeFetch();
         });
+    }
+
+    /** Handles one fetch's outcome; true when the subscription should wait (for a timer or a request). */
+    private boolean handle(AsyncResult<FetchResult> result) {
+        if (result.failed() && result.cause() instanceof MillraceException m && m.errorCode().retriable()
+                && m.errorCode() != ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+                && ++retriableFailures <= MAX_RETRIABLE_FAILURES) {
+            // A full partition (BROKER_OVERLOADED), a slow answer or a moving leader is not the end of a live
+            // subscription: try again after a pause that grows with each failure in a row.
+            vertxTimer(Math.min(5_000, 100L << Math.min(retriableFailures, 6)));
+            return true;
+        }
+        if (result.failed()) {
+            cancelled = true;
+            Throwable error = result.cause();
+            handler.onError(error instanceof MillraceException m ? m
+                    : new MillraceException(ErrorCode.UNKNOWN, String.valueOf(error.getMessage()), error));
+            return true;
+        }
+        retriableFailures = 0;
+        FetchResult fetched = result.result();
+        if (fetched.records().isEmpty()) {
+            return false;
+        }
+        long handledGeneration = generation;
+        long next;
+        try {
+            next = handler.onData(fetched, position);
+            handlerFailures = 0;
+        } catch (RuntimeException e) {
+            // The slice could not be read (e.g. retention deleted its segment meanwhile): fetch it again; the broker
+            // then answers with data or with an error the subscriber can act on.
+            if (++handlerFailures > MAX_HANDLER_FAILURES) {
+                cancelled = true;
+                handler.onError(e instanceof MillraceException m ? m
+                        : new MillraceException(ErrorCode.STORAGE_ERROR, "Cannot read " + tp + ": " + e, e));
+                return true;
+            }
+            return false;
+        }
+        if (handledGeneration != generation) {
+            return true; // sought or cancelled meanwhile: the position is no longer this fetch's
+        }
+        if (next <= position) {
+            // The handler took nothing: wait for it to ask again rather than spin.
+            return true;
+        }
+        long taken = next - position;
+        long available = fetched.nextOffset() - Math.max(position, fetched.records().firstOffset());
+        metrics.recordsOut(tp.topic(), taken, fetched.records().sizeInBytes() * taken / Math.max(1, available));
+        demand -= taken;
+        position = next;
+        return false;
     }
 }

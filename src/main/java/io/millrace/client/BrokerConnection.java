@@ -12,6 +12,7 @@ import io.millrace.protocol.Push;
 import io.millrace.protocol.Request;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import java.net.InetSocketAddress;
@@ -201,8 +202,19 @@ final class BrokerConnection {
                     });
         }
 
+        /**
+         * Writes in the order of the calls, whatever thread makes them: a write from another thread is queued as a
+         * task on the channel's event loop, so one made on the event loop itself is queued too rather than done at
+         * once, which would let it overtake earlier writes still in the queue (a producer issues batches from both).
+         */
         void write(int correlationId, Request request) {
-            conn.channel().writeAndFlush(Unpooled.wrappedBuffer(FrameCodec.encode(correlationId, request)));
+            Channel channel = conn.channel();
+            ByteBuf frame = Unpooled.wrappedBuffer(FrameCodec.encode(correlationId, request));
+            if (channel.eventLoop().inEventLoop()) {
+                channel.eventLoop().execute(() -> channel.writeAndFlush(frame));
+            } else {
+                channel.writeAndFlush(frame);
+            }
         }
 
         void forget(int subscriptionId) {

@@ -209,6 +209,39 @@ class SharedFetchesTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> on(one, sharedOne::inFlight) == 1);
     }
 
+    @Test
+    void aRequestFromInsideTheHandlerDoesNotRefetchTheOldPosition() throws Exception {
+        // A WebSocket whose write drains its queue calls request(0) from inside the handler; a fetch started then
+        // from the position not yet advanced brought back only records already taken, and the subscription waited
+        // for good.
+        Reader reader = new Reader(1_000) {
+            private boolean drained;
+
+            @Override
+            public long onData(FetchResult result, long position) {
+                long next = super.onData(result, position);
+                if (!drained) {
+                    drained = true; // a socket drains once
+                    subscription.request(0);
+                }
+                return next;
+            }
+        };
+        produce(1, 2); // all there before the first fetch, so a refetch of offset 0 would bring only these back
+        on(one, () -> {
+            reader.subscription = broker.subscribe(TP, 0, MAX_BYTES, reader);
+            reader.subscription.request(1_000);
+            return null;
+        });
+        await().atMost(Duration.ofSeconds(5)).until(() -> reader.offsets.size() >= 3);
+        for (int round = 2; round <= 5; round++) {
+            produce(1, 2);
+            int expected = 3 * round;
+            await().atMost(Duration.ofSeconds(5)).until(() -> reader.offsets.size() >= expected);
+        }
+        reader.assertReadExactly(15);
+    }
+
     /** Produces batches of the given sizes, values "v-<offset>". */
     private void produce(int... batchSizes) throws Exception {
         for (int size : batchSizes) {
@@ -246,7 +279,7 @@ class SharedFetchesTest {
      * A subscriber with a credit in records, as a WebSocket subscription has: takes what its credit allows from each
      * fetch and leaves the rest. Runs on its context; the test thread reads what it took.
      */
-    private static final class Reader implements Subscription.Handler {
+    private static class Reader implements Subscription.Handler {
         final List<Long> offsets = new CopyOnWriteArrayList<>();
         final List<String> values = new CopyOnWriteArrayList<>();
         final List<MillraceException> errors = new CopyOnWriteArrayList<>();
