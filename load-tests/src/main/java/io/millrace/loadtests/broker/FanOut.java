@@ -15,7 +15,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Recorder;
@@ -34,6 +37,10 @@ final class FanOut {
     private static final int EVENT_LOOPS = Math.max(2, Runtime.getRuntime().availableProcessors());
 
     private final LoadTest.Options o;
+    /** Sockets closed before the scenario ended, by close status and reason; and socket errors by message. */
+    private final Map<String, Integer> earlyCloses = new ConcurrentHashMap<>();
+    private final Map<String, Integer> errors = new ConcurrentHashMap<>();
+    private final AtomicBoolean finished = new AtomicBoolean();
 
     FanOut(LoadTest.Options o) {
         this.o = o;
@@ -124,7 +131,17 @@ final class FanOut {
                     result.notes.put("missing", (expected - got) + " of " + expected + " deliveries not seen");
                 }
             }
+            finished.set(true);
+            if (!earlyCloses.isEmpty()) {
+                result.notes.put("closed_early", earlyCloses.toString());
+            }
+            if (!errors.isEmpty()) {
+                result.notes.put("socket_errors", errors.toString());
+            }
             sockets.forEach(WebSocket::close);
+            // Vert.x closes a client that becomes unreachable, with every socket it opened: keep it referenced until
+            // here, or a garbage collection during the run closes all subscribers at once.
+            ws.close().await(30, TimeUnit.SECONDS);
         } finally {
             vertx.close().await(30, TimeUnit.SECONDS);
         }
@@ -146,6 +163,12 @@ final class FanOut {
                     var subscribed = Promise.<WebSocket>promise();
                     String[] subscription = {null};
                     int[] unCredited = {0};
+                    socket.closeHandler(v -> {
+                        if (!finished.get()) {
+                            earlyCloses.merge(socket.closeStatusCode() + " " + socket.closeReason(), 1, Integer::sum);
+                        }
+                    });
+                    socket.exceptionHandler(e -> errors.merge(e.toString(), 1, Integer::sum));
                     socket.textMessageHandler(text -> {
                         long now = System.nanoTime() - Scenarios.ORIGIN;
                         if (text.startsWith("{\"op\":\"records\"") || text.contains("\"op\":\"records\"")) {
