@@ -137,14 +137,7 @@ final class ConsoleTools {
                                 : Seek.offset(Long.parseLong(from));
                     };
                     List<TopicPartition> tps = chosen.stream().map(p -> new TopicPartition(topic, p)).toList();
-                    var stream = client.consumer(ConsumerConfig.defaults()).assign(tps, seek).receive();
-                    if (timeoutMs != null) {
-                        stream = stream.timeout(Duration.ofMillis(timeoutMs), Flux.empty());
-                    }
-                    if (maxMessages != null) {
-                        stream = stream.take(maxMessages);
-                    }
-                    print(stream);
+                    print(limited(client.consumer(ConsumerConfig.defaults()).assign(tps, seek).receive()));
                 }
                 return 0;
             });
@@ -162,16 +155,20 @@ final class ConsoleTools {
             GroupOptions options = GroupOptions.defaults().withStrategy(strategy).withResetPolicy(reset)
                     .withRebalanceListener(tps -> System.err.println("assigned " + tps),
                             tps -> System.err.println("revoked " + tps));
-            Flux<ConsumerRecord> stream = client.consumer(ConsumerConfig.defaults())
-                    .subscribe(List.of(topic), group, options).receive();
+            print(limited(client.consumer(ConsumerConfig.defaults()).subscribe(List.of(topic), group, options)
+                    .receive()));
+            return 0;
+        }
+
+        /** Ends the stream after --timeout-ms without a record and after --max-messages records, when given. */
+        private Flux<ConsumerRecord> limited(Flux<ConsumerRecord> stream) {
             if (timeoutMs != null) {
                 stream = stream.timeout(Duration.ofMillis(timeoutMs), Flux.empty());
             }
             if (maxMessages != null) {
                 stream = stream.take(maxMessages);
             }
-            print(stream);
-            return 0;
+            return stream;
         }
 
         private static void print(Flux<ConsumerRecord> stream) {
