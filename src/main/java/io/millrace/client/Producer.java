@@ -276,12 +276,7 @@ public final class Producer implements AutoCloseable {
         }
         if (q.open == null) {
             q.open = new OpenBatch();
-            OpenBatch opened = q.open;
-            opened.linger = later(() -> {
-                if (q.open == opened) {
-                    q.closeOpen();
-                }
-            }, config.linger().toMillis());
+            q.armLinger(config.linger().toNanos());
         }
         ProducerRecord r = w.record;
         q.open.builder.append(r.timestamp().orElse(System.currentTimeMillis()), r.key(), r.value(), r.headers());
@@ -349,8 +344,8 @@ public final class Producer implements AutoCloseable {
         final RecordBatchBuilder builder = new RecordBatchBuilder(config.compression(), TimestampType.CREATE_TIME, 0,
                 config.batchSize());
         final List<MonoSink<RecordMetadata>> sinks = new ArrayList<>();
+        final long openedNanos = System.nanoTime();
         int bytes;
-        Disposable linger;
     }
 
     /** A closed batch: its bytes, the sinks of its records, and its retry state. */
@@ -383,16 +378,38 @@ public final class Producer implements AutoCloseable {
         /** Batches resent after a failure still to be acknowledged; while positive, one batch travels at a time. */
         int retriesOutstanding;
         boolean backingOff;
+        Disposable lingerTimer;
         int nextSequence;
 
         PartitionQueue(TopicPartition tp) {
             this.tp = tp;
         }
 
+        /**
+         * One linger timer per partition, not one per batch: under load batches fill long before they linger, and
+         * scheduling and cancelling a timer for each woke the timer thread thousands of times a second. When the
+         * timer fires it closes the open batch if that batch has lingered long enough, else waits for the rest.
+         */
+        void armLinger(long delayNanos) {
+            if (lingerTimer != null) {
+                return;
+            }
+            lingerTimer = later(() -> {
+                lingerTimer = null;
+                if (open != null) {
+                    long left = config.linger().toNanos() - (System.nanoTime() - open.openedNanos);
+                    if (left <= 0) {
+                        closeOpen();
+                    } else {
+                        armLinger(left);
+                    }
+                }
+            }, TimeUnit.NANOSECONDS.toMillis(delayNanos + 999_999));
+        }
+
         void closeOpen() {
             OpenBatch b = open;
             open = null;
-            b.linger.dispose();
             if (b.sinks.isEmpty()) {
                 return;
             }

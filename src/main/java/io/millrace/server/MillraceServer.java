@@ -116,6 +116,8 @@ public final class MillraceServer implements AutoCloseable {
 
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         VertxOptions options = new VertxOptions()
+                .setEventLoopPoolSize(eventLoopThreads(config))
+                .setPreferNativeTransport(config.getBoolean(ConfigKey.NATIVE_TRANSPORT))
                 .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true))
                 .setEventBusOptions(new EventBusOptions().setHost(config.getString(ConfigKey.CLUSTER_HOST))
                         .setPort(config.getInt(ConfigKey.CLUSTER_PORT)));
@@ -125,6 +127,10 @@ public final class MillraceServer implements AutoCloseable {
                 .buildClustered(), zkTimeout);
         toClose.add(0, () -> await(vertx.close(), config.getInt(ConfigKey.SHUTDOWN_TIMEOUT_MS)));
         vertx.eventBus().registerCodec(new LocalCodec());
+        if (options.getPreferNativeTransport() && !vertx.isNativeTransportEnabled()) {
+            LOG.warn("native.transport is on but epoll is unavailable here, using Java NIO: {}",
+                    String.valueOf(vertx.unavailableNativeTransportCause()));
+        }
 
         MetadataStore store = new MetadataStore(vertx, curator);
         toClose.add(0, store::close);
@@ -245,6 +251,19 @@ public final class MillraceServer implements AutoCloseable {
             lock.release();
             channel.close();
         });
+    }
+
+    /**
+     * One event loop per core unless configured: Vert.x's default of two per core only adds thread switches between a
+     * connection's loop and its partition's when every loop is busy.
+     */
+    private static int eventLoopThreads(BrokerConfig config) {
+        int configured = config.getInt(ConfigKey.EVENT_LOOP_THREADS);
+        if (configured < 0) {
+            throw new MillraceException(ErrorCode.INVALID_CONFIG, "Config key " + ConfigKey.EVENT_LOOP_THREADS.key()
+                    + " must be 0 (one per core) or more, was " + configured);
+        }
+        return configured == 0 ? Runtime.getRuntime().availableProcessors() : configured;
     }
 
     static <T> T await(Future<T> future, long timeoutMs) {

@@ -90,6 +90,29 @@ class ClientIT {
     }
 
     @Test
+    void aFullBatchGoesAtOnceAndALaterBatchLingersItsOwnFullLinger() throws Exception {
+        client.admin().createTopic("sdk-linger", 1).block();
+        long linger = 600;
+        Producer producer = client.producer(ProducerConfig.defaults().withLinger(Duration.ofMillis(linger))
+                .withBatchSize(1024));
+        // A record as large as batch.size fills its batch: it goes without lingering.
+        long start = System.nanoTime();
+        RecordMetadata full = producer.send(ProducerRecord.of("sdk-linger", null, "x".repeat(1100)))
+                .block(Duration.ofSeconds(10));
+        assertThat(full.offset()).isZero();
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(linger));
+        // The pause is the scenario, not a wait for something: the next batch opens while the first batch's linger
+        // would still be running, and must wait its own full linger rather than what is left of the first one's.
+        Thread.sleep(linger / 3);
+        long opened = System.nanoTime();
+        RecordMetadata lone = producer.send(ProducerRecord.of("sdk-linger", null, "lone"))
+                .block(Duration.ofSeconds(10));
+        assertThat(lone.offset()).isEqualTo(1);
+        assertThat(Duration.ofNanos(System.nanoTime() - opened)).isGreaterThanOrEqualTo(Duration.ofMillis(linger));
+        producer.close();
+    }
+
+    @Test
     void aSubscriberThatRequestsTenGetsTen() {
         client.admin().createTopic("sdk-demand", 1).block();
         Producer producer = client.producer(ProducerConfig.defaults());

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -51,6 +52,30 @@ abstract class BrokerUnderTest implements AutoCloseable {
             return OptionalLong.empty();
         }
         return OptionalLong.empty();
+    }
+
+    /**
+     * Waits until no partition folder of {@code topic} is left under the data folder ({@code topic-N}, and Kafka's
+     * {@code topic-N.<id>-delete} while its deletion is pending), so that the deleted files' dirty pages are gone.
+     */
+    void awaitTopicFilesGone(String topic, long timeoutMs) throws IOException, InterruptedException {
+        Pattern partitionFolder = Pattern.compile(Pattern.quote(topic) + "-\\d+([.].*)?");
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (true) {
+            try (Stream<Path> files = Files.walk(dataDir, 3)) {
+                if (files.noneMatch(p -> Files.isDirectory(p)
+                        && partitionFolder.matcher(p.getFileName().toString()).matches())) {
+                    return;
+                }
+            } catch (UncheckedIOException e) {
+                // A folder vanished while it was listed: look again.
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(system() + " still has files of deleted topic " + topic + " after "
+                        + timeoutMs + " ms");
+            }
+            Thread.sleep(50);
+        }
     }
 
     protected void ensureAlive() throws IOException {

@@ -37,6 +37,13 @@ final class KafkaLoadClient implements LoadClient {
     }
 
     @Override
+    public void deleteTopic(String topic) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            admin.deleteTopics(List.of(topic)).all().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Override
     public Sender sender(ProducerSettings s) {
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);

@@ -43,6 +43,9 @@ interface LoadClient extends AutoCloseable {
 
     void createTopic(String topic, int partitions) throws Exception;
 
+    /** Deletes {@code topic}; its files may go a little later (see {@link BrokerUnderTest#awaitTopicFilesGone}). */
+    void deleteTopic(String topic) throws Exception;
+
     Sender sender(ProducerSettings settings);
 
     /** Reads every partition of {@code topic} from the earliest offset until closed. */

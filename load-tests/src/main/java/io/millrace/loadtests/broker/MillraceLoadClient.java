@@ -28,6 +28,11 @@ final class MillraceLoadClient implements LoadClient {
     }
 
     @Override
+    public void deleteTopic(String topic) {
+        client.admin().deleteTopic(topic).block(Duration.ofSeconds(30));
+    }
+
+    @Override
     public Sender sender(ProducerSettings s) {
         Producer producer = client.producer(ProducerConfig.defaults().withAcks(s.acks()).withBatchSize(s.batchSize())
                 .withLinger(Duration.ofMillis(s.lingerMs())).withBufferMemory(s.bufferMemory(), Duration.ofSeconds(60))
