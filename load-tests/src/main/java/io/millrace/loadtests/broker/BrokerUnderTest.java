@@ -18,6 +18,9 @@ import java.util.stream.Stream;
  */
 abstract class BrokerUnderTest implements AutoCloseable {
 
+    /** The unit of CPU times in /proc (USER_HZ), 100 on Linux. */
+    private static final long CLOCK_TICKS_PER_SECOND = 100;
+
     protected final Path dataDir;
     protected final Path logFile;
     protected Process process;
@@ -76,6 +79,37 @@ abstract class BrokerUnderTest implements AutoCloseable {
             }
             Thread.sleep(50);
         }
+    }
+
+    /**
+     * Waits (at most {@code timeoutMs}) until both the broker and this harness JVM use less than a tenth of a core,
+     * measured over half a second. After a warm-up the JIT compilers of both keep a core busy for a second or more
+     * (perf: the broker's C2 thread at 0.5 cores for the first 1.25 s of the next scenario), which the first scenario
+     * would otherwise pay for on this 2-core machine; either system gets the same quiet start.
+     */
+    /** @return how long it waited, in milliseconds */
+    long awaitQuiet(long timeoutMs) throws IOException, InterruptedException {
+        long began = System.nanoTime();
+        long deadline = began + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        long windowNanos = TimeUnit.MILLISECONDS.toNanos(500);
+        while (System.nanoTime() < deadline) {
+            long before = cpuTicks(pid()) + cpuTicks(ProcessHandle.current().pid());
+            long start = System.nanoTime();
+            Thread.sleep(TimeUnit.NANOSECONDS.toMillis(windowNanos));
+            long used = cpuTicks(pid()) + cpuTicks(ProcessHandle.current().pid()) - before;
+            double cores = used / (double) CLOCK_TICKS_PER_SECOND / ((System.nanoTime() - start) / 1e9);
+            if (cores < 0.1) {
+                break;
+            }
+        }
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began);
+    }
+
+    /** User plus system CPU time of a process in clock ticks (fields 14 and 15 of /proc/&lt;pid&gt;/stat). */
+    private static long cpuTicks(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
     }
 
     protected void ensureAlive() throws IOException {

@@ -52,10 +52,12 @@ final class Scenarios {
         return value;
     }
 
-    /** N producers send {@code records} records as fast as the client takes them; throughput to the last ack. */
+    /**
+     * N producers send {@code records} records as fast as the client takes them to {@code topic}, which must exist;
+     * throughput to the last ack.
+     */
     ScenarioResult produce(LoadClient client, String system, int run, String name, String topic, int acks,
                            int producers, int partitions, long records) throws Exception {
-        client.createTopic(topic, partitions);
         ScenarioResult result = new ScenarioResult(name, system, run);
         Recorder ackLatency = new Recorder(3);
         AtomicLong acked = new AtomicLong();
