@@ -23,12 +23,14 @@ final class FrontEnds {
     private final BrokerConfig config;
     private final BrokerService broker;
     private final PrometheusMeterRegistry registry;
-    private final int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
+    /** Server instances per front-end: one per event loop, so that connections are spread over all of them. */
+    private final int instances;
 
-    FrontEnds(BrokerConfig config, BrokerService broker, PrometheusMeterRegistry registry) {
+    FrontEnds(BrokerConfig config, BrokerService broker, PrometheusMeterRegistry registry, int eventLoops) {
         this.config = config;
         this.broker = broker;
         this.registry = registry;
+        this.instances = eventLoops;
     }
 
     /** Deploys the HTTP server on every event loop; returns its port. */

@@ -157,7 +157,7 @@ public final class MillraceServer implements AutoCloseable {
                 new BrokerMetrics(registry));
 
         replicaManagerDeployment = await(vertx.deployVerticle(replicas), zkTimeout);
-        FrontEnds frontEnds = new FrontEnds(config, broker, registry);
+        FrontEnds frontEnds = new FrontEnds(config, broker, registry, options.getEventLoopPoolSize());
         httpPort = frontEnds.startHttp(vertx, frontEndDeployments);
         tcpPort = frontEnds.startTcp(vertx, frontEndDeployments);
 
