@@ -71,6 +71,7 @@ public final class BrokerConfig {
         }
         BrokerConfig config = new BrokerConfig(typed);
         config.logDefaults();
+        config.eventLoopThreads();
         return config;
     }
 
@@ -146,6 +147,18 @@ public final class BrokerConfig {
 
     public Path dataDir() {
         return Path.of(getString(ConfigKey.DATA_DIR));
+    }
+
+    /**
+     * Event-loop threads: {@code event.loop.threads}, or one per core when it is 0. Vert.x's own default of two per
+     * core only adds thread switches between a connection's loop and its partition's when every loop is busy.
+     */
+    public int eventLoopThreads() {
+        int configured = getInt(ConfigKey.EVENT_LOOP_THREADS);
+        if (configured < 0) {
+            throw invalid(ConfigKey.EVENT_LOOP_THREADS.key(), "must be 0 (one per core) or more, was " + configured);
+        }
+        return configured == 0 ? Runtime.getRuntime().availableProcessors() : configured;
     }
 
     public Optional<String> externalZookeeper() {

@@ -116,7 +116,7 @@ public final class MillraceServer implements AutoCloseable {
 
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         VertxOptions options = new VertxOptions()
-                .setEventLoopPoolSize(eventLoopThreads(config))
+                .setEventLoopPoolSize(config.eventLoopThreads())
                 .setPreferNativeTransport(config.getBoolean(ConfigKey.NATIVE_TRANSPORT))
                 .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true))
                 .setEventBusOptions(new EventBusOptions().setHost(config.getString(ConfigKey.CLUSTER_HOST))
@@ -251,19 +251,6 @@ public final class MillraceServer implements AutoCloseable {
             lock.release();
             channel.close();
         });
-    }
-
-    /**
-     * One event loop per core unless configured: Vert.x's default of two per core only adds thread switches between a
-     * connection's loop and its partition's when every loop is busy.
-     */
-    private static int eventLoopThreads(BrokerConfig config) {
-        int configured = config.getInt(ConfigKey.EVENT_LOOP_THREADS);
-        if (configured < 0) {
-            throw new MillraceException(ErrorCode.INVALID_CONFIG, "Config key " + ConfigKey.EVENT_LOOP_THREADS.key()
-                    + " must be 0 (one per core) or more, was " + configured);
-        }
-        return configured == 0 ? Runtime.getRuntime().availableProcessors() : configured;
     }
 
     static <T> T await(Future<T> future, long timeoutMs) {

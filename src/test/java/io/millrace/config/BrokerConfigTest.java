@@ -66,6 +66,15 @@ class BrokerConfigTest {
     }
 
     @Test
+    void eventLoopThreadsDefaultToOnePerCoreAndRefuseNegativeCounts() {
+        assertThat(BrokerConfig.withOverrides(Map.of()).eventLoopThreads())
+                .isEqualTo(Runtime.getRuntime().availableProcessors());
+        assertThat(BrokerConfig.withOverrides(Map.of("event.loop.threads", "3")).eventLoopThreads()).isEqualTo(3);
+        assertThatThrownBy(() -> BrokerConfig.withOverrides(Map.of("event.loop.threads", "-1")))
+                .isInstanceOf(MillraceException.class).hasMessageContaining("event.loop.threads");
+    }
+
+    @Test
     void anIncompleteFileIsRejected(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("partial.json");
         Files.writeString(file, "{\"broker.id\": 3}");
