@@ -179,9 +179,10 @@ public final class MillraceServer implements AutoCloseable {
         groupDeployment = await(vertx.deployVerticle(groups), zkTimeout);
         broker.groupCoordinator(groups);
         LOG.info("Millrace broker {} ready in {} ms: http://{}:{} (REST, WebSocket /ws, /metrics), tcp {}:{}, "
-                        + "zookeeper {}{}, controller {}", brokerId,
+                        + "zookeeper {}{}, controller {}, {} event loops on {}", brokerId,
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), host, httpPort, host, tcpPort,
-                zkConnect, config.externalZookeeper().isPresent() ? "" : " (embedded)", controllerId);
+                zkConnect, config.externalZookeeper().isPresent() ? "" : " (embedded)", controllerId,
+                config.eventLoopThreads(), vertx.isNativeTransportEnabled() ? "epoll" : "Java NIO");
     }
 
     public int httpPort() {
