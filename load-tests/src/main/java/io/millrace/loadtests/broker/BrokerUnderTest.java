@@ -83,11 +83,12 @@ abstract class BrokerUnderTest implements AutoCloseable {
 
     /**
      * Waits (at most {@code timeoutMs}) until both the broker and this harness JVM use less than a tenth of a core,
-     * measured over half a second. After a warm-up the JIT compilers of both keep a core busy for a second or more
-     * (perf: the broker's C2 thread at 0.5 cores for the first 1.25 s of the next scenario), which the first scenario
-     * would otherwise pay for on this 2-core machine; either system gets the same quiet start.
+     * measured over half a second, so that a measurement never starts while earlier work (JIT compilation, a rolled
+     * segment's flush, a deleted topic's files) still takes one of this machine's two cores. Either system gets the
+     * same quiet start.
+     *
+     * @return how long it waited, in milliseconds
      */
-    /** @return how long it waited, in milliseconds */
     long awaitQuiet(long timeoutMs) throws IOException, InterruptedException {
         long began = System.nanoTime();
         long deadline = began + TimeUnit.MILLISECONDS.toNanos(timeoutMs);

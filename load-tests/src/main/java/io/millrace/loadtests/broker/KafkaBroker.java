@@ -66,8 +66,8 @@ final class KafkaBroker extends BrokerUnderTest {
                 "share.coordinator.state.topic.replication.factor=1",
                 "share.coordinator.state.topic.min.isr=1",
                 "group.initial.rebalance.delay.ms=0",
-                // A deleted topic's files go after this delay (default 60 s); the harness waits for them to go.
-                // (that clean-up task first runs log.initial.task.delay.ms after start, 30 s by default).
+                // A deleted topic's files go after file.delete.delay.ms (default 60 s), and the task that deletes
+                // them first runs log.initial.task.delay.ms after start (30 s); the harness waits for them to go.
                 "file.delete.delay.ms=500",
                 "log.initial.task.delay.ms=0",
                 "") );
