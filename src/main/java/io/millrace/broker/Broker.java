@@ -41,6 +41,12 @@ public interface Broker {
     Future<List<BrokerDescription>> brokers();
 
     /**
+     * Moves leadership back to each partition's preferred (first) replica where it is alive and in sync; answered by
+     * the controller, wherever the request arrives. Completes with the number of partitions moved.
+     */
+    Future<Integer> electPreferredLeaders();
+
+    /**
      * Appends one batch (one or more whole RecordBatch v2 bytes, as a producer sends them) to a partition. The
      * broker rewrites the batch's offsets in place: the caller hands the buffer over.
      */

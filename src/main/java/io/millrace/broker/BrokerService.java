@@ -1,5 +1,6 @@
 package io.millrace.broker;
 
+import io.millrace.cluster.ClusterController;
 import io.millrace.cluster.Controller;
 import io.millrace.cluster.MetadataStore;
 import io.millrace.cluster.PartitionAssignment;
@@ -65,6 +66,8 @@ public final class BrokerService implements Broker {
     private long nextProducerId;
     private long producerIdLimit;
     private static final int PRODUCER_ID_BLOCK = 1000;
+    /** Set once at start-up; null until then. */
+    private volatile ClusterController clusterController;
     /** Set once at start-up, before front-ends start; null until then (group calls then fail). */
     private volatile GroupCoordinatorVerticle groups;
 
@@ -108,6 +111,11 @@ public final class BrokerService implements Broker {
         try {
             return Future.succeededFuture(describe(topic(name)));
         } catch (MillraceException e) {
+            GroupCoordinatorVerticle coordinator = groups;
+            if (OffsetsTopic.NAME.equals(name) && coordinator != null) {
+                // A client looking for a group coordinator: the offsets topic is created on first use.
+                coordinator.ensureOffsetsTopic();
+            }
             return Future.failedFuture(e);
         }
     }
@@ -131,9 +139,28 @@ public final class BrokerService implements Broker {
     }
 
     @Override
+    public Future<Integer> electPreferredLeaders() {
+        ClusterController controller = clusterController;
+        if (controller == null) {
+            return Future.failedFuture(new MillraceException(ErrorCode.BROKER_OVERLOADED, "The broker is starting"));
+        }
+        if (controller.isActive()) {
+            return controller.electPreferredLeaders();
+        }
+        int controllerId = store.cachedController();
+        return Future.failedFuture(new MillraceException(ErrorCode.NOT_LEADER, "Broker " + brokerId
+                + " is not the controller" + (controllerId >= 0 ? "; broker " + controllerId + " is: ask it" : "")));
+    }
+
+    /** Wires the controller's duties in; called once at start-up. */
+    public void clusterController(ClusterController controller) {
+        this.clusterController = controller;
+    }
+
+    @Override
     public Future<ProduceResult> produce(TopicPartition tp, RecordBatch batch, Acks acks) {
         return topicForProduce(tp.topic()).compose(topic -> {
-            topic.partition(tp.partition());
+            requireLeaderHere(topic, tp);
             int records = batch.recordCount();
             int bytes = batch.sizeInBytes();
             PartitionRequest.Produce request = new PartitionRequest.Produce(batch, acks);
@@ -215,7 +242,7 @@ public final class BrokerService implements Broker {
     /** A fetch; {@code countOut} is false for subscriptions, which count what their subscriber actually took. */
     Future<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMs, boolean countOut) {
         try {
-            topic(tp.topic()).partition(tp.partition());
+            requireLeaderHere(topic(tp.topic()), tp);
         } catch (MillraceException e) {
             return Future.failedFuture(e);
         }
@@ -234,7 +261,7 @@ public final class BrokerService implements Broker {
     @Override
     public Future<ResolvedOffset> listOffset(TopicPartition tp, OffsetSpec spec) {
         try {
-            topic(tp.topic()).partition(tp.partition());
+            requireLeaderHere(topic(tp.topic()), tp);
         } catch (MillraceException e) {
             return Future.failedFuture(e);
         }
@@ -361,6 +388,21 @@ public final class BrokerService implements Broker {
             out.put(p.topicPartition(), p.stats());
         }
         return out;
+    }
+
+    /**
+     * Fails with NOT_LEADER, naming the leader, when the metadata says another broker leads {@code tp} (forwarding to
+     * it is the next step of the cluster work); the partition verticle checks again, so a stale view only costs a
+     * round trip. Also refuses a partition the topic does not have.
+     */
+    private void requireLeaderHere(TopicMetadata topic, TopicPartition tp) {
+        PartitionAssignment p = topic.partition(tp.partition());
+        if (p.leader() == brokerId) {
+            return;
+        }
+        throw new MillraceException(ErrorCode.NOT_LEADER, "Broker " + brokerId + " does not lead " + tp
+                + (p.hasLeader() ? "; broker " + p.leader() + " does (leader epoch " + p.leaderEpoch() + ")"
+                : "; it has no leader now (no in-sync replica is alive)"));
     }
 
     private TopicMetadata topic(String name) {

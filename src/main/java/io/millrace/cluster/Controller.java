@@ -21,11 +21,26 @@ public final class Controller {
     private final MetadataStore store;
     private final ReplicaManager replicaManager;
     private final LogConfig logDefaults;
+    private final int defaultMinInSyncReplicas;
 
-    public Controller(MetadataStore store, ReplicaManager replicaManager, LogConfig logDefaults) {
+    /**
+     * @param defaultMinInSyncReplicas the broker's {@code min.insync.replicas}; 0 means "by replication factor": 2
+     *                                 for topics of three or more replicas, else 1 (what Kafka's users set)
+     */
+    public Controller(MetadataStore store, ReplicaManager replicaManager, LogConfig logDefaults,
+                      int defaultMinInSyncReplicas) {
         this.store = store;
         this.replicaManager = replicaManager;
         this.logDefaults = logDefaults;
+        this.defaultMinInSyncReplicas = defaultMinInSyncReplicas;
+    }
+
+    /** The {@code min.insync.replicas} a topic of {@code replicationFactor} replicas gets when it sets none. */
+    int defaultMinInSyncReplicas(int replicationFactor) {
+        if (defaultMinInSyncReplicas > 0) {
+            return Math.min(defaultMinInSyncReplicas, replicationFactor);
+        }
+        return replicationFactor >= 3 ? 2 : 1;
     }
 
     public Future<TopicMetadata> createTopic(String name, int partitions, int replicationFactor,
@@ -41,32 +56,34 @@ public final class Controller {
                         "replicationFactor must be at least 1, was " + replicationFactor);
             }
             for (String key : config.keySet()) {
-                if (!LogConfig.KEYS.contains(key)) {
+                if (!LogConfig.KEYS.contains(key) && !TopicMetadata.CLUSTER_KEYS.contains(key)) {
                     throw new MillraceException(ErrorCode.INVALID_CONFIG, "Unknown topic config key '" + key
-                            + "'; known keys: " + LogConfig.KEYS);
+                            + "'; known keys: " + LogConfig.KEYS + " and " + TopicMetadata.CLUSTER_KEYS);
                 }
             }
             logDefaults.with(config);
+            config = withMinInSyncReplicas(config, replicationFactor);
         } catch (MillraceException e) {
             return Future.failedFuture(e);
         }
+        Map<String, String> topicConfig = config;
         return store.liveBrokerIds().compose(live -> {
             if (replicationFactor > live.size()) {
                 return Future.failedFuture(new MillraceException(ErrorCode.INVALID_REPLICATION_FACTOR,
                         "Replication factor " + replicationFactor + " is larger than the " + live.size()
                                 + " live broker(s) " + live));
             }
-            TopicMetadata topic = new TopicMetadata(name, replicationFactor, config,
+            TopicMetadata topic = new TopicMetadata(name, replicationFactor, topicConfig,
                     assign(live, 0, partitions, replicationFactor, Math.abs(name.hashCode())));
-            return store.createTopic(topic).compose(v -> replicaManager.sync(topic)).map(topic);
+            TopicMetadata created = topic.created(0);
+            return store.createTopic(topic).compose(v -> replicaManager.sync(created)).map(created);
         });
     }
 
     public Future<TopicMetadata> addPartitions(String name, int totalPartitions) {
-        return store.topics().compose(all -> {
-            TopicMetadata topic = all.stream().filter(t -> t.name().equals(name)).findFirst()
-                    .orElseThrow(() -> new MillraceException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-                            "Topic " + name + " does not exist"));
+        return Future.succeededFuture(store.cachedTopic(name)).compose(found -> {
+            TopicMetadata topic = found.orElseThrow(() -> new MillraceException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                    "Topic " + name + " does not exist"));
             if (totalPartitions <= topic.partitionCount()) {
                 return Future.failedFuture(new MillraceException(ErrorCode.INVALID_REQUEST, "Topic " + name
                         + " already has " + topic.partitionCount() + " partitions; the new count must be larger"
@@ -86,16 +103,49 @@ public final class Controller {
                 partitions.addAll(assign(live, topic.partitionCount(), totalPartitions - topic.partitionCount(),
                         topic.replicationFactor(), Math.abs(name.hashCode())));
                 TopicMetadata grown = new TopicMetadata(name, topic.replicationFactor(), topic.config(), partitions);
-                return store.updateTopic(grown).compose(v -> replicaManager.sync(grown)).map(grown);
+                TopicMetadata created = grown.created(topic.partitionCount());
+                return store.addPartitions(grown, topic.partitionCount()).compose(v -> replicaManager.sync(created))
+                        .map(created);
             });
         });
+    }
+
+    /** How many brokers are alive now. */
+    public Future<Integer> liveBrokerCount() {
+        return store.liveBrokerIds().map(List::size);
     }
 
     public Future<Void> deleteTopic(String name) {
         return store.deleteTopic(name).compose(v -> replicaManager.syncDeleted(name));
     }
 
-    /** Assigns partitions {@code first .. first+count-1}: leaders round-robin, followers on the following brokers. */
+    /** Checks a topic's {@code min.insync.replicas}, or adds the default when it has none. */
+    private Map<String, String> withMinInSyncReplicas(Map<String, String> config, int replicationFactor) {
+        String value = config.get(TopicMetadata.MIN_INSYNC_REPLICAS);
+        if (value == null) {
+            Map<String, String> withDefault = new java.util.LinkedHashMap<>(config);
+            withDefault.put(TopicMetadata.MIN_INSYNC_REPLICAS,
+                    Integer.toString(defaultMinInSyncReplicas(replicationFactor)));
+            return withDefault;
+        }
+        int minIsr;
+        try {
+            minIsr = Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            minIsr = 0;
+        }
+        if (minIsr < 1 || minIsr > replicationFactor) {
+            throw new MillraceException(ErrorCode.INVALID_CONFIG, TopicMetadata.MIN_INSYNC_REPLICAS + " must be"
+                    + " between 1 and the replication factor " + replicationFactor + ", was '" + value + "'");
+        }
+        return config;
+    }
+
+    /**
+     * Assigns partitions {@code first .. first+count-1}: leaders round-robin, followers on the following brokers.
+     * The in-sync set starts as the leader alone: a follower joins it once it has fetched up to the leader's log end,
+     * so no replica is ever shown in sync before it holds the data.
+     */
     static List<PartitionAssignment> assign(List<Integer> brokers, int first, int count, int replicationFactor,
                                             int seed) {
         List<Integer> sorted = brokers.stream().sorted().toList();
@@ -108,7 +158,7 @@ public final class Controller {
             for (int r = 0; r < replicationFactor; r++) {
                 replicas.add(sorted.get((start + r) % n));
             }
-            out.add(new PartitionAssignment(partition, replicas, replicas.get(0), 0, replicas));
+            out.add(new PartitionAssignment(partition, replicas, replicas.get(0), 0, List.of(replicas.get(0))));
         }
         return out;
     }

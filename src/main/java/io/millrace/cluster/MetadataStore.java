@@ -9,7 +9,14 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
+import io.vertx.core.Promise;
+import org.apache.curator.framework.api.transaction.CuratorOp;
+import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
@@ -25,6 +32,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * /millrace/topics/&lt;name&gt;        persistent, {@link TopicMetadata} JSON
+ * /millrace/topics/&lt;name&gt;/partitions/&lt;p&gt;  persistent, {@link PartitionAssignment} JSON, updated conditionally
  * /millrace/brokers/ids/&lt;id&gt;      persistent, {@link BrokerInfo} JSON: every broker that ever joined
  * /millrace/brokers/alive/&lt;id&gt;    ephemeral, present while the broker's session lives
  * /millrace/controller             ephemeral, {"brokerId": id}: the broker that assigns partitions
@@ -45,15 +53,23 @@ public final class MetadataStore {
 
     private final Vertx vertx;
     private final CuratorFramework curator;
-    private CuratorCache topicCache;
+    /** Partition nodes created per ZooKeeper transaction (each ~150 bytes; ZooKeeper refuses requests over 1 MiB). */
+    private static final int PARTITIONS_PER_TRANSACTION = 1000;
+
+    private volatile CuratorCache topicCache;
+    private Future<Void> topicCacheLoaded;
+    private final List<Consumer<String>> topicListeners = new CopyOnWriteArrayList<>();
     private CuratorCache controllerCache;
+    private volatile CuratorCache aliveCache;
+    private final List<IntConsumer> controllerListeners = new CopyOnWriteArrayList<>();
+    private volatile int cachedController = -1;
 
     public MetadataStore(Vertx vertx, CuratorFramework curator) {
         this.vertx = vertx;
         this.curator = curator;
     }
 
-    /** Creates the base paths if missing. */
+    /** Creates the base paths if missing, and moves topics written by an earlier version to per-partition nodes. */
     public Future<Void> init() {
         return blocking(() -> {
             for (String path : List.of(TOPICS, BROKER_IDS, BROKERS_ALIVE)) {
@@ -63,8 +79,38 @@ public final class MetadataStore {
                     // Another broker or an earlier run made it.
                 }
             }
+            for (String name : curator.getChildren().forPath(TOPICS)) {
+                upgradeTopicNode(name);
+            }
             return null;
         });
+    }
+
+    /** Rewrites a version 1 topic node (partition states inline) as a version 2 node with a node per partition. */
+    private void upgradeTopicNode(String name) throws Exception {
+        Stat stat = new Stat();
+        JsonObject json;
+        try {
+            json = json(curator.getData().storingStatIn(stat).forPath(topicPath(name)));
+        } catch (KeeperException.NoNodeException deleted) {
+            return;
+        }
+        List<PartitionAssignment> legacy = TopicMetadata.legacyPartitions(json);
+        if (legacy.isEmpty()) {
+            return;
+        }
+        TopicMetadata topic = TopicMetadata.fromJson(json, Map.of());
+        List<CuratorOp> ops = new ArrayList<>();
+        ops.add(curator.transactionOp().setData().withVersion(stat.getVersion())
+                .forPath(topicPath(name), bytes(topic.toJson())));
+        ops.add(curator.transactionOp().create().forPath(partitionsPath(name)));
+        try {
+            curator.transaction().forOperations(ops);
+            createPartitionNodes(name, legacy);
+            LOG.info("Moved the {} partition states of topic {} to their own ZooKeeper nodes", legacy.size(), name);
+        } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException raced) {
+            // Another broker is upgrading it.
+        }
     }
 
     public boolean isConnected() {
@@ -137,6 +183,7 @@ public final class MetadataStore {
                 while (true) {
                     try {
                         curator.create().withMode(CreateMode.EPHEMERAL).forPath(CONTROLLER, data);
+                        controllerChanged(brokerId);
                         return brokerId;
                     } catch (KeeperException.NodeExistsException taken) {
                         Stat stat = new Stat();
@@ -148,6 +195,7 @@ public final class MetadataStore {
                             continue;
                         }
                         if (current != brokerId || stat.getEphemeralOwner() == ourSession) {
+                            controllerChanged(current);
                             return current;
                         }
                         // Left by this broker's previous run, whose session has not expired yet: take it over.
@@ -200,34 +248,87 @@ public final class MetadataStore {
         });
     }
 
+    /**
+     * Creates a topic: its node and one state node per partition. The first transaction creates the topic node, so
+     * two brokers racing to create the same name cannot both succeed; a topic of many partitions takes further
+     * transactions of {@value #PARTITIONS_PER_TRANSACTION} partition nodes each (ZooKeeper bounds a request's size),
+     * and until they land its remaining partitions read as not yet led.
+     */
     public Future<Void> createTopic(TopicMetadata topic) {
         return blocking(() -> {
+            List<PartitionAssignment> partitions = topic.partitions();
+            int first = Math.min(partitions.size(), PARTITIONS_PER_TRANSACTION);
+            List<CuratorOp> ops = new ArrayList<>();
+            ops.add(curator.transactionOp().create().forPath(topicPath(topic.name()), bytes(topic.toJson())));
+            ops.add(curator.transactionOp().create().forPath(partitionsPath(topic.name())));
+            for (PartitionAssignment p : partitions.subList(0, first)) {
+                ops.add(createPartitionOp(topic.name(), p));
+            }
             try {
-                curator.create().forPath(TOPICS + "/" + topic.name(), bytes(topic.toJson()));
+                curator.transaction().forOperations(ops);
             } catch (KeeperException.NodeExistsException e) {
                 throw new MillraceException(ErrorCode.TOPIC_ALREADY_EXISTS, "Topic " + topic.name()
                         + " already exists");
             }
+            createPartitionNodes(topic.name(), partitions.subList(first, partitions.size()));
             return null;
         });
     }
 
-    /** Replaces a topic's metadata (e.g. added partitions). */
-    public Future<Void> updateTopic(TopicMetadata topic) {
+    /** Grows a topic: the topic node's partition count (conditional on the count it had) and the new state nodes. */
+    public Future<Void> addPartitions(TopicMetadata grown, int previousCount) {
         return blocking(() -> {
+            String path = topicPath(grown.name());
+            Stat stat = new Stat();
+            JsonObject current;
             try {
-                curator.setData().forPath(TOPICS + "/" + topic.name(), bytes(topic.toJson()));
+                current = json(curator.getData().storingStatIn(stat).forPath(path));
             } catch (KeeperException.NoNodeException e) {
-                throw unknownTopic(topic.name());
+                throw unknownTopic(grown.name());
             }
+            if (TopicMetadata.partitionCount(current) != previousCount) {
+                throw new MillraceException(ErrorCode.INVALID_REQUEST, "Topic " + grown.name()
+                        + " changed meanwhile (it now has " + TopicMetadata.partitionCount(current)
+                        + " partitions); retry");
+            }
+            List<PartitionAssignment> added = grown.partitions().subList(previousCount, grown.partitionCount());
+            int first = Math.min(added.size(), PARTITIONS_PER_TRANSACTION);
+            List<CuratorOp> ops = new ArrayList<>();
+            ops.add(curator.transactionOp().setData().withVersion(stat.getVersion())
+                    .forPath(path, bytes(grown.toJson())));
+            for (PartitionAssignment p : added.subList(0, first)) {
+                ops.add(createPartitionOp(grown.name(), p));
+            }
+            try {
+                curator.transaction().forOperations(ops);
+            } catch (KeeperException.BadVersionException e) {
+                throw new MillraceException(ErrorCode.INVALID_REQUEST, "Topic " + grown.name()
+                        + " changed meanwhile; retry");
+            }
+            createPartitionNodes(grown.name(), added.subList(first, added.size()));
             return null;
         });
+    }
+
+    private void createPartitionNodes(String topic, List<PartitionAssignment> partitions) throws Exception {
+        for (int from = 0; from < partitions.size(); from += PARTITIONS_PER_TRANSACTION) {
+            List<CuratorOp> ops = new ArrayList<>();
+            for (PartitionAssignment p : partitions.subList(from,
+                    Math.min(partitions.size(), from + PARTITIONS_PER_TRANSACTION))) {
+                ops.add(createPartitionOp(topic, p));
+            }
+            curator.transaction().forOperations(ops);
+        }
+    }
+
+    private CuratorOp createPartitionOp(String topic, PartitionAssignment p) throws Exception {
+        return curator.transactionOp().create().forPath(partitionPath(topic, p.partition()), bytes(p.toJson()));
     }
 
     public Future<Void> deleteTopic(String name) {
         return blocking(() -> {
             try {
-                curator.delete().forPath(TOPICS + "/" + name);
+                curator.delete().deletingChildrenIfNeeded().forPath(topicPath(name));
             } catch (KeeperException.NoNodeException e) {
                 throw unknownTopic(name);
             }
@@ -235,14 +336,39 @@ public final class MetadataStore {
         });
     }
 
+    /**
+     * Writes a partition's new state if its node is still at {@code next.version()}; completes with the state and
+     * its new version, or empty when someone changed it first (re-read it and decide again).
+     */
+    public Future<Optional<PartitionAssignment>> updatePartition(String topic, PartitionAssignment next) {
+        return blocking(() -> {
+            try {
+                Stat stat = curator.setData().withVersion(next.version())
+                        .forPath(partitionPath(topic, next.partition()), bytes(next.toJson()));
+                return Optional.of(next.withVersion(stat.getVersion()));
+            } catch (KeeperException.BadVersionException | KeeperException.NoNodeException e) {
+                return Optional.<PartitionAssignment>empty();
+            }
+        });
+    }
+
+    /** Every topic, read from ZooKeeper (not the cache). */
     public Future<List<TopicMetadata>> topics() {
         return blocking(() -> {
             List<TopicMetadata> out = new ArrayList<>();
             for (String name : curator.getChildren().forPath(TOPICS)) {
                 try {
-                    out.add(TopicMetadata.fromJson(json(curator.getData().forPath(TOPICS + "/" + name))));
+                    JsonObject topic = json(curator.getData().forPath(topicPath(name)));
+                    Map<Integer, PartitionAssignment> states = new HashMap<>();
+                    for (String p : curator.getChildren().forPath(partitionsPath(name))) {
+                        Stat stat = new Stat();
+                        JsonObject state = json(curator.getData().storingStatIn(stat)
+                                .forPath(partitionPath(name, Integer.parseInt(p))));
+                        states.put(Integer.parseInt(p), PartitionAssignment.fromJson(state, stat.getVersion()));
+                    }
+                    out.add(TopicMetadata.fromJson(topic, states));
                 } catch (KeeperException.NoNodeException deletedMeanwhile) {
-                    // Deleted between the listing and the read.
+                    // Deleted (or still being created) between the listing and the read.
                 }
             }
             return out;
@@ -250,19 +376,126 @@ public final class MetadataStore {
     }
 
     /**
-     * Calls {@code onChange} (on a ZooKeeper thread) whenever a topic is created, changed or deleted, by any broker.
+     * Starts the cache of every topic and partition node, kept current by ZooKeeper watches, and calls
+     * {@code onChange} (on a ZooKeeper thread, after the cache has the change) with the topic's name whenever a
+     * topic or one of its partitions is created, changed or deleted, by any broker. Completes once the cache holds
+     * what ZooKeeper held when it started.
      */
-    public void watchTopics(Consumer<String> onChange) {
-        topicCache = CuratorCache.build(curator, TOPICS);
-        topicCache.listenable().addListener(CuratorCacheListener.builder()
+    public synchronized Future<Void> watchTopics(Consumer<String> onChange) {
+        topicListeners.add(onChange);
+        if (topicCache != null) {
+            return topicCacheLoaded;
+        }
+        Promise<Void> initialized = Promise.promise();
+        topicCacheLoaded = initialized.future();
+        CuratorCache cache = CuratorCache.build(curator, TOPICS);
+        cache.listenable().addListener(CuratorCacheListener.builder()
                 .forAll((type, oldData, data) -> {
                     String path = data != null ? data.getPath() : oldData.getPath();
                     if (path.length() > TOPICS.length() + 1) {
-                        onChange.accept(path.substring(TOPICS.length() + 1));
+                        String rest = path.substring(TOPICS.length() + 1);
+                        int slash = rest.indexOf('/');
+                        String topic = slash < 0 ? rest : rest.substring(0, slash);
+                        topicListeners.forEach(listener -> listener.accept(topic));
                     }
                 })
+                .forInitialized(initialized::tryComplete)
                 .build());
-        topicCache.start();
+        topicCache = cache;
+        cache.start();
+        return topicCacheLoaded;
+    }
+
+    /** A topic as the cache holds it now; partitions whose state node is not there yet have no leader. */
+    public Optional<TopicMetadata> cachedTopic(String name) {
+        CuratorCache cache = topicCache;
+        if (cache == null) {
+            return Optional.empty();
+        }
+        Optional<ChildData> node = cache.get(topicPath(name));
+        if (node.isEmpty() || node.get().getData() == null) {
+            return Optional.empty();
+        }
+        JsonObject topic = json(node.get().getData());
+        int count = TopicMetadata.partitionCount(topic);
+        Map<Integer, PartitionAssignment> states = new HashMap<>();
+        for (int p = 0; p < count; p++) {
+            int partition = p;
+            cache.get(partitionPath(name, p)).filter(d -> d.getData() != null && d.getData().length > 0)
+                    .ifPresent(d -> states.put(partition, PartitionAssignment.fromJson(json(d.getData()),
+                            d.getStat().getVersion())));
+        }
+        return Optional.of(TopicMetadata.fromJson(topic, states));
+    }
+
+    /** The names of every topic the cache holds. */
+    public List<String> cachedTopicNames() {
+        CuratorCache cache = topicCache;
+        if (cache == null) {
+            return List.of();
+        }
+        String prefix = TOPICS + "/";
+        return cache.stream().map(ChildData::getPath)
+                .filter(path -> path.startsWith(prefix) && path.indexOf('/', prefix.length()) < 0)
+                .map(path -> path.substring(prefix.length())).toList();
+    }
+
+    /**
+     * Starts the cache of live brokers and calls {@code onChange} (on a ZooKeeper thread) whenever a broker's
+     * registration appears, changes or goes. Completes once the cache is loaded.
+     */
+    public Future<Void> watchLiveBrokers(Runnable onChange) {
+        Promise<Void> initialized = Promise.promise();
+        aliveCache = CuratorCache.build(curator, BROKERS_ALIVE);
+        aliveCache.listenable().addListener(CuratorCacheListener.builder()
+                .forAll((type, oldData, data) -> onChange.run())
+                .forInitialized(() -> {
+                    initialized.tryComplete();
+                    onChange.run();
+                })
+                .build());
+        aliveCache.start();
+        return initialized.future();
+    }
+
+    /** Live brokers as the cache holds them: broker id → the ZooKeeper session that registered it. */
+    public Map<Integer, Long> cachedLiveBrokers() {
+        CuratorCache cache = aliveCache;
+        Map<Integer, Long> out = new HashMap<>();
+        if (cache == null) {
+            return out;
+        }
+        String prefix = BROKERS_ALIVE + "/";
+        cache.stream().filter(d -> d.getPath().startsWith(prefix)).forEach(d -> out.put(
+                Integer.parseInt(d.getPath().substring(prefix.length())), d.getStat().getEphemeralOwner()));
+        return out;
+    }
+
+    /** Calls {@code onChange} (on a ZooKeeper thread) with the controller's id, or -1, whenever it changes. */
+    public void onControllerChange(IntConsumer onChange) {
+        controllerListeners.add(onChange);
+    }
+
+    /** The controller as last seen, -1 when none. */
+    public int cachedController() {
+        return cachedController;
+    }
+
+    private void controllerChanged(int id) {
+        cachedController = id;
+        controllerListeners.forEach(l -> l.accept(id));
+    }
+
+    static String topicPath(String name) {
+        return TOPICS + "/" + name;
+    }
+
+    static String partitionsPath(String name) {
+        return TOPICS + "/" + name + "/partitions";
+    }
+
+    static String partitionPath(String name, int partition) {
+        return partitionsPath(name) + "/" + partition;
     }
 
     /**
@@ -281,9 +514,13 @@ public final class MetadataStore {
         });
         controllerCache = CuratorCache.build(curator, CONTROLLER);
         controllerCache.listenable().addListener(CuratorCacheListener.builder()
-                .forDeletes(deleted -> electController(broker.id())
-                        .onSuccess(id -> LOG.info("Controller is now broker {}", id))
-                        .onFailure(e -> LOG.warn("Controller election failed: {}", e.getMessage())))
+                .forCreatesAndChanges((oldNode, node) -> controllerChanged(json(node.getData()).getInteger("brokerId")))
+                .forDeletes(deleted -> {
+                    controllerChanged(-1);
+                    electController(broker.id())
+                            .onSuccess(id -> LOG.info("Controller is now broker {}", id))
+                            .onFailure(e -> LOG.warn("Controller election failed: {}", e.getMessage()));
+                })
                 .build());
         controllerCache.start();
         return registerBroker(broker).compose(v -> electController(broker.id()));
@@ -295,6 +532,9 @@ public final class MetadataStore {
         }
         if (controllerCache != null) {
             controllerCache.close();
+        }
+        if (aliveCache != null) {
+            aliveCache.close();
         }
     }
 

@@ -3,6 +3,7 @@ package io.millrace.cluster;
 import io.millrace.common.Time;
 import io.millrace.common.TopicPartition;
 import io.millrace.partition.PartitionSettings;
+import io.millrace.partition.ReplicaAssignment;
 import io.millrace.partition.PartitionVerticle;
 import io.millrace.storage.LogConfig;
 import io.vertx.core.DeploymentOptions;
@@ -20,10 +21,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps this broker's partition verticles in line with the topic metadata in ZooKeeper: deploys a verticle for every
- * partition this broker leads, undeploys those of deleted topics (and deletes their logs), and passes config changes
- * on. Also holds the broker's cached copy of all topic metadata, refreshed by a ZooKeeper watch, so that reads of
- * metadata never wait for ZooKeeper.
+ * Keeps this broker's partition verticles in line with the metadata in ZooKeeper: deploys a verticle for every
+ * partition this broker holds a replica of, tells each verticle its partition's state whenever it changes (leader,
+ * epoch, in-sync set: the verticle leads or follows accordingly), undeploys those of deleted topics (and deletes
+ * their logs), and passes config changes on. Also holds the broker's cached copy of all topic metadata, kept
+ * current by ZooKeeper watches, so that reads of metadata never wait for ZooKeeper. Leaders record in-sync set
+ * changes through it ({@link IsrWriter}).
  *
  * <p>Every change runs on this verticle's context, one topic at a time in arrival order; {@link #topics()},
  * {@link #localPartition} and {@link #localPartitionsDown()} may be called from any thread.
@@ -42,6 +45,7 @@ public final class ReplicaManager extends VerticleBase {
 
     private final Map<String, TopicMetadata> topics = new ConcurrentHashMap<>();
     private final Map<TopicPartition, LocalReplica> replicas = new ConcurrentHashMap<>();
+    private volatile ReplicationMetrics metrics;
     /** Serialises changes: each sync starts when the previous one finished. */
     private Future<Void> lastSync = Future.succeededFuture();
 
@@ -58,11 +62,10 @@ public final class ReplicaManager extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        store.watchTopics(name -> context.runOnContext(v -> refresh(name)));
-        return store.topics().compose(all -> {
+        return store.watchTopics(name -> context.runOnContext(v -> refresh(name))).compose(loaded -> {
             List<Future<Void>> started = new ArrayList<>();
-            for (TopicMetadata topic : all) {
-                started.add(apply(topic));
+            for (String name : store.cachedTopicNames()) {
+                store.cachedTopic(name).ifPresent(topic -> started.add(apply(topic)));
             }
             return Future.all(started);
         });
@@ -97,13 +100,13 @@ public final class ReplicaManager extends VerticleBase {
         return replicas.values().stream().filter(r -> r.deployment.succeeded()).map(r -> r.verticle).toList();
     }
 
-    /** Partitions this broker should own whose verticle is not running (yet, or any more). */
+    /** Partitions this broker holds a replica of whose verticle is not running (yet, or any more). */
     public List<TopicPartition> localPartitionsDown() {
         List<TopicPartition> down = new ArrayList<>();
         for (TopicMetadata topic : topics.values()) {
             for (PartitionAssignment p : topic.partitions()) {
                 TopicPartition tp = topic.topicPartition(p.partition());
-                if (p.leader() == brokerId && localPartition(tp).isEmpty()) {
+                if (p.replicas().contains(brokerId) && localPartition(tp).isEmpty()) {
                     down.add(tp);
                 }
             }
@@ -135,16 +138,16 @@ public final class ReplicaManager extends VerticleBase {
      * was applied first.
      */
     private void refresh(String name) {
-        lastSync = lastSync.transform(ignored -> store.topics().compose(all -> {
-            Optional<TopicMetadata> now = all.stream().filter(t -> t.name().equals(name)).findFirst();
+        lastSync = lastSync.transform(ignored -> {
+            Optional<TopicMetadata> now = store.cachedTopic(name);
             if (now.isPresent()) {
                 return deployPartitions(now.get());
             }
             return topics.containsKey(name) ? undeployTopic(name) : Future.<Void>succeededFuture();
         }).recover(e -> {
-            LOG.warn("Cannot refresh metadata of topic {}: {}", name, e.getMessage());
+            LOG.warn("Cannot apply the metadata of topic {}: {}", name, e.getMessage());
             return Future.succeededFuture();
-        }));
+        });
     }
 
     private Future<Void> apply(TopicMetadata topic) {
@@ -168,14 +171,21 @@ public final class ReplicaManager extends VerticleBase {
                 if (previous != null && !previous.config().equals(topic.config())) {
                     existing.verticle.updateConfig(config);
                 }
+                if (!p.replicas().isEmpty() && !p.replicas().contains(brokerId)) {
+                    deployed.add(removeReplica(tp, existing));
+                    continue;
+                }
+                if (p.version() >= 0) {
+                    existing.verticle.applyAssignment(toReplicaAssignment(topic, p));
+                }
                 deployed.add(existing.deployment);
                 continue;
             }
-            if (p.leader() != brokerId) {
+            if (!p.replicas().contains(brokerId)) {
                 continue;
             }
             PartitionVerticle verticle = new PartitionVerticle(tp, logsDir.resolve(tp.toString()), config, brokerId,
-                    p.leaderEpoch(), time, flushExecutor, partitionSettings);
+                    toReplicaAssignment(topic, p), time, flushExecutor, partitionSettings, this::writeIsr);
             Future<String> deployment = vertx.deployVerticle(verticle, new DeploymentOptions());
             replicas.put(tp, new LocalReplica(verticle, deployment));
             deployment.onFailure(e -> {
@@ -185,6 +195,48 @@ public final class ReplicaManager extends VerticleBase {
             deployed.add(deployment);
         }
         return Future.all(deployed).mapEmpty();
+    }
+
+    /** A replica this broker no longer holds (the partition moved away): stop it and delete its log. */
+    private Future<Void> removeReplica(TopicPartition tp, LocalReplica replica) {
+        replicas.remove(tp);
+        replica.verticle.deleteLogOnStop();
+        LOG.info("Partition {} no longer has a replica on broker {}; deleting it here", tp, brokerId);
+        return replica.deployment.compose(vertx::undeploy);
+    }
+
+    private static ReplicaAssignment toReplicaAssignment(TopicMetadata topic, PartitionAssignment p) {
+        return new ReplicaAssignment(p.leader(), p.leaderEpoch(), p.replicas(), p.isr(), p.version(),
+                topic.minInSyncReplicas());
+    }
+
+    /** Stores a leader's new in-sync set, if the partition's state is still the one the leader saw. */
+    private Future<Optional<ReplicaAssignment>> writeIsr(TopicPartition tp, ReplicaAssignment next) {
+        PartitionAssignment stored = new PartitionAssignment(tp.partition(), next.replicas(), next.leader(),
+                next.leaderEpoch(), next.isr(), next.version());
+        int before = topic(tp.topic()).filter(t -> tp.partition() < t.partitionCount())
+                .map(t -> t.partition(tp.partition()).isr().size()).orElse(next.isr().size());
+        return store.updatePartition(tp.topic(), stored).map(written -> {
+            written.ifPresent(p -> {
+                ReplicationMetrics m = metrics;
+                if (m != null) {
+                    m.isrChanged(before, p.isr().size());
+                }
+            });
+            return written.map(p -> new ReplicaAssignment(p.leader(), p.leaderEpoch(), p.replicas(), p.isr(),
+                    p.version(), next.minInSyncReplicas()));
+        });
+    }
+
+    /** Partitions of any topic that have no leader now (as this broker's metadata shows). */
+    public long offlinePartitionCount() {
+        return topics.values().stream().flatMap(t -> t.partitions().stream())
+                .filter(p -> p.version() >= 0 && !p.hasLeader()).count();
+    }
+
+    /** Where in-sync set changes are counted; set once at start-up. */
+    public void metrics(ReplicationMetrics metrics) {
+        this.metrics = metrics;
     }
 
     private Future<Void> undeployTopic(String name) {

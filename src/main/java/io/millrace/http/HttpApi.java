@@ -78,6 +78,8 @@ public final class HttpApi {
         router.get("/api/stats").handler(ctx -> reply(ctx, 200, Future.succeededFuture(stats.historyJson())));
         router.get("/api/brokers").handler(ctx -> reply(ctx, 200, broker.brokers()
                 .map(list -> new JsonArray(list.stream().map(JsonMapping::broker).toList()))));
+        router.post("/api/cluster/preferred-leader-election").handler(ctx -> reply(ctx, 200,
+                broker.electPreferredLeaders().map(moved -> new JsonObject().put("partitionsMoved", moved))));
         router.get("/api/topics").handler(this::listTopics);
         router.post("/api/topics").handler(this::createTopic);
         router.get("/api/topics/:topic").handler(ctx -> reply(ctx, 200,

@@ -1,5 +1,6 @@
 package io.millrace.partition;
 
+import io.millrace.common.TopicPartition;
 import io.millrace.record.RecordBatch;
 
 /**
@@ -39,5 +40,14 @@ public sealed interface PartitionRequest {
      * has rewritten what they held at or after it (the offsets topic's snapshot). Answers a Status.
      */
     record DeleteSegmentsBefore(long offset) implements PartitionRequest {
+    }
+
+    /**
+     * A follower on broker {@code replicaId} copies the leader's log from {@code fetchOffset} (its log end); the
+     * epoch of its last record lets the leader find where their logs diverge; {@code leaderEpoch} is the epoch the
+     * follower believes the leader has (a stale one is fenced). Crosses brokers with {@link ReplicationCodec}.
+     */
+    record ReplicaFetch(TopicPartition topicPartition, int replicaId, int leaderEpoch, long fetchOffset,
+                        int lastFetchedEpoch, int maxBytes, long maxWaitMs) implements PartitionRequest {
     }
 }

@@ -6,9 +6,23 @@ package io.millrace.partition;
  * @param maxFetchWaitMs        longest a fetch may wait for data (longer requests are capped)
  * @param maxFetchWaiters       most fetches that may wait on one partition at once; more fail with BROKER_OVERLOADED
  * @param retentionCheckMs      how often retention runs
- * @param flushCheckMs          how often the {@code flush.ms} policy is checked
+ * @param flushCheckMs          how often the {@code flush.ms} policy is checked (and the high watermark checkpointed)
+ * @param replicaLagTimeMaxMs   a follower that has not caught up with the leader's log end for this long leaves the
+ *                              in-sync set ({@code replica.lag.time.max.ms})
+ * @param replicaFetchMaxBytes  most bytes a follower asks for per fetch ({@code replica.fetch.max.bytes})
+ * @param replicaFetchWaitMaxMs how long a caught-up follower's fetch waits at the leader for new records
+ *                              ({@code replica.fetch.wait.max.ms})
+ * @param replicaFetchBackoffMs pause before a follower retries a failed fetch ({@code replica.fetch.backoff.ms})
  */
-public record PartitionSettings(long maxFetchWaitMs, int maxFetchWaiters, long retentionCheckMs, long flushCheckMs) {
+public record PartitionSettings(long maxFetchWaitMs, int maxFetchWaiters, long retentionCheckMs, long flushCheckMs,
+                                long replicaLagTimeMaxMs, int replicaFetchMaxBytes, long replicaFetchWaitMaxMs,
+                                long replicaFetchBackoffMs) {
 
-    public static final PartitionSettings DEFAULTS = new PartitionSettings(30_000, 10_000, 300_000, 1_000);
+    public static final PartitionSettings DEFAULTS = new PartitionSettings(30_000, 10_000, 300_000, 1_000, 10_000,
+            1024 * 1024, 500, 100);
+
+    /** The defaults with the client-facing limits given; replication settings keep their defaults. */
+    public PartitionSettings(long maxFetchWaitMs, int maxFetchWaiters, long retentionCheckMs, long flushCheckMs) {
+        this(maxFetchWaitMs, maxFetchWaiters, retentionCheckMs, flushCheckMs, 10_000, 1024 * 1024, 500, 100);
+    }
 }

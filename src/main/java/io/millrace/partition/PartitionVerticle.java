@@ -1,5 +1,6 @@
 package io.millrace.partition;
 
+import io.millrace.common.EpochEndOffset;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
 import io.millrace.common.Time;
@@ -8,10 +9,14 @@ import io.millrace.partition.PartitionRequest.Describe;
 import io.millrace.partition.PartitionRequest.Fetch;
 import io.millrace.partition.PartitionRequest.ListOffset;
 import io.millrace.partition.PartitionRequest.Produce;
+import io.millrace.partition.PartitionRequest.ReplicaFetch;
 import io.millrace.partition.PartitionResponse.Fetched;
 import io.millrace.partition.PartitionResponse.Produced;
-import io.millrace.replication.ReplicaSet;
+import io.millrace.partition.PartitionResponse.ReplicaData;
 import io.millrace.record.RecordBatch;
+import io.millrace.record.RecordBatches;
+import io.millrace.replication.Divergence;
+import io.millrace.replication.LeaderState;
 import io.millrace.storage.LogAppendInfo;
 import io.millrace.storage.LogAppendResult;
 import io.millrace.storage.LogConfig;
@@ -19,49 +24,81 @@ import io.millrace.storage.LogSlice;
 import io.millrace.storage.PartitionLog;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one owner of a partition's log on this broker. It appends produced batches, answers fetches (holding them
- * until data arrives or their wait runs out), resolves offsets, and keeps the partition's {@link ReplicaSet}, whose
- * high watermark bounds what readers see and when {@code acks=all} producers are answered.
+ * The one owner of a partition's log on this broker, as leader or as follower.
  *
- * <p>Everything runs on this verticle's event-loop context, so the log needs no locks; only opening, closing and
- * fsync run on worker threads. Requests arrive on {@link PartitionAddress#of} as {@link PartitionRequest}s; failures
- * are answered with the {@link ErrorCode} number as the failure code.
+ * <ul>
+ *   <li><b>Leader.</b> Appends produced batches, answers fetches (holding them until data arrives or their wait
+ *   runs out), resolves offsets, and serves its followers' {@link ReplicaFetch}es. Its {@link LeaderState} tracks
+ *   how far each follower has copied; the high watermark, the end of what every in-sync replica holds, bounds what
+ *   consumers see and when {@code acks=all} producers are answered. It shrinks and grows the in-sync set through
+ *   the {@link IsrWriter} (a conditional update in ZooKeeper).</li>
+ *   <li><b>Follower.</b> Copies the leader's log with one {@link ReplicaFetch} in flight at a time, long-polling at
+ *   the leader when caught up (an idle follower costs one waiting request). Each fetch names the epoch of the
+ *   follower's last record; when the leader answers that the logs diverge there, the follower truncates its
+ *   divergent tail first ({@link Divergence}). Client requests get {@code NOT_LEADER}.</li>
+ *   <li><b>Role changes</b> come from the cluster's metadata through {@link #applyAssignment}: a larger leader epoch
+ *   makes this replica leader or follower; the same epoch may carry a new in-sync set. A smaller epoch is stale and
+ *   ignored. Every answer to a follower or a fetch started under an older role is dropped ({@code roleGeneration}).
+ *   </li>
+ * </ul>
  *
- * <p>Life cycle: {@code start} opens (and if needed recovers) the log on a worker and then listens;
- * {@code stop} stops listening, answers waiting fetches empty, and closes the log cleanly.
+ * <p>Everything runs on this verticle's event-loop context, so the log needs no locks; only opening, closing, fsync
+ * and checkpoints run on worker threads. Requests arrive on {@link PartitionAddress#of} as
+ * {@link PartitionRequest}s; failures are answered with the {@link ErrorCode} number as the failure code.
  */
 public final class PartitionVerticle extends VerticleBase {
 
     private static final Logger LOG = LoggerFactory.getLogger(PartitionVerticle.class);
     private static final DeliveryOptions LOCAL = new DeliveryOptions().setCodecName(LocalCodec.NAME);
+    /** Extra time beyond a replica fetch's own wait before the follower gives up on the answer. */
+    private static final long REPLICA_FETCH_SLACK_MS = 5_000;
 
     private final TopicPartition tp;
     private final Path dir;
     private final int brokerId;
-    private final int leaderEpoch;
     private final Time time;
     private final Executor flushExecutor;
     private final PartitionSettings settings;
+    private final IsrWriter isrWriter;
     private volatile LogConfig config;
 
     private PartitionLog log;
-    private ReplicaSet replicas;
     private MessageConsumer<PartitionRequest> consumer;
+    /** The cluster's latest word on this partition; null until the first one is applied. */
+    private ReplicaAssignment assignment;
+    /** Non-null while this replica leads. */
+    private LeaderState leader;
+    /** The high watermark a follower last heard from its leader (and, at start, the checkpointed one). */
+    private long followerHighWatermark;
+    /** Bumped at every role or epoch change: answers to requests sent under an older role are dropped. */
+    private long roleGeneration;
+    private boolean followerFetchInFlight;
+    private long followerRetryTimer = -1;
+    private long isrCheckTimer = -1;
+    private long checkpointedHighWatermark = -1;
+    private boolean checkpointInFlight;
+
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    private final List<ReplicaWaiter> replicaWaiters = new ArrayList<>();
     private final List<PendingAck> pendingAcks = new ArrayList<>();
     private final List<QueuedProduce> queuedProduces = new ArrayList<>();
     private long retentionTimer = -1;
@@ -69,17 +106,33 @@ public final class PartitionVerticle extends VerticleBase {
     private volatile PartitionStats stats = PartitionStats.EMPTY;
     private volatile boolean deleteLogOnStop;
 
-    public PartitionVerticle(TopicPartition tp, Path dir, LogConfig config, int brokerId, int leaderEpoch, Time time,
-                             Executor flushExecutor, PartitionSettings settings) {
+    /**
+     * @param initial   the partition's state when the verticle starts; later states come through
+     *                  {@link #applyAssignment}
+     * @param isrWriter where a leader records in-sync set changes
+     */
+    public PartitionVerticle(TopicPartition tp, Path dir, LogConfig config, int brokerId, ReplicaAssignment initial,
+                             Time time, Executor flushExecutor, PartitionSettings settings, IsrWriter isrWriter) {
         this.tp = tp;
         this.dir = dir;
         this.config = config;
         this.brokerId = brokerId;
-        this.leaderEpoch = leaderEpoch;
+        this.assignmentAtStart = initial;
         this.time = time;
         this.flushExecutor = flushExecutor;
         this.settings = settings;
+        this.isrWriter = isrWriter;
     }
+
+    /** A partition this broker leads alone, in {@code leaderEpoch} (single-broker set-ups and tests). */
+    public PartitionVerticle(TopicPartition tp, Path dir, LogConfig config, int brokerId, int leaderEpoch, Time time,
+                             Executor flushExecutor, PartitionSettings settings) {
+        this(tp, dir, config, brokerId, new ReplicaAssignment(brokerId, leaderEpoch, List.of(brokerId),
+                List.of(brokerId), -1, 1), time, flushExecutor, settings, (p, next) -> Future.succeededFuture(
+                Optional.empty()));
+    }
+
+    private final ReplicaAssignment assignmentAtStart;
 
     public TopicPartition topicPartition() {
         return tp;
@@ -95,12 +148,15 @@ public final class PartitionVerticle extends VerticleBase {
         return vertx.executeBlocking(() -> PartitionLog.open(dir, config, time, flushExecutor))
                 .compose(opened -> {
                     log = opened;
-                    // Alone in the replica set, the leader's log end is committed as soon as it is written.
-                    replicas = new ReplicaSet(brokerId, leaderEpoch, log.logEndOffset(), log.logEndOffset());
-                    refreshStats();
+                    followerHighWatermark = Math.min(log.checkpointedHighWatermark(), log.logEndOffset());
+                    checkpointedHighWatermark = followerHighWatermark;
+                    apply(assignmentAtStart);
                     consumer = vertx.eventBus().localConsumer(PartitionAddress.of(tp), this::handle);
                     retentionTimer = vertx.setPeriodic(settings.retentionCheckMs(), id -> enforceRetention());
-                    flushTimer = vertx.setPeriodic(settings.flushCheckMs(), id -> log.maybeFlush());
+                    flushTimer = vertx.setPeriodic(settings.flushCheckMs(), id -> {
+                        log.maybeFlush();
+                        checkpointHighWatermark();
+                    });
                     return consumer.completion();
                 });
     }
@@ -109,6 +165,9 @@ public final class PartitionVerticle extends VerticleBase {
     public Future<?> stop() {
         vertx.cancelTimer(retentionTimer);
         vertx.cancelTimer(flushTimer);
+        roleGeneration++;
+        stopFollowing();
+        stopLeading();
         Future<Void> unregistered = consumer == null ? Future.succeededFuture() : consumer.unregister();
         return unregistered.compose(v -> {
             for (Waiter waiter : waiters) {
@@ -116,20 +175,15 @@ public final class PartitionVerticle extends VerticleBase {
                 waiter.message.reply(emptyFetch(waiter.fetch.offset()), LOCAL);
             }
             waiters.clear();
-            for (QueuedProduce q : queuedProduces) {
-                q.message.fail(ErrorCode.NOT_LEADER.code(), "Partition " + tp + " is shutting down on this broker");
-            }
-            queuedProduces.clear();
-            for (PendingAck ack : pendingAcks) {
-                ack.message.fail(ErrorCode.NOT_LEADER.code(), "Partition " + tp + " is shutting down on this broker");
-            }
-            pendingAcks.clear();
+            failLeaderWork("Partition " + tp + " is shutting down on this broker");
             PartitionLog closing = log;
             boolean delete = deleteLogOnStop;
+            long highWatermark = closing == null ? 0 : highWatermark();
             return closing == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
                 if (delete) {
                     closing.delete();
                 } else {
+                    closing.checkpointHighWatermark(highWatermark);
                     closing.close();
                 }
                 return null;
@@ -152,24 +206,163 @@ public final class PartitionVerticle extends VerticleBase {
         });
     }
 
+    /** Applies the cluster's latest state of this partition (any thread). */
+    public void applyAssignment(ReplicaAssignment next) {
+        context.runOnContext(v -> {
+            if (log != null) {
+                apply(next);
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Roles
+
+    private void apply(ReplicaAssignment next) {
+        ReplicaAssignment current = assignment;
+        if (current != null && (next.leaderEpoch() < current.leaderEpoch()
+                || next.leaderEpoch() == current.leaderEpoch() && next.version() < current.version())) {
+            return;
+        }
+        boolean newEpoch = current == null || next.leaderEpoch() > current.leaderEpoch()
+                || next.leader() != current.leader();
+        assignment = next;
+        if (newEpoch) {
+            roleGeneration++;
+            if (next.leader() == brokerId) {
+                becomeLeader(next);
+            } else {
+                becomeFollower(next);
+            }
+        } else if (leader != null) {
+            if (leader.applyIsr(new HashSet<>(next.isr()), time.milliseconds())) {
+                onHighWatermarkMoved();
+            }
+            settlePendingAcks();
+        }
+        refreshStats();
+    }
+
+    private void becomeLeader(ReplicaAssignment next) {
+        stopFollowing();
+        long previousHighWatermark = highWatermark();
+        log.assignEpochStartOffset(next.leaderEpoch(), log.logEndOffset());
+        leader = new LeaderState(brokerId, next.leaderEpoch(), next.replicas(), new HashSet<>(next.isr()),
+                log.logEndOffset(), previousHighWatermark, settings.replicaLagTimeMaxMs(), time.milliseconds());
+        leaderEpochStartOffset = log.logEndOffset();
+        if (isrCheckTimer < 0) {
+            isrCheckTimer = vertx.setPeriodic(Math.max(100, settings.replicaLagTimeMaxMs() / 2), id -> checkIsr());
+        }
+        LOG.info("{}: leader in epoch {} from offset {} (high watermark {}, in sync {})", tp, next.leaderEpoch(),
+                log.logEndOffset(), leader.highWatermark(), next.isr());
+        onHighWatermarkMoved();
+    }
+
+    private void becomeFollower(ReplicaAssignment next) {
+        boolean wasLeader = leader != null;
+        if (wasLeader) {
+            followerHighWatermark = leader.highWatermark();
+        }
+        stopLeading();
+        failLeaderWork("Broker " + brokerId + " no longer leads " + tp + " (leader is now broker " + next.leader()
+                + " in epoch " + next.leaderEpoch() + ")");
+        stopFollowing();
+        if (next.leader() >= 0) {
+            LOG.info("{}: following broker {} in epoch {} from offset {}", tp, next.leader(), next.leaderEpoch(),
+                    log.logEndOffset());
+            fetchFromLeader();
+        } else {
+            LOG.warn("{}: no leader in epoch {} (no in-sync replica is alive)", tp, next.leaderEpoch());
+        }
+    }
+
+    private void stopLeading() {
+        leader = null;
+        if (isrCheckTimer >= 0) {
+            vertx.cancelTimer(isrCheckTimer);
+            isrCheckTimer = -1;
+        }
+    }
+
+    private void stopFollowing() {
+        if (followerRetryTimer >= 0) {
+            vertx.cancelTimer(followerRetryTimer);
+            followerRetryTimer = -1;
+        }
+    }
+
+    /** Answers everything only a leader could finish: queued and unacknowledged produces, waiting readers. */
+    private void failLeaderWork(String reason) {
+        for (QueuedProduce q : queuedProduces) {
+            if (q.produce.acks() != Acks.NONE) {
+                q.message.fail(ErrorCode.NOT_LEADER.code(), reason);
+            }
+        }
+        queuedProduces.clear();
+        for (PendingAck ack : pendingAcks) {
+            ack.message.fail(ErrorCode.NOT_LEADER.code(), reason);
+        }
+        pendingAcks.clear();
+        for (Waiter waiter : waiters) {
+            vertx.cancelTimer(waiter.timer);
+            waiter.message.fail(ErrorCode.NOT_LEADER.code(), reason);
+        }
+        waiters.clear();
+        for (ReplicaWaiter waiter : replicaWaiters) {
+            vertx.cancelTimer(waiter.timer);
+            waiter.message.fail(ErrorCode.NOT_LEADER.code(), reason);
+        }
+        replicaWaiters.clear();
+    }
+
+    private long leaderEpochStartOffset;
+
+    private long highWatermark() {
+        return leader != null ? leader.highWatermark() : followerHighWatermark;
+    }
+
+    private int leaderEpoch() {
+        return assignment == null ? -1 : assignment.leaderEpoch();
+    }
+
+    private LeaderState requireLeader() {
+        if (leader == null) {
+            int current = assignment == null ? -1 : assignment.leader();
+            throw new MillraceException(ErrorCode.NOT_LEADER, "Broker " + brokerId + " does not lead " + tp
+                    + (current >= 0 ? "; broker " + current + " does (epoch " + leaderEpoch() + ")"
+                    : "; it has no leader now (no in-sync replica is alive)"));
+        }
+        return leader;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Requests
+
     private void handle(Message<PartitionRequest> message) {
         try {
             PartitionRequest request = message.body();
             if (request instanceof Produce produce) {
+                requireLeader();
                 produce(produce, message);
             } else if (request instanceof Fetch fetch) {
+                requireLeader();
                 fetch(fetch, message);
+            } else if (request instanceof ReplicaFetch replicaFetch) {
+                replicaFetch(replicaFetch, message);
             } else if (request instanceof ListOffset listOffset) {
+                requireLeader();
                 message.reply(listOffset(listOffset.spec()), LOCAL);
             } else if (request instanceof Describe) {
                 message.reply(status(), LOCAL);
             } else if (request instanceof PartitionRequest.Roll) {
+                requireLeader();
                 log.roll();
                 message.reply(status(), LOCAL);
             } else if (request instanceof PartitionRequest.DeleteSegmentsBefore delete) {
-                if (delete.offset() > replicas.highWatermark()) {
+                long hw = requireLeader().highWatermark();
+                if (delete.offset() > hw) {
                     throw new MillraceException(ErrorCode.OFFSET_OUT_OF_RANGE, "Cannot delete records of " + tp
-                            + " below " + delete.offset() + ": the high watermark is " + replicas.highWatermark());
+                            + " below " + delete.offset() + ": the high watermark is " + hw);
                 }
                 if (log.deleteSegmentsBefore(delete.offset()) > 0) {
                     refreshStats();
@@ -190,17 +383,27 @@ public final class PartitionVerticle extends VerticleBase {
     /**
      * Queues a produce for this turn of the event loop. The first produce of a turn schedules {@link #appendQueued}
      * behind whatever else is already waiting on the loop, so under load every batch that arrived meanwhile goes to
-     * the disk in one write (group commit); alone, a batch waits for nothing but its own turn.
+     * the disk in one write (group commit); alone, a batch waits for nothing but its own turn. An {@code acks=all}
+     * produce is refused before it is written when fewer replicas are in sync than {@code min.insync.replicas}.
      */
     private void produce(Produce produce, Message<PartitionRequest> message) {
+        if (produce.acks() == Acks.ALL && leader.isr().size() < assignment.minInSyncReplicas()) {
+            throw notEnoughReplicas();
+        }
         queuedProduces.add(new QueuedProduce(produce, message));
         if (queuedProduces.size() == 1) {
             context.runOnContext(v -> appendQueued());
         }
     }
 
+    private MillraceException notEnoughReplicas() {
+        return new MillraceException(ErrorCode.NOT_ENOUGH_REPLICAS, tp + " has " + leader.isr().size()
+                + " in-sync replica(s) " + leader.isr() + " but min.insync.replicas is "
+                + assignment.minInSyncReplicas() + "; acks=all cannot be satisfied until replicas catch up");
+    }
+
     private void appendQueued() {
-        if (queuedProduces.isEmpty()) {
+        if (queuedProduces.isEmpty() || leader == null) {
             return;
         }
         List<QueuedProduce> group = new ArrayList<>(queuedProduces);
@@ -209,7 +412,7 @@ public final class PartitionVerticle extends VerticleBase {
         group.forEach(q -> batches.add(q.produce.batch()));
         List<LogAppendResult> results;
         try {
-            results = log.appendAsLeader(batches, replicas.leaderEpoch());
+            results = log.appendAsLeader(batches, leader.leaderEpoch());
         } catch (RuntimeException e) {
             LOG.error("Append failed on {}", tp, e);
             ErrorCode code = e instanceof MillraceException m ? m.errorCode() : ErrorCode.STORAGE_ERROR;
@@ -217,7 +420,7 @@ public final class PartitionVerticle extends VerticleBase {
             refreshStats();
             return;
         }
-        boolean committed = replicas.updateLeaderEnd(log.logEndOffset());
+        boolean committed = leader.updateLeaderEnd(log.logEndOffset(), time.milliseconds());
         refreshStats();
         List<PendingAck> acks = new ArrayList<>(group.size());
         for (int i = 0; i < group.size(); i++) {
@@ -241,8 +444,9 @@ public final class PartitionVerticle extends VerticleBase {
             }
         }
         whenDurable(acks);
+        wakeReplicaWaiters();
         if (committed) {
-            wakeWaiters();
+            onHighWatermarkMoved();
         }
     }
 
@@ -257,11 +461,15 @@ public final class PartitionVerticle extends VerticleBase {
         }
         long groupEnd = acks.stream().mapToLong(PendingAck::endOffset).max().orElse(0);
         if (config.flushMessages() == 1 && log.flushedOffset() < groupEnd) {
+            long generation = roleGeneration;
             log.flushAsync().whenComplete((flushed, error) -> context.runOnContext(v -> {
                 for (PendingAck ack : acks) {
                     if (error != null) {
                         ack.message.fail(ErrorCode.STORAGE_ERROR.code(), "fsync failed on " + tp + ": "
                                 + error.getMessage());
+                    } else if (generation != roleGeneration && ack.needsCommit) {
+                        ack.message.fail(ErrorCode.NOT_LEADER.code(), "Broker " + brokerId + " no longer leads "
+                                + tp);
                     } else {
                         settleAck(ack);
                     }
@@ -273,10 +481,35 @@ public final class PartitionVerticle extends VerticleBase {
     }
 
     private void settleAck(PendingAck ack) {
-        if (!ack.needsCommit || replicas.highWatermark() >= ack.endOffset) {
+        if (!ack.needsCommit) {
+            ack.message.reply(ack.produced, LOCAL);
+        } else if (leader == null) {
+            ack.message.fail(ErrorCode.NOT_LEADER.code(), "Broker " + brokerId + " no longer leads " + tp);
+        } else if (!settleCommitted(ack)) {
+            pendingAcks.add(ack);
+        }
+    }
+
+    /**
+     * Answers an acks=all producer whose batch the high watermark has passed: success while the in-sync set meets
+     * {@code min.insync.replicas}, else NOT_ENOUGH_REPLICAS (the batch is in the log, written by fewer replicas than
+     * promised; an idempotent producer's retry is deduplicated). Returns whether it answered.
+     */
+    private boolean settleCommitted(PendingAck ack) {
+        if (leader.highWatermark() < ack.endOffset) {
+            return false;
+        }
+        if (leader.isr().size() >= assignment.minInSyncReplicas()) {
             ack.message.reply(ack.produced, LOCAL);
         } else {
-            pendingAcks.add(ack);
+            ack.message.fail(ErrorCode.NOT_ENOUGH_REPLICAS.code(), notEnoughReplicas().getMessage());
+        }
+        return true;
+    }
+
+    private void settlePendingAcks() {
+        if (leader != null) {
+            pendingAcks.removeIf(this::settleCommitted);
         }
     }
 
@@ -285,7 +518,7 @@ public final class PartitionVerticle extends VerticleBase {
             throw new MillraceException(ErrorCode.OFFSET_OUT_OF_RANGE, "Offset must not be negative, was "
                     + fetch.offset());
         }
-        LogSlice slice = log.read(fetch.offset(), fetch.maxBytes(), replicas.highWatermark());
+        LogSlice slice = log.read(fetch.offset(), fetch.maxBytes(), leader.highWatermark());
         if (!slice.isEmpty() || fetch.maxWaitMs() <= 0) {
             message.reply(fetched(slice), LOCAL);
             return;
@@ -305,8 +538,11 @@ public final class PartitionVerticle extends VerticleBase {
     }
 
     /** Answers every waiting fetch that now has committed data, and every acks=all producer now committed. */
-    private void wakeWaiters() {
-        long hw = replicas.highWatermark();
+    private void onHighWatermarkMoved() {
+        if (leader == null) {
+            return;
+        }
+        long hw = leader.highWatermark();
         Iterator<Waiter> it = waiters.iterator();
         while (it.hasNext()) {
             Waiter waiter = it.next();
@@ -321,38 +557,270 @@ public final class PartitionVerticle extends VerticleBase {
                 }
             }
         }
-        pendingAcks.removeIf(ack -> {
-            if (hw >= ack.endOffset) {
-                ack.message.reply(ack.produced, LOCAL);
+        settlePendingAcks();
+        refreshStats();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Leader side of replication
+
+    private void replicaFetch(ReplicaFetch fetch, Message<PartitionRequest> message) {
+        LeaderState state = requireLeader();
+        if (fetch.leaderEpoch() < state.leaderEpoch()) {
+            throw new MillraceException(ErrorCode.FENCED_LEADER_EPOCH, "Broker " + fetch.replicaId()
+                    + " fetched " + tp + " in leader epoch " + fetch.leaderEpoch() + " but the epoch is now "
+                    + state.leaderEpoch());
+        }
+        if (fetch.leaderEpoch() > state.leaderEpoch()) {
+            throw new MillraceException(ErrorCode.NOT_LEADER, "Broker " + brokerId + " leads " + tp + " in epoch "
+                    + state.leaderEpoch() + " but the follower knows epoch " + fetch.leaderEpoch());
+        }
+        if (!state.replicas().contains(fetch.replicaId())) {
+            throw new MillraceException(ErrorCode.INVALID_REQUEST, "Broker " + fetch.replicaId()
+                    + " is not a replica of " + tp + " (replicas " + state.replicas() + ")");
+        }
+        Divergence.FetchCheck check = Divergence.check(log::endOffsetForEpoch, fetch.lastFetchedEpoch(),
+                fetch.fetchOffset(), log.logStartOffset(), log.logEndOffset());
+        if (check instanceof Divergence.FetchCheck.Diverging diverging) {
+            message.reply(replicaData(Buffer.buffer(), Optional.of(diverging.leaderEnd())), LOCAL);
+            return;
+        }
+        if (check instanceof Divergence.FetchCheck.OutOfRange) {
+            // The follower sees its offset below our log start and starts over there.
+            message.reply(replicaData(Buffer.buffer(), Optional.empty()), LOCAL);
+            return;
+        }
+        LeaderState.FollowerFetch update = state.onFollowerFetch(fetch.replicaId(), fetch.fetchOffset(),
+                time.milliseconds());
+        update.isrToPropose().ifPresent(this::proposeIsr);
+        if (update.highWatermarkMoved()) {
+            onHighWatermarkMoved();
+        }
+        LogSlice slice = log.read(fetch.fetchOffset(), fetch.maxBytes(), log.logEndOffset());
+        if (!slice.isEmpty() || fetch.maxWaitMs() <= 0) {
+            message.reply(replicaData(bytesOf(slice), Optional.empty()), LOCAL);
+            return;
+        }
+        ReplicaWaiter waiter = new ReplicaWaiter(fetch, message);
+        waiter.timer = vertx.setTimer(fetch.maxWaitMs(), id -> {
+            if (replicaWaiters.remove(waiter)) {
+                message.reply(replicaData(Buffer.buffer(), Optional.empty()), LOCAL);
+            }
+        });
+        replicaWaiters.add(waiter);
+    }
+
+    /** Sends the records just appended to every follower waiting at the log end. */
+    private void wakeReplicaWaiters() {
+        if (replicaWaiters.isEmpty()) {
+            return;
+        }
+        List<ReplicaWaiter> woken = new ArrayList<>(replicaWaiters);
+        replicaWaiters.clear();
+        for (ReplicaWaiter waiter : woken) {
+            vertx.cancelTimer(waiter.timer);
+            try {
+                LogSlice slice = log.read(waiter.fetch.fetchOffset(), waiter.fetch.maxBytes(), log.logEndOffset());
+                waiter.message.reply(replicaData(bytesOf(slice), Optional.empty()), LOCAL);
+            } catch (RuntimeException e) {
+                ErrorCode code = e instanceof MillraceException m ? m.errorCode() : ErrorCode.STORAGE_ERROR;
+                waiter.message.fail(code.code(), "Cannot read " + tp + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private ReplicaData replicaData(Buffer records, Optional<EpochEndOffset> diverging) {
+        return new ReplicaData(leaderEpoch(), highWatermark(), log.logStartOffset(), log.logEndOffset(), records,
+                diverging);
+    }
+
+    private static Buffer bytesOf(LogSlice slice) {
+        // readFully allocates exactly the slice's size, so its array is the bytes.
+        return slice.isEmpty() ? Buffer.buffer() : Buffer.buffer(slice.readFully().array());
+    }
+
+    /** Drops in-sync replicas that have not caught up within {@code replica.lag.time.max.ms}. */
+    private void checkIsr() {
+        if (leader != null && !leader.isrUpdatePending()) {
+            leader.maybeShrinkIsr(time.milliseconds()).ifPresent(this::proposeIsr);
+        }
+    }
+
+    /**
+     * Writes a new in-sync set to the cluster's metadata; it takes effect here once stored. A failed conditional
+     * update means the partition's state changed meanwhile: the new state arrives through {@link #applyAssignment}
+     * and decides (this broker may no longer lead).
+     */
+    private void proposeIsr(Set<Integer> proposed) {
+        if (leader == null || leader.isrUpdatePending()) {
+            return;
+        }
+        LeaderState proposer = leader;
+        proposer.proposeIsr(proposed);
+        List<Integer> ordered = assignment.replicas().stream().filter(proposed::contains).toList();
+        ReplicaAssignment next = assignment.withIsr(ordered);
+        LOG.info("{}: in-sync replicas {} -> {} (epoch {})", tp, assignment.isr(), ordered, next.leaderEpoch());
+        isrWriter.write(tp, next).onComplete(ar -> context.runOnContext(v -> {
+            if (leader != proposer) {
+                return;
+            }
+            if (ar.succeeded() && ar.result().isPresent()) {
+                apply(ar.result().get());
+            } else {
+                proposer.abortIsrProposal();
+                if (ar.failed()) {
+                    LOG.warn("{}: cannot store the in-sync set {}: {}", tp, ordered, ar.cause().getMessage());
+                }
+            }
+        }));
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Follower side of replication
+
+    private void fetchFromLeader() {
+        ReplicaAssignment following = assignment;
+        if (leader != null || following == null || following.leader() < 0 || following.leader() == brokerId
+                || followerFetchInFlight || followerRetryTimer >= 0) {
+            return;
+        }
+        followerFetchInFlight = true;
+        long generation = roleGeneration;
+        ReplicaFetch request = new ReplicaFetch(tp, brokerId, following.leaderEpoch(), log.logEndOffset(),
+                log.latestEpoch(), settings.replicaFetchMaxBytes(), settings.replicaFetchWaitMaxMs());
+        DeliveryOptions options = new DeliveryOptions().setCodecName(ReplicationCodec.NAME)
+                .setSendTimeout(settings.replicaFetchWaitMaxMs() + REPLICA_FETCH_SLACK_MS);
+        vertx.eventBus().<ReplicaData>request(ReplicaEndpoint.address(following.leader()), request, options)
+                .onComplete(ar -> {
+                    followerFetchInFlight = false;
+                    if (generation != roleGeneration || log == null) {
+                        fetchFromLeader();
+                        return;
+                    }
+                    boolean again;
+                    try {
+                        again = ar.succeeded() ? onReplicaData(request, ar.result().body())
+                                : onReplicaFetchFailed(ar.cause());
+                    } catch (RuntimeException e) {
+                        LOG.error("{}: cannot apply what leader {} sent", tp, following.leader(), e);
+                        again = false;
+                    }
+                    if (again) {
+                        fetchFromLeader();
+                    } else {
+                        retryFetchLater();
+                    }
+                });
+    }
+
+    /** Applies a leader's answer; returns whether to fetch again at once. */
+    private boolean onReplicaData(ReplicaFetch request, ReplicaData data) {
+        if (data.leaderEpoch() != leaderEpoch()) {
+            return false;
+        }
+        if (data.divergingEpoch().isPresent()) {
+            Divergence.Truncation truncation = Divergence.truncation(log::endOffsetForEpoch,
+                    data.divergingEpoch().get(), log.logEndOffset());
+            long before = log.logEndOffset();
+            log.truncateTo(truncation.offset());
+            followerHighWatermark = Math.min(followerHighWatermark, log.logEndOffset());
+            LOG.info("{}: truncated the divergent tail {}..{} (leader's epoch {} ends at {})", tp,
+                    truncation.offset(), before, data.divergingEpoch().get().epoch(),
+                    data.divergingEpoch().get().endOffset());
+            refreshStats();
+            return true;
+        }
+        if (request.fetchOffset() < data.logStartOffset()) {
+            LOG.info("{}: offset {} is below the leader's log start {}; starting over there", tp,
+                    request.fetchOffset(), data.logStartOffset());
+            log.truncateFullyAndStartAt(data.logStartOffset());
+            followerHighWatermark = Math.min(followerHighWatermark, log.logEndOffset());
+            refreshStats();
+            return true;
+        }
+        if (data.records().length() > 0) {
+            if (request.fetchOffset() != log.logEndOffset()) {
                 return true;
             }
-            return false;
+            List<RecordBatch> batches = RecordBatches.split(java.nio.ByteBuffer.wrap(data.records().getBytes()));
+            log.appendAsFollower(batches);
+        }
+        long hw = Math.min(data.highWatermark(), log.logEndOffset());
+        if (hw > followerHighWatermark) {
+            followerHighWatermark = hw;
+        }
+        refreshStats();
+        return true;
+    }
+
+    /** A failed fetch: back off, unless the leader says our epoch is behind (then wait for the new state). */
+    private boolean onReplicaFetchFailed(Throwable cause) {
+        if (cause instanceof ReplyException reply && reply.failureType()
+                == io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE) {
+            LOG.debug("{}: fetch from leader failed: {}", tp, reply.getMessage());
+        } else {
+            LOG.debug("{}: fetch from leader failed: {}", tp, String.valueOf(cause));
+        }
+        return false;
+    }
+
+    private void retryFetchLater() {
+        if (followerRetryTimer >= 0) {
+            return;
+        }
+        followerRetryTimer = vertx.setTimer(settings.replicaFetchBackoffMs(), id -> {
+            followerRetryTimer = -1;
+            fetchFromLeader();
+        });
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    private void checkpointHighWatermark() {
+        long hw = highWatermark();
+        if (checkpointInFlight || hw == checkpointedHighWatermark || log == null) {
+            return;
+        }
+        checkpointInFlight = true;
+        PartitionLog target = log;
+        vertx.executeBlocking(() -> {
+            target.checkpointHighWatermark(hw);
+            return null;
+        }, false).onComplete(ar -> {
+            checkpointInFlight = false;
+            if (ar.succeeded()) {
+                checkpointedHighWatermark = hw;
+            } else {
+                LOG.warn("{}: cannot checkpoint the high watermark: {}", tp, ar.cause().toString());
+            }
         });
     }
 
     private PartitionResponse.Offset listOffset(OffsetSpec spec) {
+        long highWatermark = leader.highWatermark();
         if (spec instanceof OffsetSpec.Earliest) {
             return new PartitionResponse.Offset(log.logStartOffset(), -1);
         } else if (spec instanceof OffsetSpec.Latest) {
-            return new PartitionResponse.Offset(replicas.highWatermark(), -1);
+            return new PartitionResponse.Offset(highWatermark, -1);
         } else if (spec instanceof OffsetSpec.AtOffset at) {
-            if (at.offset() < log.logStartOffset() || at.offset() > replicas.highWatermark()) {
+            if (at.offset() < log.logStartOffset() || at.offset() > highWatermark) {
                 throw new MillraceException(ErrorCode.OFFSET_OUT_OF_RANGE, "Offset " + at.offset()
-                        + " is outside " + tp + " [" + log.logStartOffset() + ", " + replicas.highWatermark() + "]");
+                        + " is outside " + tp + " [" + log.logStartOffset() + ", " + highWatermark + "]");
             }
             return new PartitionResponse.Offset(at.offset(), -1);
         } else {
             long timestamp = ((OffsetSpec.AtTimestamp) spec).timestamp();
             return log.offsetForTimestamp(timestamp)
-                    .filter(found -> found.offset() < replicas.highWatermark())
+                    .filter(found -> found.offset() < highWatermark)
                     .map(found -> new PartitionResponse.Offset(found.offset(), found.timestamp()))
-                    .orElseGet(() -> new PartitionResponse.Offset(replicas.highWatermark(), -1));
+                    .orElseGet(() -> new PartitionResponse.Offset(highWatermark, -1));
         }
     }
 
+    /** Retention never deletes what a replica may still need: only records below the high watermark go. */
     private void enforceRetention() {
         try {
-            if (log.enforceRetention() > 0) {
+            if (log.enforceRetention(highWatermark()) > 0) {
                 refreshStats();
             }
         } catch (RuntimeException e) {
@@ -361,7 +829,7 @@ public final class PartitionVerticle extends VerticleBase {
     }
 
     private Fetched fetched(LogSlice slice) {
-        return new Fetched(slice, replicas.highWatermark(), log.logStartOffset(), log.logEndOffset());
+        return new Fetched(slice, highWatermark(), log.logStartOffset(), log.logEndOffset());
     }
 
     private Fetched emptyFetch(long offset) {
@@ -369,13 +837,32 @@ public final class PartitionVerticle extends VerticleBase {
     }
 
     private PartitionResponse.Status status() {
-        return new PartitionResponse.Status(tp, replicas.leaderId(), replicas.leaderEpoch(),
-                replicas.inSyncReplicas(), log.logStartOffset(), log.logEndOffset(), replicas.highWatermark(),
-                log.size());
+        ReplicaAssignment current = assignment;
+        Set<Integer> inSync = leader != null ? leader.isr() : current == null ? Set.of() : Set.copyOf(current.isr());
+        return new PartitionResponse.Status(tp, current == null ? -1 : current.leader(), leaderEpoch(), inSync,
+                log.logStartOffset(), log.logEndOffset(), highWatermark(), log.size(),
+                leader != null ? leaderEpochStartOffset : -1);
     }
 
     private void refreshStats() {
-        stats = new PartitionStats(log.logStartOffset(), log.logEndOffset(), replicas.highWatermark(), log.size());
+        ReplicaAssignment current = assignment;
+        stats = new PartitionStats(log.logStartOffset(), log.logEndOffset(), highWatermark(), log.size(),
+                leader != null, leaderEpoch(), leader != null ? leader.isr().size() : 0,
+                current == null ? 0 : current.replicas().size(), maxFollowerLag());
+    }
+
+    private long maxFollowerLag() {
+        if (leader == null) {
+            return 0;
+        }
+        long lag = 0;
+        for (int replica : leader.replicas()) {
+            if (replica != brokerId) {
+                long end = leader.followerEnd(replica);
+                lag = Math.max(lag, log.logEndOffset() - Math.max(0, end));
+            }
+        }
+        return lag;
     }
 
     /** A fetch waiting for data. */
@@ -395,5 +882,17 @@ public final class PartitionVerticle extends VerticleBase {
 
     private record PendingAck(long endOffset, boolean needsCommit, Message<PartitionRequest> message,
                               Produced produced) {
+    }
+
+    /** A follower's fetch waiting at the log end for new records. */
+    private static final class ReplicaWaiter {
+        final ReplicaFetch fetch;
+        final Message<PartitionRequest> message;
+        long timer;
+
+        ReplicaWaiter(ReplicaFetch fetch, Message<PartitionRequest> message) {
+            this.fetch = fetch;
+            this.message = message;
+        }
     }
 }

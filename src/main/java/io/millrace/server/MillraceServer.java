@@ -6,6 +6,8 @@ import io.millrace.broker.BrokerMetrics;
 import io.millrace.broker.BrokerService;
 import io.millrace.broker.BrokerSettings;
 import io.millrace.cluster.BrokerInfo;
+import io.millrace.cluster.ClusterController;
+import io.millrace.cluster.ReplicationMetrics;
 import io.millrace.cluster.Controller;
 import io.millrace.cluster.MetadataStore;
 import io.millrace.cluster.ReplicaManager;
@@ -19,6 +21,8 @@ import io.millrace.group.vertx.GroupCoordinatorVerticle;
 import io.millrace.group.GroupSettings;
 import io.millrace.partition.LocalCodec;
 import io.millrace.partition.PartitionSettings;
+import io.millrace.partition.ReplicaEndpoint;
+import io.millrace.partition.ReplicationCodec;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -63,6 +67,8 @@ public final class MillraceServer implements AutoCloseable {
     private int tcpPort;
     private final List<String> frontEndDeployments = new ArrayList<>();
     private String replicaManagerDeployment;
+    /** The replication endpoint and the controller's duties: stopped after the partitions. */
+    private final List<String> replicationDeployments = new ArrayList<>();
     private String groupDeployment;
 
     private MillraceServer(BrokerConfig config) {
@@ -127,6 +133,7 @@ public final class MillraceServer implements AutoCloseable {
                 .buildClustered(), zkTimeout);
         toClose.add(0, () -> await(vertx.close(), config.getInt(ConfigKey.SHUTDOWN_TIMEOUT_MS)));
         vertx.eventBus().registerCodec(new LocalCodec());
+        vertx.eventBus().registerCodec(new ReplicationCodec());
         if (options.getPreferNativeTransport() && !vertx.isNativeTransportEnabled()) {
             LOG.warn("native.transport is on but epoll is unavailable here, using Java NIO: {}",
                     String.valueOf(vertx.unavailableNativeTransportCause()));
@@ -146,16 +153,22 @@ public final class MillraceServer implements AutoCloseable {
         PartitionSettings partitionSettings = new PartitionSettings(config.getInt(ConfigKey.FETCH_MAX_WAIT_MS),
                 config.getInt(ConfigKey.PARTITION_MAX_FETCH_WAITERS),
                 config.getInt(ConfigKey.LOG_RETENTION_CHECK_INTERVAL_MS),
-                config.getInt(ConfigKey.LOG_FLUSH_CHECK_INTERVAL_MS));
+                config.getInt(ConfigKey.LOG_FLUSH_CHECK_INTERVAL_MS),
+                config.getInt(ConfigKey.REPLICA_LAG_TIME_MAX_MS), config.getInt(ConfigKey.REPLICA_FETCH_MAX_BYTES),
+                config.getInt(ConfigKey.REPLICA_FETCH_WAIT_MAX_MS), config.getInt(ConfigKey.REPLICA_FETCH_BACKOFF_MS));
         ReplicaManager replicas = new ReplicaManager(brokerId, dataDir.resolve("logs"), config.logDefaults(),
                 partitionSettings, Time.SYSTEM, flushExecutor, store);
-        Controller controller = new Controller(store, replicas, config.logDefaults());
+        Controller controller = new Controller(store, replicas, config.logDefaults(),
+                config.getInt(ConfigKey.MIN_INSYNC_REPLICAS));
         BrokerSettings brokerSettings = new BrokerSettings(config.getInt(ConfigKey.REQUEST_TIMEOUT_MS),
                 config.getInt(ConfigKey.FETCH_MAX_WAIT_MS), config.getBoolean(ConfigKey.AUTO_CREATE_TOPICS),
                 config.getInt(ConfigKey.NUM_PARTITIONS), config.getInt(ConfigKey.DEFAULT_REPLICATION_FACTOR));
         broker = new BrokerService(vertx, brokerId, store, replicas, controller, brokerSettings, Time.SYSTEM,
                 new BrokerMetrics(registry));
 
+        replicationDeployments.add(await(vertx.deployVerticle(new ReplicaEndpoint(brokerId)), zkTimeout));
+        ReplicationMetrics replicationMetrics = new ReplicationMetrics(registry, replicas);
+        replicas.metrics(replicationMetrics);
         replicaManagerDeployment = await(vertx.deployVerticle(replicas), zkTimeout);
         FrontEnds frontEnds = new FrontEnds(config, broker, registry, options.getEventLoopPoolSize());
         httpPort = frontEnds.startHttp(vertx, frontEndDeployments);
@@ -164,6 +177,12 @@ public final class MillraceServer implements AutoCloseable {
         // Register last: a broker that other brokers can see is one that can serve.
         int controllerId = await(store.maintainRegistration(
                 new BrokerInfo(brokerId, host, httpPort, tcpPort, dataDir.toString())), zkTimeout);
+        ClusterController clusterController = new ClusterController(brokerId, store,
+                config.getBoolean(ConfigKey.UNCLEAN_LEADER_ELECTION), config.getBoolean(ConfigKey.AUTO_LEADER_REBALANCE),
+                config.getInt(ConfigKey.LEADER_IMBALANCE_CHECK_INTERVAL_MS),
+                () -> store.cachedLiveBrokers().keySet(), replicationMetrics);
+        replicationDeployments.add(await(vertx.deployVerticle(clusterController), zkTimeout));
+        broker.clusterController(clusterController);
 
         // Groups come last: the offsets topic can only be created once this broker is registered (live).
         GroupSettings groupSettings = new GroupSettings(config.getInt(ConfigKey.GROUP_MIN_SESSION_TIMEOUT_MS),
@@ -173,7 +192,8 @@ public final class MillraceServer implements AutoCloseable {
         GroupCoordinatorVerticle groups = new GroupCoordinatorVerticle(brokerId,
                 new ClusterOffsetsTopicView(replicas, controller),
                 new GroupCoordinatorVerticle.Settings(config.getInt(ConfigKey.OFFSETS_TOPIC_NUM_PARTITIONS),
-                        config.getInt(ConfigKey.DEFAULT_REPLICATION_FACTOR), config.getInt(ConfigKey.REQUEST_TIMEOUT_MS),
+                        config.getInt(ConfigKey.OFFSETS_TOPIC_REPLICATION_FACTOR),
+                        config.getInt(ConfigKey.REQUEST_TIMEOUT_MS),
                         config.getLong(ConfigKey.OFFSETS_SNAPSHOT_BYTES), 100),
                 Time.SYSTEM, groupSettings);
         groupDeployment = await(vertx.deployVerticle(groups), zkTimeout);
@@ -225,6 +245,13 @@ public final class MillraceServer implements AutoCloseable {
                     await(vertx.undeploy(replicaManagerDeployment), timeout);
                 } catch (Exception e) {
                     LOG.warn("Partitions did not all close cleanly: {}", e.toString());
+                }
+            }
+            for (String id : replicationDeployments) {
+                try {
+                    await(vertx.undeploy(id), timeout);
+                } catch (Exception e) {
+                    LOG.warn("Replication did not stop cleanly: {}", e.toString());
                 }
             }
         }

@@ -16,7 +16,8 @@ import java.util.OptionalLong;
 
 /**
  * The broker's {@link OffsetsTopicView}: metadata from the {@link ReplicaManager}'s cache (no ZooKeeper round trip),
- * topic creation through the {@link Controller}. The offsets topic keeps its records forever by time and size: the
+ * topic creation through the {@link Controller}, with the configured replication factor or the live brokers, whichever
+ * is fewer. The offsets topic keeps its records forever by time and size: the
  * coordinator's snapshots, not retention, decide what may go. Thread-safe.
  */
 public final class ClusterOffsetsTopicView implements OffsetsTopicView {
@@ -57,7 +58,8 @@ public final class ClusterOffsetsTopicView implements OffsetsTopicView {
             return Future.succeededFuture(replicas.topic(OffsetsTopic.NAME).get().partitionCount());
         }
         Map<String, String> config = Map.of("retention.ms", "-1", "retention.bytes", "-1");
-        return controller.createTopic(OffsetsTopic.NAME, partitions, replicationFactor, config)
+        return controller.liveBrokerCount().compose(live -> controller.createTopic(OffsetsTopic.NAME, partitions,
+                        Math.max(1, Math.min(replicationFactor, live)), config))
                 .map(TopicMetadata::partitionCount)
                 .recover(e -> e instanceof MillraceException m && m.errorCode() == ErrorCode.TOPIC_ALREADY_EXISTS
                         ? Future.succeededFuture(replicas.topic(OffsetsTopic.NAME).orElseThrow().partitionCount())

@@ -116,6 +116,8 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
     private GroupCoordinator coordinator;
     private int offsetsPartitionCount;
     private boolean loaded;
+    /** The creation and first load of the offsets topic while it runs (or once it succeeded). */
+    private Future<Integer> loading;
     /** Offsets partitions led here whose records the coordinator has replayed. */
     private final Set<Integer> loadedPartitions = new HashSet<>();
     private final Set<Integer> loadingPartitions = new HashSet<>();
@@ -129,10 +131,26 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
         this.groupSettings = groupSettings;
     }
 
+    /**
+     * Loads the offsets partitions led here when the offsets topic exists. When it does not (a new cluster), it is
+     * created on the first group request instead, as Kafka does, so that it gets its replication factor from the
+     * brokers alive by then rather than from whichever broker started first.
+     */
     @Override
     public Future<?> start() {
         coordinator = new GroupCoordinator(time, this::append, memberIdSuffixes, groupSettings);
-        return cluster.ensureOffsetsTopic(settings.offsetsPartitions(), settings.offsetsReplicationFactor())
+        if (!cluster.partitionCounts().containsKey(OffsetsTopic.NAME)) {
+            return Future.succeededFuture();
+        }
+        return createAndLoad();
+    }
+
+    /** Creates the offsets topic if needed and loads what is led here; at most once at a time. */
+    private Future<Integer> createAndLoad() {
+        if (loading != null) {
+            return loading;
+        }
+        loading = cluster.ensureOffsetsTopic(settings.offsetsPartitions(), settings.offsetsReplicationFactor())
                 .compose(count -> {
                     offsetsPartitionCount = count;
                     return loadLedPartitions();
@@ -143,7 +161,26 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
                     vertx.setPeriodic(settings.tickMs(), id -> onTick());
                     LOG.info("Group coordinator ready: offsets partitions {} of {} led here, {} groups with offsets",
                             ledOffsetsPartitions(), OffsetsTopic.NAME, groups);
+                })
+                .onFailure(e -> {
+                    LOG.warn("Cannot create or load {} (the next group request retries): {}", OffsetsTopic.NAME,
+                            e.toString());
+                    loading = null;
                 });
+        Future<Integer> started = loading;
+        if (started.failed()) {
+            loading = null;
+        }
+        return started;
+    }
+
+    /** Makes sure the offsets topic exists (any thread): what a client's first look for a coordinator does. */
+    public void ensureOffsetsTopic() {
+        context.runOnContext(v -> {
+            if (!loaded) {
+                createAndLoad();
+            }
+        });
     }
 
     // -----------------------------------------------------------------------------------------------------------
@@ -217,6 +254,7 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
         context.runOnContext(v -> {
             try {
                 if (!loaded) {
+                    createAndLoad();
                     promise.fail(new MillraceException(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
                             "The group coordinator is still loading offsets; retry shortly"));
                     return;
@@ -311,7 +349,16 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
         for (int partition : partitions) {
             TopicPartition tp = new TopicPartition(OffsetsTopic.NAME, partition);
             chain = chain.compose(v -> this.<PartitionResponse.Status>ask(tp, new PartitionRequest.Describe()))
-                    .compose(status -> readFrom(tp, status.logStartOffset(), records));
+                    .compose(status -> {
+                        // A new leader's high watermark lags until its followers fetch again; commits acknowledged
+                        // by the previous leader lie below its epoch's start offset, so wait until those are visible.
+                        if (status.highWatermark() < status.leaderEpochStartOffset()) {
+                            return Future.failedFuture(new MillraceException(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+                                    tp + " is not fully committed on its new leader yet (high watermark "
+                                            + status.highWatermark() + " < " + status.leaderEpochStartOffset() + ")"));
+                        }
+                        return readFrom(tp, status.logStartOffset(), records);
+                    });
         }
         return chain.map(v -> coordinator.loadOffsets(records));
     }
