@@ -5,17 +5,26 @@ import io.vertx.core.json.JsonObject;
 /**
  * A broker as registered in ZooKeeper.
  *
- * @param dataDir absolute data folder, which lets a restarted broker recognise its own stale registration
+ * @param dataDir     absolute data folder, which lets a restarted broker recognise its own stale registration
+ * @param clusterHost where its clustered event bus listens (the controller watches that port: see
+ *                    {@link BrokerFailureDetector}); empty and 0 when unknown
  */
-public record BrokerInfo(int id, String host, int httpPort, int tcpPort, String dataDir) {
+public record BrokerInfo(int id, String host, int httpPort, int tcpPort, String dataDir, String clusterHost,
+                         int clusterPort) {
+
+    public BrokerInfo(int id, String host, int httpPort, int tcpPort, String dataDir) {
+        this(id, host, httpPort, tcpPort, dataDir, "", 0);
+    }
 
     public JsonObject toJson() {
         return new JsonObject().put("version", 1).put("id", id).put("host", host).put("httpPort", httpPort)
-                .put("tcpPort", tcpPort).put("dataDir", dataDir);
+                .put("tcpPort", tcpPort).put("dataDir", dataDir).put("clusterHost", clusterHost)
+                .put("clusterPort", clusterPort);
     }
 
     public static BrokerInfo fromJson(JsonObject json) {
         return new BrokerInfo(json.getInteger("id"), json.getString("host"), json.getInteger("httpPort"),
-                json.getInteger("tcpPort"), json.getString("dataDir", ""));
+                json.getInteger("tcpPort"), json.getString("dataDir", ""), json.getString("clusterHost", ""),
+                json.getInteger("clusterPort", 0));
     }
 }

@@ -61,6 +61,8 @@ public final class MetadataStore {
     private final List<Consumer<String>> topicListeners = new CopyOnWriteArrayList<>();
     private CuratorCache controllerCache;
     private volatile CuratorCache aliveCache;
+    private Future<Void> aliveCacheLoaded;
+    private final List<Runnable> liveBrokerListeners = new CopyOnWriteArrayList<>();
     private final List<IntConsumer> controllerListeners = new CopyOnWriteArrayList<>();
     private volatile int cachedController = -1;
 
@@ -444,18 +446,27 @@ public final class MetadataStore {
      * Starts the cache of live brokers and calls {@code onChange} (on a ZooKeeper thread) whenever a broker's
      * registration appears, changes or goes. Completes once the cache is loaded.
      */
-    public Future<Void> watchLiveBrokers(Runnable onChange) {
+    public synchronized Future<Void> watchLiveBrokers(Runnable onChange) {
+        liveBrokerListeners.add(onChange);
+        if (aliveCache != null) {
+            if (aliveCacheLoaded.succeeded()) {
+                onChange.run();
+            }
+            return aliveCacheLoaded;
+        }
         Promise<Void> initialized = Promise.promise();
-        aliveCache = CuratorCache.build(curator, BROKERS_ALIVE);
-        aliveCache.listenable().addListener(CuratorCacheListener.builder()
-                .forAll((type, oldData, data) -> onChange.run())
+        aliveCacheLoaded = initialized.future();
+        CuratorCache cache = CuratorCache.build(curator, BROKERS_ALIVE);
+        cache.listenable().addListener(CuratorCacheListener.builder()
+                .forAll((type, oldData, data) -> liveBrokerListeners.forEach(Runnable::run))
                 .forInitialized(() -> {
                     initialized.tryComplete();
-                    onChange.run();
+                    liveBrokerListeners.forEach(Runnable::run);
                 })
                 .build());
-        aliveCache.start();
-        return initialized.future();
+        aliveCache = cache;
+        cache.start();
+        return aliveCacheLoaded;
     }
 
     /** Live brokers as the cache holds them: broker id → the ZooKeeper session that registered it. */
@@ -469,6 +480,26 @@ public final class MetadataStore {
         cache.stream().filter(d -> d.getPath().startsWith(prefix)).forEach(d -> out.put(
                 Integer.parseInt(d.getPath().substring(prefix.length())), d.getStat().getEphemeralOwner()));
         return out;
+    }
+
+    /** Live brokers as the cache holds them, with their registrations. */
+    public Map<Integer, LiveBroker> cachedLiveBrokerInfos() {
+        CuratorCache cache = aliveCache;
+        Map<Integer, LiveBroker> out = new HashMap<>();
+        if (cache == null) {
+            return out;
+        }
+        String prefix = BROKERS_ALIVE + "/";
+        cache.stream().filter(d -> d.getPath().startsWith(prefix) && d.getData() != null && d.getData().length > 0)
+                .forEach(d -> {
+                    BrokerInfo info = BrokerInfo.fromJson(json(d.getData()));
+                    out.put(info.id(), new LiveBroker(info, d.getStat().getEphemeralOwner()));
+                });
+        return out;
+    }
+
+    /** A live broker's registration and the ZooKeeper session that holds it. */
+    public record LiveBroker(BrokerInfo info, long session) {
     }
 
     /** Calls {@code onChange} (on a ZooKeeper thread) with the controller's id, or -1, whenever it changes. */

@@ -5,6 +5,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.millrace.broker.BrokerMetrics;
 import io.millrace.broker.BrokerService;
 import io.millrace.broker.BrokerSettings;
+import io.millrace.cluster.BrokerFailureDetector;
 import io.millrace.cluster.BrokerInfo;
 import io.millrace.cluster.ClusterController;
 import io.millrace.cluster.ReplicationMetrics;
@@ -121,6 +122,7 @@ public final class MillraceServer implements AutoCloseable {
         }
 
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        ZookeeperClusterManager clusterManager = new ZookeeperClusterManager(curator, UUID.randomUUID().toString());
         VertxOptions options = new VertxOptions()
                 .setEventLoopPoolSize(config.eventLoopThreads())
                 .setPreferNativeTransport(config.getBoolean(ConfigKey.NATIVE_TRANSPORT))
@@ -129,7 +131,7 @@ public final class MillraceServer implements AutoCloseable {
                         .setPort(config.getInt(ConfigKey.CLUSTER_PORT)));
         vertx = await(Vertx.builder().with(options)
                 .withMetrics(new MicrometerMetricsFactory(registry))
-                .withClusterManager(new ZookeeperClusterManager(curator, UUID.randomUUID().toString()))
+                .withClusterManager(clusterManager)
                 .buildClustered(), zkTimeout);
         toClose.add(0, () -> await(vertx.close(), config.getInt(ConfigKey.SHUTDOWN_TIMEOUT_MS)));
         vertx.eventBus().registerCodec(new LocalCodec());
@@ -176,11 +178,16 @@ public final class MillraceServer implements AutoCloseable {
 
         // Register last: a broker that other brokers can see is one that can serve.
         int controllerId = await(store.maintainRegistration(
-                new BrokerInfo(brokerId, host, httpPort, tcpPort, dataDir.toString())), zkTimeout);
+                new BrokerInfo(brokerId, host, httpPort, tcpPort, dataDir.toString(),
+                        clusterManager.getNodeInfo().host(), clusterManager.getNodeInfo().port())), zkTimeout);
+        ClusterController[] controllerRef = new ClusterController[1];
+        BrokerFailureDetector failureDetector = new BrokerFailureDetector(brokerId, store,
+                config.getBoolean(ConfigKey.BROKER_FAILURE_PROBE), () -> controllerRef[0].changed());
         ClusterController clusterController = new ClusterController(brokerId, store,
                 config.getBoolean(ConfigKey.UNCLEAN_LEADER_ELECTION), config.getBoolean(ConfigKey.AUTO_LEADER_REBALANCE),
-                config.getInt(ConfigKey.LEADER_IMBALANCE_CHECK_INTERVAL_MS),
-                () -> store.cachedLiveBrokers().keySet(), replicationMetrics);
+                config.getInt(ConfigKey.LEADER_IMBALANCE_CHECK_INTERVAL_MS), failureDetector, replicationMetrics);
+        controllerRef[0] = clusterController;
+        replicationDeployments.add(await(vertx.deployVerticle(failureDetector), zkTimeout));
         replicationDeployments.add(await(vertx.deployVerticle(clusterController), zkTimeout));
         broker.clusterController(clusterController);
 
