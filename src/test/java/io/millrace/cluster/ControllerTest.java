@@ -16,7 +16,8 @@ class ControllerTest {
         for (PartitionAssignment p : assigned) {
             assertThat(p.replicas()).hasSize(2).doesNotHaveDuplicates();
             assertThat(p.leader()).isEqualTo(p.replicas().get(0));
-            assertThat(p.isr()).isEqualTo(p.replicas());
+            assertThat(p.isr()).as("followers join the in-sync set once they hold the data")
+                    .containsExactly(p.leader());
             leaders.merge(p.leader(), 1, Integer::sum);
         }
         assertThat(leaders).containsOnlyKeys(1, 2, 3).allSatisfy((broker, count) -> assertThat(count).isEqualTo(3));
@@ -30,9 +31,32 @@ class ControllerTest {
     }
 
     @Test
-    void topicMetadataRoundTripsThroughJson() {
+    void topicMetadataRoundTripsThroughItsNodeAndPartitionNodes() {
         TopicMetadata topic = new TopicMetadata("t", 1, Map.of("retention.ms", "5"),
-                Controller.assign(List.of(0), 0, 3, 1, 0));
-        assertThat(TopicMetadata.fromJson(topic.toJson())).isEqualTo(topic);
+                Controller.assign(List.of(0), 0, 3, 1, 0)).created(0);
+        Map<Integer, PartitionAssignment> states = new HashMap<>();
+        for (PartitionAssignment p : topic.partitions()) {
+            states.put(p.partition(), PartitionAssignment.fromJson(p.toJson(), p.version()));
+        }
+        assertThat(topic.toJson().containsKey("partitions")).as("no partition state in the topic node").isFalse();
+        assertThat(TopicMetadata.fromJson(topic.toJson(), states)).isEqualTo(topic);
+    }
+
+    @Test
+    void partitionsWhoseNodeIsNotThereYetHaveNoLeader() {
+        TopicMetadata topic = new TopicMetadata("t", 1, Map.of(), Controller.assign(List.of(0), 0, 2, 1, 0));
+        TopicMetadata read = TopicMetadata.fromJson(topic.toJson(), Map.of());
+        assertThat(read.partitions()).allSatisfy(p -> assertThat(p.hasLeader()).isFalse());
+    }
+
+    @Test
+    void versionOneTopicNodesKeepTheirPartitionStates() {
+        io.vertx.core.json.JsonObject legacy = new io.vertx.core.json.JsonObject().put("version", 1).put("name", "t")
+                .put("replicationFactor", 1).put("config", new io.vertx.core.json.JsonObject())
+                .put("partitions", new io.vertx.core.json.JsonArray().add(new PartitionAssignment(0, List.of(4), 4, 2,
+                        List.of(4)).toJson()));
+        assertThat(TopicMetadata.partitionCount(legacy)).isEqualTo(1);
+        assertThat(TopicMetadata.legacyPartitions(legacy)).singleElement()
+                .satisfies(p -> assertThat(p.leaderEpoch()).isEqualTo(2));
     }
 }
