@@ -132,9 +132,11 @@ public final class BrokerService implements Broker {
 
     @Override
     public Future<List<BrokerDescription>> brokers() {
+        ClusterController controller = clusterController;
         return store.brokers().compose(all -> store.controller().map(controllerId -> all.stream()
                 .map(b -> new BrokerDescription(b.info().id(), b.info().host(), b.info().httpPort(),
-                        b.info().tcpPort(), b.alive(), controllerId.orElse(-1) == b.info().id()))
+                        b.info().tcpPort(), b.alive() && (controller == null || controller.liveBrokers()
+                        .contains(b.info().id())), controllerId.orElse(-1) == b.info().id()))
                 .toList()));
     }
 

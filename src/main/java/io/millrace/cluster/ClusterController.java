@@ -61,7 +61,7 @@ public final class ClusterController extends VerticleBase {
         this.metrics = metrics;
     }
 
-    /** Which brokers count as alive; {@link #changed} is called (any thread) when the answer may have changed. */
+    /** Which brokers count as alive; whoever provides it calls {@link #changed} when the answer may change. */
     public interface BrokerLiveness {
         Set<Integer> liveBrokers();
     }
@@ -111,6 +111,11 @@ public final class ClusterController extends VerticleBase {
 
     public boolean isActive() {
         return active;
+    }
+
+    /** The brokers the controller counts as alive (registered, and not found dead by a faster signal). */
+    public Set<Integer> liveBrokers() {
+        return liveness.liveBrokers();
     }
 
     private void controllerChanged(int controllerId) {
