@@ -15,6 +15,9 @@ import java.util.Set;
  * partition verticle only reports facts and asks {@code maybeX} questions.
  *
  * <p>Not thread-safe: the partition verticle's context owns it.
+ *
+ * <p>Superseded by {@link LeaderState}; kept only until {@code PartitionVerticle} switches to it (outside this
+ * package), then deleted with its test.
  */
 public final class ReplicaSet {
 
