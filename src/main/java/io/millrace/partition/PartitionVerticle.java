@@ -249,7 +249,6 @@ public final class PartitionVerticle extends VerticleBase {
         log.assignEpochStartOffset(next.leaderEpoch(), log.logEndOffset());
         leader = new LeaderState(brokerId, next.leaderEpoch(), next.replicas(), new HashSet<>(next.isr()),
                 log.logEndOffset(), previousHighWatermark, settings.replicaLagTimeMaxMs(), time.milliseconds());
-        leaderEpochStartOffset = log.logEndOffset();
         if (isrCheckTimer < 0) {
             isrCheckTimer = vertx.setPeriodic(Math.max(100, settings.replicaLagTimeMaxMs() / 2), id -> checkIsr());
         }
@@ -315,7 +314,6 @@ public final class PartitionVerticle extends VerticleBase {
         replicaWaiters.clear();
     }
 
-    private long leaderEpochStartOffset;
 
     private long highWatermark() {
         return leader != null ? leader.highWatermark() : followerHighWatermark;
@@ -841,7 +839,7 @@ public final class PartitionVerticle extends VerticleBase {
         Set<Integer> inSync = leader != null ? leader.isr() : current == null ? Set.of() : Set.copyOf(current.isr());
         return new PartitionResponse.Status(tp, current == null ? -1 : current.leader(), leaderEpoch(), inSync,
                 log.logStartOffset(), log.logEndOffset(), highWatermark(), log.size(),
-                leader != null ? leaderEpochStartOffset : -1);
+                leader != null ? leader.epochStartOffset() : -1);
     }
 
     private void refreshStats() {
