@@ -117,7 +117,7 @@ public final class PartitionVerticle extends VerticleBase {
         this.dir = dir;
         this.config = config;
         this.brokerId = brokerId;
-        this.assignmentAtStart = initial;
+        this.latestAssignment = initial;
         this.time = time;
         this.flushExecutor = flushExecutor;
         this.settings = settings;
@@ -132,7 +132,8 @@ public final class PartitionVerticle extends VerticleBase {
                 Optional.empty()));
     }
 
-    private final ReplicaAssignment assignmentAtStart;
+    /** The newest state handed over by {@link #applyAssignment}, from any thread, also before the verticle runs. */
+    private volatile ReplicaAssignment latestAssignment;
 
     public TopicPartition topicPartition() {
         return tp;
@@ -150,7 +151,7 @@ public final class PartitionVerticle extends VerticleBase {
                     log = opened;
                     followerHighWatermark = Math.min(log.checkpointedHighWatermark(), log.logEndOffset());
                     checkpointedHighWatermark = followerHighWatermark;
-                    apply(assignmentAtStart);
+                    apply(latestAssignment);
                     consumer = vertx.eventBus().localConsumer(PartitionAddress.of(tp), this::handle);
                     retentionTimer = vertx.setPeriodic(settings.retentionCheckMs(), id -> enforceRetention());
                     flushTimer = vertx.setPeriodic(settings.flushCheckMs(), id -> {
@@ -208,11 +209,15 @@ public final class PartitionVerticle extends VerticleBase {
 
     /** Applies the cluster's latest state of this partition (any thread). */
     public void applyAssignment(ReplicaAssignment next) {
-        context.runOnContext(v -> {
-            if (log != null) {
-                apply(next);
-            }
-        });
+        latestAssignment = next;
+        io.vertx.core.Context running = context;
+        if (running != null) {
+            running.runOnContext(v -> {
+                if (log != null) {
+                    apply(latestAssignment);
+                }
+            });
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------
