@@ -11,13 +11,10 @@ import io.millrace.record.TimestampType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -143,7 +140,7 @@ public final class PartitionLog implements AutoCloseable {
             Path cleanMarker = dir.resolve(CLEAN_SHUTDOWN_FILE);
             boolean clean = Files.deleteIfExists(cleanMarker);
             if (clean) {
-                fsyncDirectory(dir);
+                DurableFiles.fsyncDirectory(dir);
             }
             long checkpoint = clean ? Long.MAX_VALUE : readCheckpoint(dir).orElse(0L);
             ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
@@ -187,7 +184,7 @@ public final class PartitionLog implements AutoCloseable {
                 // What recovery kept may exist only in the page cache of a process that died: persist it before
                 // the checkpoint claims it.
                 segments.values().forEach(LogSegment::flush);
-                fsyncDirectory(dir);
+                DurableFiles.fsyncDirectory(dir);
             }
             writeCheckpoint(dir, last.baseOffset());
             RecoveryReport report = new RecoveryReport(clean, recovered, truncated, deleted);
@@ -425,7 +422,7 @@ public final class PartitionLog implements AutoCloseable {
             try {
                 previous.flush();
                 writeProducerSnapshot(snapshot);
-                fsyncDirectory(dir);
+                DurableFiles.fsyncDirectory(dir);
                 advanceCheckpoint(newCheckpoint, generation);
             } catch (IOException | RuntimeException e) {
                 LOG.error("Cannot flush rolled segment {} of {}", previous, dir, e);
@@ -683,7 +680,7 @@ public final class PartitionLog implements AutoCloseable {
             writeCheckpoint(dir, active.baseOffset());
             writeProducerSnapshot(producerState.snapshotBytes(logEndOffset));
             Files.write(dir.resolve(CLEAN_SHUTDOWN_FILE), new byte[0]);
-            fsyncDirectory(dir);
+            DurableFiles.fsyncDirectory(dir);
         } catch (IOException e) {
             throw new MillraceException(ErrorCode.STORAGE_ERROR, "Cannot close log " + dir + " cleanly", e);
         }
@@ -738,13 +735,7 @@ public final class PartitionLog implements AutoCloseable {
     }
 
     private static void writeCheckpoint(Path dir, long offset) throws IOException {
-        Path tmp = dir.resolve(RECOVERY_CHECKPOINT_FILE + ".tmp");
-        Files.writeString(tmp, CHECKPOINT_VERSION + "\n" + offset + "\n", StandardCharsets.UTF_8);
-        try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-            channel.force(true);
-        }
-        Files.move(tmp, dir.resolve(RECOVERY_CHECKPOINT_FILE), StandardCopyOption.ATOMIC_MOVE,
-                StandardCopyOption.REPLACE_EXISTING);
+        DurableFiles.replace(dir, RECOVERY_CHECKPOINT_FILE, CHECKPOINT_VERSION + "\n" + offset + "\n");
     }
 
     /** The checkpointed offset, or empty when the file is missing or unreadable (then everything is validated). */
@@ -784,7 +775,7 @@ public final class PartitionLog implements AutoCloseable {
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
             for (Path file : files) {
                 String name = file.getFileName().toString();
-                if (name.endsWith(".tmp")) {
+                if (name.endsWith(DurableFiles.TEMP_SUFFIX)) {
                     // An interrupted checkpoint or snapshot replacement.
                     Files.deleteIfExists(file);
                 } else if (name.endsWith(OffsetIndex.SUFFIX) || name.endsWith(TimeIndex.SUFFIX)) {
@@ -811,13 +802,6 @@ public final class PartitionLog implements AutoCloseable {
     /** Idempotent producers this log currently tracks. */
     public int producerCount() {
         return producerState.producerCount();
-    }
-
-    /** Makes file creations, renames and deletions in {@code dir} durable. */
-    private static void fsyncDirectory(Path dir) throws IOException {
-        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-            channel.force(true);
-        }
     }
 
     @Override
