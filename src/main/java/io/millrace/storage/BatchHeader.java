@@ -19,9 +19,10 @@ import java.nio.channels.FileChannel;
  * @param producerId   idempotent producer id, -1 for none
  * @param producerEpoch its epoch
  * @param baseSequence sequence number of the first record, -1 for none
+ * @param partitionLeaderEpoch epoch of the leader that appended it, -1 if none was stamped
  */
 record BatchHeader(long position, long baseOffset, int sizeInBytes, byte magic, long lastOffset, long maxTimestamp,
-                   long producerId, short producerEpoch, int baseSequence) {
+                   long producerId, short producerEpoch, int baseSequence, int partitionLeaderEpoch) {
 
     boolean hasProducer() {
         return producerId >= 0;
@@ -62,7 +63,8 @@ record BatchHeader(long position, long baseOffset, int sizeInBytes, byte magic, 
         long maxTimestamp = scratch.getLong(RecordBatch.MAX_TIMESTAMP_OFFSET);
         return new BatchHeader(position, baseOffset, RecordBatch.LOG_OVERHEAD + length, magic,
                 baseOffset + lastOffsetDelta, maxTimestamp, scratch.getLong(RecordBatch.PRODUCER_ID_OFFSET),
-                scratch.getShort(RecordBatch.PRODUCER_EPOCH_OFFSET), scratch.getInt(RecordBatch.BASE_SEQUENCE_OFFSET));
+                scratch.getShort(RecordBatch.PRODUCER_EPOCH_OFFSET), scratch.getInt(RecordBatch.BASE_SEQUENCE_OFFSET),
+                scratch.getInt(RecordBatch.PARTITION_LEADER_EPOCH_OFFSET));
     }
 
     /** Whether the header can describe a real batch ending at or before {@code limit}, continuing at expectedOffset. */

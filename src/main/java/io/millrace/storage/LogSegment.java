@@ -13,6 +13,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One segment of a partition log: the file {@code <20-digit base offset>.log} holding whole record batches back to
@@ -29,6 +30,11 @@ import java.util.OptionalLong;
 final class LogSegment implements AutoCloseable {
 
     static final String LOG_SUFFIX = ".log";
+    /**
+     * Source of segment generations, shared by every log of the process, so that no segment object, not even one
+     * recreated under the name of a deleted one, ever repeats a generation another had.
+     */
+    private static final AtomicLong GENERATIONS = new AtomicLong();
 
     private final long baseOffset;
     private final Path logFile;
@@ -45,6 +51,11 @@ final class LogSegment implements AutoCloseable {
     private long firstBatchTimestamp = -1;
     private int bytesSinceLastIndexEntry;
     private volatile boolean deleted;
+    /**
+     * Identifies the bytes of the file as readers saw them: new for each segment object and at each truncation,
+     * so a {@link LogSlice} read before can tell that its region may now hold other batches. Read by any thread.
+     */
+    private volatile long generation = GENERATIONS.incrementAndGet();
 
     private LogSegment(Path dir, long baseOffset, LogConfig config) throws IOException {
         this.baseOffset = baseOffset;
@@ -245,7 +256,8 @@ final class LogSegment implements AutoCloseable {
                 last = next;
                 end = next.nextPosition();
             }
-            return new LogSlice(logFile, channel, first.get().position(), (int) (end - first.get().position()),
+            long position = first.get().position();
+            return new LogSlice(this, generation, logFile, channel, position, (int) (end - position),
                     first.get().baseOffset(), last.nextOffset());
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot read " + logFile + " at offset " + offset, e);
@@ -411,6 +423,8 @@ final class LogSegment implements AutoCloseable {
             }
             long position = cut.get().position();
             long removed = size - position;
+            // Before the cut: a reader checking its slice after the bytes change must see the new generation.
+            generation = GENERATIONS.incrementAndGet();
             offsetIndex.truncateTo(cut.get().baseOffset());
             timeIndex.truncateTo(cut.get().baseOffset());
             channel.truncate(position);
@@ -422,6 +436,11 @@ final class LogSegment implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot truncate " + logFile + " to offset " + offset, e);
         }
+    }
+
+    /** Whether the file still holds the bytes it held at {@code readGeneration}: not deleted, not truncated since. */
+    boolean holdsGeneration(long readGeneration) {
+        return !deleted && generation == readGeneration;
     }
 
     /** Makes the indexes appendable again (after they were trimmed by a clean close). */
@@ -471,6 +490,7 @@ final class LogSegment implements AutoCloseable {
     /** Closes the files and deletes them. */
     void delete() {
         deleted = true;
+        generation = GENERATIONS.incrementAndGet();
         try {
             channel.close();
             offsetIndex.delete();

@@ -1,5 +1,6 @@
 package io.millrace.storage;
 
+import io.millrace.common.EpochEndOffset;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
 import io.millrace.common.Time;
@@ -11,13 +12,10 @@ import io.millrace.record.TimestampType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +44,10 @@ import org.slf4j.LoggerFactory;
  *   atomically (write a temporary file, rename).</li>
  *   <li>{@code producer-state.snapshot}: idempotent-producer state (see {@link ProducerStateManager}), written at
  *   each roll and at close; after a crash the batch headers since it are replayed.</li>
+ *   <li>{@code leader-epoch-checkpoint}: which leader epoch wrote from which offset (see {@link LeaderEpochCache});
+ *   rewritten whenever that changes, rebuilt from the batch headers when missing or unreadable.</li>
+ *   <li>{@code high-watermark-checkpoint}: text, {@code "0\n<offset>\n"}, the last high watermark the owner
+ *   persisted with {@link #checkpointHighWatermark}; read at open ({@link #checkpointedHighWatermark()}).</li>
  *   <li>{@code clean-shutdown}: present only while the log is closed after a clean {@link #close()}; opening deletes
  *   it, so a crash while open is always detected.</li>
  * </ul>
@@ -62,7 +64,9 @@ public final class PartitionLog implements AutoCloseable {
     private static final Pattern SEGMENT_FILE = Pattern.compile("(\\d{20})\\.log");
     static final String CLEAN_SHUTDOWN_FILE = "clean-shutdown";
     static final String RECOVERY_CHECKPOINT_FILE = "recovery-checkpoint";
+    static final String HIGH_WATERMARK_FILE = "high-watermark-checkpoint";
     private static final int CHECKPOINT_VERSION = 1;
+    private static final int HIGH_WATERMARK_VERSION = 0;
 
     private final Path dir;
     private final Time time;
@@ -84,6 +88,13 @@ public final class PartitionLog implements AutoCloseable {
     private long lastFlushStartMs;
     private CompletableFuture<Long> flushInFlight = CompletableFuture.completedFuture(0L);
     private boolean closed;
+    private final LeaderEpochCache epochs;
+    /** The high watermark found on disk at open, within the log. */
+    private final long checkpointedHighWatermark;
+    /** Serialises {@link #checkpointHighWatermark} calls, which may come from any thread. */
+    private final Object highWatermarkLock = new Object();
+    /** Guarded by {@link #highWatermarkLock}: the value in the file, so that an unchanged one is not rewritten. */
+    private long highWatermarkOnDisk = -1;
 
     private PartitionLog(Path dir, LogConfig config, Time time, Executor flushExecutor,
                          ConcurrentSkipListMap<Long, LogSegment> segments, RecoveryReport report, long checkpoint) {
@@ -99,6 +110,39 @@ public final class PartitionLog implements AutoCloseable {
         this.checkpointedOffset = checkpoint;
         this.lastFlushStartMs = time.milliseconds();
         rebuildProducerState();
+        this.epochs = LeaderEpochCache.load(dir).orElseGet(this::rebuildEpochCache);
+        // Recovery may have cut the tail those epochs started in (the cache is written before the batches it
+        // describes); an epoch that starts exactly at the end wrote nothing that survived, so it goes too, as Kafka.
+        epochs.truncateFromEnd(logEndOffset);
+        epochs.truncateFromStart(logStartOffset());
+        this.checkpointedHighWatermark = Math.max(logStartOffset(),
+                Math.min(logEndOffset, readHighWatermark(dir).orElse(0L)));
+    }
+
+    /**
+     * The epoch cache of a log that has no readable {@value LeaderEpochCache#FILE} (written before it existed, or
+     * damaged): the epoch stamped in each batch header, where it grows. Reads every batch header once.
+     */
+    private LeaderEpochCache rebuildEpochCache() {
+        List<LeaderEpochCache.EpochEntry> starts = new ArrayList<>();
+        int[] latest = {EpochEndOffset.UNDEFINED_EPOCH};
+        try {
+            for (LogSegment segment : segments.values()) {
+                segment.forEachBatch(segment.baseOffset(), header -> {
+                    if (header.partitionLeaderEpoch() > latest[0]) {
+                        latest[0] = header.partitionLeaderEpoch();
+                        starts.add(new LeaderEpochCache.EpochEntry(header.partitionLeaderEpoch(),
+                                header.baseOffset()));
+                    }
+                });
+            }
+        } catch (IOException e) {
+            throw new MillraceException(ErrorCode.STORAGE_ERROR, "Cannot rebuild the leader epochs of " + dir, e);
+        }
+        if (!starts.isEmpty()) {
+            LOG.info("Rebuilt the leader epoch cache of {} from its batches: {}", dir, starts);
+        }
+        return LeaderEpochCache.rebuilt(dir, starts);
     }
 
     /**
@@ -143,7 +187,7 @@ public final class PartitionLog implements AutoCloseable {
             Path cleanMarker = dir.resolve(CLEAN_SHUTDOWN_FILE);
             boolean clean = Files.deleteIfExists(cleanMarker);
             if (clean) {
-                fsyncDirectory(dir);
+                DurableFiles.fsyncDirectory(dir);
             }
             long checkpoint = clean ? Long.MAX_VALUE : readCheckpoint(dir).orElse(0L);
             ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
@@ -187,7 +231,7 @@ public final class PartitionLog implements AutoCloseable {
                 // What recovery kept may exist only in the page cache of a process that died: persist it before
                 // the checkpoint claims it.
                 segments.values().forEach(LogSegment::flush);
-                fsyncDirectory(dir);
+                DurableFiles.fsyncDirectory(dir);
             }
             writeCheckpoint(dir, last.baseOffset());
             RecoveryReport report = new RecoveryReport(clean, recovered, truncated, deleted);
@@ -250,6 +294,72 @@ public final class PartitionLog implements AutoCloseable {
         return segments.size();
     }
 
+    /** The largest leader epoch that wrote to (or, as leader, started at the end of) this log; -1 if none. */
+    public int latestEpoch() {
+        return epochs.latestEpoch();
+    }
+
+    /**
+     * Where {@code epoch} ended in this log (Kafka's OffsetsForLeaderEpoch answer); see
+     * {@link LeaderEpochCache#endOffsetFor} for the rules.
+     */
+    public EpochEndOffset endOffsetForEpoch(int epoch) {
+        return epochs.endOffsetFor(epoch, logEndOffset);
+    }
+
+    /** The leader epoch cache's entries, oldest first: which epoch wrote from which offset on. */
+    public List<LeaderEpochCache.EpochEntry> epochEntries() {
+        return epochs.entries();
+    }
+
+    /**
+     * Records that {@code epoch} starts at {@code startOffset}: a replica that becomes leader calls it with its log
+     * end offset before appending, so its epoch is known even before it writes (Kafka's makeLeader). Ignored unless
+     * {@code epoch} is above the latest one (see {@link LeaderEpochCache#assign}); persisted at once.
+     *
+     * @throws IllegalArgumentException if {@code startOffset} is beyond the log end or either value is negative
+     */
+    public void assignEpochStartOffset(int epoch, long startOffset) {
+        ensureOpen();
+        if (startOffset > logEndOffset) {
+            throw new IllegalArgumentException("Epoch " + epoch + " cannot start at " + startOffset
+                    + ", beyond the log end " + logEndOffset);
+        }
+        epochs.assign(epoch, startOffset);
+    }
+
+    /**
+     * The high watermark the last {@link #checkpointHighWatermark} wrote before this log was opened, kept within
+     * {@code [logStartOffset, logEndOffset]} as opened (recovery may have cut records it covered); 0 for a log that
+     * never had one. A replica restarts its high watermark from it.
+     */
+    public long checkpointedHighWatermark() {
+        return checkpointedHighWatermark;
+    }
+
+    /**
+     * Persists {@code highWatermark} to {@value #HIGH_WATERMARK_FILE} ({@code "0\n<offset>\n"}: format version,
+     * then the offset), replaced atomically and durably; a value equal to the last written is not written again.
+     * Blocking (two fsyncs): callers run it off the event loop, e.g. on the flush executor, periodically rather than
+     * on every change. Thread-safe: it touches only that file, and concurrent calls are serialised.
+     *
+     * @throws MillraceException {@code STORAGE_ERROR} if the file cannot be written
+     */
+    public void checkpointHighWatermark(long highWatermark) {
+        synchronized (highWatermarkLock) {
+            if (highWatermark == highWatermarkOnDisk) {
+                return;
+            }
+            try {
+                DurableFiles.replace(dir, HIGH_WATERMARK_FILE, HIGH_WATERMARK_VERSION + "\n" + highWatermark + "\n");
+                highWatermarkOnDisk = highWatermark;
+            } catch (IOException e) {
+                throw new MillraceException(ErrorCode.STORAGE_ERROR, "Cannot checkpoint the high watermark of " + dir,
+                        e);
+            }
+        }
+    }
+
     /**
      * Appends a batch produced to this partition's leader: validates it, assigns it offsets from the log end, stamps
      * the leader epoch (and the broker's time under {@code LogAppendTime}) into it, writes it, and applies the flush
@@ -279,6 +389,11 @@ public final class PartitionLog implements AutoCloseable {
      */
     public List<LogAppendResult> appendAsLeader(List<RecordBatch> batches, int leaderEpoch) {
         ensureOpen();
+        if (!batches.isEmpty() && leaderEpoch > epochs.latestEpoch()) {
+            // Before anything is written (as Kafka): a crash then leaves the cache ahead of the log, which opening
+            // corrects, never behind it. The first accepted batch lands at the log end whichever batches are refused.
+            epochs.assign(leaderEpoch, logEndOffset);
+        }
         List<LogAppendResult> results = new ArrayList<>(batches.size());
         List<RecordBatch> group = new ArrayList<>(batches.size());
         long groupBytes = 0;
@@ -337,22 +452,79 @@ public final class PartitionLog implements AutoCloseable {
         } catch (RuntimeException e) {
             logEndOffset = active.nextOffset();
             producerState.truncateTo(logEndOffset);
+            // Entries starting at the end stay: a new leader's epoch legitimately starts there before any write.
+            epochs.truncateFromEnd(logEndOffset + 1);
             throw new MillraceException(ErrorCode.STORAGE_ERROR, "Cannot append to " + dir + ": " + e.getMessage(),
                     e);
         }
     }
 
     /**
-     * Appends a batch copied from the leader, keeping its offsets, epoch and timestamps. It must start exactly at the
-     * log end offset.
+     * Appends one batch copied from the leader; see {@link #appendAsFollower(List)}. Returns what was written.
      */
     public LogAppendInfo appendAsFollower(RecordBatch batch) {
-        validate(batch);
-        if (batch.baseOffset() != logEndOffset) {
-            throw new MillraceException(ErrorCode.OFFSET_OUT_OF_RANGE, "Batch starts at offset " + batch.baseOffset()
-                    + " but the log ends at " + logEndOffset);
+        return appendAsFollower(List.of(batch));
+    }
+
+    /**
+     * Appends batches copied from the leader, keeping their offsets, leader epochs and timestamps, with one write
+     * per segment they land in. All or nothing: each batch is validated as {@link #appendAsLeader} validates (size,
+     * CRC, dense offsets, codec, decodable records) and the first must start at the log end offset, each next one
+     * right after the previous one's last offset; otherwise nothing is written. The leader epoch cache gains an entry
+     * for every batch whose epoch is above the latest one, and the producer state records every idempotent batch,
+     * so that a producer retrying against this replica once it leads is answered as a duplicate. Sequence numbers
+     * are not checked: the leader did that. Applies the flush policy.
+     *
+     * @return the range written: first offset (the old log end), last offset ({@code logEndOffset() - 1}), record
+     *         count and bytes; for no batches, an empty range at the log end
+     * @throws MillraceException {@code OFFSET_OUT_OF_RANGE} for a batch that does not continue the log,
+     *                           {@code RECORD_TOO_LARGE}, {@code CORRUPT_RECORD} or {@code UNSUPPORTED_COMPRESSION}
+     *                           for an invalid one (the log is unchanged in all these cases); {@code STORAGE_ERROR} if
+     *                           the disk fails (a prefix of the batches may then be in the log: see
+     *                           {@link #logEndOffset()})
+     */
+    public LogAppendInfo appendAsFollower(List<RecordBatch> batches) {
+        ensureOpen();
+        long firstOffset = logEndOffset;
+        long expected = logEndOffset;
+        int records = 0;
+        int bytes = 0;
+        for (RecordBatch batch : batches) {
+            validate(batch);
+            if (batch.baseOffset() != expected) {
+                throw new MillraceException(ErrorCode.OFFSET_OUT_OF_RANGE, "Batch starts at offset "
+                        + batch.baseOffset() + " but " + expected + " was expected (log end " + logEndOffset + ")");
+            }
+            expected = batch.lastOffset() + 1;
+            records += batch.recordCount();
+            bytes += batch.sizeInBytes();
         }
-        return write(batch, OptionalLong.empty());
+        for (RecordBatch batch : batches) {
+            // Before the write, as for the leader (see appendAsLeader).
+            if (batch.partitionLeaderEpoch() > epochs.latestEpoch()) {
+                epochs.assign(batch.partitionLeaderEpoch(), batch.baseOffset());
+            }
+        }
+        List<RecordBatch> group = new ArrayList<>(batches.size());
+        long groupBytes = 0;
+        for (RecordBatch batch : batches) {
+            if (shouldRoll(groupBytes, batch)) {
+                writeGroup(group);
+                group.clear();
+                groupBytes = 0;
+                roll();
+            }
+            logEndOffset = batch.lastOffset() + 1;
+            if (batch.producerId() >= 0) {
+                producerState.update(batch.producerId(), batch.producerEpoch(), batch.baseSequence(),
+                        batch.lastSequence(), batch.baseOffset(), batch.lastOffset(), batch.maxTimestamp());
+            }
+            group.add(batch);
+            groupBytes += batch.sizeInBytes();
+        }
+        writeGroup(group);
+        maybeFlush();
+        return new LogAppendInfo(firstOffset, logEndOffset - 1, records, OptionalLong.empty(), bytes, false);
     }
 
     private void validate(RecordBatch batch) {
@@ -374,21 +546,6 @@ public final class PartitionLog implements AutoCloseable {
         // As Kafka's log validator: records every reader will decode must decode. Decompressed data may be at most
         // a generous multiple of the batch limit, so a small "zip bomb" cannot make the broker inflate gigabytes.
         batch.validateRecords((int) Math.min(Integer.MAX_VALUE - 8, 16L * config.maxMessageBytes()));
-    }
-
-    private LogAppendInfo write(RecordBatch batch, OptionalLong appendTime) {
-        if (shouldRoll(0, batch)) {
-            roll();
-        }
-        active.append(batch);
-        logEndOffset = batch.lastOffset() + 1;
-        if (batch.producerId() >= 0) {
-            producerState.update(batch.producerId(), batch.producerEpoch(), batch.baseSequence(),
-                    batch.lastSequence(), batch.baseOffset(), batch.lastOffset(), batch.maxTimestamp());
-        }
-        maybeFlush();
-        return new LogAppendInfo(batch.baseOffset(), batch.lastOffset(), batch.recordCount(), appendTime,
-                batch.sizeInBytes(), false);
     }
 
     /** Whether {@code batch} must start a new segment, given {@code pendingBytes} about to be written before it. */
@@ -425,7 +582,7 @@ public final class PartitionLog implements AutoCloseable {
             try {
                 previous.flush();
                 writeProducerSnapshot(snapshot);
-                fsyncDirectory(dir);
+                DurableFiles.fsyncDirectory(dir);
                 advanceCheckpoint(newCheckpoint, generation);
             } catch (IOException | RuntimeException e) {
                 LOG.error("Cannot flush rolled segment {} of {}", previous, dir, e);
@@ -496,8 +653,11 @@ public final class PartitionLog implements AutoCloseable {
 
     /**
      * Removes every record at or above {@code offset}, as a follower does to drop a tail that diverged from its
-     * leader. A batch straddling {@code offset} is removed whole. If {@code offset} is at or below the log start the
-     * log is emptied and restarts at {@code offset}. Returns the new log end offset.
+     * leader. A batch straddling {@code offset} is removed whole. The leader epoch cache forgets the epochs that start
+     * at or after the new log end (also when nothing is removed: a leader that assigned itself an epoch and was
+     * deposed before writing leaves such an entry, as in Kafka), and the producer state the batches removed. If
+     * {@code offset} is at or below the log start, the log is emptied and restarts at {@code offset}, as
+     * {@link #truncateFullyAndStartAt} does. Returns the new log end offset.
      */
     public long truncateTo(long offset) {
         ensureOpen();
@@ -505,24 +665,59 @@ public final class PartitionLog implements AutoCloseable {
             throw new IllegalArgumentException("Cannot truncate to a negative offset: " + offset);
         }
         if (offset >= logEndOffset) {
+            epochs.truncateFromEnd(logEndOffset);
             return logEndOffset;
         }
         if (offset <= logStartOffset()) {
-            List<LogSegment> all = new ArrayList<>(segments.values());
-            segments.clear();
-            all.forEach(LogSegment::delete);
-            active = LogSegment.create(dir, offset, config);
-            segments.put(offset, active);
-        } else {
-            long keep = segments.floorKey(offset);
-            for (LogSegment later : new ArrayList<>(segments.tailMap(keep, false).values())) {
-                segments.remove(later.baseOffset());
-                later.delete();
-            }
-            active = segments.get(keep);
-            active.truncateTo(offset);
-            active.becomeActive();
+            truncateFullyAndStartAt(offset);
+            return logEndOffset;
         }
+        long keep = segments.floorKey(offset);
+        for (LogSegment later : new ArrayList<>(segments.tailMap(keep, false).values())) {
+            segments.remove(later.baseOffset());
+            later.delete();
+        }
+        active = segments.get(keep);
+        active.truncateTo(offset);
+        active.becomeActive();
+        afterTruncation();
+        epochs.truncateFromEnd(logEndOffset);
+        return logEndOffset;
+    }
+
+    /**
+     * Empties the log and restarts it at {@code offset}, which may lie anywhere, also beyond the log end: what a
+     * follower does when the offset it would fetch is below its leader's log start (Kafka's
+     * {@code truncateFullyAndStartAt}). Every segment is deleted, the epoch cache and the producer state are cleared
+     * (and persisted so, so that a restart cannot bring them back), and the log start and end become {@code offset}.
+     * The high-watermark checkpoint is the caller's to rewrite.
+     */
+    public void truncateFullyAndStartAt(long offset) {
+        ensureOpen();
+        if (offset < 0) {
+            throw new IllegalArgumentException("Cannot restart the log at a negative offset: " + offset);
+        }
+        List<LogSegment> all = new ArrayList<>(segments.values());
+        segments.clear();
+        all.forEach(LogSegment::delete);
+        active = LogSegment.create(dir, offset, config);
+        segments.put(offset, active);
+        producerState.clear();
+        afterTruncation();
+        epochs.clear();
+        try {
+            // An older snapshot could describe producers of a range now gone yet below the new start.
+            writeProducerSnapshot(producerState.snapshotBytes(offset));
+            // Without this a crash could bring back the deleted segments, which recovery would keep and the new one
+            // it would drop, as it keeps the prefix before a gap.
+            DurableFiles.fsyncDirectory(dir);
+        } catch (IOException e) {
+            throw new MillraceException(ErrorCode.STORAGE_ERROR, "Cannot restart log " + dir + " at " + offset, e);
+        }
+    }
+
+    /** Brings the derived state in line with a log that was just cut back. */
+    private void afterTruncation() {
         logEndOffset = active.nextOffset();
         producerState.truncateTo(logEndOffset);
         flushedOffset.accumulateAndGet(logEndOffset, Math::min);
@@ -532,17 +727,29 @@ public final class PartitionLog implements AutoCloseable {
                 advanceCheckpoint(active.baseOffset(), truncations);
             }
         }
-        return logEndOffset;
     }
 
     /**
      * Deletes whole segments that fall outside {@code retention.ms} (their newest record is older) or
      * {@code retention.bytes} (the log is larger without them), oldest first, and moves the log start offset.
-     * The active segment is rolled first when all of it has expired, so that expired data really goes.
+     * The active segment is rolled first when all of it has expired, so that expired data really goes. For a log
+     * with one replica; a replicated log uses {@link #enforceRetention(long)}.
      *
      * @return the number of segments deleted
      */
     public int enforceRetention() {
+        return enforceRetention(Long.MAX_VALUE);
+    }
+
+    /**
+     * Applies retention as {@link #enforceRetention()} does, but deletes a segment only if all its records are below
+     * {@code maxDeletableOffset}: a leader passes the offset every replica has (its high watermark, as Kafka), so a
+     * lagging follower never finds the records it still needs gone. The leader epoch cache forgets what lies below
+     * the new log start.
+     *
+     * @return the number of segments deleted
+     */
+    public int enforceRetention(long maxDeletableOffset) {
         ensureOpen();
         long now = time.milliseconds();
         if (config.retentionMs() >= 0 && !active.isEmpty() && now - active.maxTimestamp() > config.retentionMs()) {
@@ -550,8 +757,11 @@ public final class PartitionLog implements AutoCloseable {
         }
         long excess = config.retentionBytes() < 0 ? 0 : size() - config.retentionBytes();
         int deleted = 0;
-        for (LogSegment segment : new ArrayList<>(segments.values())) {
-            if (segment == active) {
+        List<LogSegment> all = new ArrayList<>(segments.values());
+        for (int i = 0; i + 1 < all.size(); i++) {
+            LogSegment segment = all.get(i);
+            // the next segment's base offset bounds this segment's records
+            if (segment == active || all.get(i + 1).baseOffset() > maxDeletableOffset) {
                 break;
             }
             boolean expired = config.retentionMs() >= 0 && now - segment.maxTimestamp() > config.retentionMs();
@@ -565,6 +775,7 @@ public final class PartitionLog implements AutoCloseable {
             deleted++;
         }
         if (deleted > 0) {
+            epochs.truncateFromStart(logStartOffset());
             LOG.info("Retention deleted {} segments of {}; log start offset is now {}", deleted, dir,
                     logStartOffset());
         }
@@ -577,7 +788,8 @@ public final class PartitionLog implements AutoCloseable {
      * (Kafka's DeleteRecords, at segment granularity). For an owner that has written again, at or after
      * {@code offset}, everything those records still said, such as the group coordinator's snapshot of committed
      * offsets: the older records are then redundant. The active segment is never deleted; records of a segment that
-     * reaches {@code offset} stay.
+     * reaches {@code offset} stay. A replicated log bounds it by what every replica has: pass at most that offset
+     * (the leader's high watermark). The leader epoch cache forgets what lies below the new log start.
      *
      * @return the number of segments deleted
      */
@@ -596,6 +808,7 @@ public final class PartitionLog implements AutoCloseable {
             deleted++;
         }
         if (deleted > 0) {
+            epochs.truncateFromStart(logStartOffset());
             LOG.info("Deleted {} segments of {} below offset {}; log start offset is now {}", deleted, dir, offset,
                     logStartOffset());
         }
@@ -683,7 +896,7 @@ public final class PartitionLog implements AutoCloseable {
             writeCheckpoint(dir, active.baseOffset());
             writeProducerSnapshot(producerState.snapshotBytes(logEndOffset));
             Files.write(dir.resolve(CLEAN_SHUTDOWN_FILE), new byte[0]);
-            fsyncDirectory(dir);
+            DurableFiles.fsyncDirectory(dir);
         } catch (IOException e) {
             throw new MillraceException(ErrorCode.STORAGE_ERROR, "Cannot close log " + dir + " cleanly", e);
         }
@@ -738,13 +951,24 @@ public final class PartitionLog implements AutoCloseable {
     }
 
     private static void writeCheckpoint(Path dir, long offset) throws IOException {
-        Path tmp = dir.resolve(RECOVERY_CHECKPOINT_FILE + ".tmp");
-        Files.writeString(tmp, CHECKPOINT_VERSION + "\n" + offset + "\n", StandardCharsets.UTF_8);
-        try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-            channel.force(true);
+        DurableFiles.replace(dir, RECOVERY_CHECKPOINT_FILE, CHECKPOINT_VERSION + "\n" + offset + "\n");
+    }
+
+    /** The high watermark in its checkpoint file, or empty when the file is missing or unreadable. */
+    private static Optional<Long> readHighWatermark(Path dir) {
+        Path file = dir.resolve(HIGH_WATERMARK_FILE);
+        try {
+            if (!Files.exists(file)) {
+                return Optional.empty();
+            }
+            String[] lines = Files.readString(file, StandardCharsets.UTF_8).split("\n");
+            if (lines.length >= 2 && lines[0].trim().equals(Integer.toString(HIGH_WATERMARK_VERSION))) {
+                return Optional.of(Long.parseLong(lines[1].trim()));
+            }
+        } catch (IOException | NumberFormatException e) {
+            LOG.warn("Ignoring unreadable high-watermark checkpoint {}: {}", file, e.toString());
         }
-        Files.move(tmp, dir.resolve(RECOVERY_CHECKPOINT_FILE), StandardCopyOption.ATOMIC_MOVE,
-                StandardCopyOption.REPLACE_EXISTING);
+        return Optional.empty();
     }
 
     /** The checkpointed offset, or empty when the file is missing or unreadable (then everything is validated). */
@@ -784,7 +1008,7 @@ public final class PartitionLog implements AutoCloseable {
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
             for (Path file : files) {
                 String name = file.getFileName().toString();
-                if (name.endsWith(".tmp")) {
+                if (name.endsWith(DurableFiles.TEMP_SUFFIX)) {
                     // An interrupted checkpoint or snapshot replacement.
                     Files.deleteIfExists(file);
                 } else if (name.endsWith(OffsetIndex.SUFFIX) || name.endsWith(TimeIndex.SUFFIX)) {
@@ -811,13 +1035,6 @@ public final class PartitionLog implements AutoCloseable {
     /** Idempotent producers this log currently tracks. */
     public int producerCount() {
         return producerState.producerCount();
-    }
-
-    /** Makes file creations, renames and deletions in {@code dir} durable. */
-    private static void fsyncDirectory(Path dir) throws IOException {
-        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-            channel.force(true);
-        }
     }
 
     @Override

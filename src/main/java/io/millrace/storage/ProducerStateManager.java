@@ -4,11 +4,8 @@ import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -156,17 +153,7 @@ final class ProducerStateManager {
 
     /** Replaces the snapshot file atomically. Any thread; the caller serialises concurrent writes. */
     static void writeSnapshot(Path dir, ByteBuffer bytes) throws IOException {
-        ByteBuffer buf = bytes.duplicate();
-        Path tmp = dir.resolve(SNAPSHOT_FILE + ".tmp");
-        try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            while (buf.hasRemaining()) {
-                channel.write(buf);
-            }
-            channel.force(true);
-        }
-        Files.move(tmp, dir.resolve(SNAPSHOT_FILE), StandardCopyOption.ATOMIC_MOVE,
-                StandardCopyOption.REPLACE_EXISTING);
+        DurableFiles.replace(dir, SNAPSHOT_FILE, bytes);
     }
 
     /**
