@@ -216,14 +216,23 @@ public final class LeaderState {
         follower.lastFetchMs = nowMs;
         follower.logEnd = fetchOffset;
 
+        // The high watermark first: the expansion must be judged against the one the caller acknowledges with.
+        // (Kafka expands first, but marks the change pending inside the same call, so its high watermark then
+        // counts the joining member; here the caller marks it, so a follower judged against a stale mark could
+        // join below records just acknowledged without it. The simulation found this: seed 1526.)
+        boolean highWatermarkMoved = maybeUpdateHighWatermark();
         Optional<Set<Integer>> expansion = Optional.empty();
-        if (pendingIsr == null && !isr.contains(followerId)
-                && fetchOffset >= highWatermark && fetchOffset >= epochStartOffset) {
+        if (pendingIsr == null && !isr.contains(followerId) && isInSync(follower)) {
             Set<Integer> expanded = new LinkedHashSet<>(isr);
             expanded.add(followerId);
             expansion = Optional.of(ordered(expanded));
         }
-        return new FollowerFetch(maybeUpdateHighWatermark(), expansion);
+        return new FollowerFetch(highWatermarkMoved, expansion);
+    }
+
+    /** Kafka's {@code isFollowerInSync}: may join the ISR. */
+    private boolean isInSync(Follower follower) {
+        return follower.logEnd >= highWatermark && follower.logEnd >= epochStartOffset;
     }
 
     /**
@@ -253,16 +262,27 @@ public final class LeaderState {
 
     /**
      * Marks {@code proposed} as in flight; the caller writes it to the metadata store with a conditional update and
-     * then calls {@link #applyIsr} or {@link #abortIsrProposal}.
+     * then calls {@link #applyIsr} or {@link #abortIsrProposal}. Propose an expansion in the same turn as the
+     * {@link #onFollowerFetch} that returned it: once the high watermark has moved past the joining follower, it
+     * may no longer join.
      *
-     * @throws IllegalStateException    if a proposal is already in flight
+     * @throws IllegalStateException    if a proposal is already in flight, or it adds a replica that is not in sync
+     *                                  (its end is below the high watermark or the epoch start offset)
      * @throws IllegalArgumentException if {@code proposed} lacks the leader or names a non-replica
      */
     public void proposeIsr(Set<Integer> proposed) {
         if (pendingIsr != null) {
             throw new IllegalStateException("ISR change " + pendingIsr + " is already in flight");
         }
-        pendingIsr = validIsr(proposed);
+        Set<Integer> valid = validIsr(proposed);
+        for (int member : valid) {
+            if (member != leaderId && !isr.contains(member) && !isInSync(followers.get(member))) {
+                throw new IllegalStateException("Replica " + member + " at " + followers.get(member).logEnd
+                        + " cannot join the ISR: the high watermark is " + highWatermark + " and epoch "
+                        + leaderEpoch + " started at " + epochStartOffset);
+            }
+        }
+        pendingIsr = valid;
     }
 
     /**
@@ -287,12 +307,12 @@ public final class LeaderState {
     }
 
     /**
-     * Forgets the proposal in flight (its write failed). The high watermark is not recomputed here; the next
-     * {@link #updateLeaderEnd} or {@link #onFollowerFetch} does, and until then it is at most lower than it could
-     * be, which is safe.
+     * Forgets the proposal in flight (its write failed). Without an expansion's joining member the high watermark
+     * may move: read {@link #highWatermark()} afterwards.
      */
     public void abortIsrProposal() {
         pendingIsr = null;
+        maybeUpdateHighWatermark();
     }
 
     public boolean isrUpdatePending() {

@@ -110,8 +110,24 @@ class LeaderStateTest {
 
         state.abortIsrProposal();
         assertThat(state.maximalIsr()).containsExactly(1, 2);
-        assertThat(state.onFollowerFetch(2, 15, 4).highWatermarkMoved()).isTrue();
         assertThat(state.highWatermark()).isEqualTo(15);
+    }
+
+    /** Seed 1526 of the simulation, reduced. */
+    @Test
+    void aFollowerBelowTheHighWatermarkItsFetchMovesIsNotProposed() {
+        LeaderState state = leader(Set.of(1, 2), 2, 0);
+        state.onFollowerFetch(3, 2, 1);
+        state.proposeIsr(Set.of(1, 2, 3));
+        state.updateLeaderEnd(5, 2);
+        state.onFollowerFetch(2, 5, 3);
+        assertThat(state.highWatermark()).as("held by joining 3").isEqualTo(2);
+        state.abortIsrProposal();
+        assertThat(state.highWatermark()).isEqualTo(5);
+        // Follower 3 (restarted) fetches at 2 again: it is below the high watermark and must not join.
+        assertThat(state.onFollowerFetch(3, 2, 4).isrToPropose()).isEmpty();
+        assertThatThrownBy(() -> state.proposeIsr(Set.of(1, 2, 3))).isInstanceOf(IllegalStateException.class);
+        assertThat(state.onFollowerFetch(3, 5, 5).isrToPropose()).contains(Set.of(1, 2, 3));
     }
 
     @Test
