@@ -9,8 +9,9 @@ import org.apache.zookeeper.server.embedded.ExitHandler;
 import org.apache.zookeeper.server.embedded.ZooKeeperServerEmbedded;
 
 /**
- * A single ZooKeeper server inside the broker's JVM, with its data under the broker's data folder, so that one
- * command starts a complete broker. A real deployment points brokers at an external ensemble instead.
+ * A single ZooKeeper server inside this JVM: the broker's embedded one, with its data under the broker's data folder
+ * so that one command starts a complete broker, and the stand-alone {@code millrace zookeeper}. A real deployment
+ * points brokers at an external ensemble instead.
  */
 final class EmbeddedZooKeeper implements AutoCloseable {
 
@@ -22,8 +23,23 @@ final class EmbeddedZooKeeper implements AutoCloseable {
         this.connectString = connectString;
     }
 
+    /** The tick of the broker's embedded server: sessions may then last from 2 s to {@link #MAX_SESSION_TIMEOUT_MS}. */
+    static final int DEFAULT_TICK_TIME_MS = 1000;
+
+    /** Longest session timeout a client may ask for, whatever the tick (ZooKeeper's own default is 20 ticks). */
+    static final int MAX_SESSION_TIMEOUT_MS = 60_000;
+
     /** Starts the server on {@code port}, or on a free port when it is 0. */
     static EmbeddedZooKeeper start(Path baseDir, String host, int port, long timeoutMs) throws Exception {
+        return start(baseDir, host, port, DEFAULT_TICK_TIME_MS, timeoutMs);
+    }
+
+    /**
+     * Starts the server on {@code port}, or on a free port when it is 0, with the given tick. ZooKeeper grants a
+     * client a session timeout between 2 ticks and {@link #MAX_SESSION_TIMEOUT_MS}, and checks expiry once a tick.
+     */
+    static EmbeddedZooKeeper start(Path baseDir, String host, int port, int tickTimeMs, long timeoutMs)
+            throws Exception {
         Files.createDirectories(baseDir);
         if (port == 0) {
             // ZooKeeper would bind an ephemeral port but report 0 in its connect string: choose one ourselves.
@@ -34,8 +50,8 @@ final class EmbeddedZooKeeper implements AutoCloseable {
         Properties props = new Properties();
         props.setProperty("clientPort", Integer.toString(port));
         props.setProperty("clientPortAddress", host);
-        props.setProperty("tickTime", "1000");
-        props.setProperty("maxSessionTimeout", "60000");
+        props.setProperty("tickTime", Integer.toString(tickTimeMs));
+        props.setProperty("maxSessionTimeout", Integer.toString(MAX_SESSION_TIMEOUT_MS));
         props.setProperty("admin.enableServer", "false");
         props.setProperty("maxCnxns", "0");
         props.setProperty("maxClientCnxns", "0");
