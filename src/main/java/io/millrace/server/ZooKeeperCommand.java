@@ -1,12 +1,6 @@
 package io.millrace.server;
 
-import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -35,7 +29,7 @@ final class ZooKeeperCommand implements Callable<Integer> {
             description = "Interface to listen on (default: ${DEFAULT-VALUE}; 0.0.0.0 for every interface).")
     String host;
 
-    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "./data/zookeeper",
+    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "./data/zookeeper-standalone",
             description = "Folder of ZooKeeper's snapshots and transaction log (default: ${DEFAULT-VALUE}).")
     Path dataDir;
 
@@ -56,20 +50,12 @@ final class ZooKeeperCommand implements Callable<Integer> {
             return 2;
         }
         Path dir = dataDir.toAbsolutePath().normalize();
-        Files.createDirectories(dir);
-        // Two servers writing one transaction log would corrupt it; the lock dies with the process, even on SIGKILL.
-        FileChannel lockFile = FileChannel.open(dir.resolve("zookeeper.lock"), StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE);
-        FileLock lock = tryLock(lockFile);
-        if (lock == null) {
-            System.err.println("millrace zookeeper: " + dir + " is in use by another ZooKeeper server");
-            return 1;
-        }
         EmbeddedZooKeeper server;
         try {
             server = EmbeddedZooKeeper.start(dir, host, port, tickTimeMs, startTimeoutMs);
         } catch (Exception e) {
-            System.err.println("millrace zookeeper: cannot start on " + host + ":" + port + ": " + e);
+            System.err.println("millrace zookeeper: cannot start on " + host + ":" + port + ": "
+                    + (e.getMessage() == null ? e.toString() : e.getMessage()));
             return 1;
         }
         CountDownLatch stopped = new CountDownLatch(1);
@@ -84,13 +70,5 @@ final class ZooKeeperCommand implements Callable<Integer> {
         System.out.flush();
         stopped.await();
         return 0;
-    }
-
-    private static FileLock tryLock(FileChannel channel) throws IOException {
-        try {
-            return channel.tryLock();
-        } catch (OverlappingFileLockException e) {
-            return null;
-        }
     }
 }
