@@ -17,8 +17,8 @@ import picocli.CommandLine.Option;
 /** The {@code millrace} command line. */
 @Command(name = "millrace", mixinStandardHelpOptions = true, version = "Millrace 0.1.0",
         description = "A Kafka-style event-streaming broker on Vert.x.",
-        subcommands = {Main.Start.class, ConsoleTools.Produce.class, ConsoleTools.Consume.class,
-                ConsoleTools.Topics.class})
+        subcommands = {Main.Start.class, ZooKeeperCommand.class, ConsoleTools.Produce.class,
+                ConsoleTools.Consume.class, ConsoleTools.Topics.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {

@@ -23,7 +23,8 @@ import java.util.stream.Stream;
 /**
  * A real broker process, started the way the README starts one ({@code bin/millrace start}), on free loopback
  * ports with its own data folder. {@link #kill()} sends SIGKILL, {@link #stop()} SIGTERM; {@link #close()} stops
- * the process if it still runs and deletes the data folder.
+ * the process if it still runs and deletes the data folder. A stand-alone broker ({@link #start}) embeds its own
+ * ZooKeeper; {@link ClusterHarness} composes the command line of cluster members itself ({@link #prepare}).
  */
 public final class BrokerProcess implements AutoCloseable {
 
@@ -35,24 +36,50 @@ public final class BrokerProcess implements AutoCloseable {
     private final int httpPort;
     private final int tcpPort;
     private final int zookeeperPort;
-    private final Map<String, String> overrides;
+    private final List<String> startArguments;
     private final String javaOpts;
     private Process process;
     private Path logFile;
     private int starts;
 
-    private BrokerProcess(String name, Map<String, String> overrides, String javaOpts) {
+    private BrokerProcess(String name, Path dataDir, int httpPort, int tcpPort, int zookeeperPort,
+                          List<String> startArguments, String javaOpts) {
         this.name = name;
-        this.overrides = new LinkedHashMap<>(overrides);
+        this.dataDir = dataDir;
+        this.httpPort = httpPort;
+        this.tcpPort = tcpPort;
+        this.zookeeperPort = zookeeperPort;
+        this.startArguments = List.copyOf(startArguments);
         this.javaOpts = javaOpts;
+    }
+
+    private static BrokerProcess standalone(String name, Map<String, String> overrides, String javaOpts) {
+        Path dataDir;
         try {
-            this.dataDir = Files.createTempDirectory("millrace-it-" + name);
+            dataDir = Files.createTempDirectory("millrace-it-" + name);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        this.httpPort = freePort();
-        this.tcpPort = freePort();
-        this.zookeeperPort = freePort();
+        int httpPort = freePort();
+        int tcpPort = freePort();
+        int zookeeperPort = freePort();
+        List<String> arguments = new ArrayList<>(List.of("--data-dir", dataDir.toString(),
+                "--http-port", Integer.toString(httpPort), "--tcp-port", Integer.toString(tcpPort),
+                "--zookeeper-port", Integer.toString(zookeeperPort),
+                "--set", "listen.host=127.0.0.1", "--set", "advertised.host=127.0.0.1"));
+        new LinkedHashMap<>(overrides).forEach((k, v) -> {
+            arguments.add("--set");
+            arguments.add(k + "=" + v);
+        });
+        return new BrokerProcess(name, dataDir, httpPort, tcpPort, zookeeperPort, arguments, javaOpts);
+    }
+
+    /**
+     * A broker, not started yet, run as {@code bin/millrace start} followed by {@code startArguments}, which must
+     * name {@code dataDir}, {@code httpPort} and {@code tcpPort}. It uses an external ZooKeeper.
+     */
+    static BrokerProcess prepare(String name, Path dataDir, int httpPort, int tcpPort, List<String> startArguments) {
+        return new BrokerProcess(name, dataDir, httpPort, tcpPort, 0, startArguments, "");
     }
 
     /** Starts a broker and waits until {@code /health} answers 200. */
@@ -61,7 +88,7 @@ public final class BrokerProcess implements AutoCloseable {
     }
 
     public static BrokerProcess start(String name, Map<String, String> overrides, String javaOpts) {
-        BrokerProcess broker = new BrokerProcess(name, overrides, javaOpts);
+        BrokerProcess broker = standalone(name, overrides, javaOpts);
         broker.launch();
         return broker;
     }
@@ -75,14 +102,17 @@ public final class BrokerProcess implements AutoCloseable {
     }
 
     private void launch() {
-        List<String> command = new ArrayList<>(List.of(HOME.resolve("bin/millrace").toString(), "start",
-                "--data-dir", dataDir.toString(), "--http-port", Integer.toString(httpPort),
-                "--tcp-port", Integer.toString(tcpPort), "--zookeeper-port", Integer.toString(zookeeperPort),
-                "--set", "listen.host=127.0.0.1", "--set", "advertised.host=127.0.0.1"));
-        overrides.forEach((k, v) -> {
-            command.add("--set");
-            command.add(k + "=" + v);
-        });
+        spawn();
+        awaitHealthy(Duration.ofSeconds(60));
+    }
+
+    /** Starts the process without waiting for it; {@link #awaitHealthy} waits. */
+    void spawn() {
+        if (process != null && process.isAlive()) {
+            throw new IllegalStateException("Broker " + name + " is still running");
+        }
+        List<String> command = new ArrayList<>(List.of(HOME.resolve("bin/millrace").toString(), "start"));
+        command.addAll(startArguments);
         try {
             Path logs = HOME.resolve("target/it-logs");
             Files.createDirectories(logs);
@@ -94,13 +124,19 @@ public final class BrokerProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("Broker " + name + " exited with " + process.exitValue()
-                        + "; log: " + Files.readString(logFile));
-            }
-            return healthStatus() == 200;
-        });
+    }
+
+    /** Waits until {@code /health} answers 200; fails at once, with the log, if the process exits. */
+    public void awaitHealthy(Duration atMost) {
+        await().alias("broker " + name + " healthy (log " + logFile + ")").atMost(atMost)
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> {
+                    if (!process.isAlive()) {
+                        throw new IllegalStateException("Broker " + name + " exited with " + process.exitValue()
+                                + "; log: " + Files.readString(logFile));
+                    }
+                    return healthStatus() == 200;
+                });
     }
 
     /** The HTTP status of {@code /health}, or -1 if the broker does not answer. */
@@ -118,6 +154,7 @@ public final class BrokerProcess implements AutoCloseable {
 
     /** SIGKILL: the process dies at once, with no flush and no clean shutdown. */
     public void kill() {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
         process.destroyForcibly();
         waitForExit();
     }
@@ -196,9 +233,16 @@ public final class BrokerProcess implements AutoCloseable {
 
     @Override
     public void close() {
+        if (process != null) {
+            // bin/millrace execs java, but a process killed before that (while it builds) may have children.
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+        }
         if (process != null && process.isAlive()) {
             process.destroyForcibly();
             waitForExit();
+        }
+        if (!Files.exists(dataDir)) {
+            return;
         }
         try (Stream<Path> files = Files.walk(dataDir)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -207,7 +251,11 @@ public final class BrokerProcess implements AutoCloseable {
         }
     }
 
-    private static int freePort() {
+    public String name() {
+        return name;
+    }
+
+    static int freePort() {
         try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         } catch (IOException e) {
