@@ -248,7 +248,16 @@ public final class Producer implements AutoCloseable {
         List<Waiting> first = new ArrayList<>();
         first.add(w);
         awaitingMetadata.put(r.topic(), first);
-        cluster.partitionCount(r.topic()).subscribe(partitions -> locked(() -> {
+        // A broker that cannot be reached right now (restarting, or backing off after failed connections) is waited
+        // for, up to maxBlock as Kafka's producer waits for metadata; other refusals fail the records at once.
+        Mono.defer(() -> cluster.partitionCount(r.topic()))
+                .retryWhen(reactor.util.retry.Retry.backoff(Long.MAX_VALUE, config.retryBackoff())
+                        .maxBackoff(cluster.config().reconnectBackoffMax())
+                        .filter(e -> e instanceof MillraceClientException.ConnectionException))
+                .timeout(config.maxBlock(), Mono.error(() -> new MillraceClientException.ConnectionException(
+                        "No broker answered for the metadata of " + r.topic() + " within maxBlock="
+                                + config.maxBlock().toMillis() + " ms", null)))
+                .subscribe(partitions -> locked(() -> {
             for (Waiting next : awaitingMetadata.remove(r.topic())) {
                 appendToChosenPartition(next, next.record.estimatedSize(), partitions);
             }
