@@ -20,6 +20,8 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import reactor.core.publisher.Mono;
@@ -33,7 +35,15 @@ import reactor.netty.tcp.TcpClient;
  *
  * <p>When the connection drops, every request waiting on it fails with a retriable {@link ConnectionException},
  * every subscription on it is told, and the next request connects again; callers decide whether and when to retry.
- * Thread-safe.
+ *
+ * <p>A broker that cannot be reached is not dialled in a tight loop, whoever asks: after a failed connection attempt
+ * (refused, timed out, or closed before the handshake completed) the next attempt waits for a back-off that doubles
+ * from {@link ClientConfig#reconnectBackoff()} up to {@link ClientConfig#reconnectBackoffMax()} (with jitter), and
+ * requests made before then fail at once with a {@link ConnectionException}. A completed handshake resets it.
+ * {@link #healthy()} says whether the broker answered since its last failure, for choosing a broker to ask for
+ * metadata.
+ *
+ * <p>Thread-safe.
  */
 final class BrokerConnection {
 
@@ -42,6 +52,13 @@ final class BrokerConnection {
     private final AtomicInteger correlationIds = new AtomicInteger(1);
     private volatile Mono<Session> session;
     private volatile boolean closed;
+    /** Connection attempts that failed in a row; reset by a completed handshake. Guarded by {@code this}. */
+    private int failedConnects;
+    /** No connection attempt before this {@link System#nanoTime()}. Guarded by {@code this}. */
+    private long retryNotBeforeNanos;
+    /** The last connection failed or was lost, and no handshake has succeeded since. */
+    private volatile boolean suspect;
+    private final java.util.concurrent.atomic.AtomicLong connectAttempts = new java.util.concurrent.atomic.AtomicLong();
 
     BrokerConnection(InetSocketAddress address, ClientConfig config) {
         this.address = address;
@@ -50,6 +67,21 @@ final class BrokerConnection {
 
     InetSocketAddress address() {
         return address;
+    }
+
+    /** False after a failed or lost connection, until a handshake succeeds again. */
+    boolean healthy() {
+        return !suspect;
+    }
+
+    /** Whether a connection attempt would be made now (no back-off pending); true while connected. */
+    synchronized boolean dialable() {
+        return failedConnects == 0 || System.nanoTime() - retryNotBeforeNanos >= 0;
+    }
+
+    /** TCP connection attempts made so far (for tests and diagnostics). */
+    long connectAttempts() {
+        return connectAttempts.get();
     }
 
     /** Sends a request; completes with its typed response, or fails with the broker's error as a typed exception. */
@@ -105,8 +137,16 @@ final class BrokerConnection {
             synchronized (this) {
                 current = session;
                 if (current == null) {
-                    current = connect().cache(s -> Duration.ofMillis(Long.MAX_VALUE), e -> Duration.ZERO,
-                            () -> Duration.ZERO);
+                    long waitNanos = retryNotBeforeNanos - System.nanoTime();
+                    if (failedConnects > 0 && waitNanos > 0) {
+                        return Mono.error(new ConnectionException("Not connecting to " + address + " for another "
+                                + TimeUnit.NANOSECONDS.toMillis(waitNanos) + " ms after " + failedConnects
+                                + " failed attempt" + (failedConnects == 1 ? "" : "s"), null));
+                    }
+                    current = Mono.defer(this::connect)
+                            .doOnNext(s -> connectSucceeded())
+                            .doOnError(e -> connectFailed())
+                            .cache(s -> Duration.ofMillis(Long.MAX_VALUE), e -> Duration.ZERO, () -> Duration.ZERO);
                     session = current;
                 }
             }
@@ -129,7 +169,24 @@ final class BrokerConnection {
         }
     }
 
+    private synchronized void connectSucceeded() {
+        failedConnects = 0;
+        suspect = false;
+    }
+
+    private synchronized void connectFailed() {
+        failedConnects++;
+        suspect = true;
+        long base = Math.max(1, config.reconnectBackoff().toMillis());
+        long max = Math.max(base, config.reconnectBackoffMax().toMillis());
+        long backoff = Math.min(max, base << Math.min(failedConnects - 1, 20));
+        // +-20% jitter, so that clients cut off together do not come back in step
+        long jittered = (long) (backoff * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble()));
+        retryNotBeforeNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(1, jittered));
+    }
+
     private Mono<Session> connect() {
+        connectAttempts.incrementAndGet();
         TcpClient client = TcpClient.create()
                 .remoteAddress(() -> address)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis())
@@ -148,9 +205,14 @@ final class BrokerConnection {
                     conn.inbound().receive().retain().subscribe(s::onFrame, s::onClosed, () -> s.onClosed(null));
                     conn.onDispose(() -> s.onClosed(null));
                     return s.call(HandshakeRequest.of(config.clientId()), config.requestTimeout(), null, null)
-                            .flatMap(e -> e.getValue() instanceof HandshakeResponse ? Mono.just(s)
-                                    : Mono.error(new MillraceClientException(ErrorCode.UNSUPPORTED_VERSION,
-                                    "Unexpected handshake answer from " + address)))
+                            .flatMap(e -> {
+                                if (e.getValue() instanceof HandshakeResponse hello) {
+                                    s.version = hello.version();
+                                    return Mono.just(s);
+                                }
+                                return Mono.error(new MillraceClientException(ErrorCode.UNSUPPORTED_VERSION,
+                                        "Unexpected handshake answer from " + address));
+                            })
                             .doOnError(e -> conn.dispose());
                 });
     }
@@ -170,6 +232,8 @@ final class BrokerConnection {
         final Map<Integer, Consumer<Push>> pushHandlers = new ConcurrentHashMap<>();
         final Map<Integer, Runnable> disconnectHandlers = new ConcurrentHashMap<>();
         volatile boolean dead;
+        /** The negotiated protocol version; the handshake itself is read before it is known. */
+        volatile int version = FrameCodec.MIN_VERSION;
 
         Session(Connection conn) {
             this.conn = conn;
@@ -227,7 +291,7 @@ final class BrokerConnection {
             try {
                 byte[] bytes = new byte[buf.readableBytes()];
                 buf.readBytes(bytes);
-                frame = FrameCodec.decodeResponse(ByteBuffer.wrap(bytes));
+                frame = FrameCodec.decodeResponse(ByteBuffer.wrap(bytes), version);
             } catch (RuntimeException e) {
                 // A broker that sends what we cannot parse leaves nothing to resynchronise on.
                 conn.dispose();
@@ -253,6 +317,7 @@ final class BrokerConnection {
                 return;
             }
             dead = true;
+            suspect = true;
             ConnectionException lost = new ConnectionException("Connection to " + address + " lost"
                     + (error == null ? "" : ": " + error.getMessage()), error);
             pending.values().forEach(sink -> sink.tryEmitError(lost));

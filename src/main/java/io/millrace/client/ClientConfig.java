@@ -19,6 +19,9 @@ import reactor.netty.tcp.SslProvider;
  */
 public final class ClientConfig {
 
+    /** Kafka's default {@code metadata.max.age.ms}: 5 minutes. */
+    private static final Duration DEFAULT_METADATA_MAX_AGE = Duration.ofMinutes(5);
+
     private final List<InetSocketAddress> bootstrap;
     private final String clientId;
     private final Duration connectTimeout;
@@ -27,10 +30,20 @@ public final class ClientConfig {
     private final Duration reconnectBackoffMax;
     private final int maxFrameBytes;
     private final Consumer<? super SslProvider.SslContextSpec> tls;
+    private final Duration metadataMaxAge;
 
     private ClientConfig(List<InetSocketAddress> bootstrap, String clientId, Duration connectTimeout,
                          Duration requestTimeout, Duration reconnectBackoff, Duration reconnectBackoffMax,
                          int maxFrameBytes, Consumer<? super SslProvider.SslContextSpec> tls) {
+        this(bootstrap, clientId, connectTimeout, requestTimeout, reconnectBackoff, reconnectBackoffMax,
+                maxFrameBytes, tls, DEFAULT_METADATA_MAX_AGE);
+    }
+
+    private ClientConfig(List<InetSocketAddress> bootstrap, String clientId, Duration connectTimeout,
+                         Duration requestTimeout, Duration reconnectBackoff, Duration reconnectBackoffMax,
+                         int maxFrameBytes, Consumer<? super SslProvider.SslContextSpec> tls,
+                         Duration metadataMaxAge) {
+        this.metadataMaxAge = metadataMaxAge;
         this.bootstrap = List.copyOf(bootstrap);
         this.clientId = clientId;
         this.connectTimeout = connectTimeout;
@@ -62,35 +75,57 @@ public final class ClientConfig {
 
     public ClientConfig withClientId(String clientId) {
         return new ClientConfig(bootstrap, Objects.requireNonNull(clientId), connectTimeout, requestTimeout,
-                reconnectBackoff, reconnectBackoffMax, maxFrameBytes, tls);
+                reconnectBackoff, reconnectBackoffMax, maxFrameBytes, tls, metadataMaxAge);
     }
 
     public ClientConfig withConnectTimeout(Duration timeout) {
         return new ClientConfig(bootstrap, clientId, timeout, requestTimeout, reconnectBackoff, reconnectBackoffMax,
-                maxFrameBytes, tls);
+                maxFrameBytes, tls, metadataMaxAge);
     }
 
     /** How long a request may wait for its answer (a fetch's own wait comes on top). */
     public ClientConfig withRequestTimeout(Duration timeout) {
         return new ClientConfig(bootstrap, clientId, connectTimeout, timeout, reconnectBackoff, reconnectBackoffMax,
-                maxFrameBytes, tls);
+                maxFrameBytes, tls, metadataMaxAge);
     }
 
-    /** Exponential back-off between reconnection attempts, from {@code initial} up to {@code max}. */
+    /**
+     * Exponential back-off between attempts to reach a broker and between metadata refreshes after a leader change
+     * ({@code reconnect.backoff.ms} / {@code retry.backoff.ms} and {@code reconnect.backoff.max.ms}): from
+     * {@code initial}, doubling, up to {@code max}. A broker that refused or lost a connection is not dialled again
+     * before its back-off ends. Defaults: 100 ms and 5 s.
+     */
     public ClientConfig withReconnectBackoff(Duration initial, Duration max) {
         return new ClientConfig(bootstrap, clientId, connectTimeout, requestTimeout, initial, max, maxFrameBytes,
-                tls);
+                tls, metadataMaxAge);
     }
 
     public ClientConfig withMaxFrameBytes(int maxFrameBytes) {
         return new ClientConfig(bootstrap, clientId, connectTimeout, requestTimeout, reconnectBackoff,
-                reconnectBackoffMax, maxFrameBytes, tls);
+                reconnectBackoffMax, maxFrameBytes, tls, metadataMaxAge);
     }
 
     /** Connects with TLS, configured by reactor-netty's SSL spec (e.g. trust store, SNI). */
     public ClientConfig withTls(Consumer<? super SslProvider.SslContextSpec> spec) {
         return new ClientConfig(bootstrap, clientId, connectTimeout, requestTimeout, reconnectBackoff,
-                reconnectBackoffMax, maxFrameBytes, Objects.requireNonNull(spec));
+                reconnectBackoffMax, maxFrameBytes, Objects.requireNonNull(spec), metadataMaxAge);
+    }
+
+    /**
+     * How long cached topic metadata (leaders, partition counts) is used before it is fetched again even without an
+     * error ({@code metadata.max.age.ms}, default 5 minutes). Errors that mean it is stale (NOT_LEADER without a hint,
+     * FENCED_LEADER_EPOCH, UNKNOWN_TOPIC_OR_PARTITION, a lost connection) refresh it at once.
+     */
+    public ClientConfig withMetadataMaxAge(Duration maxAge) {
+        if (maxAge.isNegative()) {
+            throw new IllegalArgumentException("metadata max age must not be negative");
+        }
+        return new ClientConfig(bootstrap, clientId, connectTimeout, requestTimeout, reconnectBackoff,
+                reconnectBackoffMax, maxFrameBytes, tls, maxAge);
+    }
+
+    public Duration metadataMaxAge() {
+        return metadataMaxAge;
     }
 
     public List<InetSocketAddress> bootstrapAddresses() {

@@ -7,7 +7,12 @@ import java.time.Duration;
  *
  * @param maxBytesPerPush      most bytes the broker sends in one push per partition
  * @param maxCreditsPerRequest most records asked for at once (larger demand is granted in steps)
- * @param reconnectAttempts    how often a partition stream resubscribes after a lost connection before failing
+ * @param reconnectAttempts    no longer limits anything: a partition stream and a group member retry retriable failures
+ *                             (a lost connection, a moved leader or coordinator) until cancelled; kept so existing
+ *                             configurations compile
+ * @param reconnectBackoff     first pause before a partition stream subscribes again; it doubles with each failure in
+ *                             a row, up to {@link ClientConfig#reconnectBackoffMax()}. A stream that the broker told
+ *                             where the new leader is resubscribes there at once
  */
 public record ConsumerConfig(int maxBytesPerPush, int maxCreditsPerRequest, int reconnectAttempts,
                              Duration reconnectBackoff) {

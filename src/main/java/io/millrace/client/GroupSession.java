@@ -208,7 +208,10 @@ final class GroupSession {
         }
         boolean again = code == ErrorCode.UNKNOWN_MEMBER_ID || code == ErrorCode.REBALANCE_IN_PROGRESS
                 || code == ErrorCode.ILLEGAL_GENERATION || retriable(error);
-        if (again && attempt <= Math.max(config.reconnectAttempts(), 20)) {
+        if (again) {
+            // Retriable refusals (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS, a lost connection, ...) never end
+            // the membership: the coordinator is looked up again (call() dropped the stale metadata) after a
+            // back-off that doubles up to reconnectBackoffMax.
             Mono.delay(cluster.backoff(attempt)).subscribe(t -> join());
         } else {
             fail(error);
@@ -307,8 +310,9 @@ final class GroupSession {
         List<TopicPartitions> wanted = new ArrayList<>();
         byTopic.forEach((t, ps) -> wanted.add(new TopicPartitions(t, ps)));
         return this.<FetchOffsetsResponse>call(new FetchOffsetsRequest(groupId, wanted), Duration.ZERO)
-                .retryWhen(reactor.util.retry.Retry.backoff(5, config.reconnectBackoff())
-                        .filter(GroupSession::retriable))
+                .retryWhen(reactor.util.retry.Retry.backoff(Long.MAX_VALUE, config.reconnectBackoff())
+                        .maxBackoff(cluster.config().reconnectBackoffMax())
+                        .filter(e -> retriable(e) && !isClosed()))
                 .flatMap(found -> {
                     Map<TopicPartition, Long> offsets = new HashMap<>();
                     found.offsets().forEach(o -> offsets.put(new TopicPartition(o.topic(), o.partition()),
@@ -398,10 +402,15 @@ final class GroupSession {
                 .doOnError(e -> {
                     ErrorCode code = code(e);
                     if (code == ErrorCode.NOT_COORDINATOR || code == ErrorCode.NOT_LEADER
+                            || code == ErrorCode.FENCED_LEADER_EPOCH || code == ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
                             || e instanceof ConnectionException) {
                         cluster.invalidate(OFFSETS_TOPIC);
                     }
                 });
+    }
+
+    private synchronized boolean isClosed() {
+        return closed;
     }
 
     private static ErrorCode code(Throwable error) {

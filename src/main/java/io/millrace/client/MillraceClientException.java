@@ -3,6 +3,7 @@ package io.millrace.client;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
 import io.millrace.protocol.ApiError;
+import java.util.Optional;
 
 /**
  * An error the SDK surfaces: the broker's {@link ErrorCode} and message, as a type a caller can catch. Subclasses
@@ -10,6 +11,9 @@ import io.millrace.protocol.ApiError;
  * already retried where its configuration allowed).
  */
 public class MillraceClientException extends MillraceException {
+
+    /** Where the broker said the partition's leader is now (NOT_LEADER, FENCED_LEADER_EPOCH), if it said. */
+    private transient Optional<ApiError.LeaderHint> leaderHint = Optional.empty();
 
     public MillraceClientException(ErrorCode code, String message) {
         super(code, message);
@@ -23,8 +27,22 @@ public class MillraceClientException extends MillraceException {
         return errorCode().retriable();
     }
 
+    /**
+     * The partition's current leader as the broker that refused the request knows it; the SDK switches to it
+     * without asking for metadata.
+     */
+    Optional<ApiError.LeaderHint> leaderHint() {
+        return leaderHint == null ? Optional.empty() : leaderHint;
+    }
+
     /** The typed exception for a broker's error. */
     public static MillraceClientException from(ApiError error) {
+        MillraceClientException e = typed(error);
+        e.leaderHint = error.leader();
+        return e;
+    }
+
+    private static MillraceClientException typed(ApiError error) {
         String message = error.message();
         return switch (error.code()) {
             case UNKNOWN_TOPIC_OR_PARTITION -> new UnknownTopicOrPartitionException(message);

@@ -10,6 +10,7 @@ import io.millrace.protocol.UnsubscribeRequest;
 import io.millrace.record.Record;
 import io.millrace.record.RecordBatch;
 import io.millrace.record.RecordBatches;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import reactor.core.publisher.FluxSink;
@@ -17,7 +18,25 @@ import reactor.core.publisher.Mono;
 
 /**
  * Feeds one partition into a {@link FluxSink}: subscribes at the partition's leader, turns the sink's demand into
- * credits, decodes pushed batches into records, and resubscribes from the next offset when the connection drops.
+ * credits, decodes pushed batches into records, and follows the leader when it moves.
+ *
+ * <h2>States</h2>
+ * <pre>
+ * from         event                                            does                                         to
+ * IDLE         demand                                           SUBSCRIBE at the leader from the position   SUBSCRIBING
+ * SUBSCRIBING  answered                                         grants credit                               READING
+ * SUBSCRIBING  retriable failure (NOT_LEADER, FENCED_LEADER_     leader hint: at once; else metadata         SUBSCRIBING
+ *              EPOCH, UNKNOWN_TOPIC_OR_PARTITION, lost or        refresh after a back-off that doubles up
+ *              refused connection, timeout, ...)                 to reconnectBackoffMax
+ * READING      PUSH with a retriable error, or connection lost  the same, from the position                 SUBSCRIBING
+ * any          error that is not retriable                      fails the stream                            DONE
+ * any          cancel                                           UNSUBSCRIBE                                 DONE
+ * </pre>
+ * The position is the offset after the last record delivered (before the first subscription: the requested start),
+ * so a resubscription, on the same broker or a new leader, neither skips nor repeats a record. A retriable error
+ * never ends the stream; the back-off keeps a dead broker from being dialled in a tight loop (and
+ * {@link BrokerConnection} adds its own). Each subscription attempt has a number: answers, pushes and disconnects of
+ * an earlier attempt are ignored.
  *
  * <p>Credit accounting: the broker subtracts the record count of every batch it pushes; this reader keeps the same
  * count ({@code brokerCredits}) and tops it up to the outstanding demand, capped at {@code maxCreditsPerRequest}.
@@ -30,14 +49,19 @@ final class PartitionReader {
     private final ConsumerConfig config;
     private final TopicPartition tp;
     private final FluxSink<ConsumerRecord> sink;
-    private Seek start;
+    private final Seek start;
     private long position = -1;
     private long outstanding;
     private long brokerCredits;
     private BrokerConnection connection;
     private int subscriptionId = -1;
     private boolean subscribing;
+    private boolean retryScheduled;
     private boolean done;
+    /** Subscription attempts so far; the current one is this number. */
+    private int attempt;
+    /** The connection of the current attempt dropped before its answer came. */
+    private boolean attemptLost;
     private int failedAttempts;
 
     PartitionReader(Cluster cluster, ConsumerConfig config, TopicPartition tp, Seek start,
@@ -57,7 +81,7 @@ final class PartitionReader {
     private synchronized void onRequest(long n) {
         outstanding = Math.min(Long.MAX_VALUE / 2, outstanding + n);
         if (subscriptionId < 0) {
-            if (!subscribing && !done) {
+            if (!subscribing && !retryScheduled && !done) {
                 subscribe();
             }
         } else {
@@ -65,66 +89,122 @@ final class PartitionReader {
         }
     }
 
+    /** Called with the monitor held. */
     private void subscribe() {
         subscribing = true;
+        attemptLost = false;
+        int mine = ++attempt;
         Seek from = position >= 0 ? Seek.offset(position) : start;
         int credits = (int) Math.max(1, Math.min(outstanding, config.maxCreditsPerRequest()));
         SubscribeRequest request = new SubscribeRequest(tp.topic(), tp.partition(), from.position(), credits,
                 config.maxBytesPerPush());
+        BrokerConnection[] target = new BrokerConnection[1];
         cluster.leader(tp)
-                .flatMap(conn -> conn.<SubscribeResponse>subscribe(request, this::onPush, this::onDisconnect)
-                        .map(result -> Map.entry(conn, result)))
-                .subscribe(result -> subscribed(result.getKey(), result.getValue().getKey(),
-                        result.getValue().getValue().startOffset(), credits), this::subscribeFailed);
+                .doOnNext(conn -> target[0] = conn)
+                .flatMap(conn -> conn.<SubscribeResponse>subscribe(request, push -> onPush(mine, conn, push),
+                        () -> onDisconnect(mine)).map(result -> Map.entry(conn, result)))
+                .subscribe(result -> subscribed(mine, result.getKey(), result.getValue().getKey(),
+                        result.getValue().getValue().startOffset(), credits),
+                        error -> subscribeFailed(mine, error, target[0]));
     }
 
-    private synchronized void subscribed(BrokerConnection conn, int id, long startOffset, int credits) {
-        subscribing = false;
-        failedAttempts = 0;
-        if (done) {
-            conn.sendOnCurrent(new UnsubscribeRequest(id)).subscribe();
-            return;
-        }
-        connection = conn;
-        subscriptionId = id;
-        brokerCredits = credits;
-        if (position < 0) {
-            position = startOffset;
-        }
-        topUp();
-    }
-
-    private void subscribeFailed(Throwable error) {
+    private void subscribed(int mine, BrokerConnection conn, int id, long startOffset, int credits) {
+        boolean lost;
         synchronized (this) {
+            if (mine != attempt) {
+                return;
+            }
             subscribing = false;
+            lost = attemptLost;
             if (done) {
+                conn.sendOnCurrent(new UnsubscribeRequest(id)).subscribe();
+                conn.unsubscribed(id);
+                return;
+            }
+            if (!lost) {
+                failedAttempts = 0;
+                connection = conn;
+                subscriptionId = id;
+                brokerCredits = credits;
+                if (position < 0) {
+                    position = startOffset;
+                }
+                topUp();
                 return;
             }
         }
-        boolean retriable = error instanceof MillraceClientException e && e.retriable();
-        if (retriable && ++failedAttempts <= config.reconnectAttempts()) {
-            cluster.invalidate(tp.topic());
-            Mono.delay(config.reconnectBackoff().multipliedBy(Math.min(failedAttempts, 10)))
-                    .subscribe(t -> resubscribe());
-        } else {
-            fail(error);
+        retryLater(new ConnectionException("Connection lost while subscribing to " + tp, null), conn);
+    }
+
+    private void subscribeFailed(int mine, Throwable error, BrokerConnection conn) {
+        synchronized (this) {
+            if (mine != attempt) {
+                return;
+            }
+            subscribing = false;
         }
+        retryLater(error, conn);
+    }
+
+    /**
+     * After a failure of the current attempt: fails the stream if the error is not retriable, else subscribes again,
+     * at once when the broker named the new leader, otherwise after a back-off (the metadata is refreshed by then).
+     */
+    private void retryLater(Throwable error, BrokerConnection failedOn) {
+        boolean retriable = error instanceof MillraceClientException e && e.retriable();
+        if (!retriable) {
+            fail(error);
+            return;
+        }
+        boolean hinted = cluster.onPartitionError(tp, error, failedOn);
+        Duration delay;
+        synchronized (this) {
+            if (done || retryScheduled) {
+                return;
+            }
+            retryScheduled = true;
+            failedAttempts++;
+            // Only the first hint is followed at once: brokers with stale views could otherwise bounce it between them.
+            delay = hinted && failedAttempts == 1 ? Duration.ZERO : backoff(failedAttempts);
+        }
+        Mono.delay(delay).subscribe(t -> resubscribe());
+    }
+
+    /** {@code reconnectBackoff}, doubling per failed attempt, capped by the client's reconnect back-off maximum. */
+    private Duration backoff(int failures) {
+        long base = Math.max(1, config.reconnectBackoff().toMillis());
+        long max = Math.max(base, cluster.config().reconnectBackoffMax().toMillis());
+        return Duration.ofMillis(Math.min(max, base << Math.min(failures - 1, 20)));
     }
 
     private synchronized void resubscribe() {
+        retryScheduled = false;
         if (!done && subscriptionId < 0 && !subscribing) {
             subscribe();
         }
     }
 
-    private void onPush(Push push) {
+    private void onPush(int mine, BrokerConnection conn, Push push) {
         if (push.error().isPresent()) {
-            fail(MillraceClientException.from(push.error().get()));
+            int id;
+            synchronized (this) {
+                if (mine != attempt || done) {
+                    return;
+                }
+                // The broker ended the subscription: forget it here too, then follow the leader or give up.
+                id = subscriptionId;
+                subscriptionId = -1;
+                connection = null;
+            }
+            if (id >= 0) {
+                conn.unsubscribed(id);
+            }
+            retryLater(MillraceClientException.from(push.error().get()), conn);
             return;
         }
         List<RecordBatch> batches = RecordBatches.split(push.batches());
         synchronized (this) {
-            if (done) {
+            if (done || mine != attempt) {
                 return;
             }
             for (RecordBatch batch : batches) {
@@ -152,15 +232,21 @@ final class PartitionReader {
         }
     }
 
-    private void onDisconnect() {
+    private void onDisconnect(int mine) {
+        BrokerConnection lostOn;
         synchronized (this) {
-            subscriptionId = -1;
-            connection = null;
-            if (done) {
+            if (mine != attempt || done) {
                 return;
             }
+            if (subscribing) {
+                attemptLost = true; // the SUBSCRIBE's own failure or answer comes next and retries
+                return;
+            }
+            lostOn = connection;
+            subscriptionId = -1;
+            connection = null;
         }
-        subscribeFailed(new ConnectionException("Connection lost while reading " + tp, null));
+        retryLater(new ConnectionException("Connection lost while reading " + tp, null), lostOn);
     }
 
     private void fail(Throwable error) {

@@ -248,7 +248,16 @@ public final class Producer implements AutoCloseable {
         List<Waiting> first = new ArrayList<>();
         first.add(w);
         awaitingMetadata.put(r.topic(), first);
-        cluster.partitionCount(r.topic()).subscribe(partitions -> locked(() -> {
+        // A broker that cannot be reached right now (restarting, or backing off after failed connections) is waited
+        // for, up to maxBlock as Kafka's producer waits for metadata; other refusals fail the records at once.
+        Mono.defer(() -> cluster.partitionCount(r.topic()))
+                .retryWhen(reactor.util.retry.Retry.backoff(Long.MAX_VALUE, config.retryBackoff())
+                        .maxBackoff(cluster.config().reconnectBackoffMax())
+                        .filter(e -> e instanceof MillraceClientException.ConnectionException))
+                .timeout(config.maxBlock(), Mono.error(() -> new MillraceClientException.ConnectionException(
+                        "No broker answered for the metadata of " + r.topic() + " within maxBlock="
+                                + config.maxBlock().toMillis() + " ms", null)))
+                .subscribe(partitions -> locked(() -> {
             for (Waiting next : awaitingMetadata.remove(r.topic())) {
                 appendToChosenPartition(next, next.record.estimatedSize(), partitions);
             }
@@ -378,6 +387,10 @@ public final class Producer implements AutoCloseable {
         /** Batches resent after a failure still to be acknowledged; while positive, one batch travels at a time. */
         int retriesOutstanding;
         boolean backingOff;
+        /** Retry rounds in a row without a success: the back-off doubles with each. */
+        int failedRounds;
+        /** A failure of the current round needs a back-off (not only hinted leader changes, retried at once). */
+        boolean roundNeedsBackoff;
         Disposable lingerTimer;
         int nextSequence;
 
@@ -448,24 +461,27 @@ public final class Producer implements AutoCloseable {
             ProduceRequest request = new ProduceRequest(ProduceRequest.Acks.forCode(config.acks()),
                     (int) config.deliveryTimeout().toMillis(), tp.topic(),
                     List.of(new ProduceRequest.PartitionData(tp.partition(), b.batch.buffer())));
+            BrokerConnection[] target = new BrokerConnection[1];
+            Mono<BrokerConnection> leader = cluster.leader(tp).doOnNext(conn -> target[0] = conn);
             if (config.acks() == 0) {
-                cluster.leader(tp).flatMap(conn -> conn.send(request))
-                        .subscribe(v -> { }, e -> locked(() -> onFailure(b, e)), () -> locked(() -> onSuccess(b, -1)));
+                leader.flatMap(conn -> conn.send(request)).subscribe(v -> { },
+                        e -> locked(() -> onFailure(b, e, target[0])), () -> locked(() -> onSuccess(b, -1)));
                 return;
             }
-            cluster.leader(tp).flatMap(conn -> conn.<ProduceResponse>request(request))
+            leader.flatMap(conn -> conn.<ProduceResponse>request(request))
                     .subscribe(response -> locked(() -> {
                         ProduceResponse.PartitionResult result = response.partitions().get(0);
                         if (result.error().isPresent()) {
-                            onFailure(b, MillraceClientException.from(result.error().get()));
+                            onFailure(b, MillraceClientException.from(result.error().get()), target[0]);
                         } else {
                             onSuccess(b, result.baseOffset());
                         }
-                    }), e -> locked(() -> onFailure(b, e)));
+                    }), e -> locked(() -> onFailure(b, e, target[0])));
         }
 
         void onSuccess(ClosedBatch b, long baseOffset) {
             inFlight.remove(b);
+            failedRounds = 0;
             if (retriesOutstanding > 0) {
                 retriesOutstanding--;
             }
@@ -478,17 +494,22 @@ public final class Producer implements AutoCloseable {
             drain();
         }
 
-        void onFailure(ClosedBatch b, Throwable error) {
+        /**
+         * A batch failed. Retriable failures (NOT_LEADER, NOT_ENOUGH_REPLICAS, a lost connection, ... until the
+         * delivery timeout) wait until every other batch in flight is back, then all failed ones are resent in
+         * sequence order, one at a time, with the same producer id and sequence numbers: the partition writes each
+         * once, in order, whichever leader gets it. The resend goes at once when the broker named the new leader,
+         * else after a back-off that doubles with each round and a metadata refresh.
+         */
+        void onFailure(ClosedBatch b, Throwable error, BrokerConnection sentTo) {
             inFlight.remove(b);
             boolean retriable = (error instanceof MillraceClientException m && (m.retriable()
                     || (m.errorCode() == ErrorCode.OUT_OF_ORDER_SEQUENCE && !failed.isEmpty())))
                     && System.nanoTime() < b.deadlineNanos;
-            if (error instanceof MillraceClientException m && (m.errorCode() == ErrorCode.NOT_LEADER
-                    || m.errorCode() == ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)) {
-                cluster.invalidate(tp.topic());
-            }
+            boolean leaderHinted = cluster.onPartitionError(tp, error, sentTo);
             if (retriable) {
                 failed.add(b);
+                roundNeedsBackoff |= !leaderHinted;
             } else {
                 b.sinks.forEach(s -> fail(s, error));
                 finish(b);
@@ -505,13 +526,24 @@ public final class Producer implements AutoCloseable {
                 retriesOutstanding = failed.size();
                 failed.clear();
                 backingOff = true;
+                failedRounds++;
+                // Only a first hinted round goes at once: brokers with stale views could bounce a hint between them.
+                long delay = roundNeedsBackoff || failedRounds > 1 ? retryDelayMillis(failedRounds) : 0;
+                roundNeedsBackoff = false;
                 later(() -> {
                     backingOff = false;
                     drain();
-                }, config.retryBackoff().toMillis());
+                }, delay);
             } else {
                 drain();
             }
+        }
+
+        /** {@code retryBackoff}, doubling per round, capped by the client's reconnect back-off maximum. */
+        long retryDelayMillis(int round) {
+            long base = Math.max(1, config.retryBackoff().toMillis());
+            long max = Math.max(base, cluster.config().reconnectBackoffMax().toMillis());
+            return Math.min(max, base << Math.min(round - 1, 20));
         }
 
         void finish(ClosedBatch b) {

@@ -138,9 +138,22 @@ import java.util.function.Consumer;
  * errorMessage length -1 ({@code FF FF}), count 1, partition, errorCode 0, errorMessage {@code FF FF},
  * highWatermark, logStartOffset, batches length, batch bytes.
  *
+ * <h2>Version 3: leader hints</h2>
+ * Version 3 changes one field type and adds no key: an {@code error} whose code is NOT_LEADER (8) or
+ * FENCED_LEADER_EPOCH (21) is followed by {@code leaderId int32} (-1 unknown) and {@code leaderEpoch int32} (-1
+ * unknown), the partition's current leader as the answering broker knows it. This holds wherever an {@code error}
+ * appears: the response header, the per-partition errors of PRODUCE, FETCH and LIST_OFFSETS, a METADATA topic, a
+ * PUSH. Other codes, and every error on a version 1 or 2 connection, keep the two-field layout.
+ * <pre>
+ * error (v3)  int16 errorCode, string errorMessage, and when errorCode is 8 or 21: leaderId int32, leaderEpoch int32
+ * </pre>
+ *
  * <h2>Versions</h2>
  * The version is negotiated once per connection by HANDSHAKE (whose layout never changes) rather than carried in
- * every frame; this class speaks versions {@value #MIN_VERSION} to {@value #MAX_VERSION}.
+ * every frame; this class speaks versions {@value #MIN_VERSION} to {@value #MAX_VERSION}. The methods without a
+ * {@code version} parameter use the current version's layout ({@value #MAX_VERSION}); a server answers with the
+ * connection's version ({@link #encode(Frame, int)}), a client decodes with it ({@link #decodeResponse(ByteBuffer,
+ * int)}).
  *
  * <h2>Errors</h2>
  * Decoding never throws anything but {@link MillraceException}: {@link ErrorCode#INVALID_REQUEST} for a malformed
@@ -173,7 +186,12 @@ public final class FrameCodec {
     /** The lowest protocol version this codec speaks. */
     public static final int MIN_VERSION = 1;
     /** The highest protocol version this codec speaks: the current version. */
-    public static final int MAX_VERSION = 2;
+    public static final int MAX_VERSION = 3;
+    /**
+     * The version from which a NOT_LEADER or FENCED_LEADER_EPOCH {@code error} is followed by the partition's current
+     * leader ({@code leaderId int32, leaderEpoch int32}, -1 when unknown); see {@link ApiError#leader()}.
+     */
+    public static final int LEADER_HINT_VERSION = 3;
     /** A sensible default for a peer's {@code maxFrameBytes}: 16 MiB. */
     public static final int DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
@@ -314,7 +332,16 @@ public final class FrameCodec {
      *                           or it is a CREDIT (which has no response)
      */
     public static Frame<Message> decodeResponse(ByteBuffer frame) {
-        WireReader r = new WireReader(frame);
+        return decodeResponse(frame, MAX_VERSION);
+    }
+
+    /**
+     * Decodes a frame a server sent on a connection that negotiated protocol {@code version}: the layout of
+     * {@code error} fields depends on it (leader hints from {@value #LEADER_HINT_VERSION}). Otherwise as
+     * {@link #decodeResponse(ByteBuffer)}.
+     */
+    public static Frame<Message> decodeResponse(ByteBuffer frame, int version) {
+        WireReader r = new WireReader(frame, version);
         FrameHeader header = new FrameHeader(r.int16("apiKey"), r.int32("correlationId"));
         ApiKey key = knownKey(header);
         if (key == ApiKey.PUSH) {
@@ -388,13 +415,26 @@ public final class FrameCodec {
      * @throws IllegalArgumentException if a string exceeds 32767 UTF-8 bytes or the frame 2 GiB
      */
     public static ByteBuffer encode(Frame<?> frame) {
+        return encode(frame, MAX_VERSION);
+    }
+
+    /**
+     * Encodes a frame in the layout of protocol {@code version}, the version the connection negotiated: a server
+     * must answer a client in the client's version (leader hints only from {@value #LEADER_HINT_VERSION}).
+     */
+    public static ByteBuffer encode(Frame<?> frame, int version) {
         Message message = frame.message();
-        return encodeFrame(frame.apiKey().id(), frame.correlationId(), w -> writeBody(w, message), 0);
+        return encodeFrame(frame.apiKey().id(), frame.correlationId(), w -> writeBody(w, message), 0, version);
     }
 
     /** Encodes a frame; the same as {@code encode(new Frame<>(correlationId, message))}. */
     public static ByteBuffer encode(int correlationId, Message message) {
         return encode(new Frame<>(correlationId, message));
+    }
+
+    /** Encodes a frame in the layout of protocol {@code version}; see {@link #encode(Frame, int)}. */
+    public static ByteBuffer encode(int correlationId, Message message, int version) {
+        return encode(new Frame<>(correlationId, message), version);
     }
 
     /**
@@ -403,7 +443,10 @@ public final class FrameCodec {
      */
     public static ByteBuffer encodeErrorResponse(short apiKey, int correlationId, ApiError error) {
         Objects.requireNonNull(error, "error");
-        return encodeFrame(apiKey, correlationId, w -> w.error(Optional.of(error)), 0);
+        // The frame may come before any version was negotiated: written in the oldest layout, and never with a
+        // leader hint (the refusals of a connection's framing are never about leadership).
+        ApiError plain = new ApiError(error.code(), error.message());
+        return encodeFrame(apiKey, correlationId, w -> w.error(Optional.of(plain)), 0, MIN_VERSION);
     }
 
     /**
@@ -422,7 +465,7 @@ public final class FrameCodec {
         Require.nonNegative(batchesLength, "batchesLength");
         return encodeFrame(ApiKey.PUSH.id(), subscriptionId,
                 w -> Push.writeHeader(w, topic, partition, highWatermark, Optional.empty(), batchesLength),
-                batchesLength);
+                batchesLength, MAX_VERSION);
     }
 
     /**
@@ -436,11 +479,17 @@ public final class FrameCodec {
      */
     public static List<ByteBuffer> encodeFetchResponseHeaders(int correlationId,
             List<FetchResponse.PartitionHeader> partitions) {
+        return encodeFetchResponseHeaders(correlationId, partitions, MAX_VERSION);
+    }
+
+    /** As {@link #encodeFetchResponseHeaders(int, List)}, in the layout of protocol {@code version}. */
+    public static List<ByteBuffer> encodeFetchResponseHeaders(int correlationId,
+            List<FetchResponse.PartitionHeader> partitions, int version) {
         List<ByteBuffer> buffers = new ArrayList<>(partitions.size() + 1);
         buffers.add(null); // the frame header, once the size is known
         long size = HEADER_BYTES + RESPONSE_HEADER_BYTES + 4;
         for (FetchResponse.PartitionHeader p : partitions) {
-            ByteBuffer buffer = encodeExactly(p::write);
+            ByteBuffer buffer = encodeExactly(p::write, version);
             buffers.add(buffer);
             size += buffer.remaining() + (long) p.batchesLength();
         }
@@ -458,22 +507,22 @@ public final class FrameCodec {
      * Encodes a frame whose body {@code body} writes and after which the caller sends {@code trailingBytes} more.
      */
     private static ByteBuffer encodeFrame(short apiKey, int correlationId, Consumer<WireWriter> body,
-            long trailingBytes) {
-        WireWriter counter = WireWriter.counting();
+            long trailingBytes, int version) {
+        WireWriter counter = WireWriter.counting(version);
         body.accept(counter);
         long size = HEADER_BYTES + counter.size() + trailingBytes;
         checkEncodable(size);
         ByteBuffer buffer = ByteBuffer.allocate(SIZE_PREFIX_BYTES + HEADER_BYTES + (int) counter.size());
         buffer.putInt((int) size).putShort(apiKey).putInt(correlationId);
-        body.accept(WireWriter.into(buffer));
+        body.accept(WireWriter.into(buffer, version));
         return checkFilled(buffer);
     }
 
-    private static ByteBuffer encodeExactly(Consumer<WireWriter> body) {
-        WireWriter counter = WireWriter.counting();
+    private static ByteBuffer encodeExactly(Consumer<WireWriter> body, int version) {
+        WireWriter counter = WireWriter.counting(version);
         body.accept(counter);
         ByteBuffer buffer = ByteBuffer.allocate((int) counter.size());
-        body.accept(WireWriter.into(buffer));
+        body.accept(WireWriter.into(buffer, version));
         return checkFilled(buffer);
     }
 

@@ -28,13 +28,20 @@ final class WireReader {
 
     private final ByteBuffer buffer;
     private final int start;
+    private final int version;
     private String what = "frame";
     private CharsetDecoder utf8;
 
-    /** Reads {@code frame} from its position to its limit, without moving them. */
+    /** Reads {@code frame} from its position to its limit, without moving them, in the current version's layout. */
     WireReader(ByteBuffer frame) {
+        this(frame, FrameCodec.MAX_VERSION);
+    }
+
+    /** Reads {@code frame} in the layout of protocol {@code version}. */
+    WireReader(ByteBuffer frame, int version) {
         this.buffer = frame.duplicate().order(ByteOrder.BIG_ENDIAN);
         this.start = buffer.position();
+        this.version = version;
     }
 
     /** Names what is being decoded ("PRODUCE request") in error messages from here on. */
@@ -204,7 +211,20 @@ final class WireReader {
             }
             return Optional.empty();
         }
-        return Optional.of(new ApiError(ErrorCode.forCode(code), message));
+        ErrorCode known = ErrorCode.forCode(code);
+        if (version >= FrameCodec.LEADER_HINT_VERSION && ApiError.carriesLeader(known)) {
+            int hintAt = offset();
+            int leaderId = int32(field + ".leaderId");
+            int leaderEpoch = int32(field + ".leaderEpoch");
+            if (leaderId < -1 || leaderEpoch < -1) {
+                throw malformed(hintAt, field, "has a leader hint out of range: leader " + leaderId + ", epoch "
+                        + leaderEpoch);
+            }
+            ApiError error = new ApiError(known, message);
+            return Optional.of(leaderId < 0 ? error : error.withLeader(new ApiError.LeaderHint(leaderId,
+                    leaderEpoch)));
+        }
+        return Optional.of(new ApiError(known, message));
     }
 
     /** Fails if bytes remain after the body. */

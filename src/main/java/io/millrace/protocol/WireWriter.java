@@ -16,20 +16,32 @@ import java.util.Optional;
 final class WireWriter {
 
     private final ByteBuffer buffer;
+    private final int version;
     private long size;
 
-    private WireWriter(ByteBuffer buffer) {
+    private WireWriter(ByteBuffer buffer, int version) {
         this.buffer = buffer;
+        this.version = version;
     }
 
-    /** A writer that only counts bytes. */
+    /** A writer that only counts bytes, in the current version's layout. */
     static WireWriter counting() {
-        return new WireWriter(null);
+        return counting(FrameCodec.MAX_VERSION);
     }
 
-    /** A writer into {@code buffer} (big-endian), counting as well. */
+    /** A writer that only counts bytes, in the layout of protocol {@code version}. */
+    static WireWriter counting(int version) {
+        return new WireWriter(null, version);
+    }
+
+    /** A writer into {@code buffer} (big-endian), counting as well, in the current version's layout. */
     static WireWriter into(ByteBuffer buffer) {
-        return new WireWriter(buffer);
+        return into(buffer, FrameCodec.MAX_VERSION);
+    }
+
+    /** A writer into {@code buffer} (big-endian), counting as well, in the layout of protocol {@code version}. */
+    static WireWriter into(ByteBuffer buffer, int version) {
+        return new WireWriter(buffer, version);
     }
 
     long size() {
@@ -149,8 +161,13 @@ final class WireWriter {
             int16(0);
             nullableString(null);
         } else {
-            int16(error.get().code().code());
-            nullableString(error.get().message());
+            ApiError e = error.get();
+            int16(e.code().code());
+            nullableString(e.message());
+            if (version >= FrameCodec.LEADER_HINT_VERSION && ApiError.carriesLeader(e.code())) {
+                int32(e.leader().map(ApiError.LeaderHint::leaderId).orElse(-1));
+                int32(e.leader().map(ApiError.LeaderHint::leaderEpoch).orElse(-1));
+            }
         }
     }
 

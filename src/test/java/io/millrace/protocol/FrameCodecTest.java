@@ -114,9 +114,72 @@ class FrameCodecTest {
     @Test
     void errorResponseHasNoBody() {
         ByteBuffer encoded = FrameCodec.encode(9, new ErrorResponse(ApiKey.FETCH,
-                new ApiError(ErrorCode.NOT_LEADER, "x")));
+                new ApiError(ErrorCode.NOT_LEADER, "x")), 2);
 
         assertThat(bytes(encoded)).containsExactly(0, 0, 0, 11, 0, 3, 0, 0, 0, 9, 0, 8, 0, 1, 'x');
+    }
+
+    @Test
+    void fromVersion3NotLeaderCarriesTheLeaderAfterItsMessage() {
+        ApiError hinted = new ApiError(ErrorCode.NOT_LEADER, "x").withLeader(new ApiError.LeaderHint(2, 7));
+        ByteBuffer encoded = FrameCodec.encode(9, new ErrorResponse(ApiKey.SUBSCRIBE, hinted), 3);
+
+        assertThat(bytes(encoded)).containsExactly(0, 0, 0, 19, 0, 5, 0, 0, 0, 9, 0, 8, 0, 1, 'x',
+                0, 0, 0, 2,         // leaderId 2
+                0, 0, 0, 7);        // leaderEpoch 7
+        assertThat(FrameCodec.decodeResponse(body(encoded), 3).message())
+                .isEqualTo(new ErrorResponse(ApiKey.SUBSCRIBE, hinted));
+    }
+
+    @Test
+    void anUnknownLeaderIsSentAsMinusOneAndDecodesAsNoHint() {
+        ApiError fenced = new ApiError(ErrorCode.FENCED_LEADER_EPOCH, "x");
+        ByteBuffer encoded = FrameCodec.encode(9, new ErrorResponse(ApiKey.FETCH, fenced), 3);
+
+        assertThat(bytes(encoded)).endsWith(0, 21, 0, 1, 'x', -1, -1, -1, -1, -1, -1, -1, -1);
+        assertThat(FrameCodec.decodeResponse(body(encoded), 3).message()).isEqualTo(new ErrorResponse(ApiKey.FETCH,
+                fenced));
+    }
+
+    @Test
+    void versions1And2NeverSeeALeaderHint() {
+        ApiError hinted = new ApiError(ErrorCode.NOT_LEADER, "x").withLeader(new ApiError.LeaderHint(2, 7));
+        Push push = Push.failure("t", 0, hinted);
+        ByteBuffer v2 = FrameCodec.encode(4, push, 2);
+
+        assertThat(FrameCodec.decodeResponse(body(v2), 2).message())
+                .isEqualTo(Push.failure("t", 0, new ApiError(ErrorCode.NOT_LEADER, "x")));
+        assertThat(bytes(v2)).hasSize(bytes(FrameCodec.encode(4, push, 3)).length - 8);
+    }
+
+    @Test
+    void leaderHintsTravelInPartitionErrorsAndPushes() {
+        ApiError hinted = new ApiError(ErrorCode.NOT_LEADER, null).withLeader(new ApiError.LeaderHint(1, 3));
+        List<Message> messages = List.of(
+                new ProduceResponse(List.of(ProduceResponse.PartitionResult.failure(0, hinted))),
+                new ListOffsetsResponse(List.of(ListOffsetsResponse.PartitionOffset.failure(4, hinted))),
+                Push.failure("t", 2, hinted));
+        for (Message message : messages) {
+            assertThat(FrameCodec.decodeResponse(body(FrameCodec.encode(5, message, 3)), 3).message())
+                    .isEqualTo(message);
+        }
+    }
+
+    @Test
+    void onlyNotLeaderAndFencedLeaderEpochCarryALeader() {
+        assertThatThrownBy(() -> new ApiError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "x")
+                .withLeader(new ApiError.LeaderHint(1, 1))).isInstanceOf(IllegalArgumentException.class);
+        ByteBuffer unknown = FrameCodec.encode(1, new ErrorResponse(ApiKey.FETCH,
+                new ApiError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "x")), 3);
+        assertThat(bytes(unknown)).containsExactly(0, 0, 0, 11, 0, 3, 0, 0, 0, 1, 0, 7, 0, 1, 'x');
+    }
+
+    @Test
+    void aLeaderHintBelowMinusOneIsMalformed() {
+        ByteBuffer frame = new RawFrame().int16(ApiKey.FETCH.id()).int32(1).int16(ErrorCode.NOT_LEADER.code())
+                .int16(-1).int32(-2).int32(0).build();
+        assertThatThrownBy(() -> FrameCodec.decodeResponse(frame, 3)).isInstanceOf(MillraceException.class)
+                .extracting(e -> ((MillraceException) e).errorCode()).isEqualTo(ErrorCode.INVALID_REQUEST);
     }
 
     @Test
@@ -313,7 +376,7 @@ class FrameCodecTest {
     }
 
     static Stream<Arguments> disjointVersionRanges() {
-        return Stream.of(Arguments.of(0, 0, "client"), Arguments.of(3, 4, "broker"),
+        return Stream.of(Arguments.of(0, 0, "client"), Arguments.of(4, 5, "broker"),
                 Arguments.of(32767, 32767, "broker"));
     }
 
@@ -383,7 +446,7 @@ class FrameCodecTest {
 
         assertThat(bytes(answer)).startsWith(0, 0, 0, 27, 0, 99, 0, 0, 0x30, 0x39, 0, 6, 0, 17, 'U');
         ByteBuffer known = FrameCodec.encodeErrorResponse(ApiKey.FETCH.id(), 3, ApiError.of(ErrorCode.NOT_LEADER));
-        assertThat(FrameCodec.decodeResponse(body(known)))
+        assertThat(FrameCodec.decodeResponse(body(known), 2))
                 .isEqualTo(new Frame<>(3, new ErrorResponse(ApiKey.FETCH, ApiError.of(ErrorCode.NOT_LEADER))));
     }
 }

@@ -41,21 +41,23 @@ final class LongPollFetch {
     }
 
     private final Broker broker;
+    private final LeaderHints hints;
     private final FetchRequest request;
     private final Outcome[] outcomes;
     private final Promise<List<Outcome>> done = Promise.promise();
     private final long startNanos = System.nanoTime();
     private long bytes;
 
-    private LongPollFetch(Broker broker, FetchRequest request) {
+    private LongPollFetch(Broker broker, LeaderHints hints, FetchRequest request) {
         this.broker = broker;
+        this.hints = hints;
         this.request = request;
         this.outcomes = new Outcome[request.partitions().size()];
     }
 
     /** Starts the fetch; the future completes on the caller's context. */
-    static Future<List<Outcome>> run(Broker broker, FetchRequest request) {
-        LongPollFetch fetch = new LongPollFetch(broker, request);
+    static Future<List<Outcome>> run(Broker broker, LeaderHints hints, FetchRequest request) {
+        LongPollFetch fetch = new LongPollFetch(broker, hints, request);
         fetch.start();
         return fetch.done.future();
     }
@@ -103,13 +105,13 @@ final class LongPollFetch {
             FetchRequest.PartitionFetch p = request.partitions().get(i);
             TopicPartition tp = new TopicPartition(request.topic(), p.partition());
             int maxBytes = Math.min(p.partitionMaxBytes(), request.maxBytes());
-            fetch(tp, p.offset(), maxBytes, waitMs).onComplete(result -> {
+            fetch(tp, p.offset(), maxBytes, waitMs).transform(result -> outcome(tp, result)).onSuccess(outcome -> {
                 if (moved[0] || done.future().isComplete()) {
                     return;
                 }
-                outcomes[i] = outcome(p.partition(), result);
-                if (result.succeeded()) {
-                    bytes += result.result().records().sizeInBytes();
+                outcomes[i] = outcome;
+                if (outcome.result().isPresent()) {
+                    bytes += outcome.result().get().records().sizeInBytes();
                 }
                 waiting[0]--;
                 if (waiting[0] == 0 || early && bytes >= request.minBytes()) {
@@ -128,10 +130,13 @@ final class LongPollFetch {
         }
     }
 
-    private static Outcome outcome(int partition, AsyncResult<FetchResult> result) {
-        return result.succeeded()
-                ? new Outcome(partition, Optional.empty(), Optional.of(result.result()))
-                : new Outcome(partition, Optional.of(ProtocolMapping.error(result.cause())), Optional.empty());
+    /** The outcome of one partition's fetch; a NOT_LEADER gets the current leader attached first. */
+    private Future<Outcome> outcome(TopicPartition tp, AsyncResult<FetchResult> result) {
+        if (result.succeeded()) {
+            return Future.succeededFuture(new Outcome(tp.partition(), Optional.empty(), Optional.of(result.result())));
+        }
+        return hints.attach(ProtocolMapping.error(result.cause()), tp)
+                .map(error -> new Outcome(tp.partition(), Optional.of(error), Optional.empty()));
     }
 
     private void finish() {

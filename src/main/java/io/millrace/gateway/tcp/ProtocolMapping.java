@@ -59,11 +59,29 @@ final class ProtocolMapping {
      * {@code UNKNOWN} (and a log line, since that is a bug or an unexpected condition on this broker).
      */
     static ApiError error(Throwable failure) {
+        if (failure instanceof AnsweredError answered) {
+            return answered.error();
+        }
         if (failure instanceof MillraceException e) {
             return ApiError.of(e);
         }
         LOG.warn("Unexpected failure answering a TCP request", failure);
         return new ApiError(ErrorCode.UNKNOWN, "Unexpected failure on the broker: " + failure);
+    }
+
+    /** A failure whose answer is already worked out (for example with a leader hint attached). */
+    static final class AnsweredError extends MillraceException {
+
+        private final transient ApiError error;
+
+        AnsweredError(ApiError error) {
+            super(error.code(), error.message());
+            this.error = error;
+        }
+
+        ApiError error() {
+            return error;
+        }
     }
 
     static Acks acks(ProduceRequest.Acks acks) {

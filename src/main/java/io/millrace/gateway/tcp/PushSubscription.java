@@ -44,26 +44,34 @@ final class PushSubscription implements Subscription.Handler {
     private final TopicPartition tp;
     private final int maxBytesPerPush;
     private final FrameOutput output;
+    private final LeaderHints hints;
+    private final int version;
     private final Consumer<PushSubscription> onEnd;
     /** Records the client may still be sent; may be negative by up to one batch. Capped at Integer.MAX_VALUE. */
     private long credits;
     /** Empty until the start offset is resolved and the SUBSCRIBE answered. */
     private Subscription subscription;
     private boolean closed;
+    /** Set by {@link #cancel()}: the client unsubscribed or the connection closes, so no PUSH may follow. */
+    private boolean cancelled;
     /** Set when the last fetch was repeated because its segment had gone; a second miss ends the subscription. */
     private boolean refetched;
 
     /**
      * @param onEnd called once when the broker ends the subscription (after the error PUSH is queued), so the
      *              connection forgets it; not called for {@link #cancel()}
+     * @param hints   attaches the current leader to a NOT_LEADER or FENCED_LEADER_EPOCH that ends the subscription
+     * @param version the connection's protocol version, for the error PUSH's layout
      */
     PushSubscription(int id, TopicPartition tp, int initialCredits, int maxBytesPerPush, FrameOutput output,
-                     Consumer<PushSubscription> onEnd) {
+                     LeaderHints hints, int version, Consumer<PushSubscription> onEnd) {
         this.id = id;
         this.tp = tp;
         this.credits = initialCredits;
         this.maxBytesPerPush = maxBytesPerPush;
         this.output = output;
+        this.hints = hints;
+        this.version = version;
         this.onEnd = onEnd;
     }
 
@@ -104,8 +112,14 @@ final class PushSubscription implements Subscription.Handler {
 
     /** Stops for good: no handler call and no PUSH follow. */
     void cancel() {
+        cancelled = true;
+        stopFetching();
+    }
+
+    private void stopFetching() {
+        boolean wasClosed = closed;
         closed = true;
-        if (subscription != null) {
+        if (subscription != null && !wasClosed) {
             subscription.cancel();
         }
     }
@@ -150,13 +164,23 @@ final class PushSubscription implements Subscription.Handler {
         end(error);
     }
 
+    /**
+     * Ends the subscription with an error PUSH. The connection forgets it only once that push is queued, so an
+     * UNSUBSCRIBE meanwhile still finds it, and its answer is the last word: no PUSH after it.
+     */
     private void end(MillraceException error) {
         if (closed) {
             return;
         }
-        cancel();
-        output.write(FrameCodec.encode(id, Push.failure(tp.topic(), tp.partition(), ApiError.of(error))));
-        onEnd.accept(this);
+        stopFetching();
+        hints.attach(ApiError.of(error), tp).onComplete(hinted -> {
+            if (cancelled) {
+                return;
+            }
+            ApiError answer = hinted.succeeded() ? hinted.result() : ApiError.of(error);
+            output.write(FrameCodec.encode(id, Push.failure(tp.topic(), tp.partition(), answer), version));
+            onEnd.accept(this);
+        });
     }
 
     /** The leading batches of {@code slice} the balance allows: at least one, since the balance is at least 1. */

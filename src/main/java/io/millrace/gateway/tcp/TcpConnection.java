@@ -130,6 +130,7 @@ final class TcpConnection {
     private final Vertx vertx;
     private final FrameOutput output;
     private final FrameReader reader;
+    private final LeaderHints hints;
     /** Open subscriptions by id; one that is still resolving its start offset is here too. */
     private final Map<Integer, PushSubscription> subscriptions = new HashMap<>();
     private State state = State.AWAITING_HANDSHAKE;
@@ -151,6 +152,7 @@ final class TcpConnection {
         this.vertx = vertx;
         this.output = new FrameOutput(socket, this::onWritable, this::onOutputBroken);
         this.reader = new FrameReader(socket, FrameCodec.SIZE_PREFIX_BYTES, this::onRecord, this::onEnd);
+        this.hints = new LeaderHints(broker);
     }
 
     /** Starts reading and the handshake deadline. */
@@ -457,13 +459,14 @@ final class TcpConnection {
         }
         return last.map(r -> ProduceResponse.PartitionResult.success(partition, first.result().baseOffset(),
                         r.logAppendTime(), r.logStartOffset()))
-                .otherwise(e -> {
+                .recover(e -> {
                     ApiError error = ProtocolMapping.error(e);
                     if (appended[0] > 0) {
                         error = new ApiError(error.code(), error.message() + " (batch " + (appended[0] + 1) + " of "
                                 + batches.size() + "; the " + appended[0] + " before it were appended)");
                     }
-                    return ProduceResponse.PartitionResult.failure(partition, error);
+                    return hints.attach(error, tp).map(hinted -> ProduceResponse.PartitionResult.failure(partition,
+                            hinted));
                 });
     }
 
@@ -476,7 +479,7 @@ final class TcpConnection {
             if (distinct != request.partitions().size()) {
                 throw new MillraceException(ErrorCode.INVALID_REQUEST, "A FETCH lists a partition more than once");
             }
-            return LongPollFetch.run(broker, request);
+            return LongPollFetch.run(broker, hints, request);
         }, outcomes -> writeFetchResponse(correlationId, request, outcomes));
     }
 
@@ -507,7 +510,7 @@ final class TcpConnection {
                     result.highWatermark(), result.logStartOffset(), include ? size : 0));
             slices.add(include ? slice : null);
         }
-        List<ByteBuffer> buffers = FrameCodec.encodeFetchResponseHeaders(correlationId, headers);
+        List<ByteBuffer> buffers = FrameCodec.encodeFetchResponseHeaders(correlationId, headers, version);
         output.write(buffers.get(0));
         for (int i = 0; i < headers.size(); i++) {
             output.write(buffers.get(i + 1));
@@ -522,11 +525,11 @@ final class TcpConnection {
         List<Future<ListOffsetsResponse.PartitionOffset>> results = new ArrayList<>();
         for (ListOffsetsRequest.PartitionQuery query : request.partitions()) {
             int partition = query.partition();
+            TopicPartition tp = new TopicPartition(request.topic(), partition);
             boolean byTime = query.timestamp() >= 0;
             Future<ResolvedOffset> found;
             try {
-                found = broker.listOffset(new TopicPartition(request.topic(), partition),
-                        ProtocolMapping.offsetSpec(query.timestamp()));
+                found = broker.listOffset(tp, ProtocolMapping.offsetSpec(query.timestamp()));
             } catch (RuntimeException e) {
                 found = Future.failedFuture(e);
             }
@@ -542,7 +545,8 @@ final class TcpConnection {
                         OptionalLong.empty())
                         : new ListOffsetsResponse.PartitionOffset(partition, Optional.empty(),
                         OptionalLong.of(r.offset()), OptionalLong.of(r.timestamp()));
-            }).otherwise(e -> ListOffsetsResponse.PartitionOffset.failure(partition, ProtocolMapping.error(e))));
+            }).recover(e -> hints.attach(ProtocolMapping.error(e), tp)
+                    .map(error -> ListOffsetsResponse.PartitionOffset.failure(partition, error))));
         }
         return Future.all(results).map(all -> new ListOffsetsResponse(results.stream().map(Future::result).toList()));
     }
@@ -566,10 +570,12 @@ final class TcpConnection {
             TopicPartition tp = new TopicPartition(request.topic(), request.partition());
             Future<ResolvedOffset> start = broker.listOffset(tp, ProtocolMapping.offsetSpec(request.start()));
             PushSubscription subscription = new PushSubscription(correlationId, tp, request.initialCredits(),
-                    request.maxBytesPerPush(), output, this::forget);
+                    request.maxBytesPerPush(), output, hints, version, this::forget);
             subscriptions.put(correlationId, subscription);
             opened[0] = subscription;
-            return start.onFailure(e -> forget(subscription)).map(ResolvedOffset::offset);
+            return start.onFailure(e -> forget(subscription)).map(ResolvedOffset::offset)
+                    .recover(e -> hints.attach(ProtocolMapping.error(e), tp)
+                            .compose(error -> Future.failedFuture(new ProtocolMapping.AnsweredError(error))));
         }, startOffset -> {
             send(correlationId, new SubscribeResponse(startOffset));
             opened[0].start(broker, startOffset);
@@ -604,7 +610,7 @@ final class TcpConnection {
     // ---------------------------------------------------------------- output and life cycle
 
     private void send(int correlationId, Response response) {
-        output.write(FrameCodec.encode(correlationId, response));
+        output.write(FrameCodec.encode(correlationId, response, version));
         maybePauseReading();
     }
 

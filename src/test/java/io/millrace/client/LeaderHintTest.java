@@ -1,0 +1,207 @@
+package io.millrace.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.millrace.common.ErrorCode;
+import io.millrace.common.TopicPartition;
+import io.millrace.protocol.ApiError;
+import io.millrace.protocol.Frame;
+import io.millrace.protocol.FrameCodec;
+import io.millrace.protocol.HandshakeRequest;
+import io.millrace.protocol.HandshakeResponse;
+import io.millrace.protocol.InitProducerIdResponse;
+import io.millrace.protocol.Message;
+import io.millrace.protocol.MetadataResponse;
+import io.millrace.protocol.ProduceRequest;
+import io.millrace.protocol.ProduceResponse;
+import io.millrace.protocol.Push;
+import io.millrace.protocol.Request;
+import io.millrace.protocol.SubscribeRequest;
+import io.millrace.protocol.SubscribeResponse;
+import io.millrace.record.CompressionType;
+import io.millrace.record.RecordBatchBuilder;
+import io.millrace.record.TimestampType;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.BiFunction;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The SDK against two scripted fake brokers: a NOT_LEADER that names the leader moves a produce and a subscription
+ * there at once, without asking for metadata again.
+ */
+class LeaderHintTest {
+
+    private FakeBroker zero;
+    private FakeBroker one;
+
+    @AfterEach
+    void close() throws IOException {
+        zero.close();
+        one.close();
+    }
+
+    private MetadataResponse metadata(int leader) {
+        return new MetadataResponse(List.of(
+                new MetadataResponse.Broker(0, "127.0.0.1", zero.port(), -1),
+                new MetadataResponse.Broker(1, "127.0.0.1", one.port(), -1)), OptionalInt.of(0),
+                List.of(new MetadataResponse.TopicMetadata("t", Optional.empty(), List.of(
+                        new MetadataResponse.PartitionMetadata(0, OptionalInt.of(leader), 4, List.of(leader),
+                                List.of(leader))))));
+    }
+
+    private static final ApiError MOVED_TO_ONE = new ApiError(ErrorCode.NOT_LEADER, "moved")
+            .withLeader(new ApiError.LeaderHint(1, 5));
+
+    @Test
+    void aProduceRefusedWithAHintGoesToTheHintedLeaderWithTheSameSequence() throws Exception {
+        ConcurrentLinkedQueue<ProduceRequest> atOne = new ConcurrentLinkedQueue<>();
+        zero = new FakeBroker(0, (request, out) -> switch (request.apiKey()) {
+            case METADATA -> List.of(metadata(0));
+            case INIT_PRODUCER_ID -> List.of(new InitProducerIdResponse(77, (short) 0));
+            case PRODUCE -> List.of(new ProduceResponse(List.of(ProduceResponse.PartitionResult.failure(0,
+                    MOVED_TO_ONE))));
+            default -> List.of();
+        });
+        one = new FakeBroker(1, (request, out) -> switch (request.apiKey()) {
+            case METADATA -> List.of(metadata(0));
+            case INIT_PRODUCER_ID -> List.of(new InitProducerIdResponse(77, (short) 0));
+            case PRODUCE -> {
+                atOne.add((ProduceRequest) request);
+                yield List.of(new ProduceResponse(List.of(ProduceResponse.PartitionResult.success(0, 42,
+                        OptionalLong.empty(), 0))));
+            }
+            default -> List.of();
+        });
+        try (MillraceClient client = MillraceClient.create(ClientConfig.bootstrap("127.0.0.1:" + zero.port())
+                .withReconnectBackoff(Duration.ofSeconds(5), Duration.ofSeconds(10)))) {
+            Producer producer = client.producer(ProducerConfig.defaults().withRetryBackoff(Duration.ofSeconds(5)));
+            long started = System.nanoTime();
+            RecordMetadata sent = producer.send(ProducerRecord.of("t", "k", "v").withPartition(0))
+                    .block(Duration.ofSeconds(4));
+
+            assertThat(sent.offset()).isEqualTo(42);
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("no back-off").isLessThan(
+                    Duration.ofSeconds(4));
+            assertThat(metadataRequests()).as("no metadata round trip").isEqualTo(1);
+            ByteBuffer batch = atOne.peek().partitions().get(0).batches();
+            assertThat(batch.getLong(batch.position() + 43)).as("producer id").isEqualTo(77);
+            assertThat(batch.getInt(batch.position() + 53)).as("base sequence").isZero();
+        }
+    }
+
+    @Test
+    void aSubscriptionEndedByAHintedNotLeaderResumesAtTheLeaderFromTheNextOffset() throws Exception {
+        ConcurrentLinkedQueue<SubscribeRequest> atOne = new ConcurrentLinkedQueue<>();
+        zero = new FakeBroker(0, (request, out) -> switch (request.apiKey()) {
+            case METADATA -> List.of(metadata(0));
+            case SUBSCRIBE -> List.of(new SubscribeResponse(0), Push.of("t", 0, 3, batch(0, "a", "b", "c")),
+                    Push.failure("t", 0, MOVED_TO_ONE));
+            default -> List.of();
+        });
+        one = new FakeBroker(1, (request, out) -> switch (request.apiKey()) {
+            case METADATA -> List.of(metadata(0));
+            case SUBSCRIBE -> {
+                atOne.add((SubscribeRequest) request);
+                yield List.of(new SubscribeResponse(3), Push.of("t", 0, 5, batch(3, "d", "e")));
+            }
+            default -> List.of();
+        });
+        try (MillraceClient client = MillraceClient.create(ClientConfig.bootstrap("127.0.0.1:" + zero.port()))) {
+            List<String> values = client.consumer(ConsumerConfig.defaults().withReconnect(1, Duration.ofSeconds(30)))
+                    .assign(new TopicPartition("t", 0), Seek.earliest()).receive()
+                    .map(r -> new String(r.value(), StandardCharsets.UTF_8)).take(5).collectList()
+                    .block(Duration.ofSeconds(10));
+
+            assertThat(values).containsExactly("a", "b", "c", "d", "e");
+            assertThat(atOne.peek().start()).isEqualTo(SubscribeRequest.StartPosition.offset(3));
+            assertThat(metadataRequests()).isEqualTo(1);
+        }
+    }
+
+    private long metadataRequests() {
+        return zero.received(io.millrace.protocol.ApiKey.METADATA) + one.received(io.millrace.protocol.ApiKey.METADATA);
+    }
+
+    private static ByteBuffer batch(long baseOffset, String... values) {
+        RecordBatchBuilder builder = new RecordBatchBuilder(CompressionType.NONE, TimestampType.CREATE_TIME,
+                baseOffset);
+        for (String v : values) {
+            builder.append(1L, null, v.getBytes(StandardCharsets.UTF_8));
+        }
+        return builder.build().buffer();
+    }
+
+    /** A broker on a real socket that answers each request with the frames its script returns. */
+    private static final class FakeBroker implements AutoCloseable {
+        private final ServerSocket server;
+        private final ConcurrentLinkedQueue<Request> requests = new ConcurrentLinkedQueue<>();
+
+        FakeBroker(int id, BiFunction<Request, OutputStream, List<Message>> script) throws IOException {
+            server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            Thread acceptor = new Thread(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        Socket socket = server.accept();
+                        Thread t = new Thread(() -> serve(id, socket, script), "fake-broker-" + id);
+                        t.setDaemon(true);
+                        t.start();
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            }, "fake-broker-accept-" + id);
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        private void serve(int id, Socket socket, BiFunction<Request, OutputStream, List<Message>> script) {
+            try (socket) {
+                DataInputStream in = new DataInputStream(socket.getInputStream());
+                OutputStream out = socket.getOutputStream();
+                while (true) {
+                    byte[] body = new byte[in.readInt()];
+                    in.readFully(body);
+                    Frame<Request> frame = FrameCodec.decodeRequest(ByteBuffer.wrap(body));
+                    requests.add(frame.message());
+                    List<Message> answers = frame.message() instanceof HandshakeRequest
+                            ? List.of(new HandshakeResponse(3, id, 1 << 20, 100))
+                            : script.apply(frame.message(), out);
+                    for (Message m : answers) {
+                        ByteBuffer encoded = FrameCodec.encode(frame.correlationId(), m, 3);
+                        out.write(encoded.array(), encoded.arrayOffset(), encoded.remaining());
+                    }
+                    out.flush();
+                }
+            } catch (IOException | RuntimeException e) {
+                // the client went away
+            }
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        long received(io.millrace.protocol.ApiKey key) {
+            return requests.stream().filter(r -> r.apiKey() == key).count();
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+        }
+    }
+}
