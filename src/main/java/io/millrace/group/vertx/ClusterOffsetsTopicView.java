@@ -61,8 +61,15 @@ public final class ClusterOffsetsTopicView implements OffsetsTopicView {
         return controller.liveBrokerCount().compose(live -> controller.createTopic(OffsetsTopic.NAME, partitions,
                         Math.max(1, Math.min(replicationFactor, live)), config))
                 .map(TopicMetadata::partitionCount)
-                .recover(e -> e instanceof MillraceException m && m.errorCode() == ErrorCode.TOPIC_ALREADY_EXISTS
-                        ? Future.succeededFuture(replicas.topic(OffsetsTopic.NAME).orElseThrow().partitionCount())
-                        : Future.failedFuture(e));
+                .recover(e -> {
+                    if (!(e instanceof MillraceException m) || m.errorCode() != ErrorCode.TOPIC_ALREADY_EXISTS) {
+                        return Future.failedFuture(e);
+                    }
+                    // Another broker created it first; this broker's view may not show it yet.
+                    return replicas.topic(OffsetsTopic.NAME).map(t -> Future.succeededFuture(t.partitionCount()))
+                            .orElseGet(() -> Future.failedFuture(new MillraceException(
+                                    ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, OffsetsTopic.NAME
+                                    + " was just created by another broker; retry shortly")));
+                });
     }
 }
