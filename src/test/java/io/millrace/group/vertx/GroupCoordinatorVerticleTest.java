@@ -84,6 +84,7 @@ class GroupCoordinatorVerticleTest {
         this.vertx = vertx;
         vertx.eventBus().registerCodec(new LocalCodec());
         counts.put(TOPIC, 4);
+        counts.put(OffsetsTopic.NAME, 2);
         for (int p = 0; p < 2; p++) {
             TopicPartition tp = new TopicPartition(OffsetsTopic.NAME, p);
             PartitionVerticle verticle = new PartitionVerticle(tp, dir.resolve(tp.toString()),
@@ -116,6 +117,19 @@ class GroupCoordinatorVerticleTest {
     static JoinRequest join(String group) {
         return new JoinRequest(group, "", "client", "127.0.0.1", Set.of(TOPIC), 10_000, 10_000,
                 AssignmentStrategy.RANGE);
+    }
+
+    @Test
+    void aMissingOffsetsTopicIsCreatedByTheFirstGroupRequest() throws Exception {
+        counts.remove(OffsetsTopic.NAME);
+        String group = groupIn(0, "g");
+        GroupCoordinatorVerticle host = host(Long.MAX_VALUE);
+        assertThat(counts).as("not created at start-up").doesNotContainKey(OffsetsTopic.NAME);
+        assertThatThrownBy(() -> await(host.join(join(group))))
+                .hasMessageContaining("still loading");
+        assertThat(counts).containsEntry(OffsetsTopic.NAME, 2);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).ignoreExceptions()
+                .until(() -> await(host.join(join(group))).partitions().size() == 4);
     }
 
     @Test
