@@ -56,7 +56,8 @@ import org.slf4j.LoggerFactory;
  * Not thread-safe. One owner (the partition verticle's context) calls every method, and must not block its event
  * loop with {@link #open} or {@link #close()}; run those on a worker. fsync never runs on the owner's thread: it runs
  * on the {@code flushExecutor} given to {@link #open}, concurrently with appends, through {@link #flushAsync()} and
- * the flush policy in {@link #maybeFlush()}.
+ * the flush policy in {@link #maybeFlush()}. The one exception to the single owner is
+ * {@link #checkpointHighWatermark}, which blocks on fsync and so is meant to run elsewhere; it touches only its file.
  */
 public final class PartitionLog implements AutoCloseable {
 
