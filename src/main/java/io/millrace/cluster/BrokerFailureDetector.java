@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * the connection (nothing listens there any more) the broker is declared dead at once, for the session it had. It
  * counts as alive again only under a new session (a restarted broker registers anew). A port that merely does not
  * answer (a host or network down) proves nothing here: the session timeout decides, which keeps false failovers
- * out of network hiccups. Both the trade-off and the keys are in docs/OPERATIONS.md.
+ * out of network hiccups. A dead broker that held the controller node loses it at once too, so a new controller is
+ * elected without waiting for the session. Both the trade-off and the keys are in docs/OPERATIONS.md.
  *
  * <p>State lives on this verticle's context, except the set of dead sessions, read by the controller.
  */
@@ -108,6 +109,7 @@ public final class BrokerFailureDetector extends VerticleBase implements Cluster
                         + " waiting for its ZooKeeper session to expire", id, broker.info().clusterHost(),
                         broker.info().clusterPort());
                 onDeath.run();
+                store.removeDeadController(id, broker.session());
             } else if (ar.cause() instanceof ConnectException) {
                 vertx.setTimer(REDIAL_DELAY_MS, t -> dial(broker, attemptsLeft - 1));
             } else {

@@ -212,6 +212,28 @@ public final class MetadataStore {
         });
     }
 
+    /**
+     * Removes the controller node if broker {@code brokerId} holds it under ZooKeeper session {@code session}: that
+     * broker was found dead, and waiting for its session to expire would leave the cluster without a controller
+     * meanwhile. The deletion wakes every broker's election.
+     */
+    public Future<Boolean> removeDeadController(int brokerId, long session) {
+        return blocking(() -> {
+            Stat stat = new Stat();
+            try {
+                int holder = json(curator.getData().storingStatIn(stat).forPath(CONTROLLER)).getInteger("brokerId");
+                if (holder != brokerId || stat.getEphemeralOwner() != session) {
+                    return false;
+                }
+                curator.delete().withVersion(stat.getVersion()).forPath(CONTROLLER);
+                LOG.info("Removed the controller node of dead broker {}", brokerId);
+                return true;
+            } catch (KeeperException.NoNodeException | KeeperException.BadVersionException gone) {
+                return false;
+            }
+        });
+    }
+
     /** The current controller's broker id, if any. */
     public Future<Optional<Integer>> controller() {
         return blocking(() -> {

@@ -60,15 +60,26 @@ public final class ReplicaManager extends VerticleBase {
         this.store = store;
     }
 
+    /**
+     * Deploys the replicas the metadata holds now. The cache's first load completes on a ZooKeeper thread, so the
+     * deployment hops onto this verticle's context first: every change to {@code replicas} happens there.
+     */
     @Override
     public Future<?> start() {
-        return store.watchTopics(name -> context.runOnContext(v -> refresh(name))).compose(loaded -> {
-            List<Future<Void>> started = new ArrayList<>();
-            for (String name : store.cachedTopicNames()) {
-                store.cachedTopic(name).ifPresent(topic -> started.add(apply(topic)));
-            }
-            return Future.all(started);
-        });
+        io.vertx.core.Promise<Void> started = io.vertx.core.Promise.promise();
+        store.watchTopics(name -> context.runOnContext(v -> refresh(name))).onComplete(loaded ->
+                context.runOnContext(v -> {
+                    if (loaded.failed()) {
+                        started.fail(loaded.cause());
+                        return;
+                    }
+                    List<Future<Void>> deployed = new ArrayList<>();
+                    for (String name : store.cachedTopicNames()) {
+                        store.cachedTopic(name).ifPresent(topic -> deployed.add(apply(topic)));
+                    }
+                    Future.all(deployed).<Void>mapEmpty().onComplete(started);
+                }));
+        return started.future();
     }
 
     /**
@@ -187,10 +198,11 @@ public final class ReplicaManager extends VerticleBase {
             PartitionVerticle verticle = new PartitionVerticle(tp, logsDir.resolve(tp.toString()), config, brokerId,
                     toReplicaAssignment(topic, p), time, flushExecutor, partitionSettings, this::writeIsr);
             Future<String> deployment = vertx.deployVerticle(verticle, new DeploymentOptions());
-            replicas.put(tp, new LocalReplica(verticle, deployment));
+            LocalReplica replica = new LocalReplica(verticle, deployment);
+            replicas.put(tp, replica);
             deployment.onFailure(e -> {
                 LOG.error("Cannot start partition {}", tp, e);
-                replicas.remove(tp);
+                replicas.remove(tp, replica);
             });
             deployed.add(deployment);
         }
