@@ -38,6 +38,21 @@ import java.util.Set;
  * <p>State transitions of the ISR change: {@code idle --proposeIsr--> pending --applyIsr | abortIsrProposal-->
  * idle}; {@link #applyIsr} is also how a change made by the controller (not proposed here) arrives, in either state.
  *
+ * <p>How the partition drives it (the order the simulation test uses):
+ * <ol>
+ *   <li>after each append as leader: {@link #updateLeaderEnd};</li>
+ *   <li>on a follower fetch whose epoch matches: {@link Divergence#check}; only if it is {@code Ok},
+ *       {@link #onFollowerFetch}, then at once {@link #proposeIsr} of any expansion it returns;</li>
+ *   <li>every {@code lagTimeMaxMs / 2} or so (Kafka's schedule): {@link #maybeShrinkIsr}, proposing what it
+ *       returns;</li>
+ *   <li>write a proposal to the metadata store conditionally on the partition's epoch and version; on success or
+ *       when the store's ISR changes for this epoch: {@link #applyIsr}; on a failed write: {@link
+ *       #abortIsrProposal};</li>
+ *   <li>answer an {@code acks=all} produce once {@link #highWatermark()} passes its last offset, with
+ *       NOT_ENOUGH_REPLICAS_AFTER_APPEND if {@link #maximalIsr()} then has fewer than {@code min.insync.replicas}
+ *       (Kafka's {@code checkEnoughReplicasReachOffset}); refuse one up front if {@link #isr()} is smaller.</li>
+ * </ol>
+ *
  * <p>Not thread-safe: the partition verticle's context owns it. A new instance is made for every leader epoch.
  */
 public final class LeaderState {
