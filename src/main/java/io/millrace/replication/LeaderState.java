@@ -15,7 +15,7 @@ import java.util.Set;
  * watermark, the offset below which every member of the ISR holds the log. Consumers read only below it and
  * {@code acks=all} producers are answered once it passes their batch.
  *
- * <p>The rules are Kafka's ({@code Partition}, {@code Replica}, KIP-497 and the "maximal ISR" of KIP-841):
+ * <p>The rules are Kafka's ({@code Partition}, {@code Replica}, and KIP-497's AlterIsr with its "maximal ISR"):
  * <ul>
  *   <li><b>High watermark</b>: the smallest log end over the {@linkplain #maximalIsr() maximal ISR} (the committed
  *       ISR plus any member a pending proposal adds); it never moves back. A follower whose end is not yet known
@@ -37,6 +37,21 @@ import java.util.Set;
  *
  * <p>State transitions of the ISR change: {@code idle --proposeIsr--> pending --applyIsr | abortIsrProposal-->
  * idle}; {@link #applyIsr} is also how a change made by the controller (not proposed here) arrives, in either state.
+ *
+ * <p>How the partition drives it (the order the simulation test uses):
+ * <ol>
+ *   <li>after each append as leader: {@link #updateLeaderEnd};</li>
+ *   <li>on a follower fetch whose epoch matches: {@link Divergence#check}; only if it is {@code Ok},
+ *       {@link #onFollowerFetch}, then at once {@link #proposeIsr} of any expansion it returns;</li>
+ *   <li>every {@code lagTimeMaxMs / 2} or so (Kafka's schedule): {@link #maybeShrinkIsr}, proposing what it
+ *       returns;</li>
+ *   <li>write a proposal to the metadata store conditionally on the partition's epoch and version; on success or
+ *       when the store's ISR changes for this epoch: {@link #applyIsr}; on a failed write: {@link
+ *       #abortIsrProposal};</li>
+ *   <li>answer an {@code acks=all} produce once {@link #highWatermark()} passes its last offset, with
+ *       NOT_ENOUGH_REPLICAS_AFTER_APPEND if {@link #maximalIsr()} then has fewer than {@code min.insync.replicas}
+ *       (Kafka's {@code checkEnoughReplicasReachOffset}); refuse one up front if {@link #isr()} is smaller.</li>
+ * </ol>
  *
  * <p>Not thread-safe: the partition verticle's context owns it. A new instance is made for every leader epoch.
  */
@@ -95,6 +110,7 @@ public final class LeaderState {
         for (int replica : this.replicas) {
             if (replica != leaderId) {
                 Follower follower = new Follower();
+                // Kafka uses 0 for "never"; a value far in the past keeps that true for a clock that starts at 0.
                 follower.lastCaughtUpMs = this.isr.contains(replica) ? nowMs : Long.MIN_VALUE / 2;
                 followers.put(replica, follower);
             }
@@ -159,9 +175,10 @@ public final class LeaderState {
     /**
      * Records the leader's new log end offset after an append; returns whether the high watermark moved.
      *
-     * <p>Followers whose end equalled the old leader end were caught up until this append, so their last caught-up
-     * time becomes {@code nowMs}; this is Kafka's own "end equals leader end means caught up" rule evaluated at the
-     * moment it stops holding, and keeps an idle-then-busy partition from shrinking a follower that had everything.
+     * <p>{@code nowMs} does not change any follower's caught-up time, as in Kafka: a follower at the old end stays
+     * caught up as of its last fetch. A live follower long-polls and so fetches at least every fetch wait; one that
+     * has not fetched for longer than {@code lagTimeMaxMs} before an append (dead, or stuck) leaves the ISR at the
+     * next {@link #maybeShrinkIsr} instead of holding {@code acks=all} produces for another lag period.
      *
      * @throws IllegalArgumentException if the log end moves back: a leader never truncates its own log
      */
@@ -169,13 +186,6 @@ public final class LeaderState {
         if (logEndOffset < leaderEnd) {
             throw new IllegalArgumentException(
                     "Leader log end moved back from " + leaderEnd + " to " + logEndOffset + " in epoch " + leaderEpoch);
-        }
-        if (logEndOffset > leaderEnd) {
-            for (Follower follower : followers.values()) {
-                if (follower.logEnd >= leaderEnd) {
-                    follower.lastCaughtUpMs = Math.max(follower.lastCaughtUpMs, nowMs);
-                }
-            }
         }
         leaderEnd = logEndOffset;
         return maybeUpdateHighWatermark();

@@ -151,15 +151,23 @@ class LeaderStateTest {
     }
 
     @Test
-    void aFollowerThatStopsFetchingLeavesAfterTheLagTimeExactly() {
+    void aFollowerThatStopsFetchingLeavesTheLagTimeAfterItsLastCaughtUpFetch() {
         LeaderState state = leader(Set.of(1, 2, 3), 10, 0);
         state.onFollowerFetch(2, 10, 0);
-        state.onFollowerFetch(3, 10, 0);
+        state.onFollowerFetch(3, 10, 100);
         state.updateLeaderEnd(11, 500);
         state.onFollowerFetch(2, 11, 600);
-        // Follower 3 was caught up until the append at 500.
-        assertThat(state.maybeShrinkIsr(500 + LAG_MAX)).isEmpty();
-        assertThat(state.maybeShrinkIsr(500 + LAG_MAX + 1)).contains(Set.of(1, 2));
+        assertThat(state.maybeShrinkIsr(100 + LAG_MAX)).isEmpty();
+        assertThat(state.maybeShrinkIsr(100 + LAG_MAX + 1)).contains(Set.of(1, 2));
+    }
+
+    @Test
+    void aLongQuietFollowerLeavesRightAfterTheNextAppend() {
+        LeaderState state = leader(Set.of(1, 2), 10, 0);
+        state.onFollowerFetch(2, 10, 0);
+        assertThat(state.maybeShrinkIsr(100_000)).as("at the leader's end").isEmpty();
+        state.updateLeaderEnd(11, 100_000);
+        assertThat(state.maybeShrinkIsr(100_001)).contains(Set.of(1));
     }
 
     @Test
