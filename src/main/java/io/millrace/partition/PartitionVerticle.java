@@ -502,7 +502,8 @@ public final class PartitionVerticle extends VerticleBase {
         if (leader.highWatermark() < ack.endOffset) {
             return false;
         }
-        if (leader.isr().size() >= assignment.minInSyncReplicas()) {
+        // The high watermark passed it on every member of the maximal in-sync set (pending changes included).
+        if (leader.maximalIsr().size() >= assignment.minInSyncReplicas()) {
             ack.message.reply(ack.produced, LOCAL);
         } else {
             ack.message.fail(ErrorCode.NOT_ENOUGH_REPLICAS.code(), notEnoughReplicas().getMessage());
