@@ -1,0 +1,236 @@
+package io.millrace.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.millrace.client.ClientConfig;
+import io.millrace.client.ConsumerConfig;
+import io.millrace.client.GroupOptions;
+import io.millrace.client.MillraceClient;
+import io.millrace.client.Producer;
+import io.millrace.client.ProducerConfig;
+import io.millrace.client.ProducerRecord;
+import io.millrace.client.Seek;
+import io.millrace.common.TopicPartition;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import reactor.core.Disposable;
+
+/**
+ * Issue 12, "Done when" 1: a replication-factor-3 topic (min.insync.replicas 2) written by two idempotent acks=all
+ * producers with keyed records loses the leader of its busiest partition mid-stream (SIGKILL, SIGTERM, or a bounce:
+ * SIGKILL and an immediate restart). Every acknowledged record is then read exactly once and in per-partition order,
+ * by a reader assigned from the earliest offset that ran through the failover and by a fresh one afterwards; a group
+ * member that ran through it reads every acknowledged record at least once.
+ */
+class ReplicationFailoverIT {
+
+    private static final int PARTITIONS = 6;
+    private static final int PER_PRODUCER = 50_000;
+    private static final int KEYS = 97;
+    /** Records a producer may have sent and not yet seen answered: keeps the stream going through the failover. */
+    private static final int IN_FLIGHT = 4_000;
+
+    static ClusterHarness cluster;
+    static Replicas replicas;
+
+    enum Failure { SIGKILL, SIGTERM, BOUNCE }
+
+    @BeforeAll
+    static void start() {
+        cluster = ClusterHarness.start(3, Map.of("group.initial.rebalance.delay.ms", "0",
+                "group.min.session.timeout.ms", "1000"));
+        replicas = new Replicas(cluster);
+    }
+
+    @AfterEach
+    void heal() {
+        replicas.heal();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Failure.class)
+    void everyAcknowledgedRecordIsReadExactlyOnceAfterTheBusiestLeaderFails(Failure failure) throws Exception {
+        String topic = "failover-" + failure.name().toLowerCase();
+        replicas.createTopic(topic, PARTITIONS, 3, Map.of());
+        replicas.awaitFullyReplicated(topic, Replicas.HEAL_DEADLINE);
+        assertThat(replicas.describe(topic).getJsonObject("config").getString("min.insync.replicas"))
+                .isEqualTo("2");
+        List<TopicPartition> all = IntStream.range(0, PARTITIONS).mapToObj(p -> new TopicPartition(topic, p))
+                .toList();
+
+        Oracle oracle = new Oracle();
+        ReadLog assigned = new ReadLog();
+        ReadLog grouped = new ReadLog();
+        try (MillraceClient readers = client("readers"); MillraceClient first = client("producer-1");
+             MillraceClient second = client("producer-2")) {
+            Disposable assignedReading = readers.consumer(ConsumerConfig.defaults()).assign(all, Seek.earliest())
+                    .receive().subscribe(assigned::add, assigned::failed, assigned::completed);
+            Disposable groupReading = readers.consumer(ConsumerConfig.defaults())
+                    .subscribe(List.of(topic), topic + "-group", GroupOptions.defaults()
+                            .withSessionTimeout(Duration.ofSeconds(3), Duration.ofMillis(300)))
+                    .receive().subscribe(grouped::add, grouped::failed, grouped::completed);
+
+            SendLoop one = new SendLoop(first, topic, "a", oracle);
+            SendLoop two = new SendLoop(second, topic, "b", oracle);
+            one.start();
+            two.start();
+
+            // mid-stream: a third of the records acknowledged
+            await().alias("a third of the records acknowledged").atMost(Duration.ofSeconds(120))
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(() -> oracle.acknowledgedCount() >= 2 * PER_PRODUCER / 3 || one.failed() || two.failed());
+            int busiest = oracle.acknowledgedByPartition().entrySet().stream()
+                    .max(Comparator.comparingInt(e -> e.getValue().size())).orElseThrow().getKey().partition();
+            int victim = replicas.leader(topic, busiest);
+            int epoch = replicas.leaderEpoch(topic, busiest);
+            int survivor = cluster.ids().stream().filter(id -> id != victim).findFirst().orElseThrow();
+            int acknowledgedAtFailure = oracle.acknowledgedCount();
+            switch (failure) {
+                case SIGKILL -> cluster.kill(victim);
+                case SIGTERM -> cluster.stop(victim);
+                case BOUNCE -> {
+                    cluster.kill(victim);
+                    cluster.broker(victim).spawn();
+                }
+            }
+            System.out.printf("%s: %s broker %d, leader of %s-%d (epoch %d), after %d acknowledged records%n",
+                    getClass().getSimpleName(), failure, victim, topic, busiest, epoch, acknowledgedAtFailure);
+            assertThat(acknowledgedAtFailure).as("the failure comes mid-stream").isLessThan(2 * PER_PRODUCER);
+
+            // leadership moves to another in-sync replica, in a new epoch
+            await().alias("a new leader of " + topic + "-" + busiest).atMost(cluster.failureDetectionDeadline()
+                            .plusSeconds(10)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> replicas.describe(survivor, topic).map(d -> Replicas.partitionOf(d, busiest))
+                            .filter(p -> p.getInteger("leaderEpoch") > epoch && p.getInteger("leader") != null
+                                    && p.getInteger("leader") >= 0).isPresent());
+
+            one.join(Duration.ofMinutes(3));
+            two.join(Duration.ofMinutes(3));
+            assertThat(one.failures()).as("sends that failed (producer a)").isEmpty();
+            assertThat(two.failures()).as("sends that failed (producer b)").isEmpty();
+            assertThat(oracle.acknowledgedCount()).isEqualTo(2 * PER_PRODUCER);
+            assertThat(oracle.acknowledgedCount()).as("records acknowledged after the failure")
+                    .isGreaterThan(acknowledgedAtFailure);
+
+            // the reader that ran through the failover: every acknowledged record exactly once, in order
+            await().alias("the assigned reader reads every acknowledged record").atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(200))
+                    .until(() -> assigned.holdsEvery(oracle) || assigned.error() != null || assigned.isCompleted());
+            assertThat(assigned.error()).as("the assigned reader's stream failed").isNull();
+            assertThat(assigned.isCompleted()).as("the assigned reader's stream ended").isFalse();
+            Oracle.Verdict verdict = oracle.assertEveryAcknowledgedRecordReadOnce(assigned.snapshot());
+            System.out.println("assigned reader through the failover: " + verdict);
+
+            // the group member that ran through it: every acknowledged record at least once, none at a wrong offset
+            await().alias("the group member reads every acknowledged record").atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(200))
+                    .until(() -> grouped.holdsEvery(oracle) || grouped.error() != null || grouped.isCompleted());
+            assertThat(grouped.error()).as("the group member's stream failed").isNull();
+            assertThat(grouped.isCompleted()).as("the group member's stream ended").isFalse();
+            assertThat(grouped.missing(oracle)).as("acknowledged records the group member never read").isEmpty();
+            assertThat(grouped.conflicts(oracle)).isEmpty();
+            System.out.printf("group member read %d records for %d acknowledged%n", grouped.size(),
+                    oracle.acknowledgedCount());
+            assignedReading.dispose();
+            groupReading.dispose();
+
+            // and afterwards, a new reader from the earliest offset
+            ReadLog after = new ReadLog();
+            Disposable reading = readers.consumer(ConsumerConfig.defaults()).assign(all, Seek.earliest()).receive()
+                    .subscribe(after::add, after::failed, after::completed);
+            await().alias("a new reader reads every acknowledged record").atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(200))
+                    .until(() -> after.size() >= oracle.acknowledgedCount() || after.error() != null);
+            reading.dispose();
+            assertThat(after.error()).isNull();
+            oracle.assertEveryAcknowledgedRecordReadOnce(after.snapshot());
+        }
+    }
+
+    private MillraceClient client(String id) {
+        return MillraceClient.create(ClientConfig.bootstrap(cluster.bootstrap()).withClientId(id)
+                .withReconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(500)));
+    }
+
+    /**
+     * One idempotent acks=all producer sending {@link #PER_PRODUCER} keyed records on its own thread, with at most
+     * {@link #IN_FLIGHT} unanswered, logging each acknowledgement in the oracle.
+     */
+    private static final class SendLoop {
+
+        private final Producer producer;
+        private final String topic;
+        private final String name;
+        private final Oracle oracle;
+        private final Semaphore permits = new Semaphore(IN_FLIGHT);
+        private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+        private final Thread thread;
+
+        SendLoop(MillraceClient client, String topic, String name, Oracle oracle) {
+            this.producer = client.producer(ProducerConfig.defaults().withAcks(-1).withIdempotence(true)
+                    .withRetryBackoff(Duration.ofMillis(50)).withDeliveryTimeout(Duration.ofMinutes(2)));
+            this.topic = topic;
+            this.name = name;
+            this.oracle = oracle;
+            this.thread = new Thread(this::run, "send-loop-" + name);
+            thread.setDaemon(true);
+        }
+
+        void start() {
+            thread.start();
+        }
+
+        private void run() {
+            try {
+                for (int i = 0; i < PER_PRODUCER; i++) {
+                    permits.acquire();
+                    String key = "key-" + Math.floorMod(i * 31 + name.hashCode(), KEYS);
+                    String value = name + "-" + i;
+                    producer.send(ProducerRecord.of(topic, key, value)).subscribe(m -> {
+                        oracle.acknowledged(topic, m.partition(), m.offset(), key, value);
+                        permits.release();
+                    }, e -> {
+                        failures.add(value + ": " + e);
+                        permits.release();
+                    });
+                }
+                permits.acquire(IN_FLIGHT);
+                permits.release(IN_FLIGHT);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        boolean failed() {
+            return !failures.isEmpty();
+        }
+
+        List<String> failures() {
+            return failures.stream().limit(20).toList();
+        }
+
+        void join(Duration atMost) throws InterruptedException {
+            thread.join(atMost.toMillis());
+            assertThat(thread.isAlive()).as("producer " + name + " still sending after " + atMost).isFalse();
+            producer.closeGracefully().block(Duration.ofSeconds(30));
+        }
+    }
+}
