@@ -7,20 +7,15 @@ import io.millrace.client.ClientConfig;
 import io.millrace.client.ConsumerConfig;
 import io.millrace.client.GroupOptions;
 import io.millrace.client.MillraceClient;
-import io.millrace.client.Producer;
-import io.millrace.client.ProducerConfig;
-import io.millrace.client.ProducerRecord;
 import io.millrace.client.Seek;
 import io.millrace.common.TopicPartition;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Semaphore;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -38,8 +33,6 @@ class ReplicationFailoverIT {
     private static final int PARTITIONS = 6;
     private static final int PER_PRODUCER = 50_000;
     private static final int KEYS = 97;
-    /** Records a producer may have sent and not yet seen answered: keeps the stream going through the failover. */
-    private static final int IN_FLIGHT = 4_000;
 
     static ClusterHarness cluster;
     static Replicas replicas;
@@ -53,7 +46,7 @@ class ReplicationFailoverIT {
         replicas = new Replicas(cluster);
     }
 
-    @AfterEach
+    @BeforeEach
     void heal() {
         replicas.heal();
     }
@@ -88,8 +81,8 @@ class ReplicationFailoverIT {
                             .withSessionTimeout(Duration.ofSeconds(3), Duration.ofMillis(300)))
                     .receive().subscribe(grouped::add, grouped::failed, grouped::completed);
 
-            SendLoop one = new SendLoop(first, topic, "a", oracle);
-            SendLoop two = new SendLoop(second, topic, "b", oracle);
+            SendLoop one = new SendLoop(first, topic, "a", PER_PRODUCER, KEYS, oracle);
+            SendLoop two = new SendLoop(second, topic, "b", PER_PRODUCER, KEYS, oracle);
             one.start();
             two.start();
 
@@ -158,7 +151,7 @@ class ReplicationFailoverIT {
                     .subscribe(after::add, after::failed, after::completed);
             await().alias("a new reader reads every acknowledged record").atMost(Duration.ofSeconds(90))
                     .pollInterval(Duration.ofMillis(200))
-                    .until(() -> after.size() >= oracle.acknowledgedCount() || after.error() != null);
+                    .until(() -> after.holdsEvery(oracle) || after.error() != null);
             reading.dispose();
             assertThat(after.error()).isNull();
             oracle.assertEveryAcknowledgedRecordReadOnce(after.snapshot());
@@ -168,69 +161,5 @@ class ReplicationFailoverIT {
     private MillraceClient client(String id) {
         return MillraceClient.create(ClientConfig.bootstrap(cluster.bootstrap()).withClientId(id)
                 .withReconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(500)));
-    }
-
-    /**
-     * One idempotent acks=all producer sending {@link #PER_PRODUCER} keyed records on its own thread, with at most
-     * {@link #IN_FLIGHT} unanswered, logging each acknowledgement in the oracle.
-     */
-    private static final class SendLoop {
-
-        private final Producer producer;
-        private final String topic;
-        private final String name;
-        private final Oracle oracle;
-        private final Semaphore permits = new Semaphore(IN_FLIGHT);
-        private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
-        private final Thread thread;
-
-        SendLoop(MillraceClient client, String topic, String name, Oracle oracle) {
-            this.producer = client.producer(ProducerConfig.defaults().withAcks(-1).withIdempotence(true)
-                    .withRetryBackoff(Duration.ofMillis(50)).withDeliveryTimeout(Duration.ofMinutes(2)));
-            this.topic = topic;
-            this.name = name;
-            this.oracle = oracle;
-            this.thread = new Thread(this::run, "send-loop-" + name);
-            thread.setDaemon(true);
-        }
-
-        void start() {
-            thread.start();
-        }
-
-        private void run() {
-            try {
-                for (int i = 0; i < PER_PRODUCER; i++) {
-                    permits.acquire();
-                    String key = "key-" + Math.floorMod(i * 31 + name.hashCode(), KEYS);
-                    String value = name + "-" + i;
-                    producer.send(ProducerRecord.of(topic, key, value)).subscribe(m -> {
-                        oracle.acknowledged(topic, m.partition(), m.offset(), key, value);
-                        permits.release();
-                    }, e -> {
-                        failures.add(value + ": " + e);
-                        permits.release();
-                    });
-                }
-                permits.acquire(IN_FLIGHT);
-                permits.release(IN_FLIGHT);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-
-        boolean failed() {
-            return !failures.isEmpty();
-        }
-
-        List<String> failures() {
-            return failures.stream().limit(20).toList();
-        }
-
-        void join(Duration atMost) throws InterruptedException {
-            thread.join(atMost.toMillis());
-            assertThat(thread.isAlive()).as("producer " + name + " still sending after " + atMost).isFalse();
-            producer.closeGracefully().block(Duration.ofSeconds(30));
-        }
     }
 }

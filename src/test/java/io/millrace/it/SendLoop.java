@@ -1,0 +1,86 @@
+package io.millrace.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.millrace.client.MillraceClient;
+import io.millrace.client.Producer;
+import io.millrace.client.ProducerConfig;
+import io.millrace.client.ProducerRecord;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
+
+/**
+ * One idempotent acks=all SDK producer sending {@code count} keyed records ({@code <name>-<i>}, unique values) on its
+ * own thread, with at most {@link #IN_FLIGHT} unanswered so that the stream is still going when a test breaks
+ * something, logging each acknowledgement in the {@link Oracle} and each failure here.
+ */
+final class SendLoop {
+
+    /** Records a producer may have sent and not yet seen answered. */
+    static final int IN_FLIGHT = 4_000;
+
+    private final Producer producer;
+    private final String topic;
+    private final String name;
+    private final int count;
+    private final int keys;
+    private final Oracle oracle;
+    private final Semaphore permits = new Semaphore(IN_FLIGHT);
+    private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+    private final Thread thread;
+
+    SendLoop(MillraceClient client, String topic, String name, int count, int keys, Oracle oracle) {
+        this.producer = client.producer(ProducerConfig.defaults().withAcks(-1).withIdempotence(true)
+                .withRetryBackoff(Duration.ofMillis(50)).withDeliveryTimeout(Duration.ofMinutes(2)));
+        this.topic = topic;
+        this.name = name;
+        this.count = count;
+        this.keys = keys;
+        this.oracle = oracle;
+        this.thread = new Thread(this::run, "send-loop-" + name);
+        thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    private void run() {
+        try {
+            for (int i = 0; i < count; i++) {
+                permits.acquire();
+                String key = "key-" + Math.floorMod(i * 31 + name.hashCode(), keys);
+                String value = name + "-" + i;
+                producer.send(ProducerRecord.of(topic, key, value)).subscribe(m -> {
+                    oracle.acknowledged(topic, m.partition(), m.offset(), key, value);
+                    permits.release();
+                }, e -> {
+                    failures.add(value + ": " + e);
+                    permits.release();
+                });
+            }
+            permits.acquire(IN_FLIGHT);
+            permits.release(IN_FLIGHT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    boolean failed() {
+        return !failures.isEmpty();
+    }
+
+    /** The first 20 failed sends. */
+    List<String> failures() {
+        return failures.stream().limit(20).toList();
+    }
+
+    /** Waits until every record is answered, then closes the producer. */
+    void join(Duration atMost) throws InterruptedException {
+        thread.join(atMost.toMillis());
+        assertThat(thread.isAlive()).as("producer " + name + " still sending after " + atMost).isFalse();
+        producer.closeGracefully().block(Duration.ofSeconds(30));
+    }
+}
