@@ -1,7 +1,7 @@
 package io.millrace.broker;
 
 import io.millrace.cluster.ClusterController;
-import io.millrace.cluster.Controller;
+import io.millrace.cluster.TopicAdmin;
 import io.millrace.cluster.MetadataStore;
 import io.millrace.cluster.PartitionAssignment;
 import io.millrace.cluster.ReplicaManager;
@@ -44,7 +44,7 @@ import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The broker API over this broker's cluster view: admin goes through the {@link Controller}, data calls go to the
+ * The broker API over this broker's cluster view: admin goes through the {@link TopicAdmin}, data calls go to the
  * partition verticle over the event bus with the {@link LocalCodec}, so same-node calls pass objects by reference.
  * Thread-safe; results complete on the caller's context.
  */
@@ -57,7 +57,7 @@ public final class BrokerService implements Broker {
     private final int brokerId;
     private final MetadataStore store;
     private final ReplicaManager replicas;
-    private final Controller controller;
+    private final TopicAdmin topicAdmin;
     private final BrokerSettings settings;
     private final Time time;
     private final AtomicInteger stickyPartition = new AtomicInteger();
@@ -72,13 +72,13 @@ public final class BrokerService implements Broker {
     private volatile GroupCoordinatorVerticle groups;
 
     public BrokerService(Vertx vertx, int brokerId, MetadataStore store, ReplicaManager replicas,
-                         Controller controller, BrokerSettings settings, Time time, BrokerMetrics metrics) {
+                         TopicAdmin topicAdmin, BrokerSettings settings, Time time, BrokerMetrics metrics) {
         this.metrics = metrics;
         this.vertx = vertx;
         this.brokerId = brokerId;
         this.store = store;
         this.replicas = replicas;
-        this.controller = controller;
+        this.topicAdmin = topicAdmin;
         this.settings = settings;
         this.time = time;
     }
@@ -90,7 +90,7 @@ public final class BrokerService implements Broker {
 
     @Override
     public Future<TopicDescription> createTopic(NewTopic topic) {
-        return controller.createTopic(topic.name(), topic.partitions().orElse(settings.defaultPartitions()),
+        return topicAdmin.createTopic(topic.name(), topic.partitions().orElse(settings.defaultPartitions()),
                 topic.replicationFactor().orElse(settings.defaultReplicationFactor()), topic.config())
                 .map(this::describe);
     }
@@ -122,12 +122,12 @@ public final class BrokerService implements Broker {
 
     @Override
     public Future<TopicDescription> addPartitions(String name, int totalPartitions) {
-        return controller.addPartitions(name, totalPartitions).map(this::describe);
+        return topicAdmin.addPartitions(name, totalPartitions).map(this::describe);
     }
 
     @Override
     public Future<Void> deleteTopic(String name) {
-        return controller.deleteTopic(name);
+        return topicAdmin.deleteTopic(name);
     }
 
     @Override
@@ -425,7 +425,7 @@ public final class BrokerService implements Broker {
             return Future.failedFuture(new MillraceException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "Topic " + name
                     + " does not exist (auto.create.topics.enable is false)"));
         }
-        return controller.createTopic(name, settings.defaultPartitions(), settings.defaultReplicationFactor(),
+        return topicAdmin.createTopic(name, settings.defaultPartitions(), settings.defaultReplicationFactor(),
                         Map.of())
                 .recover(e -> e instanceof MillraceException m && m.errorCode() == ErrorCode.TOPIC_ALREADY_EXISTS
                         ? Future.succeededFuture(topic(name)) : Future.failedFuture(e));

@@ -9,7 +9,7 @@ import io.millrace.cluster.BrokerFailureDetector;
 import io.millrace.cluster.BrokerInfo;
 import io.millrace.cluster.ClusterController;
 import io.millrace.cluster.ReplicationMetrics;
-import io.millrace.cluster.Controller;
+import io.millrace.cluster.TopicAdmin;
 import io.millrace.cluster.MetadataStore;
 import io.millrace.cluster.ReplicaManager;
 import io.millrace.common.ErrorCode;
@@ -160,12 +160,12 @@ public final class MillraceServer implements AutoCloseable {
                 config.getInt(ConfigKey.REPLICA_FETCH_WAIT_MAX_MS), config.getInt(ConfigKey.REPLICA_FETCH_BACKOFF_MS));
         ReplicaManager replicas = new ReplicaManager(brokerId, dataDir.resolve("logs"), config.logDefaults(),
                 partitionSettings, Time.SYSTEM, flushExecutor, store);
-        Controller controller = new Controller(store, replicas, config.logDefaults(),
+        TopicAdmin topicAdmin = new TopicAdmin(store, replicas, config.logDefaults(),
                 config.getInt(ConfigKey.MIN_INSYNC_REPLICAS));
         BrokerSettings brokerSettings = new BrokerSettings(config.getInt(ConfigKey.REQUEST_TIMEOUT_MS),
                 config.getInt(ConfigKey.FETCH_MAX_WAIT_MS), config.getBoolean(ConfigKey.AUTO_CREATE_TOPICS),
                 config.getInt(ConfigKey.NUM_PARTITIONS), config.getInt(ConfigKey.DEFAULT_REPLICATION_FACTOR));
-        broker = new BrokerService(vertx, brokerId, store, replicas, controller, brokerSettings, Time.SYSTEM,
+        broker = new BrokerService(vertx, brokerId, store, replicas, topicAdmin, brokerSettings, Time.SYSTEM,
                 new BrokerMetrics(registry));
 
         replicationDeployments.add(await(vertx.deployVerticle(new ReplicaEndpoint(brokerId)), zkTimeout));
@@ -197,7 +197,7 @@ public final class MillraceServer implements AutoCloseable {
                 config.getInt(ConfigKey.GROUP_INITIAL_REBALANCE_DELAY_MS), Integer.MAX_VALUE,
                 GroupSettings.defaults().maxMetadataChars());
         GroupCoordinatorVerticle groups = new GroupCoordinatorVerticle(brokerId,
-                new ClusterOffsetsTopicView(replicas, controller),
+                new ClusterOffsetsTopicView(replicas, topicAdmin),
                 new GroupCoordinatorVerticle.Settings(config.getInt(ConfigKey.OFFSETS_TOPIC_NUM_PARTITIONS),
                         config.getInt(ConfigKey.OFFSETS_TOPIC_REPLICATION_FACTOR),
                         config.getInt(ConfigKey.REQUEST_TIMEOUT_MS),

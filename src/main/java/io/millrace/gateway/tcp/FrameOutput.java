@@ -76,23 +76,21 @@ final class FrameOutput {
         for (long at = 0; at < length; at += FILE_CHUNK_BYTES) {
             int chunk = (int) Math.min(FILE_CHUNK_BYTES, length - at);
             fileBytesQueued += chunk;
-            waiting.add(new FileChunk(file, slice.position() + at, chunk));
+            waiting.add(new FileChunk(slice, file, slice.position() + at, chunk));
         }
         flush();
     }
 
     /**
-     * Whether the first {@code length} bytes of a slice can still be sent: its segment is open and long enough. Checked
-     * before writing the header that announces them, because once the header is out a short file corrupts the stream
-     * (Vert.x sends what the file has and reports success). Retention may delete the segment between a read and this
-     * check; then the caller leaves the batches out and the client's next read reports the offset as out of range.
+     * Whether the first {@code length} bytes of a slice can still be sent: its segment still holds the bytes it held
+     * when read ({@link LogSlice#isStillValid(int)}: not deleted, and not truncated or recreated since, even if the
+     * file has grown back to the same length). Checked before writing the header that announces them, because once
+     * the header is out other bytes corrupt the stream (Vert.x sends what the file has and reports success).
+     * Retention may delete the segment between a read and this check; then the caller leaves the batches out and the
+     * client's next read reports the offset as out of range.
      */
     static boolean readable(LogSlice slice, int length) {
-        try {
-            return slice.channel().isOpen() && slice.channel().size() >= slice.position() + length;
-        } catch (IOException e) {
-            return false;
-        }
+        return slice.isStillValid(length);
     }
 
     /** Whether whoever produces output should wait: the socket's queue is full or too many file bytes wait. */
@@ -110,6 +108,12 @@ final class FrameOutput {
                 }
                 waiting.poll();
                 fileBytesInFlight += chunk.length();
+                if (!chunk.slice().isStillValid((int) (chunk.position() - chunk.slice().position()) + chunk.length())) {
+                    // Its header is out already: the connection cannot continue without these exact bytes.
+                    sent(chunk, new IOException("Segment " + chunk.file() + " changed (truncated or deleted) before"
+                            + " its batches were sent"));
+                    return;
+                }
                 socket.sendFile(chunk.file(), chunk.position(), chunk.length())
                         .onComplete(result -> sent(chunk, result.cause()));
             } else {
@@ -138,6 +142,6 @@ final class FrameOutput {
     }
 
     /** {@code length} bytes of {@code file} from {@code position}, to send with one {@code sendFile}. */
-    private record FileChunk(String file, long position, int length) {
+    private record FileChunk(LogSlice slice, String file, long position, int length) {
     }
 }

@@ -1,6 +1,6 @@
 package io.millrace.group.vertx;
 
-import io.millrace.cluster.Controller;
+import io.millrace.cluster.TopicAdmin;
 import io.millrace.cluster.ReplicaManager;
 import io.millrace.cluster.TopicMetadata;
 import io.millrace.common.ErrorCode;
@@ -16,18 +16,18 @@ import java.util.OptionalLong;
 
 /**
  * The broker's {@link OffsetsTopicView}: metadata from the {@link ReplicaManager}'s cache (no ZooKeeper round trip),
- * topic creation through the {@link Controller}, with the configured replication factor or the live brokers, whichever
+ * topic creation through the {@link TopicAdmin}, with the configured replication factor or the live brokers, whichever
  * is fewer. The offsets topic keeps its records forever by time and size: the
  * coordinator's snapshots, not retention, decide what may go. Thread-safe.
  */
 public final class ClusterOffsetsTopicView implements OffsetsTopicView {
 
     private final ReplicaManager replicas;
-    private final Controller controller;
+    private final TopicAdmin topicAdmin;
 
-    public ClusterOffsetsTopicView(ReplicaManager replicas, Controller controller) {
+    public ClusterOffsetsTopicView(ReplicaManager replicas, TopicAdmin topicAdmin) {
         this.replicas = replicas;
-        this.controller = controller;
+        this.topicAdmin = topicAdmin;
     }
 
     @Override
@@ -58,7 +58,7 @@ public final class ClusterOffsetsTopicView implements OffsetsTopicView {
             return Future.succeededFuture(replicas.topic(OffsetsTopic.NAME).get().partitionCount());
         }
         Map<String, String> config = Map.of("retention.ms", "-1", "retention.bytes", "-1");
-        return controller.liveBrokerCount().compose(live -> controller.createTopic(OffsetsTopic.NAME, partitions,
+        return topicAdmin.liveBrokerCount().compose(live -> topicAdmin.createTopic(OffsetsTopic.NAME, partitions,
                         Math.max(1, Math.min(replicationFactor, live)), config))
                 .map(TopicMetadata::partitionCount)
                 .recover(e -> {

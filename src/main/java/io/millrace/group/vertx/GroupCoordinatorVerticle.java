@@ -253,6 +253,12 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
         });
         context.runOnContext(v -> {
             try {
+                if (!loaded && groupId == null && loading == null
+                        && !cluster.partitionCounts().containsKey(OffsetsTopic.NAME)) {
+                    // No offsets topic yet, so no group yet: listing needs neither it nor its creation.
+                    action.accept(promise);
+                    return;
+                }
                 if (!loaded) {
                     createAndLoad();
                     promise.fail(new MillraceException(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,

@@ -16,7 +16,7 @@ import java.util.Map;
  * each partition's followers on the next brokers in order, as Apache Kafka's default assignment does. Creating a
  * topic is atomic in ZooKeeper, so two brokers racing to create the same name cannot both succeed. Thread-safe.
  */
-public final class Controller {
+public final class TopicAdmin {
 
     private final MetadataStore store;
     private final ReplicaManager replicaManager;
@@ -27,7 +27,7 @@ public final class Controller {
      * @param defaultMinInSyncReplicas the broker's {@code min.insync.replicas}; 0 means "by replication factor": 2
      *                                 for topics of three or more replicas, else 1 (what Kafka's users set)
      */
-    public Controller(MetadataStore store, ReplicaManager replicaManager, LogConfig logDefaults,
+    public TopicAdmin(MetadataStore store, ReplicaManager replicaManager, LogConfig logDefaults,
                       int defaultMinInSyncReplicas) {
         this.store = store;
         this.replicaManager = replicaManager;

@@ -11,7 +11,7 @@ class ControllerTest {
 
     @Test
     void leadersSpreadEvenlyAndReplicasAreDistinct() {
-        List<PartitionAssignment> assigned = Controller.assign(List.of(3, 1, 2), 0, 9, 2, 7);
+        List<PartitionAssignment> assigned = TopicAdmin.assign(List.of(3, 1, 2), 0, 9, 2, 7);
         Map<Integer, Integer> leaders = new HashMap<>();
         for (PartitionAssignment p : assigned) {
             assertThat(p.replicas()).hasSize(2).doesNotHaveDuplicates();
@@ -26,14 +26,14 @@ class ControllerTest {
 
     @Test
     void addedPartitionsContinueTheNumbering() {
-        assertThat(Controller.assign(List.of(0), 4, 2, 1, 0)).extracting(PartitionAssignment::partition)
+        assertThat(TopicAdmin.assign(List.of(0), 4, 2, 1, 0)).extracting(PartitionAssignment::partition)
                 .containsExactly(4, 5);
     }
 
     @Test
     void topicMetadataRoundTripsThroughItsNodeAndPartitionNodes() {
         TopicMetadata topic = new TopicMetadata("t", 1, Map.of("retention.ms", "5"),
-                Controller.assign(List.of(0), 0, 3, 1, 0)).created(0);
+                TopicAdmin.assign(List.of(0), 0, 3, 1, 0)).created(0);
         Map<Integer, PartitionAssignment> states = new HashMap<>();
         for (PartitionAssignment p : topic.partitions()) {
             states.put(p.partition(), PartitionAssignment.fromJson(p.toJson(), p.version()));
@@ -44,7 +44,7 @@ class ControllerTest {
 
     @Test
     void partitionsWhoseNodeIsNotThereYetHaveNoLeader() {
-        TopicMetadata topic = new TopicMetadata("t", 1, Map.of(), Controller.assign(List.of(0), 0, 2, 1, 0));
+        TopicMetadata topic = new TopicMetadata("t", 1, Map.of(), TopicAdmin.assign(List.of(0), 0, 2, 1, 0));
         TopicMetadata read = TopicMetadata.fromJson(topic.toJson(), Map.of());
         assertThat(read.partitions()).allSatisfy(p -> assertThat(p.hasLeader()).isFalse());
     }
