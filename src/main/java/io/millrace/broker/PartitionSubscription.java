@@ -121,13 +121,21 @@ final class PartitionSubscription implements Subscription {
         });
     }
 
+    /**
+     * Whether this broker no longer leads the partition: retrying here would never succeed (until leadership came
+     * back), so the subscription ends and its subscriber follows the leader hint to the new leader.
+     */
+    private static boolean leaderMoved(ErrorCode code) {
+        return code == ErrorCode.NOT_LEADER || code == ErrorCode.FENCED_LEADER_EPOCH;
+    }
+
     /** Handles one fetch's outcome; true when the subscription should wait (for a timer or a request). */
     private boolean handle(AsyncResult<FetchResult> result) {
         if (result.failed() && result.cause() instanceof MillraceException m && m.errorCode().retriable()
-                && m.errorCode() != ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+                && m.errorCode() != ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && !leaderMoved(m.errorCode())
                 && ++retriableFailures <= MAX_RETRIABLE_FAILURES) {
-            // A full partition (BROKER_OVERLOADED), a slow answer or a moving leader is not the end of a live
-            // subscription: try again after a pause that grows with each failure in a row.
+            // A full partition (BROKER_OVERLOADED) or a slow answer is not the end of a live subscription: try
+            // again after a pause that grows with each failure in a row.
             vertxTimer(Math.min(5_000, 100L << Math.min(retriableFailures, 6)));
             return true;
         }
