@@ -77,7 +77,9 @@ public final class ClusterHarness implements AutoCloseable {
                 int httpPort = BrokerProcess.freePort();
                 int tcpPort = BrokerProcess.freePort();
                 Path dataDir = root.resolve("broker-" + id);
-                cluster.brokers.add(BrokerProcess.prepare("cluster-broker-" + id, dataDir, httpPort, tcpPort,
+                // named after the cluster's ZooKeeper port too, so that each cluster's logs survive the next one's
+                cluster.brokers.add(BrokerProcess.prepare("cluster-" + cluster.zookeeper.port() + "-broker-" + id,
+                        dataDir, httpPort, tcpPort,
                         brokerArguments(id, cluster.zookeeper.connectString(), dataDir, httpPort, tcpPort,
                                 sessionTimeoutMs, extra)));
             }

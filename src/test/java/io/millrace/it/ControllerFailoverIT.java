@@ -34,7 +34,8 @@ import reactor.core.publisher.Mono;
 /**
  * Issue 12, "Done when" 5 and 6: the controller's broker dies and another takes over its duties (a later broker
  * failure is still handled); a consumer group's coordinator dies and its members, bootstrapped from different
- * brokers, rejoin on the new coordinator without losing a committed offset.
+ * brokers, rejoin on the new coordinator without losing a committed offset. And leadership that moves to a live
+ * broker (a preferred-leader election) is followed by a reader subscribed at the old leader.
  */
 class ControllerFailoverIT {
 
@@ -189,6 +190,60 @@ class ControllerFailoverIT {
             assertThat(read.error()).isNull();
             assertThat(read.isCompleted()).isFalse();
             members.forEach(Disposable::dispose);
+        }
+    }
+
+    /**
+     * Leadership moves back to a returning broker (a preferred-leader election) while a reader works through a
+     * backlog: the reader follows it, also for records written after the move, and reads every acknowledged record
+     * exactly once.
+     */
+    @Test
+    void aReaderFollowsAPreferredLeaderElectionInTheMiddleOfABacklog() throws Exception {
+        String topic = "moving";
+        int partitions = 3;
+        replicas.createTopic(topic, partitions, 3, Map.of());
+        replicas.awaitFullyReplicated(topic, Replicas.HEAL_DEADLINE);
+        List<TopicPartition> all = IntStream.range(0, partitions).mapToObj(p -> new TopicPartition(topic, p)).toList();
+        Oracle oracle = new Oracle();
+        try (MillraceClient client = MillraceClient.create(ClientConfig.bootstrap(cluster.bootstrap())
+                .withClientId("moving").withReconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(500)))) {
+            SendLoop backlog = new SendLoop(client, topic, "m", 20_000, 31, oracle);
+            backlog.start();
+            backlog.join(Duration.ofMinutes(2));
+            assertThat(backlog.failures()).isEmpty();
+
+            // partition 0's preferred leader dies and comes back: it leads nothing until the election
+            int preferred = replicas.leader(topic, 0);
+            cluster.kill(preferred);
+            await().atMost(cluster.failureDetectionDeadline().plusSeconds(10)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> replicas.leader(topic, 0) > 0 && replicas.leader(topic, 0) != preferred);
+            cluster.restart(preferred);
+            replicas.awaitFullyReplicated(topic, Replicas.HEAL_DEADLINE);
+            JsonObject before = replicas.describe(topic);
+
+            ReadLog read = new ReadLog();
+            Disposable reading = client.consumer(ConsumerConfig.defaults()).assign(all, Seek.earliest()).receive()
+                    .subscribe(read::add, read::failed, read::completed);
+            await().atMost(Duration.ofSeconds(30)).until(() -> read.size() > 1000);
+            int controller = replicas.agreedController();
+            Rest.Response elected = replicas.rest(controller).post("/api/cluster/preferred-leader-election", "{}");
+            System.out.printf("preferred-leader election at %d records read: %s%n", read.size(), elected);
+            assertThat(elected.status()).as(elected.body()).isEqualTo(200);
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> replicas.leader(topic, 0) == preferred);
+
+            // records written after the move are on the new leader only: the reader must follow it there
+            SendLoop more = new SendLoop(client, topic, "n", 3_000, 31, oracle);
+            more.start();
+            more.join(Duration.ofMinutes(1));
+            assertThat(more.failures()).isEmpty();
+
+            read.awaitEvery(oracle, Duration.ofSeconds(60), "the reader reads every acknowledged record",
+                    () -> "before the election: " + before.encode() + "\nnow: " + replicas.describe(topic).encode());
+            reading.dispose();
+            assertThat(read.error()).isNull();
+            oracle.assertEveryAcknowledgedRecordReadOnce(read.snapshot());
         }
     }
 

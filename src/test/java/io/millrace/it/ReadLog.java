@@ -1,7 +1,10 @@
 package io.millrace.it;
 
+import static org.awaitility.Awaitility.await;
+
 import io.millrace.client.ConsumerRecord;
 import io.millrace.common.TopicPartition;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -10,7 +13,9 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * What a consumer read, per partition in the order it arrived, in the {@link Oracle}'s terms; plus how its stream
@@ -97,5 +102,32 @@ final class ReadLog {
             }
         });
         return out;
+    }
+
+    /** Per partition: records read, last offset read, records acknowledged and the last acknowledged offset. */
+    String progress(Oracle oracle) {
+        Map<TopicPartition, List<Oracle.Entry>> read = snapshot();
+        StringBuilder out = new StringBuilder();
+        oracle.acknowledgedByPartition().forEach((tp, acked) -> {
+            List<Oracle.Entry> r = read.getOrDefault(tp, List.of());
+            out.append(String.format("%n  %s: read %d (last offset %d), acknowledged %d (last offset %d)", tp,
+                    r.size(), r.isEmpty() ? -1 : r.get(r.size() - 1).offset(), acked.size(),
+                    acked.get(acked.size() - 1).offset()));
+        });
+        return out.toString();
+    }
+
+    /**
+     * Waits until every acknowledged record has been read (or the stream failed); on time-out fails with each
+     * partition's {@link #progress} and {@code state} (say, the partitions' leaders as the brokers see them).
+     */
+    void awaitEvery(Oracle oracle, Duration atMost, String what, Supplier<String> state) {
+        try {
+            await().alias(what).atMost(atMost).pollInterval(Duration.ofMillis(200))
+                    .until(() -> holdsEvery(oracle) || error() != null);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError(what + ": not done within " + atMost + ":" + progress(oracle) + "\n"
+                    + state.get(), e);
+        }
     }
 }

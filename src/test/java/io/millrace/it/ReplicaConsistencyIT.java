@@ -44,7 +44,7 @@ import reactor.core.Disposable;
 class ReplicaConsistencyIT {
 
     /** A frozen broker's ZooKeeper session must outlive the freeze; a killed one is found by the port probe. */
-    private static final int SESSION_TIMEOUT_MS = 6000;
+    private static final int SESSION_TIMEOUT_MS = 10_000;
 
     static ClusterHarness cluster;
     static Replicas replicas;
@@ -224,7 +224,7 @@ class ReplicaConsistencyIT {
             // the controller makes B leader in a new epoch while B is still frozen (B is alive: its session and
             // event-bus port are)
             int survivor = controller;
-            await().alias("B elected in a new epoch").atMost(Duration.ofSeconds(SESSION_TIMEOUT_MS / 1000 - 2))
+            await().alias("B elected in a new epoch").atMost(Duration.ofMillis(SESSION_TIMEOUT_MS - 3000))
                     .pollInterval(Duration.ofMillis(50))
                     .until(() -> replicas.describe(survivor, topic).map(d -> Replicas.partitionOf(d, tp.partition()))
                             .filter(p -> p.getInteger("leader") != null && p.getInteger("leader") == b

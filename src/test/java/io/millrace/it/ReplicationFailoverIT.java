@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -81,6 +82,7 @@ class ReplicationFailoverIT {
                             .withSessionTimeout(Duration.ofSeconds(3), Duration.ofMillis(300)))
                     .receive().subscribe(grouped::add, grouped::failed, grouped::completed);
 
+            long started = System.nanoTime();
             SendLoop one = new SendLoop(first, topic, "a", PER_PRODUCER, KEYS, oracle);
             SendLoop two = new SendLoop(second, topic, "b", PER_PRODUCER, KEYS, oracle);
             one.start();
@@ -108,34 +110,37 @@ class ReplicationFailoverIT {
                     getClass().getSimpleName(), failure, victim, topic, busiest, epoch, acknowledgedAtFailure);
             assertThat(acknowledgedAtFailure).as("the failure comes mid-stream").isLessThan(2 * PER_PRODUCER);
 
+            long failed = System.nanoTime();
             // leadership moves to another in-sync replica, in a new epoch
             await().alias("a new leader of " + topic + "-" + busiest).atMost(cluster.failureDetectionDeadline()
                             .plusSeconds(10)).pollInterval(Duration.ofMillis(50))
                     .until(() -> replicas.describe(survivor, topic).map(d -> Replicas.partitionOf(d, busiest))
                             .filter(p -> p.getInteger("leaderEpoch") > epoch && p.getInteger("leader") != null
                                     && p.getInteger("leader") >= 0).isPresent());
+            System.out.printf("%s: new leader of %s-%d seen %d ms after the failure%n", failure, topic, busiest,
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - failed));
 
             one.join(Duration.ofMinutes(3));
             two.join(Duration.ofMinutes(3));
             assertThat(one.failures()).as("sends that failed (producer a)").isEmpty();
             assertThat(two.failures()).as("sends that failed (producer b)").isEmpty();
             assertThat(oracle.acknowledgedCount()).isEqualTo(2 * PER_PRODUCER);
+            System.out.printf("%s: %d records acknowledged in %d ms%n", failure, oracle.acknowledgedCount(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
             assertThat(oracle.acknowledgedCount()).as("records acknowledged after the failure")
                     .isGreaterThan(acknowledgedAtFailure);
 
             // the reader that ran through the failover: every acknowledged record exactly once, in order
-            await().alias("the assigned reader reads every acknowledged record").atMost(Duration.ofSeconds(90))
-                    .pollInterval(Duration.ofMillis(200))
-                    .until(() -> assigned.holdsEvery(oracle) || assigned.error() != null || assigned.isCompleted());
+            assigned.awaitEvery(oracle, Duration.ofSeconds(90), "the assigned reader reads every acknowledged record",
+                    () -> replicas.describe(topic).encode());
             assertThat(assigned.error()).as("the assigned reader's stream failed").isNull();
             assertThat(assigned.isCompleted()).as("the assigned reader's stream ended").isFalse();
             Oracle.Verdict verdict = oracle.assertEveryAcknowledgedRecordReadOnce(assigned.snapshot());
             System.out.println("assigned reader through the failover: " + verdict);
 
             // the group member that ran through it: every acknowledged record at least once, none at a wrong offset
-            await().alias("the group member reads every acknowledged record").atMost(Duration.ofSeconds(90))
-                    .pollInterval(Duration.ofMillis(200))
-                    .until(() -> grouped.holdsEvery(oracle) || grouped.error() != null || grouped.isCompleted());
+            grouped.awaitEvery(oracle, Duration.ofSeconds(90), "the group member reads every acknowledged record",
+                    () -> replicas.describe(topic).encode());
             assertThat(grouped.error()).as("the group member's stream failed").isNull();
             assertThat(grouped.isCompleted()).as("the group member's stream ended").isFalse();
             assertThat(grouped.missing(oracle)).as("acknowledged records the group member never read").isEmpty();
@@ -149,9 +154,8 @@ class ReplicationFailoverIT {
             ReadLog after = new ReadLog();
             Disposable reading = readers.consumer(ConsumerConfig.defaults()).assign(all, Seek.earliest()).receive()
                     .subscribe(after::add, after::failed, after::completed);
-            await().alias("a new reader reads every acknowledged record").atMost(Duration.ofSeconds(90))
-                    .pollInterval(Duration.ofMillis(200))
-                    .until(() -> after.holdsEvery(oracle) || after.error() != null);
+            after.awaitEvery(oracle, Duration.ofSeconds(90), "a new reader reads every acknowledged record",
+                    () -> replicas.describe(topic).encode());
             reading.dispose();
             assertThat(after.error()).isNull();
             oracle.assertEveryAcknowledgedRecordReadOnce(after.snapshot());

@@ -51,7 +51,7 @@ final class SendLoop {
         try {
             for (int i = 0; i < count; i++) {
                 permits.acquire();
-                String key = "key-" + Math.floorMod(i * 31 + name.hashCode(), keys);
+                String key = "key-" + Math.floorMod(i + name.hashCode(), keys);
                 String value = name + "-" + i;
                 producer.send(ProducerRecord.of(topic, key, value)).subscribe(m -> {
                     oracle.acknowledged(topic, m.partition(), m.offset(), key, value);
