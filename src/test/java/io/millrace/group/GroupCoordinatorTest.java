@@ -720,7 +720,7 @@ class GroupCoordinatorTest {
     }
 
     @Test
-    void anAppendOfAnUnloadedGroupNeverReentersTheCacheEvenWhenTheGroupIsBack() {
+    void aLateCompletionOfAnUnloadedAppendLeavesTheReloadedGroupAlone() {
         coordinator.commitOffsets("simple", "", -1, offsets("t-0=1"), r -> { });
         store.autoComplete(false);
         List<GroupResult<Void>> answers = new ArrayList<>();
