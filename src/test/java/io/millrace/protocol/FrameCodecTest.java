@@ -227,6 +227,15 @@ class FrameCodecTest {
     }
 
     @Test
+    void theVersion4ExampleOfProtocolMdIsWhatTheCodecWrites() {
+        ListOffsetsRequest request = new ListOffsetsRequest("t", List.of(new ListOffsetsRequest.PartitionQuery(0, 7,
+                ListOffsetsRequest.EARLIEST_TIMESTAMP)));
+
+        assertThat(bytes(FrameCodec.encode(2, request, 4))).containsExactly(0, 0, 0, 0x1d, 0, 4, 0, 0, 0, 2,
+                0, 1, 't', 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 7, -1, -1, -1, -1, -1, -1, -1, -2);
+    }
+
+    @Test
     void version3RequestsAreUnchangedAndCarryNoLeaderEpoch() {
         // The version 3 layout, byte for byte: partition, then timestamp; no epoch field.
         ByteBuffer v3 = new RawFrame().int16(ApiKey.LIST_OFFSETS.id()).int32(2).string("t").int32(1)
