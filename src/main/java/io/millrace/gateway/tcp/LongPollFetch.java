@@ -105,7 +105,8 @@ final class LongPollFetch {
             FetchRequest.PartitionFetch p = request.partitions().get(i);
             TopicPartition tp = new TopicPartition(request.topic(), p.partition());
             int maxBytes = Math.min(p.partitionMaxBytes(), request.maxBytes());
-            fetch(tp, p.offset(), maxBytes, waitMs, p.currentLeaderEpoch()).transform(result -> outcome(tp, result)).onSuccess(outcome -> {
+            Future<FetchResult> fetched = fetch(tp, p.offset(), maxBytes, waitMs, p.currentLeaderEpoch());
+            fetched.transform(result -> outcome(tp, result)).onSuccess(outcome -> {
                 if (moved[0] || done.future().isComplete()) {
                     return;
                 }

@@ -262,7 +262,7 @@ final class TcpConnection {
     private void onFrame(ByteBuffer frame) {
         Frame<Request> decoded;
         try {
-            // In the connection's version: before the handshake the oldest, whose HANDSHAKE layout every version shares.
+            // In the connection's version; before the handshake the oldest (HANDSHAKE reads alike in every version).
             decoded = FrameCodec.decodeRequest(frame, version);
         } catch (MillraceException e) {
             FrameHeader header = FrameCodec.readHeader(frame);
