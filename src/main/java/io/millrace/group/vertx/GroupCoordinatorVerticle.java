@@ -251,35 +251,56 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
                 caller.runOnContext(v -> answer.handle(ar));
             }
         });
-        context.runOnContext(v -> {
-            try {
-                if (!loaded) {
-                    createAndLoad();
-                    promise.fail(new MillraceException(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
-                            "The group coordinator is still loading offsets; retry shortly"));
-                    return;
-                }
-                if (groupId != null && !groupId.isEmpty() && groupId.length() <= GroupCoordinator.MAX_GROUP_ID_CHARS) {
-                    int partition = offsetsPartitionFor(groupId);
-                    int leader = offsetsLeader(partition);
-                    if (leader != brokerId) {
-                        promise.fail(new MillraceException(ErrorCode.NOT_COORDINATOR, "Broker " + brokerId
-                                + " does not coordinate group " + groupId + " (its offsets partition " + partition
-                                + " is led by broker " + leader + ")"));
-                        return;
-                    }
-                    if (!loadedPartitions.contains(partition)) {
-                        promise.fail(new MillraceException(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, "Broker "
-                                + brokerId + " is loading the offsets of group " + groupId + "; retry shortly"));
-                        return;
-                    }
-                }
-                action.accept(promise);
-            } catch (RuntimeException e) {
-                promise.tryFail(e);
-            }
-        });
+        context.runOnContext(v -> whenLoaded(groupId, action, promise, true));
         return answer.future();
+    }
+
+    /**
+     * Runs {@code action} once the coordinator has loaded. Before the offsets topic exists, the first group request
+     * creates it and waits for that (a moment), rather than failing the very first request of a new cluster.
+     */
+    private <T> void whenLoaded(String groupId, Consumer<Promise<T>> action, Promise<T> promise, boolean mayWait) {
+        try {
+            if (!loaded && groupId == null && loading == null
+                    && !cluster.partitionCounts().containsKey(OffsetsTopic.NAME)) {
+                // No offsets topic yet, so no group yet: listing needs neither it nor its creation.
+                action.accept(promise);
+                return;
+            }
+            if (!loaded && mayWait) {
+                createAndLoad().onComplete(ar -> context.runOnContext(x ->
+                        whenLoaded(groupId, action, promise, false)));
+                return;
+            }
+            if (!loaded) {
+                promise.fail(new MillraceException(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+                        "The group coordinator is still loading offsets; retry shortly"));
+                return;
+            }
+            runLoaded(groupId, action, promise);
+        } catch (RuntimeException e) {
+            promise.tryFail(e);
+        }
+    }
+
+    /** Runs {@code action} if this broker coordinates {@code groupId} (or for no group at all). */
+    private <T> void runLoaded(String groupId, Consumer<Promise<T>> action, Promise<T> promise) {
+        if (groupId != null && !groupId.isEmpty() && groupId.length() <= GroupCoordinator.MAX_GROUP_ID_CHARS) {
+            int partition = offsetsPartitionFor(groupId);
+            int leader = offsetsLeader(partition);
+            if (leader != brokerId) {
+                promise.fail(new MillraceException(ErrorCode.NOT_COORDINATOR, "Broker " + brokerId
+                        + " does not coordinate group " + groupId + " (its offsets partition " + partition
+                        + " is led by broker " + leader + ")"));
+                return;
+            }
+            if (!loadedPartitions.contains(partition)) {
+                promise.fail(new MillraceException(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, "Broker "
+                        + brokerId + " is loading the offsets of group " + groupId + "; retry shortly"));
+                return;
+            }
+        }
+        action.accept(promise);
     }
 
     private static <T> void settle(GroupResult<T> result, Promise<T> done) {
