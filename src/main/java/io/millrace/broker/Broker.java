@@ -1,5 +1,6 @@
 package io.millrace.broker;
 
+import io.millrace.common.LeaderEpoch;
 import io.millrace.common.TopicPartition;
 import io.millrace.group.GroupListing;
 import io.millrace.group.JoinRequest;
@@ -18,8 +19,15 @@ import java.util.Map;
  * broker logic of its own. Calls may be made from any Vert.x context and complete on it; failures are
  * {@link io.millrace.common.MillraceException}s carrying the {@link io.millrace.common.ErrorCode} to send back.
  *
- * <p>Data calls go to the partition's leader over the event bus; today every partition is led by the broker that
- * owns it alone, and a partition led elsewhere answers {@code NOT_LEADER}.
+ * <p>Data calls go to the partition's leader over the event bus; a partition led elsewhere answers
+ * {@code NOT_LEADER}.
+ *
+ * <p>The data calls that only a leader serves take {@code currentLeaderEpoch}: the leader epoch the caller's metadata
+ * has for the partition (a TCP client of protocol version 4 sends it), or {@link LeaderEpoch#UNKNOWN} for no
+ * check.
+ * The partition checks it before doing anything: an older epoch fails with {@code FENCED_LEADER_EPOCH}, a newer one
+ * (the partition has not learned the new state yet) with {@code NOT_LEADER}; nothing is appended or read. The forms
+ * without the parameter (REST, WebSocket, internal callers) send {@link LeaderEpoch#UNKNOWN}.
  */
 public interface Broker {
 
@@ -50,7 +58,12 @@ public interface Broker {
      * Appends one batch (one or more whole RecordBatch v2 bytes, as a producer sends them) to a partition. The
      * broker rewrites the batch's offsets in place: the caller hands the buffer over.
      */
-    Future<ProduceResult> produce(TopicPartition tp, RecordBatch batch, Acks acks);
+    default Future<ProduceResult> produce(TopicPartition tp, RecordBatch batch, Acks acks) {
+        return produce(tp, batch, acks, LeaderEpoch.UNKNOWN);
+    }
+
+    /** As {@link #produce(TopicPartition, RecordBatch, Acks)}; refused unless the partition is in that epoch. */
+    Future<ProduceResult> produce(TopicPartition tp, RecordBatch batch, Acks acks, int currentLeaderEpoch);
 
     /** Appends records, choosing each record's partition; results come back in the order of {@code records}. */
     Future<List<RecordMetadata>> produceRecords(String topic, List<NewRecord> records, Acks acks);
@@ -59,15 +72,37 @@ public interface Broker {
      * Reads committed batches from {@code offset}. With nothing there yet, waits up to {@code maxWaitMs} (capped
      * by {@code fetch.max.wait.ms}) for data, then completes with an empty result.
      */
-    Future<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMs);
+    default Future<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMs) {
+        return fetch(tp, offset, maxBytes, maxWaitMs, LeaderEpoch.UNKNOWN);
+    }
 
-    Future<ResolvedOffset> listOffset(TopicPartition tp, OffsetSpec spec);
+    /** As {@link #fetch(TopicPartition, long, int, long)}; refused unless the partition is in that epoch. */
+    Future<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMs, int currentLeaderEpoch);
+
+    default Future<ResolvedOffset> listOffset(TopicPartition tp, OffsetSpec spec) {
+        return listOffset(tp, spec, LeaderEpoch.UNKNOWN);
+    }
+
+    /** As {@link #listOffset(TopicPartition, OffsetSpec)}; refused unless the partition is in that epoch. */
+    Future<ResolvedOffset> listOffset(TopicPartition tp, OffsetSpec spec, int currentLeaderEpoch);
 
     /**
      * Starts a push subscription on one partition: the broker fetches from {@code startOffset} whenever the
      * subscriber has demand and hands it the data. It runs on the caller's context.
      */
-    Subscription subscribe(TopicPartition tp, long startOffset, int maxBytesPerFetch, Subscription.Handler handler);
+    default Subscription subscribe(TopicPartition tp, long startOffset, int maxBytesPerFetch,
+                                   Subscription.Handler handler) {
+        return subscribe(tp, startOffset, maxBytesPerFetch, LeaderEpoch.UNKNOWN, handler);
+    }
+
+    /**
+     * {@link #subscribe(TopicPartition, long, int, Subscription.Handler)} whose every fetch carries
+     * {@code currentLeaderEpoch}. With a known epoch the subscription does not outlive a leader change: it ends with
+     * {@code FENCED_LEADER_EPOCH} or {@code NOT_LEADER} at once (the subscriber subscribes again with the new epoch);
+     * without one it retries those errors for a while, as the leader may come back.
+     */
+    Subscription subscribe(TopicPartition tp, long startOffset, int maxBytesPerFetch, int currentLeaderEpoch,
+                           Subscription.Handler handler);
 
     /**
      * A new idempotent-producer identity: an id no other producer of the cluster has, and epoch 0. A producer

@@ -160,12 +160,12 @@ public final class BrokerService implements Broker {
     }
 
     @Override
-    public Future<ProduceResult> produce(TopicPartition tp, RecordBatch batch, Acks acks) {
+    public Future<ProduceResult> produce(TopicPartition tp, RecordBatch batch, Acks acks, int currentLeaderEpoch) {
         return topicForProduce(tp.topic()).compose(topic -> {
             requireLeaderHere(topic, tp);
             int records = batch.recordCount();
             int bytes = batch.sizeInBytes();
-            PartitionRequest.Produce request = new PartitionRequest.Produce(batch, acks);
+            PartitionRequest.Produce request = new PartitionRequest.Produce(batch, acks, currentLeaderEpoch);
             if (acks == Acks.NONE) {
                 vertx.eventBus().send(PartitionAddress.of(tp), request, local(settings.requestTimeoutMs()));
                 metrics.recordsIn(tp.topic(), records, bytes);
@@ -237,20 +237,22 @@ public final class BrokerService implements Broker {
     }
 
     @Override
-    public Future<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMs) {
-        return fetch(tp, offset, maxBytes, maxWaitMs, true);
+    public Future<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMs,
+                                     int currentLeaderEpoch) {
+        return fetch(tp, offset, maxBytes, maxWaitMs, currentLeaderEpoch, true);
     }
 
     /** A fetch; {@code countOut} is false for subscriptions, which count what their subscriber actually took. */
-    Future<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMs, boolean countOut) {
+    Future<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMs, int currentLeaderEpoch,
+                              boolean countOut) {
         try {
             requireLeaderHere(topic(tp.topic()), tp);
         } catch (MillraceException e) {
             return Future.failedFuture(e);
         }
         long wait = Math.max(0, Math.min(maxWaitMs, settings.maxFetchWaitMs()));
-        return this.<PartitionResponse.Fetched>ask(tp, new PartitionRequest.Fetch(offset, maxBytes, wait),
-                        wait + FETCH_TIMEOUT_SLACK_MS)
+        PartitionRequest.Fetch request = new PartitionRequest.Fetch(offset, maxBytes, wait, currentLeaderEpoch);
+        return this.<PartitionResponse.Fetched>ask(tp, request, wait + FETCH_TIMEOUT_SLACK_MS)
                 .map(f -> {
                     if (countOut && !f.records().isEmpty()) {
                         metrics.recordsOut(tp.topic(), f.records().nextOffset() - Math.max(offset,
@@ -261,21 +263,21 @@ public final class BrokerService implements Broker {
     }
 
     @Override
-    public Future<ResolvedOffset> listOffset(TopicPartition tp, OffsetSpec spec) {
+    public Future<ResolvedOffset> listOffset(TopicPartition tp, OffsetSpec spec, int currentLeaderEpoch) {
         try {
             requireLeaderHere(topic(tp.topic()), tp);
         } catch (MillraceException e) {
             return Future.failedFuture(e);
         }
-        return this.<PartitionResponse.Offset>ask(tp, new PartitionRequest.ListOffset(spec),
+        return this.<PartitionResponse.Offset>ask(tp, new PartitionRequest.ListOffset(spec, currentLeaderEpoch),
                 settings.requestTimeoutMs()).map(o -> new ResolvedOffset(o.offset(), o.timestamp()));
     }
 
     @Override
-    public Subscription subscribe(TopicPartition tp, long startOffset, int maxBytesPerFetch,
+    public Subscription subscribe(TopicPartition tp, long startOffset, int maxBytesPerFetch, int currentLeaderEpoch,
                                   Subscription.Handler handler) {
         return new PartitionSubscription(this, metrics, tp, startOffset, maxBytesPerFetch, settings.maxFetchWaitMs(),
-                handler);
+                currentLeaderEpoch, handler);
     }
 
     @Override

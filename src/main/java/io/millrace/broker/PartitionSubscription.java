@@ -1,6 +1,7 @@
 package io.millrace.broker;
 
 import io.millrace.common.ErrorCode;
+import io.millrace.common.LeaderEpoch;
 import io.millrace.common.MillraceException;
 import io.millrace.common.TopicPartition;
 import io.vertx.core.AsyncResult;
@@ -13,6 +14,11 @@ import io.vertx.core.Future;
  * is bounded by {@code maxBytesPerFetch}. Subscriptions of one event loop waiting at the same position share their
  * fetch ({@link SharedFetches}).
  *
+ * <p>Every fetch carries the subscriber's leader epoch. With a known epoch a leader change ends the subscription at
+ * once ({@code FENCED_LEADER_EPOCH} or {@code NOT_LEADER} to the handler): retrying with the same epoch could never
+ * succeed, and the subscriber (a TCP client) learns the new leader and epoch and subscribes again. Without one
+ * (WebSocket, older TCP clients) those errors are retried for a while like other retriable ones.
+ *
  * <p>Not thread-safe: confined to the context that created it, where the fetch futures complete.
  */
 final class PartitionSubscription implements Subscription {
@@ -22,6 +28,7 @@ final class PartitionSubscription implements Subscription {
     private final TopicPartition tp;
     private final int maxBytesPerFetch;
     private final long maxWaitMs;
+    private final int currentLeaderEpoch;
     private final Handler handler;
     /** The fetches of this subscription's event loop; null when created outside Vert.x (then nothing is shared). */
     private final SharedFetches sharedFetches;
@@ -38,14 +45,15 @@ final class PartitionSubscription implements Subscription {
     /** Bumped by seek and cancel, so a fetch that was in flight before them is ignored when it completes. */
     private long generation;
 
-    PartitionSubscription(BrokerService broker, BrokerMetrics metrics, TopicPartition tp, long startOffset, int maxBytesPerFetch, long maxWaitMs,
-                          Handler handler) {
+    PartitionSubscription(BrokerService broker, BrokerMetrics metrics, TopicPartition tp, long startOffset,
+                          int maxBytesPerFetch, long maxWaitMs, int currentLeaderEpoch, Handler handler) {
         this.broker = broker;
         this.metrics = metrics;
         this.tp = tp;
         this.position = startOffset;
         this.maxBytesPerFetch = maxBytesPerFetch;
         this.maxWaitMs = maxWaitMs;
+        this.currentLeaderEpoch = currentLeaderEpoch;
         this.handler = handler;
         io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
         this.sharedFetches = context == null ? null : SharedFetches.of(context);
@@ -100,8 +108,8 @@ final class PartitionSubscription implements Subscription {
         fetching = true;
         long fetchGeneration = generation;
         Future<FetchResult> fetch = sharedFetches == null
-                ? broker.fetch(tp, position, maxBytesPerFetch, maxWaitMs, false)
-                : sharedFetches.fetch(broker, tp, position, maxBytesPerFetch, maxWaitMs);
+                ? broker.fetch(tp, position, maxBytesPerFetch, maxWaitMs, currentLeaderEpoch, false)
+                : sharedFetches.fetch(broker, tp, position, maxBytesPerFetch, maxWaitMs, currentLeaderEpoch);
         fetch.onComplete(result -> {
             if (fetchGeneration != generation) {
                 return;
@@ -121,21 +129,19 @@ final class PartitionSubscription implements Subscription {
         });
     }
 
-    /**
-     * Whether this broker no longer leads the partition: retrying here would never succeed (until leadership came
-     * back), so the subscription ends and its subscriber follows the leader hint to the new leader.
-     */
-    private static boolean leaderMoved(ErrorCode code) {
-        return code == ErrorCode.NOT_LEADER || code == ErrorCode.FENCED_LEADER_EPOCH;
+    /** Whether {@code code} means the epoch this subscription was opened in is over, so a retry cannot succeed. */
+    private boolean leaderChanged(ErrorCode code) {
+        return currentLeaderEpoch != LeaderEpoch.UNKNOWN
+                && (code == ErrorCode.FENCED_LEADER_EPOCH || code == ErrorCode.NOT_LEADER);
     }
 
     /** Handles one fetch's outcome; true when the subscription should wait (for a timer or a request). */
     private boolean handle(AsyncResult<FetchResult> result) {
         if (result.failed() && result.cause() instanceof MillraceException m && m.errorCode().retriable()
-                && m.errorCode() != ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && !leaderMoved(m.errorCode())
+                && m.errorCode() != ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && !leaderChanged(m.errorCode())
                 && ++retriableFailures <= MAX_RETRIABLE_FAILURES) {
-            // A full partition (BROKER_OVERLOADED) or a slow answer is not the end of a live subscription: try
-            // again after a pause that grows with each failure in a row.
+            // A full partition (BROKER_OVERLOADED), a slow answer or a moving leader is not the end of a live
+            // subscription: try again after a pause that grows with each failure in a row.
             vertxTimer(Math.min(5_000, 100L << Math.min(retriableFailures, 6)));
             return true;
         }

@@ -1,5 +1,6 @@
 package io.millrace.broker;
 
+import io.millrace.common.LeaderEpoch;
 import io.millrace.common.TopicPartition;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -21,7 +22,8 @@ final class SharedFetches {
 
     private final Map<Key, Future<FetchResult>> inFlight = new HashMap<>();
 
-    private record Key(TopicPartition tp, long offset, int maxBytes, long maxWaitMs) {
+    /** The leader epoch is part of the key: a subscriber with a stale epoch must get its own FENCED_LEADER_EPOCH. */
+    private record Key(TopicPartition tp, long offset, int maxBytes, long maxWaitMs, int currentLeaderEpoch) {
     }
 
     /** The instance of {@code context}, created on first use. */
@@ -34,14 +36,20 @@ final class SharedFetches {
         return shared;
     }
 
-    /** The fetch in flight for exactly these arguments, or a new one. */
+    /** The fetch in flight for exactly these arguments, or a new one; without a leader epoch check. */
     Future<FetchResult> fetch(BrokerService broker, TopicPartition tp, long offset, int maxBytes, long maxWaitMs) {
-        Key key = new Key(tp, offset, maxBytes, maxWaitMs);
+        return fetch(broker, tp, offset, maxBytes, maxWaitMs, LeaderEpoch.UNKNOWN);
+    }
+
+    /** The fetch in flight for exactly these arguments, or a new one. */
+    Future<FetchResult> fetch(BrokerService broker, TopicPartition tp, long offset, int maxBytes, long maxWaitMs,
+                              int currentLeaderEpoch) {
+        Key key = new Key(tp, offset, maxBytes, maxWaitMs, currentLeaderEpoch);
         Future<FetchResult> existing = inFlight.get(key);
         if (existing != null) {
             return existing;
         }
-        Future<FetchResult> fetch = broker.fetch(tp, offset, maxBytes, maxWaitMs, false);
+        Future<FetchResult> fetch = broker.fetch(tp, offset, maxBytes, maxWaitMs, currentLeaderEpoch, false);
         if (!fetch.isComplete()) {
             inFlight.put(key, fetch);
             // Registered before any subscriber's listener, so the entry is gone by the time subscribers fetch their

@@ -273,7 +273,8 @@ final class BrokerConnection {
          */
         void write(int correlationId, Request request) {
             Channel channel = conn.channel();
-            ByteBuf frame = Unpooled.wrappedBuffer(FrameCodec.encode(correlationId, request));
+            // In the negotiated version, so that a broker speaking an older one reads it (no leader epochs before 4).
+            ByteBuf frame = Unpooled.wrappedBuffer(FrameCodec.encode(correlationId, request, version));
             if (channel.eventLoop().inEventLoop()) {
                 channel.eventLoop().execute(() -> channel.writeAndFlush(frame));
             } else {

@@ -2,6 +2,7 @@ package io.millrace.client;
 
 import io.millrace.client.MillraceClientException.ConnectionException;
 import io.millrace.common.ErrorCode;
+import io.millrace.common.LeaderEpoch;
 import io.millrace.common.MillraceException;
 import io.millrace.common.TopicPartition;
 import io.millrace.protocol.ApiError;
@@ -30,7 +31,8 @@ import reactor.core.publisher.Mono;
  * <pre>
  * answer or event                                          cache                                   retry
  * NOT_LEADER / FENCED_LEADER_EPOCH with a leader hint       the partition's leader becomes the hint at once
- *   naming another known broker, epoch not older
+ *   naming another known broker, epoch not older, or a
+ *   FENCED_LEADER_EPOCH naming the same broker, newer epoch
  * NOT_LEADER without a usable hint, FENCED_LEADER_EPOCH     the topic is dropped: the next lookup   after a back-off
  *   without one, UNKNOWN_TOPIC_OR_PARTITION, a lost or       asks a broker again
  *   refused connection
@@ -153,8 +155,23 @@ final class Cluster {
         topics.remove(topic);
     }
 
+    /**
+     * Where a partition's leader is, as this client's metadata has it.
+     *
+     * @param connection  the leader's connection
+     * @param leaderEpoch the leader's epoch as the metadata (or the last hint) says, -1 when unknown: requests for
+     *                    the partition carry it, so a deposed leader refuses them (FENCED_LEADER_EPOCH)
+     */
+    record Leader(BrokerConnection connection, int leaderEpoch) {
+    }
+
     /** The connection to the leader of a partition. */
     Mono<BrokerConnection> leader(TopicPartition tp) {
+        return leaderAndEpoch(tp).map(Leader::connection);
+    }
+
+    /** The leader of a partition and its epoch, to send with requests only the leader may serve. */
+    Mono<Leader> leaderAndEpoch(TopicPartition tp) {
         return topic(tp.topic()).flatMap(t -> {
             if (tp.partition() >= t.partitions().size()) {
                 invalidate(tp.topic());
@@ -169,7 +186,7 @@ final class Cluster {
                 return Mono.error(new MillraceClientException(ErrorCode.NOT_LEADER, "Partition " + tp
                         + " has no reachable leader right now"));
             }
-            return Mono.just(connection(address.get()));
+            return Mono.just(new Leader(connection(address.get()), Math.max(LeaderEpoch.UNKNOWN, p.leaderEpoch())));
         });
     }
 
@@ -192,7 +209,7 @@ final class Cluster {
         if (code == ErrorCode.NOT_LEADER || code == ErrorCode.FENCED_LEADER_EPOCH) {
             Optional<ApiError.LeaderHint> hint = error instanceof MillraceClientException c ? c.leaderHint()
                     : Optional.empty();
-            if (hint.isPresent() && useHint(tp, hint.get(), failedOn)) {
+            if (hint.isPresent() && useHint(tp, code, hint.get(), failedOn)) {
                 return true;
             }
             invalidate(tp.topic());
@@ -204,11 +221,18 @@ final class Cluster {
         return false;
     }
 
-    /** Points the cached partition at the hinted leader, if it is another broker this client knows. */
-    private boolean useHint(TopicPartition tp, ApiError.LeaderHint hint, BrokerConnection failedOn) {
+    /**
+     * Points the cached partition at the hinted leader, if it is another broker this client knows; or, for a
+     * FENCED_LEADER_EPOCH from the broker that still leads, at its newer epoch (leadership went away and came back).
+     */
+    private boolean useHint(TopicPartition tp, ErrorCode code, ApiError.LeaderHint hint, BrokerConnection failedOn) {
         InetSocketAddress address = brokers.get(hint.leaderId());
-        if (address == null || (failedOn != null && address.equals(failedOn.address()))) {
-            return false; // unknown broker, or the one that just refused: the hint is no better than our cache
+        if (address == null) {
+            return false; // an unknown broker: the hint is no better than our cache
+        }
+        boolean sameBroker = failedOn != null && address.equals(failedOn.address());
+        if (sameBroker && !(code == ErrorCode.FENCED_LEADER_EPOCH && hint.leaderEpoch() >= 0)) {
+            return false; // the broker that just refused: only a newer epoch of its own is news
         }
         boolean[] applied = {false};
         topics.computeIfPresent(tp.topic(), (name, cached) -> {
@@ -220,10 +244,14 @@ final class Cluster {
             if (hint.leaderEpoch() >= 0 && hint.leaderEpoch() < old.leaderEpoch()) {
                 return cached; // an older view than ours
             }
+            if (sameBroker && hint.leaderEpoch() <= old.leaderEpoch()) {
+                return cached; // fenced, yet the broker names no newer epoch than ours: ask for metadata instead
+            }
+            // A leader named without its epoch gets requests without one: our cached epoch is the old leader's, which
+            // the new leader would fence.
             List<MetadataResponse.PartitionMetadata> updated = new ArrayList<>(partitions);
             updated.set(tp.partition(), new MetadataResponse.PartitionMetadata(old.partition(),
-                    OptionalInt.of(hint.leaderId()), Math.max(old.leaderEpoch(), hint.leaderEpoch()), old.replicas(),
-                    old.isr()));
+                    OptionalInt.of(hint.leaderId()), hint.leaderEpoch(), old.replicas(), old.isr()));
             applied[0] = true;
             return new Cached(new MetadataResponse.TopicMetadata(name, Optional.empty(), updated),
                     cached.fetchedNanos());

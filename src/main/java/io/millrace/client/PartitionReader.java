@@ -96,13 +96,18 @@ final class PartitionReader {
         int mine = ++attempt;
         Seek from = position >= 0 ? Seek.offset(position) : start;
         int credits = (int) Math.max(1, Math.min(outstanding, config.maxCreditsPerRequest()));
-        SubscribeRequest request = new SubscribeRequest(tp.topic(), tp.partition(), from.position(), credits,
-                config.maxBytesPerPush());
         BrokerConnection[] target = new BrokerConnection[1];
-        cluster.leader(tp)
-                .doOnNext(conn -> target[0] = conn)
-                .flatMap(conn -> conn.<SubscribeResponse>subscribe(request, push -> onPush(mine, conn, push),
-                        () -> onDisconnect(mine)).map(result -> Map.entry(conn, result)))
+        cluster.leaderAndEpoch(tp)
+                .doOnNext(leader -> target[0] = leader.connection())
+                .flatMap(leader -> {
+                    // The epoch travels with the subscription: a leader change ends it (FENCED_LEADER_EPOCH or
+                    // NOT_LEADER), and the next attempt subscribes at the new leader with the new epoch.
+                    BrokerConnection conn = leader.connection();
+                    SubscribeRequest request = new SubscribeRequest(tp.topic(), tp.partition(), leader.leaderEpoch(),
+                            from.position(), credits, config.maxBytesPerPush());
+                    return conn.<SubscribeResponse>subscribe(request, push -> onPush(mine, conn, push),
+                            () -> onDisconnect(mine)).map(result -> Map.entry(conn, result));
+                })
                 .subscribe(result -> subscribed(mine, result.getKey(), result.getValue().getKey(),
                         result.getValue().getValue().startOffset(), credits),
                         error -> subscribeFailed(mine, error, target[0]));

@@ -456,19 +456,20 @@ public final class Producer implements AutoCloseable {
             }
         }
 
+        /**
+         * Sends a batch to the partition's leader with the leader epoch the metadata has for it, so that a deposed
+         * leader refuses it (FENCED_LEADER_EPOCH) instead of writing it; the retry then goes to the new leader.
+         */
         void send(ClosedBatch b) {
             b.attempts++;
-            ProduceRequest request = new ProduceRequest(ProduceRequest.Acks.forCode(config.acks()),
-                    (int) config.deliveryTimeout().toMillis(), tp.topic(),
-                    List.of(new ProduceRequest.PartitionData(tp.partition(), b.batch.buffer())));
             BrokerConnection[] target = new BrokerConnection[1];
-            Mono<BrokerConnection> leader = cluster.leader(tp).doOnNext(conn -> target[0] = conn);
+            Mono<Cluster.Leader> leader = cluster.leaderAndEpoch(tp).doOnNext(l -> target[0] = l.connection());
             if (config.acks() == 0) {
-                leader.flatMap(conn -> conn.send(request)).subscribe(v -> { },
+                leader.flatMap(l -> l.connection().send(request(b, l.leaderEpoch()))).subscribe(v -> { },
                         e -> locked(() -> onFailure(b, e, target[0])), () -> locked(() -> onSuccess(b, -1)));
                 return;
             }
-            leader.flatMap(conn -> conn.<ProduceResponse>request(request))
+            leader.flatMap(l -> l.connection().<ProduceResponse>request(request(b, l.leaderEpoch())))
                     .subscribe(response -> locked(() -> {
                         ProduceResponse.PartitionResult result = response.partitions().get(0);
                         if (result.error().isPresent()) {
@@ -477,6 +478,12 @@ public final class Producer implements AutoCloseable {
                             onSuccess(b, result.baseOffset());
                         }
                     }), e -> locked(() -> onFailure(b, e, target[0])));
+        }
+
+        ProduceRequest request(ClosedBatch b, int leaderEpoch) {
+            return new ProduceRequest(ProduceRequest.Acks.forCode(config.acks()),
+                    (int) config.deliveryTimeout().toMillis(), tp.topic(),
+                    List.of(new ProduceRequest.PartitionData(tp.partition(), leaderEpoch, b.batch.buffer())));
         }
 
         void onSuccess(ClosedBatch b, long baseOffset) {

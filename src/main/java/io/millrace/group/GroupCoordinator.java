@@ -9,6 +9,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -16,6 +17,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -43,6 +45,8 @@ import java.util.function.Supplier;
  *                                             rebalance delay for more members)
  * Empty                 Dead                  deleteGroup; or nothing is left in it (no offsets, no appends in
  *                                             flight), and the coordinator forgets it
+ * any but Dead          Dead                  unloadGroups: this coordinator stops coordinating the group (leadership
+ *                                             of its offsets partition moved away)
  * PreparingRebalance    Stable                every member has rejoined (or the deadline removed the rest) and the new
  *                                             generation gives every subscribed partition an owner
  * PreparingRebalance    CompletingRebalance   same, but the cooperative generation withholds partitions that are
@@ -81,8 +85,16 @@ import java.util.function.Supplier;
  * durable log ({@link #loadOffsets}) gives. Group membership is not stored: after a failover members get
  * {@code UNKNOWN_MEMBER_ID}, rejoin, and resume from the committed offsets.
  *
- * <p>One coordinator may hold the groups of several partitions of {@value OffsetsTopic#NAME}; a host that wants
- * leadership of each partition to move on its own can run one coordinator per partition it leads.
+ * <p><b>Unloading.</b> When leadership of an offsets partition moves away, the host calls {@link #unloadGroups} for
+ * that partition's groups: they are forgotten entirely (membership, cached offsets, appends in flight) and everything
+ * waiting on them is answered {@code NOT_COORDINATOR}, which clients answer by finding the new coordinator. So the
+ * invariant reads: for every group the coordinator holds, the cache is what a replay of the durable log gives. An
+ * unloaded group's append that completes later is ignored; if it became durable, a later {@link #loadOffsets} of the
+ * partition replays it like any other record. A group whose partition comes back is loaded from scratch, with no
+ * members: none of its former members can hold up the next rebalance.
+ *
+ * <p>One coordinator may hold the groups of several partitions of {@value OffsetsTopic#NAME}; leadership of each moves
+ * on its own: the host unloads the groups of a partition it no longer leads and loads those of one it comes to lead.
  */
 public final class GroupCoordinator {
 
@@ -97,6 +109,8 @@ public final class GroupCoordinator {
     private final TreeMap<String, ConsumerGroup> groups = new TreeMap<>();
     private final TreeMap<String, Integer> partitionCounts = new TreeMap<>();
     private final OffsetCache offsets = new OffsetCache();
+    /** Appends handed to the store and not completed yet, oldest first; unloading a group removes its own. */
+    private final Set<PendingAppend> pendingAppends = new LinkedHashSet<>();
     private final ArrayDeque<Runnable> callbacks = new ArrayDeque<>();
     private boolean draining;
 
@@ -614,8 +628,9 @@ public final class GroupCoordinator {
 
     /**
      * Replays records of the offsets topic into the cache, in log order: last write per key wins, a tombstone
-     * deletes. Meant for a coordinator that has not served requests yet (start-up, or taking over an offsets
-     * partition); a host answers group requests only after it returns. The records may be the raw log or its
+     * deletes. Meant for groups the coordinator does not hold: at start-up, or when taking over an offsets partition
+     * (if it held that partition's groups before, it has {@linkplain #unloadGroups unloaded} them since). A host
+     * answers the groups' requests only after it returns. The records may be the raw log or its
      * {@link OffsetsTopic#compact compaction}: both load the same state.
      *
      * @return how many groups hold committed offsets afterwards
@@ -632,7 +647,6 @@ public final class GroupCoordinator {
         }
     }
 
-    /** Appends records of one group; they enter the cache when durable. */
     /** Writes commits (sorted, one record per partition) to the offset store; an empty map completes at once. */
     private void appendCommits(String groupId, Map<TopicPartition, OffsetAndMetadata> offsets,
                                Completion<Void> done) {
@@ -647,14 +661,22 @@ public final class GroupCoordinator {
         append(groupId, records, done);
     }
 
+    /** Appends records of one group; they enter the cache when durable (unless the group was unloaded meanwhile). */
     private void append(String groupId, List<OffsetRecord> records, Completion<Void> done) {
         // Counted before the call: the store may complete before append() returns.
-        offsets.startAppend(records);
-        store.append(List.copyOf(records), result -> {
+        PendingAppend pending = new PendingAppend(groupId, List.copyOf(records), done);
+        pendingAppends.add(pending);
+        offsets.startAppend(pending.records);
+        store.append(pending.records, result -> {
             try {
-                offsets.endAppend(records);
+                if (!pendingAppends.remove(pending)) {
+                    // Its group was unloaded, which answered it and forgot its in-flight count: the cache holds
+                    // nothing of that group, and a later load replays the log, this append included if it is there.
+                    return;
+                }
+                offsets.endAppend(pending.records);
                 if (result.succeeded()) {
-                    records.forEach(offsets::apply);
+                    pending.records.forEach(offsets::apply);
                 }
                 later(done, result);
                 ConsumerGroup group = groups.get(groupId);
@@ -665,6 +687,71 @@ public final class GroupCoordinator {
                 drain();
             }
         });
+    }
+
+    /** An append handed to the store: identity matters (two appends may hold equal records). */
+    private static final class PendingAppend {
+        final String groupId;
+        final List<OffsetRecord> records;
+        final Completion<Void> done;
+
+        PendingAppend(String groupId, List<OffsetRecord> records, Completion<Void> done) {
+            this.groupId = groupId;
+            this.records = records;
+            this.done = done;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Leadership
+
+    /**
+     * Stops coordinating the groups {@code groupIds} accepts (in the broker: those of an offsets partition whose
+     * leadership moved away). Each such group goes to Dead and is forgotten: its members, its cached offsets and its
+     * appends in flight. Everything waiting on it is answered {@code NOT_COORDINATOR} (retriable: the client finds
+     * the new coordinator): joins waiting for a rebalance, and commits, resets and deletes whose append has not
+     * completed. Such an append may still become durable; its completion is then ignored here, and the record is
+     * replayed by whichever coordinator loads the partition, this one included when leadership returns.
+     *
+     * <p>The host reloads a group ({@link #loadOffsets}) only from a log that appends made before the unload can no
+     * longer change. In the broker they went to the partition leader of an older epoch, which fails them when it is
+     * deposed and never writes in that epoch again, and the reload reads up to the new epoch's committed start.
+     *
+     * @return the ids of the groups unloaded (with membership, offsets or appends in flight), sorted
+     */
+    public Set<String> unloadGroups(Predicate<String> groupIds) {
+        Objects.requireNonNull(groupIds, "groupIds");
+        try {
+            Set<String> unloaded = new TreeSet<>();
+            for (ConsumerGroup group : new ArrayList<>(groups.values())) {
+                if (!groupIds.test(group.groupId)) {
+                    continue;
+                }
+                if (group.phase() instanceof PreparingRebalance preparing) {
+                    preparing.joined().values().forEach(waiting -> later(waiting, notCoordinator(group.groupId)));
+                }
+                group.members.clear();
+                group.transitionTo(GroupPhase.DEAD);
+                groups.remove(group.groupId);
+                unloaded.add(group.groupId);
+            }
+            for (PendingAppend pending : new ArrayList<>(pendingAppends)) {
+                if (groupIds.test(pending.groupId)) {
+                    pendingAppends.remove(pending);
+                    later(pending.done, notCoordinator(pending.groupId));
+                    unloaded.add(pending.groupId);
+                }
+            }
+            unloaded.addAll(offsets.unload(groupIds));
+            return Collections.unmodifiableSet(unloaded);
+        } finally {
+            drain();
+        }
+    }
+
+    private static <T> GroupResult<T> notCoordinator(String groupId) {
+        return GroupResult.failed(ErrorCode.NOT_COORDINATOR, "This broker no longer coordinates group " + groupId
+                + " (leadership of its offsets partition moved); find the coordinator again");
     }
 
     // ---------------------------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ public enum GroupState {
     COMPLETING_REBALANCE,
     /** Every member has its assignment and every subscribed partition has exactly one owner. */
     STABLE,
-    /** Deleted; the coordinator no longer holds it. Final. */
+    /** Deleted, or unloaded (coordinated elsewhere now); the coordinator no longer holds it. Final. */
     DEAD;
 
     /** Whether a group may move from {@code previous} to this state. */
@@ -24,7 +24,8 @@ public enum GroupState {
         return switch (this) {
             case EMPTY, COMPLETING_REBALANCE, STABLE -> previous == PREPARING_REBALANCE;
             case PREPARING_REBALANCE -> previous == EMPTY || previous == COMPLETING_REBALANCE || previous == STABLE;
-            case DEAD -> previous == EMPTY;
+            // from Empty by a delete; from any state when the coordinator unloads the group
+            case DEAD -> previous != DEAD;
         };
     }
 }

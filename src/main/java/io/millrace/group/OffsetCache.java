@@ -7,6 +7,8 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Predicate;
 
 /**
  * The committed offsets of every group, exactly as a replay of the completed appends to the offsets topic gives
@@ -69,6 +71,27 @@ final class OffsetCache {
     /** Partitions of the group with appends in flight. */
     Set<TopicPartition> inFlight(String groupId) {
         return inFlight.getOrDefault(groupId, Map.of()).keySet();
+    }
+
+    /**
+     * Forgets the offsets and in-flight counts of the groups {@code groupIds} accepts (the coordinator no longer
+     * holds them; their pending appends will not call {@link #endAppend}). Returns their ids.
+     */
+    Set<String> unload(Predicate<String> groupIds) {
+        Set<String> unloaded = new TreeSet<>();
+        for (String id : offsets.keySet()) {
+            if (groupIds.test(id)) {
+                unloaded.add(id);
+            }
+        }
+        for (String id : inFlight.keySet()) {
+            if (groupIds.test(id)) {
+                unloaded.add(id);
+            }
+        }
+        offsets.keySet().removeAll(unloaded);
+        inFlight.keySet().removeAll(unloaded);
+        return unloaded;
     }
 
     /** Whether the group has offsets or appends in flight. */

@@ -1,11 +1,17 @@
 package io.millrace.partition;
 
+import io.millrace.common.LeaderEpoch;
 import io.millrace.common.TopicPartition;
 import io.millrace.record.RecordBatch;
 
 /**
  * What a partition verticle is asked over the event bus. Same-node requests travel as these objects without being
  * serialized (see {@link LocalCodec}).
+ *
+ * <p>The client requests that only a leader serves (produce, fetch, list offsets) carry {@code currentLeaderEpoch}:
+ * the epoch the client believes the leader has, or {@link LeaderEpoch#UNKNOWN} for no check. The verticle checks it
+ * before anything else: older than its own epoch is FENCED_LEADER_EPOCH, newer is NOT_LEADER (it has not learned the
+ * new state yet), and neither touches the log.
  */
 public sealed interface PartitionRequest {
 
@@ -14,17 +20,32 @@ public sealed interface PartitionRequest {
      *
      * @param batch a whole RecordBatch v2; the verticle rewrites its offsets in place, so the sender must not reuse it
      */
-    record Produce(RecordBatch batch, Acks acks) implements PartitionRequest {
+    record Produce(RecordBatch batch, Acks acks, int currentLeaderEpoch) implements PartitionRequest {
+
+        /** A produce that goes by the partition's own state (no epoch check). */
+        public Produce(RecordBatch batch, Acks acks) {
+            this(batch, acks, LeaderEpoch.UNKNOWN);
+        }
     }
 
     /**
      * Read committed records from {@code offset}. If none are there yet, wait up to {@code maxWaitMs} for some.
      */
-    record Fetch(long offset, int maxBytes, long maxWaitMs) implements PartitionRequest {
+    record Fetch(long offset, int maxBytes, long maxWaitMs, int currentLeaderEpoch) implements PartitionRequest {
+
+        /** A fetch that goes by the partition's own state (no epoch check). */
+        public Fetch(long offset, int maxBytes, long maxWaitMs) {
+            this(offset, maxBytes, maxWaitMs, LeaderEpoch.UNKNOWN);
+        }
     }
 
     /** Resolve a start position to an offset. */
-    record ListOffset(OffsetSpec spec) implements PartitionRequest {
+    record ListOffset(OffsetSpec spec, int currentLeaderEpoch) implements PartitionRequest {
+
+        /** A lookup that goes by the partition's own state (no epoch check). */
+        public ListOffset(OffsetSpec spec) {
+            this(spec, LeaderEpoch.UNKNOWN);
+        }
     }
 
     /** Report the partition's state. */

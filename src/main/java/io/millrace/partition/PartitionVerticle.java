@@ -1,6 +1,7 @@
 package io.millrace.partition;
 
 import io.millrace.common.EpochEndOffset;
+import io.millrace.common.LeaderEpoch;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
 import io.millrace.common.Time;
@@ -338,6 +339,25 @@ public final class PartitionVerticle extends VerticleBase {
         return leader;
     }
 
+    /**
+     * {@link #requireLeader()} for a client request that names the epoch it believes the leader has (Kafka's
+     * currentLeaderEpoch check, done before leadership as Kafka does): an older epoch is fenced, a newer one is news
+     * this replica has not had yet; {@link LeaderEpoch#UNKNOWN} is not checked.
+     */
+    private LeaderState requireLeader(int requestedEpoch) {
+        int current = leaderEpoch();
+        if (requestedEpoch != LeaderEpoch.UNKNOWN && requestedEpoch < current) {
+            throw new MillraceException(ErrorCode.FENCED_LEADER_EPOCH, "The request for " + tp + " names leader epoch "
+                    + requestedEpoch + " but broker " + brokerId + " knows epoch " + current + "; refresh metadata");
+        }
+        if (requestedEpoch != LeaderEpoch.UNKNOWN && requestedEpoch > current) {
+            throw new MillraceException(ErrorCode.NOT_LEADER, "The request for " + tp + " names leader epoch "
+                    + requestedEpoch + " but broker " + brokerId + " has only learned epoch " + current
+                    + " so far; retry");
+        }
+        return requireLeader();
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // Requests
 
@@ -345,15 +365,15 @@ public final class PartitionVerticle extends VerticleBase {
         try {
             PartitionRequest request = message.body();
             if (request instanceof Produce produce) {
-                requireLeader();
+                requireLeader(produce.currentLeaderEpoch());
                 produce(produce, message);
             } else if (request instanceof Fetch fetch) {
-                requireLeader();
+                requireLeader(fetch.currentLeaderEpoch());
                 fetch(fetch, message);
             } else if (request instanceof ReplicaFetch replicaFetch) {
                 replicaFetch(replicaFetch, message);
             } else if (request instanceof ListOffset listOffset) {
-                requireLeader();
+                requireLeader(listOffset.currentLeaderEpoch());
                 message.reply(listOffset(listOffset.spec()), LOCAL);
             } else if (request instanceof Describe) {
                 message.reply(status(), LOCAL);

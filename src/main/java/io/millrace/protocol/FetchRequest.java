@@ -1,5 +1,6 @@
 package io.millrace.protocol;
 
+import io.millrace.common.LeaderEpoch;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -34,14 +35,22 @@ public record FetchRequest(int maxWaitMs, int minBytes, int maxBytes, String top
     /**
      * Where to read one partition.
      *
-     * @param partition         >= 0
-     * @param offset            the first offset wanted, >= 0; the first batch returned may start before it
-     * @param partitionMaxBytes the most batch bytes for this partition, >= 0 (same first-batch exception)
+     * @param partition          >= 0
+     * @param currentLeaderEpoch the partition's leader epoch as the client's metadata has it, or
+     *                           {@link LeaderEpoch#UNKNOWN} (-1) for no check; on the wire from protocol version 4
+     * @param offset             the first offset wanted, >= 0; the first batch returned may start before it
+     * @param partitionMaxBytes  the most batch bytes for this partition, >= 0 (same first-batch exception)
      */
-    public record PartitionFetch(int partition, long offset, int partitionMaxBytes) {
+    public record PartitionFetch(int partition, int currentLeaderEpoch, long offset, int partitionMaxBytes) {
+
+        /** A fetch without a leader epoch: the partition does not check it. */
+        public PartitionFetch(int partition, long offset, int partitionMaxBytes) {
+            this(partition, LeaderEpoch.UNKNOWN, offset, partitionMaxBytes);
+        }
 
         public PartitionFetch {
             Require.nonNegative(partition, "partition");
+            LeaderEpoch.requireValid(currentLeaderEpoch, "currentLeaderEpoch");
             Require.nonNegative(offset, "offset");
             Require.nonNegative(partitionMaxBytes, "partitionMaxBytes");
         }
@@ -55,6 +64,7 @@ public record FetchRequest(int maxWaitMs, int minBytes, int maxBytes, String top
         w.count(partitions.size());
         for (PartitionFetch p : partitions) {
             w.int32(p.partition());
+            w.leaderEpoch(p.currentLeaderEpoch());
             w.int64(p.offset());
             w.int32(p.partitionMaxBytes());
         }
@@ -68,8 +78,8 @@ public record FetchRequest(int maxWaitMs, int minBytes, int maxBytes, String top
         int n = r.count("partitions", 16);
         List<PartitionFetch> partitions = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            partitions.add(new PartitionFetch(r.int32("partition"), r.int64("offset"),
-                    r.int32("partitionMaxBytes")));
+            partitions.add(new PartitionFetch(r.int32("partition"), r.leaderEpoch("currentLeaderEpoch"),
+                    r.int64("offset"), r.int32("partitionMaxBytes")));
         }
         return new FetchRequest(maxWaitMs, minBytes, maxBytes, topic, partitions);
     }

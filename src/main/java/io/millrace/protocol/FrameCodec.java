@@ -148,12 +148,25 @@ import java.util.function.Consumer;
  * error (v3)  int16 errorCode, string errorMessage, and when errorCode is 8 or 21: leaderId int32, leaderEpoch int32
  * </pre>
  *
+ * <h2>Version 4: leader epochs in requests</h2>
+ * Version 4 adds no key: every partition of PRODUCE, FETCH and LIST_OFFSETS, and SUBSCRIBE, carry the partition's
+ * leader epoch as the client's metadata has it (Kafka's {@code currentLeaderEpoch}, KIP-320), right after the
+ * partition number; -1 means unknown (no check), and below -1 is malformed. A replica in another epoch refuses the
+ * request without acting on it: FENCED_LEADER_EPOCH when the client's epoch is older, NOT_LEADER when it is newer (the
+ * replica has not learned the new state yet). Versions 1 to 3 have no such field, and their requests are not checked.
+ * <pre>
+ * 2 PRODUCE       partitions [partition int32, currentLeaderEpoch int32, batches][]
+ * 3 FETCH         partitions [partition int32, currentLeaderEpoch int32, offset int64, partitionMaxBytes int32][]
+ * 4 LIST_OFFSETS  partitions [partition int32, currentLeaderEpoch int32, timestamp int64][]
+ * 5 SUBSCRIBE     topic string, partition int32, currentLeaderEpoch int32, startKind int8, ...
+ * </pre>
+ *
  * <h2>Versions</h2>
  * The version is negotiated once per connection by HANDSHAKE (whose layout never changes) rather than carried in
  * every frame; this class speaks versions {@value #MIN_VERSION} to {@value #MAX_VERSION}. The methods without a
- * {@code version} parameter use the current version's layout ({@value #MAX_VERSION}); a server answers with the
- * connection's version ({@link #encode(Frame, int)}), a client decodes with it ({@link #decodeResponse(ByteBuffer,
- * int)}).
+ * {@code version} parameter use the current version's layout ({@value #MAX_VERSION}); both sides encode and decode
+ * in the connection's version once the handshake chose it ({@link #encode(Frame, int)},
+ * {@link #decodeRequest(ByteBuffer, int)}, {@link #decodeResponse(ByteBuffer, int)}).
  *
  * <h2>Errors</h2>
  * Decoding never throws anything but {@link MillraceException}: {@link ErrorCode#INVALID_REQUEST} for a malformed
@@ -186,12 +199,17 @@ public final class FrameCodec {
     /** The lowest protocol version this codec speaks. */
     public static final int MIN_VERSION = 1;
     /** The highest protocol version this codec speaks: the current version. */
-    public static final int MAX_VERSION = 3;
+    public static final int MAX_VERSION = 4;
     /**
      * The version from which a NOT_LEADER or FENCED_LEADER_EPOCH {@code error} is followed by the partition's current
      * leader ({@code leaderId int32, leaderEpoch int32}, -1 when unknown); see {@link ApiError#leader()}.
      */
     public static final int LEADER_HINT_VERSION = 3;
+    /**
+     * The version from which PRODUCE, FETCH and LIST_OFFSETS partitions and SUBSCRIBE carry {@code currentLeaderEpoch
+     * int32}, the epoch the client believes the partition's leader has (-1 unknown).
+     */
+    public static final int LEADER_EPOCH_VERSION = 4;
     /** A sensible default for a peer's {@code maxFrameBytes}: 16 MiB. */
     public static final int DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
@@ -288,7 +306,17 @@ public final class FrameCodec {
      *                           or it is a PUSH
      */
     public static Frame<Request> decodeRequest(ByteBuffer frame) {
-        WireReader r = new WireReader(frame);
+        return decodeRequest(frame, MAX_VERSION);
+    }
+
+    /**
+     * Decodes a frame a client sent on a connection that negotiated protocol {@code version}: request layouts depend
+     * on it (leader epochs from {@value #LEADER_EPOCH_VERSION}). Before the handshake a server decodes with
+     * {@value #MIN_VERSION}; HANDSHAKE reads the same in every version. Otherwise as
+     * {@link #decodeRequest(ByteBuffer)}.
+     */
+    public static Frame<Request> decodeRequest(ByteBuffer frame, int version) {
+        WireReader r = new WireReader(frame, version);
         FrameHeader header = new FrameHeader(r.int16("apiKey"), r.int32("correlationId"));
         ApiKey key = knownKey(header);
         r.describing(key + " request");

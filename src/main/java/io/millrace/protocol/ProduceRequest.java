@@ -1,5 +1,6 @@
 package io.millrace.protocol;
 
+import io.millrace.common.LeaderEpoch;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,16 +71,26 @@ public record ProduceRequest(Acks acks, int timeoutMs, String topic, List<Partit
     /**
      * The batches for one partition.
      *
-     * @param partition >= 0
+     * @param partition          >= 0
+     * @param currentLeaderEpoch the partition's leader epoch as the client's metadata has it, or
+     *                           {@link LeaderEpoch#UNKNOWN} (-1) for no check; on the wire from protocol version 4
+     *                           (older connections send none: unknown). A replica in another epoch refuses the batches
+     *                           without appending (FENCED_LEADER_EPOCH when this is older, NOT_LEADER when newer)
      * @param batches   one or more whole Kafka RecordBatch v2 batches back to back, from position to limit; sent as
      *                  they are. A decoded request holds a slice of the frame: the broker may assign offsets in
      *                  place. The accessor returns a duplicate, so reading it never moves this record's position.
      */
-    public record PartitionData(int partition, ByteBuffer batches) {
+    public record PartitionData(int partition, int currentLeaderEpoch, ByteBuffer batches) {
 
         public PartitionData {
             Require.nonNegative(partition, "partition");
+            LeaderEpoch.requireValid(currentLeaderEpoch, "currentLeaderEpoch");
             batches = Objects.requireNonNull(batches, "batches").slice();
+        }
+
+        /** Batches sent without a leader epoch: the partition does not check it. */
+        public PartitionData(int partition, ByteBuffer batches) {
+            this(partition, LeaderEpoch.UNKNOWN, batches);
         }
 
         @Override
@@ -95,6 +106,7 @@ public record ProduceRequest(Acks acks, int timeoutMs, String topic, List<Partit
         w.count(partitions.size());
         for (PartitionData p : partitions) {
             w.int32(p.partition());
+            w.leaderEpoch(p.currentLeaderEpoch());
             w.bytes(p.batches);
         }
     }
@@ -106,7 +118,8 @@ public record ProduceRequest(Acks acks, int timeoutMs, String topic, List<Partit
         int n = r.count("partitions", 8);
         List<PartitionData> partitions = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            partitions.add(new PartitionData(r.int32("partition"), r.bytes("batches")));
+            partitions.add(new PartitionData(r.int32("partition"), r.leaderEpoch("currentLeaderEpoch"),
+                    r.bytes("batches")));
         }
         return new ProduceRequest(acks, timeoutMs, topic, partitions);
     }

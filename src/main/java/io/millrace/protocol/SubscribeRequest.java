@@ -1,5 +1,6 @@
 package io.millrace.protocol;
 
+import io.millrace.common.LeaderEpoch;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -10,18 +11,29 @@ import java.util.Objects;
  * subscription's balance is at least 1 and subtracts the batch's record count, so the balance may go negative and a
  * client receives at most one batch beyond its demand. {@link CreditRequest} adds to the balance.
  *
- * @param topic           not null
- * @param partition       >= 0
- * @param start           where to start reading
- * @param initialCredits  the starting credit balance in records, >= 0
- * @param maxBytesPerPush the most batch bytes in one PUSH, > 0; a single batch larger than this is still sent alone
+ * @param topic              not null
+ * @param partition          >= 0
+ * @param currentLeaderEpoch the partition's leader epoch as the client's metadata has it, or
+ *                           {@link LeaderEpoch#UNKNOWN} (-1) for no check; on the wire from protocol version 4. Every
+ *                           fetch of the subscription carries it, so a subscription outlives no leader change: it
+ *                           ends with FENCED_LEADER_EPOCH or NOT_LEADER, and the client subscribes again
+ * @param start              where to start reading
+ * @param initialCredits     the starting credit balance in records, >= 0
+ * @param maxBytesPerPush    the most batch bytes in one PUSH, > 0; a single batch larger than this is still sent alone
  */
-public record SubscribeRequest(String topic, int partition, StartPosition start, int initialCredits,
-                               int maxBytesPerPush) implements Request {
+public record SubscribeRequest(String topic, int partition, int currentLeaderEpoch, StartPosition start,
+                               int initialCredits, int maxBytesPerPush) implements Request {
+
+    /** A subscription without a leader epoch: the partition does not check it. */
+    public SubscribeRequest(String topic, int partition, StartPosition start, int initialCredits,
+                            int maxBytesPerPush) {
+        this(topic, partition, LeaderEpoch.UNKNOWN, start, initialCredits, maxBytesPerPush);
+    }
 
     public SubscribeRequest {
         Objects.requireNonNull(topic, "topic");
         Require.nonNegative(partition, "partition");
+        LeaderEpoch.requireValid(currentLeaderEpoch, "currentLeaderEpoch");
         Objects.requireNonNull(start, "start");
         Require.nonNegative(initialCredits, "initialCredits");
         Require.positive(maxBytesPerPush, "maxBytesPerPush");
@@ -104,6 +116,7 @@ public record SubscribeRequest(String topic, int partition, StartPosition start,
     void write(WireWriter w) {
         w.string(topic);
         w.int32(partition);
+        w.leaderEpoch(currentLeaderEpoch);
         w.int8(start.kind().code());
         w.int64(start.value());
         w.int32(initialCredits);
@@ -113,8 +126,10 @@ public record SubscribeRequest(String topic, int partition, StartPosition start,
     static SubscribeRequest read(WireReader r) {
         String topic = r.string("topic");
         int partition = r.int32("partition");
+        int currentLeaderEpoch = r.leaderEpoch("currentLeaderEpoch");
         StartPosition.Kind kind = StartPosition.Kind.forCode(r.int8("startKind"));
         StartPosition start = new StartPosition(kind, r.int64("startValue"));
-        return new SubscribeRequest(topic, partition, start, r.int32("initialCredits"), r.int32("maxBytesPerPush"));
+        return new SubscribeRequest(topic, partition, currentLeaderEpoch, start, r.int32("initialCredits"),
+                r.int32("maxBytesPerPush"));
     }
 }

@@ -1,6 +1,7 @@
 package io.millrace.protocol;
 
 import io.millrace.common.ErrorCode;
+import io.millrace.common.LeaderEpoch;
 import io.millrace.common.MillraceException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -71,6 +72,22 @@ final class WireReader {
     long int64(String field) {
         need(8, field);
         return buffer.getLong();
+    }
+
+    /**
+     * {@code currentLeaderEpoch int32} (-1 unknown) from protocol version {@value FrameCodec#LEADER_EPOCH_VERSION};
+     * on older connections the field is absent and the epoch is unknown.
+     */
+    int leaderEpoch(String field) {
+        if (version < FrameCodec.LEADER_EPOCH_VERSION) {
+            return LeaderEpoch.UNKNOWN;
+        }
+        int at = offset();
+        int epoch = int32(field);
+        if (epoch < LeaderEpoch.UNKNOWN) {
+            throw malformed(at, field, "is " + epoch + "; it must be -1 (unknown) or >= 0");
+        }
+        return epoch;
     }
 
     /** A string that may be null (length -1). */

@@ -69,6 +69,16 @@ final class WireWriter {
         }
     }
 
+    /**
+     * {@code currentLeaderEpoch int32} from protocol version {@value FrameCodec#LEADER_EPOCH_VERSION}; older versions
+     * have no such field, so nothing is written (the receiver takes the epoch as unknown and does not check it).
+     */
+    void leaderEpoch(int epoch) {
+        if (version >= FrameCodec.LEADER_EPOCH_VERSION) {
+            int32(epoch);
+        }
+    }
+
     void int64(long value) {
         size += 8;
         if (buffer != null) {

@@ -10,12 +10,21 @@ import io.millrace.client.Producer;
 import io.millrace.client.ProducerConfig;
 import io.millrace.client.ProducerRecord;
 import io.millrace.client.Seek;
+import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
 import io.millrace.common.TopicPartition;
 import io.millrace.protocol.TopicDescription;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,11 +33,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 import reactor.core.publisher.Flux;
 
-/** Console tools on the Java SDK, like Apache Kafka's: produce from stdin, consume to stdout, manage topics. */
+/**
+ * Console tools on the Java SDK, like Apache Kafka's: produce from stdin, consume to stdout, manage topics; and a
+ * preferred-leader election over the REST API.
+ */
 final class ConsoleTools {
 
     private ConsoleTools() {
@@ -234,6 +248,105 @@ final class ConsoleTools {
                         + "\t" + p.replicas() + "\t" + p.isr() + "\t" + p.logStartOffset() + "\t" + p.logEndOffset()
                         + "\t" + p.highWatermark() + "\t" + p.sizeBytes());
             }
+        }
+    }
+
+    @Command(name = "preferred-leader-election", mixinStandardHelpOptions = true,
+            description = "Move leadership of every partition back to its preferred (first) replica where that "
+                    + "replica is alive and in sync, and print how many partitions moved. The controller does it; "
+                    + "asked elsewhere, the command follows the broker to the controller.")
+    static final class PreferredLeaderElection implements Callable<Integer> {
+        @Option(names = "--url", defaultValue = "http://localhost:8080",
+                description = "HTTP address of any broker. Default: ${DEFAULT-VALUE}.")
+        String url;
+        @Option(names = "--timeout-ms", defaultValue = "30000",
+                description = "Longest wait for each HTTP request. Default: ${DEFAULT-VALUE}.")
+        long timeoutMs;
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(timeoutMs)).build();
+            URI broker = URI.create(url.endsWith("/") ? url.substring(0, url.length() - 1) : url);
+            try {
+                int moved;
+                try {
+                    moved = elect(http, broker);
+                } catch (MillraceException e) {
+                    if (e.errorCode() != ErrorCode.NOT_LEADER) {
+                        throw e;
+                    }
+                    // Only the controller elects; this broker said which one is, and /api/brokers says where.
+                    URI controller = controllerAddress(http, broker);
+                    err.println("asking the controller at " + controller + " (" + broker + " is not the controller)");
+                    err.flush();
+                    moved = elect(http, controller);
+                }
+                out.println(moved + (moved == 1 ? " partition" : " partitions") + " moved to the preferred leader");
+                out.flush();
+                return 0;
+            } catch (MillraceException e) {
+                err.println("millrace: " + e.errorCode().name() + ": " + e.getMessage());
+                return 1;
+            } catch (IOException e) {
+                err.println("millrace: cannot reach " + broker + ": " + e);
+                return 1;
+            }
+        }
+
+        /** {@code POST /api/cluster/preferred-leader-election}: how many partitions moved. */
+        private int elect(HttpClient http, URI broker) throws IOException, InterruptedException {
+            HttpRequest request = HttpRequest.newBuilder(broker.resolve("/api/cluster/preferred-leader-election"))
+                    .timeout(Duration.ofMillis(timeoutMs)).POST(HttpRequest.BodyPublishers.noBody()).build();
+            return new JsonObject(send(http, request)).getInteger("partitionsMoved");
+        }
+
+        /** The controller's HTTP address from {@code GET /api/brokers}. */
+        private URI controllerAddress(HttpClient http, URI broker) throws IOException, InterruptedException {
+            HttpRequest request = HttpRequest.newBuilder(broker.resolve("/api/brokers"))
+                    .timeout(Duration.ofMillis(timeoutMs)).GET().build();
+            JsonArray brokers = new JsonArray(send(http, request));
+            for (int i = 0; i < brokers.size(); i++) {
+                JsonObject b = brokers.getJsonObject(i);
+                if (b.getBoolean("controller", false)) {
+                    String host = b.getString("host", "");
+                    if (host.isEmpty() || host.equals("0.0.0.0") || host.equals("::")) {
+                        host = broker.getHost(); // it listens everywhere: reach it the way this broker was reached
+                    }
+                    return URI.create(broker.getScheme() + "://" + (host.contains(":") ? "[" + host + "]" : host)
+                            + ":" + b.getInteger("httpPort"));
+                }
+            }
+            throw new MillraceException(ErrorCode.NOT_LEADER, broker + " is not the controller and knows of none "
+                    + "(an election may be under way); retry shortly");
+        }
+
+        /** Sends {@code request}; a broker's error answer becomes a {@link MillraceException} with its code. */
+        private static String send(HttpClient http, HttpRequest request) throws IOException, InterruptedException {
+            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() / 100 == 2) {
+                return response.body();
+            }
+            JsonObject error;
+            try {
+                error = new JsonObject(response.body()).getJsonObject("error");
+            } catch (RuntimeException notJson) {
+                error = null;
+            }
+            if (error == null) {
+                throw new MillraceException(ErrorCode.UNKNOWN, request.method() + " " + request.uri() + " answered "
+                        + response.statusCode());
+            }
+            ErrorCode code;
+            try {
+                code = ErrorCode.valueOf(error.getString("code"));
+            } catch (RuntimeException unknown) {
+                code = ErrorCode.UNKNOWN;
+            }
+            throw new MillraceException(code, error.getString("message"));
         }
     }
 }

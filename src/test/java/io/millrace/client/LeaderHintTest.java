@@ -3,8 +3,10 @@ package io.millrace.client;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.millrace.common.ErrorCode;
+import io.millrace.common.LeaderEpoch;
 import io.millrace.common.TopicPartition;
 import io.millrace.protocol.ApiError;
+import io.millrace.protocol.ApiKey;
 import io.millrace.protocol.Frame;
 import io.millrace.protocol.FrameCodec;
 import io.millrace.protocol.HandshakeRequest;
@@ -35,13 +37,16 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * The SDK against two scripted fake brokers: a NOT_LEADER that names the leader moves a produce and a subscription
- * there at once, without asking for metadata again.
+ * there at once, without asking for metadata again. From protocol version 4 every produce and subscription carries
+ * the leader epoch of the client's metadata, and a FENCED_LEADER_EPOCH makes the client learn the new epoch (from
+ * metadata, or from the hint of the broker that still leads) before it retries.
  */
 class LeaderHintTest {
 
@@ -55,11 +60,15 @@ class LeaderHintTest {
     }
 
     private MetadataResponse metadata(int leader) {
+        return metadata(leader, 4);
+    }
+
+    private MetadataResponse metadata(int leader, int leaderEpoch) {
         return new MetadataResponse(List.of(
                 new MetadataResponse.Broker(0, "127.0.0.1", zero.port(), -1),
                 new MetadataResponse.Broker(1, "127.0.0.1", one.port(), -1)), OptionalInt.of(0),
                 List.of(new MetadataResponse.TopicMetadata("t", Optional.empty(), List.of(
-                        new MetadataResponse.PartitionMetadata(0, OptionalInt.of(leader), 4, List.of(leader),
+                        new MetadataResponse.PartitionMetadata(0, OptionalInt.of(leader), leaderEpoch, List.of(leader),
                                 List.of(leader))))));
     }
 
@@ -100,6 +109,82 @@ class LeaderHintTest {
             ByteBuffer batch = atOne.peek().partitions().get(0).batches();
             assertThat(batch.getLong(batch.position() + 43)).as("producer id").isEqualTo(77);
             assertThat(batch.getInt(batch.position() + 53)).as("base sequence").isZero();
+            assertThat(atOne.peek().partitions().get(0).currentLeaderEpoch()).as("a version 3 broker gets no epoch")
+                    .isEqualTo(LeaderEpoch.UNKNOWN);
+        }
+    }
+
+    @Test
+    void aProduceCarriesTheLeaderEpochAndAFencedAnswerRefreshesMetadataBeforeTheRetry() throws Exception {
+        AtomicInteger epoch = new AtomicInteger(4);
+        ConcurrentLinkedQueue<ProduceRequest> produces = new ConcurrentLinkedQueue<>();
+        zero = new FakeBroker(0, 4, (request, out) -> switch (request.apiKey()) {
+            case METADATA -> List.of(metadata(0, epoch.get()));
+            case INIT_PRODUCER_ID -> List.of(new InitProducerIdResponse(77, (short) 0));
+            case PRODUCE -> {
+                ProduceRequest produce = (ProduceRequest) request;
+                produces.add(produce);
+                if (produce.partitions().get(0).currentLeaderEpoch() < 6) {
+                    // The controller moved leadership away and back: this broker leads again, in epoch 6.
+                    epoch.set(6);
+                    yield List.of(new ProduceResponse(List.of(ProduceResponse.PartitionResult.failure(0,
+                            new ApiError(ErrorCode.FENCED_LEADER_EPOCH, "epoch 4 is over")))));
+                }
+                yield List.of(new ProduceResponse(List.of(ProduceResponse.PartitionResult.success(0, 42,
+                        OptionalLong.empty(), 0))));
+            }
+            default -> List.of();
+        });
+        one = new FakeBroker(1, 4, (request, out) -> switch (request.apiKey()) {
+            case METADATA -> List.of(metadata(0, epoch.get()));
+            case INIT_PRODUCER_ID -> List.of(new InitProducerIdResponse(77, (short) 0));
+            default -> List.of();
+        });
+        try (MillraceClient client = MillraceClient.create(ClientConfig.bootstrap("127.0.0.1:" + zero.port()))) {
+            Producer producer = client.producer(ProducerConfig.defaults().withRetryBackoff(Duration.ofMillis(10)));
+            RecordMetadata sent = producer.send(ProducerRecord.of("t", "k", "v").withPartition(0))
+                    .block(Duration.ofSeconds(10));
+
+            assertThat(sent.offset()).isEqualTo(42);
+            assertThat(produces).extracting(p -> p.partitions().get(0).currentLeaderEpoch()).containsExactly(4, 6);
+            assertThat(metadataRequests()).as("refreshed after the fence").isEqualTo(2);
+            List<ByteBuffer> batches = produces.stream().map(p -> p.partitions().get(0).batches()).toList();
+            assertThat(batches.get(1).getLong(batches.get(1).position() + 43)).as("same producer id").isEqualTo(77);
+            assertThat(batches.get(1).getInt(batches.get(1).position() + 53)).as("same base sequence").isZero();
+        }
+    }
+
+    @Test
+    void aSubscriptionCarriesTheLeaderEpochAndResubscribesInTheNewEpochAfterAFencedPush() throws Exception {
+        ConcurrentLinkedQueue<SubscribeRequest> subscribes = new ConcurrentLinkedQueue<>();
+        ApiError fenced = new ApiError(ErrorCode.FENCED_LEADER_EPOCH, "epoch 4 is over")
+                .withLeader(new ApiError.LeaderHint(0, 6));
+        zero = new FakeBroker(0, 4, (request, out) -> switch (request.apiKey()) {
+            case METADATA -> List.of(metadata(0, 4));
+            case SUBSCRIBE -> {
+                SubscribeRequest subscribe = (SubscribeRequest) request;
+                subscribes.add(subscribe);
+                yield subscribe.currentLeaderEpoch() < 6
+                        ? List.of(new SubscribeResponse(0), Push.of("t", 0, 3, batch(0, "a", "b", "c")),
+                                Push.failure("t", 0, fenced))
+                        : List.of(new SubscribeResponse(3), Push.of("t", 0, 5, batch(3, "d", "e")));
+            }
+            default -> List.of();
+        });
+        one = new FakeBroker(1, 4, (request, out) -> request.apiKey() == ApiKey.METADATA
+                ? List.of(metadata(0, 4)) : List.of());
+        try (MillraceClient client = MillraceClient.create(ClientConfig.bootstrap("127.0.0.1:" + zero.port()))) {
+            List<String> values = client.consumer(ConsumerConfig.defaults().withReconnect(1, Duration.ofSeconds(30)))
+                    .assign(new TopicPartition("t", 0), Seek.earliest()).receive()
+                    .map(r -> new String(r.value(), StandardCharsets.UTF_8)).take(5).collectList()
+                    .block(Duration.ofSeconds(10));
+
+            assertThat(values).containsExactly("a", "b", "c", "d", "e");
+            assertThat(subscribes).extracting(SubscribeRequest::currentLeaderEpoch).containsExactly(4, 6);
+            assertThat(subscribes).extracting(SubscribeRequest::start).containsExactly(
+                    SubscribeRequest.StartPosition.earliest(), SubscribeRequest.StartPosition.offset(3));
+            assertThat(metadataRequests()).as("the leader's own newer epoch needs no metadata round trip")
+                    .isEqualTo(1);
         }
     }
 
@@ -151,12 +236,17 @@ class LeaderHintTest {
         private final ConcurrentLinkedQueue<Request> requests = new ConcurrentLinkedQueue<>();
 
         FakeBroker(int id, BiFunction<Request, OutputStream, List<Message>> script) throws IOException {
+            this(id, 3, script);
+        }
+
+        /** A broker that speaks protocol versions up to {@code version}. */
+        FakeBroker(int id, int version, BiFunction<Request, OutputStream, List<Message>> script) throws IOException {
             server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
             Thread acceptor = new Thread(() -> {
                 while (!server.isClosed()) {
                     try {
                         Socket socket = server.accept();
-                        Thread t = new Thread(() -> serve(id, socket, script), "fake-broker-" + id);
+                        Thread t = new Thread(() -> serve(id, version, socket, script), "fake-broker-" + id);
                         t.setDaemon(true);
                         t.start();
                     } catch (IOException e) {
@@ -168,20 +258,26 @@ class LeaderHintTest {
             acceptor.start();
         }
 
-        private void serve(int id, Socket socket, BiFunction<Request, OutputStream, List<Message>> script) {
+        private void serve(int id, int maxVersion, Socket socket,
+                           BiFunction<Request, OutputStream, List<Message>> script) {
+            int version = FrameCodec.MIN_VERSION; // until the handshake, whose layout every version shares
             try (socket) {
                 DataInputStream in = new DataInputStream(socket.getInputStream());
                 OutputStream out = socket.getOutputStream();
                 while (true) {
                     byte[] body = new byte[in.readInt()];
                     in.readFully(body);
-                    Frame<Request> frame = FrameCodec.decodeRequest(ByteBuffer.wrap(body));
+                    Frame<Request> frame = FrameCodec.decodeRequest(ByteBuffer.wrap(body), version);
                     requests.add(frame.message());
-                    List<Message> answers = frame.message() instanceof HandshakeRequest
-                            ? List.of(new HandshakeResponse(3, id, 1 << 20, 100))
-                            : script.apply(frame.message(), out);
+                    List<Message> answers;
+                    if (frame.message() instanceof HandshakeRequest hello) {
+                        version = Math.min(maxVersion, hello.maxVersion());
+                        answers = List.of(new HandshakeResponse(version, id, 1 << 20, 100));
+                    } else {
+                        answers = script.apply(frame.message(), out);
+                    }
                     for (Message m : answers) {
-                        ByteBuffer encoded = FrameCodec.encode(frame.correlationId(), m, 3);
+                        ByteBuffer encoded = FrameCodec.encode(frame.correlationId(), m, version);
                         out.write(encoded.array(), encoded.arrayOffset(), encoded.remaining());
                     }
                     out.flush();

@@ -637,6 +637,117 @@ class GroupCoordinatorTest {
         assertThat(fromLog.listGroups()).extracting(GroupListing::groupId).containsExactly("g1", "g3");
     }
 
+    // -----------------------------------------------------------------------------------------------------------
+    // Unloading: leadership of the offsets partition moved away
+
+    @Test
+    void unloadingAnswersEverythingWaitingNotCoordinatorAndForgetsTheGroup() {
+        Consumer a = consumer("a", AssignmentStrategy.RANGE).join();
+        Consumer b = consumer("b", AssignmentStrategy.RANGE).join();
+        settle(a, b);
+        assertThat(a.commit(5).succeeded()).isTrue();
+        coordinator.commitOffsets("other", "", -1, offsets("t-0=1"), r -> { });
+
+        store.autoComplete(false);
+        List<GroupResult<Void>> commits = new ArrayList<>();
+        coordinator.commitOffsets(GROUP, a.memberId, a.generation, offsets("t-0=7"), commits::add);
+        Consumer c = consumer("c", AssignmentStrategy.RANGE).join(); // a rebalance: c waits for a and b
+        a.join(); // a waits too
+        List<GroupResult<Void>> otherCommits = new ArrayList<>();
+        coordinator.commitOffsets("other", "", -1, offsets("t-0=2"), otherCommits::add);
+        assertThat(commits).isEmpty();
+        assertThat(c.results).isEmpty();
+        int answersToA = a.results.size();
+
+        Set<String> unloaded = coordinator.unloadGroups(GROUP::equals);
+
+        assertThat(unloaded).containsExactly(GROUP);
+        assertThat(commits).extracting(r -> r.error().orElseThrow()).containsExactly(ErrorCode.NOT_COORDINATOR);
+        assertThat(c.results).extracting(r -> r.error().orElseThrow()).containsExactly(ErrorCode.NOT_COORDINATOR);
+        assertThat(a.results).hasSize(answersToA + 1);
+        assertThat(a.last().error()).contains(ErrorCode.NOT_COORDINATOR);
+        assertThat(coordinator.fetchOffsets(GROUP)).isEmpty();
+        assertThat(coordinator.describeGroup(GROUP).error()).contains(ErrorCode.UNKNOWN_GROUP);
+        assertThat(coordinator.listGroups()).extracting(GroupListing::groupId).containsExactly("other");
+        assertThat(b.heartbeat().error()).contains(ErrorCode.UNKNOWN_MEMBER_ID);
+        assertThat(otherCommits).as("other groups keep waiting").isEmpty();
+
+        // The unloaded group's append completes late: answered once already, and it stays out of the cache.
+        store.completeAll();
+        assertThat(commits).hasSize(1);
+        assertThat(otherCommits).containsExactly(GroupResult.done());
+        assertThat(coordinator.fetchOffsets(GROUP)).isEmpty();
+        assertThat(coordinator.fetchOffsets("other")).containsEntry(tp("t-0"), OffsetAndMetadata.of(2));
+        assertThat(coordinator.listGroups()).extracting(GroupListing::groupId).containsExactly("other");
+        coordinator.tick();
+        time.sleep(REBALANCE_MS * 2L);
+        assertThat(coordinator.tick()).as("nothing of the unloaded group is left to time out").isFalse();
+        assertThat(c.results).hasSize(1);
+    }
+
+    @Test
+    void aGroupLoadedAgainAfterAnUnloadIsWhatTheLogSaysWithNoFormerMembers() {
+        Consumer a = consumer("a", AssignmentStrategy.RANGE).join();
+        Consumer b = consumer("b", AssignmentStrategy.RANGE).join();
+        settle(a, b);
+        assertThat(a.commit(5).succeeded()).isTrue();
+        store.autoComplete(false);
+        List<GroupResult<Void>> late = new ArrayList<>();
+        coordinator.commitOffsets(GROUP, b.memberId, b.generation, offsets("t-5=9"), late::add);
+        coordinator.unloadGroups(GROUP::equals);
+        store.completeAll(); // durable after all: a replay sees it
+        assertThat(late).extracting(r -> r.error().orElseThrow()).containsExactly(ErrorCode.NOT_COORDINATOR);
+        store.autoComplete(true);
+
+        // Leadership returns: the partition is replayed from scratch.
+        assertThat(coordinator.loadOffsets(store.log())).isEqualTo(1);
+        GroupCoordinator replayed = coordinator(0);
+        replayed.loadOffsets(store.log());
+        assertThat(coordinator.fetchOffsets(GROUP)).isEqualTo(replayed.fetchOffsets(GROUP))
+                .containsEntry(tp("t-0"), OffsetAndMetadata.of(5)).containsEntry(tp("t-5"), OffsetAndMetadata.of(9));
+        assertThat(describe().members()).isEmpty();
+        assertThat(describe().state()).isEqualTo(GroupState.EMPTY);
+
+        // Former members are unknown and rejoin; none of them holds the new rebalance up.
+        assertThat(a.heartbeat().error()).contains(ErrorCode.UNKNOWN_MEMBER_ID);
+        a.join();
+        assertThat(a.last().error()).contains(ErrorCode.UNKNOWN_MEMBER_ID);
+        Consumer fresh = consumer("fresh", AssignmentStrategy.RANGE).join();
+        assertThat(fresh.results).as("completes at once").hasSize(1);
+        assertThat(fresh.last().value().partitions()).hasSize(6);
+        assertThat(fresh.commit(fresh.generation, offsets("t-0=6")).succeeded()).isTrue();
+        assertThat(coordinator.fetchOffsets(GROUP)).containsEntry(tp("t-0"), OffsetAndMetadata.of(6));
+    }
+
+    @Test
+    void aLateCompletionOfAnUnloadedAppendLeavesTheReloadedGroupAlone() {
+        coordinator.commitOffsets("simple", "", -1, offsets("t-0=1"), r -> { });
+        store.autoComplete(false);
+        List<GroupResult<Void>> answers = new ArrayList<>();
+        coordinator.commitOffsets("simple", "", -1, offsets("t-0=2"), answers::add);
+        coordinator.unloadGroups(id -> id.startsWith("s"));
+        coordinator.loadOffsets(store.log()); // back, from the log as it is
+        coordinator.commitOffsets("simple", "", -1, offsets("t-1=3"), answers::add);
+
+        store.failNext(ErrorCode.NOT_LEADER); // the old append: it was answered already
+        store.completeNext(); // the new one
+        assertThat(answers).extracting(r -> r.error().orElse(null)).containsExactly(ErrorCode.NOT_COORDINATOR,
+                null);
+        assertThat(coordinator.fetchOffsets("simple")).isEqualTo(Map.of(tp("t-0"), OffsetAndMetadata.of(1),
+                tp("t-1"), OffsetAndMetadata.of(3)));
+        GroupCoordinator replayed = coordinator(0);
+        replayed.loadOffsets(store.log());
+        assertThat(coordinator.fetchOffsets("simple")).isEqualTo(replayed.fetchOffsets("simple"));
+
+        // a delete after the reload tombstones what is in flight now, not what the unloaded append held
+        coordinator.commitOffsets("simple", "", -1, offsets("t-2=4"), r -> { });
+        coordinator.deleteGroup("simple", answers::add);
+        store.completeAll();
+        assertThat(answers.get(2)).isEqualTo(GroupResult.done());
+        assertThat(coordinator.fetchOffsets("simple")).isEmpty();
+        assertThat(OffsetsTopic.compact(store.log())).isEmpty();
+    }
+
     @Test
     void completionsMayCallBackIntoTheCoordinator() {
         List<GroupResult<Void>> nested = new ArrayList<>();

@@ -28,7 +28,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * everything before rejoining; cooperative members keep their partitions, and commit and rejoin after a revocation).
  * Random steps: members join, heartbeat, consume and commit, leave, crash silently (and later commit as zombies),
  * partitions are added, a consumer commits without membership, an operator resets or deletes offsets, the
- * coordinator fails over and reloads the log. After every step the invariants below are checked; a failing seed
+ * coordinator fails over and reloads the log, leadership of the offsets partition moves away (the groups are
+ * unloaded) and comes back (the same coordinator reloads the log). After every step the invariants below are checked; a failing seed
  * replays exactly.
  *
  * <ul>
@@ -67,6 +68,7 @@ class GroupSimulationTest {
                 "slow revocation got a member removed",
                 "stale generation refused", "non-member commit refused", "commit refused while rejoining",
                 "final commit before rejoining accepted", "rebalance timeout removed a member", "failover",
+                "leadership moved away and back", "waiting commit answered not coordinator",
                 "partitions added", "simple consumer commit", "offsets deleted", "offsets reset",
                 "store failure", "inconsistent protocol refused", "lag checked")) {
             assertThat(SEEN.getOrDefault(scenario, new AtomicLong()).get()).as(scenario).isPositive();
@@ -102,6 +104,8 @@ class GroupSimulationTest {
         /** Partitions a crashed client owned, to notice successors. */
         final Map<String, Set<TopicPartition>> ownedByCrashed = new TreeMap<>();
         GroupCoordinator coordinator;
+        /** While the coordinator unloads: what was waiting is answered NOT_COORDINATOR. */
+        boolean unloading;
         int step;
 
         /** One generation as its members learned it. */
@@ -381,6 +385,9 @@ class GroupSimulationTest {
                     Map<TopicPartition, Long> model =
                             acked.computeIfAbsent(group, g -> new TreeMap<>(Assignments.ORDER));
                     offsets.forEach((tp, o) -> model.put(tp, o.offset()));
+                } else if (unloading) {
+                    assertThat(r.error()).as("commit in flight during an unload").contains(ErrorCode.NOT_COORDINATOR);
+                    seen("waiting commit answered not coordinator");
                 } else {
                     assertThat(r.error()).as("only injected store failures").contains(ErrorCode.STORAGE_ERROR);
                 }
@@ -488,6 +495,8 @@ class GroupSimulationTest {
                     c.stalledUntil = step + 20 + random.nextInt(60);
                     c.excused = true;
                 });
+            } else if (dice < 72) {
+                leadershipMovesAwayAndBack();
             }
         }
 
@@ -622,6 +631,33 @@ class GroupSimulationTest {
                 }
             }
             seen("failover");
+        }
+
+        /**
+         * Leadership of the offsets partition moves to another broker and back: the coordinator unloads every group
+         * (the simulation has one offsets partition), the deposed leader fails the appends in flight, and the same
+         * coordinator replays the log when leadership returns. Joining members' requests are answered
+         * NOT_COORDINATOR, after which they rejoin from scratch (as after a failover).
+         */
+        void leadershipMovesAwayAndBack() {
+            for (Client c : clients) {
+                c.excused = true;
+                if (c.phase == Phase.JOINING || c.phase == Phase.REVOKING) {
+                    c.reset(false);
+                }
+            }
+            unloading = true;
+            coordinator.unloadGroups(group -> true);
+            unloading = false;
+            assertThat(coordinator.listGroups()).isEmpty();
+            while (store.failNext(ErrorCode.NOT_LEADER)) {
+                // answered already: the coordinator ignores these completions
+            }
+            List<OffsetRecord> log = random.nextBoolean() ? store.log() : OffsetsTopic.compact(store.log());
+            coordinator.loadOffsets(log);
+            pendingJoins.clear();
+            history.clear();
+            seen("leadership moved away and back");
         }
 
         void completeAppends() {

@@ -137,23 +137,27 @@ class TcpBadInputIT {
                         ErrorCode.INVALID_REQUEST, ApiKey.DESCRIBE_TOPIC.id(), 10),
                 closing("negative fetch offset", true,
                         frame(new Raw().int16(ApiKey.FETCH.id()).int32(11).int32(0).int32(1).int32(1024)
-                                .string("steady").int32(1).int32(0).int64(-5).int32(1024)),
+                                .string("steady").int32(1).int32(0).int32(-1).int64(-5).int32(1024)),
                         ErrorCode.INVALID_REQUEST, ApiKey.FETCH.id(), 11),
                 closing("negative subscribe offset", true,
-                        frame(new Raw().int16(ApiKey.SUBSCRIBE.id()).int32(12).string("steady").int32(0).int8(2)
-                                .int64(-1).int32(10).int32(1024)),
+                        frame(new Raw().int16(ApiKey.SUBSCRIBE.id()).int32(12).string("steady").int32(0).int32(-1)
+                                .int8(2).int64(-1).int32(10).int32(1024)),
                         ErrorCode.INVALID_REQUEST, ApiKey.SUBSCRIBE.id(), 12),
                 closing("list offsets timestamp below -2", true,
                         frame(new Raw().int16(ApiKey.LIST_OFFSETS.id()).int32(13).string("steady").int32(1).int32(0)
-                                .int64(-3)),
+                                .int32(-1).int64(-3)),
                         ErrorCode.INVALID_REQUEST, ApiKey.LIST_OFFSETS.id(), 13),
                 closing("acks that do not exist", true,
                         frame(new Raw().int16(ApiKey.PRODUCE.id()).int32(14).int8(7).int32(1000).string("steady")
                                 .int32(0)),
                         ErrorCode.INVALID_REQUEST, ApiKey.PRODUCE.id(), 14),
+                closing("a leader epoch below -1", true,
+                        frame(new Raw().int16(ApiKey.SUBSCRIBE.id()).int32(16).string("steady").int32(0).int32(-2)
+                                .int8(0).int64(0).int32(10).int32(1024)),
+                        ErrorCode.INVALID_REQUEST, ApiKey.SUBSCRIBE.id(), 16),
                 closing("negative partition", true,
-                        frame(new Raw().int16(ApiKey.SUBSCRIBE.id()).int32(15).string("steady").int32(-1).int8(0)
-                                .int64(0).int32(10).int32(1024)),
+                        frame(new Raw().int16(ApiKey.SUBSCRIBE.id()).int32(15).string("steady").int32(-1).int32(-1)
+                                .int8(0).int64(0).int32(10).int32(1024)),
                         ErrorCode.INVALID_REQUEST, ApiKey.SUBSCRIBE.id(), 15));
     }
 

@@ -183,6 +183,90 @@ class FrameCodecTest {
     }
 
     @Test
+    void fromVersion4SubscribeCarriesTheLeaderEpochAfterThePartition() {
+        SubscribeRequest request = new SubscribeRequest("t", 1, 7, SubscribeRequest.StartPosition.earliest(), 5, 9);
+        ByteBuffer encoded = FrameCodec.encode(3, request, 4);
+
+        assertThat(bytes(encoded)).containsExactly(0, 0, 0, 34, 0, 5, 0, 0, 0, 3,
+                0, 1, 't',          // topic
+                0, 0, 0, 1,         // partition 1
+                0, 0, 0, 7,         // currentLeaderEpoch 7
+                0,                  // startKind earliest
+                0, 0, 0, 0, 0, 0, 0, 0,
+                0, 0, 0, 5,         // initialCredits
+                0, 0, 0, 9);        // maxBytesPerPush
+        assertThat(FrameCodec.decodeRequest(body(encoded), 4).message()).isEqualTo(request);
+    }
+
+    @Test
+    void fromVersion4EveryPartitionOfProduceFetchAndListOffsetsCarriesItsLeaderEpoch() {
+        List<Request> requests = List.of(
+                new ProduceRequest(Acks.ALL, 100, "t", List.of(
+                        new ProduceRequest.PartitionData(0, 7, Samples.batch(CompressionType.NONE, 0, 2)),
+                        new ProduceRequest.PartitionData(1, -1, Samples.batch(CompressionType.NONE, 0, 1)))),
+                new FetchRequest(10, 1, 100, "t", List.of(new FetchRequest.PartitionFetch(0, 7, 5, 100),
+                        new FetchRequest.PartitionFetch(1, 0, 6, 100))),
+                new ListOffsetsRequest("t", List.of(new ListOffsetsRequest.PartitionQuery(0, 7, -2),
+                        new ListOffsetsRequest.PartitionQuery(1, Integer.MAX_VALUE, 5))),
+                new SubscribeRequest("t", 0, 0, SubscribeRequest.StartPosition.offset(3), 1, 1));
+        for (Request request : requests) {
+            ByteBuffer v4 = FrameCodec.encode(2, request, 4);
+            ByteBuffer v3 = FrameCodec.encode(2, request, 3);
+
+            assertThat(FrameCodec.decodeRequest(body(v4), 4).message()).as("v4 " + request.apiKey())
+                    .isEqualTo(request);
+            int partitions = request instanceof SubscribeRequest ? 1 : 2;
+            assertThat(v3.remaining()).as("v3 " + request.apiKey() + ": no epochs").isEqualTo(v4.remaining()
+                    - 4 * partitions);
+        }
+        ListOffsetsRequest listOffsets = (ListOffsetsRequest) requests.get(2);
+        assertThat(bytes(FrameCodec.encode(2, listOffsets, 4))).containsExactly(0, 0, 0, 45, 0, 4, 0, 0, 0, 2,
+                0, 1, 't', 0, 0, 0, 2,
+                0, 0, 0, 0, 0, 0, 0, 7, -1, -1, -1, -1, -1, -1, -1, -2,     // partition 0, epoch 7, earliest
+                0, 0, 0, 1, 127, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 5);       // partition 1, epoch 2^31-1, time 5
+    }
+
+    @Test
+    void theVersion4ExampleOfProtocolMdIsWhatTheCodecWrites() {
+        ListOffsetsRequest request = new ListOffsetsRequest("t", List.of(new ListOffsetsRequest.PartitionQuery(0, 7,
+                ListOffsetsRequest.EARLIEST_TIMESTAMP)));
+
+        assertThat(bytes(FrameCodec.encode(2, request, 4))).containsExactly(0, 0, 0, 0x1d, 0, 4, 0, 0, 0, 2,
+                0, 1, 't', 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 7, -1, -1, -1, -1, -1, -1, -1, -2);
+    }
+
+    @Test
+    void version3RequestsAreUnchangedAndCarryNoLeaderEpoch() {
+        // The version 3 layout, byte for byte: partition, then timestamp; no epoch field.
+        ByteBuffer v3 = new RawFrame().int16(ApiKey.LIST_OFFSETS.id()).int32(2).string("t").int32(1)
+                .int32(0).int64(-1).build();
+        ListOffsetsRequest withEpoch = new ListOffsetsRequest("t", List.of(
+                new ListOffsetsRequest.PartitionQuery(0, 7, -1)));
+
+        assertThat(FrameCodec.decodeRequest(v3, 3).message()).isEqualTo(new ListOffsetsRequest("t", List.of(
+                new ListOffsetsRequest.PartitionQuery(0, -1, -1))));
+        assertThat(bytes(body(FrameCodec.encode(2, withEpoch, 3)))).as("the epoch is dropped on a v3 connection")
+                .isEqualTo(bytes(v3));
+        SubscribeRequest subscribe = new SubscribeRequest("t", 0, 7, SubscribeRequest.StartPosition.latest(), 1, 1);
+        assertThat(FrameCodec.decodeRequest(body(FrameCodec.encode(2, subscribe, 3)), 3).message())
+                .isEqualTo(new SubscribeRequest("t", 0, SubscribeRequest.StartPosition.latest(), 1, 1));
+        assertThatThrownBy(() -> FrameCodec.decodeRequest(v3, 4)).as("a v3 frame read as v4 is short")
+                .isInstanceOf(MillraceException.class);
+    }
+
+    @Test
+    void aLeaderEpochBelowMinusOneIsMalformed() {
+        ByteBuffer frame = new RawFrame().int16(ApiKey.FETCH.id()).int32(1).int32(0).int32(0).int32(0).string("t")
+                .int32(1).int32(0).int32(-2).int64(0).int32(0).build();
+
+        assertThatThrownBy(() -> FrameCodec.decodeRequest(frame, 4)).isInstanceOf(MillraceException.class)
+                .hasMessageContaining("currentLeaderEpoch")
+                .extracting(e -> ((MillraceException) e).errorCode()).isEqualTo(ErrorCode.INVALID_REQUEST);
+        assertThatThrownBy(() -> new SubscribeRequest("t", 0, -2, SubscribeRequest.StartPosition.latest(), 1, 1))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void errorWithNullMessageOnTheWireTakesTheCodesDescription() {
         ByteBuffer frame = new RawFrame().int16(ApiKey.DELETE_TOPIC.id()).int32(1)
                 .int16(ErrorCode.TOPIC_ALREADY_EXISTS.code()).int16(-1).build();
@@ -376,7 +460,7 @@ class FrameCodecTest {
     }
 
     static Stream<Arguments> disjointVersionRanges() {
-        return Stream.of(Arguments.of(0, 0, "client"), Arguments.of(4, 5, "broker"),
+        return Stream.of(Arguments.of(0, 0, "client"), Arguments.of(5, 6, "broker"),
                 Arguments.of(32767, 32767, "broker"));
     }
 

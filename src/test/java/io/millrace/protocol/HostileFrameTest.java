@@ -130,7 +130,7 @@ class HostileFrameTest {
     }
 
     static RawFrame subscribe(int kind, long value) {
-        return request(ApiKey.SUBSCRIBE).string("t").int32(0).int8(kind).int64(value);
+        return request(ApiKey.SUBSCRIBE).string("t").int32(0).int32(-1).int8(kind).int64(value);
     }
 
     static Stream<Arguments> malformedFrames() {
@@ -142,12 +142,14 @@ class HostileFrameTest {
                 bad("PRODUCE partitions count -1", Direction.SERVER, produce().int32(-1), "null but is required"),
                 bad("PRODUCE partitions count MIN", Direction.SERVER, produce().int32(Integer.MIN_VALUE),
                         "negative count"),
-                bad("PRODUCE batches length MAX", Direction.SERVER, produce().int32(1).int32(0).int32(max),
+                bad("PRODUCE batches length MAX", Direction.SERVER, produce().int32(1).int32(0).int32(-1).int32(max),
                         "needs 2147483647 bytes"),
-                bad("PRODUCE batches null", Direction.SERVER, produce().int32(1).int32(0).int32(-1),
-                        "'batches' at byte 22 is null"),
-                bad("PRODUCE batches length -7", Direction.SERVER, produce().int32(1).int32(0).int32(-7),
+                bad("PRODUCE batches null", Direction.SERVER, produce().int32(1).int32(0).int32(-1).int32(-1),
+                        "'batches' at byte 26 is null"),
+                bad("PRODUCE batches length -7", Direction.SERVER, produce().int32(1).int32(0).int32(-1).int32(-7),
                         "invalid length -7"),
+                bad("PRODUCE leader epoch -2", Direction.SERVER, produce().int32(1).int32(0).int32(-2).int32(0),
+                        "'currentLeaderEpoch' at byte 22 is -2"),
                 bad("METADATA topics count -2", Direction.SERVER, request(ApiKey.METADATA).int32(-2),
                         "negative count -2"),
                 bad("METADATA topics count MAX", Direction.SERVER, request(ApiKey.METADATA).int32(max), "declares"),

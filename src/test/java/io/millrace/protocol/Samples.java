@@ -93,6 +93,15 @@ final class Samples {
                 frame("FETCH", 6, new FetchRequest(500, 1, 1 << 20, "orders", List.of(
                         new FetchRequest.PartitionFetch(0, 0, 1 << 16),
                         new FetchRequest.PartitionFetch(3, Long.MAX_VALUE, 0)))),
+                frame("FETCH with leader epochs", 6, new FetchRequest(500, 1, 1 << 20, "orders", List.of(
+                        new FetchRequest.PartitionFetch(0, 0, 0, 1 << 16),
+                        new FetchRequest.PartitionFetch(3, Integer.MAX_VALUE, 9, 0)))),
+                frame("PRODUCE with leader epochs", 3, new ProduceRequest(Acks.ALL, 30_000, "orders", List.of(
+                        new ProduceRequest.PartitionData(0, 12, batches())))),
+                frame("LIST_OFFSETS with leader epochs", 8, new ListOffsetsRequest("orders", List.of(
+                        new ListOffsetsRequest.PartitionQuery(0, 3, T0)))),
+                frame("SUBSCRIBE with a leader epoch", 10, new SubscribeRequest("orders", 0, 5,
+                        StartPosition.offset(42), 10, 1024)),
                 frame("FETCH no partitions", 7, new FetchRequest(0, 0, 0, "", List.of())),
                 frame("LIST_OFFSETS", 8, new ListOffsetsRequest("orders", List.of(
                         new ListOffsetsRequest.PartitionQuery(0, ListOffsetsRequest.EARLIEST_TIMESTAMP),

@@ -105,7 +105,8 @@ final class LongPollFetch {
             FetchRequest.PartitionFetch p = request.partitions().get(i);
             TopicPartition tp = new TopicPartition(request.topic(), p.partition());
             int maxBytes = Math.min(p.partitionMaxBytes(), request.maxBytes());
-            fetch(tp, p.offset(), maxBytes, waitMs).transform(result -> outcome(tp, result)).onSuccess(outcome -> {
+            Future<FetchResult> fetched = fetch(tp, p.offset(), maxBytes, waitMs, p.currentLeaderEpoch());
+            fetched.transform(result -> outcome(tp, result)).onSuccess(outcome -> {
                 if (moved[0] || done.future().isComplete()) {
                     return;
                 }
@@ -122,9 +123,9 @@ final class LongPollFetch {
         }
     }
 
-    private Future<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long waitMs) {
+    private Future<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long waitMs, int leaderEpoch) {
         try {
-            return broker.fetch(tp, offset, maxBytes, waitMs);
+            return broker.fetch(tp, offset, maxBytes, waitMs, leaderEpoch);
         } catch (RuntimeException e) {
             return Future.failedFuture(e);
         }

@@ -42,6 +42,8 @@ final class PushSubscription implements Subscription.Handler {
 
     private final int id;
     private final TopicPartition tp;
+    /** The SUBSCRIBE's currentLeaderEpoch; every fetch carries it, so a leader change ends the subscription. */
+    private final int leaderEpoch;
     private final int maxBytesPerPush;
     private final FrameOutput output;
     private final LeaderHints hints;
@@ -63,10 +65,11 @@ final class PushSubscription implements Subscription.Handler {
      * @param hints   attaches the current leader to a NOT_LEADER or FENCED_LEADER_EPOCH that ends the subscription
      * @param version the connection's protocol version, for the error PUSH's layout
      */
-    PushSubscription(int id, TopicPartition tp, int initialCredits, int maxBytesPerPush, FrameOutput output,
-                     LeaderHints hints, int version, Consumer<PushSubscription> onEnd) {
+    PushSubscription(int id, TopicPartition tp, int leaderEpoch, int initialCredits, int maxBytesPerPush,
+                     FrameOutput output, LeaderHints hints, int version, Consumer<PushSubscription> onEnd) {
         this.id = id;
         this.tp = tp;
+        this.leaderEpoch = leaderEpoch;
         this.credits = initialCredits;
         this.maxBytesPerPush = maxBytesPerPush;
         this.output = output;
@@ -89,7 +92,7 @@ final class PushSubscription implements Subscription.Handler {
         if (closed) {
             return;
         }
-        subscription = broker.subscribe(tp, startOffset, maxBytesPerPush, this);
+        subscription = broker.subscribe(tp, startOffset, maxBytesPerPush, leaderEpoch, this);
         resume();
     }
 

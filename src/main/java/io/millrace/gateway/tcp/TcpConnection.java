@@ -262,7 +262,8 @@ final class TcpConnection {
     private void onFrame(ByteBuffer frame) {
         Frame<Request> decoded;
         try {
-            decoded = FrameCodec.decodeRequest(frame);
+            // In the connection's version; before the handshake the oldest (HANDSHAKE reads alike in every version).
+            decoded = FrameCodec.decodeRequest(frame, version);
         } catch (MillraceException e) {
             FrameHeader header = FrameCodec.readHeader(frame);
             refuse(header.apiKey(), header.correlationId(), ApiError.of(e));
@@ -451,11 +452,12 @@ final class TcpConnection {
             return Future.succeededFuture(ProduceResponse.PartitionResult.failure(partition, ApiError.of(e)));
         }
         TopicPartition tp = new TopicPartition(topic, partition);
+        int epoch = data.currentLeaderEpoch();
         int[] appended = {0};
-        Future<ProduceResult> first = broker.produce(tp, batches.get(0), acks).onSuccess(r -> appended[0]++);
+        Future<ProduceResult> first = broker.produce(tp, batches.get(0), acks, epoch).onSuccess(r -> appended[0]++);
         Future<ProduceResult> last = first;
         for (RecordBatch batch : batches.subList(1, batches.size())) {
-            last = last.compose(r -> broker.produce(tp, batch, acks)).onSuccess(r -> appended[0]++);
+            last = last.compose(r -> broker.produce(tp, batch, acks, epoch)).onSuccess(r -> appended[0]++);
         }
         return last.map(r -> ProduceResponse.PartitionResult.success(partition, first.result().baseOffset(),
                         r.logAppendTime(), r.logStartOffset()))
@@ -529,7 +531,8 @@ final class TcpConnection {
             boolean byTime = query.timestamp() >= 0;
             Future<ResolvedOffset> found;
             try {
-                found = broker.listOffset(tp, ProtocolMapping.offsetSpec(query.timestamp()));
+                found = broker.listOffset(tp, ProtocolMapping.offsetSpec(query.timestamp()),
+                        query.currentLeaderEpoch());
             } catch (RuntimeException e) {
                 found = Future.failedFuture(e);
             }
@@ -568,9 +571,10 @@ final class TcpConnection {
                         + subscriptions.size() + " subscriptions open (tcp.max.subscriptions); close some first");
             }
             TopicPartition tp = new TopicPartition(request.topic(), request.partition());
-            Future<ResolvedOffset> start = broker.listOffset(tp, ProtocolMapping.offsetSpec(request.start()));
-            PushSubscription subscription = new PushSubscription(correlationId, tp, request.initialCredits(),
-                    request.maxBytesPerPush(), output, hints, version, this::forget);
+            Future<ResolvedOffset> start = broker.listOffset(tp, ProtocolMapping.offsetSpec(request.start()),
+                    request.currentLeaderEpoch());
+            PushSubscription subscription = new PushSubscription(correlationId, tp, request.currentLeaderEpoch(),
+                    request.initialCredits(), request.maxBytesPerPush(), output, hints, version, this::forget);
             subscriptions.put(correlationId, subscription);
             opened[0] = subscription;
             return start.onFailure(e -> forget(subscription)).map(ResolvedOffset::offset)

@@ -47,6 +47,14 @@ public final class ClusterOffsetsTopicView implements OffsetsTopicView {
     }
 
     @Override
+    public OptionalInt leaderEpoch(TopicPartition tp) {
+        return replicas.topic(tp.topic())
+                .filter(t -> tp.partition() < t.partitionCount())
+                .map(t -> OptionalInt.of(t.partition(tp.partition()).leaderEpoch()))
+                .orElse(OptionalInt.empty());
+    }
+
+    @Override
     public OptionalLong sizeBytes(TopicPartition tp) {
         return replicas.localPartition(tp).map(PartitionVerticle::stats).map(s -> OptionalLong.of(s.sizeBytes()))
                 .orElse(OptionalLong.empty());

@@ -41,6 +41,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -58,6 +59,14 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Start-up.</b> Creates the offsets topic when it is missing, then reads every offsets partition this broker
  *   leads from its log start to its high watermark and replays the records ({@link GroupCoordinator#loadOffsets});
  *   only then does it answer group requests.</li>
+ *   <li><b>Leadership moves.</b> On every tick, and before it answers for a group, the host compares who leads each
+ *   offsets partition it has loaded (leader and leader epoch) with what it was when the load began. When leadership
+ *   moved away (or moved away and back, which the epoch shows), it {@linkplain GroupCoordinator#unloadGroups
+ *   unloads} that partition's groups: their members, cached offsets and waiting requests go, the waiting ones
+ *   answered {@code NOT_COORDINATOR}, and listGroups/describeGroup here stop showing them. When this broker leads the
+ *   partition again, it replays it from scratch like any newly led partition: no former member lingers to hold up
+ *   the next rebalance, and no stale offset survives. A load that leadership overtakes is thrown away and retried;
+ *   a snapshot is taken only of a partition that is loaded here.</li>
  *   <li><b>Durability.</b> The {@link OffsetStore} appends one batch per commit to the group's offsets partition with
  *   {@code acks=all} over the event bus; the reply arrives on this context, so completions are on the owner
  *   thread.</li>
@@ -101,6 +110,10 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
                            long snapshotBytes, long tickMs) {
     }
 
+    /** Who leads an offsets partition, and in which epoch ({@code -1}: none, or unknown). */
+    private record Leadership(int leader, int epoch) {
+    }
+
     private final int brokerId;
     private final OffsetsTopicView cluster;
     private final Settings settings;
@@ -118,8 +131,11 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
     private boolean loaded;
     /** The creation and first load of the offsets topic while it runs (or once it succeeded). */
     private Future<Integer> loading;
-    /** Offsets partitions led here whose records the coordinator has replayed. */
-    private final Set<Integer> loadedPartitions = new HashSet<>();
+    /**
+     * Offsets partitions led here whose records the coordinator has replayed, with the leadership they were loaded
+     * under: when it differs from the current one, the partition's groups are unloaded.
+     */
+    private final Map<Integer, Leadership> loadedPartitions = new HashMap<>();
     private final Set<Integer> loadingPartitions = new HashSet<>();
 
     public GroupCoordinatorVerticle(int brokerId, OffsetsTopicView cluster, Settings settings, Time time,
@@ -213,7 +229,11 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
 
     /** The groups this broker coordinates. */
     public Future<List<GroupListing>> listGroups() {
-        return onContext(null, done -> done.complete(coordinator.listGroups()));
+        return onContext(null, done -> {
+            // leadership may have moved since the last tick: do not list groups coordinated elsewhere now
+            unloadPartitionsLedElsewhere();
+            done.complete(coordinator.listGroups());
+        });
     }
 
     public Future<GroupDescription> describeGroup(String groupId) {
@@ -251,41 +271,57 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
                 caller.runOnContext(v -> answer.handle(ar));
             }
         });
-        context.runOnContext(v -> {
-            try {
-                if (!loaded && groupId == null && loading == null
-                        && !cluster.partitionCounts().containsKey(OffsetsTopic.NAME)) {
-                    // No offsets topic yet, so no group yet: listing needs neither it nor its creation.
-                    action.accept(promise);
-                    return;
-                }
-                if (!loaded) {
-                    createAndLoad();
-                    promise.fail(new MillraceException(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
-                            "The group coordinator is still loading offsets; retry shortly"));
-                    return;
-                }
-                if (groupId != null && !groupId.isEmpty() && groupId.length() <= GroupCoordinator.MAX_GROUP_ID_CHARS) {
-                    int partition = offsetsPartitionFor(groupId);
-                    int leader = offsetsLeader(partition);
-                    if (leader != brokerId) {
-                        promise.fail(new MillraceException(ErrorCode.NOT_COORDINATOR, "Broker " + brokerId
-                                + " does not coordinate group " + groupId + " (its offsets partition " + partition
-                                + " is led by broker " + leader + ")"));
-                        return;
-                    }
-                    if (!loadedPartitions.contains(partition)) {
-                        promise.fail(new MillraceException(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, "Broker "
-                                + brokerId + " is loading the offsets of group " + groupId + "; retry shortly"));
-                        return;
-                    }
-                }
-                action.accept(promise);
-            } catch (RuntimeException e) {
-                promise.tryFail(e);
-            }
-        });
+        context.runOnContext(v -> whenLoaded(groupId, action, promise, true));
         return answer.future();
+    }
+
+    /**
+     * Runs {@code action} once the coordinator has loaded. Before the offsets topic exists, the first group request
+     * creates it and waits for that (a moment), rather than failing the very first request of a new cluster.
+     */
+    private <T> void whenLoaded(String groupId, Consumer<Promise<T>> action, Promise<T> promise, boolean mayWait) {
+        try {
+            if (!loaded && groupId == null && loading == null
+                    && !cluster.partitionCounts().containsKey(OffsetsTopic.NAME)) {
+                // No offsets topic yet, so no group yet: listing needs neither it nor its creation.
+                action.accept(promise);
+                return;
+            }
+            if (!loaded && mayWait) {
+                createAndLoad().onComplete(ar -> context.runOnContext(x ->
+                        whenLoaded(groupId, action, promise, false)));
+                return;
+            }
+            if (!loaded) {
+                promise.fail(new MillraceException(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+                        "The group coordinator is still loading offsets; retry shortly"));
+                return;
+            }
+            runLoaded(groupId, action, promise);
+        } catch (RuntimeException e) {
+            promise.tryFail(e);
+        }
+    }
+
+    /** Runs {@code action} if this broker coordinates {@code groupId} (or for no group at all). */
+    private <T> void runLoaded(String groupId, Consumer<Promise<T>> action, Promise<T> promise) {
+        if (groupId != null && !groupId.isEmpty() && groupId.length() <= GroupCoordinator.MAX_GROUP_ID_CHARS) {
+            int partition = offsetsPartitionFor(groupId);
+            unloadIfLeadershipChanged(partition);
+            int leader = offsetsLeader(partition);
+            if (leader != brokerId) {
+                promise.fail(new MillraceException(ErrorCode.NOT_COORDINATOR, "Broker " + brokerId
+                        + " does not coordinate group " + groupId + " (its offsets partition " + partition
+                        + " is led by broker " + leader + ")"));
+                return;
+            }
+            if (!loadedPartitions.containsKey(partition)) {
+                promise.fail(new MillraceException(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, "Broker "
+                        + brokerId + " is loading the offsets of group " + groupId + "; retry shortly"));
+                return;
+            }
+        }
+        action.accept(promise);
     }
 
     private static <T> void settle(GroupResult<T> result, Promise<T> done) {
@@ -299,7 +335,7 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
     private void onTick() {
         try {
             reportPartitionCounts();
-            maybeLoadNewlyLed();
+            followLeadership();
             coordinator.tick();
             maybeSnapshot();
         } catch (RuntimeException e) {
@@ -329,6 +365,11 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
         return cluster.leader(new TopicPartition(OffsetsTopic.NAME, partition)).orElse(-1);
     }
 
+    private Leadership leadership(int partition) {
+        TopicPartition tp = new TopicPartition(OffsetsTopic.NAME, partition);
+        return new Leadership(cluster.leader(tp).orElse(-1), cluster.leaderEpoch(tp).orElse(-1));
+    }
+
     private List<Integer> ledOffsetsPartitions() {
         List<Integer> led = new ArrayList<>();
         for (int p = 0; p < offsetsPartitionCount; p++) {
@@ -341,18 +382,22 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
 
     /** Replays every offsets partition this broker leads; returns how many groups hold offsets afterwards. */
     private Future<Integer> loadLedPartitions() {
-        List<Integer> led = ledOffsetsPartitions();
+        Map<Integer, Leadership> led = new TreeMap<>();
+        ledOffsetsPartitions().forEach(partition -> led.put(partition, leadership(partition)));
         return load(led).map(groups -> {
-            loadedPartitions.addAll(led);
+            loadedPartitions.putAll(led);
             return groups;
         });
     }
 
-    /** Replays {@code partitions} of the offsets topic, in order, into the coordinator. */
-    private Future<Integer> load(List<Integer> partitions) {
+    /**
+     * Replays {@code partitions} of the offsets topic, in order, into the coordinator, provided that each is still
+     * led here under the leadership it had when the load began; otherwise nothing is loaded (the caller retries).
+     */
+    private Future<Integer> load(Map<Integer, Leadership> partitions) {
         List<OffsetRecord> records = new ArrayList<>();
         Future<Void> chain = Future.succeededFuture();
-        for (int partition : partitions) {
+        for (int partition : partitions.keySet()) {
             TopicPartition tp = new TopicPartition(OffsetsTopic.NAME, partition);
             chain = chain.compose(v -> this.<PartitionResponse.Status>ask(tp, new PartitionRequest.Describe()))
                     .compose(status -> {
@@ -366,22 +411,35 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
                         return readFrom(tp, status.logStartOffset(), records);
                     });
         }
-        return chain.map(v -> coordinator.loadOffsets(records));
+        return chain.compose(v -> {
+            for (Map.Entry<Integer, Leadership> e : partitions.entrySet()) {
+                if (!e.getValue().equals(leadership(e.getKey()))) {
+                    // Leadership moved while reading: what was read may miss the new leaders' commits.
+                    return Future.failedFuture(new MillraceException(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+                            "Leadership of " + OffsetsTopic.NAME + "-" + e.getKey() + " changed during its load ("
+                                    + e.getValue() + ", now " + leadership(e.getKey()) + ")"));
+                }
+            }
+            return Future.succeededFuture(coordinator.loadOffsets(records));
+        });
     }
 
     /**
-     * Loads offsets partitions that this broker has come to lead since start-up (leadership moved here); until one
-     * is loaded its groups are answered COORDINATOR_LOAD_IN_PROGRESS. A partition led elsewhere is answered
-     * NOT_COORDINATOR; the coordinator keeps what it had loaded of it, which is replayed over when it comes back.
+     * Follows leadership of the offsets partitions: unloads the groups of partitions whose leadership changed since
+     * they were loaded, and loads those this broker has come to lead (again); until one is loaded its groups are
+     * answered COORDINATOR_LOAD_IN_PROGRESS, and those of a partition led elsewhere NOT_COORDINATOR.
      */
-    private void maybeLoadNewlyLed() {
+    private void followLeadership() {
+        unloadPartitionsLedElsewhere();
         for (int partition : ledOffsetsPartitions()) {
-            if (!loadedPartitions.contains(partition) && loadingPartitions.add(partition)) {
-                load(List.of(partition)).onComplete(ar -> {
+            if (!loadedPartitions.containsKey(partition) && loadingPartitions.add(partition)) {
+                Leadership loadingUnder = leadership(partition);
+                load(Map.of(partition, loadingUnder)).onComplete(ar -> {
                     loadingPartitions.remove(partition);
                     if (ar.succeeded()) {
-                        loadedPartitions.add(partition);
-                        LOG.info("Now coordinating the groups of {}-{}", OffsetsTopic.NAME, partition);
+                        loadedPartitions.put(partition, loadingUnder);
+                        LOG.info("Now coordinating the groups of {}-{} (leader epoch {})", OffsetsTopic.NAME,
+                                partition, loadingUnder.epoch());
                     } else {
                         LOG.warn("Cannot load {}-{} (will retry): {}", OffsetsTopic.NAME, partition,
                                 ar.cause().toString());
@@ -389,7 +447,28 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
                 });
             }
         }
-        loadedPartitions.removeIf(p -> offsetsLeader(p) != brokerId);
+    }
+
+    private void unloadPartitionsLedElsewhere() {
+        for (int partition : new ArrayList<>(loadedPartitions.keySet())) {
+            unloadIfLeadershipChanged(partition);
+        }
+    }
+
+    /** Unloads the groups of a loaded offsets partition whose leadership is no longer the one it was loaded under. */
+    private void unloadIfLeadershipChanged(int partition) {
+        Leadership loadedUnder = loadedPartitions.get(partition);
+        if (loadedUnder == null) {
+            return;
+        }
+        Leadership now = leadership(partition);
+        if (loadedUnder.equals(now)) {
+            return;
+        }
+        loadedPartitions.remove(partition);
+        Set<String> unloaded = coordinator.unloadGroups(groupId -> offsetsPartitionFor(groupId) == partition);
+        LOG.info("Leadership of {}-{} changed ({} -> {}): unloaded its {} groups", OffsetsTopic.NAME, partition,
+                loadedUnder, now, unloaded.size());
     }
 
     /** Reads {@code tp} from {@code offset} up to its high watermark into {@code into}. */
@@ -445,15 +524,21 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
     // -----------------------------------------------------------------------------------------------------------
     // Snapshots
 
+    /**
+     * Snapshots loaded partitions only: the snapshot is written from the coordinator's cache, so one of a partition
+     * not loaded here would be empty and the delete after it would drop every commit.
+     */
     private void maybeSnapshot() {
-        for (int partition : ledOffsetsPartitions()) {
+        for (Map.Entry<Integer, Leadership> loaded : new TreeMap<>(loadedPartitions).entrySet()) {
+            int partition = loaded.getKey();
+            Leadership loadedUnder = loaded.getValue();
             TopicPartition tp = new TopicPartition(OffsetsTopic.NAME, partition);
             long size = cluster.sizeBytes(tp).orElse(0);
             long threshold = Math.max(settings.snapshotBytes(), nextSnapshotAt.getOrDefault(partition, 0L));
             if (size > threshold && snapshotting.add(partition)) {
                 LOG.info("{} holds {} bytes (over {}): snapshotting its committed offsets", tp, size, threshold);
                 this.<PartitionResponse.Status>ask(tp, new PartitionRequest.Roll())
-                        .compose(rolled -> writeSnapshot(partition, 0))
+                        .compose(rolled -> writeSnapshot(partition, loadedUnder, 0))
                         .compose(snapshotAt -> this.<PartitionResponse.Status>ask(tp,
                                 new PartitionRequest.DeleteSegmentsBefore(snapshotAt)))
                         .onComplete(ar -> {
@@ -474,14 +559,18 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
      * Writes the live offsets of the groups of {@code partition} once no append to it is in flight, all in this
      * turn of the event loop; completes with the offset where the snapshot starts.
      */
-    private Future<Long> writeSnapshot(int partition, int attempt) {
+    private Future<Long> writeSnapshot(int partition, Leadership loadedUnder, int attempt) {
+        if (!loadedUnder.equals(loadedPartitions.get(partition))) {
+            return Future.failedFuture(new MillraceException(ErrorCode.NOT_COORDINATOR, "The groups of "
+                    + OffsetsTopic.NAME + "-" + partition + " were unloaded (leadership moved)"));
+        }
         if (appendsInFlight.getOrDefault(partition, 0) > 0) {
             if (attempt > 1000) {
                 return Future.failedFuture(new MillraceException(ErrorCode.REQUEST_TIMED_OUT,
                         "Appends to the offsets partition never paused for a snapshot"));
             }
             Promise<Long> later = Promise.promise();
-            vertx.setTimer(10, id -> writeSnapshot(partition, attempt + 1).onComplete(later));
+            vertx.setTimer(10, id -> writeSnapshot(partition, loadedUnder, attempt + 1).onComplete(later));
             return later.future();
         }
         List<OffsetRecord> live = new ArrayList<>();

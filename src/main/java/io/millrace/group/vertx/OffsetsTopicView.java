@@ -21,6 +21,14 @@ public interface OffsetsTopicView {
     /** The broker leading {@code tp}, empty when the partition is unknown or has no leader. */
     OptionalInt leader(TopicPartition tp);
 
+    /**
+     * The leader epoch of {@code tp}, which grows whenever its leader changes; empty when unknown. It lets the host
+     * notice leadership that moved away and came back between two of its looks.
+     */
+    default OptionalInt leaderEpoch(TopicPartition tp) {
+        return OptionalInt.empty();
+    }
+
     /** Bytes on disk of {@code tp} when this broker holds it. */
     OptionalLong sizeBytes(TopicPartition tp);
 

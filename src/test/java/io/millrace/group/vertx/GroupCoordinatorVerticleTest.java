@@ -8,6 +8,9 @@ import io.millrace.common.MillraceException;
 import io.millrace.common.Time;
 import io.millrace.common.TopicPartition;
 import io.millrace.group.AssignmentStrategy;
+import io.millrace.group.GroupDescription;
+import io.millrace.group.GroupListing;
+import io.millrace.group.GroupState;
 import io.millrace.group.GroupSettings;
 import io.millrace.group.JoinRequest;
 import io.millrace.group.JoinResult;
@@ -37,7 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The coordinator's Vert.x host on real partition verticles of {@value OffsetsTopic#NAME} (two partitions, one led
  * by another broker): commits are durable records that a new host loads, groups of a partition led elsewhere answer
- * NOT_COORDINATOR, topic changes reach the coordinator, and a snapshot keeps an offsets partition small.
+ * NOT_COORDINATOR, groups of a partition whose leadership moves away are unloaded and replayed when it returns, topic
+ * changes reach the coordinator, and a snapshot keeps an offsets partition small.
  */
 @ExtendWith(VertxExtension.class)
 class GroupCoordinatorVerticleTest {
@@ -125,11 +129,11 @@ class GroupCoordinatorVerticleTest {
         String group = groupIn(0, "g");
         GroupCoordinatorVerticle host = host(Long.MAX_VALUE);
         assertThat(counts).as("not created at start-up").doesNotContainKey(OffsetsTopic.NAME);
-        assertThatThrownBy(() -> await(host.join(join(group))))
-                .hasMessageContaining("still loading");
+        assertThat(await(host.listGroups())).as("nothing to list, nothing created").isEmpty();
+        assertThat(counts).doesNotContainKey(OffsetsTopic.NAME);
+        assertThat(await(host.join(join(group))).partitions()).as("the first join waits for the creation")
+                .hasSize(4);
         assertThat(counts).containsEntry(OffsetsTopic.NAME, 2);
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).ignoreExceptions()
-                .until(() -> await(host.join(join(group))).partitions().size() == 4);
     }
 
     @Test
@@ -188,6 +192,55 @@ class GroupCoordinatorVerticleTest {
     }
 
     @Test
+    void whenLeadershipOfAnOffsetsPartitionMovesAwayItsGroupsAreUnloadedAndReplayedWhenItReturns() throws Exception {
+        String moving = groupIn(1, "moving");
+        String staying = groupIn(0, "staying");
+        TopicPartition tp = new TopicPartition(TOPIC, 2);
+        leaderOfOne = BROKER;
+        GroupCoordinatorVerticle host = host(Long.MAX_VALUE);
+        JoinResult member = await(host.join(join(moving)));
+        await(host.commitOffsets(moving, member.memberId(), member.generation(), Map.of(tp, OffsetAndMetadata.of(42))));
+        JoinResult stayer = await(host.join(join(staying)));
+        // a second member's join waits for the first to rejoin (up to its 10 s rebalance timeout)
+        Future<JoinResult> waiting = host.join(join(moving));
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+                .until(() -> await(host.describeGroup(moving)).state() == GroupState.PREPARING_REBALANCE);
+        assertThat(await(host.listGroups())).extracting(GroupListing::groupId).contains(moving, staying);
+
+        leaderOfOne = 1; // leadership moves away
+        assertThatThrownBy(() -> awaitWithin(waiting, 3))
+                .satisfies(e -> assertThat(code(e)).isEqualTo(ErrorCode.NOT_COORDINATOR));
+        assertThatThrownBy(() -> await(host.heartbeat(moving, member.memberId(), member.generation())))
+                .satisfies(e -> assertThat(code(e)).isEqualTo(ErrorCode.NOT_COORDINATOR));
+        assertThatThrownBy(() -> await(host.describeGroup(moving)))
+                .satisfies(e -> assertThat(code(e)).isEqualTo(ErrorCode.NOT_COORDINATOR));
+        assertThat(await(host.listGroups())).extracting(GroupListing::groupId).containsExactly(staying);
+        await(host.heartbeat(staying, stayer.memberId(), stayer.generation()));
+
+        leaderOfOne = BROKER; // and back: replayed from the log, with no members
+        Map<TopicPartition, OffsetAndMetadata> found = Map.of();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < deadline && found.isEmpty()) {
+            try {
+                found = await(host.fetchOffsets(moving, List.of(tp)));
+            } catch (MillraceException e) {
+                assertThat(e.errorCode()).isIn(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.NOT_COORDINATOR);
+                Thread.sleep(10);
+            }
+        }
+        assertThat(found).containsEntry(tp, OffsetAndMetadata.of(42));
+        GroupDescription described = await(host.describeGroup(moving));
+        assertThat(described.members()).isEmpty();
+        assertThat(described.offsets()).containsOnlyKeys(tp);
+        assertThatThrownBy(() -> await(host.heartbeat(moving, member.memberId(), member.generation())))
+                .satisfies(e -> assertThat(code(e)).isEqualTo(ErrorCode.UNKNOWN_MEMBER_ID));
+        // no former member holds the next rebalance up for its rebalance timeout
+        JoinResult rejoined = awaitWithin(host.join(join(moving)), 3);
+        assertThat(rejoined.partitions()).hasSize(4);
+        assertThat(rejoined.generation()).isEqualTo(1);
+    }
+
+    @Test
     void partitionsAddedToATopicRebalanceItsGroups() throws Exception {
         String group = groupIn(0, "grow");
         GroupCoordinatorVerticle host = host(Long.MAX_VALUE);
@@ -240,8 +293,12 @@ class GroupCoordinatorVerticleTest {
     }
 
     private static <T> T await(Future<T> future) throws Exception {
+        return awaitWithin(future, 10);
+    }
+
+    private static <T> T awaitWithin(Future<T> future, int seconds) throws Exception {
         try {
-            return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            return future.toCompletionStage().toCompletableFuture().get(seconds, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof MillraceException m) {
                 throw m;
