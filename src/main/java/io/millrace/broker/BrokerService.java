@@ -394,6 +394,13 @@ public final class BrokerService implements Broker {
         return out;
     }
 
+    /** Whether the metadata shows another broker leading {@code tp} now. */
+    boolean ledElsewhere(TopicPartition tp) {
+        return replicas.topic(tp.topic()).filter(t -> tp.partition() < t.partitionCount())
+                .map(t -> t.partition(tp.partition()))
+                .map(p -> p.hasLeader() && p.leader() != brokerId).orElse(false);
+    }
+
     /**
      * Fails with NOT_LEADER, naming the leader, when the metadata says another broker leads {@code tp} (forwarding to
      * it is the next step of the cluster work); the partition verticle checks again, so a stale view only costs a

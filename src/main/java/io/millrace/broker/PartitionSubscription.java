@@ -129,10 +129,16 @@ final class PartitionSubscription implements Subscription {
         });
     }
 
-    /** Whether {@code code} means the epoch this subscription was opened in is over, so a retry cannot succeed. */
+    /**
+     * Whether {@code code} means leadership moved away, so a retry here cannot succeed and the subscriber must follow
+     * the leader: always when the subscription named an epoch; without one (WebSocket, older clients), when the
+     * metadata shows another broker leading (a partition still starting up here is worth waiting for).
+     */
     private boolean leaderChanged(ErrorCode code) {
-        return currentLeaderEpoch != LeaderEpoch.UNKNOWN
-                && (code == ErrorCode.FENCED_LEADER_EPOCH || code == ErrorCode.NOT_LEADER);
+        if (code != ErrorCode.FENCED_LEADER_EPOCH && code != ErrorCode.NOT_LEADER) {
+            return false;
+        }
+        return currentLeaderEpoch != LeaderEpoch.UNKNOWN || broker.ledElsewhere(tp);
     }
 
     /** Handles one fetch's outcome; true when the subscription should wait (for a timer or a request). */
