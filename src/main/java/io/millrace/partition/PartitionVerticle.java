@@ -827,9 +827,11 @@ public final class PartitionVerticle extends VerticleBase {
         } else if (spec instanceof OffsetSpec.Latest) {
             return new PartitionResponse.Offset(highWatermark, -1);
         } else if (spec instanceof OffsetSpec.AtOffset at) {
-            if (at.offset() < log.logStartOffset() || at.offset() > highWatermark) {
+            // Up to the log end, not the high watermark (as Kafka): a new leader's high watermark can lag behind
+            // what the previous leader had committed, and a reader resuming there just waits for it to catch up.
+            if (at.offset() < log.logStartOffset() || at.offset() > log.logEndOffset()) {
                 throw new MillraceException(ErrorCode.OFFSET_OUT_OF_RANGE, "Offset " + at.offset()
-                        + " is outside " + tp + " [" + log.logStartOffset() + ", " + highWatermark + "]");
+                        + " is outside " + tp + " [" + log.logStartOffset() + ", " + log.logEndOffset() + "]");
             }
             return new PartitionResponse.Offset(at.offset(), -1);
         } else {

@@ -957,34 +957,26 @@ public final class PartitionLog implements AutoCloseable {
 
     /** The high watermark in its checkpoint file, or empty when the file is missing or unreadable. */
     private static Optional<Long> readHighWatermark(Path dir) {
-        Path file = dir.resolve(HIGH_WATERMARK_FILE);
-        try {
-            if (!Files.exists(file)) {
-                return Optional.empty();
-            }
-            String[] lines = Files.readString(file, StandardCharsets.UTF_8).split("\n");
-            if (lines.length >= 2 && lines[0].trim().equals(Integer.toString(HIGH_WATERMARK_VERSION))) {
-                return Optional.of(Long.parseLong(lines[1].trim()));
-            }
-        } catch (IOException | NumberFormatException e) {
-            LOG.warn("Ignoring unreadable high-watermark checkpoint {}: {}", file, e.toString());
-        }
-        return Optional.empty();
+        return readOffsetFile(dir.resolve(HIGH_WATERMARK_FILE), HIGH_WATERMARK_VERSION, "high-watermark checkpoint");
     }
 
     /** The checkpointed offset, or empty when the file is missing or unreadable (then everything is validated). */
     private static Optional<Long> readCheckpoint(Path dir) {
-        Path file = dir.resolve(RECOVERY_CHECKPOINT_FILE);
+        return readOffsetFile(dir.resolve(RECOVERY_CHECKPOINT_FILE), CHECKPOINT_VERSION, "recovery checkpoint");
+    }
+
+    /** An offset file ({@code "<version>\n<offset>\n"}), or empty when it is missing, unreadable or of another version. */
+    private static Optional<Long> readOffsetFile(Path file, int version, String what) {
         try {
             if (!Files.exists(file)) {
                 return Optional.empty();
             }
             String[] lines = Files.readString(file, StandardCharsets.UTF_8).split("\n");
-            if (lines.length >= 2 && lines[0].trim().equals(Integer.toString(CHECKPOINT_VERSION))) {
+            if (lines.length >= 2 && lines[0].trim().equals(Integer.toString(version))) {
                 return Optional.of(Long.parseLong(lines[1].trim()));
             }
         } catch (IOException | NumberFormatException e) {
-            LOG.warn("Ignoring unreadable recovery checkpoint {}: {}", file, e.toString());
+            LOG.warn("Ignoring unreadable {} {}: {}", what, file, e.toString());
         }
         return Optional.empty();
     }
