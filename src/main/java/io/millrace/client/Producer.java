@@ -252,7 +252,7 @@ public final class Producer implements AutoCloseable {
         // for, up to maxBlock as Kafka's producer waits for metadata; other refusals fail the records at once.
         Mono.defer(() -> cluster.partitionCount(r.topic()))
                 .retryWhen(reactor.util.retry.Retry.backoff(Long.MAX_VALUE, config.retryBackoff())
-                        .maxBackoff(cluster.config().reconnectBackoffMax())
+                        .maxBackoff(config.retryBackoffCap())
                         .filter(e -> e instanceof MillraceClientException.ConnectionException))
                 .timeout(config.maxBlock(), Mono.error(() -> new MillraceClientException.ConnectionException(
                         "No broker answered for the metadata of " + r.topic() + " within maxBlock="
@@ -328,7 +328,7 @@ public final class Producer implements AutoCloseable {
             fetchingProducerId = true;
             Mono.defer(() -> cluster.anyBroker().<InitProducerIdResponse>request(new InitProducerIdRequest()))
                     .retryWhen(reactor.util.retry.Retry.backoff(Long.MAX_VALUE, config.retryBackoff())
-                            .maxBackoff(Duration.ofSeconds(5))
+                            .maxBackoff(config.retryBackoffCap())
                             .filter(e -> e instanceof MillraceClientException m && m.retriable()))
                     .subscribe(r -> locked(() -> {
                         fetchingProducerId = false;
@@ -546,10 +546,10 @@ public final class Producer implements AutoCloseable {
             }
         }
 
-        /** {@code retryBackoff}, doubling per round, capped by the client's reconnect back-off maximum. */
+        /** {@code retryBackoff}, doubling per round, capped by {@code retryBackoffMax}. */
         long retryDelayMillis(int round) {
             long base = Math.max(1, config.retryBackoff().toMillis());
-            long max = Math.max(base, cluster.config().reconnectBackoffMax().toMillis());
+            long max = config.retryBackoffCap().toMillis();
             return Math.min(max, base << Math.min(round - 1, 20));
         }
 

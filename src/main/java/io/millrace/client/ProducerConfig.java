@@ -12,14 +12,16 @@ import java.time.Duration;
  * @param bufferMemory      bytes of records the producer holds before {@code send} waits ({@code buffer.memory})
  * @param maxBlock          how long a send may wait for buffer space before failing ({@code max.block.ms})
  * @param deliveryTimeout   how long a record may take, retries included, before failing
- * @param retryBackoff      pause before retrying a failed batch
+ * @param retryBackoff      pause before the first retry of a failed batch ({@code retry.backoff.ms})
+ * @param retryBackoffMax   the pause doubles with each failed round up to this ({@code retry.backoff.max.ms}, 1 s as
+ *                          Kafka's): short enough that a producer finds a new leader soon after a failover
  * @param maxInFlight       batches per partition sent and not yet answered ({@code max.in.flight...}, at most 5)
  * @param idempotence       stamp batches with a producer id and sequence so retries never duplicate (default on)
  * @param compression       none or gzip
  * @param maxRequestSize    largest batch sent ({@code max.request.size})
  */
 public record ProducerConfig(int acks, int batchSize, Duration linger, long bufferMemory, Duration maxBlock,
-                             Duration deliveryTimeout, Duration retryBackoff, int maxInFlight, boolean idempotence,
+                             Duration deliveryTimeout, Duration retryBackoff, Duration retryBackoffMax, int maxInFlight, boolean idempotence,
                              CompressionType compression, int maxRequestSize) {
 
     public ProducerConfig {
@@ -39,56 +41,66 @@ public record ProducerConfig(int acks, int batchSize, Duration linger, long buff
 
     public static ProducerConfig defaults() {
         return new ProducerConfig(-1, 16 * 1024, Duration.ofMillis(5), 32L * 1024 * 1024, Duration.ofSeconds(60),
-                Duration.ofMinutes(2), Duration.ofMillis(100), 5, true, CompressionType.NONE, 1024 * 1024);
+                Duration.ofMinutes(2), Duration.ofMillis(100), Duration.ofSeconds(1), 5, true, CompressionType.NONE, 1024 * 1024);
     }
 
     public ProducerConfig withAcks(int acks) {
-        return new ProducerConfig(acks, batchSize, linger, bufferMemory, maxBlock, deliveryTimeout, retryBackoff,
+        return new ProducerConfig(acks, batchSize, linger, bufferMemory, maxBlock, deliveryTimeout, retryBackoff, retryBackoffMax,
                 maxInFlight, idempotence, compression, maxRequestSize);
     }
 
     public ProducerConfig withBatchSize(int bytes) {
-        return new ProducerConfig(acks, bytes, linger, bufferMemory, maxBlock, deliveryTimeout, retryBackoff,
+        return new ProducerConfig(acks, bytes, linger, bufferMemory, maxBlock, deliveryTimeout, retryBackoff, retryBackoffMax,
                 maxInFlight, idempotence, compression, maxRequestSize);
     }
 
     public ProducerConfig withLinger(Duration linger) {
-        return new ProducerConfig(acks, batchSize, linger, bufferMemory, maxBlock, deliveryTimeout, retryBackoff,
+        return new ProducerConfig(acks, batchSize, linger, bufferMemory, maxBlock, deliveryTimeout, retryBackoff, retryBackoffMax,
                 maxInFlight, idempotence, compression, maxRequestSize);
     }
 
     public ProducerConfig withBufferMemory(long bytes, Duration maxBlock) {
-        return new ProducerConfig(acks, batchSize, linger, bytes, maxBlock, deliveryTimeout, retryBackoff,
+        return new ProducerConfig(acks, batchSize, linger, bytes, maxBlock, deliveryTimeout, retryBackoff, retryBackoffMax,
                 maxInFlight, idempotence, compression, maxRequestSize);
     }
 
     public ProducerConfig withDeliveryTimeout(Duration timeout) {
-        return new ProducerConfig(acks, batchSize, linger, bufferMemory, maxBlock, timeout, retryBackoff,
+        return new ProducerConfig(acks, batchSize, linger, bufferMemory, maxBlock, timeout, retryBackoff, retryBackoffMax,
                 maxInFlight, idempotence, compression, maxRequestSize);
     }
 
     public ProducerConfig withRetryBackoff(Duration backoff) {
-        return new ProducerConfig(acks, batchSize, linger, bufferMemory, maxBlock, deliveryTimeout, backoff,
+        return new ProducerConfig(acks, batchSize, linger, bufferMemory, maxBlock, deliveryTimeout, backoff, retryBackoffMax,
+                maxInFlight, idempotence, compression, maxRequestSize);
+    }
+
+    /** The cap on retry pauses: {@code retryBackoffMax}, or {@code retryBackoff} when that is larger. */
+    Duration retryBackoffCap() {
+        return retryBackoffMax.compareTo(retryBackoff) < 0 ? retryBackoff : retryBackoffMax;
+    }
+
+    public ProducerConfig withRetryBackoffMax(Duration max) {
+        return new ProducerConfig(acks, batchSize, linger, bufferMemory, maxBlock, deliveryTimeout, retryBackoff, max,
                 maxInFlight, idempotence, compression, maxRequestSize);
     }
 
     public ProducerConfig withMaxInFlight(int batches) {
-        return new ProducerConfig(acks, batchSize, linger, bufferMemory, maxBlock, deliveryTimeout, retryBackoff,
+        return new ProducerConfig(acks, batchSize, linger, bufferMemory, maxBlock, deliveryTimeout, retryBackoff, retryBackoffMax,
                 batches, idempotence, compression, maxRequestSize);
     }
 
     public ProducerConfig withIdempotence(boolean on) {
-        return new ProducerConfig(acks, batchSize, linger, bufferMemory, maxBlock, deliveryTimeout, retryBackoff,
+        return new ProducerConfig(acks, batchSize, linger, bufferMemory, maxBlock, deliveryTimeout, retryBackoff, retryBackoffMax,
                 maxInFlight, on, compression, maxRequestSize);
     }
 
     public ProducerConfig withCompression(CompressionType type) {
-        return new ProducerConfig(acks, batchSize, linger, bufferMemory, maxBlock, deliveryTimeout, retryBackoff,
+        return new ProducerConfig(acks, batchSize, linger, bufferMemory, maxBlock, deliveryTimeout, retryBackoff, retryBackoffMax,
                 maxInFlight, idempotence, type, maxRequestSize);
     }
 
     public ProducerConfig withMaxRequestSize(int bytes) {
-        return new ProducerConfig(acks, batchSize, linger, bufferMemory, maxBlock, deliveryTimeout, retryBackoff,
+        return new ProducerConfig(acks, batchSize, linger, bufferMemory, maxBlock, deliveryTimeout, retryBackoff, retryBackoffMax,
                 maxInFlight, idempotence, compression, bytes);
     }
 }
