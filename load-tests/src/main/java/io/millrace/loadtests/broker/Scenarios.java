@@ -417,6 +417,20 @@ final class Scenarios {
             }
             last = offsets[i];
         }
+        // Whether the cluster kept up before the kill: a backlog of unacknowledged records delays the first record
+        // sent after the kill by the time the backlog takes to drain, on top of the failover itself.
+        long ackedBeforeKill = 0;
+        long ackedInLastSecond = 0;
+        for (int i = 0; i < total; i++) {
+            if (ackNanos[i] != 0 && ackNanos[i] <= killAt) {
+                ackedBeforeKill++;
+                if (ackNanos[i] > killAt - 1_000_000_000L) {
+                    ackedInLastSecond++;
+                }
+            }
+        }
+        result.metric("acked_per_s_last_second_before_kill", ackedInLastSecond)
+                .metric("unacked_at_kill", firstAfter - ackedBeforeKill);
         double failover = firstAfter < total && ackNanos[firstAfter] != 0 && offsets[firstAfter] >= 0
                 ? (ackNanos[firstAfter] - killAt) / 1e9 : Double.NaN;
         result.metric("failover_s", failover)
