@@ -74,13 +74,14 @@ final class Report {
 
     /** Failover time (issue 12, Done-when item 8). */
     static final List<Figure> FAILOVER_FIGURES = List.of(
-            new Figure("failover", "failover_s", "kill → ack of first record sent after it, s", null, 2.0),
+            new Figure("failover", "failover_s", "kill → ack of the first record sent after it, s", null, 2.0),
             new Figure("failover", "first_ack_after_gap_s", "kill → first ack after the longest pause, s", null,
                     null),
             new Figure("failover", "ack_gap_s", "longest pause between acks, s", null, null),
             new Figure("failover", "acked_per_s_last_second_before_kill", "acks/s in the second before the kill",
                     null, null),
             new Figure("failover", "unacked_at_kill", "records sent and not yet acked at the kill", null, null),
+            new Figure("failover", "send_lag_at_kill_s", "sender behind its schedule at the kill, s", null, null),
             new Figure("failover", "errors", "failed sends", null, 0.0),
             new Figure("failover", "offsets_repeated", "acked offsets repeated", null, 0.0),
             new Figure("failover", "offsets_backwards", "acked offsets out of order", null, 0.0),

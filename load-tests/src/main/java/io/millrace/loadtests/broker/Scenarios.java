@@ -296,8 +296,10 @@ final class Scenarios {
      * partition's leader is SIGKILLed, and the schedule goes on for {@code afterSeconds}. Every record's ack time and
      * offset are kept. Figures, all from the kill:
      * <ul>
-     *   <li>{@code failover_s}: to the ack of the first record scheduled after the kill (only a new leader can
-     *       acknowledge it: the old one is gone and acks=all waits for the leader's answer);
+     *   <li>{@code failover_s}: to the ack of the first record sent after the kill (only a new leader can
+     *       acknowledge it: the old one is gone and acks=all waits for the leader's answer); it includes draining
+     *       the records still unacknowledged at the kill ({@code unacked_at_kill}), and {@code send_lag_at_kill_s}
+     *       says how far the sending thread was behind the schedule (a client that blocks when its buffer is full);
      *   <li>{@code first_ack_after_gap_s} and {@code ack_gap_s}: to the ack that ends the longest pause between
      *       consecutive acks after the kill, and that pause (what the application saw);
      *   <li>errors, and acknowledged offsets that went backwards or repeated (idempotence and order across the
@@ -317,13 +319,13 @@ final class Scenarios {
         AtomicLong errors = new AtomicLong();
         AtomicReference<Throwable> firstError = new AtomicReference<>();
         long interval = 1_000_000_000L / rate;
+        int killIndex = rate * beforeSeconds;
         long killAt;
         int leader;
         OptionalInt controllerBefore;
         try (Sender sender = client.sender(settings(-1));
              Sampler sampler = new Sampler(result.series("acked records/s"), acked)) {
             long start = System.nanoTime();
-            int killIndex = rate * beforeSeconds;
             // Kills from this thread between two sends, so that the record schedule and the kill share one clock.
             leader = client.describe(topic, 0).leader().orElseThrow();
             controllerBefore = cluster.controller();
@@ -373,10 +375,9 @@ final class Scenarios {
         if (acked.get() < total) {
             result.notes.put("timeout", "only " + acked.get() + " of " + total + " answered");
         }
-        int firstAfter = 0;
-        while (firstAfter < total && due[firstAfter] < killAt) {
-            firstAfter++;
-        }
+        // The kill happens on the sending thread just before record killIndex is handed to the producer, so that record
+        // is the first one sent after the kill, even when the producer blocked the schedule (its buffer full) before.
+        int firstAfter = killIndex;
         Integer[] byAck = new Integer[total];
         for (int i = 0; i < total; i++) {
             byAck[i] = i;
@@ -430,7 +431,8 @@ final class Scenarios {
             }
         }
         result.metric("acked_per_s_last_second_before_kill", ackedInLastSecond)
-                .metric("unacked_at_kill", firstAfter - ackedBeforeKill);
+                .metric("unacked_at_kill", firstAfter - ackedBeforeKill)
+                .metric("send_lag_at_kill_s", (killAt - due[killIndex]) / 1e9);
         double failover = firstAfter < total && ackNanos[firstAfter] != 0 && offsets[firstAfter] >= 0
                 ? (ackNanos[firstAfter] - killAt) / 1e9 : Double.NaN;
         result.metric("failover_s", failover)
