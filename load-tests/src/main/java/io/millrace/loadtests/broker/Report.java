@@ -252,9 +252,10 @@ final class Report {
                 + ", linger.ms=" + o.lingerMs() + ", buffer.memory=" + o.bufferMemory() + ", producers="
                 + o.producers() + ", partitions=" + o.partitions() + ", latency: " + o.rate() + " records/s for "
                 + o.latencySeconds() + " s after " + o.warmupSeconds() + " s warm-up, acks="
-                + (o.latencyAcks() == -1 ? "all" : o.latencyAcks()) + "; fan-out: " + o.wsSubscribers()
-                + " subscribers, " + o.wsRate() + " records/s of " + o.wsRecordSize() + " B for " + o.wsSeconds()
-                + " s; runs=" + o.runs();
+                + (o.latencyAcks() == -1 ? "all" : o.latencyAcks())
+                + (o.cluster() ? "" : "; fan-out: " + o.wsSubscribers() + " subscribers, " + o.wsRate()
+                        + " records/s of " + o.wsRecordSize() + " B for " + o.wsSeconds() + " s")
+                + "; runs=" + o.runs();
     }
 
     String json() {

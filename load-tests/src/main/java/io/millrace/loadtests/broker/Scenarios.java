@@ -442,11 +442,11 @@ final class Scenarios {
                 .metric("offsets_repeated", repeated).metric("offsets_backwards", backwards)
                 .metric("killed_node", leader);
         result.notes.put("killed", "node " + leader + " (leader of " + topic + "-0); controller before the kill: "
-                + (controllerBefore.isPresent() ? "node " + controllerBefore.getAsInt() : "unknown"));
+                + describe(controllerBefore));
         try {
             LoadClient.PartitionState after = client.describe(topic, 0);
             result.notes.put("after", "leader " + (after.leader().isPresent() ? after.leader().getAsInt() : "none")
-                    + ", ISR " + after.isr() + ", controller " + cluster.controller());
+                    + ", ISR " + after.isr() + ", controller " + describe(cluster.controller()));
         } catch (Exception e) {
             result.notes.put("after", "describe failed: " + e);
         }
@@ -454,6 +454,10 @@ final class Scenarios {
             result.notes.put("first_error", firstError.get().toString());
         }
         return result;
+    }
+
+    private static String describe(OptionalInt node) {
+        return node.isPresent() ? "node " + node.getAsInt() : "unknown";
     }
 
     /** Waits until the partition's ISR holds all {@code replicas} (followers caught up), at most {@code timeoutMs}. */
