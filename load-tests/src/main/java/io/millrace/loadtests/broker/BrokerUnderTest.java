@@ -6,15 +6,20 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * A broker process that one run of the load tests starts on free loopback ports with a fresh data folder, measures,
- * and stops by PID. Not thread-safe: the harness's main thread starts and stops it.
+ * A broker process, or a cluster of them, that one run of the load tests starts on free loopback ports with a fresh
+ * data folder, measures, and stops by PID. A single broker keeps its process in {@link #process}; a cluster overrides
+ * {@link #brokerProcesses()} (and {@link #otherProcesses()} for a ZooKeeper), and what is measured (CPU time, RSS,
+ * quiet) is summed over its broker processes. Not thread-safe: the harness's main thread starts and stops it.
  */
 abstract class BrokerUnderTest implements AutoCloseable {
 
@@ -39,22 +44,90 @@ abstract class BrokerUnderTest implements AutoCloseable {
     /** A client of this broker's own native kind. */
     abstract LoadClient client();
 
+    /** The broker's PID; of a cluster, its first broker's. */
     long pid() {
-        return process.pid();
+        return brokerProcesses().get(0).pid();
     }
 
-    /** Resident memory of the broker process in bytes, from /proc/&lt;pid&gt;/status. */
+    /** Every broker process started, killed ones too, in node order; one for a single broker. */
+    List<Process> brokerProcesses() {
+        return process == null ? List.of() : List.of(process);
+    }
+
+    /** Processes the brokers depend on but that are not brokers (a cluster's ZooKeeper); stopped last. */
+    List<Process> otherProcesses() {
+        return List.of();
+    }
+
+    /** Number of brokers (nodes). */
+    int nodes() {
+        return brokerProcesses().size();
+    }
+
+    /** SIGKILL to broker {@code nodeId} (a cluster's node id); returns {@link System#nanoTime()} just before it. */
+    long kill(int nodeId) {
+        throw new UnsupportedOperationException(system() + " under test is a single broker");
+    }
+
+    /** The node that is controller now, if the system says (for the failover report); empty when unknown. */
+    OptionalInt controller() {
+        return OptionalInt.empty();
+    }
+
+    /** Resident memory of the broker processes in bytes (summed over live ones), from /proc/&lt;pid&gt;/status. */
     OptionalLong residentBytes() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return OptionalLong.of(Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024);
-                }
+        long sum = 0;
+        boolean any = false;
+        for (Process p : brokerProcesses()) {
+            if (!p.isAlive()) {
+                continue;
             }
-        } catch (IOException e) {
-            return OptionalLong.empty();
+            try {
+                for (String line : Files.readAllLines(Path.of("/proc", Long.toString(p.pid()), "status"))) {
+                    if (line.startsWith("VmRSS:")) {
+                        sum += Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                        any = true;
+                    }
+                }
+            } catch (IOException e) {
+                // exited meanwhile
+            }
         }
-        return OptionalLong.empty();
+        return any ? OptionalLong.of(sum) : OptionalLong.empty();
+    }
+
+    /**
+     * User plus system CPU time of the live broker processes, summed, in microseconds (from /proc, clock ticks of
+     * 10 ms: measure over seconds, not milliseconds).
+     */
+    long brokerCpuMicros() {
+        return cpuMicros(brokerProcesses());
+    }
+
+    /** The same for {@link #otherProcesses()} (a cluster's ZooKeeper). */
+    long otherCpuMicros() {
+        return cpuMicros(otherProcesses());
+    }
+
+    /** The same for this harness JVM (the clients). */
+    static long harnessCpuMicros() {
+        try {
+            return cpuTicks(ProcessHandle.current().pid()) * (1_000_000 / CLOCK_TICKS_PER_SECOND);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static long cpuMicros(List<Process> processes) {
+        long ticks = 0;
+        for (Process p : processes) {
+            try {
+                ticks += p.isAlive() ? cpuTicks(p.pid()) : 0;
+            } catch (IOException exitedMeanwhile) {
+                // a process that just exited: its time is gone with it
+            }
+        }
+        return ticks * (1_000_000 / CLOCK_TICKS_PER_SECOND);
     }
 
     /**
@@ -65,7 +138,8 @@ abstract class BrokerUnderTest implements AutoCloseable {
         Pattern partitionFolder = Pattern.compile(Pattern.quote(topic) + "-\\d+([.].*)?");
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         while (true) {
-            try (Stream<Path> files = Files.walk(dataDir, 3)) {
+            // Deep enough for a cluster's <root>/broker-N/<data>/topic-N.
+            try (Stream<Path> files = Files.walk(dataDir, 5)) {
                 if (files.noneMatch(p -> Files.isDirectory(p)
                         && partitionFolder.matcher(p.getFileName().toString()).matches())) {
                     return;
@@ -82,10 +156,11 @@ abstract class BrokerUnderTest implements AutoCloseable {
     }
 
     /**
-     * Waits (at most {@code timeoutMs}) until both the broker and this harness JVM use less than a tenth of a core,
-     * measured over half a second, so that a measurement never starts while earlier work (JIT compilation, a rolled
-     * segment's flush, a deleted topic's files) still takes one of this machine's two cores. Either system gets the
-     * same quiet start.
+     * Waits (at most {@code timeoutMs}) until the broker(s) and this harness JVM together use less than a tenth of a
+     * core (plus a twentieth per further broker: an idle cluster's replica long-polls and heartbeats), measured over
+     * half a second, so that a measurement never starts while earlier work (JIT compilation, a rolled segment's
+     * flush, a deleted topic's files) still takes one of this machine's two cores. Either system gets the same quiet
+     * start.
      *
      * @return how long it waited, in milliseconds
      */
@@ -93,13 +168,14 @@ abstract class BrokerUnderTest implements AutoCloseable {
         long began = System.nanoTime();
         long deadline = began + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         long windowNanos = TimeUnit.MILLISECONDS.toNanos(500);
+        double limit = 0.1 + 0.05 * Math.max(0, nodes() - 1);
         while (System.nanoTime() < deadline) {
-            long before = cpuTicks(pid()) + cpuTicks(ProcessHandle.current().pid());
+            long before = brokerCpuMicros() + harnessCpuMicros();
             long start = System.nanoTime();
             Thread.sleep(TimeUnit.NANOSECONDS.toMillis(windowNanos));
-            long used = cpuTicks(pid()) + cpuTicks(ProcessHandle.current().pid()) - before;
-            double cores = used / (double) CLOCK_TICKS_PER_SECOND / ((System.nanoTime() - start) / 1e9);
-            if (cores < 0.1) {
+            long used = brokerCpuMicros() + harnessCpuMicros() - before;
+            double cores = used / 1e6 / ((System.nanoTime() - start) / 1e9);
+            if (cores < limit) {
                 break;
             }
         }
@@ -120,16 +196,32 @@ abstract class BrokerUnderTest implements AutoCloseable {
         }
     }
 
-    /** SIGTERM to the PID, then SIGKILL after 60 s; deletes the data folder. */
+    /**
+     * SIGTERM to every broker PID, then SIGKILL to those alive after 60 s; then the same for {@link #otherProcesses()};
+     * deletes the data folder.
+     */
     @Override
     public void close() throws Exception {
-        if (process != null && process.isAlive()) {
-            process.destroy();
-            if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        stop(brokerProcesses());
+        stop(otherProcesses());
+        deleteTree(dataDir);
+    }
+
+    static void stop(List<Process> processes) throws InterruptedException {
+        List<Process> alive = new ArrayList<>();
+        for (Process p : processes) {
+            if (p.isAlive()) {
+                p.destroy();
+                alive.add(p);
             }
         }
-        deleteTree(dataDir);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        for (Process p : alive) {
+            long left = Math.max(0, deadline - System.nanoTime());
+            if (!p.waitFor(left, TimeUnit.NANOSECONDS)) {
+                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
     }
 
     static void deleteTree(Path dir) throws IOException {

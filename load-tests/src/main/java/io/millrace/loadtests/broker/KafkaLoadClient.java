@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -24,15 +25,36 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 final class KafkaLoadClient implements LoadClient {
 
     private final String bootstrap;
+    private final TopicSettings topics;
 
     KafkaLoadClient(String bootstrap) {
+        this(bootstrap, TopicSettings.SINGLE);
+    }
+
+    /** {@code bootstrap}: "host:port[,host:port...]". */
+    KafkaLoadClient(String bootstrap, TopicSettings topics) {
         this.bootstrap = bootstrap;
+        this.topics = topics;
     }
 
     @Override
     public void createTopic(String topic, int partitions) throws Exception {
+        NewTopic newTopic = new NewTopic(topic, partitions, (short) topics.replicationFactor());
+        if (topics.minInsyncReplicas() > 0) {
+            newTopic.configs(Map.of("min.insync.replicas", Integer.toString(topics.minInsyncReplicas())));
+        }
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-            admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
+            admin.createTopics(List.of(newTopic)).all().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Override
+    public PartitionState describe(String topic, int partition) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            var p = admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic)
+                    .partitions().get(partition);
+            return new PartitionState(p.leader() == null || p.leader().isEmpty() ? OptionalInt.empty()
+                    : OptionalInt.of(p.leader().id()), p.isr().stream().map(n -> n.id()).toList());
         }
     }
 
@@ -58,8 +80,9 @@ final class KafkaLoadClient implements LoadClient {
                 new ByteArraySerializer());
         return new Sender() {
             @Override
-            public void send(String topic, int partition, byte[] value, Callback callback) {
-                producer.send(new ProducerRecord<>(topic, partition, null, value), (m, e) -> callback.done(e));
+            public void sendWithOffset(String topic, int partition, byte[] value, OffsetCallback callback) {
+                producer.send(new ProducerRecord<>(topic, partition, null, value),
+                        (m, e) -> callback.done(e == null ? m.offset() : -1, e));
             }
 
             @Override

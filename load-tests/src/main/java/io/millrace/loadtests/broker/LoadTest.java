@@ -12,6 +12,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
 /**
@@ -27,13 +28,28 @@ public final class LoadTest {
     /** Scenarios that --compare-kafka also runs against Kafka. */
     static final Set<String> KAFKA_SCENARIOS = Set.of("produce-acks1", "produce-acksall", "consume", "latency",
             "e2e-max", "mixed");
+    /** What a cluster run ({@code --brokers N > 1}) measures unless {@code --scenarios} says otherwise. */
+    static final List<String> CLUSTER_SCENARIOS = List.of("produce-acksall", "latency");
 
     record Options(boolean compareKafka, int runs, Set<String> scenarios, long records, int recordSize, int batchSize,
                    int lingerMs, long bufferMemory, int producers, int partitions, int rate, int latencySeconds,
                    int warmupSeconds, int latencyAcks, long fullSpeedRecords, int wsSubscribers, int wsRate,
                    int wsSeconds, int wsWarmupSeconds, int wsRecordSize, int timeoutSeconds, long warmupRecords,
                    long scenarioWarmupRecords, List<String> systems, String millraceJavaOpts, String fanoutJavaOpts,
-                   String kafkaJavaOpts, Path home, Path results, String kafkaClassPath, String command) {
+                   String kafkaJavaOpts, Path home, Path results, String kafkaClassPath, String command,
+                   int brokers, int replicationFactor, int minInsyncReplicas, boolean failover, int failoverRate,
+                   int failoverBeforeSeconds, int failoverAfterSeconds) {
+
+        /** A cluster of several brokers (and topics created with {@link #topicSettings()}). */
+        boolean cluster() {
+            return brokers > 1;
+        }
+
+        LoadClient.TopicSettings topicSettings() {
+            return cluster() || replicationFactor > 1
+                    ? new LoadClient.TopicSettings(replicationFactor, minInsyncReplicas)
+                    : LoadClient.TopicSettings.SINGLE;
+        }
     }
 
     private static final String HELP = """
@@ -68,6 +84,20 @@ public final class LoadTest {
                                          unreported records each produce scenario first sends to its own topic
                                          (default 200000)
               --systems a,b              millrace and/or kafka (default millrace, both with --compare-kafka)
+
+            Clusters (each system as N brokers on this machine: Millrace as bin/local-cluster starts it, one
+            ZooKeeper and N brokers; Kafka as N KRaft nodes with combined broker and controller roles):
+              --brokers N                brokers per system (default 1: the single-broker scenarios above); with N > 1
+                                         the default scenarios are produce-acksall,latency and --rate defaults to 5000
+              --replication-factor N     replication factor of every topic the harness creates (default: --brokers)
+              --min-insync-replicas N    the topics' min.insync.replicas (default 2 when the replication factor is
+                                         at least 3, else 1)
+              --failover                 instead of the scenarios: failover time (default 3 brokers, replication
+                                         factor 3, 5 runs, 100000 warm-up records). One idempotent acks=all producer
+                                         offers --failover-rate records/s (5000) to one partition; after
+                                         --failover-before-seconds (10) its leader is SIGKILLed; the schedule goes on
+                                         for --failover-after-seconds (20); time from the kill to the ack of the first
+                                         record sent after it, and the longest pause between acks
             """;
 
     private LoadTest() {
@@ -93,21 +123,25 @@ public final class LoadTest {
             for (String system : systems) {
                 Path data = dataRoot.resolve(system + "-" + stamp + "-" + run);
                 Path log = logs.resolve(system + "-run" + run + ".log");
-                BrokerUnderTest broker = system.equals("kafka")
-                        ? new KafkaBroker(o.kafkaClassPath(), data, log, o.kafkaJavaOpts())
-                        : new MillraceBroker(o.home(), data, log, o.millraceJavaOpts());
+                BrokerUnderTest broker = brokerUnderTest(o, system, data, log);
                 System.out.printf("== run %d/%d: %s (log %s)%n", run, o.runs(), system, log);
                 try (broker) {
                     broker.start();
-                    System.out.printf("   broker pid %d, RSS %.0f MiB%n", broker.pid(),
+                    System.out.printf("   broker pid%s %s, RSS %.0f MiB%n", broker.nodes() > 1 ? "s" : "",
+                            broker.brokerProcesses().stream().map(p -> Long.toString(p.pid()))
+                                    .collect(Collectors.joining(" ")),
                             broker.residentBytes().orElse(0) / 1048576.0);
                     try (LoadClient client = broker.client()) {
-                        runScenarios(o, scenarios, broker, client, run, results);
+                        if (o.failover()) {
+                            runFailover(o, scenarios, broker, client, run, results);
+                        } else {
+                            runScenarios(o, scenarios, broker, client, run, results);
+                        }
                     }
                 } catch (Exception e) {
                     failed(system, run, e, results);
                 }
-                if (system.equals("millrace") && o.scenarios().contains("ws-fanout")) {
+                if (system.equals("millrace") && o.scenarios().contains("ws-fanout") && !o.cluster()) {
                     runFanOut(o, run, dataRoot.resolve("fanout-" + stamp + "-" + run),
                             logs.resolve("millrace-fanout-run" + run + ".log"), results);
                 }
@@ -123,6 +157,70 @@ public final class LoadTest {
         System.out.println("Report: " + base + ".{md,json,html}; broker logs: " + logs);
         BrokerUnderTest.deleteTree(dataRoot);
         System.exit(0);
+    }
+
+    /**
+     * One broker as before ({@code --brokers 1}), or a cluster: Millrace as bin/local-cluster starts it, Kafka as N
+     * KRaft nodes.
+     */
+    private static BrokerUnderTest brokerUnderTest(Options o, String system, Path data, Path log) {
+        if (system.equals("kafka")) {
+            return o.cluster() ? new KafkaBroker(o.kafkaClassPath(), data, log, o.kafkaJavaOpts(), o.brokers(),
+                    o.topicSettings()) : new KafkaBroker(o.kafkaClassPath(), data, log, o.kafkaJavaOpts());
+        }
+        return o.cluster() ? new MillraceCluster(o.home(), data, log, o.millraceJavaOpts(), o.brokers(),
+                o.topicSettings()) : new MillraceBroker(o.home(), data, log, o.millraceJavaOpts());
+    }
+
+    /**
+     * The failover scenario on a fresh cluster: it kills a broker, so it is the run's only scenario. First
+     * {@code --warmup-records} (100,000) acks=all records to a topic of their own, at full speed: without them the
+     * brokers' JIT compilers took as much CPU as their event loops during the first seconds, neither system kept up
+     * with 5,000 records/s before the kill, and the backlog of unacknowledged records delayed the first ack after it.
+     */
+    private static void runFailover(Options o, Scenarios s, BrokerUnderTest broker, LoadClient client, int run,
+                                    List<ScenarioResult> results) throws Exception {
+        if (o.warmupRecords() > 0) {
+            client.createTopic("warm-up-produce", 1);
+            ScenarioResult p = s.produce(client, broker.system(), run, "warm-up", "warm-up-produce", -1, 1, 1,
+                    o.warmupRecords());
+            System.out.println("   (" + Report.oneLine(p) + ")");
+            drop(client, broker, "warm-up-produce");
+        }
+        long quietAfter = broker.awaitQuiet(30_000);
+        ScenarioResult r = s.failover(broker, client, run, "failover", o.failoverRate(), o.failoverBeforeSeconds(),
+                o.failoverAfterSeconds());
+        r.metric("quiet_wait_s", quietAfter / 1000.0);
+        results.add(r);
+        System.out.println("   " + Report.oneLine(r));
+    }
+
+    /**
+     * Runs {@code scenario} and adds the CPU time it cost per record (its {@code records} metric), from /proc:
+     * {@code broker_cpu_us_per_record} summed over the broker processes (all nodes of a cluster), the harness's own
+     * (the clients) and, for a Millrace cluster, its ZooKeeper's; plus {@code broker_cores}, the brokers' average
+     * use of this machine's cores while it ran.
+     */
+    static ScenarioResult withCpu(BrokerUnderTest broker, Callable<ScenarioResult> scenario) throws Exception {
+        long brokerBefore = broker.brokerCpuMicros();
+        long otherBefore = broker.otherCpuMicros();
+        long harnessBefore = BrokerUnderTest.harnessCpuMicros();
+        long start = System.nanoTime();
+        ScenarioResult r = scenario.call();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long brokerUs = broker.brokerCpuMicros() - brokerBefore;
+        long otherUs = broker.otherCpuMicros() - otherBefore;
+        long harnessUs = BrokerUnderTest.harnessCpuMicros() - harnessBefore;
+        Double records = r.metrics.get("records");
+        if (records != null && records > 0) {
+            r.metric("broker_cpu_us_per_record", brokerUs / records);
+            r.metric("harness_cpu_us_per_record", harnessUs / records);
+            if (!broker.otherProcesses().isEmpty()) {
+                r.metric("zookeeper_cpu_us_per_record", otherUs / records);
+            }
+        }
+        r.metric("broker_cores", brokerUs / 1e6 / seconds);
+        return r;
     }
 
     private static void failed(String system, int run, Exception e, List<ScenarioResult> results) {
@@ -190,8 +288,8 @@ public final class LoadTest {
                     yield s.consume(client, system, run, "produce-acksall", o.partitions(),
                             (long) (double) written.metrics.get("topic_records"));
                 }
-                case "latency" -> s.latencyAtRate(client, system, run, "latency", latencyAcks, o.rate(),
-                        o.latencySeconds(), o.warmupSeconds());
+                case "latency" -> withCpu(broker, () -> s.latencyAtRate(client, system, run, "latency",
+                        latencyAcks, o.rate(), o.latencySeconds(), o.warmupSeconds()));
                 case "e2e-max" -> s.fullSpeed(client, system, run, name, "e2e-max", latencyAcks, 1, 1,
                         o.fullSpeedRecords());
                 case "mixed" -> s.fullSpeed(client, system, run, name, "mixed", latencyAcks,
@@ -225,8 +323,8 @@ public final class LoadTest {
             warmed = (long) (w.metrics.get("records") - w.metrics.get("errors"));
             broker.awaitQuiet(30_000);
         }
-        ScenarioResult r = s.produce(client, broker.system(), run, topic, topic, acks, o.producers(), o.partitions(),
-                o.records());
+        ScenarioResult r = withCpu(broker, () -> s.produce(client, broker.system(), run, topic, topic, acks,
+                o.producers(), o.partitions(), o.records()));
         return r.metric("topic_records", warmed + r.metrics.get("records") - r.metrics.get("errors"));
     }
 
@@ -245,6 +343,7 @@ public final class LoadTest {
     static Options parse(String[] args) {
         Map<String, String> a = new LinkedHashMap<>();
         boolean compare = false;
+        boolean failover = false;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             if (arg.equals("--help") || arg.equals("-h")) {
@@ -252,6 +351,8 @@ public final class LoadTest {
                 System.exit(0);
             } else if (arg.equals("--compare-kafka")) {
                 compare = true;
+            } else if (arg.equals("--failover")) {
+                failover = true;
             } else if (arg.startsWith("--") && i + 1 < args.length) {
                 a.put(arg.substring(2), args[++i]);
             } else {
@@ -259,8 +360,20 @@ public final class LoadTest {
                 System.exit(2);
             }
         }
-        Set<String> scenarios = new LinkedHashSet<>(ALL_SCENARIOS);
+        int brokers = i(a, "brokers", failover ? 3 : 1);
+        int replicationFactor = i(a, "replication-factor", brokers);
+        int minInsync = i(a, "min-insync-replicas", replicationFactor >= 3 ? 2 : 1);
+        if (replicationFactor < 1 || replicationFactor > brokers || minInsync < 1 || minInsync > replicationFactor) {
+            throw new IllegalArgumentException("need 1 <= min.insync.replicas <= replication factor <= brokers; got "
+                    + minInsync + ", " + replicationFactor + ", " + brokers);
+        }
+        Set<String> scenarios = new LinkedHashSet<>(failover ? List.of("failover")
+                : brokers > 1 ? CLUSTER_SCENARIOS : ALL_SCENARIOS);
+        if (failover && a.containsKey("scenarios")) {
+            throw new IllegalArgumentException("--failover runs only the failover scenario; drop --scenarios");
+        }
         if (a.containsKey("scenarios")) {
+            scenarios = new LinkedHashSet<>(ALL_SCENARIOS);
             Set<String> chosen = Arrays.stream(a.remove("scenarios").split(",")).map(String::trim)
                     .collect(Collectors.toSet());
             scenarios.retainAll(chosen);
@@ -271,22 +384,26 @@ public final class LoadTest {
         }
         Path home = Path.of(System.getProperty("millrace.home", "..")).toAbsolutePath().normalize();
         String acks = a.getOrDefault("latency-acks", "all");
-        Options o = new Options(compare, i(a, "runs", 3), scenarios, l(a, "records", 1_000_000),
+        Options o = new Options(compare, i(a, "runs", failover ? 5 : 3), scenarios, l(a, "records", 1_000_000),
                 i(a, "record-size", 1024), i(a, "batch-size", 16_384), i(a, "linger-ms", 5),
-                l(a, "buffer-memory", 32L << 20), i(a, "producers", 1), i(a, "partitions", 1), i(a, "rate", 10_000),
+                l(a, "buffer-memory", 32L << 20), i(a, "producers", 1), i(a, "partitions", 1), i(a, "rate", brokers > 1 ? 5_000 : 10_000),
                 i(a, "latency-seconds", 10), i(a, "warmup-seconds", 2), acks.equals("all") ? -1 : Integer.parseInt(acks),
                 l(a, "full-speed-records", 200_000), i(a, "ws-subscribers", 1000), i(a, "ws-rate", 100),
                 i(a, "ws-seconds", 30), i(a, "ws-warmup-seconds", 5), i(a, "ws-record-size", 1024),
-                i(a, "timeout-seconds", 180), l(a, "warmup-records", 500_000), l(a, "scenario-warmup-records", 200_000),
+                i(a, "timeout-seconds", 180), l(a, "warmup-records", failover ? 100_000 : 500_000), l(a, "scenario-warmup-records", 200_000),
                 List.of(a.getOrDefault("systems", compare ? "millrace,kafka" : "millrace").split(",")),
                 a.getOrDefault("millrace-java-opts", ""), a.getOrDefault("fanout-java-opts", ""),
                 a.getOrDefault("kafka-java-opts", ""), home, home.resolve("load-tests/results"),
                 System.getProperty("loadtests.kafka.classpath", System.getProperty("java.class.path")),
-                System.getProperty("loadtests.command", "LoadTest " + String.join(" ", args)));
+                System.getProperty("loadtests.command", "LoadTest " + String.join(" ", args)),
+                brokers, replicationFactor, minInsync, failover, i(a, "failover-rate", 5_000),
+                i(a, "failover-before-seconds", 10), i(a, "failover-after-seconds", 20));
         a.keySet().removeAll(List.of("runs", "records", "record-size", "batch-size", "linger-ms", "buffer-memory",
                 "producers", "partitions", "rate", "latency-seconds", "warmup-seconds", "latency-acks",
                 "full-speed-records", "ws-subscribers", "ws-rate", "ws-seconds", "ws-warmup-seconds", "ws-record-size",
-                "timeout-seconds", "warmup-records", "scenario-warmup-records", "systems", "millrace-java-opts", "fanout-java-opts", "kafka-java-opts"));
+                "timeout-seconds", "warmup-records", "scenario-warmup-records", "systems", "millrace-java-opts", "fanout-java-opts", "kafka-java-opts",
+                "brokers", "replication-factor", "min-insync-replicas", "failover-rate", "failover-before-seconds",
+                "failover-after-seconds"));
         if (!a.isEmpty()) {
             throw new IllegalArgumentException("Unknown options " + a.keySet() + "; see --help");
         }

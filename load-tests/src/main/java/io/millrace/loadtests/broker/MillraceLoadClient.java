@@ -11,20 +11,41 @@ import io.millrace.common.TopicPartition;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import reactor.core.Disposable;
 
 /** The Millrace SDK as a {@link LoadClient}: one {@link MillraceClient} (one connection) shared by its producers. */
 final class MillraceLoadClient implements LoadClient {
 
     private final MillraceClient client;
+    private final TopicSettings topics;
 
     MillraceLoadClient(String bootstrap) {
+        this(bootstrap, TopicSettings.SINGLE);
+    }
+
+    /** {@code bootstrap}: "host:port[,host:port...]". */
+    MillraceLoadClient(String bootstrap, TopicSettings topics) {
         this.client = MillraceClient.create(ClientConfig.bootstrap(bootstrap).withClientId("load-tests"));
+        this.topics = topics;
     }
 
     @Override
     public void createTopic(String topic, int partitions) {
-        client.admin().createTopic(topic, partitions).block(Duration.ofSeconds(30));
+        if (topics.equals(TopicSettings.SINGLE)) {
+            client.admin().createTopic(topic, partitions).block(Duration.ofSeconds(30));
+        } else {
+            Map<String, String> config = topics.minInsyncReplicas() > 0
+                    ? Map.of("min.insync.replicas", Integer.toString(topics.minInsyncReplicas())) : Map.of();
+            client.admin().createTopic(topic, partitions, topics.replicationFactor(), config)
+                    .block(Duration.ofSeconds(30));
+        }
+    }
+
+    @Override
+    public PartitionState describe(String topic, int partition) {
+        var p = client.admin().describeTopic(topic).block(Duration.ofSeconds(30)).partitions().get(partition);
+        return new PartitionState(p.leader(), p.isr());
     }
 
     @Override
@@ -39,9 +60,9 @@ final class MillraceLoadClient implements LoadClient {
                 .withIdempotence(s.idempotent()));
         return new Sender() {
             @Override
-            public void send(String topic, int partition, byte[] value, Callback callback) {
+            public void sendWithOffset(String topic, int partition, byte[] value, OffsetCallback callback) {
                 producer.send(ProducerRecord.of(topic, (byte[]) null, value).withPartition(partition))
-                        .subscribe(m -> callback.done(null), callback::done);
+                        .subscribe(m -> callback.done(m.offset(), null), e -> callback.done(-1, e));
             }
 
             @Override

@@ -25,6 +25,8 @@ final class Report {
             new Figure("produce-acks1", "mib_per_s", "producer MiB/s, acks=1", null, null),
             new Figure("produce-acksall", "records_per_s", "producer records/s, acks=all", 1.5, null),
             new Figure("produce-acksall", "errors", "failed sends, acks=all (of records)", null, 0.0),
+            new Figure("produce-acks1", "broker_cpu_us_per_record", "broker CPU µs/record, acks=1", null, null),
+            new Figure("produce-acksall", "broker_cpu_us_per_record", "broker CPU µs/record, acks=all", null, null),
             new Figure("consume", "records_per_s", "consumer records/s", 1.0, null),
             new Figure("latency", "produce_p50_ms", "produce latency p50 ms", null, null),
             new Figure("latency", "produce_p99_ms", "produce latency p99 ms", null, 5.0),
@@ -45,6 +47,45 @@ final class Report {
             new Figure("ws-fanout", "delivery_p99.9_ms", "WebSocket delivery p99.9 ms", null, null),
             new Figure("ws-fanout", "rss_max_mib", "broker RSS max MiB (fan-out)", null, 512.0),
             new Figure("ws-fanout", "deliveries", "WebSocket deliveries (of expected)", null, null));
+
+    /** Three brokers, replication factor 3 (issue 12, Done-when item 9): the targets of a cluster run. */
+    static final List<Figure> CLUSTER_FIGURES = List.of(
+            new Figure("produce-acksall", "records_per_s", "producer records/s, acks=all", 1.5, null),
+            new Figure("produce-acksall", "mib_per_s", "producer MiB/s, acks=all", null, null),
+            new Figure("produce-acksall", "broker_cpu_us_per_record", "brokers' CPU µs/record (sum of nodes)", null,
+                    null),
+            new Figure("produce-acksall", "zookeeper_cpu_us_per_record", "ZooKeeper CPU µs/record", null, null),
+            new Figure("produce-acksall", "harness_cpu_us_per_record", "client (harness) CPU µs/record", null, null),
+            new Figure("produce-acksall", "broker_cores", "brokers' cores used while producing", null, null),
+            new Figure("produce-acksall", "errors", "failed sends, acks=all (of records)", null, 0.0),
+            new Figure("consume", "records_per_s", "consumer records/s", 1.0, null),
+            new Figure("latency", "produce_p50_ms", "produce latency p50 ms", null, null),
+            new Figure("latency", "produce_p99_ms", "produce latency p99 ms", null, 10.0),
+            new Figure("latency", "produce_p99.9_ms", "produce latency p99.9 ms", null, null),
+            new Figure("latency", "e2e_p50_ms", "end-to-end p50 ms", null, null),
+            new Figure("latency", "e2e_p99_ms", "end-to-end p99 ms", null, null),
+            new Figure("latency", "e2e_p99.9_ms", "end-to-end p99.9 ms", null, null),
+            new Figure("latency", "broker_cpu_us_per_record", "fixed rate: brokers' CPU µs/record", null, null),
+            new Figure("latency", "errors", "latency: failed sends", null, 0.0),
+            new Figure("e2e-max", "produce_records_per_s", "full speed: produced records/s", null, null),
+            new Figure("e2e-max", "e2e_p99_ms", "full speed: end-to-end p99 ms", null, null),
+            new Figure("mixed", "produce_records_per_s", "mixed: produced records/s", null, null),
+            new Figure("mixed", "consume_records_per_s", "mixed: consumed records/s", null, null));
+
+    /** Failover time (issue 12, Done-when item 8). */
+    static final List<Figure> FAILOVER_FIGURES = List.of(
+            new Figure("failover", "failover_s", "kill → ack of the first record sent after it, s", null, 2.0),
+            new Figure("failover", "first_ack_after_gap_s", "kill → first ack after the longest pause, s", null,
+                    null),
+            new Figure("failover", "ack_gap_s", "longest pause between acks, s", null, null),
+            new Figure("failover", "acked_per_s_last_second_before_kill", "acks/s in the second before the kill",
+                    null, null),
+            new Figure("failover", "unacked_at_kill", "records sent and not yet acked at the kill", null, null),
+            new Figure("failover", "send_lag_at_kill_s", "sender behind its schedule at the kill, s", null, null),
+            new Figure("failover", "errors", "failed sends", null, 0.0),
+            new Figure("failover", "offsets_repeated", "acked offsets repeated", null, 0.0),
+            new Figure("failover", "offsets_backwards", "acked offsets out of order", null, 0.0),
+            new Figure("failover", "killed_node", "killed node (the partition's leader)", null, null));
 
     private final LoadTest.Options o;
     private final String stamp;
@@ -77,7 +118,7 @@ final class Report {
     /** One row per headline figure that was measured. */
     List<Map<String, Object>> rows() {
         List<Map<String, Object>> rows = new ArrayList<>();
-        for (Figure f : FIGURES) {
+        for (Figure f : o.failover() ? FAILOVER_FIGURES : o.cluster() ? CLUSTER_FIGURES : FIGURES) {
             List<Double> m = values(f.scenario(), f.metric(), "millrace");
             List<Double> k = values(f.scenario(), f.metric(), "kafka");
             if (m.isEmpty() && k.isEmpty()) {
@@ -197,13 +238,24 @@ final class Report {
     }
 
     private String settings() {
-        return "records=" + o.records() + ", record size=" + o.recordSize() + " B, batch.size=" + o.batchSize()
+        if (o.failover()) {
+            return o.brokers() + " brokers, replication factor " + o.replicationFactor() + ", min.insync.replicas="
+                    + o.minInsyncReplicas() + "; one idempotent acks=all producer, " + o.failoverRate()
+                    + " records/s of " + o.recordSize() + " B to one partition, batch.size=" + o.batchSize()
+                    + ", linger.ms=" + o.lingerMs() + "; leader SIGKILLed after " + o.failoverBeforeSeconds()
+                    + " s, then " + o.failoverAfterSeconds() + " s more; Millrace zookeeper.session.timeout.ms="
+                    + MillraceCluster.SESSION_TIMEOUT_MS + " (bin/local-cluster's), Kafka defaults; runs=" + o.runs();
+        }
+        String cluster = o.cluster() ? o.brokers() + " brokers, replication factor " + o.replicationFactor()
+                + ", min.insync.replicas=" + o.minInsyncReplicas() + "; " : "";
+        return cluster + "records=" + o.records() + ", record size=" + o.recordSize() + " B, batch.size=" + o.batchSize()
                 + ", linger.ms=" + o.lingerMs() + ", buffer.memory=" + o.bufferMemory() + ", producers="
                 + o.producers() + ", partitions=" + o.partitions() + ", latency: " + o.rate() + " records/s for "
                 + o.latencySeconds() + " s after " + o.warmupSeconds() + " s warm-up, acks="
-                + (o.latencyAcks() == -1 ? "all" : o.latencyAcks()) + "; fan-out: " + o.wsSubscribers()
-                + " subscribers, " + o.wsRate() + " records/s of " + o.wsRecordSize() + " B for " + o.wsSeconds()
-                + " s; runs=" + o.runs();
+                + (o.latencyAcks() == -1 ? "all" : o.latencyAcks())
+                + (o.cluster() ? "" : "; fan-out: " + o.wsSubscribers() + " subscribers, " + o.wsRate()
+                        + " records/s of " + o.wsRecordSize() + " B for " + o.wsSeconds() + " s")
+                + "; runs=" + o.runs();
     }
 
     String json() {

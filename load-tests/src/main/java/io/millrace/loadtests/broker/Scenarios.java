@@ -6,6 +6,7 @@ import io.millrace.loadtests.broker.LoadClient.Sender;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -287,6 +288,196 @@ final class Scenarios {
             senders.forEach(Sender::close);
         }
         return result;
+    }
+
+    /**
+     * Failover time: one idempotent acks=all producer offers {@code rate} records/s on a fixed schedule to partition 0
+     * of a new topic (the client's replication factor and min.insync.replicas); after {@code beforeSeconds} the
+     * partition's leader is SIGKILLed, and the schedule goes on for {@code afterSeconds}. Every record's ack time and
+     * offset are kept. Figures, all from the kill:
+     * <ul>
+     *   <li>{@code failover_s}: to the ack of the first record sent after the kill (only a new leader can
+     *       acknowledge it: the old one is gone and acks=all waits for the leader's answer); it includes draining
+     *       the records still unacknowledged at the kill ({@code unacked_at_kill}), and {@code send_lag_at_kill_s}
+     *       says how far the sending thread was behind the schedule (a client that blocks when its buffer is full);
+     *   <li>{@code first_ack_after_gap_s} and {@code ack_gap_s}: to the ack that ends the longest pause between
+     *       consecutive acks after the kill, and that pause (what the application saw);
+     *   <li>errors, and acknowledged offsets that went backwards or repeated (idempotence and order across the
+     *       failover; every acked record must have its own, increasing offset).
+     * </ul>
+     */
+    ScenarioResult failover(BrokerUnderTest cluster, LoadClient client, int run, String topic, int rate,
+                            int beforeSeconds, int afterSeconds) throws Exception {
+        ScenarioResult result = new ScenarioResult("failover", cluster.system(), run);
+        client.createTopic(topic, 1);
+        awaitFullIsr(client, topic, cluster.nodes(), 60_000);
+        int total = rate * (beforeSeconds + afterSeconds);
+        long[] ackNanos = new long[total];
+        long[] offsets = new long[total];
+        long[] due = new long[total];
+        AtomicLong acked = new AtomicLong();
+        AtomicLong errors = new AtomicLong();
+        AtomicReference<Throwable> firstError = new AtomicReference<>();
+        long interval = 1_000_000_000L / rate;
+        int killIndex = rate * beforeSeconds;
+        long killAt;
+        int leader;
+        OptionalInt controllerBefore;
+        try (Sender sender = client.sender(settings(-1));
+             Sampler sampler = new Sampler(result.series("acked records/s"), acked)) {
+            long start = System.nanoTime();
+            // Kills from this thread between two sends, so that the record schedule and the kill share one clock.
+            leader = client.describe(topic, 0).leader().orElseThrow();
+            controllerBefore = cluster.controller();
+            killAt = Long.MAX_VALUE;
+            for (int i = 0; i < total; i++) {
+                due[i] = start + i * interval;
+                if (i == Math.max(0, killIndex - rate)) {
+                    // The leader again, a second before the kill: it may have moved since (it should not).
+                    int now = client.describe(topic, 0).leader().orElseThrow();
+                    if (now != leader) {
+                        result.notes.put("leader_moved_before_kill", leader + " -> " + now);
+                        leader = now;
+                    }
+                }
+                if (i == killIndex) {
+                    long wait = due[i] - System.nanoTime();
+                    if (wait > 0) {
+                        LockSupport.parkNanos(wait);
+                    }
+                    killAt = cluster.kill(leader);
+                }
+                long wait;
+                while ((wait = due[i] - System.nanoTime()) > 0) {
+                    if (wait > 20_000) {
+                        LockSupport.parkNanos(wait - 10_000);
+                    } else {
+                        Thread.onSpinWait();
+                    }
+                }
+                int index = i;
+                sender.sendWithOffset(topic, 0, stamped(due[i], i), (offset, e) -> {
+                    ackNanos[index] = System.nanoTime();
+                    offsets[index] = offset;
+                    if (e != null) {
+                        errors.incrementAndGet();
+                        firstError.compareAndSet(null, e);
+                    }
+                    acked.incrementAndGet();
+                });
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(o.timeoutSeconds());
+            while (acked.get() < total && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+        }
+        // Callbacks wrote the arrays on client threads; the counter's volatile read above orders them before us.
+        if (acked.get() < total) {
+            result.notes.put("timeout", "only " + acked.get() + " of " + total + " answered");
+        }
+        // The kill happens on the sending thread just before record killIndex is handed to the producer, so that record
+        // is the first one sent after the kill, even when the producer blocked the schedule (its buffer full) before.
+        int firstAfter = killIndex;
+        Integer[] byAck = new Integer[total];
+        for (int i = 0; i < total; i++) {
+            byAck[i] = i;
+        }
+        java.util.Arrays.sort(byAck, java.util.Comparator.comparingLong(i -> ackNanos[i] == 0 ? Long.MAX_VALUE
+                : ackNanos[i]));
+        long longestGap = 0;
+        long gapEnd = 0;
+        // The gap that the kill opens starts at the last ack before it.
+        long previous = killAt;
+        for (int i : byAck) {
+            if (ackNanos[i] != 0 && ackNanos[i] <= killAt) {
+                previous = ackNanos[i];
+            }
+        }
+        for (int i : byAck) {
+            long t = ackNanos[i];
+            if (t == 0 || t < killAt) {
+                continue;
+            }
+            if (t - previous > longestGap) {
+                longestGap = t - previous;
+                gapEnd = t;
+            }
+            previous = t;
+        }
+        long backwards = 0;
+        long repeated = 0;
+        long last = -1;
+        for (int i = 0; i < total; i++) {
+            if (offsets[i] < 0 || ackNanos[i] == 0) {
+                continue;
+            }
+            if (offsets[i] == last) {
+                repeated++;
+            } else if (offsets[i] < last) {
+                backwards++;
+            }
+            last = offsets[i];
+        }
+        // Whether the cluster kept up before the kill: a backlog of unacknowledged records delays the first record
+        // sent after the kill by the time the backlog takes to drain, on top of the failover itself.
+        long ackedBeforeKill = 0;
+        long ackedInLastSecond = 0;
+        for (int i = 0; i < total; i++) {
+            if (ackNanos[i] != 0 && ackNanos[i] <= killAt) {
+                ackedBeforeKill++;
+                if (ackNanos[i] > killAt - 1_000_000_000L) {
+                    ackedInLastSecond++;
+                }
+            }
+        }
+        result.metric("acked_per_s_last_second_before_kill", ackedInLastSecond)
+                .metric("unacked_at_kill", firstAfter - ackedBeforeKill)
+                .metric("send_lag_at_kill_s", (killAt - due[killIndex]) / 1e9);
+        double failover = firstAfter < total && ackNanos[firstAfter] != 0 && offsets[firstAfter] >= 0
+                ? (ackNanos[firstAfter] - killAt) / 1e9 : Double.NaN;
+        result.metric("failover_s", failover)
+                .metric("first_ack_after_gap_s", (gapEnd - killAt) / 1e9)
+                .metric("ack_gap_s", longestGap / 1e9)
+                .metric("records", total).metric("errors", errors.get())
+                .metric("offsets_repeated", repeated).metric("offsets_backwards", backwards)
+                .metric("killed_node", leader);
+        result.notes.put("killed", "node " + leader + " (leader of " + topic + "-0); controller before the kill: "
+                + describe(controllerBefore));
+        try {
+            LoadClient.PartitionState after = client.describe(topic, 0);
+            result.notes.put("after", "leader " + (after.leader().isPresent() ? after.leader().getAsInt() : "none")
+                    + ", ISR " + after.isr() + ", controller " + describe(cluster.controller()));
+        } catch (Exception e) {
+            result.notes.put("after", "describe failed: " + e);
+        }
+        if (firstError.get() != null) {
+            result.notes.put("first_error", firstError.get().toString());
+        }
+        return result;
+    }
+
+    private static String describe(OptionalInt node) {
+        return node.isPresent() ? "node " + node.getAsInt() : "unknown";
+    }
+
+    /** Waits until the partition's ISR holds all {@code replicas} (followers caught up), at most {@code timeoutMs}. */
+    static void awaitFullIsr(LoadClient client, String topic, int replicas, long timeoutMs) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (true) {
+            LoadClient.PartitionState s;
+            try {
+                s = client.describe(topic, 0);
+            } catch (Exception notYet) {
+                s = null;
+            }
+            if (s != null && s.leader().isPresent() && s.isr().size() >= replicas) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(topic + "-0 has no full ISR within " + timeoutMs + " ms: " + s);
+            }
+            Thread.sleep(100);
+        }
     }
 
     /**
