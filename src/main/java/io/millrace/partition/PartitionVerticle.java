@@ -92,7 +92,12 @@ public final class PartitionVerticle extends VerticleBase {
     private long followerHighWatermark;
     /** Bumped at every role or epoch change: answers to requests sent under an older role are dropped. */
     private long roleGeneration;
-    private boolean followerFetchInFlight;
+    /**
+     * The role generation whose replica fetch is in flight, -1 when none. A fetch sent to a leader that then died is
+     * never answered (the event bus only times it out), so a new role does not wait for it: it fetches from its new
+     * leader at once and the old answer is dropped when it comes.
+     */
+    private long fetchGenerationInFlight = -1;
     private long followerRetryTimer = -1;
     private long isrCheckTimer = -1;
     private long checkpointedHighWatermark = -1;
@@ -705,21 +710,22 @@ public final class PartitionVerticle extends VerticleBase {
     private void fetchFromLeader() {
         ReplicaAssignment following = assignment;
         if (leader != null || following == null || following.leader() < 0 || following.leader() == brokerId
-                || followerFetchInFlight || followerRetryTimer >= 0) {
+                || fetchGenerationInFlight == roleGeneration || followerRetryTimer >= 0) {
             return;
         }
-        followerFetchInFlight = true;
         long generation = roleGeneration;
+        fetchGenerationInFlight = generation;
         ReplicaFetch request = new ReplicaFetch(tp, brokerId, following.leaderEpoch(), log.logEndOffset(),
                 log.latestEpoch(), settings.replicaFetchMaxBytes(), settings.replicaFetchWaitMaxMs());
         DeliveryOptions options = new DeliveryOptions().setCodecName(ReplicationCodec.NAME)
                 .setSendTimeout(settings.replicaFetchWaitMaxMs() + REPLICA_FETCH_SLACK_MS);
         vertx.eventBus().<ReplicaData>request(ReplicaEndpoint.address(following.leader()), request, options)
                 .onComplete(ar -> {
-                    followerFetchInFlight = false;
+                    if (fetchGenerationInFlight == generation) {
+                        fetchGenerationInFlight = -1;
+                    }
                     if (generation != roleGeneration || log == null) {
-                        fetchFromLeader();
-                        return;
+                        return; // sent under an older role, which started its own fetch (or leads now)
                     }
                     boolean again;
                     try {
