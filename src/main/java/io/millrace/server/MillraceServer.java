@@ -159,8 +159,8 @@ public final class MillraceServer implements AutoCloseable {
                 config.getInt(ConfigKey.REPLICA_LAG_TIME_MAX_MS), config.getInt(ConfigKey.REPLICA_FETCH_MAX_BYTES),
                 config.getInt(ConfigKey.REPLICA_FETCH_WAIT_MAX_MS), config.getInt(ConfigKey.REPLICA_FETCH_BACKOFF_MS));
         ReplicaManager replicas = new ReplicaManager(brokerId, dataDir.resolve("logs"), config.logDefaults(),
-                partitionSettings, Time.SYSTEM, flushExecutor, store);
-        TopicAdmin topicAdmin = new TopicAdmin(store, replicas, config.logDefaults(),
+                config.logLimits(), partitionSettings, Time.SYSTEM, flushExecutor, store);
+        TopicAdmin topicAdmin = new TopicAdmin(store, replicas, config.logDefaults(), config.logLimits(),
                 config.getInt(ConfigKey.MIN_INSYNC_REPLICAS));
         BrokerSettings brokerSettings = new BrokerSettings(config.getInt(ConfigKey.REQUEST_TIMEOUT_MS),
                 config.getInt(ConfigKey.FETCH_MAX_WAIT_MS), config.getBoolean(ConfigKey.AUTO_CREATE_TOPICS),
