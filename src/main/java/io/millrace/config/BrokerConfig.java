@@ -72,7 +72,7 @@ public final class BrokerConfig {
             typed.put(key, parse(key, text.trim()));
         }
         BrokerConfig config = new BrokerConfig(typed);
-        config.logLimits().check(config.logDefaults());
+        config.logDefaults();
         config.eventLoopThreads();
         return config;
     }
@@ -170,10 +170,12 @@ public final class BrokerConfig {
 
     /**
      * The broker-wide defaults for topic configs: every {@code log.*} key without its prefix, in the form
-     * {@link LogConfig#from} reads. Validated, so a bad default fails at start-up rather than at the first create.
+     * {@link LogConfig#from} reads, within {@link #logLimits()} (a {@code log.max.message.bytes} larger than the
+     * TCP frame carries becomes what it carries, so that lowering {@code tcp.max.frame.bytes} alone keeps topics
+     * usable). Validated, so a bad default fails at start-up rather than at the first create.
      */
     public LogConfig logDefaults() {
-        return LogConfig.from(logDefaultsMap())
+        return logLimits().clamp(LogConfig.from(logDefaultsMap()))
                 .withMaxProducerStates(getInt(ConfigKey.MAX_PRODUCER_STATES_PER_PARTITION));
     }
 
