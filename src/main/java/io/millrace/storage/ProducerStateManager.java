@@ -41,8 +41,8 @@ import java.util.zip.CRC32C;
  * <p>Snapshot file ({@code producer-state.snapshot}, replaced atomically): {@code int16 version (1), int64 offset
  * (state covers batches below it), int32 producers}, then per producer {@code int64 id, int16 epoch,
  * int64 lastTimestamp, int8 batches}, each batch {@code int32 firstSeq, int32 lastSeq, int64 firstOffset,
- * int64 lastOffset}, producers in the order they last wrote; then {@code int32 CRC32C} of everything before it. A missing or invalid snapshot is rebuilt
- * from the log's batch headers. Not thread-safe: the log's owner calls it.
+ * int64 lastOffset}, producers in the order they last wrote; then {@code int32 CRC32C} of everything before it.
+ * A missing or invalid snapshot is rebuilt from the log's batch headers. Not thread-safe: the log's owner calls it.
  */
 final class ProducerStateManager {
 

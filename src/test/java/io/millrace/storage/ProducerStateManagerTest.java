@@ -14,7 +14,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Producer state is bounded: silent producers expire by the broker's clock, and a cap evicts the one silent longest. */
+/**
+ * Producer state is bounded: silent producers expire by the broker's clock, and a cap evicts the one silent longest.
+ */
 class ProducerStateManagerTest {
 
     private static final long DAY = 24 * 3_600_000L;

@@ -102,7 +102,8 @@ class TimestampLimitsTest {
     @Test
     void aTopicMayAllowMoreAndLogAppendTimeTopicsAreNotChecked() {
         long farAhead = time.milliseconds() + 10 * YEAR;
-        log = LogFixture.open(dir, time, Map.of(LogConfig.MESSAGE_TIMESTAMP_AFTER_MAX_MS, Long.toString(Long.MAX_VALUE)));
+        log = LogFixture.open(dir, time,
+                Map.of(LogConfig.MESSAGE_TIMESTAMP_AFTER_MAX_MS, Long.toString(Long.MAX_VALUE)));
         log.appendAsLeader(batch(CompressionType.NONE, farAhead), 0);
         log.close();
 
