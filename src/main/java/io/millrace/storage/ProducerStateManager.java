@@ -153,7 +153,6 @@ final class ProducerStateManager {
         int before = producers.size();
         producers.values().removeIf(p -> {
             p.lastTimestamp = Math.min(p.lastTimestamp, now);
-            // Not "now - lastTimestamp": a rebuilt time can be any int64, and the difference would overflow.
             return p.lastTimestamp < now - expirationMs;
         });
         return before - producers.size();

@@ -65,14 +65,6 @@ class ProducerStateManagerTest {
     }
 
     @Test
-    void anAncientLastWriteExpiresWithoutOverflowing() {
-        ProducerStateManager state = new ProducerStateManager(10);
-        state.update(1, (short) 0, 0, 0, 0, 0, Long.MIN_VALUE);
-
-        assertThat(state.expire(time.milliseconds(), Long.MAX_VALUE)).isEqualTo(1);
-    }
-
-    @Test
     void theSnapshotKeepsTheOrderOfLastWritesAndASmallerCapKeepsTheNewest() throws Exception {
         ProducerStateManager state = new ProducerStateManager(10);
         write(state, 1, 0, 0);
