@@ -432,7 +432,6 @@ public final class PartitionLog implements AutoCloseable {
             batch.setPartitionLeaderEpoch(leaderEpoch);
             OptionalLong appendTime = OptionalLong.empty();
             if (config.timestampType() == TimestampType.LOG_APPEND_TIME) {
-                long now = time.milliseconds();
                 batch.setLogAppendTime(now);
                 appendTime = OptionalLong.of(now);
             }
