@@ -49,6 +49,7 @@ public class MillraceClientException extends MillraceException {
             case TOPIC_ALREADY_EXISTS -> new TopicExistsException(message);
             case OFFSET_OUT_OF_RANGE -> new OffsetOutOfRangeException(message);
             case RECORD_TOO_LARGE -> new RecordTooLargeException(message);
+            case INVALID_TIMESTAMP -> new InvalidTimestampException(message);
             default -> new MillraceClientException(error.code(), message);
         };
     }
@@ -78,6 +79,16 @@ public class MillraceClientException extends MillraceException {
     public static final class RecordTooLargeException extends MillraceClientException {
         public RecordTooLargeException(String message) {
             super(ErrorCode.RECORD_TOO_LARGE, message);
+        }
+    }
+
+    /**
+     * A record's timestamp lies further from the broker's clock than the topic allows; not retriable: the same
+     * timestamps would be refused again. Fix the producer's clock or the timestamps it sets.
+     */
+    public static final class InvalidTimestampException extends MillraceClientException {
+        public InvalidTimestampException(String message) {
+            super(ErrorCode.INVALID_TIMESTAMP, message);
         }
     }
 

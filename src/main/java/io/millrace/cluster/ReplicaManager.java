@@ -6,6 +6,7 @@ import io.millrace.partition.PartitionSettings;
 import io.millrace.partition.ReplicaAssignment;
 import io.millrace.partition.PartitionVerticle;
 import io.millrace.storage.LogConfig;
+import io.millrace.storage.LogLimits;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -38,6 +39,7 @@ public final class ReplicaManager extends VerticleBase {
     private final int brokerId;
     private final Path logsDir;
     private final LogConfig logDefaults;
+    private final LogLimits logLimits;
     private final PartitionSettings partitionSettings;
     private final Time time;
     private final Executor flushExecutor;
@@ -49,11 +51,17 @@ public final class ReplicaManager extends VerticleBase {
     /** Serialises changes: each sync starts when the previous one finished. */
     private Future<Void> lastSync = Future.succeededFuture();
 
-    public ReplicaManager(int brokerId, Path logsDir, LogConfig logDefaults, PartitionSettings partitionSettings,
-                          Time time, Executor flushExecutor, MetadataStore store) {
+    /**
+     * @param logLimits what a topic's config may ask of this broker: a topic stored asking for more (created before
+     *                  the bound, or on a broker with a larger one) gets the bound, with a warning
+     */
+    public ReplicaManager(int brokerId, Path logsDir, LogConfig logDefaults, LogLimits logLimits,
+                          PartitionSettings partitionSettings, Time time, Executor flushExecutor,
+                          MetadataStore store) {
         this.brokerId = brokerId;
         this.logsDir = logsDir;
         this.logDefaults = logDefaults;
+        this.logLimits = logLimits;
         this.partitionSettings = partitionSettings;
         this.time = time;
         this.flushExecutor = flushExecutor;
@@ -173,7 +181,13 @@ public final class ReplicaManager extends VerticleBase {
 
     private Future<Void> deployPartitions(TopicMetadata topic) {
         TopicMetadata previous = topics.put(topic.name(), topic);
-        LogConfig config = logDefaults.with(topic.config());
+        LogConfig asked = logDefaults.with(topic.config());
+        LogConfig config = logLimits.clamp(asked);
+        if (!config.equals(asked) && (previous == null || !previous.config().equals(topic.config()))) {
+            LOG.warn("Topic {} asks for {}={}, more than this broker can carry ({}); its partitions here use {}",
+                    topic.name(), LogConfig.MAX_MESSAGE_BYTES, asked.maxMessageBytes(), logLimits.reason(),
+                    config.maxMessageBytes());
+        }
         List<Future<?>> deployed = new ArrayList<>();
         for (PartitionAssignment p : topic.partitions()) {
             TopicPartition tp = topic.topicPartition(p.partition());

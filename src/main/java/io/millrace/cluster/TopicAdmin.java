@@ -3,6 +3,7 @@ package io.millrace.cluster;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
 import io.millrace.storage.LogConfig;
+import io.millrace.storage.LogLimits;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,17 +22,20 @@ public final class TopicAdmin {
     private final MetadataStore store;
     private final ReplicaManager replicaManager;
     private final LogConfig logDefaults;
+    private final LogLimits logLimits;
     private final int defaultMinInSyncReplicas;
 
     /**
+     * @param logLimits                what a topic's config may ask of this broker; more is refused at creation
      * @param defaultMinInSyncReplicas the broker's {@code min.insync.replicas}; 0 means "by replication factor": 2
      *                                 for topics of three or more replicas, else 1 (what Kafka's users set)
      */
-    public TopicAdmin(MetadataStore store, ReplicaManager replicaManager, LogConfig logDefaults,
+    public TopicAdmin(MetadataStore store, ReplicaManager replicaManager, LogConfig logDefaults, LogLimits logLimits,
                       int defaultMinInSyncReplicas) {
         this.store = store;
         this.replicaManager = replicaManager;
         this.logDefaults = logDefaults;
+        this.logLimits = logLimits;
         this.defaultMinInSyncReplicas = defaultMinInSyncReplicas;
     }
 
@@ -61,7 +65,7 @@ public final class TopicAdmin {
                             + "'; known keys: " + LogConfig.KEYS + " and " + TopicMetadata.CLUSTER_KEYS);
                 }
             }
-            logDefaults.with(config);
+            logLimits.check(logDefaults.with(config));
             config = withMinInSyncReplicas(config, replicationFactor);
         } catch (MillraceException e) {
             return Future.failedFuture(e);

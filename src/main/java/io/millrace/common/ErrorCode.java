@@ -44,7 +44,10 @@ public enum ErrorCode {
     INVALID_GROUP_ID(32, false, "The group id is invalid: use 1-255 characters."),
     NOT_COORDINATOR(33, true, "This broker does not coordinate the group (it does not lead the group's partition of "
             + "__consumer_offsets); refresh metadata and retry on the coordinator."),
-    COORDINATOR_LOAD_IN_PROGRESS(34, true, "The group coordinator is still loading committed offsets; retry shortly.");
+    COORDINATOR_LOAD_IN_PROGRESS(34, true, "The group coordinator is still loading committed offsets; retry shortly."),
+    INVALID_TIMESTAMP(35, false, "A record's timestamp lies further from the broker's clock than the topic allows "
+            + "(message.timestamp.after.max.ms ahead, message.timestamp.before.max.ms behind); fix the producer's "
+            + "clock or the timestamps it sets, or raise the topic's limits.");
 
     private final short code;
     private final boolean retriable;

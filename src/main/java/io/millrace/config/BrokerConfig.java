@@ -2,7 +2,9 @@ package io.millrace.config;
 
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
+import io.millrace.protocol.FrameCodec;
 import io.millrace.storage.LogConfig;
+import io.millrace.storage.LogLimits;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -168,10 +170,25 @@ public final class BrokerConfig {
 
     /**
      * The broker-wide defaults for topic configs: every {@code log.*} key without its prefix, in the form
-     * {@link LogConfig#from} reads. Validated, so a bad default fails at start-up rather than at the first create.
+     * {@link LogConfig#from} reads, within {@link #logLimits()} (a {@code log.max.message.bytes} larger than the
+     * TCP frame carries becomes what it carries, so that lowering {@code tcp.max.frame.bytes} alone keeps topics
+     * usable). Validated, so a bad default fails at start-up rather than at the first create.
      */
     public LogConfig logDefaults() {
-        return LogConfig.from(logDefaultsMap());
+        return logLimits().clamp(LogConfig.from(logDefaultsMap()))
+                .withMaxProducerStates(getInt(ConfigKey.MAX_PRODUCER_STATES_PER_PARTITION));
+    }
+
+    /**
+     * What a topic's log config may ask of this broker. {@code max.message.bytes} is bounded by the TCP frame: the
+     * SDK's produce and fetch frames carry a batch as it is, so a larger one could be neither written nor read
+     * through them. The REST and WebSocket limits do not bound it: those front-ends carry JSON records, and the
+     * batch the broker builds from a request is never larger than the request itself.
+     */
+    public LogLimits logLimits() {
+        int frame = getInt(ConfigKey.TCP_MAX_FRAME_BYTES);
+        return new LogLimits(frame - FrameCodec.MAX_BATCH_FRAME_OVERHEAD_BYTES, ConfigKey.TCP_MAX_FRAME_BYTES.key()
+                + "=" + frame + " less " + FrameCodec.MAX_BATCH_FRAME_OVERHEAD_BYTES + " bytes of frame fields");
     }
 
     public Map<String, String> logDefaultsMap() {

@@ -109,7 +109,14 @@ public enum ConfigKey {
     LOG_MESSAGE_TIMESTAMP_TYPE("log.message.timestamp.type", Type.STRING,
             "Default message.timestamp.type of new topics."),
     LOG_PRODUCER_ID_EXPIRATION_MS("log.producer.id.expiration.ms", Type.LONG,
-            "Default producer.id.expiration.ms of new topics.");
+            "Default producer.id.expiration.ms of new topics."),
+    LOG_MESSAGE_TIMESTAMP_AFTER_MAX_MS("log.message.timestamp.after.max.ms", Type.LONG,
+            "Default message.timestamp.after.max.ms of new topics."),
+    LOG_MESSAGE_TIMESTAMP_BEFORE_MAX_MS("log.message.timestamp.before.max.ms", Type.LONG,
+            "Default message.timestamp.before.max.ms of new topics."),
+    MAX_PRODUCER_STATES_PER_PARTITION("max.producer.states.per.partition", Type.INT,
+            "Most idempotent producers whose sequence state one partition keeps; beyond it the producer silent"
+                    + " longest is forgotten (a retry of its earlier batch is then written again).");
 
     /** How a value is parsed. */
     public enum Type { INT, LONG, BOOLEAN, STRING }

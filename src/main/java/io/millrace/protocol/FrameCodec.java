@@ -210,6 +210,13 @@ public final class FrameCodec {
      * int32}, the epoch the client believes the partition's leader has (-1 unknown).
      */
     public static final int LEADER_EPOCH_VERSION = 4;
+    /**
+     * The most bytes a frame that carries one record batch adds around it, with room for fields later versions may
+     * add: a PUSH, the largest such frame, holds 6 header bytes, a topic name of up to 249 bytes with its length,
+     * partition, high watermark, error and batches length, 277 bytes. A batch larger than the receiver's
+     * {@code maxFrameBytes} less this cannot be produced or fetched in any frame.
+     */
+    public static final int MAX_BATCH_FRAME_OVERHEAD_BYTES = 512;
     /** A sensible default for a peer's {@code maxFrameBytes}: 16 MiB. */
     public static final int DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 

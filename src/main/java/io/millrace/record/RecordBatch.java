@@ -357,10 +357,12 @@ public final class RecordBatch {
      * garbage), decompressing into at most {@code maxDecompressedBytes}; uncompressed records are walked without
      * being copied. A broker runs this before accepting a batch, so readers never meet records they cannot decode.
      *
-     * @throws CorruptRecordException if a record is malformed, offsets inside the batch are not 0, 1, 2, …, or the
-     *                                count disagrees with the header
+     * @return the range of the records' timestamps as readers see them: for {@link TimestampType#LOG_APPEND_TIME},
+     *         {@link #maxTimestamp()} alone
+     * @throws CorruptRecordException if a record is malformed, offsets inside the batch are not 0, 1, 2, …, the
+     *                                count disagrees with the header or is 0, or a timestamp overflows
      */
-    public void validateRecords(int maxDecompressedBytes) {
+    public TimestampRange validateRecords(int maxDecompressedBytes) {
         CompressionType compression = compressionType();
         compression.ensureSupported();
         ByteBuffer section = buffer.duplicate().position(RECORDS_OFFSET);
@@ -368,7 +370,9 @@ public final class RecordBatch {
             section = ByteBuffer.wrap(decompress(compression, section, maxDecompressedBytes));
         }
         try {
-            RecordCodec.validateAll(section, recordCount());
+            TimestampRange recordTimestamps = RecordCodec.validateAll(section, recordCount(), firstTimestamp());
+            return timestampType() == TimestampType.LOG_APPEND_TIME
+                    ? new TimestampRange(maxTimestamp(), maxTimestamp()) : recordTimestamps;
         } catch (CorruptRecordException e) {
             throw new CorruptRecordException("Record batch at base offset " + baseOffset() + " is malformed: "
                     + e.getMessage(), e);

@@ -137,10 +137,15 @@ final class RecordCodec {
     }
 
     /**
-     * Checks the structure of {@code count} records without copying any of them: every length inside its record,
-     * offset deltas 0, 1, 2, … as a producer writes them, nothing left over. Throws CorruptRecordException.
+     * Checks the structure of {@code count} (at least 1) records without copying any of them: every length inside
+     * its record, offset deltas 0, 1, 2, … as a producer writes them, nothing left over, timestamps that fit in an
+     * int64. Throws CorruptRecordException.
+     *
+     * @return the range of the records' timestamps ({@code baseTimestamp} plus each delta)
      */
-    static void validateAll(ByteBuffer in, int count) {
+    static TimestampRange validateAll(ByteBuffer in, int count, long baseTimestamp) {
+        long minDelta = Long.MAX_VALUE;
+        long maxDelta = Long.MIN_VALUE;
         for (int i = 0; i < count; i++) {
             if (!in.hasRemaining()) {
                 throw new CorruptRecordException("The header declares " + count + " records but the data ends after "
@@ -155,7 +160,9 @@ final class RecordCodec {
                 ByteBuffer body = in.slice(in.position(), length);
                 in.position(in.position() + length);
                 body.get();
-                Varints.readVarlong(body);
+                long timestampDelta = Varints.readVarlong(body);
+                minDelta = Math.min(minDelta, timestampDelta);
+                maxDelta = Math.max(maxDelta, timestampDelta);
                 int offsetDelta = Varints.readVarint(body);
                 if (offsetDelta != i) {
                     throw new CorruptRecordException("Record " + i + " has offset delta " + offsetDelta);
@@ -184,6 +191,14 @@ final class RecordCodec {
         if (in.hasRemaining()) {
             throw new CorruptRecordException(in.remaining() + " bytes follow the " + count
                     + " records the header declares");
+        }
+        if (count < 1) {
+            throw new CorruptRecordException("A batch must hold at least one record");
+        }
+        try {
+            return new TimestampRange(Math.addExact(baseTimestamp, minDelta), Math.addExact(baseTimestamp, maxDelta));
+        } catch (ArithmeticException e) {
+            throw new CorruptRecordException("A record's timestamp delta takes it outside the int64 range", e);
         }
     }
 

@@ -158,9 +158,14 @@ public final class MillraceServer implements AutoCloseable {
                 config.getInt(ConfigKey.LOG_FLUSH_CHECK_INTERVAL_MS),
                 config.getInt(ConfigKey.REPLICA_LAG_TIME_MAX_MS), config.getInt(ConfigKey.REPLICA_FETCH_MAX_BYTES),
                 config.getInt(ConfigKey.REPLICA_FETCH_WAIT_MAX_MS), config.getInt(ConfigKey.REPLICA_FETCH_BACKOFF_MS));
+        if (config.logDefaults().maxMessageBytes() < config.getInt(ConfigKey.LOG_MAX_MESSAGE_BYTES)) {
+            LOG.warn("{}={} is more than this broker can carry ({}); new topics default to {}",
+                    ConfigKey.LOG_MAX_MESSAGE_BYTES.key(), config.getInt(ConfigKey.LOG_MAX_MESSAGE_BYTES),
+                    config.logLimits().reason(), config.logDefaults().maxMessageBytes());
+        }
         ReplicaManager replicas = new ReplicaManager(brokerId, dataDir.resolve("logs"), config.logDefaults(),
-                partitionSettings, Time.SYSTEM, flushExecutor, store);
-        TopicAdmin topicAdmin = new TopicAdmin(store, replicas, config.logDefaults(),
+                config.logLimits(), partitionSettings, Time.SYSTEM, flushExecutor, store);
+        TopicAdmin topicAdmin = new TopicAdmin(store, replicas, config.logDefaults(), config.logLimits(),
                 config.getInt(ConfigKey.MIN_INSYNC_REPLICAS));
         BrokerSettings brokerSettings = new BrokerSettings(config.getInt(ConfigKey.REQUEST_TIMEOUT_MS),
                 config.getInt(ConfigKey.FETCH_MAX_WAIT_MS), config.getBoolean(ConfigKey.AUTO_CREATE_TOPICS),

@@ -26,7 +26,14 @@ import java.util.Set;
  * <tr><td>producer.id.expiration.ms</td><td>86400000</td><td>forget an idempotent producer silent this long</td></tr>
  * <tr><td>message.timestamp.type</td><td>CreateTime</td><td>CreateTime keeps producer timestamps;
  * LogAppendTime stamps each batch with the broker's clock</td></tr>
+ * <tr><td>message.timestamp.after.max.ms</td><td>3600000</td><td>under CreateTime, refuse a batch holding a
+ * timestamp further ahead of the broker's clock (INVALID_TIMESTAMP)</td></tr>
+ * <tr><td>message.timestamp.before.max.ms</td><td>9223372036854775807</td><td>under CreateTime, refuse a batch
+ * holding a timestamp further behind the broker's clock; the default never refuses</td></tr>
  * </table>
+ *
+ * <p>{@link #maxProducerStates()} is not a topic key: it bounds the broker's memory, so only the broker sets it
+ * ({@code max.producer.states.per.partition}, through {@link #withMaxProducerStates}) and topic overrides keep it.
  */
 public record LogConfig(
         int segmentBytes,
@@ -39,7 +46,10 @@ public record LogConfig(
         long flushMs,
         int maxMessageBytes,
         TimestampType timestampType,
-        long producerIdExpirationMs) {
+        long producerIdExpirationMs,
+        long timestampAfterMaxMs,
+        long timestampBeforeMaxMs,
+        int maxProducerStates) {
 
     public static final String SEGMENT_BYTES = "segment.bytes";
     public static final String SEGMENT_MS = "segment.ms";
@@ -52,17 +62,20 @@ public record LogConfig(
     public static final String MAX_MESSAGE_BYTES = "max.message.bytes";
     public static final String MESSAGE_TIMESTAMP_TYPE = "message.timestamp.type";
     public static final String PRODUCER_ID_EXPIRATION_MS = "producer.id.expiration.ms";
+    public static final String MESSAGE_TIMESTAMP_AFTER_MAX_MS = "message.timestamp.after.max.ms";
+    public static final String MESSAGE_TIMESTAMP_BEFORE_MAX_MS = "message.timestamp.before.max.ms";
 
     /** Every key this class understands, in documentation order. */
     public static final Set<String> KEYS = Set.of(SEGMENT_BYTES, SEGMENT_MS, SEGMENT_INDEX_BYTES, INDEX_INTERVAL_BYTES,
             RETENTION_MS, RETENTION_BYTES, FLUSH_MESSAGES, FLUSH_MS, MAX_MESSAGE_BYTES, MESSAGE_TIMESTAMP_TYPE,
-            PRODUCER_ID_EXPIRATION_MS);
+            PRODUCER_ID_EXPIRATION_MS, MESSAGE_TIMESTAMP_AFTER_MAX_MS, MESSAGE_TIMESTAMP_BEFORE_MAX_MS);
 
     /** Smallest segment: must hold at least one maximal batch header plus some records. */
     private static final int MIN_SEGMENT_BYTES = 1024;
 
     public static final LogConfig DEFAULTS = new LogConfig(1 << 30, 7L * 24 * 3600 * 1000, 10 << 20, 4096,
-            7L * 24 * 3600 * 1000, -1, -1, -1, 1024 * 1024 + 12, TimestampType.CREATE_TIME, 24L * 3600 * 1000);
+            7L * 24 * 3600 * 1000, -1, -1, -1, 1024 * 1024 + 12, TimestampType.CREATE_TIME, 24L * 3600 * 1000,
+            3600L * 1000, Long.MAX_VALUE, 1_000);
 
     public LogConfig {
         require(segmentBytes >= MIN_SEGMENT_BYTES, SEGMENT_BYTES, "must be at least " + MIN_SEGMENT_BYTES);
@@ -76,6 +89,9 @@ public record LogConfig(
         require(maxMessageBytes >= 61, MAX_MESSAGE_BYTES, "must be at least 61 (an empty batch)");
         require(timestampType != null, MESSAGE_TIMESTAMP_TYPE, "must be CreateTime or LogAppendTime");
         require(producerIdExpirationMs > 0, PRODUCER_ID_EXPIRATION_MS, "must be positive");
+        require(timestampAfterMaxMs >= 0, MESSAGE_TIMESTAMP_AFTER_MAX_MS, "must not be negative");
+        require(timestampBeforeMaxMs >= 0, MESSAGE_TIMESTAMP_BEFORE_MAX_MS, "must not be negative");
+        require(maxProducerStates >= 1, "max.producer.states.per.partition", "must be at least 1");
     }
 
     /** Defaults overridden by the given string values; unknown keys are ignored (they belong to other layers). */
@@ -102,7 +118,17 @@ public record LogConfig(
                 parse(v, FLUSH_MS, Long.MAX_VALUE),
                 (int) parse(v, MAX_MESSAGE_BYTES, Integer.MAX_VALUE),
                 parseTimestampType(v.get(MESSAGE_TIMESTAMP_TYPE)),
-                parse(v, PRODUCER_ID_EXPIRATION_MS, Long.MAX_VALUE));
+                parse(v, PRODUCER_ID_EXPIRATION_MS, Long.MAX_VALUE),
+                parse(v, MESSAGE_TIMESTAMP_AFTER_MAX_MS, Long.MAX_VALUE),
+                parse(v, MESSAGE_TIMESTAMP_BEFORE_MAX_MS, Long.MAX_VALUE),
+                maxProducerStates);
+    }
+
+    /** This config with another broker-wide cap on the idempotent producers a partition keeps state for. */
+    public LogConfig withMaxProducerStates(int maxProducerStates) {
+        return new LogConfig(segmentBytes, segmentMs, segmentIndexBytes, indexIntervalBytes, retentionMs,
+                retentionBytes, flushMessages, flushMs, maxMessageBytes, timestampType, producerIdExpirationMs,
+                timestampAfterMaxMs, timestampBeforeMaxMs, maxProducerStates);
     }
 
     /** Every key with its value as a string, in the form {@link #from(Map)} reads. */
@@ -119,6 +145,8 @@ public record LogConfig(
         m.put(MAX_MESSAGE_BYTES, Integer.toString(maxMessageBytes));
         m.put(MESSAGE_TIMESTAMP_TYPE, timestampType == TimestampType.LOG_APPEND_TIME ? "LogAppendTime" : "CreateTime");
         m.put(PRODUCER_ID_EXPIRATION_MS, Long.toString(producerIdExpirationMs));
+        m.put(MESSAGE_TIMESTAMP_AFTER_MAX_MS, Long.toString(timestampAfterMaxMs));
+        m.put(MESSAGE_TIMESTAMP_BEFORE_MAX_MS, Long.toString(timestampBeforeMaxMs));
         return m;
     }
 

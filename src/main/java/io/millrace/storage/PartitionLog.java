@@ -8,6 +8,7 @@ import io.millrace.record.CompressionType;
 import io.millrace.record.CorruptRecordException;
 import io.millrace.record.Record;
 import io.millrace.record.RecordBatch;
+import io.millrace.record.TimestampRange;
 import io.millrace.record.TimestampType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -81,7 +82,7 @@ public final class PartitionLog implements AutoCloseable {
     /** Counts truncations, so that a flush that started before one does not advance the checkpoint after it. */
     private long truncations;
 
-    private final ProducerStateManager producerState = new ProducerStateManager();
+    private final ProducerStateManager producerState;
     private LogConfig config;
     /** Volatile: the flush thread reads it to decide which segments need their indexes forced. */
     private volatile LogSegment active;
@@ -110,6 +111,7 @@ public final class PartitionLog implements AutoCloseable {
         this.flushedOffset = new AtomicLong(logEndOffset);
         this.checkpointedOffset = checkpoint;
         this.lastFlushStartMs = time.milliseconds();
+        this.producerState = new ProducerStateManager(config.maxProducerStates());
         rebuildProducerState();
         this.epochs = LeaderEpochCache.load(dir).orElseGet(this::rebuildEpochCache);
         // Recovery may have cut the tail those epochs started in (the cache is written before the batches it
@@ -148,9 +150,11 @@ public final class PartitionLog implements AutoCloseable {
 
     /**
      * Loads the producer-state snapshot and replays the batch headers written after it (all of them when there is
-     * no usable snapshot), so idempotent producers keep their sequence checks across restarts and crashes.
+     * no usable snapshot), so idempotent producers keep their sequence checks across restarts and crashes; then
+     * forgets the producers that expired meanwhile.
      */
     private void rebuildProducerState() {
+        long now = time.milliseconds();
         Optional<Long> snapshot = producerState.loadSnapshot(dir);
         long from = snapshot.orElse(logStartOffset());
         if (from > logEndOffset) {
@@ -163,15 +167,17 @@ public final class PartitionLog implements AutoCloseable {
             for (LogSegment segment : segments.tailMap(segments.floorKey(from)).values()) {
                 segment.forEachBatch(from, header -> {
                     if (header.hasProducer()) {
+                        // The log keeps no append time; the batch's own time is the best it tells, if not ahead.
                         producerState.update(header.producerId(), header.producerEpoch(), header.baseSequence(),
                                 header.lastSequence(), header.baseOffset(), header.lastOffset(),
-                                header.maxTimestamp());
+                                Math.min(header.maxTimestamp(), now));
                     }
                 });
             }
         } catch (IOException e) {
             throw new MillraceException(ErrorCode.STORAGE_ERROR, "Cannot rebuild producer state of " + dir, e);
         }
+        producerState.expire(now, config.producerIdExpirationMs());
     }
 
     /**
@@ -368,8 +374,9 @@ public final class PartitionLog implements AutoCloseable {
      * carries its first offsets and {@code duplicate}.
      *
      * @throws MillraceException {@code RECORD_TOO_LARGE}, {@code CORRUPT_RECORD}, {@code UNSUPPORTED_COMPRESSION},
-     *                           {@code OUT_OF_ORDER_SEQUENCE} or {@code INVALID_PRODUCER_EPOCH} for a batch it
-     *                           refuses (the log is unchanged), {@code STORAGE_ERROR} if the disk fails
+     *                           {@code INVALID_TIMESTAMP}, {@code OUT_OF_ORDER_SEQUENCE} or
+     *                           {@code INVALID_PRODUCER_EPOCH} for a batch it refuses (the log is unchanged),
+     *                           {@code STORAGE_ERROR} if the disk fails
      */
     public LogAppendInfo appendAsLeader(RecordBatch batch, int leaderEpoch) {
         LogAppendResult result = appendAsLeader(List.of(batch), leaderEpoch).get(0);
@@ -398,9 +405,10 @@ public final class PartitionLog implements AutoCloseable {
         List<LogAppendResult> results = new ArrayList<>(batches.size());
         List<RecordBatch> group = new ArrayList<>(batches.size());
         long groupBytes = 0;
+        long now = time.milliseconds();
         for (RecordBatch batch : batches) {
             try {
-                validate(batch);
+                checkTimestamps(batch, validate(batch), now);
                 if (batch.producerId() >= 0) {
                     Optional<ProducerStateManager.BatchMeta> earlier = producerState.check(batch.producerId(),
                             batch.producerEpoch(), batch.baseSequence(), batch.lastSequence());
@@ -424,14 +432,13 @@ public final class PartitionLog implements AutoCloseable {
             batch.setPartitionLeaderEpoch(leaderEpoch);
             OptionalLong appendTime = OptionalLong.empty();
             if (config.timestampType() == TimestampType.LOG_APPEND_TIME) {
-                long now = time.milliseconds();
                 batch.setLogAppendTime(now);
                 appendTime = OptionalLong.of(now);
             }
             logEndOffset = batch.lastOffset() + 1;
             if (batch.producerId() >= 0) {
                 producerState.update(batch.producerId(), batch.producerEpoch(), batch.baseSequence(),
-                        batch.lastSequence(), batch.baseOffset(), batch.lastOffset(), batch.maxTimestamp());
+                        batch.lastSequence(), batch.baseOffset(), batch.lastOffset(), now);
             }
             group.add(batch);
             groupBytes += batch.sizeInBytes();
@@ -486,6 +493,7 @@ public final class PartitionLog implements AutoCloseable {
      */
     public LogAppendInfo appendAsFollower(List<RecordBatch> batches) {
         ensureOpen();
+        long now = time.milliseconds();
         long firstOffset = logEndOffset;
         long expected = logEndOffset;
         int records = 0;
@@ -518,7 +526,7 @@ public final class PartitionLog implements AutoCloseable {
             logEndOffset = batch.lastOffset() + 1;
             if (batch.producerId() >= 0) {
                 producerState.update(batch.producerId(), batch.producerEpoch(), batch.baseSequence(),
-                        batch.lastSequence(), batch.baseOffset(), batch.lastOffset(), batch.maxTimestamp());
+                        batch.lastSequence(), batch.baseOffset(), batch.lastOffset(), now);
             }
             group.add(batch);
             groupBytes += batch.sizeInBytes();
@@ -528,7 +536,11 @@ public final class PartitionLog implements AutoCloseable {
         return new LogAppendInfo(firstOffset, logEndOffset - 1, records, OptionalLong.empty(), bytes, false);
     }
 
-    private void validate(RecordBatch batch) {
+    /**
+     * Checks a batch's size, CRC, offsets, codec and records (what a follower checks too: the leader's timestamp
+     * rules are not, as the leader already applied them). Returns the range of its record timestamps.
+     */
+    private TimestampRange validate(RecordBatch batch) {
         ensureOpen();
         if (batch.sizeInBytes() > config.maxMessageBytes()) {
             throw new MillraceException(ErrorCode.RECORD_TOO_LARGE, "Batch of " + batch.sizeInBytes()
@@ -546,7 +558,34 @@ public final class PartitionLog implements AutoCloseable {
         }
         // As Kafka's log validator: records every reader will decode must decode. Decompressed data may be at most
         // a generous multiple of the batch limit, so a small "zip bomb" cannot make the broker inflate gigabytes.
-        batch.validateRecords((int) Math.min(Integer.MAX_VALUE - 8, 16L * config.maxMessageBytes()));
+        return batch.validateRecords((int) Math.min(Integer.MAX_VALUE - 8, 16L * config.maxMessageBytes()));
+    }
+
+    /**
+     * Under {@code CreateTime}, refuses a batch with a record timestamp (or a header max timestamp, which retention
+     * and the time index go by) more than {@code message.timestamp.after.max.ms} ahead of {@code now} or
+     * {@code message.timestamp.before.max.ms} behind it, as Kafka: a record dated years ahead would otherwise hold
+     * its segment past every retention.ms.
+     */
+    private void checkTimestamps(RecordBatch batch, TimestampRange records, long now) {
+        if (config.timestampType() != TimestampType.CREATE_TIME) {
+            return;
+        }
+        long earliest = now - config.timestampBeforeMaxMs();
+        long latest = config.timestampAfterMaxMs() > Long.MAX_VALUE - now ? Long.MAX_VALUE
+                : now + config.timestampAfterMaxMs();
+        long lowest = Math.min(records.min(), batch.maxTimestamp());
+        long highest = Math.max(records.max(), batch.maxTimestamp());
+        if (highest > latest) {
+            throw new MillraceException(ErrorCode.INVALID_TIMESTAMP, "Timestamp " + highest + " is "
+                    + (highest - now) + " ms ahead of the broker's clock (" + now + "); the topic allows "
+                    + LogConfig.MESSAGE_TIMESTAMP_AFTER_MAX_MS + "=" + config.timestampAfterMaxMs());
+        }
+        if (lowest < earliest) {
+            throw new MillraceException(ErrorCode.INVALID_TIMESTAMP, "Timestamp " + lowest + " is more than "
+                    + config.timestampBeforeMaxMs() + " ms behind the broker's clock (" + now + "); the topic allows "
+                    + LogConfig.MESSAGE_TIMESTAMP_BEFORE_MAX_MS + "=" + config.timestampBeforeMaxMs());
+        }
     }
 
     /** Whether {@code batch} must start a new segment, given {@code pendingBytes} about to be written before it. */
@@ -780,7 +819,7 @@ public final class PartitionLog implements AutoCloseable {
             LOG.info("Retention deleted {} segments of {}; log start offset is now {}", deleted, dir,
                     logStartOffset());
         }
-        producerState.expire(now - config.producerIdExpirationMs());
+        producerState.expire(now, config.producerIdExpirationMs());
         return deleted;
     }
 

@@ -7,9 +7,8 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
-import java.util.HashMap;
 import java.util.Iterator;
-import java.util.Map;
+import java.util.LinkedHashMap;
 import java.util.Optional;
 import java.util.zip.CRC32C;
 
@@ -29,11 +28,21 @@ import java.util.zip.CRC32C;
  *   {@link Integer#MAX_VALUE}), else {@code OUT_OF_ORDER_SEQUENCE}.</li>
  * </ul>
  *
+ * <p>The state is bounded two ways, as an unknown producer's batch is accepted as is: a producer silent for
+ * {@code producer.id.expiration.ms} is forgotten ({@link #expire}), and beyond {@code maxProducers} the producer
+ * silent longest is forgotten at once (Kafka has the first rule only). Either way a retry of a batch that producer
+ * wrote before it was forgotten is no longer recognised and is written a second time, and a gap in its sequence
+ * numbers is no longer noticed. Producers are kept in the order they last wrote, so that eviction is O(1).
+ *
+ * <p>"Last wrote" is the broker's clock when the batch was appended (leader or follower), not the producer's
+ * timestamps, which a client chooses; only when rebuilding from the log, which records no append time, is the
+ * batch's max timestamp used, capped at the present.
+ *
  * <p>Snapshot file ({@code producer-state.snapshot}, replaced atomically): {@code int16 version (1), int64 offset
  * (state covers batches below it), int32 producers}, then per producer {@code int64 id, int16 epoch,
  * int64 lastTimestamp, int8 batches}, each batch {@code int32 firstSeq, int32 lastSeq, int64 firstOffset,
- * int64 lastOffset}; then {@code int32 CRC32C} of everything before it. A missing or invalid snapshot is rebuilt
- * from the log's batch headers. Not thread-safe: the log's owner calls it.
+ * int64 lastOffset}, producers in the order they last wrote; then {@code int32 CRC32C} of everything before it.
+ * A missing or invalid snapshot is rebuilt from the log's batch headers. Not thread-safe: the log's owner calls it.
  */
 final class ProducerStateManager {
 
@@ -41,7 +50,18 @@ final class ProducerStateManager {
     static final String SNAPSHOT_FILE = "producer-state.snapshot";
     private static final short VERSION = 1;
 
-    private final Map<Long, Producer> producers = new HashMap<>();
+    private final int maxProducers;
+    /** In the order producers last wrote, the one silent longest first. */
+    private final LinkedHashMap<Long, Producer> producers = new LinkedHashMap<>();
+    private long evicted;
+
+    /** @param maxProducers most producers kept; beyond it the one silent longest is forgotten */
+    ProducerStateManager(int maxProducers) {
+        if (maxProducers < 1) {
+            throw new IllegalArgumentException("maxProducers must be at least 1, was " + maxProducers);
+        }
+        this.maxProducers = maxProducers;
+    }
 
     /** A batch a producer wrote. */
     record BatchMeta(int firstSeq, int lastSeq, long firstOffset, long lastOffset) {
@@ -89,10 +109,19 @@ final class ProducerStateManager {
         return Optional.empty();
     }
 
-    /** Records a batch that was appended (as leader or follower, or found while rebuilding). */
+    /**
+     * Records a batch that was appended (as leader or follower, or found while rebuilding) at {@code writeTime},
+     * and forgets the producer silent longest if that makes one too many.
+     */
     void update(long producerId, short epoch, int firstSeq, int lastSeq, long firstOffset, long lastOffset,
-                long timestamp) {
-        Producer p = producers.computeIfAbsent(producerId, id -> new Producer());
+                long writeTime) {
+        // Removed and put back, so that the map stays in the order producers last wrote.
+        Producer p = producers.remove(producerId);
+        if (p == null) {
+            p = new Producer();
+        }
+        producers.put(producerId, p);
+        evictBeyondCap();
         if (epoch != p.epoch) {
             p.recent.clear();
             p.epoch = epoch;
@@ -101,13 +130,31 @@ final class ProducerStateManager {
         while (p.recent.size() > BATCHES_KEPT) {
             p.recent.removeFirst();
         }
-        p.lastTimestamp = Math.max(p.lastTimestamp, timestamp);
+        p.lastTimestamp = Math.max(p.lastTimestamp, writeTime);
     }
 
-    /** Forgets producers silent since before {@code cutoffTimestamp}; returns how many. */
-    int expire(long cutoffTimestamp) {
+    /** Forgets the producers silent longest while there are more than {@code maxProducers}. */
+    private void evictBeyondCap() {
+        Iterator<Producer> silentLongestFirst = producers.values().iterator();
+        while (producers.size() > maxProducers) {
+            silentLongestFirst.next();
+            silentLongestFirst.remove();
+            evicted++;
+        }
+    }
+
+    /**
+     * Forgets producers that have not written for longer than {@code expirationMs} before {@code now}; returns how
+     * many. A last-write time beyond {@code now} (a snapshot written by an older version, which kept producer
+     * timestamps) is first brought back to {@code now}, so that no producer outlives the expiration by claiming to
+     * have written in the future.
+     */
+    int expire(long now, long expirationMs) {
         int before = producers.size();
-        producers.values().removeIf(p -> p.lastTimestamp < cutoffTimestamp);
+        producers.values().removeIf(p -> {
+            p.lastTimestamp = Math.min(p.lastTimestamp, now);
+            return p.lastTimestamp < now - expirationMs;
+        });
         return before - producers.size();
     }
 
@@ -129,6 +176,11 @@ final class ProducerStateManager {
 
     int producerCount() {
         return producers.size();
+    }
+
+    /** Producers forgotten because there were more than {@code maxProducers}, since this object was created. */
+    long evictedCount() {
+        return evicted;
     }
 
     /** The state as snapshot bytes, valid for batches below {@code offset}; write them with {@link #writeSnapshot}. */
@@ -189,6 +241,8 @@ final class ProducerStateManager {
                 }
                 producers.put(id, p);
             }
+            // Written under a larger cap, perhaps.
+            evictBeyondCap();
             return Optional.of(offset);
         } catch (IOException | RuntimeException e) {
             clear();

@@ -21,6 +21,7 @@ import io.millrace.record.RecordBatchBuilder;
 import io.millrace.record.RecordBatches;
 import io.millrace.record.TimestampType;
 import io.millrace.storage.LogConfig;
+import io.millrace.storage.LogLimits;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -66,6 +67,7 @@ class SharedFetchesTest {
         vertx = Vertx.vertx();
         vertx.eventBus().registerCodec(new LocalCodec());
         ReplicaManager replicas = new ReplicaManager(0, dir, LogConfig.from(Map.of()),
+                new LogLimits(LogConfig.DEFAULTS.maxMessageBytes(), "the default max.message.bytes"),
                 new PartitionSettings(MAX_WAIT_MS, 1_000, 60_000, 1_000), Time.SYSTEM, Runnable::run, null);
         // Not deployed: start() would read ZooKeeper. sync() only needs the verticle's context.
         replicas.init(vertx, vertx.getOrCreateContext());

@@ -54,6 +54,29 @@ class BrokerConfigTest {
     }
 
     @Test
+    void timestampLimitsAndTheProducerCapReachTheLogDefaults() {
+        BrokerConfig config = BrokerConfig.withOverrides(Map.of("log.message.timestamp.after.max.ms", "1000",
+                "log.message.timestamp.before.max.ms", "2000", "max.producer.states.per.partition", "5"));
+        assertThat(config.logDefaults().timestampAfterMaxMs()).isEqualTo(1000);
+        assertThat(config.logDefaults().timestampBeforeMaxMs()).isEqualTo(2000);
+        assertThat(config.logDefaults().maxProducerStates()).isEqualTo(5);
+        assertThat(BrokerConfig.withOverrides(Map.of()).logDefaults().timestampBeforeMaxMs())
+                .isEqualTo(Long.MAX_VALUE);
+        assertThatThrownBy(() -> BrokerConfig.withOverrides(Map.of("max.producer.states.per.partition", "0")))
+                .hasMessageContaining("max.producer.states.per.partition");
+    }
+
+    @Test
+    void maxMessageBytesIsBoundedByWhatATcpFrameCarries() {
+        BrokerConfig config = BrokerConfig.withOverrides(Map.of("tcp.max.frame.bytes", "65536"));
+        assertThat(config.logLimits().maxMessageBytes()).isEqualTo(65536 - 512);
+        assertThat(config.logLimits().reason()).contains("tcp.max.frame.bytes=65536");
+        assertThat(config.logDefaults().maxMessageBytes()).as("the 1 MiB default, brought within the frame")
+                .isEqualTo(65536 - 512);
+        assertThat(BrokerConfig.withOverrides(Map.of()).logDefaults().maxMessageBytes()).isEqualTo(1048588);
+    }
+
+    @Test
     void unknownKeysAndBadValuesNameTheKey() {
         assertThatThrownBy(() -> BrokerConfig.withOverrides(Map.of("http.prot", "1")))
                 .isInstanceOf(MillraceException.class).hasMessageContaining("http.prot");

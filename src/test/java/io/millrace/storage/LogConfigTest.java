@@ -21,6 +21,38 @@ class LogConfigTest {
         assertThat(c.retentionBytes()).isEqualTo(-1);
         assertThat(c.maxMessageBytes()).isEqualTo(1048588);
         assertThat(c.timestampType()).isEqualTo(TimestampType.CREATE_TIME);
+        assertThat(c.producerIdExpirationMs()).isEqualTo(86_400_000L);
+        assertThat(c.timestampAfterMaxMs()).as("Kafka 4's message.timestamp.after.max.ms").isEqualTo(3_600_000L);
+        assertThat(c.timestampBeforeMaxMs()).isEqualTo(Long.MAX_VALUE);
+    }
+
+    @Test
+    void timestampLimitsAreTopicKeysAndTheProducerCapIsNot() {
+        LogConfig c = LogConfig.from(Map.of("message.timestamp.after.max.ms", "5000",
+                "message.timestamp.before.max.ms", "86400000", "max.producer.states.per.partition", "1"));
+        assertThat(c.timestampAfterMaxMs()).isEqualTo(5000);
+        assertThat(c.timestampBeforeMaxMs()).isEqualTo(86_400_000L);
+        assertThat(c.maxProducerStates()).as("a topic cannot lift the broker's memory bound")
+                .isEqualTo(LogConfig.DEFAULTS.maxProducerStates());
+
+        LogConfig capped = LogConfig.DEFAULTS.withMaxProducerStates(7);
+        assertThat(capped.with(Map.of("retention.ms", "1")).maxProducerStates()).isEqualTo(7);
+        assertThat(LogConfig.from(c.asMap())).isEqualTo(c);
+    }
+
+    @Test
+    void limitsRefuseAMaxMessageBytesTheBrokerCannotCarryNamingTheBoundAndClampAStoredOne() {
+        LogLimits limits = new LogLimits(65_024, "tcp.max.frame.bytes=65536 less 512 bytes of frame fields");
+        LogConfig asked = LogConfig.from(Map.of("max.message.bytes", "65025"));
+
+        assertThatThrownBy(() -> limits.check(asked))
+                .hasMessageContaining("max.message.bytes").hasMessageContaining("tcp.max.frame.bytes=65536")
+                .extracting(e -> ((MillraceException) e).errorCode()).isEqualTo(ErrorCode.INVALID_CONFIG);
+        assertThat(limits.clamp(asked).maxMessageBytes()).isEqualTo(65_024);
+        assertThat(limits.clamp(asked).retentionMs()).isEqualTo(asked.retentionMs());
+        LogConfig within = LogConfig.from(Map.of("max.message.bytes", "65024"));
+        limits.check(within);
+        assertThat(limits.clamp(within)).isSameAs(within);
     }
 
     @Test
@@ -42,7 +74,11 @@ class LogConfigTest {
         "retention.bytes, abc",
         "flush.messages, 0",
         "max.message.bytes, 12",
-        "message.timestamp.type, Whenever"
+        "message.timestamp.type, Whenever",
+        "message.timestamp.after.max.ms, -1",
+        "message.timestamp.before.max.ms, -1",
+        "message.timestamp.before.max.ms, 99999999999999999999",
+        "producer.id.expiration.ms, 0"
     })
     void invalidValuesAreRejectedNamingTheKey(String key, String value) {
         assertThatThrownBy(() -> LogConfig.from(Map.of(key, value)))
