@@ -230,6 +230,39 @@ public final class JsonMapping {
         return s;
     }
 
+    /** {@code field} as a string, or {@code orElse} when it is absent or null. */
+    public static String optionalString(JsonObject json, String field, String orElse) {
+        Object v = json.getValue(field);
+        if (v == null) {
+            return orElse;
+        }
+        if (!(v instanceof String s)) {
+            throw invalid("'" + field + "' must be a string");
+        }
+        return s;
+    }
+
+    /** {@code field} as a boolean, or {@code orElse} when it is absent or null. */
+    public static boolean optionalBoolean(JsonObject json, String field, boolean orElse) {
+        Object v = json.getValue(field);
+        if (v == null) {
+            return orElse;
+        }
+        if (!(v instanceof Boolean b)) {
+            throw invalid("'" + field + "' must be true or false");
+        }
+        return b;
+    }
+
+    /** {@code field} as a partition number: required, a whole number, not negative. */
+    public static int requirePartition(JsonObject json, String field) {
+        int partition = optionalInt(json, field).orElseThrow(() -> invalid("'" + field + "' is required"));
+        if (partition < 0) {
+            throw invalid("'" + field + "' must not be negative, was " + partition);
+        }
+        return partition;
+    }
+
     public static OptionalInt optionalInt(JsonObject json, String field) {
         Object v = json.getValue(field);
         if (v == null) {
