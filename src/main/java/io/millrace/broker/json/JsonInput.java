@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
+import io.millrace.common.Utf8;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -159,31 +160,16 @@ public final class JsonInput {
 
     /** {@code text} if it is valid Unicode and within the byte limit; {@code kind} names it in errors. */
     private String checked(String text, String kind) {
-        if (text.length() > maxStringBytes) {
-            // a UTF-16 unit is at least one UTF-8 byte
+        // a UTF-16 unit is at least one UTF-8 byte, so the length in units rules most strings in or out at once
+        if (text.length() > maxStringBytes || (long) text.length() * 3 > maxStringBytes
+                && Utf8.encodedLength(text) > maxStringBytes) {
             throw tooLong(kind);
         }
-        long bytes = 0;
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c < 0x80) {
-                bytes += 1;
-            } else if (c < 0x800) {
-                bytes += 2;
-            } else if (Character.isHighSurrogate(c) && i + 1 < text.length()
-                    && Character.isLowSurrogate(text.charAt(i + 1))) {
-                bytes += 4;
-                i++;
-            } else if (Character.isSurrogate(c)) {
-                throw JsonMapping.invalid("A JSON " + kind + " holds an unpaired UTF-16 surrogate (\\u"
-                        + Integer.toHexString(c) + " at character " + i + "), which is not Unicode text; send"
-                        + " binary data as base64 (keyBase64, valueBase64)");
-            } else {
-                bytes += 3;
-            }
-        }
-        if (bytes > maxStringBytes) {
-            throw tooLong(kind);
+        int unpaired = Utf8.unpairedSurrogate(text);
+        if (unpaired >= 0) {
+            throw JsonMapping.invalid("A JSON " + kind + " holds an unpaired UTF-16 surrogate (\\u"
+                    + Integer.toHexString(text.charAt(unpaired)) + " at character " + unpaired + "), which is not"
+                    + " Unicode text; send binary data as base64 (keyBase64, valueBase64)");
         }
         return text;
     }

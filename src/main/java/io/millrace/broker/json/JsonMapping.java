@@ -232,26 +232,23 @@ public final class JsonMapping {
 
     /** {@code field} as a string, or {@code orElse} when it is absent or null. */
     public static String optionalString(JsonObject json, String field, String orElse) {
-        Object v = json.getValue(field);
-        if (v == null) {
-            return orElse;
-        }
-        if (!(v instanceof String s)) {
-            throw invalid("'" + field + "' must be a string");
-        }
-        return s;
+        return optional(json, field, String.class, orElse, "a string");
     }
 
     /** {@code field} as a boolean, or {@code orElse} when it is absent or null. */
     public static boolean optionalBoolean(JsonObject json, String field, boolean orElse) {
+        return optional(json, field, Boolean.class, orElse, "true or false");
+    }
+
+    private static <T> T optional(JsonObject json, String field, Class<T> type, T orElse, String expected) {
         Object v = json.getValue(field);
         if (v == null) {
             return orElse;
         }
-        if (!(v instanceof Boolean b)) {
-            throw invalid("'" + field + "' must be true or false");
+        if (!type.isInstance(v)) {
+            throw invalid("'" + field + "' must be " + expected);
         }
-        return b;
+        return type.cast(v);
     }
 
     /** {@code field} as a partition number: required, a whole number, not negative. */
