@@ -59,21 +59,21 @@ public final class HttpApi {
     private final BrokerService brokerService;
     private final PrometheusMeterRegistry registry;
     private final int maxBodyBytes;
-    private final JsonInput json;
+    private final JsonInput jsonInput;
     private final StatsStream stats;
 
     /**
      * @param maxBodyBytes    largest request body ({@code http.max.body.bytes})
      * @param maxStatsStreams most dashboards listening to the stats stream at once ({@code http.max.stats.streams})
-     * @param json            how request bodies are parsed ({@code json.max.*})
+     * @param jsonInput       how request bodies are parsed ({@code json.max.*})
      */
     public HttpApi(BrokerService broker, PrometheusMeterRegistry registry, int maxBodyBytes, int maxStatsStreams,
-                   JsonInput json) {
+                   JsonInput jsonInput) {
         this.broker = broker;
         this.brokerService = broker;
         this.registry = registry;
         this.maxBodyBytes = maxBodyBytes;
-        this.json = json;
+        this.jsonInput = jsonInput;
         ClusterSnapshot cluster = new ClusterSnapshot(broker);
         this.stats = new StatsStream(broker.metrics()::topicTotals, () -> cluster.take().toCompletionStage(),
                 StatsStream.PERIOD_MS, StatsStream.HISTORY_SAMPLES, maxStatsStreams);
@@ -341,7 +341,7 @@ public final class HttpApi {
         HttpServerRequest request = ctx.request();
         String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
         boolean chunked = request.headers().contains(HttpHeaders.TRANSFER_ENCODING);
-        if (length == null && !chunked) {
+        if ((length == null && !chunked) || request.isEnded()) {
             ctx.next();
             return;
         }
@@ -395,7 +395,7 @@ public final class HttpApi {
             return Future.failedFuture(JsonMapping.invalid("The request needs a JSON object as its body"));
         }
         try {
-            return Future.succeededFuture(json.object(bytes, "The request body"));
+            return Future.succeededFuture(jsonInput.object(bytes, "The request body"));
         } catch (MillraceException e) {
             return Future.failedFuture(e);
         }
