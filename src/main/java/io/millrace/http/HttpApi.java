@@ -17,6 +17,7 @@ import io.millrace.record.Record;
 import io.millrace.record.RecordBatch;
 import io.millrace.record.RecordBatches;
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -275,10 +276,11 @@ public final class HttpApi {
         try {
             TopicPartition tp = new TopicPartition(ctx.pathParam("topic"), parseInt(ctx.pathParam("partition"),
                     "partition", 0, Integer.MAX_VALUE));
-            String from = ctx.queryParams().get("offset") == null ? "earliest" : ctx.queryParams().get("offset");
-            int maxRecords = parseInt(ctx.queryParams().get("maxRecords"), "maxRecords", 1, 10_000, 100);
-            int maxWait = parseInt(ctx.queryParams().get("maxWaitMs"), "maxWaitMs", 0, 60_000, 0);
-            JsonMapping.Encoding encoding = JsonMapping.Encoding.parse(ctx.queryParams().get("encoding"));
+            MultiMap query = queryParams(ctx);
+            String from = query.get("offset") == null ? "earliest" : query.get("offset");
+            int maxRecords = parseInt(query.get("maxRecords"), "maxRecords", 1, 10_000, 100);
+            int maxWait = parseInt(query.get("maxWaitMs"), "maxWaitMs", 0, 60_000, 0);
+            JsonMapping.Encoding encoding = JsonMapping.Encoding.parse(query.get("encoding"));
             OffsetSpec spec = switch (from) {
                 case "earliest" -> OffsetSpec.EARLIEST;
                 case "latest" -> OffsetSpec.LATEST;
@@ -308,6 +310,15 @@ public final class HttpApi {
         }
         return new JsonObject().put("records", out).put("nextOffset", next)
                 .put("highWatermark", fetched.highWatermark()).put("logStartOffset", fetched.logStartOffset());
+    }
+
+    private static MultiMap queryParams(RoutingContext ctx) {
+        try {
+            return ctx.queryParams();
+        } catch (IllegalArgumentException e) {
+            // Vert.x decodes the query string on first use and throws on a malformed escape such as %ZZ
+            throw JsonMapping.invalid("The query string is not valid percent-encoding: " + e.getMessage());
+        }
     }
 
     private static int parseInt(String text, String name, int min, int max, int orElse) {

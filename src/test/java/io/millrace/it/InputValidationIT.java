@@ -211,6 +211,16 @@ class InputValidationIT {
         assertBrokerServesOthers();
     }
 
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"/api/topics/%ZZ", "/api/topics/steady/partitions/0/records?offset=%ZZ",
+            "/api/groups/%E0%A4"})
+    void undecodablePercentEscapesAreClientMistakes(String path) throws IOException {
+        // the JDK's HTTP client refuses to send these, so they go over a plain socket, as curl would send them
+        RawResponse answer = raw("GET " + path + " HTTP/1.1\r\nHost: test\r\n\r\n", new byte[0]);
+        assertError(path, answer.status(), answer.body(), "INVALID_REQUEST");
+        assertBrokerServesOthers();
+    }
+
     // ----------------------------------------------------------------------------------------------------------
     // WebSocket
 
