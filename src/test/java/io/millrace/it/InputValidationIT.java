@@ -148,7 +148,7 @@ class InputValidationIT {
             reset negative offset       | POST | /api/groups/g1/offsets           | {"offsets":[{"topic":"steady","partition":0,"offset":-1}]} | INVALID_REQUEST
             """)
     void aRestClientMistakeGetsItsOwnCode(String kind, String method, String path, String body, String code) {
-        HttpResponse<String> answer = post(path, "application/json", body == null ? "" : body);
+        HttpResponse<String> answer = send(method, path, body == null ? "" : body);
         assertError(kind, answer.statusCode(), answer.body(), code);
         assertBrokerServesOthers();
     }
