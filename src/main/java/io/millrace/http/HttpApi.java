@@ -114,6 +114,16 @@ public final class HttpApi {
                 broker.deleteGroup(ctx.pathParam("group"))));
         router.route("/api/*").last().handler(ctx -> fail(ctx, new MillraceException(ErrorCode.INVALID_REQUEST,
                 "No such endpoint: " + ctx.request().method() + " " + ctx.request().path())));
+        // A path or query Vert.x cannot decode (%ZZ) fails before any route matches, so only the router's own error
+        // handler sees it.
+        router.errorHandler(400, ctx -> {
+            if (ctx.request().path().startsWith("/api/")) {
+                fail(ctx, JsonMapping.invalid("The request's path or query string cannot be decoded: check its"
+                        + " percent-escapes (%XX, two hex digits)"));
+            } else {
+                ctx.response().setStatusCode(400).end("Bad Request");
+            }
+        });
         router.route("/api/*").failureHandler(ctx -> fail(ctx, ctx.failure() != null ? ctx.failure()
                 : new MillraceException(ErrorCode.INVALID_REQUEST, "The request was refused with HTTP "
                 + ctx.statusCode() + " before it reached the API; check its method, path and headers")));
@@ -276,7 +286,7 @@ public final class HttpApi {
         try {
             TopicPartition tp = new TopicPartition(ctx.pathParam("topic"), parseInt(ctx.pathParam("partition"),
                     "partition", 0, Integer.MAX_VALUE));
-            MultiMap query = queryParams(ctx);
+            MultiMap query = ctx.queryParams();
             String from = query.get("offset") == null ? "earliest" : query.get("offset");
             int maxRecords = parseInt(query.get("maxRecords"), "maxRecords", 1, 10_000, 100);
             int maxWait = parseInt(query.get("maxWaitMs"), "maxWaitMs", 0, 60_000, 0);
@@ -310,15 +320,6 @@ public final class HttpApi {
         }
         return new JsonObject().put("records", out).put("nextOffset", next)
                 .put("highWatermark", fetched.highWatermark()).put("logStartOffset", fetched.logStartOffset());
-    }
-
-    private static MultiMap queryParams(RoutingContext ctx) {
-        try {
-            return ctx.queryParams();
-        } catch (IllegalArgumentException e) {
-            // Vert.x decodes the query string on first use and throws on a malformed escape such as %ZZ
-            throw JsonMapping.invalid("The query string is not valid percent-encoding: " + e.getMessage());
-        }
     }
 
     private static int parseInt(String text, String name, int min, int max, int orElse) {
