@@ -11,6 +11,7 @@ import io.millrace.common.MillraceException;
 import io.millrace.common.Time;
 import io.millrace.common.TopicPartition;
 import io.millrace.group.vertx.GroupCoordinatorVerticle;
+import io.millrace.group.GroupCoordinator;
 import io.millrace.group.GroupListing;
 import io.millrace.group.JoinRequest;
 import io.millrace.group.JoinResult;
@@ -122,12 +123,19 @@ public final class BrokerService implements Broker {
 
     @Override
     public Future<TopicDescription> addPartitions(String name, int totalPartitions) {
-        return topicAdmin.addPartitions(name, totalPartitions).map(this::describe);
+        return guarded(() -> {
+            TopicMetadata.validateName(name);
+            return topicAdmin.addPartitions(name, totalPartitions).map(this::describe);
+        });
     }
 
     @Override
     public Future<Void> deleteTopic(String name) {
-        return topicAdmin.deleteTopic(name);
+        return guarded(() -> {
+            // The name becomes a ZooKeeper path: "../x" must never get that far.
+            TopicMetadata.validateName(name);
+            return topicAdmin.deleteTopic(name);
+        });
     }
 
     @Override
@@ -319,7 +327,11 @@ public final class BrokerService implements Broker {
 
     @Override
     public Future<JoinResult> joinGroup(JoinRequest request) {
-        return guarded(() -> groups().join(request));
+        return guarded(() -> {
+            GroupCoordinator.validateGroupId(request.groupId());
+            request.topics().forEach(TopicMetadata::validateName);
+            return groups().join(request);
+        });
     }
 
     @Override
@@ -335,13 +347,19 @@ public final class BrokerService implements Broker {
     @Override
     public Future<Void> commitOffsets(String groupId, String memberId, int generation,
                                       Map<TopicPartition, OffsetAndMetadata> offsets) {
-        return guarded(() -> groups().commitOffsets(groupId, memberId, generation, offsets));
+        return guarded(() -> {
+            validateGroupAndTopics(groupId, offsets.keySet());
+            return groups().commitOffsets(groupId, memberId, generation, offsets);
+        });
     }
 
     @Override
     public Future<Map<TopicPartition, OffsetAndMetadata>> fetchOffsets(String groupId,
                                                                       Collection<TopicPartition> partitions) {
-        return guarded(() -> groups().fetchOffsets(groupId, partitions));
+        return guarded(() -> {
+            validateGroupAndTopics(groupId, partitions);
+            return groups().fetchOffsets(groupId, partitions);
+        });
     }
 
     @Override
@@ -351,7 +369,10 @@ public final class BrokerService implements Broker {
 
     @Override
     public Future<GroupDetails> describeGroup(String groupId) {
-        return guarded(() -> groups().describeGroup(groupId)).map(description -> new GroupDetails(description,
+        return guarded(() -> {
+            GroupCoordinator.validateGroupId(groupId);
+            return groups().describeGroup(groupId);
+        }).map(description -> new GroupDetails(description,
                 description.lag(this::highWatermark)));
     }
 
@@ -363,12 +384,27 @@ public final class BrokerService implements Broker {
 
     @Override
     public Future<Void> resetOffsets(String groupId, Map<TopicPartition, Long> offsets) {
-        return guarded(() -> groups().resetOffsets(groupId, offsets));
+        return guarded(() -> {
+            validateGroupAndTopics(groupId, offsets.keySet());
+            return groups().resetOffsets(groupId, offsets);
+        });
     }
 
     @Override
     public Future<Void> deleteGroup(String groupId) {
-        return guarded(() -> groups().deleteGroup(groupId));
+        return guarded(() -> {
+            GroupCoordinator.validateGroupId(groupId);
+            return groups().deleteGroup(groupId);
+        });
+    }
+
+    /**
+     * Refuses a bad group id or topic name (INVALID_GROUP_ID, INVALID_TOPIC) before the request is routed: committed
+     * offsets are kept by topic name, and a name no topic can have would only be stored to be ignored.
+     */
+    private static void validateGroupAndTopics(String groupId, Collection<TopicPartition> partitions) {
+        GroupCoordinator.validateGroupId(groupId);
+        partitions.stream().map(TopicPartition::topic).distinct().forEach(TopicMetadata::validateName);
     }
 
     @Override
@@ -416,9 +452,15 @@ public final class BrokerService implements Broker {
                 : "; it has no leader now (no in-sync replica is alive)"));
     }
 
+    /**
+     * The topic, else UNKNOWN_TOPIC_OR_PARTITION, or INVALID_TOPIC for a name no topic can have. Only a miss pays for
+     * checking the name: a known topic was checked when it was created.
+     */
     private TopicMetadata topic(String name) {
-        return replicas.topic(name).orElseThrow(() -> new MillraceException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-                "Topic " + name + " does not exist"));
+        return replicas.topic(name).orElseThrow(() -> {
+            TopicMetadata.validateName(name);
+            return new MillraceException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "Topic " + name + " does not exist");
+        });
     }
 
     private Future<TopicMetadata> topicForProduce(String name) {
@@ -429,6 +471,11 @@ public final class BrokerService implements Broker {
         Optional<TopicMetadata> known = replicas.topic(name);
         if (known.isPresent()) {
             return Future.succeededFuture(known.get());
+        }
+        try {
+            TopicMetadata.validateName(name);
+        } catch (MillraceException e) {
+            return Future.failedFuture(e);
         }
         if (!settings.autoCreateTopics()) {
             return Future.failedFuture(new MillraceException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "Topic " + name

@@ -81,7 +81,14 @@ public enum ConfigKey {
     WS_MAX_SUBSCRIPTIONS("ws.max.subscriptions", Type.INT, "Most partitions one WebSocket may subscribe to."),
     WS_MAX_CREDITS("ws.max.credits", Type.INT,
             "Most records a WebSocket client may have granted and not yet received, per subscription."),
-    HTTP_MAX_BODY_BYTES("http.max.body.bytes", Type.INT, "Largest REST request body."),
+    HTTP_MAX_BODY_BYTES("http.max.body.bytes", Type.INT,
+            "Largest REST request body; a larger one gets 413 RECORD_TOO_LARGE."),
+    JSON_MAX_NESTING_DEPTH("json.max.nesting.depth", Type.INT,
+            "Deepest nesting of objects and arrays in a REST body or WebSocket message; deeper gets INVALID_REQUEST."),
+    JSON_MAX_STRING_BYTES("json.max.string.bytes", Type.INT,
+            "Longest string (UTF-8 bytes, names and values) in a REST body or WebSocket message; longer gets"
+                    + " INVALID_REQUEST. Keep it above 4/3 of the largest max.message.bytes, so a value sent as base64"
+                    + " still fits."),
     HTTP_MAX_STATS_STREAMS("http.max.stats.streams", Type.INT,
             "Most dashboards listening to the live stats stream at once; more get BROKER_OVERLOADED (503)."),
     OFFSETS_TOPIC_NUM_PARTITIONS("offsets.topic.num.partitions", Type.INT,

@@ -1,6 +1,7 @@
 package io.millrace.group;
 
 import io.millrace.common.ErrorCode;
+import io.millrace.common.MillraceException;
 import io.millrace.common.Time;
 import io.millrace.common.TopicPartition;
 import io.millrace.group.GroupPhase.CompletingRebalance;
@@ -887,10 +888,27 @@ public final class GroupCoordinator {
                 + group.groupId + " is stale; the current one is " + group.generation());
     }
 
+    /**
+     * Refuses, with {@code INVALID_GROUP_ID}, a group id this coordinator would refuse; lets a front door check an id
+     * before it routes the request anywhere.
+     */
+    public static void validateGroupId(String groupId) {
+        if (!isValidGroupId(groupId)) {
+            throw new MillraceException(ErrorCode.INVALID_GROUP_ID, groupIdRule());
+        }
+    }
+
+    private static boolean isValidGroupId(String groupId) {
+        return groupId != null && !groupId.isEmpty() && groupId.length() <= MAX_GROUP_ID_CHARS;
+    }
+
+    private static String groupIdRule() {
+        return "Group id must have 1-" + MAX_GROUP_ID_CHARS + " characters";
+    }
+
     private static <T> Optional<GroupResult<T>> invalidGroupId(String groupId) {
-        if (groupId == null || groupId.isEmpty() || groupId.length() > MAX_GROUP_ID_CHARS) {
-            return Optional.of(GroupResult.failed(ErrorCode.INVALID_GROUP_ID, "Group id must have 1-"
-                    + MAX_GROUP_ID_CHARS + " characters"));
+        if (!isValidGroupId(groupId)) {
+            return Optional.of(GroupResult.failed(ErrorCode.INVALID_GROUP_ID, groupIdRule()));
         }
         return Optional.empty();
     }

@@ -6,6 +6,7 @@ import io.millrace.broker.BrokerMetrics;
 import io.millrace.broker.BrokerService;
 import io.millrace.broker.FetchResult;
 import io.millrace.broker.NewTopic;
+import io.millrace.broker.json.JsonInput;
 import io.millrace.broker.json.JsonMapping;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
@@ -16,49 +17,64 @@ import io.millrace.record.Record;
 import io.millrace.record.RecordBatch;
 import io.millrace.record.RecordBatches;
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.json.DecodeException;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP side of the broker: the REST admin and data API under {@code /api}, the dashboard's live stats stream
  * ({@link StatsStream}), {@code /health}, {@code /metrics}, and the dashboard's files at {@code /}. JSON in and out;
  * every error is {@code {"error": {"code", "message", "retriable"}}} with a fitting status. Stateless apart from the
  * broker it calls and the stats stream it serves.
+ *
+ * <p>A request body is JSON whatever its {@code Content-Type} says ({@code curl -d} sends a form type), read as bytes
+ * up to {@code http.max.body.bytes} and parsed within the {@link JsonInput} limits. A client's mistake is answered
+ * with the code that names it; {@code UNKNOWN} (500) means a broker bug and is logged with its stack trace.
  */
 public final class HttpApi {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
 
     /** Where the dashboard's built files live on the class path (the Maven build puts them there). */
     static final String WEB_ROOT = "webroot";
     /** Vite names every file under /assets/ by its content hash, so those can be cached for good. */
     private static final String HASHED_ASSETS = "/assets/";
+    /** Where {@link #readBody} leaves the body for the handlers. */
+    private static final String BODY = "millrace.body";
 
     private final Broker broker;
     private final BrokerService brokerService;
     private final PrometheusMeterRegistry registry;
     private final int maxBodyBytes;
+    private final JsonInput jsonInput;
     private final StatsStream stats;
 
     /**
      * @param maxBodyBytes    largest request body ({@code http.max.body.bytes})
      * @param maxStatsStreams most dashboards listening to the stats stream at once ({@code http.max.stats.streams})
+     * @param jsonInput       how request bodies are parsed ({@code json.max.*})
      */
-    public HttpApi(BrokerService broker, PrometheusMeterRegistry registry, int maxBodyBytes, int maxStatsStreams) {
+    public HttpApi(BrokerService broker, PrometheusMeterRegistry registry, int maxBodyBytes, int maxStatsStreams,
+                   JsonInput jsonInput) {
         this.broker = broker;
         this.brokerService = broker;
         this.registry = registry;
         this.maxBodyBytes = maxBodyBytes;
+        this.jsonInput = jsonInput;
         ClusterSnapshot cluster = new ClusterSnapshot(broker);
         this.stats = new StatsStream(broker.metrics()::topicTotals, () -> cluster.take().toCompletionStage(),
                 StatsStream.PERIOD_MS, StatsStream.HISTORY_SAMPLES, maxStatsStreams);
@@ -73,7 +89,7 @@ public final class HttpApi {
     public void mount(Router router) {
         router.get("/health").handler(this::health);
         router.get("/metrics").handler(this::metrics);
-        router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
+        router.route("/api/*").handler(this::readBody);
         router.get("/api/stats/stream").handler(stats::serve);
         router.get("/api/stats").handler(ctx -> reply(ctx, 200, Future.succeededFuture(stats.historyJson())));
         router.get("/api/brokers").handler(ctx -> reply(ctx, 200, broker.brokers()
@@ -98,9 +114,19 @@ public final class HttpApi {
                 broker.deleteGroup(ctx.pathParam("group"))));
         router.route("/api/*").last().handler(ctx -> fail(ctx, new MillraceException(ErrorCode.INVALID_REQUEST,
                 "No such endpoint: " + ctx.request().method() + " " + ctx.request().path())));
+        // A path or query Vert.x cannot decode (%ZZ) fails before any route matches, so only the router's own error
+        // handler sees it.
+        router.errorHandler(400, ctx -> {
+            if (ctx.request().path().startsWith("/api/")) {
+                fail(ctx, JsonMapping.invalid("The request's path or query string cannot be decoded: check its"
+                        + " percent-escapes (%XX, two hex digits)"));
+            } else {
+                ctx.response().setStatusCode(400).end("Bad Request");
+            }
+        });
         router.route("/api/*").failureHandler(ctx -> fail(ctx, ctx.failure() != null ? ctx.failure()
-                : new MillraceException(ctx.statusCode() == 413 ? ErrorCode.RECORD_TOO_LARGE
-                : ErrorCode.INVALID_REQUEST, "HTTP " + ctx.statusCode())));
+                : new MillraceException(ErrorCode.INVALID_REQUEST, "The request was refused with HTTP "
+                + ctx.statusCode() + " before it reached the API; check its method, path and headers")));
         mountDashboard(router);
     }
 
@@ -183,32 +209,48 @@ public final class HttpApi {
     private void resetOffsets(RoutingContext ctx) {
         String group = ctx.pathParam("group");
         reply(ctx, 200, body(ctx).compose(json -> {
-            if (json.getValue("offsets") instanceof JsonArray list) {
+            Object explicit = json.getValue("offsets");
+            if (explicit != null) {
+                if (!(explicit instanceof JsonArray list)) {
+                    throw JsonMapping.invalid("'offsets' must be an array of {topic, partition, offset}");
+                }
                 Map<TopicPartition, Long> offsets = new java.util.LinkedHashMap<>();
                 for (Object o : list) {
                     if (!(o instanceof JsonObject e)) {
                         throw JsonMapping.invalid("'offsets' must hold objects {topic, partition, offset}");
                     }
+                    long offset = JsonMapping.optionalLong(e, "offset").orElseThrow(() ->
+                            JsonMapping.invalid("'offset' is required"));
                     offsets.put(new TopicPartition(JsonMapping.requireString(e, "topic"),
-                                    JsonMapping.optionalInt(e, "partition").orElseThrow(() ->
-                                            JsonMapping.invalid("'partition' is required"))),
-                            JsonMapping.optionalLong(e, "offset").orElseThrow(() ->
-                                    JsonMapping.invalid("'offset' is required")));
+                            JsonMapping.requirePartition(e, "partition")), offset);
                 }
                 return broker.resetOffsets(group, offsets);
             }
             String topic = JsonMapping.requireString(json, "topic");
             Object to = json.getValue("to", "earliest");
+            if (!(to instanceof String) && !(to instanceof Integer) && !(to instanceof Long)) {
+                throw JsonMapping.invalid("'to' must be \"earliest\", \"latest\" or an offset");
+            }
             OffsetSpec spec = switch (String.valueOf(to)) {
                 case "earliest" -> OffsetSpec.EARLIEST;
                 case "latest" -> OffsetSpec.LATEST;
                 default -> new OffsetSpec.AtOffset(parseLong(String.valueOf(to), "to"));
             };
+            List<Integer> requested = new ArrayList<>();
+            Object listed = json.getValue("partitions");
+            if (listed instanceof JsonArray ps) {
+                for (Object p : ps) {
+                    if (!(p instanceof Integer i) || i < 0) {
+                        throw JsonMapping.invalid("'partitions' must be an array of partition numbers, was " + ps);
+                    }
+                    requested.add(i);
+                }
+            } else if (listed != null) {
+                throw JsonMapping.invalid("'partitions' must be an array of partition numbers");
+            }
             return broker.describeTopic(topic).compose(t -> {
-                List<Integer> partitions = new ArrayList<>();
-                if (json.getValue("partitions") instanceof JsonArray ps) {
-                    ps.forEach(p -> partitions.add(((Number) p).intValue()));
-                } else {
+                List<Integer> partitions = new ArrayList<>(requested);
+                if (partitions.isEmpty()) {
                     t.partitions().forEach(p -> partitions.add(p.partition()));
                 }
                 List<Future<Map.Entry<TopicPartition, Long>>> resolved = new ArrayList<>();
@@ -244,10 +286,11 @@ public final class HttpApi {
         try {
             TopicPartition tp = new TopicPartition(ctx.pathParam("topic"), parseInt(ctx.pathParam("partition"),
                     "partition", 0, Integer.MAX_VALUE));
-            String from = ctx.queryParams().get("offset") == null ? "earliest" : ctx.queryParams().get("offset");
-            int maxRecords = parseInt(ctx.queryParams().get("maxRecords"), "maxRecords", 1, 10_000, 100);
-            int maxWait = parseInt(ctx.queryParams().get("maxWaitMs"), "maxWaitMs", 0, 60_000, 0);
-            JsonMapping.Encoding encoding = JsonMapping.Encoding.parse(ctx.queryParams().get("encoding"));
+            MultiMap query = ctx.queryParams();
+            String from = query.get("offset") == null ? "earliest" : query.get("offset");
+            int maxRecords = parseInt(query.get("maxRecords"), "maxRecords", 1, 10_000, 100);
+            int maxWait = parseInt(query.get("maxWaitMs"), "maxWaitMs", 0, 60_000, 0);
+            JsonMapping.Encoding encoding = JsonMapping.Encoding.parse(query.get("encoding"));
             OffsetSpec spec = switch (from) {
                 case "earliest" -> OffsetSpec.EARLIEST;
                 case "latest" -> OffsetSpec.LATEST;
@@ -299,15 +342,74 @@ public final class HttpApi {
         }
     }
 
-    private static Future<JsonObject> body(RoutingContext ctx) {
-        try {
-            Object json = ctx.body().buffer() == null ? null : ctx.body().buffer().toJsonValue();
-            if (!(json instanceof JsonObject object)) {
-                return Future.failedFuture(JsonMapping.invalid("The request body must be a JSON object"));
+    /**
+     * Reads the body as bytes, up to {@code http.max.body.bytes}, and leaves it for {@link #body}. Unlike Vert.x's
+     * {@code BodyHandler} it never decodes a form, whose field size limits would refuse a large JSON body sent as
+     * {@code curl -d} sends it. A body over the limit is answered 413 as soon as that is known (from
+     * {@code Content-Length}, before reading, or while reading a chunked body) and the connection is then closed,
+     * as the rest of the body is never read.
+     */
+    private void readBody(RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
+        String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+        boolean chunked = request.headers().contains(HttpHeaders.TRANSFER_ENCODING);
+        if ((length == null && !chunked) || request.isEnded()) {
+            ctx.next();
+            return;
+        }
+        if (length != null && declaredOverLimit(length)) {
+            bodyTooLarge(ctx);
+            return;
+        }
+        if ("100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT))) {
+            ctx.response().writeContinue();
+        }
+        Buffer body = Buffer.buffer();
+        boolean[] refused = {false};
+        request.handler(chunk -> {
+            if (refused[0]) {
+                return;
             }
-            return Future.succeededFuture(object);
-        } catch (DecodeException e) {
-            return Future.failedFuture(JsonMapping.invalid("The request body is not valid JSON: " + e.getMessage()));
+            if ((long) body.length() + chunk.length() > maxBodyBytes) {
+                refused[0] = true;
+                bodyTooLarge(ctx);
+                return;
+            }
+            body.appendBuffer(chunk);
+        });
+        request.endHandler(v -> {
+            if (!refused[0]) {
+                ctx.put(BODY, body);
+                ctx.next();
+            }
+        });
+        request.resume();
+    }
+
+    private boolean declaredOverLimit(String contentLength) {
+        try {
+            return Long.parseLong(contentLength.trim()) > maxBodyBytes;
+        } catch (NumberFormatException e) {
+            // Netty refuses a malformed Content-Length before we see the request; this is only a second line.
+            return false;
+        }
+    }
+
+    private void bodyTooLarge(RoutingContext ctx) {
+        ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+        fail(ctx, new MillraceException(ErrorCode.RECORD_TOO_LARGE, "The request body is larger than "
+                + "http.max.body.bytes=" + maxBodyBytes + " bytes; split the records over several requests"));
+    }
+
+    private Future<JsonObject> body(RoutingContext ctx) {
+        Buffer bytes = ctx.get(BODY);
+        if (bytes == null || bytes.length() == 0) {
+            return Future.failedFuture(JsonMapping.invalid("The request needs a JSON object as its body"));
+        }
+        try {
+            return Future.succeededFuture(jsonInput.object(bytes, "The request body"));
+        } catch (MillraceException e) {
+            return Future.failedFuture(e);
         }
     }
 
@@ -336,6 +438,10 @@ public final class HttpApi {
             return;
         }
         MillraceException e = JsonMapping.asMillrace(error);
+        if (e.errorCode() == ErrorCode.UNKNOWN) {
+            LOG.error("{} {} failed with an unexpected error (a broker bug: client mistakes have their own codes)",
+                    ctx.request().method(), ctx.request().path(), error);
+        }
         ctx.response().setStatusCode(status(e.errorCode())).putHeader("content-type", "application/json")
                 .end(new JsonObject().put("error", JsonMapping.error(e.errorCode(), e.getMessage())).encode());
     }

@@ -1,5 +1,6 @@
 package io.millrace.protocol;
 
+import io.millrace.common.Utf8;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -92,7 +93,7 @@ final class WireWriter {
             return;
         }
         if (buffer == null) {
-            int length = utf8Length(s);
+            int length = Utf8.encodedLength(s);
             if (length > Short.MAX_VALUE) {
                 throw new IllegalArgumentException("A string of " + length + " UTF-8 bytes exceeds the 32767-byte "
                         + "limit of the wire format: " + s.substring(0, 40) + "...");
@@ -179,30 +180,5 @@ final class WireWriter {
                 int32(e.leader().map(ApiError.LeaderHint::leaderEpoch).orElse(-1));
             }
         }
-    }
-
-    /**
-     * The bytes {@link String#getBytes} with UTF-8 produces, without allocating: an unpaired surrogate becomes the
-     * one-byte replacement '?', as the JDK encoder does.
-     */
-    static int utf8Length(String s) {
-        int length = 0;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c < 0x80) {
-                length += 1;
-            } else if (c < 0x800) {
-                length += 2;
-            } else if (Character.isHighSurrogate(c) && i + 1 < s.length()
-                    && Character.isLowSurrogate(s.charAt(i + 1))) {
-                length += 4;
-                i++;
-            } else if (Character.isSurrogate(c)) {
-                length += 1;
-            } else {
-                length += 3;
-            }
-        }
-        return length;
     }
 }

@@ -2,6 +2,7 @@ package io.millrace.server;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.millrace.broker.BrokerService;
+import io.millrace.broker.json.JsonInput;
 import io.millrace.config.BrokerConfig;
 import io.millrace.config.ConfigKey;
 import io.millrace.gateway.tcp.TcpGateway;
@@ -35,14 +36,16 @@ final class FrontEnds {
 
     /** Deploys the HTTP server on every event loop; returns its port. */
     int startHttp(Vertx vertx, List<String> deployments) {
+        JsonInput json = new JsonInput(config.getInt(ConfigKey.JSON_MAX_NESTING_DEPTH),
+                config.getInt(ConfigKey.JSON_MAX_STRING_BYTES));
         HttpApi api = new HttpApi(broker, registry, config.getInt(ConfigKey.HTTP_MAX_BODY_BYTES),
-                config.getInt(ConfigKey.HTTP_MAX_STATS_STREAMS));
+                config.getInt(ConfigKey.HTTP_MAX_STATS_STREAMS), json);
         deployments.add(MillraceServer.await(vertx.deployVerticle(api.statsVerticle()), 30_000));
         WebSocketGateway webSockets = new WebSocketGateway(broker, broker.metrics(), new WebSocketSettings(
                 config.getInt(ConfigKey.WS_MAX_FRAME_BYTES), config.getInt(ConfigKey.WS_MAX_CONNECTIONS),
                 config.getInt(ConfigKey.WS_IDLE_TIMEOUT_MS), config.getInt(ConfigKey.WS_MAX_INFLIGHT_REQUESTS),
                 config.getInt(ConfigKey.WS_MAX_SUBSCRIPTIONS), config.getInt(ConfigKey.WS_MAX_CREDITS),
-                WS_FETCH_BYTES));
+                WS_FETCH_BYTES, json));
         // Port 0 would give each instance its own random port; Vert.x shares one random port among servers that ask
         // for the same negative port (distinct from the TCP gateway's).
         int port = config.getInt(ConfigKey.HTTP_PORT) == 0 ? -8080 : config.getInt(ConfigKey.HTTP_PORT);

@@ -230,6 +230,36 @@ public final class JsonMapping {
         return s;
     }
 
+    /** {@code field} as a string, or {@code orElse} when it is absent or null. */
+    public static String optionalString(JsonObject json, String field, String orElse) {
+        return optional(json, field, String.class, orElse, "a string");
+    }
+
+    /** {@code field} as a boolean, or {@code orElse} when it is absent or null. */
+    public static boolean optionalBoolean(JsonObject json, String field, boolean orElse) {
+        return optional(json, field, Boolean.class, orElse, "true or false");
+    }
+
+    private static <T> T optional(JsonObject json, String field, Class<T> type, T orElse, String expected) {
+        Object v = json.getValue(field);
+        if (v == null) {
+            return orElse;
+        }
+        if (!type.isInstance(v)) {
+            throw invalid("'" + field + "' must be " + expected);
+        }
+        return type.cast(v);
+    }
+
+    /** {@code field} as a partition number: required, a whole number, not negative. */
+    public static int requirePartition(JsonObject json, String field) {
+        int partition = optionalInt(json, field).orElseThrow(() -> invalid("'" + field + "' is required"));
+        if (partition < 0) {
+            throw invalid("'" + field + "' must not be negative, was " + partition);
+        }
+        return partition;
+    }
+
     public static OptionalInt optionalInt(JsonObject json, String field) {
         Object v = json.getValue(field);
         if (v == null) {

@@ -108,18 +108,18 @@ final class WebSocketGroupMember {
             names.add(s);
         }
         this.topics = Set.copyOf(names);
-        this.strategy = JsonMapping.parseStrategy(request.getString("strategy"));
+        this.strategy = JsonMapping.parseStrategy(JsonMapping.optionalString(request, "strategy", null));
         this.sessionTimeoutMs = JsonMapping.optionalInt(request, "sessionTimeoutMs").orElse(10_000);
         this.rebalanceTimeoutMs = JsonMapping.optionalInt(request, "rebalanceTimeoutMs").orElse(30_000);
-        this.autoCommit = request.getValue("autoCommit", Boolean.TRUE) instanceof Boolean b ? b : true;
-        String resetName = request.getString("reset", "earliest");
+        this.autoCommit = JsonMapping.optionalBoolean(request, "autoCommit", true);
+        String resetName = JsonMapping.optionalString(request, "reset", "earliest");
         this.reset = switch (resetName) {
             case "earliest" -> OffsetSpec.EARLIEST;
             case "latest" -> OffsetSpec.LATEST;
             case "none" -> null;
             default -> throw JsonMapping.invalid("'reset' must be \"earliest\", \"latest\" or \"none\"");
         };
-        this.clientId = request.getString("clientId", "browser");
+        this.clientId = JsonMapping.optionalString(request, "clientId", "browser");
         this.host = host;
         this.partitions = partitions;
         this.send = send;

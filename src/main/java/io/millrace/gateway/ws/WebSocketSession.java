@@ -18,7 +18,6 @@ import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -27,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,9 +39,10 @@ import org.slf4j.LoggerFactory;
  * while the socket's write queue is full. So a slow browser gets exactly what it granted and the broker buffers at
  * most one fetch per subscribed partition.
  *
- * <p>Bad input (invalid JSON, unknown op, wrong types) is answered with an error naming the problem; the socket
- * stays open, because a WebSocket never loses its framing. Not thread-safe: everything runs on the socket's event
- * loop.
+ * <p>Bad input (invalid JSON, JSON beyond the {@code json.max.*} limits, unknown op, wrong types, bad names) is
+ * answered with the error code naming the problem; the socket stays open, because a WebSocket never loses its
+ * framing. {@code UNKNOWN} is kept for broker bugs, and each is logged with its stack trace. Not thread-safe:
+ * everything runs on the socket's event loop.
  */
 final class WebSocketSession {
 
@@ -116,14 +117,7 @@ final class WebSocketSession {
     private void onText(String text) {
         JsonObject message;
         try {
-            Object parsed = new JsonObject("{\"m\":" + text + "}").getValue("m");
-            if (!(parsed instanceof JsonObject object)) {
-                throw new MillraceException(ErrorCode.INVALID_REQUEST, "Each message must be a JSON object");
-            }
-            message = object;
-        } catch (DecodeException e) {
-            sendError(null, new MillraceException(ErrorCode.INVALID_REQUEST, "Invalid JSON: " + e.getMessage()));
-            return;
+            message = settings.json().object(text, "Each message");
         } catch (MillraceException e) {
             sendError(null, e);
             return;
@@ -135,10 +129,8 @@ final class WebSocketSession {
         }
         try {
             dispatch(message, id);
-        } catch (MillraceException e) {
-            sendError(id, e);
         } catch (RuntimeException e) {
-            sendError(id, new MillraceException(ErrorCode.INVALID_REQUEST, "Cannot process message: " + e));
+            sendError(id, JsonMapping.asMillrace(e));
         }
     }
 
@@ -232,7 +224,8 @@ final class WebSocketSession {
         OffsetSpec from = parseFrom(message.getValue("from"));
         long credits = JsonMapping.optionalLong(message, "credits").orElse(0);
         checkCredits(credits, 0);
-        JsonMapping.Encoding encoding = JsonMapping.Encoding.parse(message.getString("encoding"));
+        JsonMapping.Encoding encoding = JsonMapping.Encoding.parse(JsonMapping.optionalString(message, "encoding",
+                null));
         List<Integer> requested = new ArrayList<>();
         Object partitions = message.getValue("partitions");
         if (partitions instanceof JsonArray array) {
@@ -295,7 +288,8 @@ final class WebSocketSession {
     private Future<JsonObject> joinGroup(JsonObject message) {
         long credits = JsonMapping.optionalLong(message, "credits").orElse(0);
         checkCredits(credits, 0);
-        JsonMapping.Encoding encoding = JsonMapping.Encoding.parse(message.getString("encoding"));
+        JsonMapping.Encoding encoding = JsonMapping.Encoding.parse(JsonMapping.optionalString(message, "encoding",
+                null));
         String sid = "s" + nextSubscriptionId;
         ClientSubscription sub = new ClientSubscription(sid, null, encoding, credits);
         WebSocketGroupMember member = new WebSocketGroupMember(io.vertx.core.Vertx.currentContext().owner(), broker,
@@ -307,7 +301,13 @@ final class WebSocketSession {
         sub.group = member;
         subscriptions.put(sid, sub);
         groups.put(member.groupId(), member);
-        return member.start().map(first -> first.put("subscription", sid));
+        return member.start().map(first -> first.put("subscription", sid)).onFailure(e -> {
+            // a refused join (a bad topic name, session timeout...) leaves nothing behind: the browser may fix it
+            // and join again
+            if (groups.get(member.groupId()) == member) {
+                leaveGroup(member);
+            }
+        });
     }
 
     private WebSocketGroupMember.Partitions groupPartitions(ClientSubscription sub) {
@@ -388,8 +388,8 @@ final class WebSocketSession {
             if (offset < 0) {
                 throw JsonMapping.invalid("offsets are never negative");
             }
-            offsets.put(new TopicPartition(JsonMapping.requireString(e, "topic"), JsonMapping.optionalInt(e,
-                    "partition").orElseThrow(() -> JsonMapping.invalid("'partition' is required"))), offset);
+            offsets.put(new TopicPartition(JsonMapping.requireString(e, "topic"),
+                    JsonMapping.requirePartition(e, "partition")), offset);
         }
         return offsets;
     }
@@ -447,7 +447,8 @@ final class WebSocketSession {
     }
 
     private void checkCredits(long credits, long outstanding) {
-        if (credits < 0 || outstanding + credits > settings.maxCredits()) {
+        // compared as a difference: a huge grant must not overflow past the check
+        if (credits < 0 || credits > settings.maxCredits() - outstanding) {
             throw new MillraceException(ErrorCode.INVALID_REQUEST, "Credits must be between 0 and "
                     + settings.maxCredits() + " outstanding per subscription (ws.max.credits)");
         }
@@ -461,15 +462,19 @@ final class WebSocketSession {
             return OffsetSpec.EARLIEST;
         }
         if (from instanceof JsonObject object) {
-            if (object.containsKey("offset")) {
-                long offset = JsonMapping.optionalLong(object, "offset").getAsLong();
-                if (offset < 0) {
+            OptionalLong offset = JsonMapping.optionalLong(object, "offset");
+            if (offset.isPresent()) {
+                if (offset.getAsLong() < 0) {
                     throw JsonMapping.invalid("offsets are never negative; use \"earliest\" or \"latest\"");
                 }
-                return new OffsetSpec.AtOffset(offset);
+                return new OffsetSpec.AtOffset(offset.getAsLong());
             }
-            if (object.containsKey("timestamp")) {
-                return new OffsetSpec.AtTimestamp(JsonMapping.optionalLong(object, "timestamp").getAsLong());
+            OptionalLong timestamp = JsonMapping.optionalLong(object, "timestamp");
+            if (timestamp.isPresent()) {
+                if (timestamp.getAsLong() < 0) {
+                    throw JsonMapping.invalid("'timestamp' must not be negative (epoch milliseconds)");
+                }
+                return new OffsetSpec.AtTimestamp(timestamp.getAsLong());
             }
         }
         throw JsonMapping.invalid("'from' must be \"earliest\", \"latest\", {\"offset\": n} or {\"timestamp\": ms}");
@@ -482,8 +487,17 @@ final class WebSocketSession {
     }
 
     private void sendError(Object id, MillraceException e) {
+        logIfBroken(e);
         send(new JsonObject().put("op", "error").put("id", id).put("error",
                 JsonMapping.error(e.errorCode(), e.getMessage())));
+    }
+
+    /** Logs an UNKNOWN error with its stack trace: the code a client sees only for a broker bug. */
+    private static void logIfBroken(MillraceException e) {
+        if (e.errorCode() == ErrorCode.UNKNOWN) {
+            LOG.error("A WebSocket request failed with an unexpected error (a broker bug: client mistakes have their"
+                    + " own codes)", e.getCause() != null ? e.getCause() : e);
+        }
     }
 
     private static String truncate(String reason) {
@@ -519,6 +533,7 @@ final class WebSocketSession {
 
                 @Override
                 public void onError(MillraceException error) {
+                    logIfBroken(error);
                     send(new JsonObject().put("op", "error").put("subscription", id).put("topic", tp.topic())
                             .put("partition", tp.partition())
                             .put("error", JsonMapping.error(error.errorCode(), error.getMessage())));

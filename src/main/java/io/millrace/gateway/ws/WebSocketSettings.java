@@ -1,5 +1,7 @@
 package io.millrace.gateway.ws;
 
+import io.millrace.broker.json.JsonInput;
+
 /**
  * Limits of the WebSocket gateway (see docs/OPERATIONS.md for the config keys).
  *
@@ -10,7 +12,8 @@ package io.millrace.gateway.ws;
  * @param maxSubscriptions    most partitions subscribed per socket ({@code ws.max.subscriptions})
  * @param maxCredits          most outstanding record credits per subscription ({@code ws.max.credits})
  * @param fetchBytes          bytes read per partition fetch for a subscription
+ * @param json                how messages are parsed ({@code json.max.nesting.depth}, {@code json.max.string.bytes})
  */
 public record WebSocketSettings(int maxFrameBytes, int maxConnections, long idleTimeoutMs, int maxInFlightRequests,
-                                int maxSubscriptions, int maxCredits, int fetchBytes) {
+                                int maxSubscriptions, int maxCredits, int fetchBytes, JsonInput json) {
 }
