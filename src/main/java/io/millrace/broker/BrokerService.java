@@ -42,6 +42,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The broker API over this broker's cluster view: admin goes through the {@link TopicAdmin}, data calls go to the
@@ -61,6 +62,8 @@ public final class BrokerService implements Broker {
     private final BrokerSettings settings;
     private final Time time;
     private final AtomicInteger stickyPartition = new AtomicInteger();
+    /** Names withdrawable fetches; unique on this broker, which is the only sender to its partition verticles. */
+    private final AtomicLong nextFetchId = new AtomicLong(PartitionRequest.Fetch.UNNAMED);
     private final BrokerMetrics metrics;
     /** Producer ids reserved in ZooKeeper and not yet handed out: [nextProducerId, producerIdLimit). */
     private long nextProducerId;
@@ -245,13 +248,35 @@ public final class BrokerService implements Broker {
     /** A fetch; {@code countOut} is false for subscriptions, which count what their subscriber actually took. */
     Future<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMs, int currentLeaderEpoch,
                               boolean countOut) {
+        return fetch(tp, offset, maxBytes, maxWaitMs, currentLeaderEpoch, countOut, PartitionRequest.Fetch.UNNAMED);
+    }
+
+    /**
+     * A fetch for a subscription, which may withdraw it when it no longer wants the answer (see
+     * {@link PendingFetch}).
+     */
+    PendingFetch withdrawableFetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMs,
+                                   int currentLeaderEpoch) {
+        long fetchId = nextFetchId.incrementAndGet();
+        Future<FetchResult> result = fetch(tp, offset, maxBytes, maxWaitMs, currentLeaderEpoch, false, fetchId);
+        return new PendingFetch(result, () -> {
+            if (!result.isComplete()) {
+                vertx.eventBus().send(PartitionAddress.of(tp), new PartitionRequest.CancelFetch(fetchId),
+                        local(settings.requestTimeoutMs()));
+            }
+        });
+    }
+
+    private Future<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMs,
+                                      int currentLeaderEpoch, boolean countOut, long fetchId) {
         try {
             requireLeaderHere(topic(tp.topic()), tp);
         } catch (MillraceException e) {
             return Future.failedFuture(e);
         }
         long wait = Math.max(0, Math.min(maxWaitMs, settings.maxFetchWaitMs()));
-        PartitionRequest.Fetch request = new PartitionRequest.Fetch(offset, maxBytes, wait, currentLeaderEpoch);
+        PartitionRequest.Fetch request = new PartitionRequest.Fetch(offset, maxBytes, wait, currentLeaderEpoch,
+                fetchId);
         return this.<PartitionResponse.Fetched>ask(tp, request, wait + FETCH_TIMEOUT_SLACK_MS)
                 .map(f -> {
                     if (countOut && !f.records().isEmpty()) {
