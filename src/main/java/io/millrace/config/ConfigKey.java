@@ -81,6 +81,17 @@ public enum ConfigKey {
     WS_MAX_SUBSCRIPTIONS("ws.max.subscriptions", Type.INT, "Most partitions one WebSocket may subscribe to."),
     WS_MAX_CREDITS("ws.max.credits", Type.INT,
             "Most records a WebSocket client may have granted and not yet received, per subscription."),
+    WS_COMPRESSION_ENABLE("ws.compression.enable", Type.BOOLEAN,
+            "Accept permessage-deflate from WebSocket clients that offer it; each compressing socket then holds zlib "
+                    + "state in native memory (see docs/PERFORMANCE.md). HTTP response compression is separate."),
+    WS_COMPRESSION_LEVEL("ws.compression.level", Type.INT,
+            "Deflate level (1 fastest .. 9 smallest) of WebSocket messages when ws.compression.enable is on."),
+    WS_COMPRESSION_CLIENT_NO_CONTEXT("ws.compression.client.no.context", Type.BOOLEAN,
+            "Ask compressing WebSocket clients to reset their compression context after each message "
+                    + "(client_no_context_takeover), so the broker frees its inflater between messages."),
+    WS_COMPRESSION_SERVER_NO_CONTEXT("ws.compression.server.no.context", Type.BOOLEAN,
+            "Grant a WebSocket client's request that the broker reset its compression context after each message "
+                    + "(server_no_context_takeover), freeing the deflater between messages."),
     HTTP_MAX_BODY_BYTES("http.max.body.bytes", Type.INT, "Largest REST request body."),
     HTTP_MAX_STATS_STREAMS("http.max.stats.streams", Type.INT,
             "Most dashboards listening to the live stats stream at once; more get BROKER_OVERLOADED (503)."),

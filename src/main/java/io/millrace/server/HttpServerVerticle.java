@@ -16,33 +16,20 @@ final class HttpServerVerticle extends VerticleBase {
 
     private final HttpApi api;
     private final WebSocketGateway webSockets;
-    private final String host;
-    private final int port;
-    private final int maxFrameBytes;
-    private final long idleTimeoutMs;
+    private final HttpServerOptions options;
     private HttpServer server;
 
-    HttpServerVerticle(HttpApi api, WebSocketGateway webSockets, String host, int port, int maxFrameBytes,
-                       long idleTimeoutMs) {
+    /** @param options this instance's own copy: the server keeps it */
+    HttpServerVerticle(HttpApi api, WebSocketGateway webSockets, HttpServerOptions options) {
         this.api = api;
         this.webSockets = webSockets;
-        this.host = host;
-        this.port = port;
-        this.maxFrameBytes = maxFrameBytes;
-        this.idleTimeoutMs = idleTimeoutMs;
+        this.options = options;
     }
 
     @Override
     public Future<?> start() {
         Router router = Router.router(vertx);
         api.mount(router);
-        HttpServerOptions options = new HttpServerOptions()
-                .setHost(host)
-                .setPort(port)
-                .setMaxWebSocketFrameSize(maxFrameBytes)
-                .setMaxWebSocketMessageSize(maxFrameBytes)
-                .setIdleTimeout((int) Math.max(1, idleTimeoutMs / 1000))
-                .setCompressionSupported(true);
         server = vertx.createHttpServer(options)
                 .webSocketHandshakeHandler(webSockets.handshakeHandler())
                 .webSocketHandler(webSockets.socketHandler())
