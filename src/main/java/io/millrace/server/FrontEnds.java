@@ -50,7 +50,8 @@ final class FrontEnds {
         HttpServerOptions options = httpServerOptions(port);
         HttpServerVerticle[] first = new HttpServerVerticle[1];
         deployments.add(MillraceServer.await(vertx.deployVerticle(() -> {
-            HttpServerVerticle v = new HttpServerVerticle(api, webSockets, new HttpServerOptions(options));
+            HttpServerVerticle v = new HttpServerVerticle(api, webSockets, new HttpServerOptions(options),
+                    config.getInt(ConfigKey.SHUTDOWN_GRACE_MS));
             if (first[0] == null) {
                 first[0] = v;
             }
