@@ -87,7 +87,7 @@ public enum ConfigKey {
     WS_COMPRESSION_LEVEL("ws.compression.level", Type.INT,
             "Deflate level (1 fastest .. 9 smallest) of WebSocket messages when ws.compression.enable is on."),
     WS_COMPRESSION_CLIENT_NO_CONTEXT("ws.compression.client.no.context", Type.BOOLEAN,
-            "Ask compressing WebSocket clients to reset their compression context after each message "
+            "Accept a compressing WebSocket client's offer to reset its compression context after each message "
                     + "(client_no_context_takeover), so the broker frees its inflater between messages."),
     WS_COMPRESSION_SERVER_NO_CONTEXT("ws.compression.server.no.context", Type.BOOLEAN,
             "Grant a WebSocket client's request that the broker reset its compression context after each message "
