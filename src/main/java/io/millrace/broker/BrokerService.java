@@ -43,6 +43,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The broker API over this broker's cluster view: admin goes through the {@link TopicAdmin}, data calls go to the
@@ -62,6 +63,8 @@ public final class BrokerService implements Broker {
     private final BrokerSettings settings;
     private final Time time;
     private final AtomicInteger stickyPartition = new AtomicInteger();
+    /** Names withdrawable fetches; unique on this broker, which is the only sender to its partition verticles. */
+    private final AtomicLong nextFetchId = new AtomicLong(PartitionRequest.Fetch.UNNAMED);
     private final BrokerMetrics metrics;
     /** Producer ids reserved in ZooKeeper and not yet handed out: [nextProducerId, producerIdLimit). */
     private long nextProducerId;
@@ -71,6 +74,8 @@ public final class BrokerService implements Broker {
     private volatile ClusterController clusterController;
     /** Set once at start-up, before front-ends start; null until then (group calls then fail). */
     private volatile GroupCoordinatorVerticle groups;
+    /** Set when the broker begins to shut down: data requests are refused from then on. */
+    private volatile boolean shuttingDown;
 
     public BrokerService(Vertx vertx, int brokerId, MetadataStore store, ReplicaManager replicas,
                          TopicAdmin topicAdmin, BrokerSettings settings, Time time, BrokerMetrics metrics) {
@@ -160,6 +165,15 @@ public final class BrokerService implements Broker {
         int controllerId = store.cachedController();
         return Future.failedFuture(new MillraceException(ErrorCode.NOT_LEADER, "Broker " + brokerId
                 + " is not the controller" + (controllerId >= 0 ? "; broker " + controllerId + " is: ask it" : "")));
+    }
+
+    /**
+     * Refuses produce, fetch and offset lookups from now on with NOT_LEADER saying that this broker is shutting down,
+     * so that clients move to the partition's next leader instead of starting what the stopping partitions cannot
+     * finish. Called first at shutdown.
+     */
+    public void beginShutdown() {
+        shuttingDown = true;
     }
 
     /** Wires the controller's duties in; called once at start-up. */
@@ -253,13 +267,35 @@ public final class BrokerService implements Broker {
     /** A fetch; {@code countOut} is false for subscriptions, which count what their subscriber actually took. */
     Future<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMs, int currentLeaderEpoch,
                               boolean countOut) {
+        return fetch(tp, offset, maxBytes, maxWaitMs, currentLeaderEpoch, countOut, PartitionRequest.Fetch.UNNAMED);
+    }
+
+    /**
+     * A fetch for a subscription, which may withdraw it when it no longer wants the answer (see
+     * {@link PendingFetch}).
+     */
+    PendingFetch withdrawableFetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMs,
+                                   int currentLeaderEpoch) {
+        long fetchId = nextFetchId.incrementAndGet();
+        Future<FetchResult> result = fetch(tp, offset, maxBytes, maxWaitMs, currentLeaderEpoch, false, fetchId);
+        return new PendingFetch(result, () -> {
+            if (!result.isComplete()) {
+                vertx.eventBus().send(PartitionAddress.of(tp), new PartitionRequest.CancelFetch(fetchId),
+                        local(settings.requestTimeoutMs()));
+            }
+        });
+    }
+
+    private Future<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMs,
+                                      int currentLeaderEpoch, boolean countOut, long fetchId) {
         try {
             requireLeaderHere(topic(tp.topic()), tp);
         } catch (MillraceException e) {
             return Future.failedFuture(e);
         }
         long wait = Math.max(0, Math.min(maxWaitMs, settings.maxFetchWaitMs()));
-        PartitionRequest.Fetch request = new PartitionRequest.Fetch(offset, maxBytes, wait, currentLeaderEpoch);
+        PartitionRequest.Fetch request = new PartitionRequest.Fetch(offset, maxBytes, wait, currentLeaderEpoch,
+                fetchId);
         return this.<PartitionResponse.Fetched>ask(tp, request, wait + FETCH_TIMEOUT_SLACK_MS)
                 .map(f -> {
                     if (countOut && !f.records().isEmpty()) {
@@ -443,6 +479,10 @@ public final class BrokerService implements Broker {
      * round trip. Also refuses a partition the topic does not have.
      */
     private void requireLeaderHere(TopicMetadata topic, TopicPartition tp) {
+        if (shuttingDown) {
+            throw new MillraceException(ErrorCode.NOT_LEADER, "Broker " + brokerId + " is shutting down; " + tp
+                    + " moves to another replica, if it has one in sync: refresh metadata and retry");
+        }
         PartitionAssignment p = topic.partition(tp.partition());
         if (p.leader() == brokerId) {
             return;

@@ -5,7 +5,6 @@ import io.millrace.common.LeaderEpoch;
 import io.millrace.common.MillraceException;
 import io.millrace.common.TopicPartition;
 import io.vertx.core.AsyncResult;
-import io.vertx.core.Future;
 
 /**
  * A {@link Subscription} as a loop of long-poll fetches: while there is demand and no fetch in flight, fetch from
@@ -18,6 +17,9 @@ import io.vertx.core.Future;
  * once ({@code FENCED_LEADER_EPOCH} or {@code NOT_LEADER} to the handler): retrying with the same epoch could never
  * succeed, and the subscriber (a TCP client) learns the new leader and epoch and subscribes again. Without one
  * (WebSocket, older TCP clients) those errors are retried for a while like other retriable ones.
+ *
+ * <p>A cancel or a seek withdraws the fetch in flight ({@link PendingFetch}), so that subscribing and unsubscribing
+ * again and again cannot fill the partition's waiting slots with fetches nobody wants.
  *
  * <p>Not thread-safe: confined to the context that created it, where the fetch futures complete.
  */
@@ -35,6 +37,8 @@ final class PartitionSubscription implements Subscription {
     private long position;
     private long demand;
     private boolean fetching;
+    /** The fetch this subscription waits for; null when none is in flight or its answer is being handled. */
+    private PendingFetch pending;
     /** Whether request() was called since the last fetch completed (it may come from inside the handler). */
     private boolean askedAgain;
     private boolean cancelled;
@@ -73,6 +77,7 @@ final class PartitionSubscription implements Subscription {
     public void seek(long offset) {
         position = offset;
         generation++;
+        withdrawPending();
         fetching = false;
         maybeFetch();
     }
@@ -91,6 +96,15 @@ final class PartitionSubscription implements Subscription {
     public void cancel() {
         cancelled = true;
         generation++;
+        withdrawPending();
+    }
+
+    private void withdrawPending() {
+        PendingFetch withdrawn = pending;
+        pending = null;
+        if (withdrawn != null) {
+            withdrawn.withdraw();
+        }
     }
 
     private void vertxTimer(long delayMs) {
@@ -107,13 +121,15 @@ final class PartitionSubscription implements Subscription {
         }
         fetching = true;
         long fetchGeneration = generation;
-        Future<FetchResult> fetch = sharedFetches == null
-                ? broker.fetch(tp, position, maxBytesPerFetch, maxWaitMs, currentLeaderEpoch, false)
+        PendingFetch fetch = sharedFetches == null
+                ? broker.withdrawableFetch(tp, position, maxBytesPerFetch, maxWaitMs, currentLeaderEpoch)
                 : sharedFetches.fetch(broker, tp, position, maxBytesPerFetch, maxWaitMs, currentLeaderEpoch);
-        fetch.onComplete(result -> {
+        pending = fetch;
+        fetch.result().onComplete(result -> {
             if (fetchGeneration != generation) {
                 return;
             }
+            pending = null;
             // Still "fetching" until the result is handled: a request() made meanwhile from inside the handler (a
             // socket that drained as the handler wrote to it) must not start a fetch from the old position, which
             // would bring back only what the handler just took. It is remembered instead.

@@ -163,6 +163,15 @@ public final class BrokerConfig {
         return configured == 0 ? Runtime.getRuntime().availableProcessors() : configured;
     }
 
+    /** {@code ws.compression.level}, a zlib level 1-9 (0 would negotiate compression and then not compress). */
+    public int webSocketCompressionLevel() {
+        int level = getInt(ConfigKey.WS_COMPRESSION_LEVEL);
+        if (level < 1 || level > 9) {
+            throw invalid(ConfigKey.WS_COMPRESSION_LEVEL.key(), "must be 1 (fastest) to 9 (smallest), was " + level);
+        }
+        return level;
+    }
+
     public Optional<String> externalZookeeper() {
         String connect = getString(ConfigKey.ZOOKEEPER_CONNECT);
         return connect.isBlank() ? Optional.empty() : Optional.of(connect);

@@ -89,6 +89,17 @@ public enum ConfigKey {
             "Longest string (UTF-8 bytes, names and values) in a REST body or WebSocket message; longer gets"
                     + " INVALID_REQUEST. Keep it above 4/3 of the largest max.message.bytes, so a value sent as base64"
                     + " still fits."),
+    WS_COMPRESSION_ENABLE("ws.compression.enable", Type.BOOLEAN,
+            "Accept permessage-deflate from WebSocket clients that offer it; each compressing socket then holds zlib "
+                    + "state in native memory (see docs/PERFORMANCE.md). HTTP response compression is separate."),
+    WS_COMPRESSION_LEVEL("ws.compression.level", Type.INT,
+            "Deflate level (1 fastest .. 9 smallest) of WebSocket messages when ws.compression.enable is on."),
+    WS_COMPRESSION_CLIENT_NO_CONTEXT("ws.compression.client.no.context", Type.BOOLEAN,
+            "Accept a compressing WebSocket client's offer to reset its compression context after each message "
+                    + "(client_no_context_takeover), so the broker frees its inflater between messages."),
+    WS_COMPRESSION_SERVER_NO_CONTEXT("ws.compression.server.no.context", Type.BOOLEAN,
+            "Grant a WebSocket client's request that the broker reset its compression context after each message "
+                    + "(server_no_context_takeover), freeing the deflater between messages."),
     HTTP_MAX_STATS_STREAMS("http.max.stats.streams", Type.INT,
             "Most dashboards listening to the live stats stream at once; more get BROKER_OVERLOADED (503)."),
     OFFSETS_TOPIC_NUM_PARTITIONS("offsets.topic.num.partitions", Type.INT,
@@ -104,6 +115,9 @@ public enum ConfigKey {
     GROUP_INITIAL_REBALANCE_DELAY_MS("group.initial.rebalance.delay.ms", Type.INT,
             "How long the first rebalance of an empty group waits for more members to join; 0 turns it off."),
     SHUTDOWN_TIMEOUT_MS("shutdown.timeout.ms", Type.INT, "How long a clean shutdown may take before it is forced."),
+    SHUTDOWN_GRACE_MS("shutdown.grace.ms", Type.INT,
+            "At shutdown, how long HTTP and WebSocket connections may take to receive the answers already under way "
+                    + "before they are cut."),
     LOG_SEGMENT_BYTES("log.segment.bytes", Type.INT, "Default segment.bytes of new topics."),
     LOG_SEGMENT_MS("log.segment.ms", Type.LONG, "Default segment.ms of new topics."),
     LOG_SEGMENT_INDEX_BYTES("log.segment.index.bytes", Type.INT, "Default segment.index.bytes of new topics."),

@@ -30,13 +30,34 @@ public sealed interface PartitionRequest {
 
     /**
      * Read committed records from {@code offset}. If none are there yet, wait up to {@code maxWaitMs} for some.
+     *
+     * @param fetchId names a waiting fetch so that its sender can withdraw it with {@link CancelFetch}: unique among
+     *                the sender's fetches, or {@link #UNNAMED} for a fetch that is never withdrawn
      */
-    record Fetch(long offset, int maxBytes, long maxWaitMs, int currentLeaderEpoch) implements PartitionRequest {
+    record Fetch(long offset, int maxBytes, long maxWaitMs, int currentLeaderEpoch, long fetchId)
+            implements PartitionRequest {
 
-        /** A fetch that goes by the partition's own state (no epoch check). */
+        /** The id of a fetch that cannot be withdrawn. */
+        public static final long UNNAMED = 0;
+
+        /** A fetch that cannot be withdrawn. */
+        public Fetch(long offset, int maxBytes, long maxWaitMs, int currentLeaderEpoch) {
+            this(offset, maxBytes, maxWaitMs, currentLeaderEpoch, UNNAMED);
+        }
+
+        /** A fetch that goes by the partition's own state (no epoch check) and cannot be withdrawn. */
         public Fetch(long offset, int maxBytes, long maxWaitMs) {
             this(offset, maxBytes, maxWaitMs, LeaderEpoch.UNKNOWN);
         }
+    }
+
+    /**
+     * Withdraw the waiting {@link Fetch} named {@code fetchId}: its reader went away (unsubscribed, closed), so it
+     * must not hold one of the partition's {@code partition.max.fetch.waiters} slots until its wait runs out. The
+     * fetch is answered at once with no records; a fetch already answered is not affected. Sent without expecting a
+     * reply.
+     */
+    record CancelFetch(long fetchId) implements PartitionRequest {
     }
 
     /** Resolve a start position to an offset. */

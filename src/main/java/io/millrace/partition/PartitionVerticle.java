@@ -6,6 +6,7 @@ import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
 import io.millrace.common.Time;
 import io.millrace.common.TopicPartition;
+import io.millrace.partition.PartitionRequest.CancelFetch;
 import io.millrace.partition.PartitionRequest.Describe;
 import io.millrace.partition.PartitionRequest.Fetch;
 import io.millrace.partition.PartitionRequest.ListOffset;
@@ -32,11 +33,13 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executor;
@@ -103,7 +106,10 @@ public final class PartitionVerticle extends VerticleBase {
     private long checkpointedHighWatermark = -1;
     private boolean checkpointInFlight;
 
-    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    /** Fetches waiting for data, oldest first; at most {@code partition.max.fetch.waiters}. */
+    private final Set<Waiter> waiters = new LinkedHashSet<>();
+    /** The waiting fetches that can be withdrawn ({@link CancelFetch}), by their fetch id. */
+    private final Map<Long, Waiter> waitersById = new HashMap<>();
     private final List<ReplicaWaiter> replicaWaiters = new ArrayList<>();
     private final List<PendingAck> pendingAcks = new ArrayList<>();
     private final List<QueuedProduce> queuedProduces = new ArrayList<>();
@@ -177,11 +183,9 @@ public final class PartitionVerticle extends VerticleBase {
         stopLeading();
         Future<Void> unregistered = consumer == null ? Future.succeededFuture() : consumer.unregister();
         return unregistered.compose(v -> {
-            for (Waiter waiter : waiters) {
-                vertx.cancelTimer(waiter.timer);
+            for (Waiter waiter : takeAllWaiters()) {
                 waiter.message.reply(emptyFetch(waiter.fetch.offset()), LOCAL);
             }
-            waiters.clear();
             failLeaderWork("Partition " + tp + " is shutting down on this broker");
             PartitionLog closing = log;
             boolean delete = deleteLogOnStop;
@@ -313,11 +317,9 @@ public final class PartitionVerticle extends VerticleBase {
             ack.message.fail(ErrorCode.NOT_LEADER.code(), reason);
         }
         pendingAcks.clear();
-        for (Waiter waiter : waiters) {
-            vertx.cancelTimer(waiter.timer);
+        for (Waiter waiter : takeAllWaiters()) {
             waiter.message.fail(ErrorCode.NOT_LEADER.code(), reason);
         }
-        waiters.clear();
         for (ReplicaWaiter waiter : replicaWaiters) {
             vertx.cancelTimer(waiter.timer);
             waiter.message.fail(ErrorCode.NOT_LEADER.code(), reason);
@@ -375,6 +377,8 @@ public final class PartitionVerticle extends VerticleBase {
             } else if (request instanceof Fetch fetch) {
                 requireLeader(fetch.currentLeaderEpoch());
                 fetch(fetch, message);
+            } else if (request instanceof CancelFetch cancel) {
+                withdraw(cancel.fetchId());
             } else if (request instanceof ReplicaFetch replicaFetch) {
                 replicaFetch(replicaFetch, message);
             } else if (request instanceof ListOffset listOffset) {
@@ -559,11 +563,41 @@ public final class PartitionVerticle extends VerticleBase {
         long wait = Math.min(fetch.maxWaitMs(), settings.maxFetchWaitMs());
         Waiter waiter = new Waiter(fetch, message);
         waiter.timer = vertx.setTimer(wait, id -> {
-            if (waiters.remove(waiter)) {
+            if (removeWaiter(waiter)) {
                 message.reply(emptyFetch(fetch.offset()), LOCAL);
             }
         });
         waiters.add(waiter);
+        if (fetch.fetchId() != Fetch.UNNAMED) {
+            waitersById.put(fetch.fetchId(), waiter);
+        }
+    }
+
+    /** Answers the waiting fetch named {@code fetchId} with no records at once, if it is still waiting. */
+    private void withdraw(long fetchId) {
+        Waiter waiter = waitersById.get(fetchId);
+        if (waiter != null && removeWaiter(waiter)) {
+            vertx.cancelTimer(waiter.timer);
+            waiter.message.reply(emptyFetch(waiter.fetch.offset()), LOCAL);
+        }
+    }
+
+    /** Forgets a waiting fetch; false when it was no longer waiting. The caller answers it. */
+    private boolean removeWaiter(Waiter waiter) {
+        if (!waiters.remove(waiter)) {
+            return false;
+        }
+        waitersById.remove(waiter.fetch.fetchId(), waiter);
+        return true;
+    }
+
+    /** Forgets every waiting fetch and stops their timers; the caller answers them. */
+    private List<Waiter> takeAllWaiters() {
+        List<Waiter> taken = new ArrayList<>(waiters);
+        waiters.clear();
+        waitersById.clear();
+        taken.forEach(waiter -> vertx.cancelTimer(waiter.timer));
+        return taken;
     }
 
     /** Answers every waiting fetch that now has committed data, and every acks=all producer now committed. */
@@ -577,6 +611,7 @@ public final class PartitionVerticle extends VerticleBase {
             Waiter waiter = it.next();
             if (waiter.fetch.offset() < hw) {
                 it.remove();
+                waitersById.remove(waiter.fetch.fetchId(), waiter);
                 vertx.cancelTimer(waiter.timer);
                 try {
                     waiter.message.reply(fetched(log.read(waiter.fetch.offset(), waiter.fetch.maxBytes(), hw)),

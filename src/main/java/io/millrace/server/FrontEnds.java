@@ -12,6 +12,7 @@ import io.millrace.gateway.ws.WebSocketSettings;
 import io.millrace.http.HttpApi;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerOptions;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -49,16 +50,44 @@ final class FrontEnds {
         // Port 0 would give each instance its own random port; Vert.x shares one random port among servers that ask
         // for the same negative port (distinct from the TCP gateway's).
         int port = config.getInt(ConfigKey.HTTP_PORT) == 0 ? -8080 : config.getInt(ConfigKey.HTTP_PORT);
+        HttpServerOptions options = httpServerOptions(port);
         HttpServerVerticle[] first = new HttpServerVerticle[1];
         deployments.add(MillraceServer.await(vertx.deployVerticle(() -> {
-            HttpServerVerticle v = new HttpServerVerticle(api, webSockets, config.getString(ConfigKey.LISTEN_HOST),
-                    port, config.getInt(ConfigKey.WS_MAX_FRAME_BYTES), config.getInt(ConfigKey.WS_IDLE_TIMEOUT_MS));
+            HttpServerVerticle v = new HttpServerVerticle(api, webSockets, new HttpServerOptions(options),
+                    config.getInt(ConfigKey.SHUTDOWN_GRACE_MS));
             if (first[0] == null) {
                 first[0] = v;
             }
             return v;
         }, new DeploymentOptions().setInstances(instances)), 30_000));
         return first[0].actualPort();
+    }
+
+    /**
+     * The HTTP server's options. Response compression (gzip for clients that accept it) and WebSocket compression
+     * are separate switches in Vert.x, and Vert.x accepts permessage-deflate by default: each socket that negotiates
+     * it holds zlib state in native memory for as long as it is open, so it is off unless
+     * {@code ws.compression.enable} turns it on.
+     */
+    HttpServerOptions httpServerOptions(int port) {
+        boolean webSocketCompression = config.getBoolean(ConfigKey.WS_COMPRESSION_ENABLE);
+        int compressionLevel = config.webSocketCompressionLevel(); // validated even when off: a bad value fails now
+        HttpServerOptions options = new HttpServerOptions()
+                .setHost(config.getString(ConfigKey.LISTEN_HOST))
+                .setPort(port)
+                .setMaxWebSocketFrameSize(config.getInt(ConfigKey.WS_MAX_FRAME_BYTES))
+                .setMaxWebSocketMessageSize(config.getInt(ConfigKey.WS_MAX_FRAME_BYTES))
+                .setIdleTimeout((int) Math.max(1, config.getInt(ConfigKey.WS_IDLE_TIMEOUT_MS) / 1000))
+                .setCompressionSupported(true)
+                .setPerMessageWebSocketCompressionSupported(webSocketCompression)
+                .setPerFrameWebSocketCompressionSupported(false);
+        if (webSocketCompression) {
+            options.setWebSocketCompressionLevel(compressionLevel)
+                    .setWebSocketPreferredClientNoContext(
+                            config.getBoolean(ConfigKey.WS_COMPRESSION_CLIENT_NO_CONTEXT))
+                    .setWebSocketAllowServerNoContext(config.getBoolean(ConfigKey.WS_COMPRESSION_SERVER_NO_CONTEXT));
+        }
+        return options;
     }
 
     /** Deploys the native TCP gateway on every event loop; returns the port it listens on. */

@@ -7,6 +7,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The HTTP server: REST API, health and metrics ({@link HttpApi}) and the WebSocket gateway at {@code /ws}
@@ -16,38 +17,40 @@ final class HttpServerVerticle extends VerticleBase {
 
     private final HttpApi api;
     private final WebSocketGateway webSockets;
-    private final String host;
-    private final int port;
-    private final int maxFrameBytes;
-    private final long idleTimeoutMs;
+    private final HttpServerOptions options;
+    private final long shutdownGraceMs;
     private HttpServer server;
 
-    HttpServerVerticle(HttpApi api, WebSocketGateway webSockets, String host, int port, int maxFrameBytes,
-                       long idleTimeoutMs) {
+    /**
+     * @param options         this instance's own copy: the server keeps it
+     * @param shutdownGraceMs how long {@link #stop()} lets connections finish the answers under way
+     */
+    HttpServerVerticle(HttpApi api, WebSocketGateway webSockets, HttpServerOptions options, long shutdownGraceMs) {
         this.api = api;
         this.webSockets = webSockets;
-        this.host = host;
-        this.port = port;
-        this.maxFrameBytes = maxFrameBytes;
-        this.idleTimeoutMs = idleTimeoutMs;
+        this.options = options;
+        this.shutdownGraceMs = shutdownGraceMs;
     }
 
     @Override
     public Future<?> start() {
         Router router = Router.router(vertx);
         api.mount(router);
-        HttpServerOptions options = new HttpServerOptions()
-                .setHost(host)
-                .setPort(port)
-                .setMaxWebSocketFrameSize(maxFrameBytes)
-                .setMaxWebSocketMessageSize(maxFrameBytes)
-                .setIdleTimeout((int) Math.max(1, idleTimeoutMs / 1000))
-                .setCompressionSupported(true);
         server = vertx.createHttpServer(options)
                 .webSocketHandshakeHandler(webSockets.handshakeHandler())
                 .webSocketHandler(webSockets.socketHandler())
                 .requestHandler(router);
         return server.listen();
+    }
+
+    /**
+     * Stops accepting connections and lets the open ones end: a request being answered is finished, an idle
+     * connection closes at once, a WebSocket answers what it still owes and closes (its shutdown handler); whatever
+     * is left after {@code shutdown.grace.ms} is cut.
+     */
+    @Override
+    public Future<?> stop() {
+        return server == null ? Future.succeededFuture() : server.shutdown(shutdownGraceMs, TimeUnit.MILLISECONDS);
     }
 
     int actualPort() {

@@ -3,35 +3,20 @@ package io.millrace.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.millrace.cluster.PartitionAssignment;
-import io.millrace.cluster.ReplicaManager;
-import io.millrace.cluster.TopicMetadata;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
-import io.millrace.common.Time;
 import io.millrace.common.TopicPartition;
-import io.millrace.partition.Acks;
-import io.millrace.partition.LocalCodec;
 import io.millrace.partition.PartitionSettings;
-import io.millrace.record.CompressionType;
 import io.millrace.record.Record;
 import io.millrace.record.RecordBatch;
-import io.millrace.record.RecordBatchBuilder;
 import io.millrace.record.RecordBatches;
-import io.millrace.record.TimestampType;
-import io.millrace.storage.LogConfig;
-import io.millrace.storage.LogLimits;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -44,8 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link SharedFetches} and the {@link PartitionSubscription}s that use it, against a real {@link BrokerService} and
- * partition verticle on a plain (non-clustered) Vert.x, without ZooKeeper: the replica manager is given its context
- * by hand and told about the topic with {@link ReplicaManager#sync}, which is all that fetch and produce need.
+ * partition verticle ({@link InProcessBroker}).
  */
 class SharedFetchesTest {
 
@@ -56,35 +40,23 @@ class SharedFetchesTest {
     @TempDir
     Path dir;
 
-    private Vertx vertx;
+    private InProcessBroker local;
     private BrokerService broker;
     private Context one;
     private Context two;
-    private int produced;
 
     @BeforeEach
     void start() throws Exception {
-        vertx = Vertx.vertx();
-        vertx.eventBus().registerCodec(new LocalCodec());
-        ReplicaManager replicas = new ReplicaManager(0, dir, LogConfig.from(Map.of()),
-                new LogLimits(LogConfig.DEFAULTS.maxMessageBytes(), "the default max.message.bytes"),
-                new PartitionSettings(MAX_WAIT_MS, 1_000, 60_000, 1_000), Time.SYSTEM, Runnable::run, null);
-        // Not deployed: start() would read ZooKeeper. sync() only needs the verticle's context.
-        replicas.init(vertx, vertx.getOrCreateContext());
-        replicas.sync(new TopicMetadata(TP.topic(), 1, Map.of(),
-                List.of(new PartitionAssignment(0, List.of(0), 0, 0, List.of(0))))).await(10, TimeUnit.SECONDS);
-        // fetch, produce and subscribe use neither the metadata store nor the controller
-        broker = new BrokerService(vertx, 0, null, replicas, null,
-                new BrokerSettings(10_000, MAX_WAIT_MS, false, 1, 1), Time.SYSTEM,
-                new BrokerMetrics(new SimpleMeterRegistry()));
+        local = new InProcessBroker(dir, TP, new PartitionSettings(MAX_WAIT_MS, 1_000, 60_000, 1_000));
+        broker = local.broker;
         // from a thread outside Vert.x, each call makes a new event-loop context
-        one = vertx.getOrCreateContext();
-        two = vertx.getOrCreateContext();
+        one = local.vertx.getOrCreateContext();
+        two = local.vertx.getOrCreateContext();
     }
 
     @AfterEach
     void stop() throws Exception {
-        vertx.close().await(30, TimeUnit.SECONDS);
+        local.close();
     }
 
     @Test
@@ -244,15 +216,8 @@ class SharedFetchesTest {
         reader.assertReadExactly(15);
     }
 
-    /** Produces batches of the given sizes, values "v-<offset>". */
     private void produce(int... batchSizes) throws Exception {
-        for (int size : batchSizes) {
-            RecordBatchBuilder builder = new RecordBatchBuilder(CompressionType.NONE, TimestampType.CREATE_TIME, 0);
-            for (int i = 0; i < size; i++) {
-                builder.append(System.currentTimeMillis(), null, ("v-" + produced++).getBytes(StandardCharsets.UTF_8));
-            }
-            broker.produce(TP, builder.build(), Acks.LEADER).await(10, TimeUnit.SECONDS);
-        }
+        local.produce(batchSizes);
     }
 
     private Reader subscribe(Context context, long credit) throws Exception {
@@ -266,15 +231,7 @@ class SharedFetchesTest {
     }
 
     private static <T> T on(Context context, Callable<T> action) throws Exception {
-        Promise<T> done = Promise.promise();
-        context.runOnContext(v -> {
-            try {
-                done.complete(action.call());
-            } catch (Exception e) {
-                done.fail(e);
-            }
-        });
-        return done.future().await(10, TimeUnit.SECONDS);
+        return InProcessBroker.on(context, action);
     }
 
     /**
