@@ -5,7 +5,6 @@ import io.millrace.broker.Broker;
 import io.millrace.broker.BrokerMetrics;
 import io.millrace.broker.BrokerService;
 import io.millrace.broker.FetchResult;
-import io.millrace.broker.NewTopic;
 import io.millrace.broker.json.JsonMapping;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
@@ -16,6 +15,7 @@ import io.millrace.record.Record;
 import io.millrace.record.RecordBatch;
 import io.millrace.record.RecordBatches;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.DecodeException;
@@ -26,7 +26,6 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -150,19 +149,8 @@ public final class HttpApi {
     }
 
     private void createTopic(RoutingContext ctx) {
-        reply(ctx, 201, body(ctx).compose(json -> {
-            String name = JsonMapping.requireString(json, "name");
-            OptionalInt partitions = JsonMapping.optionalInt(json, "partitions");
-            OptionalInt rf = JsonMapping.optionalInt(json, "replicationFactor");
-            Map<String, String> config = new HashMap<>();
-            Object cfg = json.getValue("config");
-            if (cfg instanceof JsonObject c) {
-                c.forEach(e -> config.put(e.getKey(), String.valueOf(e.getValue())));
-            } else if (cfg != null) {
-                throw JsonMapping.invalid("'config' must be an object");
-            }
-            return broker.createTopic(new NewTopic(name, partitions, rf, config));
-        }).map(JsonMapping::topic));
+        reply(ctx, 201, body(ctx).compose(json -> broker.createTopic(JsonMapping.parseNewTopic(json)))
+                .map(JsonMapping::topic));
     }
 
     private void addPartitions(RoutingContext ctx) {
@@ -183,19 +171,8 @@ public final class HttpApi {
     private void resetOffsets(RoutingContext ctx) {
         String group = ctx.pathParam("group");
         reply(ctx, 200, body(ctx).compose(json -> {
-            if (json.getValue("offsets") instanceof JsonArray list) {
-                Map<TopicPartition, Long> offsets = new java.util.LinkedHashMap<>();
-                for (Object o : list) {
-                    if (!(o instanceof JsonObject e)) {
-                        throw JsonMapping.invalid("'offsets' must hold objects {topic, partition, offset}");
-                    }
-                    offsets.put(new TopicPartition(JsonMapping.requireString(e, "topic"),
-                                    JsonMapping.optionalInt(e, "partition").orElseThrow(() ->
-                                            JsonMapping.invalid("'partition' is required"))),
-                            JsonMapping.optionalLong(e, "offset").orElseThrow(() ->
-                                    JsonMapping.invalid("'offset' is required")));
-                }
-                return broker.resetOffsets(group, offsets);
+            if (json.getValue("offsets") != null) {
+                return broker.resetOffsets(group, JsonMapping.parseOffsets(json.getValue("offsets")));
             }
             String topic = JsonMapping.requireString(json, "topic");
             Object to = json.getValue("to", "earliest");
@@ -205,12 +182,9 @@ public final class HttpApi {
                 default -> new OffsetSpec.AtOffset(parseLong(String.valueOf(to), "to"));
             };
             return broker.describeTopic(topic).compose(t -> {
-                List<Integer> partitions = new ArrayList<>();
-                if (json.getValue("partitions") instanceof JsonArray ps) {
-                    ps.forEach(p -> partitions.add(((Number) p).intValue()));
-                } else {
-                    t.partitions().forEach(p -> partitions.add(p.partition()));
-                }
+                Object requested = json.getValue("partitions");
+                List<Integer> partitions = requested != null ? JsonMapping.parsePartitions(requested)
+                        : t.partitions().stream().map(p -> p.partition()).toList();
                 List<Future<Map.Entry<TopicPartition, Long>>> resolved = new ArrayList<>();
                 for (int p : partitions) {
                     TopicPartition tp = new TopicPartition(topic, p);
@@ -229,7 +203,7 @@ public final class HttpApi {
 
     private void produce(RoutingContext ctx) {
         reply(ctx, 200, body(ctx).compose(json -> {
-            Acks acks = Acks.parse(String.valueOf(json.getValue("acks", "1")));
+            Acks acks = JsonMapping.parseAcks(json);
             return broker.produceRecords(ctx.pathParam("topic"), JsonMapping.parseRecords(json), acks);
         }).map(list -> new JsonObject().put("offsets",
                 new JsonArray(list.stream().map(JsonMapping::metadata).toList()))));
@@ -301,14 +275,28 @@ public final class HttpApi {
 
     private static Future<JsonObject> body(RoutingContext ctx) {
         try {
-            Object json = ctx.body().buffer() == null ? null : ctx.body().buffer().toJsonValue();
-            if (!(json instanceof JsonObject object)) {
-                return Future.failedFuture(JsonMapping.invalid("The request body must be a JSON object"));
-            }
-            return Future.succeededFuture(object);
-        } catch (DecodeException e) {
-            return Future.failedFuture(JsonMapping.invalid("The request body is not valid JSON: " + e.getMessage()));
+            return Future.succeededFuture(jsonObject(ctx.body().buffer()));
+        } catch (MillraceException e) {
+            return Future.failedFuture(e);
         }
+    }
+
+    /**
+     * A request body as a JSON object.
+     *
+     * @throws MillraceException with INVALID_REQUEST if there is no body, or it is not JSON or not an object
+     */
+    static JsonObject jsonObject(Buffer body) {
+        Object json;
+        try {
+            json = body == null ? null : body.toJsonValue();
+        } catch (DecodeException e) {
+            throw JsonMapping.invalid("The request body is not valid JSON: " + e.getMessage());
+        }
+        if (!(json instanceof JsonObject object)) {
+            throw JsonMapping.invalid("The request body must be a JSON object");
+        }
+        return object;
     }
 
     private static void reply(RoutingContext ctx, int status, Future<?> result) {
