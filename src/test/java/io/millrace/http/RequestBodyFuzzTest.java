@@ -6,7 +6,7 @@ import io.millrace.broker.json.JsonArbitraries;
 import io.millrace.broker.json.JsonMapping;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
-import io.millrace.common.Mutations;
+import io.millrace.common.Mutation;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -29,12 +29,12 @@ import net.jqwik.api.constraints.Size;
  */
 class RequestBodyFuzzTest {
 
-    @Property(seed = Mutations.SEED)
+    @Property(seed = Mutation.SEED)
     void anyBytesAreAJsonObjectOrInvalid(@ForAll @Size(max = 200) byte[] body) {
         parseOrReject(body, json -> { });
     }
 
-    @Property(seed = Mutations.SEED)
+    @Property(seed = Mutation.SEED)
     void produceBodies(@ForAll("bodies") byte[] body) {
         parseOrReject(body, json -> {
             JsonMapping.parseAcks(json);
@@ -42,12 +42,12 @@ class RequestBodyFuzzTest {
         });
     }
 
-    @Property(seed = Mutations.SEED)
+    @Property(seed = Mutation.SEED)
     void createTopicBodies(@ForAll("bodies") byte[] body) {
         parseOrReject(body, JsonMapping::parseNewTopic);
     }
 
-    @Property(seed = Mutations.SEED)
+    @Property(seed = Mutation.SEED)
     void resetOffsetsBodies(@ForAll("bodies") byte[] body) {
         parseOrReject(body, json -> {
             if (json.getValue("offsets") != null) {
@@ -78,8 +78,8 @@ class RequestBodyFuzzTest {
                         JsonArbitraries.objects(2).map(record -> new JsonObject().put("records",
                                 new JsonArray().add(record).add(record.copy().put("key", "k")))))
                 .map(json -> json.encode().getBytes(StandardCharsets.UTF_8));
-        Arbitrary<byte[]> damaged = Combinators.combine(valid, Mutations.lists(3))
-                .as(Mutations::apply);
+        Arbitrary<byte[]> damaged = Combinators.combine(valid, Mutation.lists(3))
+                .as(Mutation::apply);
         return Arbitraries.frequencyOf(Tuple.of(9, valid), Tuple.of(1, damaged));
     }
 }

@@ -3,7 +3,7 @@ package io.millrace.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.millrace.common.ErrorCode;
-import io.millrace.common.Mutations;
+import io.millrace.common.Mutation;
 import io.millrace.protocol.FetchRequest;
 import io.millrace.protocol.FrameCodec;
 import io.millrace.protocol.ApiError;
@@ -59,9 +59,9 @@ class FuzzInputIT {
                 wire(4, new ProduceRequest(ProduceRequest.Acks.ALL, 5000, "fuzzed",
                         List.of(new ProduceRequest.PartitionData(0, TcpGatewayIT.batch("fuzz"))))),
                 wire(5, new FetchRequest(0, 1, 1024, "fuzzed", List.of(new FetchRequest.PartitionFetch(0, 0, 1024)))));
-        Random random = new Random(Long.parseLong(Mutations.SEED));
+        Random random = new Random(Long.parseLong(Mutation.SEED));
         for (int i = 0; i < INPUTS; i++) {
-            byte[] damaged = Mutations.apply(samples.get(i % samples.size()), mutations(random));
+            byte[] damaged = Mutation.apply(samples.get(i % samples.size()), mutations(random));
             try (TcpClient client = TcpClient.connect(broker.tcpPort())) {
                 client.sendRaw(damaged);
                 client.shutdownOutput();
@@ -86,14 +86,14 @@ class FuzzInputIT {
                 "{\"op\":\"commit\",\"id\":4,\"group\":\"g\",\"offsets\":[{\"topic\":\"fuzzed\",\"partition\":0,"
                         + "\"offset\":1}]}",
                 "{\"op\":\"seek\",\"id\":5,\"subscription\":\"s1\",\"partition\":0,\"to\":\"earliest\"}");
-        Random random = new Random(Long.parseLong(Mutations.SEED));
+        Random random = new Random(Long.parseLong(Mutation.SEED));
         try (WsClient ws = WsClient.connect(broker.webSocketUri())) {
             for (int i = 0; i < INPUTS; i++) {
                 byte[] sample = samples.get(i % samples.size()).getBytes(StandardCharsets.UTF_8);
-                ws.sendRaw(new String(Mutations.apply(sample, mutations(random)), StandardCharsets.UTF_8));
+                ws.sendRaw(new String(Mutation.apply(sample, mutations(random)), StandardCharsets.UTF_8));
             }
             // Messages are handled in order, so once this is answered every damaged one before it has been.
-            ws.send(new JsonObject().put("op", "ping").put("id", "last"));
+            ws.sendRaw(new JsonObject().put("op", "ping").put("id", "last").encode());
             ws.await(m -> "pong".equals(m.getString("op")) && "last".equals(m.getString("id")), WAIT);
             assertThat(ws.drain()).filteredOn(m -> "error".equals(m.getString("op")))
                     .allSatisfy(m -> assertThat(m.getJsonObject("error").getString("code")).isNotEqualTo("UNKNOWN"));
@@ -110,10 +110,10 @@ class FuzzInputIT {
                 new String[] {"/api/topics", "{\"name\":\"fuzz-rest\",\"partitions\":1,\"replicationFactor\":1,"
                         + "\"config\":{\"retention.ms\":\"60000\"}}"},
                 new String[] {"/api/groups/fuzz/offsets", "{\"topic\":\"fuzzed\",\"partitions\":[0,1],\"to\":3}"});
-        Random random = new Random(Long.parseLong(Mutations.SEED));
+        Random random = new Random(Long.parseLong(Mutation.SEED));
         for (int i = 0; i < INPUTS; i++) {
             String[] sample = samples.get(i % samples.size());
-            byte[] body = Mutations.apply(sample[1].getBytes(StandardCharsets.UTF_8), mutations(random));
+            byte[] body = Mutation.apply(sample[1].getBytes(StandardCharsets.UTF_8), mutations(random));
             Rest.Response response = rest.post(sample[0], new String(body, StandardCharsets.UTF_8));
             assertThat(response.status()).as("%s %s", sample[0], response.body()).isLessThan(500);
         }
@@ -131,11 +131,11 @@ class FuzzInputIT {
     }
 
     /** One to three mutations, drawn from {@code random} so that the whole run repeats. */
-    private static List<Mutations> mutations(Random random) {
-        List<Mutations> mutations = new ArrayList<>();
+    private static List<Mutation> mutations(Random random) {
+        List<Mutation> mutations = new ArrayList<>();
         for (int m = 1 + random.nextInt(3); m > 0; m--) {
-            Mutations.Kind kind = Mutations.Kind.values()[random.nextInt(Mutations.Kind.values().length)];
-            mutations.add(new Mutations(kind, random.nextDouble(), random.nextBoolean() ? random.nextInt()
+            Mutation.Kind kind = Mutation.Kind.values()[random.nextInt(Mutation.Kind.values().length)];
+            mutations.add(new Mutation(kind, random.nextDouble(), random.nextBoolean() ? random.nextInt()
                     : random.nextInt(8) - 2));
         }
         return mutations;

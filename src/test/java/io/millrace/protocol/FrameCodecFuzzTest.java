@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.fail;
 
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
-import io.millrace.common.Mutations;
+import io.millrace.common.Mutation;
 import java.nio.ByteBuffer;
 import java.util.HexFormat;
 import java.util.List;
@@ -43,14 +43,14 @@ class FrameCodecFuzzTest {
         }
     }
 
-    @Property(seed = Mutations.SEED)
+    @Property(seed = Mutation.SEED)
     void randomBytesAreInvalidOrAWellFormedMessage(@ForAll Decoder decoder, @ForAll @Size(max = 200) byte[] frame,
             @ForAll @IntRange(min = FrameCodec.MIN_VERSION, max = FrameCodec.MAX_VERSION) int version) {
         decodeOrReject(decoder, frame, version);
     }
 
     /** A known apiKey and a body of mostly small values, so decoding gets past counts and lengths into the fields. */
-    @Property(seed = Mutations.SEED)
+    @Property(seed = Mutation.SEED)
     void everyMessageTypeWithARandomBodyIsInvalidOrWellFormed(@ForAll Decoder decoder, @ForAll ApiKey key,
             @ForAll int correlationId, @ForAll("plausibleBodies") byte[] body,
             @ForAll @IntRange(min = FrameCodec.MIN_VERSION, max = FrameCodec.MAX_VERSION) int version) {
@@ -59,18 +59,18 @@ class FrameCodecFuzzTest {
         decodeOrReject(decoder, frame, version);
     }
 
-    @Property(seed = Mutations.SEED)
+    @Property(seed = Mutation.SEED)
     void mutatedValidFramesAreInvalidOrWellFormed(@ForAll Decoder decoder, @ForAll("sampleIndexes") int sample,
-            @ForAll("mutations") List<Mutations> mutations) {
+            @ForAll("mutations") List<Mutation> mutations) {
         byte[] valid = decoder.samples.get(sample % decoder.samples.size());
-        decodeOrReject(decoder, Mutations.apply(valid, mutations), FrameCodec.MAX_VERSION);
+        decodeOrReject(decoder, Mutation.apply(valid, mutations), FrameCodec.MAX_VERSION);
     }
 
     /**
      * The size prefix, as the gateway reads it off a stream cut anywhere: a frame is complete exactly when its bytes
      * are there, and a size below the header or over the limit fails before any body byte is waited for.
      */
-    @Property(seed = Mutations.SEED)
+    @Property(seed = Mutation.SEED)
     void theSizePrefixIsAFrameOrATypedError(@ForAll @Size(max = 64) byte[] stream,
             @ForAll @IntRange(min = FrameCodec.HEADER_BYTES, max = 1 << 20) int maxFrameBytes) {
         OptionalInt size;
@@ -109,8 +109,8 @@ class FrameCodecFuzzTest {
     }
 
     @Provide
-    Arbitrary<List<Mutations>> mutations() {
-        return Mutations.lists(4);
+    Arbitrary<List<Mutation>> mutations() {
+        return Mutation.lists(4);
     }
 
     /**

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.fail;
 
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
-import io.millrace.common.Mutations;
+import io.millrace.common.Mutation;
 import java.nio.ByteBuffer;
 import java.util.EnumSet;
 import java.util.HexFormat;
@@ -43,10 +43,10 @@ class RecordBatchFuzzTest {
      * Damage anywhere in valid batches, with the CRC and length fields repaired afterwards when {@code repair} is
      * set, so that the damage reaches the records decoder instead of stopping at the checksum.
      */
-    @Property(seed = Mutations.SEED)
+    @Property(seed = Mutation.SEED)
     void damagedBatchesFailOnlyWithTypedErrors(@ForAll("batches") byte[] valid, @ForAll("mutations")
-            List<Mutations> mutations, @ForAll boolean repair) {
-        byte[] damaged = Mutations.apply(valid, mutations);
+            List<Mutation> mutations, @ForAll boolean repair) {
+        byte[] damaged = Mutation.apply(valid, mutations);
         if (repair && damaged.length >= RecordBatch.HEADER_SIZE) {
             ByteBuffer bytes = ByteBuffer.wrap(damaged);
             bytes.putInt(RecordBatch.LENGTH_OFFSET, damaged.length - RecordBatch.LOG_OVERHEAD);
@@ -56,7 +56,7 @@ class RecordBatchFuzzTest {
         decodeEverything(damaged);
     }
 
-    @Property(seed = Mutations.SEED)
+    @Property(seed = Mutation.SEED)
     void randomBytesFailOnlyWithTypedErrors(@ForAll @Size(max = 300) byte[] bytes) {
         decodeEverything(bytes);
     }
@@ -124,7 +124,7 @@ class RecordBatchFuzzTest {
     }
 
     @Provide
-    Arbitrary<List<Mutations>> mutations() {
-        return Mutations.lists(4);
+    Arbitrary<List<Mutation>> mutations() {
+        return Mutation.lists(4);
     }
 }

@@ -2,7 +2,7 @@ package io.millrace.gateway.tcp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.millrace.common.Mutations;
+import io.millrace.common.Mutation;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -26,7 +26,7 @@ import net.jqwik.api.constraints.Size;
  */
 class FrameReaderFuzzTest {
 
-    @Property(seed = Mutations.SEED)
+    @Property(seed = Mutation.SEED)
     void everyWholeFrameOnceInOrderWhereverTheStreamIsCutPausedOrEnded(
             @ForAll("bodies") List<byte[]> bodies,
             @ForAll @Size(max = 12) List<@IntRange(min = 0, max = 4096) Integer> cuts,

@@ -8,7 +8,7 @@ import io.millrace.broker.BrokerMetrics;
 import io.millrace.broker.json.JsonArbitraries;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
-import io.millrace.common.Mutations;
+import io.millrace.common.Mutation;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -63,7 +63,7 @@ class WebSocketSessionFuzzTest {
         vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
-    @Property(seed = Mutations.SEED)
+    @Property(seed = Mutation.SEED)
     void everyMessageIsAnsweredOnceWithACode(@ForAll("messages") String text) throws Exception {
         List<String> replies = sendOnEventLoop(text);
 
@@ -83,10 +83,10 @@ class WebSocketSessionFuzzTest {
         }
     }
 
-    @Property(seed = Mutations.SEED)
+    @Property(seed = Mutation.SEED)
     void damagedMessagesAreAnsweredOnceWithACode(@ForAll("messages") String text,
-            @ForAll("mutations") List<Mutations> mutations) throws Exception {
-        String damaged = new String(Mutations.apply(text.getBytes(StandardCharsets.UTF_8), mutations),
+            @ForAll("mutations") List<Mutation> mutations) throws Exception {
+        String damaged = new String(Mutation.apply(text.getBytes(StandardCharsets.UTF_8), mutations),
                 StandardCharsets.UTF_8);
         everyMessageIsAnsweredOnceWithACode(damaged);
     }
@@ -148,8 +148,8 @@ class WebSocketSessionFuzzTest {
                         return proxy;
                     } else if (type == Future.class) {
                         return Future.succeededFuture();
-                    } else if (type == boolean.class) {
-                        return false;
+                    } else if (type.isPrimitive() && type != void.class) {
+                        return java.lang.reflect.Array.get(java.lang.reflect.Array.newInstance(type, 1), 0);
                     }
                     return null;
                 });
@@ -186,7 +186,7 @@ class WebSocketSessionFuzzTest {
     }
 
     @Provide
-    Arbitrary<List<Mutations>> mutations() {
-        return Mutations.lists(3);
+    Arbitrary<List<Mutation>> mutations() {
+        return Mutation.lists(3);
     }
 }

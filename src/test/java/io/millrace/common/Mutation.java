@@ -8,7 +8,7 @@ import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
 
 /**
- * Damage done to valid input by the decoder fuzz tests (the {@code *FuzzTest} properties, run by jqwik): bit flips,
+ * One piece of damage done to valid input by the decoder fuzz tests (the {@code *FuzzTest} properties, run by jqwik): bit flips,
  * overwritten bytes, length and count fields set to hostile values, truncation, and bytes added or removed. A
  * property draws a list of these and applies them in order; jqwik shrinks a failing list to the fewest, smallest
  * mutations, so a failure names the damage that matters.
@@ -21,7 +21,7 @@ import net.jqwik.api.Combinators;
  * @param position where, as a fraction of the current length (so a mutation stays meaningful while shrinking)
  * @param value    the byte, bit, 32-bit value or length the kind needs
  */
-public record Mutations(Kind kind, double position, int value) {
+public record Mutation(Kind kind, double position, int value) {
 
     /** The seed of every fuzz property; a string, as {@code @Property(seed = ...)} takes it. */
     public static final String SEED = "20261203";
@@ -35,22 +35,22 @@ public record Mutations(Kind kind, double position, int value) {
     }
 
     /** Up to {@code max} mutations. */
-    public static Arbitrary<List<Mutations>> lists(int max) {
+    public static Arbitrary<List<Mutation>> lists(int max) {
         return one().list().ofMinSize(1).ofMaxSize(max);
     }
 
     /** One mutation of any kind. */
-    public static Arbitrary<Mutations> one() {
+    public static Arbitrary<Mutation> one() {
         Arbitrary<Integer> values = Arbitraries.oneOf(Arbitraries.of(HOSTILE_INTS), Arbitraries.integers(),
                 Arbitraries.integers().between(0, 64));
         return Combinators.combine(Arbitraries.of(Kind.class), Arbitraries.doubles().between(0, 1), values)
-                .as(Mutations::new);
+                .as(Mutation::new);
     }
 
     /** {@code bytes} with all {@code mutations} applied in order; {@code bytes} itself is not changed. */
-    public static byte[] apply(byte[] bytes, List<Mutations> mutations) {
+    public static byte[] apply(byte[] bytes, List<Mutation> mutations) {
         byte[] out = bytes.clone();
-        for (Mutations m : mutations) {
+        for (Mutation m : mutations) {
             out = m.apply(out);
         }
         return out;
