@@ -363,12 +363,18 @@ public final class RecordBatch {
     public void validateRecords(int maxDecompressedBytes) {
         CompressionType compression = compressionType();
         compression.ensureSupported();
+        int count = recordCount();
+        if (count < 0) {
+            // With an empty records section a negative count would pass the walk below, and no reader could decode it.
+            throw new CorruptRecordException("Record batch at base offset " + baseOffset() + " has a negative record "
+                    + "count " + count);
+        }
         ByteBuffer section = buffer.duplicate().position(RECORDS_OFFSET);
         if (compression != CompressionType.NONE) {
             section = ByteBuffer.wrap(decompress(compression, section, maxDecompressedBytes));
         }
         try {
-            RecordCodec.validateAll(section, recordCount());
+            RecordCodec.validateAll(section, count);
         } catch (CorruptRecordException e) {
             throw new CorruptRecordException("Record batch at base offset " + baseOffset() + " is malformed: "
                     + e.getMessage(), e);

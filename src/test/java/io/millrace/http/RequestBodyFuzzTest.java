@@ -74,7 +74,7 @@ class RequestBodyFuzzTest {
     /** JSON objects with the fields of every body, a tenth of them damaged. */
     @Provide
     Arbitrary<byte[]> bodies() {
-        Arbitrary<byte[]> valid = Arbitraries.oneOf(JsonArbitraries.objects(3),
+        Arbitrary<byte[]> valid = Arbitraries.oneOf(JsonArbitraries.objects(2),
                         JsonArbitraries.objects(2).map(record -> new JsonObject().put("records",
                                 new JsonArray().add(record).add(record.copy().put("key", "k")))))
                 .map(json -> json.encode().getBytes(StandardCharsets.UTF_8));

@@ -17,6 +17,7 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
 import net.jqwik.api.constraints.Size;
 
 /**
@@ -108,19 +109,30 @@ class RecordBatchFuzzTest {
         Arbitrary<Header> header = Combinators.combine(Arbitraries.strings().ofMaxLength(8),
                 Arbitraries.bytes().array(byte[].class).ofMaxSize(8).injectNull(0.2)).as(Header::new);
         Arbitrary<Drawn> record = Combinators.combine(bytes, bytes, header.list().ofMaxSize(3)).as(Drawn::new);
-        return Combinators.combine(Arbitraries.of(CompressionType.NONE, CompressionType.GZIP),
+        Arbitrary<byte[]> built = Combinators.combine(Arbitraries.of(CompressionType.NONE, CompressionType.GZIP),
                 Arbitraries.of(TimestampType.class), Arbitraries.longs().between(0, 1L << 40),
-                record.list().ofMaxSize(6)).as((compression, type, baseOffset, records) -> {
+                record.list().ofMinSize(1).ofMaxSize(6)).as((compression, type, baseOffset, records) -> {
                     RecordBatchBuilder builder = new RecordBatchBuilder(compression, type, baseOffset);
                     long timestamp = 1_700_000_000_000L;
                     for (Drawn r : records) {
                         builder.append(timestamp++, r.key, r.value, r.headers);
                     }
-                    ByteBuffer built = builder.build().buffer();
-                    byte[] out = new byte[built.remaining()];
-                    built.get(out);
+                    ByteBuffer encoded = builder.build().buffer();
+                    byte[] out = new byte[encoded.remaining()];
+                    encoded.get(out);
                     return out;
                 });
+        return Arbitraries.frequencyOf(Tuple.of(9, built), Tuple.of(1, built.map(RecordBatchFuzzTest::headerOnly)));
+    }
+
+    /** The batch's header alone, with the length, count and CRC of an empty batch: a producer may send one. */
+    private static byte[] headerOnly(byte[] batch) {
+        ByteBuffer empty = ByteBuffer.wrap(java.util.Arrays.copyOf(batch, RecordBatch.HEADER_SIZE));
+        empty.putInt(RecordBatch.LENGTH_OFFSET, RecordBatch.HEADER_SIZE - RecordBatch.LOG_OVERHEAD);
+        empty.putInt(RecordBatch.RECORD_COUNT_OFFSET, 0);
+        empty.putInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET, 0);
+        RecordBatchTest.fixCrc(empty);
+        return empty.array();
     }
 
     @Provide

@@ -18,6 +18,7 @@ import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -26,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -115,7 +117,7 @@ final class WebSocketSession {
     private void onText(String text) {
         JsonObject message;
         try {
-            Object parsed = new JsonObject("{\"m\":" + text + "}").getValue("m");
+            Object parsed = Json.decodeValue(text);
             if (!(parsed instanceof JsonObject object)) {
                 throw new MillraceException(ErrorCode.INVALID_REQUEST, "Each message must be a JSON object");
             }
@@ -419,15 +421,16 @@ final class WebSocketSession {
             return OffsetSpec.EARLIEST;
         }
         if (from instanceof JsonObject object) {
-            if (object.containsKey("offset")) {
-                long offset = JsonMapping.optionalLong(object, "offset").getAsLong();
-                if (offset < 0) {
+            OptionalLong offset = JsonMapping.optionalLong(object, "offset");
+            if (offset.isPresent()) {
+                if (offset.getAsLong() < 0) {
                     throw JsonMapping.invalid("offsets are never negative; use \"earliest\" or \"latest\"");
                 }
-                return new OffsetSpec.AtOffset(offset);
+                return new OffsetSpec.AtOffset(offset.getAsLong());
             }
-            if (object.containsKey("timestamp")) {
-                return new OffsetSpec.AtTimestamp(JsonMapping.optionalLong(object, "timestamp").getAsLong());
+            OptionalLong timestamp = JsonMapping.optionalLong(object, "timestamp");
+            if (timestamp.isPresent()) {
+                return new OffsetSpec.AtTimestamp(timestamp.getAsLong());
             }
         }
         throw JsonMapping.invalid("'from' must be \"earliest\", \"latest\", {\"offset\": n} or {\"timestamp\": ms}");

@@ -26,12 +26,24 @@ public final class JsonArbitraries {
 
     /** Objects with up to six of {@link #FIELDS}, nested up to {@code depth} levels. */
     public static Arbitrary<JsonObject> objects(int depth) {
-        return Arbitraries.maps(Arbitraries.of(FIELDS), values(depth)).ofMaxSize(6)
-                .map(fields -> new JsonObject(new LinkedHashMap<>(fields)));
+        return objects(FIELDS, depth);
+    }
+
+    /**
+     * Objects with up to six of {@code fields}, nested up to {@code depth} levels, inner objects drawing from the same
+     * names: an operation's own fields, so that nested shapes such as {@code "from": {"offset": n}} come up often.
+     */
+    public static Arbitrary<JsonObject> objects(List<String> fields, int depth) {
+        return Arbitraries.maps(Arbitraries.of(fields), values(fields, depth)).ofMaxSize(6)
+                .map(map -> new JsonObject(new LinkedHashMap<>(map)));
     }
 
     /** Any JSON value (null, boolean, number, string, object, array), nested up to {@code depth} levels. */
     public static Arbitrary<Object> values(int depth) {
+        return values(FIELDS, depth);
+    }
+
+    private static Arbitrary<Object> values(List<String> fields, int depth) {
         Arbitrary<Object> scalars = Arbitraries.oneOf(
                 Arbitraries.just((Object) null),
                 Arbitraries.of(true, false),
@@ -44,8 +56,8 @@ public final class JsonArbitraries {
         if (depth == 0) {
             return scalars;
         }
-        Arbitrary<Object> inner = values(depth - 1);
-        Arbitrary<Object> objects = Arbitraries.maps(Arbitraries.of(FIELDS), inner).ofMaxSize(4)
+        Arbitrary<Object> inner = values(fields, depth - 1);
+        Arbitrary<Object> objects = Arbitraries.maps(Arbitraries.of(fields), inner).ofMaxSize(4)
                 .map(m -> (Object) new JsonObject(new LinkedHashMap<>(m)));
         Arbitrary<Object> arrays = inner.list().ofMaxSize(4).map(l -> (Object) new JsonArray(new ArrayList<>(l)));
         return Arbitraries.frequencyOf(Tuple.of(3, scalars), Tuple.of(1, objects), Tuple.of(1, arrays));

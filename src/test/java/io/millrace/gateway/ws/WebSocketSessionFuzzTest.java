@@ -22,6 +22,7 @@ import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import net.jqwik.api.Arbitraries;
@@ -29,6 +30,7 @@ import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Combinators;
+import net.jqwik.api.Example;
 import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
 import net.jqwik.api.lifecycle.AfterContainer;
@@ -47,9 +49,25 @@ class WebSocketSessionFuzzTest {
     /** What the fake broker fails every call with: a message reaching it was decoded. */
     private static final String REACHED_BROKER = "fuzz: the message reached the broker";
 
-    private static final List<String> OPS = List.of("produce", "subscribe", "credit", "seek", "unsubscribe",
-            "createTopic", "listTopics", "describeTopic", "addPartitions", "deleteTopic", "joinGroup", "commit",
-            "leaveGroup", "ping");
+    /** Each operation with the fields it reads, so that most generated messages get deep into its parsing. */
+    private static final Map<String, List<String>> OPS = Map.ofEntries(
+            Map.entry("produce", List.of("id", "topic", "records", "key", "value", "keyBase64", "valueBase64",
+                    "headers", "partition", "timestamp", "acks")),
+            Map.entry("subscribe", List.of("id", "topic", "partitions", "from", "offset", "timestamp", "credits",
+                    "encoding")),
+            Map.entry("credit", List.of("id", "subscription", "credits")),
+            Map.entry("seek", List.of("id", "subscription", "partition", "to", "offset", "timestamp")),
+            Map.entry("unsubscribe", List.of("id", "subscription")),
+            Map.entry("createTopic", List.of("id", "name", "partitions", "replicationFactor", "config")),
+            Map.entry("listTopics", List.of("id")),
+            Map.entry("describeTopic", List.of("id", "name")),
+            Map.entry("addPartitions", List.of("id", "name", "partitions")),
+            Map.entry("deleteTopic", List.of("id", "name")),
+            Map.entry("joinGroup", List.of("id", "group", "topics", "strategy", "sessionTimeoutMs",
+                    "rebalanceTimeoutMs", "autoCommit", "reset", "credits", "encoding", "clientId")),
+            Map.entry("commit", List.of("id", "group", "offsets", "topic", "partition", "offset")),
+            Map.entry("leaveGroup", List.of("id", "group")),
+            Map.entry("ping", List.of("id")));
 
     private static Vertx vertx;
 
@@ -89,6 +107,19 @@ class WebSocketSessionFuzzTest {
         String damaged = new String(Mutation.apply(text.getBytes(StandardCharsets.UTF_8), mutations),
                 StandardCharsets.UTF_8);
         everyMessageIsAnsweredOnceWithACode(damaged);
+    }
+
+    /** Regression: the session parsed text wrapped in {@code {"m": ...}}, which made this a ping. */
+    @Example
+    void textThatIsJsonOnlyInsideAWrapperIsInvalid() throws Exception {
+        everyMessageIsAnsweredOnceWithACode("1,\"m\":{\"op\":\"ping\"}");
+    }
+
+    /** Regression: a null offset or timestamp escaped as NoSuchElementException ("Cannot process message"). */
+    @Example
+    void aNullStartOffsetIsInvalid() throws Exception {
+        everyMessageIsAnsweredOnceWithACode("{\"op\":\"subscribe\",\"topic\":\"t\",\"from\":{\"offset\":null}}");
+        everyMessageIsAnsweredOnceWithACode("{\"op\":\"subscribe\",\"topic\":\"t\",\"from\":{\"timestamp\":null}}");
     }
 
     /** A fresh session on an event loop, given one text message; returns what it wrote back by then. */
@@ -176,13 +207,13 @@ class WebSocketSessionFuzzTest {
 
     @Provide
     Arbitrary<String> messages() {
-        Arbitrary<Object> op = Arbitraries.frequencyOf(Tuple.of(8, Arbitraries.of(OPS).map(o -> (Object) o)),
-                Tuple.of(1, JsonArbitraries.values(1)));
-        Arbitrary<String> objects = Combinators.combine(op, JsonArbitraries.objects(2))
-                .as((o, message) -> message.put("op", o).encode());
+        Arbitrary<String> operations = Arbitraries.of(OPS.keySet().stream().sorted().toList())
+                .flatMap(op -> JsonArbitraries.objects(OPS.get(op), 2).map(m -> m.put("op", op).encode()));
+        Arbitrary<String> anyOp = Combinators.combine(JsonArbitraries.values(1), JsonArbitraries.objects(2))
+                .as((op, message) -> message.put("op", op).encode());
         Arbitrary<String> other = Arbitraries.oneOf(JsonArbitraries.values(2).map(Json::encode),
                 Arbitraries.strings().ofMaxLength(40));
-        return Arbitraries.frequencyOf(Tuple.of(9, objects), Tuple.of(1, other));
+        return Arbitraries.frequencyOf(Tuple.of(8, operations), Tuple.of(1, anyOp), Tuple.of(1, other));
     }
 
     @Provide
