@@ -28,7 +28,6 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -176,19 +175,8 @@ public final class HttpApi {
     }
 
     private void createTopic(RoutingContext ctx) {
-        reply(ctx, 201, body(ctx).compose(json -> {
-            String name = JsonMapping.requireString(json, "name");
-            OptionalInt partitions = JsonMapping.optionalInt(json, "partitions");
-            OptionalInt rf = JsonMapping.optionalInt(json, "replicationFactor");
-            Map<String, String> config = new HashMap<>();
-            Object cfg = json.getValue("config");
-            if (cfg instanceof JsonObject c) {
-                c.forEach(e -> config.put(e.getKey(), String.valueOf(e.getValue())));
-            } else if (cfg != null) {
-                throw JsonMapping.invalid("'config' must be an object");
-            }
-            return broker.createTopic(new NewTopic(name, partitions, rf, config));
-        }).map(JsonMapping::topic));
+        reply(ctx, 201, body(ctx).compose(json -> broker.createTopic(JsonMapping.parseNewTopic(json)))
+                .map(JsonMapping::topic));
     }
 
     private void addPartitions(RoutingContext ctx) {
@@ -209,22 +197,8 @@ public final class HttpApi {
     private void resetOffsets(RoutingContext ctx) {
         String group = ctx.pathParam("group");
         reply(ctx, 200, body(ctx).compose(json -> {
-            Object explicit = json.getValue("offsets");
-            if (explicit != null) {
-                if (!(explicit instanceof JsonArray list)) {
-                    throw JsonMapping.invalid("'offsets' must be an array of {topic, partition, offset}");
-                }
-                Map<TopicPartition, Long> offsets = new java.util.LinkedHashMap<>();
-                for (Object o : list) {
-                    if (!(o instanceof JsonObject e)) {
-                        throw JsonMapping.invalid("'offsets' must hold objects {topic, partition, offset}");
-                    }
-                    long offset = JsonMapping.optionalLong(e, "offset").orElseThrow(() ->
-                            JsonMapping.invalid("'offset' is required"));
-                    offsets.put(new TopicPartition(JsonMapping.requireString(e, "topic"),
-                            JsonMapping.requirePartition(e, "partition")), offset);
-                }
-                return broker.resetOffsets(group, offsets);
+            if (json.getValue("offsets") != null) {
+                return broker.resetOffsets(group, JsonMapping.parseOffsets(json.getValue("offsets")));
             }
             String topic = JsonMapping.requireString(json, "topic");
             Object to = json.getValue("to", "earliest");
@@ -236,18 +210,8 @@ public final class HttpApi {
                 case "latest" -> OffsetSpec.LATEST;
                 default -> new OffsetSpec.AtOffset(parseLong(String.valueOf(to), "to"));
             };
-            List<Integer> requested = new ArrayList<>();
             Object listed = json.getValue("partitions");
-            if (listed instanceof JsonArray ps) {
-                for (Object p : ps) {
-                    if (!(p instanceof Integer i) || i < 0) {
-                        throw JsonMapping.invalid("'partitions' must be an array of partition numbers, was " + ps);
-                    }
-                    requested.add(i);
-                }
-            } else if (listed != null) {
-                throw JsonMapping.invalid("'partitions' must be an array of partition numbers");
-            }
+            List<Integer> requested = listed == null ? List.of() : JsonMapping.parsePartitions(listed);
             return broker.describeTopic(topic).compose(t -> {
                 List<Integer> partitions = new ArrayList<>(requested);
                 if (partitions.isEmpty()) {
@@ -271,7 +235,7 @@ public final class HttpApi {
 
     private void produce(RoutingContext ctx) {
         reply(ctx, 200, body(ctx).compose(json -> {
-            Acks acks = Acks.parse(String.valueOf(json.getValue("acks", "1")));
+            Acks acks = JsonMapping.parseAcks(json);
             return broker.produceRecords(ctx.pathParam("topic"), JsonMapping.parseRecords(json), acks);
         }).map(list -> new JsonObject().put("offsets",
                 new JsonArray(list.stream().map(JsonMapping::metadata).toList()))));

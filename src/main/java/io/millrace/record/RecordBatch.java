@@ -365,12 +365,18 @@ public final class RecordBatch {
     public TimestampRange validateRecords(int maxDecompressedBytes) {
         CompressionType compression = compressionType();
         compression.ensureSupported();
+        int count = recordCount();
+        if (count < 0) {
+            // With an empty records section a negative count would pass the walk below, and no reader could decode it.
+            throw new CorruptRecordException("Record batch at base offset " + baseOffset() + " has a negative record "
+                    + "count " + count);
+        }
         ByteBuffer section = buffer.duplicate().position(RECORDS_OFFSET);
         if (compression != CompressionType.NONE) {
             section = ByteBuffer.wrap(decompress(compression, section, maxDecompressedBytes));
         }
         try {
-            TimestampRange recordTimestamps = RecordCodec.validateAll(section, recordCount(), firstTimestamp());
+            TimestampRange recordTimestamps = RecordCodec.validateAll(section, count, firstTimestamp());
             return timestampType() == TimestampType.LOG_APPEND_TIME
                     ? new TimestampRange(maxTimestamp(), maxTimestamp()) : recordTimestamps;
         } catch (CorruptRecordException e) {

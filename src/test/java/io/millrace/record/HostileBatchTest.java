@@ -64,6 +64,16 @@ class HostileBatchTest {
         assertCorrupt(() -> RecordBatch.wrap(bytes), "length field");
     }
 
+    /** Regression: with no records section, a negative count passed validation that records() then refused. */
+    @ParameterizedTest
+    @ValueSource(ints = {-1, Integer.MIN_VALUE})
+    void aNegativeCountIsCorruptEvenWithoutRecords(int count) {
+        RecordBatch batch = rawBatchBytes(CompressionType.NONE, count, new byte[0]);
+
+        assertCorrupt(() -> batch.validateRecords(1 << 20), "negative record count");
+        assertCorrupt(batch::records, "negative record count");
+    }
+
     // ---- record data, checked by records() ----
 
     static Stream<Arguments> malformedRecordSections() {

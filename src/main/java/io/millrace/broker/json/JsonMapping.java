@@ -3,16 +3,19 @@ package io.millrace.broker.json;
 import io.millrace.broker.BrokerDescription;
 import io.millrace.broker.GroupDetails;
 import io.millrace.broker.NewRecord;
+import io.millrace.broker.NewTopic;
 import io.millrace.broker.PartitionDescription;
 import io.millrace.broker.RecordMetadata;
 import io.millrace.broker.TopicDescription;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
+import io.millrace.common.TopicPartition;
 import io.millrace.group.AssignmentStrategy;
 import io.millrace.group.CommittedOffset;
 import io.millrace.group.GroupListing;
 import io.millrace.group.MemberDescription;
 import io.millrace.group.PartitionLag;
+import io.millrace.partition.Acks;
 import io.millrace.record.Header;
 import io.millrace.record.Record;
 import io.vertx.core.json.JsonArray;
@@ -20,6 +23,8 @@ import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -102,6 +107,69 @@ public final class JsonMapping {
             out.add(parseRecord(item));
         }
         return out;
+    }
+
+    /** {@code "acks"}: 0, 1, -1 or a word {@link Acks#parse} knows; 1 when absent. */
+    public static Acks parseAcks(JsonObject body) {
+        return Acks.parse(String.valueOf(body.getValue("acks", "1")));
+    }
+
+    /**
+     * {@code {"name", "partitions"?, "replicationFactor"?, "config"?: {"key": value}}}: a topic to create; config
+     * values of any JSON type are taken as their text.
+     */
+    public static NewTopic parseNewTopic(JsonObject body) {
+        String name = requireString(body, "name");
+        OptionalInt partitions = optionalInt(body, "partitions");
+        OptionalInt replicationFactor = optionalInt(body, "replicationFactor");
+        Map<String, String> config = new HashMap<>();
+        Object cfg = body.getValue("config");
+        if (cfg instanceof JsonObject c) {
+            c.forEach(e -> config.put(e.getKey(), String.valueOf(e.getValue())));
+        } else if (cfg != null) {
+            throw invalid("'config' must be an object");
+        }
+        return new NewTopic(name, partitions, replicationFactor, config);
+    }
+
+    /** {@code [0, 2, ...]}: partition numbers, none negative or listed twice. */
+    public static List<Integer> parsePartitions(Object json) {
+        if (!(json instanceof JsonArray array)) {
+            throw invalid("'partitions' must be an array of partition numbers");
+        }
+        List<Integer> partitions = new ArrayList<>();
+        for (Object p : array) {
+            if (!(p instanceof Integer i) || i < 0) {
+                throw invalid("'partitions' must be an array of partition numbers");
+            }
+            if (partitions.contains(i)) {
+                throw invalid("partition " + i + " is listed twice");
+            }
+            partitions.add(i);
+        }
+        return partitions;
+    }
+
+    /** {@code [{"topic", "partition", "offset"}]}: a position per partition, as commits and resets give them. */
+    public static Map<TopicPartition, Long> parseOffsets(Object json) {
+        if (!(json instanceof JsonArray array)) {
+            throw invalid("'offsets' must be an array of {topic, partition, offset}");
+        }
+        Map<TopicPartition, Long> offsets = new LinkedHashMap<>();
+        for (Object o : array) {
+            if (!(o instanceof JsonObject e)) {
+                throw invalid("'offsets' must be an array of {topic, partition, offset}");
+            }
+            String topic = requireString(e, "topic");
+            int partition = optionalInt(e, "partition").orElseThrow(() -> invalid("'partition' is required"));
+            long offset = optionalLong(e, "offset").orElseThrow(() -> invalid("'offset' is required"));
+            if (partition < 0 || offset < 0) {
+                throw invalid("partitions and offsets are never negative, was partition " + partition + ", offset "
+                        + offset);
+            }
+            offsets.put(new TopicPartition(topic, partition), offset);
+        }
+        return offsets;
     }
 
     public static JsonObject record(String topic, int partition, Record record, Encoding encoding) {

@@ -3,7 +3,6 @@ package io.millrace.gateway.ws;
 import io.millrace.broker.Broker;
 import io.millrace.broker.BrokerMetrics;
 import io.millrace.broker.FetchResult;
-import io.millrace.broker.NewTopic;
 import io.millrace.broker.ResolvedOffset;
 import io.millrace.broker.Subscription;
 import io.millrace.broker.TopicDescription;
@@ -218,23 +217,14 @@ final class WebSocketSession {
 
     private Future<JsonObject> produce(JsonObject message) {
         String topic = JsonMapping.requireString(message, "topic");
-        Acks acks = Acks.parse(String.valueOf(message.getValue("acks", "1")));
+        Acks acks = JsonMapping.parseAcks(message);
         return broker.produceRecords(topic, JsonMapping.parseRecords(message), acks)
                 .map(list -> new JsonObject().put("offsets",
                         new JsonArray(list.stream().map(JsonMapping::metadata).toList())));
     }
 
     private Future<TopicDescription> createTopic(JsonObject message) {
-        Map<String, String> config = new HashMap<>();
-        Object cfg = message.getValue("config");
-        if (cfg instanceof JsonObject c) {
-            c.forEach(e -> config.put(e.getKey(), String.valueOf(e.getValue())));
-        } else if (cfg != null) {
-            throw JsonMapping.invalid("'config' must be an object");
-        }
-        return broker.createTopic(new NewTopic(JsonMapping.requireString(message, "name"),
-                JsonMapping.optionalInt(message, "partitions"), JsonMapping.optionalInt(message, "replicationFactor"),
-                config));
+        return broker.createTopic(JsonMapping.parseNewTopic(message));
     }
 
     private Future<TopicDescription> addPartitions(JsonObject message) {
@@ -256,21 +246,8 @@ final class WebSocketSession {
         checkCredits(credits, 0);
         JsonMapping.Encoding encoding = JsonMapping.Encoding.parse(JsonMapping.optionalString(message, "encoding",
                 null));
-        List<Integer> requested = new ArrayList<>();
         Object partitions = message.getValue("partitions");
-        if (partitions instanceof JsonArray array) {
-            for (Object p : array) {
-                if (!(p instanceof Integer i) || i < 0) {
-                    throw JsonMapping.invalid("'partitions' must be an array of partition numbers");
-                }
-                if (requested.contains(i)) {
-                    throw JsonMapping.invalid("partition " + i + " is listed twice");
-                }
-                requested.add(i);
-            }
-        } else if (partitions != null) {
-            throw JsonMapping.invalid("'partitions' must be an array of partition numbers");
-        }
+        List<Integer> requested = partitions == null ? List.of() : JsonMapping.parsePartitions(partitions);
         return broker.describeTopic(topic).compose(description -> {
             List<Integer> chosen = requested.isEmpty()
                     ? description.partitions().stream().map(p -> p.partition()).toList() : requested;
@@ -401,27 +378,8 @@ final class WebSocketSession {
 
     /** {@code "offsets": [{"topic","partition","offset"}]}, or nothing (the delivered positions). */
     private static Map<TopicPartition, Long> parseOffsets(JsonObject message) {
-        Map<TopicPartition, Long> offsets = new LinkedHashMap<>();
         Object list = message.getValue("offsets");
-        if (list == null) {
-            return offsets;
-        }
-        if (!(list instanceof JsonArray array)) {
-            throw JsonMapping.invalid("'offsets' must be an array of {topic, partition, offset}");
-        }
-        for (Object o : array) {
-            if (!(o instanceof JsonObject e)) {
-                throw JsonMapping.invalid("'offsets' must be an array of {topic, partition, offset}");
-            }
-            long offset = JsonMapping.optionalLong(e, "offset").orElseThrow(() ->
-                    JsonMapping.invalid("'offset' is required"));
-            if (offset < 0) {
-                throw JsonMapping.invalid("offsets are never negative");
-            }
-            offsets.put(new TopicPartition(JsonMapping.requireString(e, "topic"),
-                    JsonMapping.requirePartition(e, "partition")), offset);
-        }
-        return offsets;
+        return list == null ? new LinkedHashMap<>() : JsonMapping.parseOffsets(list);
     }
 
     private void credit(JsonObject message) {

@@ -335,7 +335,7 @@ class FrameReaderTest {
      * A stream fed by the test. Paused, it holds chunks back and delivers them within {@code resume()}, as a socket
      * may; with {@code honoursPause} false it delivers them at once.
      */
-    private static final class FakeStream implements ReadStream<Buffer> {
+    static final class FakeStream implements ReadStream<Buffer> {
         Handler<Buffer> handler;
         Handler<Void> endHandler;
         boolean paused;
