@@ -44,7 +44,9 @@ public enum ErrorCode {
     INVALID_GROUP_ID(32, false, "The group id is invalid: use 1-255 characters."),
     NOT_COORDINATOR(33, true, "This broker does not coordinate the group (it does not lead the group's partition of "
             + "__consumer_offsets); refresh metadata and retry on the coordinator."),
-    COORDINATOR_LOAD_IN_PROGRESS(34, true, "The group coordinator is still loading committed offsets; retry shortly.");
+    COORDINATOR_LOAD_IN_PROGRESS(34, true, "The group coordinator is still loading committed offsets; retry shortly."),
+    TOO_MANY_PARTITIONS(36, false, "The cluster would have more partitions than max.partitions allows; delete topics "
+            + "or raise max.partitions.");
 
     private final short code;
     private final boolean retriable;
