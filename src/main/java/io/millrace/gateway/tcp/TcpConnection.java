@@ -75,6 +75,8 @@ import org.slf4j.LoggerFactory;
  * AWAITING_HANDSHAKE HANDSHAKE, no common version                 answers UNSUPPORTED_VERSION, closes           CLOSING
  * AWAITING_HANDSHAKE any other request                            answers INVALID_REQUEST, closes               CLOSING
  * AWAITING_HANDSHAKE no HANDSHAKE within tcp.handshake.timeout.ms closes, no answer                            CLOSING
+ * both               a frame not whole tcp.request.read.timeout.ms answers REQUEST_TIMED_OUT under apiKey 0   CLOSING
+ *                    after its first byte, while reading          and correlation id 0, closes
  * OPEN               a request                                    calls the broker; answers when the call       OPEN
  *                                                                 completes, so answers may overtake each other
  * OPEN               the call fails, or a second HANDSHAKE        answers with the error code                   OPEN
@@ -138,6 +140,8 @@ final class TcpConnection {
     private ApiError refusal;
     /** The handshake deadline, then (when refusing an oversized frame) the deadline for its header; -1 when none. */
     private long timer = -1;
+    /** The deadline of the frame being read ({@code tcp.request.read.timeout.ms}); -1 between frames. */
+    private long frameDeadline = -1;
     private int inFlight;
     private boolean readingPaused;
     private String clientId = "";
@@ -158,6 +162,7 @@ final class TcpConnection {
     /** Starts reading and the handshake deadline. */
     void start() {
         socket.exceptionHandler(e -> LOG.debug("TCP connection from {} failed", socket.remoteAddress(), e));
+        reader.recordStartHandler(this::onRecordStart);
         reader.start();
         socket.drainHandler(v -> onWritable());
         timer = vertx.setTimer(settings.handshakeTimeoutMs(), id -> {
@@ -192,6 +197,27 @@ final class TcpConnection {
         }
     }
 
+    /**
+     * The first byte of a size field or body is in: a frame's first byte starts its read deadline. Without it a client
+     * sending a byte now and then would hold the connection forever, since the idle timeout never fires.
+     */
+    private void onRecordStart() {
+        if (reading == Reading.SIZE && state != State.CLOSING) {
+            frameDeadline = vertx.setTimer(settings.requestReadTimeoutMs(), id -> onFrameDeadline());
+        }
+    }
+
+    private void onFrameDeadline() {
+        frameDeadline = -1;
+        if (readingPaused) {
+            // This side stopped reading (back-pressure), so the missing bytes may be ours to read: wait another term.
+            frameDeadline = vertx.setTimer(settings.requestReadTimeoutMs(), id -> onFrameDeadline());
+            return;
+        }
+        refuse((short) 0, 0, new ApiError(ErrorCode.REQUEST_TIMED_OUT, "A frame did not arrive whole within "
+                + settings.requestReadTimeoutMs() + " ms of its first byte (tcp.request.read.timeout.ms); closing"));
+    }
+
     private void onSize(ByteBuffer record) {
         if (state == State.CLOSING) {
             return;
@@ -211,6 +237,7 @@ final class TcpConnection {
     }
 
     private void onBody(ByteBuffer record) {
+        cancelFrameDeadline();
         reading = Reading.SIZE;
         reader.fixedSizeMode(FrameCodec.SIZE_PREFIX_BYTES);
         if (state == State.CLOSING) {
@@ -649,6 +676,7 @@ final class TcpConnection {
         }
         state = State.CLOSING;
         cancelTimer();
+        cancelFrameDeadline();
         subscriptions.values().forEach(PushSubscription::cancel);
         subscriptions.clear();
         if (readingPaused) {
@@ -656,6 +684,13 @@ final class TcpConnection {
             // destroy the error answer before the client reads it.
             readingPaused = false;
             reader.resume();
+        }
+    }
+
+    private void cancelFrameDeadline() {
+        if (frameDeadline != -1) {
+            vertx.cancelTimer(frameDeadline);
+            frameDeadline = -1;
         }
     }
 

@@ -5,12 +5,13 @@ package io.millrace.gateway.ws;
  *
  * @param maxFrameBytes       largest message accepted ({@code ws.max.frame.bytes})
  * @param maxConnections      most concurrent sockets ({@code ws.max.connections})
+ * @param maxConnectionsPerIp most concurrent sockets from one client IP address ({@code ws.max.connections.per.ip})
  * @param idleTimeoutMs       a socket silent this long is closed ({@code ws.idle.timeout.ms})
  * @param maxInFlightRequests most unanswered requests per socket ({@code ws.max.inflight.requests})
  * @param maxSubscriptions    most partitions subscribed per socket ({@code ws.max.subscriptions})
  * @param maxCredits          most outstanding record credits per subscription ({@code ws.max.credits})
  * @param fetchBytes          bytes read per partition fetch for a subscription
  */
-public record WebSocketSettings(int maxFrameBytes, int maxConnections, long idleTimeoutMs, int maxInFlightRequests,
-                                int maxSubscriptions, int maxCredits, int fetchBytes) {
+public record WebSocketSettings(int maxFrameBytes, int maxConnections, int maxConnectionsPerIp, long idleTimeoutMs,
+                                int maxInFlightRequests, int maxSubscriptions, int maxCredits, int fetchBytes) {
 }
