@@ -40,8 +40,8 @@ final class FrontEnds {
         deployments.add(MillraceServer.await(vertx.deployVerticle(api.statsVerticle()), 30_000));
         WebSocketGateway webSockets = new WebSocketGateway(broker, broker.metrics(), new WebSocketSettings(
                 config.getInt(ConfigKey.WS_MAX_FRAME_BYTES), config.getInt(ConfigKey.WS_MAX_CONNECTIONS),
-                config.getInt(ConfigKey.WS_MAX_CONNECTIONS_PER_IP), config.getInt(ConfigKey.WS_IDLE_TIMEOUT_MS), config.getInt(ConfigKey.WS_MAX_INFLIGHT_REQUESTS),
-                config.getInt(ConfigKey.WS_MAX_SUBSCRIPTIONS), config.getInt(ConfigKey.WS_MAX_CREDITS),
+                config.getInt(ConfigKey.WS_MAX_CONNECTIONS_PER_IP), config.getInt(ConfigKey.WS_IDLE_TIMEOUT_MS),
+                config.getInt(ConfigKey.WS_MAX_INFLIGHT_REQUESTS), config.getInt(ConfigKey.WS_MAX_SUBSCRIPTIONS), config.getInt(ConfigKey.WS_MAX_CREDITS),
                 WS_FETCH_BYTES));
         // Port 0 would give each instance its own random port; Vert.x shares one random port among servers that ask
         // for the same negative port (distinct from the TCP gateway's).
@@ -49,7 +49,9 @@ final class FrontEnds {
         HttpServerVerticle[] first = new HttpServerVerticle[1];
         deployments.add(MillraceServer.await(vertx.deployVerticle(() -> {
             HttpServerVerticle v = new HttpServerVerticle(api, webSockets, config.getString(ConfigKey.LISTEN_HOST),
-                    port, config.getInt(ConfigKey.WS_MAX_FRAME_BYTES), config.getInt(ConfigKey.WS_IDLE_TIMEOUT_MS));
+                    port, config.getInt(ConfigKey.WS_MAX_FRAME_BYTES), config.getInt(ConfigKey.WS_IDLE_TIMEOUT_MS),
+                    config.getInt(ConfigKey.HTTP_REQUEST_READ_TIMEOUT_MS),
+                    config.getInt(ConfigKey.WS_MESSAGE_READ_TIMEOUT_MS));
             if (first[0] == null) {
                 first[0] = v;
             }
@@ -63,8 +65,8 @@ final class FrontEnds {
         TcpSettings settings = new TcpSettings(config.getInt(ConfigKey.TCP_MAX_FRAME_BYTES),
                 config.getInt(ConfigKey.TCP_MAX_CONNECTIONS), config.getInt(ConfigKey.TCP_MAX_CONNECTIONS_PER_IP),
                 config.getInt(ConfigKey.TCP_IDLE_TIMEOUT_MS), config.getInt(ConfigKey.TCP_HANDSHAKE_TIMEOUT_MS),
-                config.getInt(ConfigKey.TCP_REQUEST_READ_TIMEOUT_MS), config.getInt(ConfigKey.TCP_MAX_INFLIGHT_REQUESTS),
-                config.getInt(ConfigKey.TCP_MAX_SUBSCRIPTIONS));
+                config.getInt(ConfigKey.TCP_REQUEST_READ_TIMEOUT_MS),
+                config.getInt(ConfigKey.TCP_MAX_INFLIGHT_REQUESTS), config.getInt(ConfigKey.TCP_MAX_SUBSCRIPTIONS));
         Supplier<TcpGateway> gateways = TcpGateway.instances(broker, broker.metrics(), settings,
                 config.getString(ConfigKey.LISTEN_HOST), config.getInt(ConfigKey.TCP_PORT));
         TcpGateway[] first = new TcpGateway[1];

@@ -10,7 +10,8 @@ import io.vertx.ext.web.Router;
 
 /**
  * The HTTP server: REST API, health and metrics ({@link HttpApi}) and the WebSocket gateway at {@code /ws}
- * ({@link WebSocketGateway}) on one port. Several instances share the port, one per event loop.
+ * ({@link WebSocketGateway}) on one port. Several instances share the port, one per event loop. Every connection
+ * has the idle timeout ({@code ws.idle.timeout.ms}, in whole seconds) and a {@link ReadDeadline} against slow senders.
  */
 final class HttpServerVerticle extends VerticleBase {
 
@@ -20,16 +21,26 @@ final class HttpServerVerticle extends VerticleBase {
     private final int port;
     private final int maxFrameBytes;
     private final long idleTimeoutMs;
+    private final long requestReadTimeoutMs;
+    private final long messageReadTimeoutMs;
     private HttpServer server;
 
+    /**
+     * @param requestReadTimeoutMs time from an HTTP request's first byte to its last
+     *                             ({@code http.request.read.timeout.ms})
+     * @param messageReadTimeoutMs time from a WebSocket message's first byte to its last
+     *                             ({@code ws.message.read.timeout.ms})
+     */
     HttpServerVerticle(HttpApi api, WebSocketGateway webSockets, String host, int port, int maxFrameBytes,
-                       long idleTimeoutMs) {
+                       long idleTimeoutMs, long requestReadTimeoutMs, long messageReadTimeoutMs) {
         this.api = api;
         this.webSockets = webSockets;
         this.host = host;
         this.port = port;
         this.maxFrameBytes = maxFrameBytes;
         this.idleTimeoutMs = idleTimeoutMs;
+        this.requestReadTimeoutMs = requestReadTimeoutMs;
+        this.messageReadTimeoutMs = messageReadTimeoutMs;
     }
 
     @Override
@@ -44,6 +55,8 @@ final class HttpServerVerticle extends VerticleBase {
                 .setIdleTimeout((int) Math.max(1, idleTimeoutMs / 1000))
                 .setCompressionSupported(true);
         server = vertx.createHttpServer(options)
+                .connectionHandler(connection -> ReadDeadline.install(connection, requestReadTimeoutMs,
+                        messageReadTimeoutMs))
                 .webSocketHandshakeHandler(webSockets.handshakeHandler())
                 .webSocketHandler(webSockets.socketHandler())
                 .requestHandler(router);
