@@ -43,11 +43,6 @@ public final class ConnectionsPerAddress {
         return counted[0];
     }
 
-    /** Whether {@code address} has {@link #max()} connections open now (a later {@link #tryOpen} may still race). */
-    public boolean full(String address) {
-        return open.getOrDefault(address, 0) >= max;
-    }
-
     /** A connection that {@link #tryOpen} counted has closed. */
     public void closed(String address) {
         open.computeIfPresent(address, (a, count) -> count <= 1 ? null : count - 1);

@@ -33,7 +33,9 @@ public final class WebSocketGateway {
 
     /**
      * Decides on each handshake: wrong path → 404, over the connection limit → 503, over the limit of the client's
-     * address → 429 (Too Many Requests: that client, not the broker, is asked to back off).
+     * address → 429 (Too Many Requests: that client, not the broker, is asked to back off). An accepted handshake
+     * holds its place in its address's count from here, so that two racing handshakes cannot both take the last one;
+     * the socket's close, or a failed upgrade, gives it back.
      */
     public Handler<ServerWebSocketHandshake> handshakeHandler() {
         return handshake -> {
@@ -41,26 +43,24 @@ public final class WebSocketGateway {
                 handshake.reject(404);
             } else if (open.get() >= settings.maxConnections()) {
                 handshake.reject(503);
-            } else if (openPerAddress.full(handshake.remoteAddress().hostAddress())) {
-                handshake.reject(429);
             } else {
-                handshake.accept();
+                String address = handshake.remoteAddress().hostAddress();
+                if (!openPerAddress.tryOpen(address)) {
+                    handshake.reject(429);
+                } else {
+                    handshake.accept().onFailure(e -> openPerAddress.closed(address));
+                }
             }
         };
     }
 
     public Handler<ServerWebSocket> socketHandler() {
         return socket -> {
+            String address = socket.remoteAddress().hostAddress();
             if (open.incrementAndGet() > settings.maxConnections()) {
                 open.decrementAndGet();
+                openPerAddress.closed(address);
                 socket.close((short) 1013, "BROKER_OVERLOADED: ws.max.connections reached; retry later");
-                return;
-            }
-            String address = socket.remoteAddress().hostAddress();
-            if (!openPerAddress.tryOpen(address)) {
-                open.decrementAndGet();
-                socket.close((short) 1013, "BROKER_OVERLOADED: ws.max.connections.per.ip reached for " + address
-                        + "; close a socket or retry later");
                 return;
             }
             metrics.connectionOpened(FRONT_END);
