@@ -233,12 +233,16 @@ class LimitsIT {
     @Test
     void anHttpRequestTrickledByteByByteIsAnswered408AtItsDeadline() throws IOException {
         int before = good.acknowledgedCount();
-        try (RawConnection slow = RawConnection.from(elsewhere, broker.httpPort())) {
+        try (RawConnection keptAlive = RawConnection.from(elsewhere, broker.httpPort());
+             RawConnection slow = RawConnection.from(elsewhere, broker.httpPort())) {
+            assertThat(keptAlive.get("/health")).startsWith("HTTP/1.1 200");
             byte[] request = ("GET /health HTTP/1.1\r\nHost: localhost\r\nX-Padding: " + "x".repeat(40) + "\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII);
             String answer = slow.trickleUntilClosed(request);
             assertThat(answer).startsWith("HTTP/1.1 408").contains("REQUEST_TIMED_OUT")
                     .contains("http.request.read.timeout.ms");
+            assertThat(keptAlive.get("/health")).as("a connection quiet between whole requests outlives the deadline")
+                    .startsWith("HTTP/1.1 200");
         }
         assertHealthyWhileGoodClientProgresses(before);
     }
@@ -246,7 +250,11 @@ class LimitsIT {
     @Test
     void aWebSocketMessageTrickledByteByByteIsClosedWith1008AtItsDeadline() throws IOException {
         int before = good.acknowledgedCount();
-        try (RawConnection slow = RawConnection.from(elsewhere, broker.httpPort())) {
+        try (RawConnection quiet = RawConnection.from(elsewhere, broker.httpPort());
+             RawConnection slow = RawConnection.from(elsewhere, broker.httpPort())) {
+            assertThat(quiet.upgrade()).startsWith("HTTP/1.1 101");
+            quiet.sendText("{\"op\":\"ping\",\"id\":1}");
+            assertThat(quiet.readText()).contains("pong");
             assertThat(slow.upgrade()).startsWith("HTTP/1.1 101");
             byte[] payload = "{\"op\":\"ping\",\"id\":1,\"padding\":\"....................\"}"
                     .getBytes(StandardCharsets.UTF_8);
@@ -256,6 +264,9 @@ class LimitsIT {
             assertThat(((answer.charAt(close + 2) & 0xFF) << 8) | (answer.charAt(close + 3) & 0xFF)).isEqualTo(1008);
             assertThat(answer.substring(close + 4)).startsWith("REQUEST_TIMED_OUT")
                     .contains("ws.message.read.timeout.ms");
+            quiet.sendText("{\"op\":\"ping\",\"id\":2}");
+            assertThat(quiet.readText()).as("a socket quiet between whole messages outlives the deadline")
+                    .contains("pong");
         }
         assertHealthyWhileGoodClientProgresses(before);
     }
@@ -335,9 +346,48 @@ class LimitsIT {
 
         /** Asks for a WebSocket at /ws and returns the response head (status line and headers). */
         String upgrade() throws IOException {
-            String request = "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-            socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+            write("GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+            return readHead();
+        }
+
+        /** Sends a GET on this (kept-alive) connection and returns the response, head and body. */
+        String get(String path) throws IOException {
+            write("GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            String head = readHead();
+            int length = head.lines().filter(line -> line.toLowerCase(java.util.Locale.ROOT)
+                    .startsWith("content-length:")).map(line -> Integer.parseInt(line.substring(15).trim()))
+                    .findFirst().orElse(0);
+            return head + new String(socket.getInputStream().readNBytes(length), StandardCharsets.UTF_8);
+        }
+
+        /** Sends a text message of fewer than 126 bytes in one frame. */
+        void sendText(String text) throws IOException {
+            socket.getOutputStream().write(maskedTextFrame(text.getBytes(StandardCharsets.UTF_8)));
+        }
+
+        /** Reads frames until a text frame (of fewer than 65536 bytes, unfragmented) and returns its text. */
+        String readText() throws IOException {
+            socket.setSoTimeout((int) WAIT.toMillis());
+            InputStream in = socket.getInputStream();
+            while (true) {
+                int opcode = in.read() & 0x0F;
+                int length = in.read() & 0x7F;
+                if (length == 126) {
+                    length = (in.read() << 8) | in.read();
+                }
+                byte[] payload = in.readNBytes(length);
+                if (opcode == 1) {
+                    return new String(payload, StandardCharsets.UTF_8);
+                }
+            }
+        }
+
+        private void write(String text) throws IOException {
+            socket.getOutputStream().write(text.getBytes(StandardCharsets.US_ASCII));
+        }
+
+        private String readHead() throws IOException {
             socket.setSoTimeout((int) WAIT.toMillis());
             InputStream in = socket.getInputStream();
             ByteArrayOutputStream head = new ByteArrayOutputStream();
