@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -50,20 +51,17 @@ class LimitsIT {
     private static final Duration MARGIN = Duration.ofMillis(2500);
     /** A byte this often keeps a connection from ever being idle. */
     private static final Duration TRICKLE = Duration.ofMillis(400);
+    private static final int WS_IDLE_TIMEOUT_MS = 8000;
     private static final Duration WAIT = Duration.ofSeconds(10);
 
     static BrokerProcess broker;
     static Rest rest;
     static TcpBadInputIT.GoodClient good;
-    /**
-     * Where the limited and slow clients connect from: a loopback address of their own, so that the per-address counts
-     * they meet are theirs and the good client's (from 127.0.0.1) never are.
-     */
-    static InetAddress elsewhere;
+    /** The last byte of the loopback address the next test connects from (see {@link #ownAddress()}). */
+    private static final AtomicInteger nextAddress = new AtomicInteger(2);
 
     @BeforeAll
-    static void start() throws UnknownHostException {
-        elsewhere = InetAddress.getByName("127.0.0.2");
+    static void start() {
         broker = BrokerProcess.start("limits", Map.ofEntries(
                 Map.entry("max.partitions", Integer.toString(MAX_PARTITIONS)),
                 Map.entry("offsets.topic.num.partitions", Integer.toString(OFFSETS_PARTITIONS)),
@@ -73,7 +71,8 @@ class LimitsIT {
                 Map.entry("ws.max.connections.per.ip", Integer.toString(PER_IP)),
                 Map.entry("tcp.request.read.timeout.ms", Integer.toString(READ_TIMEOUT_MS)),
                 Map.entry("http.request.read.timeout.ms", Integer.toString(READ_TIMEOUT_MS)),
-                Map.entry("ws.message.read.timeout.ms", Integer.toString(READ_TIMEOUT_MS))));
+                Map.entry("ws.message.read.timeout.ms", Integer.toString(READ_TIMEOUT_MS)),
+                Map.entry("ws.idle.timeout.ms", Integer.toString(WS_IDLE_TIMEOUT_MS))));
         rest = new Rest(broker.baseUrl());
         rest.createTopic("steady", 2);
         good = new TcpBadInputIT.GoodClient(broker.tcpPort());
@@ -147,15 +146,16 @@ class LimitsIT {
 
     @Test
     void tcpConnectionsBeyondThePerAddressLimitAreRefusedUntilOneCloses() {
+        InetAddress address = ownAddress();
         int before = good.acknowledgedCount();
         List<TcpClient> open = new ArrayList<>();
         try {
             for (int i = 0; i < PER_IP; i++) {
-                TcpClient client = TcpClient.openFrom(elsewhere, broker.tcpPort());
+                TcpClient client = TcpClient.openFrom(address, broker.tcpPort());
                 open.add(client);
                 client.handshake("limited-" + i);
             }
-            try (TcpClient refused = TcpClient.openFrom(elsewhere, broker.tcpPort())) {
+            try (TcpClient refused = TcpClient.openFrom(address, broker.tcpPort())) {
                 TcpClient.Received answer = refused.await(r -> true, WAIT);
                 assertThat(answer.errorCode()).isEqualTo(ErrorCode.BROKER_OVERLOADED);
                 assertThat(answer.error().map(ApiError::message).orElse(""))
@@ -164,7 +164,7 @@ class LimitsIT {
             }
             open.remove(0).close();
             await().atMost(WAIT).untilAsserted(() -> {
-                TcpClient again = TcpClient.openFrom(elsewhere, broker.tcpPort());
+                TcpClient again = TcpClient.openFrom(address, broker.tcpPort());
                 try {
                     again.handshake("after-one-closed");
                     open.add(again);
@@ -181,20 +181,21 @@ class LimitsIT {
 
     @Test
     void webSocketsBeyondThePerAddressLimitAreRefusedWith429UntilOneCloses() throws IOException {
+        InetAddress address = ownAddress();
         int before = good.acknowledgedCount();
         List<RawConnection> open = new ArrayList<>();
         try {
             for (int i = 0; i < PER_IP; i++) {
-                RawConnection socket = RawConnection.from(elsewhere, broker.httpPort());
+                RawConnection socket = RawConnection.from(address, broker.httpPort());
                 open.add(socket);
                 assertThat(socket.upgrade()).startsWith("HTTP/1.1 101");
             }
-            try (RawConnection refused = RawConnection.from(elsewhere, broker.httpPort())) {
+            try (RawConnection refused = RawConnection.from(address, broker.httpPort())) {
                 assertThat(refused.upgrade()).startsWith("HTTP/1.1 429");
             }
             open.remove(0).close();
             await().atMost(WAIT).untilAsserted(() -> {
-                RawConnection again = RawConnection.from(elsewhere, broker.httpPort());
+                RawConnection again = RawConnection.from(address, broker.httpPort());
                 open.add(again);
                 assertThat(again.upgrade()).startsWith("HTTP/1.1 101");
             });
@@ -210,8 +211,9 @@ class LimitsIT {
 
     @Test
     void aTcpFrameTrickledByteByByteIsCutOffAtItsDeadline() {
+        InetAddress address = ownAddress();
         int before = good.acknowledgedCount();
-        try (TcpClient slow = TcpClient.openFrom(elsewhere, broker.tcpPort())) {
+        try (TcpClient slow = TcpClient.openFrom(address, broker.tcpPort())) {
             slow.handshake("slow");
             byte[] frame = bytes(FrameCodec.encode(7, HandshakeRequest.of("a-client-id-long-enough-to-take-a-while")));
             AtomicBoolean stop = new AtomicBoolean();
@@ -232,9 +234,10 @@ class LimitsIT {
 
     @Test
     void anHttpRequestTrickledByteByByteIsAnswered408AtItsDeadline() throws IOException {
+        InetAddress address = ownAddress();
         int before = good.acknowledgedCount();
-        try (RawConnection keptAlive = RawConnection.from(elsewhere, broker.httpPort());
-             RawConnection slow = RawConnection.from(elsewhere, broker.httpPort())) {
+        try (RawConnection keptAlive = RawConnection.from(address, broker.httpPort());
+             RawConnection slow = RawConnection.from(address, broker.httpPort())) {
             assertThat(keptAlive.get("/health")).startsWith("HTTP/1.1 200");
             byte[] request = ("GET /health HTTP/1.1\r\nHost: localhost\r\nX-Padding: " + "x".repeat(40) + "\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII);
@@ -249,9 +252,10 @@ class LimitsIT {
 
     @Test
     void aWebSocketMessageTrickledByteByByteIsClosedWith1008AtItsDeadline() throws IOException {
+        InetAddress address = ownAddress();
         int before = good.acknowledgedCount();
-        try (RawConnection quiet = RawConnection.from(elsewhere, broker.httpPort());
-             RawConnection slow = RawConnection.from(elsewhere, broker.httpPort())) {
+        try (RawConnection quiet = RawConnection.from(address, broker.httpPort());
+             RawConnection slow = RawConnection.from(address, broker.httpPort())) {
             assertThat(quiet.upgrade()).startsWith("HTTP/1.1 101");
             quiet.sendText("{\"op\":\"ping\",\"id\":1}");
             assertThat(quiet.readText()).contains("pong");
@@ -271,7 +275,35 @@ class LimitsIT {
         assertHealthyWhileGoodClientProgresses(before);
     }
 
+    @Test
+    void aWebSocketThatAnswersNoPingIsClosedAfterTheIdleTimeout() throws IOException {
+        int before = good.acknowledgedCount();
+        try (RawConnection silent = RawConnection.from(ownAddress(), broker.httpPort())) {
+            assertThat(silent.upgrade()).startsWith("HTTP/1.1 101");
+            long started = System.nanoTime();
+            // The broker's pings are traffic to the HTTP server's idle timeout; only what the client sends counts.
+            byte[] close = silent.readFrame(0x8, Duration.ofMillis(WS_IDLE_TIMEOUT_MS * 3L / 2).plus(MARGIN));
+            assertThat(Duration.ofNanos(System.nanoTime() - started))
+                    .isGreaterThanOrEqualTo(Duration.ofMillis(WS_IDLE_TIMEOUT_MS - 100));
+            assertThat(new String(close, 2, close.length - 2, StandardCharsets.UTF_8)).contains("ws.idle.timeout.ms");
+        }
+        assertHealthyWhileGoodClientProgresses(before);
+    }
+
     // ---------------------------------------------------------------- helpers
+
+    /**
+     * A loopback address of this test's own to connect from (Linux routes all of 127.0.0.0/8 to itself), so that the
+     * per-address counts a test meets are its own: not the good client's (127.0.0.1), nor those of an earlier test
+     * whose connections the broker may not have seen close yet.
+     */
+    private static InetAddress ownAddress() {
+        try {
+            return InetAddress.getByName("127.0.0." + nextAddress.getAndIncrement());
+        } catch (UnknownHostException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
     /** The broker answers /health with 200 and the good client gets records acknowledged past {@code before}. */
     private static void assertHealthyWhileGoodClientProgresses(int before) {
@@ -366,19 +398,30 @@ class LimitsIT {
             socket.getOutputStream().write(maskedTextFrame(text.getBytes(StandardCharsets.UTF_8)));
         }
 
-        /** Reads frames until a text frame (of fewer than 65536 bytes, unfragmented) and returns its text. */
+        /** Reads frames until a text frame and returns its text. */
         String readText() throws IOException {
-            socket.setSoTimeout((int) WAIT.toMillis());
+            return new String(readFrame(0x1, WAIT), StandardCharsets.UTF_8);
+        }
+
+        /**
+         * Reads the server's frames (unmasked, each under 65536 bytes) until one with {@code opcode}, and returns its
+         * payload; the others (pings) are skipped.
+         */
+        byte[] readFrame(int opcode, Duration timeout) throws IOException {
+            socket.setSoTimeout((int) timeout.toMillis());
             InputStream in = socket.getInputStream();
             while (true) {
-                int opcode = in.read() & 0x0F;
+                int first = in.read();
+                if (first < 0) {
+                    throw new java.io.EOFException("closed before a frame with opcode " + opcode);
+                }
                 int length = in.read() & 0x7F;
                 if (length == 126) {
                     length = (in.read() << 8) | in.read();
                 }
                 byte[] payload = in.readNBytes(length);
-                if (opcode == 1) {
-                    return new String(payload, StandardCharsets.UTF_8);
+                if ((first & 0x0F) == opcode) {
+                    return payload;
                 }
             }
         }
