@@ -75,8 +75,6 @@ import org.slf4j.LoggerFactory;
  * AWAITING_HANDSHAKE HANDSHAKE, no common version                 answers UNSUPPORTED_VERSION, closes           CLOSING
  * AWAITING_HANDSHAKE any other request                            answers INVALID_REQUEST, closes               CLOSING
  * AWAITING_HANDSHAKE no HANDSHAKE within tcp.handshake.timeout.ms closes, no answer                            CLOSING
- * both               a frame not whole tcp.request.read.timeout.ms answers REQUEST_TIMED_OUT under apiKey 0   CLOSING
- *                    after its first byte, while reading          and correlation id 0, closes
  * OPEN               a request                                    calls the broker; answers when the call       OPEN
  *                                                                 completes, so answers may overtake each other
  * OPEN               the call fails, or a second HANDSHAKE        answers with the error code                   OPEN
@@ -86,6 +84,9 @@ import org.slf4j.LoggerFactory;
  *                                                                 answers FRAME_TOO_LARGE under them, closes
  * both               a frame that does not decode                 answers INVALID_REQUEST under its apiKey and  CLOSING
  *                                                                 correlation id (even an unknown key), closes
+ * both               a frame still incomplete                     answers REQUEST_TIMED_OUT under apiKey 0 and  CLOSING
+ *                    tcp.request.read.timeout.ms after its first  correlation id 0, closes
+ *                    byte, while the connection is being read
  * both               PRODUCE acks 0 refused before it is appended closes, no answer (the only signal acks 0    CLOSING
  *                                                                 has)
  * both               the stream ends inside a frame, the peer     releases everything                           CLOSING
