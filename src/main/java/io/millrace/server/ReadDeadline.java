@@ -112,8 +112,9 @@ final class ReadDeadline {
         }
         boolean webSocket = upgraded();
         String key = webSocket ? "ws.message.read.timeout.ms" : "http.request.read.timeout.ms";
-        String message = (webSocket ? "A WebSocket message" : "An HTTP request") + " did not arrive whole within "
-                + timeoutMs() + " ms of its first byte (" + key + "); closing the connection";
+        // Short enough for a close frame's reason with the key in it.
+        String message = (webSocket ? "Message" : "Request") + " not whole " + timeoutMs() + " ms after its first byte ("
+                + key + "); closing";
         ByteBuf answer = webSocket ? closeFrame(message) : requestTimeout(message);
         clockContext.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
     }
