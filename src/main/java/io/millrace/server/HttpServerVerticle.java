@@ -53,7 +53,11 @@ final class HttpServerVerticle extends VerticleBase {
                 .setMaxWebSocketFrameSize(maxFrameBytes)
                 .setMaxWebSocketMessageSize(maxFrameBytes)
                 .setIdleTimeout((int) Math.max(1, idleTimeoutMs / 1000))
-                .setCompressionSupported(true);
+                .setCompressionSupported(true)
+                // Without cleartext HTTP/2 upgrades, Vert.x sets up each HTTP/1.x connection, and so its read
+                // deadline, when it connects; with them, only once the first request's headers are in, which leaves a
+                // first request sent one byte at a time without a deadline. No client of this port needs h2c.
+                .setHttp2ClearTextEnabled(false);
         server = vertx.createHttpServer(options)
                 .connectionHandler(connection -> ReadDeadline.install(connection, requestReadTimeoutMs,
                         messageReadTimeoutMs))

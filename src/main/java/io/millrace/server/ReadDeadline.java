@@ -4,7 +4,6 @@ import io.millrace.broker.json.JsonMapping;
 import io.millrace.common.ErrorCode;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
@@ -13,6 +12,7 @@ import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.json.JsonObject;
@@ -34,11 +34,13 @@ import java.util.concurrent.TimeUnit;
  * the next unit that came in the same read as the end of the last start no deadline until the next read (or the idle
  * timeout) does.
  *
- * <p>When the deadline passes while the connection is being read, the client is answered, with bytes written below
- * every codec (the connection is given up, so its codec state no longer matters): {@code 408} with the usual JSON
- * error for HTTP, a close frame with status 1008 for a WebSocket, and the connection is closed. While Vert.x has
- * stopped reading the connection (back-pressure), the missing bytes may be waiting on this side, so the deadline is
- * renewed instead. The port has no TLS; with TLS the answer would have to go above the TLS handler.
+ * <p>When the deadline passes, the client is answered, with bytes written below every codec (the connection is given
+ * up, so its codec state no longer matters): {@code 408} with the usual JSON error for HTTP, a close frame with status
+ * 1008 for a WebSocket, and the connection is closed from the first handler (below Vert.x). Vert.x keeps no pipelined request unread for long (it decodes
+ * them, and the end mark sees them, before it queues them), so the deadline does not wait on Vert.x's own flow
+ * control; an HTTP/1.1 client that pipelines requests behind a long one is the case it does not cover. A connection
+ * upgraded to HTTP/2 (h2c) has neither decoder: the handlers take themselves out on its first bytes. The port has no
+ * TLS; with TLS the answer would have to go above the TLS handler.
  *
  * <p>Not thread-safe: the channel's event loop calls it.
  */
@@ -46,6 +48,7 @@ final class ReadDeadline {
 
     /** The name of the HTTP/1.x request decoder in a Vert.x server pipeline. */
     private static final String HTTP_DECODER = "httpDecoder";
+    private static final String END_MARK = "millraceReadEnd";
     private static final int POLICY_VIOLATION = 1008;
     /** A close frame's payload, status included, is at most 125 bytes (RFC 6455, 5.5). */
     private static final int MAX_CLOSE_REASON_BYTES = 123;
@@ -76,7 +79,7 @@ final class ReadDeadline {
         }
         ReadDeadline readDeadline = new ReadDeadline(httpTimeoutMs, webSocketTimeoutMs);
         pipeline.addFirst("millraceReadClock", readDeadline.new Clock());
-        pipeline.addAfter(HTTP_DECODER, "millraceReadEnd", readDeadline.new EndMark());
+        pipeline.addAfter(HTTP_DECODER, END_MARK, readDeadline.new EndMark());
     }
 
     private void start() {
@@ -101,13 +104,15 @@ final class ReadDeadline {
         return clockContext.pipeline().get(HTTP_DECODER) == null;
     }
 
+    /** Whether the connection still speaks HTTP/1.x or WebSocket, not HTTP/2 after an h2c upgrade. */
+    private boolean ownFraming() {
+        ChannelPipeline pipeline = clockContext.pipeline();
+        return pipeline.get(HTTP_DECODER) != null || pipeline.get(WebSocketFrameDecoder.class) != null;
+    }
+
     private void expire() {
         deadline = null;
         if (!clockContext.channel().isActive()) {
-            return;
-        }
-        if (!clockContext.channel().config().isAutoRead()) {
-            start();
             return;
         }
         boolean webSocket = upgraded();
@@ -116,7 +121,10 @@ final class ReadDeadline {
         String message = (webSocket ? "Message" : "Request") + " not whole " + timeoutMs() + " ms after its first byte ("
                 + key + "); closing";
         ByteBuf answer = webSocket ? closeFrame(message) : requestTimeout(message);
-        clockContext.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
+        // Closed from this first handler, below Vert.x's, which would otherwise turn the close of a WebSocket into a
+        // closing handshake that waits for the client (which is the problem) for seconds.
+        clockContext.writeAndFlush(answer);
+        clockContext.close();
     }
 
     private static ByteBuf requestTimeout(String message) {
@@ -152,7 +160,11 @@ final class ReadDeadline {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof ByteBuf bytes && bytes.isReadable()) {
+            if (!ownFraming()) {
+                stop();
+                ctx.pipeline().remove(END_MARK);
+                ctx.pipeline().remove(this);
+            } else if (msg instanceof ByteBuf bytes && bytes.isReadable()) {
                 start();
             }
             ctx.fireChannelRead(msg);
