@@ -36,8 +36,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>When the deadline passes, the client is answered, with bytes written below every codec (the connection is given
  * up, so its codec state no longer matters): {@code 408} with the usual JSON error for HTTP, a close frame with status
- * 1008 for a WebSocket, and the connection is closed from the first handler (below Vert.x). Vert.x keeps no pipelined request unread for long (it decodes
- * them, and the end mark sees them, before it queues them), so the deadline does not wait on Vert.x's own flow
+ * 1008 for a WebSocket, and the connection is closed from the first handler (below Vert.x's). Vert.x keeps no
+ * pipelined request unread for long (it decodes them, and the end mark sees them, before it queues them), so the deadline does not wait on Vert.x's own flow
  * control; an HTTP/1.1 client that pipelines requests behind a long one is the case it does not cover. A connection
  * upgraded to HTTP/2 (h2c) has neither decoder: the handlers take themselves out on its first bytes. The port has no
  * TLS; with TLS the answer would have to go above the TLS handler.
@@ -118,8 +118,8 @@ final class ReadDeadline {
         boolean webSocket = upgraded();
         String key = webSocket ? "ws.message.read.timeout.ms" : "http.request.read.timeout.ms";
         // Short enough for a close frame's reason with the key in it.
-        String message = (webSocket ? "Message" : "Request") + " not whole " + timeoutMs() + " ms after its first byte ("
-                + key + "); closing";
+        String message = (webSocket ? "Message" : "Request") + " not whole " + timeoutMs()
+                + " ms after its first byte (" + key + "); closing";
         ByteBuf answer = webSocket ? closeFrame(message) : requestTimeout(message);
         // Closed from this first handler, below Vert.x's, which would otherwise turn the close of a WebSocket into a
         // closing handshake that waits for the client (which is the problem) for seconds.
