@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
+import java.util.stream.Stream;
 import io.vertx.core.Promise;
 import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.curator.framework.recipes.cache.ChildData;
@@ -454,14 +455,28 @@ public final class MetadataStore {
 
     /** The names of every topic the cache holds. */
     public List<String> cachedTopicNames() {
+        return cachedTopicNodes().map(node -> node.getPath().substring(TOPICS.length() + 1)).toList();
+    }
+
+    /**
+     * The partitions of every topic the cache holds, each counted once however many replicas it has. A topic whose
+     * creation is still landing counts in full: its topic node, written first, holds its partition count.
+     */
+    public int cachedPartitionCount() {
+        return cachedTopicNodes().filter(node -> node.getData() != null && node.getData().length > 0)
+                .mapToInt(node -> TopicMetadata.partitionCount(json(node.getData())))
+                .sum();
+    }
+
+    /** The cached topic nodes (not their partition nodes); none before {@link #watchTopics} has started. */
+    private Stream<ChildData> cachedTopicNodes() {
         CuratorCache cache = topicCache;
         if (cache == null) {
-            return List.of();
+            return Stream.empty();
         }
         String prefix = TOPICS + "/";
-        return cache.stream().map(ChildData::getPath)
-                .filter(path -> path.startsWith(prefix) && path.indexOf('/', prefix.length()) < 0)
-                .map(path -> path.substring(prefix.length())).toList();
+        return cache.stream()
+                .filter(node -> node.getPath().startsWith(prefix) && node.getPath().indexOf('/', prefix.length()) < 0);
     }
 
     /**

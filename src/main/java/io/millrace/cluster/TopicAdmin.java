@@ -15,7 +15,14 @@ import java.util.Map;
  *
  * <p>Assignment spreads leaders round-robin over the live brokers, starting from a rotating position, and places
  * each partition's followers on the next brokers in order, as Apache Kafka's default assignment does. Creating a
- * topic is atomic in ZooKeeper, so two brokers racing to create the same name cannot both succeed. Thread-safe.
+ * topic is atomic in ZooKeeper, so two brokers racing to create the same name cannot both succeed.
+ *
+ * <p>{@code max.partitions} caps the partitions of all topics together, each partition counted once whatever its
+ * replication factor. It is checked against this broker's cached view of the topics before anything is written, so
+ * a refused request leaves no trace; creates racing on different brokers may together pass it by one request's
+ * partitions. Internal topics ({@link #createInternalTopic}) count towards the total but are created regardless: a
+ * cluster at its cap must still be able to create {@code __consumer_offsets}, or no consumer group would work.
+ * Thread-safe.
  */
 public final class TopicAdmin {
 
@@ -24,19 +31,26 @@ public final class TopicAdmin {
     private final LogConfig logDefaults;
     private final LogLimits logLimits;
     private final int defaultMinInSyncReplicas;
+    private final int maxPartitions;
 
     /**
      * @param logLimits                what a topic's config may ask of this broker; more is refused at creation
      * @param defaultMinInSyncReplicas the broker's {@code min.insync.replicas}; 0 means "by replication factor": 2
      *                                 for topics of three or more replicas, else 1 (what Kafka's users set)
+     * @param maxPartitions            the broker's {@code max.partitions}: most partitions of all topics together
      */
     public TopicAdmin(MetadataStore store, ReplicaManager replicaManager, LogConfig logDefaults, LogLimits logLimits,
-                      int defaultMinInSyncReplicas) {
+                      int defaultMinInSyncReplicas, int maxPartitions) {
+        if (maxPartitions < 1) {
+            throw new MillraceException(ErrorCode.INVALID_CONFIG, "Config key max.partitions must be at least 1, was "
+                    + maxPartitions);
+        }
         this.store = store;
         this.replicaManager = replicaManager;
         this.logDefaults = logDefaults;
         this.logLimits = logLimits;
         this.defaultMinInSyncReplicas = defaultMinInSyncReplicas;
+        this.maxPartitions = maxPartitions;
     }
 
     /** The {@code min.insync.replicas} a topic of {@code replicationFactor} replicas gets when it sets none. */
@@ -47,8 +61,20 @@ public final class TopicAdmin {
         return replicationFactor >= 3 ? 2 : 1;
     }
 
+    /** Creates a topic, within {@code max.partitions}: over it fails with {@code TOO_MANY_PARTITIONS}. */
     public Future<TopicMetadata> createTopic(String name, int partitions, int replicationFactor,
                                              Map<String, String> config) {
+        return create(name, partitions, replicationFactor, config, true);
+    }
+
+    /** Creates a topic the broker itself needs, such as {@code __consumer_offsets}, even over {@code max.partitions}. */
+    public Future<TopicMetadata> createInternalTopic(String name, int partitions, int replicationFactor,
+                                                     Map<String, String> config) {
+        return create(name, partitions, replicationFactor, config, false);
+    }
+
+    private Future<TopicMetadata> create(String name, int partitions, int replicationFactor,
+                                         Map<String, String> config, boolean capped) {
         try {
             TopicMetadata.validateName(name);
             if (partitions < 1 || partitions > 100_000) {
@@ -67,6 +93,9 @@ public final class TopicAdmin {
             }
             logLimits.check(logDefaults.with(config));
             config = withMinInSyncReplicas(config, replicationFactor);
+            if (capped) {
+                checkPartitionCap(partitions, "Creating topic " + name);
+            }
         } catch (MillraceException e) {
             return Future.failedFuture(e);
         }
@@ -97,6 +126,8 @@ public final class TopicAdmin {
                 return Future.failedFuture(new MillraceException(ErrorCode.INVALID_REQUEST,
                         "partitions must be at most 100000"));
             }
+            checkPartitionCap(totalPartitions - topic.partitionCount(), "Adding "
+                    + (totalPartitions - topic.partitionCount()) + " partitions to topic " + name);
             return store.liveBrokerIds().compose(live -> {
                 if (topic.replicationFactor() > live.size()) {
                     return Future.failedFuture(new MillraceException(ErrorCode.INVALID_REPLICATION_FACTOR,
@@ -121,6 +152,16 @@ public final class TopicAdmin {
 
     public Future<Void> deleteTopic(String name) {
         return store.deleteTopic(name).compose(v -> replicaManager.syncDeleted(name));
+    }
+
+    /** Throws {@code TOO_MANY_PARTITIONS} when {@code adding} more partitions would pass {@code max.partitions}. */
+    private void checkPartitionCap(int adding, String what) {
+        int existing = store.cachedPartitionCount();
+        if ((long) existing + adding > maxPartitions) {
+            throw new MillraceException(ErrorCode.TOO_MANY_PARTITIONS, what + " would bring the cluster to "
+                    + ((long) existing + adding) + " partitions, over max.partitions=" + maxPartitions + " (it has "
+                    + existing + " now, counted once each, not per replica); delete topics or raise max.partitions");
+        }
     }
 
     /** Checks a topic's {@code min.insync.replicas}, or adds the default when it has none. */

@@ -47,7 +47,9 @@ public enum ErrorCode {
     COORDINATOR_LOAD_IN_PROGRESS(34, true, "The group coordinator is still loading committed offsets; retry shortly."),
     INVALID_TIMESTAMP(35, false, "A record's timestamp lies further from the broker's clock than the topic allows "
             + "(message.timestamp.after.max.ms ahead, message.timestamp.before.max.ms behind); fix the producer's "
-            + "clock or the timestamps it sets, or raise the topic's limits.");
+            + "clock or the timestamps it sets, or raise the topic's limits."),
+    TOO_MANY_PARTITIONS(36, false, "The cluster would have more partitions than max.partitions allows; delete topics "
+            + "or raise max.partitions.");
 
     private final short code;
     private final boolean retriable;

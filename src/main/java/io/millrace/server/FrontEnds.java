@@ -44,9 +44,9 @@ final class FrontEnds {
         deployments.add(MillraceServer.await(vertx.deployVerticle(api.statsVerticle()), 30_000));
         WebSocketGateway webSockets = new WebSocketGateway(broker, broker.metrics(), new WebSocketSettings(
                 config.getInt(ConfigKey.WS_MAX_FRAME_BYTES), config.getInt(ConfigKey.WS_MAX_CONNECTIONS),
-                config.getInt(ConfigKey.WS_IDLE_TIMEOUT_MS), config.getInt(ConfigKey.WS_MAX_INFLIGHT_REQUESTS),
-                config.getInt(ConfigKey.WS_MAX_SUBSCRIPTIONS), config.getInt(ConfigKey.WS_MAX_CREDITS),
-                WS_FETCH_BYTES, json));
+                config.getInt(ConfigKey.WS_MAX_CONNECTIONS_PER_IP), config.getInt(ConfigKey.WS_IDLE_TIMEOUT_MS),
+                config.getInt(ConfigKey.WS_MAX_INFLIGHT_REQUESTS), config.getInt(ConfigKey.WS_MAX_SUBSCRIPTIONS),
+                config.getInt(ConfigKey.WS_MAX_CREDITS), WS_FETCH_BYTES, json));
         // Port 0 would give each instance its own random port; Vert.x shares one random port among servers that ask
         // for the same negative port (distinct from the TCP gateway's).
         int port = config.getInt(ConfigKey.HTTP_PORT) == 0 ? -8080 : config.getInt(ConfigKey.HTTP_PORT);
@@ -54,7 +54,8 @@ final class FrontEnds {
         HttpServerVerticle[] first = new HttpServerVerticle[1];
         deployments.add(MillraceServer.await(vertx.deployVerticle(() -> {
             HttpServerVerticle v = new HttpServerVerticle(api, webSockets, new HttpServerOptions(options),
-                    config.getInt(ConfigKey.SHUTDOWN_GRACE_MS));
+                    config.getInt(ConfigKey.SHUTDOWN_GRACE_MS), config.getInt(ConfigKey.HTTP_REQUEST_READ_TIMEOUT_MS),
+                    config.getInt(ConfigKey.WS_MESSAGE_READ_TIMEOUT_MS));
             if (first[0] == null) {
                 first[0] = v;
             }
@@ -80,7 +81,11 @@ final class FrontEnds {
                 .setIdleTimeout((int) Math.max(1, config.getInt(ConfigKey.WS_IDLE_TIMEOUT_MS) / 1000))
                 .setCompressionSupported(true)
                 .setPerMessageWebSocketCompressionSupported(webSocketCompression)
-                .setPerFrameWebSocketCompressionSupported(false);
+                .setPerFrameWebSocketCompressionSupported(false)
+                // Without cleartext HTTP/2 upgrades, Vert.x sets up each HTTP/1.x connection, and so its read
+                // deadline, when it connects; with them, only once the first request's headers are in, which leaves a
+                // first request sent one byte at a time without a deadline. No client of this port needs h2c.
+                .setHttp2ClearTextEnabled(false);
         if (webSocketCompression) {
             options.setWebSocketCompressionLevel(compressionLevel)
                     .setWebSocketPreferredClientNoContext(
@@ -93,9 +98,10 @@ final class FrontEnds {
     /** Deploys the native TCP gateway on every event loop; returns the port it listens on. */
     int startTcp(Vertx vertx, List<String> deployments) {
         TcpSettings settings = new TcpSettings(config.getInt(ConfigKey.TCP_MAX_FRAME_BYTES),
-                config.getInt(ConfigKey.TCP_MAX_CONNECTIONS), config.getInt(ConfigKey.TCP_IDLE_TIMEOUT_MS),
-                config.getInt(ConfigKey.TCP_HANDSHAKE_TIMEOUT_MS), config.getInt(ConfigKey.TCP_MAX_INFLIGHT_REQUESTS),
-                config.getInt(ConfigKey.TCP_MAX_SUBSCRIPTIONS));
+                config.getInt(ConfigKey.TCP_MAX_CONNECTIONS), config.getInt(ConfigKey.TCP_MAX_CONNECTIONS_PER_IP),
+                config.getInt(ConfigKey.TCP_IDLE_TIMEOUT_MS), config.getInt(ConfigKey.TCP_HANDSHAKE_TIMEOUT_MS),
+                config.getInt(ConfigKey.TCP_REQUEST_READ_TIMEOUT_MS),
+                config.getInt(ConfigKey.TCP_MAX_INFLIGHT_REQUESTS), config.getInt(ConfigKey.TCP_MAX_SUBSCRIPTIONS));
         Supplier<TcpGateway> gateways = TcpGateway.instances(broker, broker.metrics(), settings,
                 config.getString(ConfigKey.LISTEN_HOST), config.getInt(ConfigKey.TCP_PORT));
         TcpGateway[] first = new TcpGateway[1];

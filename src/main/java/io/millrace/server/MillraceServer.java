@@ -169,7 +169,7 @@ public final class MillraceServer implements AutoCloseable {
         ReplicaManager replicas = new ReplicaManager(brokerId, dataDir.resolve("logs"), config.logDefaults(),
                 config.logLimits(), partitionSettings, Time.SYSTEM, flushExecutor, store);
         TopicAdmin topicAdmin = new TopicAdmin(store, replicas, config.logDefaults(), config.logLimits(),
-                config.getInt(ConfigKey.MIN_INSYNC_REPLICAS));
+                config.getInt(ConfigKey.MIN_INSYNC_REPLICAS), config.getInt(ConfigKey.MAX_PARTITIONS));
         BrokerSettings brokerSettings = new BrokerSettings(config.getInt(ConfigKey.REQUEST_TIMEOUT_MS),
                 config.getInt(ConfigKey.FETCH_MAX_WAIT_MS), config.getBoolean(ConfigKey.AUTO_CREATE_TOPICS),
                 config.getInt(ConfigKey.NUM_PARTITIONS), config.getInt(ConfigKey.DEFAULT_REPLICATION_FACTOR));

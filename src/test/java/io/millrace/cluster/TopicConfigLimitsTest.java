@@ -15,7 +15,8 @@ class TopicConfigLimitsTest {
 
     private final LogLimits limits = new LogLimits(65_024, "tcp.max.frame.bytes=65536 less 512 bytes of frame fields");
     /** No metadata store: every request here must fail before it needs one. */
-    private final TopicAdmin admin = new TopicAdmin(null, null, limits.clamp(LogConfig.DEFAULTS), limits, 0);
+    private final TopicAdmin admin = new TopicAdmin(null, null, limits.clamp(LogConfig.DEFAULTS), limits, 0,
+            50_000);
 
     @Test
     void aMaxMessageBytesAboveWhatTheFrameCarriesIsRefusedNamingTheLimit() {

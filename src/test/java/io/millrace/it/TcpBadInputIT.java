@@ -487,6 +487,13 @@ class TcpBadInputIT {
             });
         }
 
+        /** How many records the broker has acknowledged to this client so far. */
+        int acknowledgedCount() {
+            synchronized (acknowledged) {
+                return acknowledged.size();
+            }
+        }
+
         List<String> stopAndCheck() throws Exception {
             running.set(false);
             loop.get(60, TimeUnit.SECONDS);

@@ -73,10 +73,16 @@ public final class TcpClient implements AutoCloseable {
     /** Held by {@link #pauseReading()}: the reader thread waits for it before each frame. */
     private final java.util.concurrent.Semaphore reading = new java.util.concurrent.Semaphore(1);
 
-    /** @param receiveBufferBytes the socket's receive buffer, or 0 for the system's (which grows as it is read) */
-    private TcpClient(int port, int receiveBufferBytes) {
+    /**
+     * @param receiveBufferBytes the socket's receive buffer, or 0 for the system's (which grows as it is read)
+     * @param localAddress       the loopback address to connect from, or null for the system's choice
+     */
+    private TcpClient(int port, int receiveBufferBytes, InetAddress localAddress) {
         try {
             socket = new Socket();
+            if (localAddress != null) {
+                socket.bind(new InetSocketAddress(localAddress, 0));
+            }
             if (receiveBufferBytes > 0) {
                 // before connecting, so the advertised window fits the buffer
                 socket.setReceiveBufferSize(receiveBufferBytes);
@@ -94,7 +100,15 @@ public final class TcpClient implements AutoCloseable {
 
     /** Connects without a handshake. */
     public static TcpClient open(int port) {
-        return new TcpClient(port, 0);
+        return new TcpClient(port, 0, null);
+    }
+
+    /**
+     * Connects from another loopback address (any of 127.0.0.0/8 on Linux) without a handshake, so that the broker's
+     * per-address limits count this client apart from the others of a test.
+     */
+    public static TcpClient openFrom(InetAddress localAddress, int port) {
+        return new TcpClient(port, 0, localAddress);
     }
 
     /** Connects and completes a handshake; fails the test if the broker refuses it. */
@@ -108,7 +122,7 @@ public final class TcpClient implements AutoCloseable {
      * hold.
      */
     public static TcpClient connect(int port, int receiveBufferBytes) {
-        TcpClient client = new TcpClient(port, receiveBufferBytes);
+        TcpClient client = new TcpClient(port, receiveBufferBytes, null);
         client.handshake("test-client");
         return client;
     }

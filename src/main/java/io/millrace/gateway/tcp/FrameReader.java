@@ -25,6 +25,9 @@ import java.util.function.IntConsumer;
  * while paused), with the number of bytes received of the record the stream ended inside, which are dropped: 0 when
  * the stream ended between records.
  *
+ * <p>{@link #recordStartHandler} is told when the first byte of each record is taken in, so that a caller can put a
+ * deadline on the rest of it.
+ *
  * <p>Not thread-safe: the stream's context calls it. The record and end handlers may call {@link #pause()},
  * {@link #resume()} and {@link #fixedSizeMode(int)}, and close the stream, while they run.
  */
@@ -33,6 +36,7 @@ final class FrameReader {
     private final ReadStream<Buffer> stream;
     private final Handler<ByteBuffer> recordHandler;
     private final IntConsumer endHandler;
+    private Runnable recordStartHandler = () -> { };
     /** Chunks received and not copied out yet, oldest first; the first is read from {@link #chunkPosition} on. */
     private final ArrayDeque<Buffer> chunks = new ArrayDeque<>();
     private int chunkPosition;
@@ -67,6 +71,11 @@ final class FrameReader {
             drain();
         });
         stream.handler(this::receive);
+    }
+
+    /** Sets what to call when the first byte of a record is taken in (not for records of a stream that ended). */
+    void recordStartHandler(Runnable handler) {
+        this.recordStartHandler = handler;
     }
 
     /**
@@ -120,6 +129,7 @@ final class FrameReader {
                 int n = Math.min(chunk.length() - chunkPosition, size - filled);
                 if (record == null) {
                     record = new byte[size];
+                    recordStartHandler.run();
                 }
                 chunk.getBytes(chunkPosition, chunkPosition + n, record, filled);
                 filled += n;

@@ -84,6 +84,9 @@ import org.slf4j.LoggerFactory;
  *                                                                 answers FRAME_TOO_LARGE under them, closes
  * both               a frame that does not decode                 answers INVALID_REQUEST under its apiKey and  CLOSING
  *                                                                 correlation id (even an unknown key), closes
+ * both               a frame still incomplete                     answers REQUEST_TIMED_OUT under apiKey 0 and  CLOSING
+ *                    tcp.request.read.timeout.ms after its first  correlation id 0, closes
+ *                    byte, while the connection is being read
  * both               PRODUCE acks 0 refused before it is appended closes, no answer (the only signal acks 0    CLOSING
  *                                                                 has)
  * both               the stream ends inside a frame, the peer     releases everything                           CLOSING
@@ -138,6 +141,8 @@ final class TcpConnection {
     private ApiError refusal;
     /** The handshake deadline, then (when refusing an oversized frame) the deadline for its header; -1 when none. */
     private long timer = -1;
+    /** The deadline of the frame being read ({@code tcp.request.read.timeout.ms}); -1 between frames. */
+    private long frameDeadline = -1;
     private int inFlight;
     private boolean readingPaused;
     private String clientId = "";
@@ -158,6 +163,7 @@ final class TcpConnection {
     /** Starts reading and the handshake deadline. */
     void start() {
         socket.exceptionHandler(e -> LOG.debug("TCP connection from {} failed", socket.remoteAddress(), e));
+        reader.recordStartHandler(this::onRecordStart);
         reader.start();
         socket.drainHandler(v -> onWritable());
         timer = vertx.setTimer(settings.handshakeTimeoutMs(), id -> {
@@ -192,6 +198,27 @@ final class TcpConnection {
         }
     }
 
+    /**
+     * The first byte of a size field or body is in: a frame's first byte starts its read deadline. Without it a client
+     * sending a byte now and then would hold the connection forever, since the idle timeout never fires.
+     */
+    private void onRecordStart() {
+        if (reading == Reading.SIZE && state != State.CLOSING) {
+            frameDeadline = vertx.setTimer(settings.requestReadTimeoutMs(), id -> onFrameDeadline());
+        }
+    }
+
+    private void onFrameDeadline() {
+        frameDeadline = -1;
+        if (readingPaused) {
+            // This side stopped reading (back-pressure), so the missing bytes may be ours to read: wait another term.
+            frameDeadline = vertx.setTimer(settings.requestReadTimeoutMs(), id -> onFrameDeadline());
+            return;
+        }
+        refuse((short) 0, 0, new ApiError(ErrorCode.REQUEST_TIMED_OUT, "A frame did not arrive whole within "
+                + settings.requestReadTimeoutMs() + " ms of its first byte (tcp.request.read.timeout.ms); closing"));
+    }
+
     private void onSize(ByteBuffer record) {
         if (state == State.CLOSING) {
             return;
@@ -211,6 +238,7 @@ final class TcpConnection {
     }
 
     private void onBody(ByteBuffer record) {
+        cancelFrameDeadline();
         reading = Reading.SIZE;
         reader.fixedSizeMode(FrameCodec.SIZE_PREFIX_BYTES);
         if (state == State.CLOSING) {
@@ -649,6 +677,7 @@ final class TcpConnection {
         }
         state = State.CLOSING;
         cancelTimer();
+        cancelFrameDeadline();
         subscriptions.values().forEach(PushSubscription::cancel);
         subscriptions.clear();
         if (readingPaused) {
@@ -656,6 +685,13 @@ final class TcpConnection {
             // destroy the error answer before the client reads it.
             readingPaused = false;
             reader.resume();
+        }
+    }
+
+    private void cancelFrameDeadline() {
+        if (frameDeadline != -1) {
+            vertx.cancelTimer(frameDeadline);
+            frameDeadline = -1;
         }
     }
 

@@ -2,6 +2,7 @@ package io.millrace.gateway.tcp;
 
 import io.millrace.broker.Broker;
 import io.millrace.broker.BrokerMetrics;
+import io.millrace.common.ConnectionsPerAddress;
 import io.millrace.common.ErrorCode;
 import io.millrace.protocol.ApiError;
 import io.millrace.protocol.ApiKey;
@@ -24,9 +25,11 @@ import org.slf4j.LoggerFactory;
  * the binary protocol of docs/PROTOCOL.md. Deploy it once per event loop with {@link #instances}: the instances
  * listen on one port, Vert.x spreads accepted connections over them, and they share one connection count.
  *
- * <p>Beyond {@code tcp.max.connections} a new connection is refused: it is sent a {@code BROKER_OVERLOADED} error
- * response under apiKey HANDSHAKE and correlation id 0 and closed, before anything it sent is read. Connections with
- * no traffic either way for {@code tcp.idle.timeout.ms} are closed by the server.
+ * <p>Beyond {@code tcp.max.connections}, or {@code tcp.max.connections.per.ip} from the client's address, a new
+ * connection is refused: it is sent a {@code BROKER_OVERLOADED} error response under apiKey HANDSHAKE and correlation
+ * id 0 naming the limit, and closed, before anything it sent is read. Connections with no traffic either way for
+ * {@code tcp.idle.timeout.ms} are closed by the server; a connection that trickles bytes is closed by its
+ * {@link TcpConnection}'s read deadline.
  */
 public final class TcpGateway extends VerticleBase {
 
@@ -45,28 +48,31 @@ public final class TcpGateway extends VerticleBase {
     private final String host;
     private final int port;
     private final AtomicInteger open;
+    private final ConnectionsPerAddress openPerAddress;
     private NetServer server;
 
     private TcpGateway(Broker broker, BrokerMetrics metrics, TcpSettings settings, String host, int port,
-                       AtomicInteger open) {
+                       AtomicInteger open, ConnectionsPerAddress openPerAddress) {
         this.broker = broker;
         this.metrics = metrics;
         this.settings = settings;
         this.host = host;
         this.port = port;
         this.open = open;
+        this.openPerAddress = openPerAddress;
     }
 
     /**
      * A supplier of gateway verticles for {@code deployVerticle(supplier, options.setInstances(n))}: every instance
-     * listens on {@code host:port} and counts connections against one shared limit.
+     * listens on {@code host:port} and counts connections against one shared limit, and one per client address.
      *
      * @param port the port to listen on; 0 picks a free port, the same for every instance
      */
     public static Supplier<TcpGateway> instances(Broker broker, BrokerMetrics metrics, TcpSettings settings,
                                                  String host, int port) {
         AtomicInteger open = new AtomicInteger();
-        return () -> new TcpGateway(broker, metrics, settings, host, port, open);
+        ConnectionsPerAddress openPerAddress = new ConnectionsPerAddress(settings.maxConnectionsPerIp());
+        return () -> new TcpGateway(broker, metrics, settings, host, port, open, openPerAddress);
     }
 
     @Override
@@ -94,23 +100,33 @@ public final class TcpGateway extends VerticleBase {
     private void accept(NetSocket socket) {
         if (open.incrementAndGet() > settings.maxConnections()) {
             open.decrementAndGet();
-            LOG.debug("Refusing a TCP connection from {}: tcp.max.connections={} reached", socket.remoteAddress(),
-                    settings.maxConnections());
-            socket.handler(ignored -> { }); // drain rather than reset: the refusal should reach the client
-            socket.write(BufferInternal.buffer(Unpooled.wrappedBuffer(FrameCodec.encodeErrorResponse(
-                    ApiKey.HANDSHAKE.id(), 0, new ApiError(ErrorCode.BROKER_OVERLOADED, "This broker has "
-                            + settings.maxConnections() + " TCP connections open (tcp.max.connections); retry later"
-                            + " or connect to another broker")))));
-            socket.close();
+            refuse(socket, "This broker has " + settings.maxConnections() + " TCP connections open"
+                    + " (tcp.max.connections); retry later or connect to another broker");
+            return;
+        }
+        String address = socket.remoteAddress().hostAddress();
+        if (!openPerAddress.tryOpen(address)) {
+            open.decrementAndGet();
+            refuse(socket, "Your address " + address + " has " + openPerAddress.max() + " TCP connections open to"
+                    + " this broker (tcp.max.connections.per.ip); close one, or retry later");
             return;
         }
         metrics.connectionOpened(FRONT_END);
         TcpConnection connection = new TcpConnection(socket, broker, metrics, settings, vertx);
         socket.closeHandler(v -> {
             open.decrementAndGet();
+            openPerAddress.closed(address);
             metrics.connectionClosed(FRONT_END);
             connection.closed();
         });
         connection.start();
+    }
+
+    private static void refuse(NetSocket socket, String message) {
+        LOG.debug("Refusing a TCP connection from {}: {}", socket.remoteAddress(), message);
+        socket.handler(ignored -> { }); // drain rather than reset: the refusal should reach the client
+        socket.write(BufferInternal.buffer(Unpooled.wrappedBuffer(FrameCodec.encodeErrorResponse(
+                ApiKey.HANDSHAKE.id(), 0, new ApiError(ErrorCode.BROKER_OVERLOADED, message)))));
+        socket.close();
     }
 }

@@ -10,6 +10,8 @@ import io.millrace.protocol.FrameCodec;
  *
  * @param maxFrameBytes       largest size field accepted ({@code tcp.max.frame.bytes}); told to clients at handshake
  * @param maxConnections      most concurrent connections over all event loops ({@code tcp.max.connections})
+ * @param maxConnectionsPerIp most concurrent connections from one client IP address
+ *                            ({@code tcp.max.connections.per.ip})
  * @param idleTimeoutMs       a connection with no traffic either way for this long is closed
  *                            ({@code tcp.idle.timeout.ms})
  * @param handshakeTimeoutMs  time from connect to a complete HANDSHAKE frame ({@code tcp.handshake.timeout.ms}); also
@@ -17,15 +19,20 @@ import io.millrace.protocol.FrameCodec;
  * @param maxInFlightRequests unanswered requests per connection before the gateway stops reading it
  *                            ({@code tcp.max.inflight.requests}); told to clients at handshake
  * @param maxSubscriptions    open subscriptions per connection ({@code tcp.max.subscriptions})
+ * @param requestReadTimeoutMs time from a frame's first byte to its last ({@code tcp.request.read.timeout.ms}), so
+ *                            that a client trickling bytes cannot hold a connection the idle timeout never sees idle
  */
-public record TcpSettings(int maxFrameBytes, int maxConnections, long idleTimeoutMs, long handshakeTimeoutMs,
-                          int maxInFlightRequests, int maxSubscriptions) {
+public record TcpSettings(int maxFrameBytes, int maxConnections, int maxConnectionsPerIp, long idleTimeoutMs,
+                          long handshakeTimeoutMs, long requestReadTimeoutMs, int maxInFlightRequests,
+                          int maxSubscriptions) {
 
     public TcpSettings {
         atLeast(maxFrameBytes, FrameCodec.HEADER_BYTES, "tcp.max.frame.bytes");
         atLeast(maxConnections, 1, "tcp.max.connections");
+        atLeast(maxConnectionsPerIp, 1, "tcp.max.connections.per.ip");
         atLeast(idleTimeoutMs, 1, "tcp.idle.timeout.ms");
         atLeast(handshakeTimeoutMs, 1, "tcp.handshake.timeout.ms");
+        atLeast(requestReadTimeoutMs, 1, "tcp.request.read.timeout.ms");
         atLeast(maxInFlightRequests, 1, "tcp.max.inflight.requests");
         atLeast(maxSubscriptions, 1, "tcp.max.subscriptions");
     }

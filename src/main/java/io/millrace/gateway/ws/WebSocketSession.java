@@ -61,6 +61,8 @@ final class WebSocketSession {
     private final Set<PendingRequest> inFlight = new LinkedHashSet<>();
     private int nextSubscriptionId = 1;
     private long pingTimer = -1;
+    /** When the client last sent a message or a pong, by {@link System#nanoTime()}. */
+    private long lastHeardNanos;
     private boolean closed;
     /** Shared by the sockets of this event loop; set by {@link #start()}, which runs there. */
     private RecordsMessages recordsMessages;
@@ -74,15 +76,31 @@ final class WebSocketSession {
 
     void start() {
         recordsMessages = RecordsMessages.of(io.vertx.core.Vertx.currentContext());
-        socket.textMessageHandler(this::onText);
-        socket.binaryMessageHandler(b -> sendError(null, new MillraceException(ErrorCode.INVALID_REQUEST,
-                "Binary frames are not part of the WebSocket protocol; send JSON text frames")));
+        lastHeardNanos = System.nanoTime();
+        socket.textMessageHandler(text -> {
+            lastHeardNanos = System.nanoTime();
+            onText(text);
+        });
+        socket.binaryMessageHandler(b -> {
+            lastHeardNanos = System.nanoTime();
+            sendError(null, new MillraceException(ErrorCode.INVALID_REQUEST,
+                    "Binary frames are not part of the WebSocket protocol; send JSON text frames"));
+        });
+        socket.pongHandler(pong -> lastHeardNanos = System.nanoTime());
         socket.exceptionHandler(this::onConnectionError);
         socket.drainHandler(v -> subscriptions.values().forEach(ClientSubscription::resume));
-        // Browsers answer pings by themselves, which keeps a live but quiet socket under the idle timeout.
+        // Browsers answer pings by themselves, which keeps a live but quiet socket under the idle timeout. The HTTP
+        // server's own idle timeout cannot tell: these pings are traffic to it. So a socket is idle when nothing came
+        // *from* the client, checked at each ping: it closes between one and one and a half idle timeouts of silence.
         long every = Math.max(1_000, settings.idleTimeoutMs() / 2);
         pingTimer = io.vertx.core.Vertx.currentContext().owner().setPeriodic(every, id -> {
-            if (!closed) {
+            if (closed) {
+                return;
+            }
+            if (System.nanoTime() - lastHeardNanos >= settings.idleTimeoutMs() * 1_000_000L) {
+                socket.close((short) 1000, "Nothing received (no message, no pong) for ws.idle.timeout.ms="
+                        + settings.idleTimeoutMs() + " ms; closing");
+            } else {
                 socket.writePing(Buffer.buffer("millrace"));
             }
         });

@@ -7,6 +7,7 @@ import io.millrace.broker.json.JsonInput;
  *
  * @param maxFrameBytes       largest message accepted ({@code ws.max.frame.bytes})
  * @param maxConnections      most concurrent sockets ({@code ws.max.connections})
+ * @param maxConnectionsPerIp most concurrent sockets from one client IP address ({@code ws.max.connections.per.ip})
  * @param idleTimeoutMs       a socket silent this long is closed ({@code ws.idle.timeout.ms})
  * @param maxInFlightRequests most unanswered requests per socket ({@code ws.max.inflight.requests})
  * @param maxSubscriptions    most partitions subscribed per socket ({@code ws.max.subscriptions})
@@ -14,6 +15,7 @@ import io.millrace.broker.json.JsonInput;
  * @param fetchBytes          bytes read per partition fetch for a subscription
  * @param json                how messages are parsed ({@code json.max.nesting.depth}, {@code json.max.string.bytes})
  */
-public record WebSocketSettings(int maxFrameBytes, int maxConnections, long idleTimeoutMs, int maxInFlightRequests,
-                                int maxSubscriptions, int maxCredits, int fetchBytes, JsonInput json) {
+public record WebSocketSettings(int maxFrameBytes, int maxConnections, int maxConnectionsPerIp, long idleTimeoutMs,
+                                int maxInFlightRequests, int maxSubscriptions, int maxCredits, int fetchBytes,
+                                JsonInput json) {
 }

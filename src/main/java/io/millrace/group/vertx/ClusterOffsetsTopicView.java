@@ -66,8 +66,8 @@ public final class ClusterOffsetsTopicView implements OffsetsTopicView {
             return Future.succeededFuture(replicas.topic(OffsetsTopic.NAME).get().partitionCount());
         }
         Map<String, String> config = Map.of("retention.ms", "-1", "retention.bytes", "-1");
-        return topicAdmin.liveBrokerCount().compose(live -> topicAdmin.createTopic(OffsetsTopic.NAME, partitions,
-                        Math.max(1, Math.min(replicationFactor, live)), config))
+        return topicAdmin.liveBrokerCount().compose(live -> topicAdmin.createInternalTopic(OffsetsTopic.NAME,
+                        partitions, Math.max(1, Math.min(replicationFactor, live)), config))
                 .map(TopicMetadata::partitionCount)
                 .recover(e -> {
                     if (!(e instanceof MillraceException m) || m.errorCode() != ErrorCode.TOPIC_ALREADY_EXISTS) {

@@ -65,6 +65,25 @@ class FrameReaderTest {
     }
 
     @Test
+    void eachRecordsStartIsReportedWhenItsFirstByteIsTakenInNotWhenItIsWhole() {
+        Frames frames = new Frames();
+        List<Integer> startsSeenAtBodies = new ArrayList<>();
+        frames.reader.recordStartHandler(() -> startsSeenAtBodies.add(frames.received.size()));
+        byte[] first = frames(List.of(BODIES.get(2)));
+
+        frames.stream.send(first, 0, 1);
+        assertThat(startsSeenAtBodies).as("the size field's first byte").containsExactly(0);
+        frames.stream.send(first, 1, 5);
+        assertThat(startsSeenAtBodies).as("and the body's").containsExactly(0, 0);
+        frames.stream.send(first, 5, first.length);
+        assertThat(startsSeenAtBodies).as("nothing more until the next frame").containsExactly(0, 0);
+        frames.stream.send(STREAM, 0, STREAM.length);
+
+        assertThat(startsSeenAtBodies).hasSize(2 + 2 * BODIES.size());
+        assertThat(frames.bodies()).hasSize(1 + BODIES.size());
+    }
+
+    @Test
     void manyFramesInOneChunkAreHandedOutBeforeTheChunkReturns() {
         List<byte[]> many = IntStream.range(0, 500).mapToObj(FrameReaderTest::body).toList();
         byte[] chunk = frames(many);
