@@ -126,7 +126,9 @@ public final class HttpApi {
 
     private void health(RoutingContext ctx) {
         JsonObject body = ClusterSnapshot.health(broker);
-        ctx.response().setStatusCode("ready".equals(body.getString("status")) ? 200 : 503)
+        // Degraded (data directory full or read-only) is still 200: the broker serves reads, and a load balancer
+        // that dropped it would take those away too; the body says what is wrong.
+        ctx.response().setStatusCode("unavailable".equals(body.getString("status")) ? 503 : 200)
                 .putHeader("content-type", "application/json").end(body.encode());
     }
 

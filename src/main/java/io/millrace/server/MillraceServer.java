@@ -1,5 +1,7 @@
 package io.millrace.server;
 
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.millrace.broker.BrokerMetrics;
@@ -24,6 +26,7 @@ import io.millrace.partition.LocalCodec;
 import io.millrace.partition.PartitionSettings;
 import io.millrace.partition.ReplicaEndpoint;
 import io.millrace.partition.ReplicationCodec;
+import io.millrace.storage.StorageHealth;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -40,6 +43,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -158,8 +162,22 @@ public final class MillraceServer implements AutoCloseable {
                 config.getInt(ConfigKey.LOG_FLUSH_CHECK_INTERVAL_MS),
                 config.getInt(ConfigKey.REPLICA_LAG_TIME_MAX_MS), config.getInt(ConfigKey.REPLICA_FETCH_MAX_BYTES),
                 config.getInt(ConfigKey.REPLICA_FETCH_WAIT_MAX_MS), config.getInt(ConfigKey.REPLICA_FETCH_BACKOFF_MS));
+        StorageHealth storage = new StorageHealth(dataDir, config.getLong(ConfigKey.STORAGE_MIN_FREE_BYTES));
+        storage.check().ifPresent(problem -> LOG.warn("Data directory {} is {}: {}. Starting anyway: produces are"
+                + " refused and partitions that cannot open are retried until it is writable again", dataDir,
+                problem.kind().label(), problem.reason()));
+        Gauge.builder("millrace.storage.degraded", storage, s -> s.problem().isPresent() ? 1 : 0)
+                .description("1 while the data directory is full or read-only (produces refused), else 0")
+                .tag("directory", dataDir.toString()).register(registry);
+        FunctionCounter.builder("millrace.storage.errors", storage, StorageHealth::failureCount)
+                .description("Failed reads, writes and probes of the data directory")
+                .tag("directory", dataDir.toString()).register(registry);
+        long storageCheckMs = config.getInt(ConfigKey.STORAGE_CHECK_INTERVAL_MS);
+        vertx.setPeriodic(storageCheckMs, storageCheckMs, id -> checkStorage(storage));
         ReplicaManager replicas = new ReplicaManager(brokerId, dataDir.resolve("logs"), config.logDefaults(),
-                partitionSettings, Time.SYSTEM, flushExecutor, store);
+                partitionSettings, Time.SYSTEM, flushExecutor, store, storage,
+                config.getInt(ConfigKey.PARTITION_OPEN_RETRY_BACKOFF_MS),
+                config.getInt(ConfigKey.PARTITION_OPEN_RETRY_BACKOFF_MAX_MS));
         TopicAdmin topicAdmin = new TopicAdmin(store, replicas, config.logDefaults(),
                 config.getInt(ConfigKey.MIN_INSYNC_REPLICAS));
         BrokerSettings brokerSettings = new BrokerSettings(config.getInt(ConfigKey.REQUEST_TIMEOUT_MS),
@@ -271,6 +289,19 @@ public final class MillraceServer implements AutoCloseable {
         }
         toClose.clear();
         LOG.info("Millrace broker {} stopped", config.brokerId());
+    }
+
+    /** Probes the data directory off the event loop, logging only the changes of its state. */
+    private void checkStorage(StorageHealth storage) {
+        Optional<StorageHealth.Problem> before = storage.problem();
+        vertx.executeBlocking(storage::check, false).onSuccess(after -> {
+            if (after.isPresent() && before.isEmpty()) {
+                LOG.warn("Data directory {} is {}: {}; produces are refused until it is writable again",
+                        storage.dir(), after.get().kind().label(), after.get().reason());
+            } else if (after.isEmpty() && before.isPresent()) {
+                LOG.info("Data directory {} is writable again; produces resume", storage.dir());
+            }
+        });
     }
 
     private void lockDataDir(Path dataDir) throws IOException {

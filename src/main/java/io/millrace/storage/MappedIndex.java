@@ -18,6 +18,12 @@ import java.nio.file.StandardOpenOption;
  * <p>Entries are found by binary search on a key the subclass defines. Not thread-safe: only the owning log's thread
  * calls it, except {@link #flush}, which a flush thread may call at any time. Remapping, closing and flushing hold the
  * monitor, because touching a buffer after it was unmapped crashes the JVM rather than throwing.
+ *
+ * <p>Every access to the mapping goes through {@link #readInt}, {@link #readLong}, {@link #writeInt} and
+ * {@link #writeLong}: a page the kernel cannot supply (a write into a sparse page on a full disk, a file cut short
+ * underneath the mapping, an I/O error on the device) is signalled by the JVM as an {@link InternalError}, which they
+ * turn into an {@link UncheckedIOException}, so that the request that touched the page fails like any other storage
+ * failure instead of escaping every handler. An entry counts only once both of its fields are written.
  */
 abstract class MappedIndex implements AutoCloseable {
 
@@ -71,21 +77,61 @@ abstract class MappedIndex implements AutoCloseable {
         return entrySize;
     }
 
-    final MappedByteBuffer buffer() {
-        return mmap;
-    }
-
     /** Byte position of entry {@code n}. */
     final int slot(int n) {
         return n * entrySize;
     }
 
-    /** Reserves the next slot; the subclass writes the entry at the returned position. */
+    /**
+     * The position of the next entry, which the subclass writes and then counts with {@link #countNextEntry}: an
+     * entry whose write faulted is never counted, so the index stays valid without it (it is sparse anyway).
+     */
     final int nextSlot() {
         if (isFull()) {
             throw new IllegalStateException("Index " + path + " is full (" + entries + " entries)");
         }
-        return slot(entries++);
+        return slot(entries);
+    }
+
+    final void countNextEntry() {
+        entries++;
+    }
+
+    final int readInt(int position) {
+        try {
+            return mmap.getInt(position);
+        } catch (InternalError e) {
+            throw fault("read", e);
+        }
+    }
+
+    final long readLong(int position) {
+        try {
+            return mmap.getLong(position);
+        } catch (InternalError e) {
+            throw fault("read", e);
+        }
+    }
+
+    final void writeInt(int position, int value) {
+        try {
+            mmap.putInt(position, value);
+        } catch (InternalError e) {
+            throw fault("write", e);
+        }
+    }
+
+    final void writeLong(int position, long value) {
+        try {
+            mmap.putLong(position, value);
+        } catch (InternalError e) {
+            throw fault("write", e);
+        }
+    }
+
+    private UncheckedIOException fault(String access, InternalError e) {
+        return new UncheckedIOException(new IOException("Cannot " + access + " the memory-mapped index " + path
+                + " (the disk may be full, or the file was cut short): " + e.getMessage(), e));
     }
 
     /** Drops every entry from {@code n} on. */

@@ -33,8 +33,9 @@ final class TimeIndex extends MappedIndex {
             return false;
         }
         int slot = nextSlot();
-        buffer().putLong(slot, timestamp);
-        buffer().putInt(slot + 8, (int) (offset - baseOffset));
+        writeLong(slot, timestamp);
+        writeInt(slot + 8, (int) (offset - baseOffset));
+        countNextEntry();
         return true;
     }
 
@@ -61,12 +62,12 @@ final class TimeIndex extends MappedIndex {
     }
 
     private Entry entry(int n) {
-        return new Entry(keyAt(n), baseOffset + buffer().getInt(slot(n) + 8));
+        return new Entry(keyAt(n), baseOffset + readInt(slot(n) + 8));
     }
 
     @Override
     long keyAt(int n) {
-        return buffer().getLong(slot(n));
+        return readLong(slot(n));
     }
 
     /** True when timestamps strictly increase and offsets stay inside the segment and never decrease. */

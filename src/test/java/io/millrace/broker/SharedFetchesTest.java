@@ -21,6 +21,7 @@ import io.millrace.record.RecordBatchBuilder;
 import io.millrace.record.RecordBatches;
 import io.millrace.record.TimestampType;
 import io.millrace.storage.LogConfig;
+import io.millrace.storage.StorageHealth;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -66,7 +67,8 @@ class SharedFetchesTest {
         vertx = Vertx.vertx();
         vertx.eventBus().registerCodec(new LocalCodec());
         ReplicaManager replicas = new ReplicaManager(0, dir, LogConfig.from(Map.of()),
-                new PartitionSettings(MAX_WAIT_MS, 1_000, 60_000, 1_000), Time.SYSTEM, Runnable::run, null);
+                new PartitionSettings(MAX_WAIT_MS, 1_000, 60_000, 1_000), Time.SYSTEM, Runnable::run, null,
+                new StorageHealth(dir, 0), 1_000, 30_000);
         // Not deployed: start() would read ZooKeeper. sync() only needs the verticle's context.
         replicas.init(vertx, vertx.getOrCreateContext());
         replicas.sync(new TopicMetadata(TP.topic(), 1, Map.of(),
