@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
+import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -19,11 +20,14 @@ import java.nio.file.StandardOpenOption;
  * calls it, except {@link #flush}, which a flush thread may call at any time. Remapping, closing and flushing hold the
  * monitor, because touching a buffer after it was unmapped crashes the JVM rather than throwing.
  *
- * <p>Every access to the mapping goes through {@link #readInt}, {@link #readLong}, {@link #writeInt} and
- * {@link #writeLong}: a page the kernel cannot supply (a write into a sparse page on a full disk, a file cut short
- * underneath the mapping, an I/O error on the device) is signalled by the JVM as an {@link InternalError}, which they
- * turn into an {@link UncheckedIOException}, so that the request that touched the page fails like any other storage
- * failure instead of escaping every handler. An entry counts only once both of its fields are written.
+ * <p>Entries are written with a positional write to the file, not through the mapping, which sees them at once (one
+ * page cache): the file is sparse, and a store into a hole the kernel cannot back (a full disk) would be a SIGBUS,
+ * which the JVM raises as an {@link InternalError} at some later instruction, after the state it left half-changed.
+ * A write fails instead with an {@link UncheckedIOException}, and an entry counts only once it is written. Reads go
+ * through the mapping, via {@link #readInt} and {@link #readLong}; a page that is gone (the file cut short underneath,
+ * an I/O error) still faults, and they turn a fault they see into an {@link UncheckedIOException}. A fault the JVM
+ * reports late, in compiled code, surfaces as an {@code InternalError} further up, where {@link PartitionLog} and
+ * the partition verticle turn it into a storage error of the one request that caused it.
  */
 abstract class MappedIndex implements AutoCloseable {
 
@@ -82,18 +86,23 @@ abstract class MappedIndex implements AutoCloseable {
         return n * entrySize;
     }
 
-    /**
-     * The position of the next entry, which the subclass writes and then counts with {@link #countNextEntry}: an
-     * entry whose write faulted is never counted, so the index stays valid without it (it is sparse anyway).
-     */
-    final int nextSlot() {
+    private int nextSlot() {
         if (isFull()) {
             throw new IllegalStateException("Index " + path + " is full (" + entries + " entries)");
         }
         return slot(entries);
     }
 
-    final void countNextEntry() {
+    /** Writes {@code entry} (position to limit, {@link #entrySize} bytes) as the next entry, then counts it. */
+    final void appendEntry(ByteBuffer entry) {
+        int slot = nextSlot();
+        try {
+            while (entry.hasRemaining()) {
+                channel.write(entry, slot + entry.position());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot write an entry of index " + path, e);
+        }
         entries++;
     }
 
@@ -113,25 +122,16 @@ abstract class MappedIndex implements AutoCloseable {
         }
     }
 
-    final void writeInt(int position, int value) {
-        try {
-            mmap.putInt(position, value);
-        } catch (InternalError e) {
-            throw fault("write", e);
-        }
-    }
-
-    final void writeLong(int position, long value) {
-        try {
-            mmap.putLong(position, value);
-        } catch (InternalError e) {
-            throw fault("write", e);
-        }
-    }
-
     private UncheckedIOException fault(String access, InternalError e) {
-        return new UncheckedIOException(new IOException("Cannot " + access + " the memory-mapped index " + path
-                + " (the disk may be full, or the file was cut short): " + e.getMessage(), e));
+        return mappedFileFault(access + " the memory-mapped index " + path, e);
+    }
+
+    /**
+     * The I/O error to report for a fault on a memory-mapped file, which the JVM raises as an {@link InternalError}.
+     */
+    static UncheckedIOException mappedFileFault(String what, InternalError e) {
+        return new UncheckedIOException(new IOException("Cannot " + what + " (a memory-mapped page could not be read:"
+                + " the file was cut short or the device failed): " + e.getMessage(), e));
     }
 
     /** Drops every entry from {@code n} on. */
@@ -196,7 +196,7 @@ abstract class MappedIndex implements AutoCloseable {
     private void map(long length) throws IOException {
         if (channel.size() < length) {
             // Extend sparsely: writing one byte at the end allocates no blocks for the hole on common file systems.
-            channel.write(java.nio.ByteBuffer.allocate(1), length - 1);
+            channel.write(ByteBuffer.allocate(1), length - 1);
         }
         mmap = channel.map(FileChannel.MapMode.READ_WRITE, 0, length);
     }

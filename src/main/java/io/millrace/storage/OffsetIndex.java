@@ -1,5 +1,6 @@
 package io.millrace.storage;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -28,10 +29,7 @@ final class OffsetIndex extends MappedIndex {
     }
 
     void append(long offset, int position) {
-        int slot = nextSlot();
-        writeInt(slot, (int) (offset - baseOffset));
-        writeInt(slot + 4, position);
-        countNextEntry();
+        appendEntry(ByteBuffer.allocate(ENTRY_SIZE).putInt((int) (offset - baseOffset)).putInt(position).flip());
     }
 
     /** The position of the last indexed batch starting at or before {@code offset}, or empty if there is none. */

@@ -1,5 +1,6 @@
 package io.millrace.storage;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -32,10 +33,7 @@ final class TimeIndex extends MappedIndex {
         if ((entries() > 0 && timestamp <= keyAt(entries() - 1)) || isFull()) {
             return false;
         }
-        int slot = nextSlot();
-        writeLong(slot, timestamp);
-        writeInt(slot + 8, (int) (offset - baseOffset));
-        countNextEntry();
+        appendEntry(ByteBuffer.allocate(ENTRY_SIZE).putLong(timestamp).putInt((int) (offset - baseOffset)).flip());
         return true;
     }
 
