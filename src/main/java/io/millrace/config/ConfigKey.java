@@ -20,6 +20,9 @@ public enum ConfigKey {
             "host:port,... of an external ZooKeeper ensemble; empty starts an embedded ZooKeeper server."),
     ZOOKEEPER_EMBEDDED_PORT("zookeeper.embedded.port", Type.INT, "Client port of the embedded ZooKeeper server; 0 picks a free one."),
     ZOOKEEPER_EMBEDDED_HOST("zookeeper.embedded.host", Type.STRING, "Interface the embedded ZooKeeper binds to."),
+    ZOOKEEPER_EMBEDDED_RESERVE_BYTES("zookeeper.embedded.reserve.bytes", Type.LONG,
+            "Disk space kept aside in the data directory for the embedded ZooKeeper and given to it at start, so that"
+                    + " a broker starts on a full disk."),
     ZOOKEEPER_SESSION_TIMEOUT_MS("zookeeper.session.timeout.ms", Type.INT,
             "ZooKeeper session timeout: how long a silent broker stays registered."),
     ZOOKEEPER_CONNECT_TIMEOUT_MS("zookeeper.connect.timeout.ms", Type.INT,

@@ -353,7 +353,7 @@ public final class HttpApi {
             case OFFSET_OUT_OF_RANGE -> 416;
             case RECORD_TOO_LARGE, FRAME_TOO_LARGE -> 413;
             case BROKER_OVERLOADED, NOT_LEADER, NOT_ENOUGH_REPLICAS, FENCED_LEADER_EPOCH, NOT_COORDINATOR,
-                 COORDINATOR_LOAD_IN_PROGRESS -> 503;
+                 COORDINATOR_LOAD_IN_PROGRESS, STORAGE_ERROR -> 503;
             case REQUEST_TIMED_OUT -> 504;
             default -> 500;
         };

@@ -38,6 +38,7 @@ import io.vertx.spi.cluster.zookeeper.ZookeeperClusterManager;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -108,7 +109,8 @@ public final class MillraceServer implements AutoCloseable {
         } else {
             EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(dataDir.resolve("zookeeper"),
                     config.getString(ConfigKey.ZOOKEEPER_EMBEDDED_HOST),
-                    config.getInt(ConfigKey.ZOOKEEPER_EMBEDDED_PORT), zkTimeout);
+                    config.getInt(ConfigKey.ZOOKEEPER_EMBEDDED_PORT), zkTimeout,
+                    config.getLong(ConfigKey.ZOOKEEPER_EMBEDDED_RESERVE_BYTES));
             toClose.add(zk);
             zkConnect = zk.connectString();
         }
@@ -304,18 +306,36 @@ public final class MillraceServer implements AutoCloseable {
         });
     }
 
+    /**
+     * Locks the data directory against a second broker. On a read-only file system the lock file cannot be opened
+     * for writing: a shared lock on it, still exclusive of another broker's, lets the broker start read-only.
+     */
     private void lockDataDir(Path dataDir) throws IOException {
-        FileChannel channel = FileChannel.open(dataDir.resolve(".lock"), StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE);
-        FileLock lock = channel.tryLock();
+        Path lockFile = dataDir.resolve(".lock");
+        FileChannel channel;
+        FileLock lock;
+        try {
+            channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            lock = channel.tryLock();
+        } catch (FileSystemException e) {
+            if (!Files.exists(lockFile)) {
+                throw e;
+            }
+            LOG.warn("Cannot open {} for writing ({}); locking it shared, as the data directory is read-only",
+                    lockFile, e.getReason());
+            channel = FileChannel.open(lockFile, StandardOpenOption.READ);
+            lock = channel.tryLock(0, Long.MAX_VALUE, true);
+        }
         if (lock == null) {
             channel.close();
             throw new MillraceException(ErrorCode.INVALID_CONFIG, "Data folder " + dataDir
                     + " is in use by another running broker");
         }
+        FileChannel held = channel;
+        FileLock heldLock = lock;
         toClose.add(() -> {
-            lock.release();
-            channel.close();
+            heldLock.release();
+            held.close();
         });
     }
 
