@@ -507,9 +507,11 @@ public final class PartitionVerticle extends VerticleBase {
         if (config.flushMessages() == 1 && log.flushedOffset() < groupEnd) {
             long generation = roleGeneration;
             log.flushAsync().whenComplete((flushed, error) -> context.runOnContext(v -> {
+                if (error != null) {
+                    storage.recordFailure(error);
+                }
                 for (PendingAck ack : acks) {
                     if (error != null) {
-                        storage.recordFailure(error);
                         ack.message.fail(ErrorCode.STORAGE_ERROR.code(), "fsync failed on " + tp + ": "
                                 + error.getMessage());
                     } else if (generation != roleGeneration && ack.needsCommit) {

@@ -7,8 +7,10 @@ import io.millrace.storage.Tmpfs;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,6 +33,11 @@ class StorageFaultIT {
     private BrokerProcess broker;
     private ZooKeeperProcess zookeeper;
 
+    @BeforeEach
+    void mountDisk() {
+        disk = Tmpfs.mount(tempDir, "64m");
+    }
+
     @AfterEach
     void cleanUp() {
         try {
@@ -49,21 +56,17 @@ class StorageFaultIT {
 
     @Test
     void aFullDataDirectoryRefusesWritesKeepsReadsAndRecoversByItself() {
-        disk = Tmpfs.mount(tempDir, "64m");
         // ZooKeeper elsewhere, as in a real deployment: this test is about the broker's own directory.
         zookeeper = ZooKeeperProcess.start("storage-zookeeper");
-        Map<String, String> config = new java.util.HashMap<>(FAST_RECOVERY);
+        Map<String, String> config = new HashMap<>(FAST_RECOVERY);
         config.put("zookeeper.connect", zookeeper.connectString());
-        broker = BrokerProcess.create("storage-full", disk.dir().resolve("data"), config);
-        broker.restart();
-        Rest rest = new Rest(broker.baseUrl());
-        rest.createTopic("before", 1);
-        assertThat(produce(rest, "before", "one").status()).isEqualTo(200);
+        Rest rest = startWithTopic("storage-full", config, "before", "one");
 
         disk.fill();
 
         await().atMost(DEADLINE).untilAsserted(() -> {
             Rest.Response refused = produce(rest, "before", "refused");
+            assertThat(refused.status()).isEqualTo(503);
             assertThat(refused.errorCode()).isEqualTo("STORAGE_ERROR");
             assertThat(refused.json().getJsonObject("error").getBoolean("retriable")).isTrue();
         });
@@ -102,12 +105,7 @@ class StorageFaultIT {
 
     @Test
     void aBrokerStartsOnAFullDiskReadOnlyAndTakesWritesOnceSpaceReturns() {
-        disk = Tmpfs.mount(tempDir, "64m");
-        broker = BrokerProcess.create("storage-start-full", disk.dir().resolve("data"), FAST_RECOVERY);
-        broker.restart();
-        Rest rest = new Rest(broker.baseUrl());
-        rest.createTopic("kept", 1);
-        assertThat(produce(rest, "kept", "before the restart").status()).isEqualTo(200);
+        Rest rest = startWithTopic("storage-start-full", FAST_RECOVERY, "kept", "before the restart");
         broker.stop();
 
         disk.fill();
@@ -125,6 +123,16 @@ class StorageFaultIT {
         await().atMost(DEADLINE).untilAsserted(() ->
                 assertThat(produce(rest, "kept", "after").status()).isEqualTo(200));
         assertThat(rest.get("/health").json().getString("status")).isEqualTo("ready");
+    }
+
+    /** Starts a broker on the tmpfs and writes {@code value} to a new one-partition {@code topic}. */
+    private Rest startWithTopic(String name, Map<String, String> config, String topic, String value) {
+        broker = BrokerProcess.create(name, disk.dir().resolve("data"), config);
+        broker.restart();
+        Rest rest = new Rest(broker.baseUrl());
+        rest.createTopic(topic, 1);
+        assertThat(produce(rest, topic, value).status()).isEqualTo(200);
+        return rest;
     }
 
     private static Rest.Response produce(Rest rest, String topic, String value) {
