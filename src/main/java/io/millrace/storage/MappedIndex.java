@@ -20,16 +20,21 @@ import java.nio.file.StandardOpenOption;
  * calls it, except {@link #flush}, which a flush thread may call at any time. Remapping, closing and flushing hold the
  * monitor, because touching a buffer after it was unmapped crashes the JVM rather than throwing.
  *
- * <p>Entries are written with a positional write to the file, not through the mapping, which sees them at once (one
- * page cache): the file is sparse, and a store into a hole the kernel cannot back (a full disk) would be a SIGBUS,
+ * <p>The file is sparse, and a store through the mapping into a hole the kernel cannot back (a full disk) is a SIGBUS,
  * which the JVM raises as an {@link InternalError} at some later instruction, after the state it left half-changed.
- * A write fails instead with an {@link UncheckedIOException}, and an entry counts only once it is written. Reads go
+ * So an entry that is the first to touch a page is written with a positional write to the file instead, which the
+ * mapping sees at once (one page cache) and which fails with an {@link UncheckedIOException}; once that page is
+ * backed, the entries after it in the page are stored through the mapping, without a system call. An entry counts
+ * only once it is written. Reads go
  * through the mapping, via {@link #readInt} and {@link #readLong}; a page that is gone (the file cut short underneath,
  * an I/O error) still faults, and they turn a fault they see into an {@link UncheckedIOException}. A fault the JVM
  * reports late, in compiled code, surfaces as an {@code InternalError} further up, where {@link PartitionLog} and
  * the partition verticle turn it into a storage error of the one request that caused it.
  */
 abstract class MappedIndex implements AutoCloseable {
+
+    /** The unit in which the kernel backs a mapping with memory or disk blocks (the page size of x86 and most ARM). */
+    private static final int PAGE_BYTES = 4096;
 
     private final Path path;
     private final int entrySize;
@@ -96,6 +101,13 @@ abstract class MappedIndex implements AutoCloseable {
     /** Writes {@code entry} (position to limit, {@link #entrySize} bytes) as the next entry, then counts it. */
     final void appendEntry(ByteBuffer entry) {
         int slot = nextSlot();
+        int lastByte = slot + entrySize - 1;
+        boolean firstInItsPage = slot == 0 || (slot - 1) / PAGE_BYTES != lastByte / PAGE_BYTES;
+        if (!firstInItsPage) {
+            mmap.put(slot, entry, entry.position(), entry.remaining());
+            entries++;
+            return;
+        }
         try {
             while (entry.hasRemaining()) {
                 channel.write(entry, slot + entry.position());
@@ -110,7 +122,7 @@ abstract class MappedIndex implements AutoCloseable {
         try {
             return mmap.getInt(position);
         } catch (InternalError e) {
-            throw fault("read", e);
+            throw readFault(e);
         }
     }
 
@@ -118,12 +130,12 @@ abstract class MappedIndex implements AutoCloseable {
         try {
             return mmap.getLong(position);
         } catch (InternalError e) {
-            throw fault("read", e);
+            throw readFault(e);
         }
     }
 
-    private UncheckedIOException fault(String access, InternalError e) {
-        return mappedFileFault(access + " the memory-mapped index " + path, e);
+    private UncheckedIOException readFault(InternalError e) {
+        return mappedFileFault("read the memory-mapped index " + path, e);
     }
 
     /**
