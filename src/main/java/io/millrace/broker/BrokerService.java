@@ -1,5 +1,6 @@
 package io.millrace.broker;
 
+import io.millrace.storage.StorageHealth;
 import io.millrace.cluster.ClusterController;
 import io.millrace.cluster.TopicAdmin;
 import io.millrace.cluster.MetadataStore;
@@ -450,7 +451,17 @@ public final class BrokerService implements Broker {
         if (groups == null) {
             down.add("group coordinator (starting)");
         }
-        return new Health(store.isConnected(), replicas.localPartitions().size(), down);
+        List<String> local = new ArrayList<>(replicas.localPartitions().stream()
+                .map(p -> p.topicPartition().toString()).toList());
+        StorageHealth storage = replicas.storage();
+        Optional<StorageHealth.Problem> problem = storage.problem();
+        if (problem.isPresent()) {
+            local.addAll(replicas.localPartitionsDown().stream().map(TopicPartition::toString).toList());
+        }
+        Health.Storage storageState = new Health.Storage(problem.map(p -> p.kind().label()).orElse("ok"),
+                storage.dir().toString(), problem.map(StorageHealth.Problem::reason),
+                problem.isPresent() ? local : List.of());
+        return new Health(store.isConnected(), replicas.localPartitions().size(), down, storageState);
     }
 
     public BrokerMetrics metrics() {

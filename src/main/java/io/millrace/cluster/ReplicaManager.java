@@ -7,6 +7,7 @@ import io.millrace.partition.ReplicaAssignment;
 import io.millrace.partition.PartitionVerticle;
 import io.millrace.storage.LogConfig;
 import io.millrace.storage.LogLimits;
+import io.millrace.storage.StorageHealth;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -29,6 +30,12 @@ import org.slf4j.LoggerFactory;
  * current by ZooKeeper watches, so that reads of metadata never wait for ZooKeeper. Leaders record in-sync set
  * changes through it ({@link IsrWriter}).
  *
+ * <p>A partition whose log cannot be opened (its data directory full or read-only, a file it cannot read) is not left
+ * down until a restart: the open is retried with a doubling back-off, from {@code partition.open.retry.backoff.ms}
+ * up to {@code partition.open.retry.backoff.max.ms}, for as long as this broker should hold it. Meanwhile it counts
+ * as down ({@link #localPartitionsDown()}), and the change that asked for it (a topic creation, start-up) completes
+ * without waiting for it.
+ *
  * <p>Every change runs on this verticle's context, one topic at a time in arrival order; {@link #topics()},
  * {@link #localPartition} and {@link #localPartitionsDown()} may be called from any thread.
  */
@@ -44,6 +51,9 @@ public final class ReplicaManager extends VerticleBase {
     private final Time time;
     private final Executor flushExecutor;
     private final MetadataStore store;
+    private final StorageHealth storage;
+    private final long openRetryBackoffMs;
+    private final long openRetryBackoffMaxMs;
 
     private final Map<String, TopicMetadata> topics = new ConcurrentHashMap<>();
     private final Map<TopicPartition, LocalReplica> replicas = new ConcurrentHashMap<>();
@@ -52,12 +62,17 @@ public final class ReplicaManager extends VerticleBase {
     private Future<Void> lastSync = Future.succeededFuture();
 
     /**
-     * @param logLimits what a topic's config may ask of this broker: a topic stored asking for more (created before
-     *                  the bound, or on a broker with a larger one) gets the bound, with a warning
+     * @param logLimits             what a topic's config may ask of this broker: a topic stored asking for more
+     *                              (created before the bound, or on a broker with a larger one) gets the bound, with a
+     *                              warning
+     * @param storage               the state of the data directory holding {@code logsDir}
+     * @param openRetryBackoffMs    first pause before opening a partition that failed to open again
+     * @param openRetryBackoffMaxMs longest pause between attempts (the pause doubles up to it)
      */
     public ReplicaManager(int brokerId, Path logsDir, LogConfig logDefaults, LogLimits logLimits,
                           PartitionSettings partitionSettings, Time time, Executor flushExecutor,
-                          MetadataStore store) {
+                          MetadataStore store, StorageHealth storage, long openRetryBackoffMs,
+                          long openRetryBackoffMaxMs) {
         this.brokerId = brokerId;
         this.logsDir = logsDir;
         this.logDefaults = logDefaults;
@@ -66,6 +81,14 @@ public final class ReplicaManager extends VerticleBase {
         this.time = time;
         this.flushExecutor = flushExecutor;
         this.store = store;
+        this.storage = storage;
+        this.openRetryBackoffMs = openRetryBackoffMs;
+        this.openRetryBackoffMaxMs = openRetryBackoffMaxMs;
+    }
+
+    /** The state of the data directory this broker's partitions live in. */
+    public StorageHealth storage() {
+        return storage;
     }
 
     /**
@@ -209,18 +232,42 @@ public final class ReplicaManager extends VerticleBase {
             if (!p.replicas().contains(brokerId)) {
                 continue;
             }
-            PartitionVerticle verticle = new PartitionVerticle(tp, logsDir.resolve(tp.toString()), config, brokerId,
-                    toReplicaAssignment(topic, p), time, flushExecutor, partitionSettings, this::writeIsr);
-            Future<String> deployment = vertx.deployVerticle(verticle, new DeploymentOptions());
-            LocalReplica replica = new LocalReplica(verticle, deployment);
-            replicas.put(tp, replica);
-            deployment.onFailure(e -> {
-                LOG.error("Cannot start partition {}", tp, e);
-                replicas.remove(tp, replica);
-            });
-            deployed.add(deployment);
+            deployed.add(openReplica(topic, p, config, openRetryBackoffMs));
         }
         return Future.all(deployed).mapEmpty();
+    }
+
+    /**
+     * Deploys the verticle of a local replica. Completes when it is up, or when it failed and a new attempt is
+     * scheduled in {@code retryDelayMs}: one partition that cannot open must not fail the change that asked for it.
+     */
+    private Future<Void> openReplica(TopicMetadata topic, PartitionAssignment p, LogConfig config, long retryDelayMs) {
+        TopicPartition tp = topic.topicPartition(p.partition());
+        PartitionVerticle verticle = new PartitionVerticle(tp, logsDir.resolve(tp.toString()), config, brokerId,
+                toReplicaAssignment(topic, p), time, flushExecutor, partitionSettings, this::writeIsr, storage);
+        Future<String> deployment = vertx.deployVerticle(verticle, new DeploymentOptions());
+        LocalReplica replica = new LocalReplica(verticle, deployment);
+        replicas.put(tp, replica);
+        return deployment.<Void>mapEmpty().recover(e -> {
+            replicas.remove(tp, replica);
+            storage.recordFailure(e);
+            LOG.error("Cannot open partition {}; trying again in {} ms", tp, retryDelayMs, e);
+            vertx.setTimer(retryDelayMs, id -> reopen(tp, Math.min(retryDelayMs * 2, openRetryBackoffMaxMs)));
+            return Future.succeededFuture();
+        });
+    }
+
+    /** Opens a replica that failed to open, if this broker still holds it and nothing opened it meanwhile. */
+    private void reopen(TopicPartition tp, long nextRetryDelayMs) {
+        lastSync = lastSync.transform(ignored -> {
+            TopicMetadata topic = topics.get(tp.topic());
+            if (topic == null || tp.partition() >= topic.partitionCount() || replicas.containsKey(tp)
+                    || !topic.partition(tp.partition()).replicas().contains(brokerId)) {
+                return Future.succeededFuture();
+            }
+            return openReplica(topic, topic.partition(tp.partition()), logDefaults.with(topic.config()),
+                    nextRetryDelayMs);
+        });
     }
 
     /** A replica this broker no longer holds (the partition moved away): stop it and delete its log. */

@@ -20,6 +20,9 @@ public enum ConfigKey {
             "host:port,... of an external ZooKeeper ensemble; empty starts an embedded ZooKeeper server."),
     ZOOKEEPER_EMBEDDED_PORT("zookeeper.embedded.port", Type.INT, "Client port of the embedded ZooKeeper server; 0 picks a free one."),
     ZOOKEEPER_EMBEDDED_HOST("zookeeper.embedded.host", Type.STRING, "Interface the embedded ZooKeeper binds to."),
+    ZOOKEEPER_EMBEDDED_RESERVE_BYTES("zookeeper.embedded.reserve.bytes", Type.LONG,
+            "Disk space kept aside in the data directory for the embedded ZooKeeper and given to it at start, so that"
+                    + " a broker starts on a full disk."),
     ZOOKEEPER_SESSION_TIMEOUT_MS("zookeeper.session.timeout.ms", Type.INT,
             "ZooKeeper session timeout: how long a silent broker stays registered."),
     ZOOKEEPER_CONNECT_TIMEOUT_MS("zookeeper.connect.timeout.ms", Type.INT,
@@ -49,6 +52,16 @@ public enum ConfigKey {
             "How long a caught-up follower's fetch waits at the leader for new records."),
     REPLICA_FETCH_BACKOFF_MS("replica.fetch.backoff.ms", Type.INT,
             "Pause before a follower retries a failed fetch."),
+    STORAGE_CHECK_INTERVAL_MS("storage.check.interval.ms", Type.INT,
+            "How often the data directory is probed for being full or read-only; writes resume at the first probe"
+                    + " that finds it writable again."),
+    STORAGE_MIN_FREE_BYTES("storage.min.free.bytes", Type.LONG,
+            "The data directory counts as full (produces refused) below this much free space; 0: only when a write"
+                    + " fails for want of space."),
+    PARTITION_OPEN_RETRY_BACKOFF_MS("partition.open.retry.backoff.ms", Type.INT,
+            "First pause before opening again a partition whose log failed to open; doubles after each failure."),
+    PARTITION_OPEN_RETRY_BACKOFF_MAX_MS("partition.open.retry.backoff.max.ms", Type.INT,
+            "Longest pause between attempts to open a partition whose log failed to open."),
     UNCLEAN_LEADER_ELECTION("unclean.leader.election.enable", Type.BOOLEAN,
             "Let a replica that is not in sync lead when no in-sync replica is alive (loses records; off by default)."),
     AUTO_LEADER_REBALANCE("auto.leader.rebalance.enable", Type.BOOLEAN,

@@ -84,12 +84,21 @@ final class ClusterSnapshot {
                 .put("problems", new JsonArray(problems));
     }
 
-    /** The body of {@code GET /health}: {@code {"status", "brokerId", "zookeeper", "localPartitions", ...}}. */
+    /**
+     * The body of {@code GET /health}: {@code {"status", "brokerId", "zookeeper", "localPartitions", "partitionsDown",
+     * "storage": {"status", "directory", "reason"?, "partitions"}}}.
+     */
     static JsonObject health(Broker broker) {
         Health health = broker.health();
-        return new JsonObject().put("status", health.ready() ? "ready" : "unavailable")
+        Health.Storage storage = health.storage();
+        JsonObject storageJson = new JsonObject().put("status", storage.status())
+                .put("directory", storage.directory());
+        storage.reason().ifPresent(reason -> storageJson.put("reason", reason));
+        storageJson.put("partitions", new JsonArray(storage.partitions()));
+        return new JsonObject().put("status", health.status())
                 .put("brokerId", broker.brokerId()).put("zookeeper", health.zookeeperConnected())
                 .put("localPartitions", health.localPartitions())
-                .put("partitionsDown", new JsonArray(health.partitionsDown()));
+                .put("partitionsDown", new JsonArray(health.partitionsDown()))
+                .put("storage", storageJson);
     }
 }

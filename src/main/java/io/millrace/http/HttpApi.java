@@ -151,7 +151,9 @@ public final class HttpApi {
 
     private void health(RoutingContext ctx) {
         JsonObject body = ClusterSnapshot.health(broker);
-        ctx.response().setStatusCode("ready".equals(body.getString("status")) ? 200 : 503)
+        // Degraded (data directory full or read-only) is still 200: the broker serves reads, and a load balancer
+        // that dropped it would take those away too; the body says what is wrong.
+        ctx.response().setStatusCode("unavailable".equals(body.getString("status")) ? 503 : 200)
                 .putHeader("content-type", "application/json").end(body.encode());
     }
 
@@ -421,7 +423,7 @@ public final class HttpApi {
             case OFFSET_OUT_OF_RANGE -> 416;
             case RECORD_TOO_LARGE, FRAME_TOO_LARGE -> 413;
             case BROKER_OVERLOADED, NOT_LEADER, NOT_ENOUGH_REPLICAS, FENCED_LEADER_EPOCH, NOT_COORDINATOR,
-                 COORDINATOR_LOAD_IN_PROGRESS -> 503;
+                 COORDINATOR_LOAD_IN_PROGRESS, STORAGE_ERROR -> 503;
             case REQUEST_TIMED_OUT -> 504;
             default -> 500;
         };

@@ -24,6 +24,7 @@ import io.millrace.storage.LogAppendResult;
 import io.millrace.storage.LogConfig;
 import io.millrace.storage.LogSlice;
 import io.millrace.storage.PartitionLog;
+import io.millrace.storage.StorageHealth;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -83,6 +84,7 @@ public final class PartitionVerticle extends VerticleBase {
     private final Executor flushExecutor;
     private final PartitionSettings settings;
     private final IsrWriter isrWriter;
+    private final StorageHealth storage;
     private volatile LogConfig config;
 
     private PartitionLog log;
@@ -122,9 +124,12 @@ public final class PartitionVerticle extends VerticleBase {
      * @param initial   the partition's state when the verticle starts; later states come through
      *                  {@link #applyAssignment}
      * @param isrWriter where a leader records in-sync set changes
+     * @param storage   the state of the data directory holding {@code dir}: produces are refused while it is full or
+     *                  read-only, and storage failures are reported to it
      */
     public PartitionVerticle(TopicPartition tp, Path dir, LogConfig config, int brokerId, ReplicaAssignment initial,
-                             Time time, Executor flushExecutor, PartitionSettings settings, IsrWriter isrWriter) {
+                             Time time, Executor flushExecutor, PartitionSettings settings, IsrWriter isrWriter,
+                             StorageHealth storage) {
         this.tp = tp;
         this.dir = dir;
         this.config = config;
@@ -134,6 +139,7 @@ public final class PartitionVerticle extends VerticleBase {
         this.flushExecutor = flushExecutor;
         this.settings = settings;
         this.isrWriter = isrWriter;
+        this.storage = storage;
     }
 
     /** A partition this broker leads alone, in {@code leaderEpoch} (single-broker set-ups and tests). */
@@ -141,7 +147,7 @@ public final class PartitionVerticle extends VerticleBase {
                              Executor flushExecutor, PartitionSettings settings) {
         this(tp, dir, config, brokerId, new ReplicaAssignment(brokerId, leaderEpoch, List.of(brokerId),
                 List.of(brokerId), -1, 1), time, flushExecutor, settings, (p, next) -> Future.succeededFuture(
-                Optional.empty()));
+                Optional.empty()), new StorageHealth(dir, 0));
     }
 
     /** The newest state handed over by {@link #applyAssignment}, from any thread, also before the verticle runs. */
@@ -403,8 +409,9 @@ public final class PartitionVerticle extends VerticleBase {
             }
         } catch (MillraceException e) {
             message.fail(e.errorCode().code(), e.getMessage());
-        } catch (UncheckedIOException e) {
+        } catch (UncheckedIOException | InternalError e) {
             LOG.error("Storage failure on {}", tp, e);
+            storage.recordFailure(e);
             message.fail(ErrorCode.STORAGE_ERROR.code(), "Storage failure on " + tp + ": " + e.getMessage());
         } catch (RuntimeException e) {
             LOG.error("Unexpected failure on {}", tp, e);
@@ -421,6 +428,12 @@ public final class PartitionVerticle extends VerticleBase {
     private void produce(Produce produce, Message<PartitionRequest> message) {
         if (produce.acks() == Acks.ALL && leader.isr().size() < assignment.minInSyncReplicas()) {
             throw notEnoughReplicas();
+        }
+        Optional<StorageHealth.Problem> problem = storage.problem();
+        if (problem.isPresent()) {
+            throw new MillraceException(ErrorCode.STORAGE_ERROR, tp + " refuses writes: its data directory "
+                    + storage.dir() + " is " + problem.get().kind().label() + " (" + problem.get().reason()
+                    + "); writes resume by themselves once it is writable again, retry later");
         }
         queuedProduces.add(new QueuedProduce(produce, message));
         if (queuedProduces.size() == 1) {
@@ -445,9 +458,12 @@ public final class PartitionVerticle extends VerticleBase {
         List<LogAppendResult> results;
         try {
             results = log.appendAsLeader(batches, leader.leaderEpoch());
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | InternalError e) {
             LOG.error("Append failed on {}", tp, e);
-            ErrorCode code = e instanceof MillraceException m ? m.errorCode() : ErrorCode.STORAGE_ERROR;
+            ErrorCode code = storageErrorCode(e);
+            if (code == ErrorCode.STORAGE_ERROR) {
+                storage.recordFailure(e);
+            }
             group.forEach(q -> q.message.fail(code.code(), "Append failed on " + tp + ": " + e.getMessage()));
             refreshStats();
             return;
@@ -495,6 +511,9 @@ public final class PartitionVerticle extends VerticleBase {
         if (config.flushMessages() == 1 && log.flushedOffset() < groupEnd) {
             long generation = roleGeneration;
             log.flushAsync().whenComplete((flushed, error) -> context.runOnContext(v -> {
+                if (error != null) {
+                    storage.recordFailure(error);
+                }
                 for (PendingAck ack : acks) {
                     if (error != null) {
                         ack.message.fail(ErrorCode.STORAGE_ERROR.code(), "fsync failed on " + tp + ": "
@@ -616,8 +635,8 @@ public final class PartitionVerticle extends VerticleBase {
                 try {
                     waiter.message.reply(fetched(log.read(waiter.fetch.offset(), waiter.fetch.maxBytes(), hw)),
                             LOCAL);
-                } catch (MillraceException e) {
-                    waiter.message.fail(e.errorCode().code(), e.getMessage());
+                } catch (RuntimeException | InternalError e) {
+                    waiter.message.fail(storageErrorCode(e).code(), "Cannot read " + tp + ": " + e.getMessage());
                 }
             }
         }
@@ -686,9 +705,8 @@ public final class PartitionVerticle extends VerticleBase {
             try {
                 LogSlice slice = log.read(waiter.fetch.fetchOffset(), waiter.fetch.maxBytes(), log.logEndOffset());
                 waiter.message.reply(replicaData(bytesOf(slice), Optional.empty()), LOCAL);
-            } catch (RuntimeException e) {
-                ErrorCode code = e instanceof MillraceException m ? m.errorCode() : ErrorCode.STORAGE_ERROR;
-                waiter.message.fail(code.code(), "Cannot read " + tp + ": " + e.getMessage());
+            } catch (RuntimeException | InternalError e) {
+                waiter.message.fail(storageErrorCode(e).code(), "Cannot read " + tp + ": " + e.getMessage());
             }
         }
     }
@@ -766,7 +784,7 @@ public final class PartitionVerticle extends VerticleBase {
                     try {
                         again = ar.succeeded() ? onReplicaData(request, ar.result().body())
                                 : onReplicaFetchFailed(ar.cause());
-                    } catch (RuntimeException e) {
+                    } catch (RuntimeException | InternalError e) {
                         LOG.error("{}: cannot apply what leader {} sent", tp, following.leader(), e);
                         again = false;
                     }
@@ -890,9 +908,18 @@ public final class PartitionVerticle extends VerticleBase {
             if (log.enforceRetention(highWatermark()) > 0) {
                 refreshStats();
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | InternalError e) {
             LOG.error("Retention failed on {}", tp, e);
         }
+    }
+
+    /**
+     * What a client is told when the log failed: the log's own code for a refused request, else STORAGE_ERROR
+     * (retriable). {@link InternalError} is how the JVM reports a fault on a memory-mapped file that no lower layer
+     * caught (it can surface after the access that caused it, in compiled code).
+     */
+    private static ErrorCode storageErrorCode(Throwable e) {
+        return e instanceof MillraceException m ? m.errorCode() : ErrorCode.STORAGE_ERROR;
     }
 
     private Fetched fetched(LogSlice slice) {

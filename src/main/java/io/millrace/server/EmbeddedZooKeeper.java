@@ -3,6 +3,7 @@ package io.millrace.server;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -12,6 +13,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.Properties;
 import org.apache.zookeeper.server.embedded.ExitHandler;
 import org.apache.zookeeper.server.embedded.ZooKeeperServerEmbedded;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A single ZooKeeper server inside this JVM: the broker's embedded one, with its data under the broker's data folder
@@ -21,6 +24,8 @@ import org.apache.zookeeper.server.embedded.ZooKeeperServerEmbedded;
  */
 final class EmbeddedZooKeeper implements AutoCloseable {
 
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedZooKeeper.class);
+
     /** The tick of the broker's embedded server: sessions may then last from 2 s to {@link #MAX_SESSION_TIMEOUT_MS}. */
     static final int DEFAULT_TICK_TIME_MS = 1000;
 
@@ -28,6 +33,13 @@ final class EmbeddedZooKeeper implements AutoCloseable {
     static final int MAX_SESSION_TIMEOUT_MS = 60_000;
 
     private static final String LOCK_FILE = "zookeeper.lock";
+    /**
+     * Space kept aside on the data disk for this server. ZooKeeper writes a config file and a snapshot on every start
+     * and its transaction log as it goes, and a server that cannot write refuses to start: on a disk the broker's
+     * partitions have filled, this file is deleted at start to give it room, and written again at a start that has
+     * the space.
+     */
+    private static final String RESERVE_FILE = "space-reserve";
 
     private final ZooKeeperServerEmbedded server;
     private final FileChannel lock;
@@ -39,9 +51,38 @@ final class EmbeddedZooKeeper implements AutoCloseable {
         this.connectString = connectString;
     }
 
-    /** Starts the server on {@code port}, or on a free port when it is 0. */
-    static EmbeddedZooKeeper start(Path baseDir, String host, int port, long timeoutMs) throws Exception {
-        return start(baseDir, host, port, DEFAULT_TICK_TIME_MS, timeoutMs);
+    /**
+     * Starts the broker's server on {@code port}, or on a free port when it is 0, keeping {@code reserveBytes} of
+     * disk space aside for it ({@code zookeeper.embedded.reserve.bytes}), so that it starts on a full disk too.
+     */
+    static EmbeddedZooKeeper start(Path baseDir, String host, int port, long timeoutMs, long reserveBytes)
+            throws Exception {
+        Files.createDirectories(baseDir);
+        Path reserve = baseDir.resolve(RESERVE_FILE);
+        Files.deleteIfExists(reserve);
+        EmbeddedZooKeeper server = start(baseDir, host, port, DEFAULT_TICK_TIME_MS, timeoutMs);
+        try {
+            writeReserve(reserve, reserveBytes);
+        } catch (IOException e) {
+            Files.deleteIfExists(reserve);
+            LOG.warn("Cannot keep {} bytes aside for the embedded ZooKeeper in {} ({}): it will have no reserve if"
+                    + " the disk fills up before the next start with free space", reserveBytes, baseDir, e.toString());
+        }
+        return server;
+    }
+
+    /** Writes real zeros, not a sparse file: only allocated blocks are space that deleting the file gives back. */
+    private static void writeReserve(Path reserve, long bytes) throws IOException {
+        ByteBuffer chunk = ByteBuffer.allocate(64 * 1024);
+        try (FileChannel channel = FileChannel.open(reserve, StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE)) {
+            long written = 0;
+            while (written < bytes) {
+                chunk.clear().limit((int) Math.min(chunk.capacity(), bytes - written));
+                written += channel.write(chunk);
+            }
+            channel.force(true);
+        }
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.millrace.server;
 
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.millrace.broker.BrokerMetrics;
@@ -24,6 +26,7 @@ import io.millrace.partition.LocalCodec;
 import io.millrace.partition.PartitionSettings;
 import io.millrace.partition.ReplicaEndpoint;
 import io.millrace.partition.ReplicationCodec;
+import io.millrace.storage.StorageHealth;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -35,11 +38,13 @@ import io.vertx.spi.cluster.zookeeper.ZookeeperClusterManager;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -107,7 +112,8 @@ public final class MillraceServer implements AutoCloseable {
         } else {
             EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(dataDir.resolve("zookeeper"),
                     config.getString(ConfigKey.ZOOKEEPER_EMBEDDED_HOST),
-                    config.getInt(ConfigKey.ZOOKEEPER_EMBEDDED_PORT), zkTimeout);
+                    config.getInt(ConfigKey.ZOOKEEPER_EMBEDDED_PORT), zkTimeout,
+                    config.getLong(ConfigKey.ZOOKEEPER_EMBEDDED_RESERVE_BYTES));
             toClose.add(zk);
             zkConnect = zk.connectString();
         }
@@ -166,8 +172,22 @@ public final class MillraceServer implements AutoCloseable {
                     ConfigKey.LOG_MAX_MESSAGE_BYTES.key(), config.getInt(ConfigKey.LOG_MAX_MESSAGE_BYTES),
                     config.logLimits().reason(), config.logDefaults().maxMessageBytes());
         }
+        StorageHealth storage = new StorageHealth(dataDir, config.getLong(ConfigKey.STORAGE_MIN_FREE_BYTES));
+        storage.check().ifPresent(problem -> LOG.warn("Data directory {} is {}: {}. Starting anyway: produces are"
+                + " refused and partitions that cannot open are retried until it is writable again", dataDir,
+                problem.kind().label(), problem.reason()));
+        Gauge.builder("millrace.storage.degraded", storage, s -> s.problem().isPresent() ? 1 : 0)
+                .description("1 while the data directory is full or read-only (produces refused), else 0")
+                .tag("directory", dataDir.toString()).register(registry);
+        FunctionCounter.builder("millrace.storage.errors", storage, StorageHealth::failureCount)
+                .description("Failed reads, writes and probes of the data directory")
+                .tag("directory", dataDir.toString()).register(registry);
+        long storageCheckMs = config.getInt(ConfigKey.STORAGE_CHECK_INTERVAL_MS);
+        vertx.setPeriodic(storageCheckMs, storageCheckMs, id -> checkStorage(storage));
         ReplicaManager replicas = new ReplicaManager(brokerId, dataDir.resolve("logs"), config.logDefaults(),
-                config.logLimits(), partitionSettings, Time.SYSTEM, flushExecutor, store);
+                config.logLimits(), partitionSettings, Time.SYSTEM, flushExecutor, store, storage,
+                config.getInt(ConfigKey.PARTITION_OPEN_RETRY_BACKOFF_MS),
+                config.getInt(ConfigKey.PARTITION_OPEN_RETRY_BACKOFF_MAX_MS));
         TopicAdmin topicAdmin = new TopicAdmin(store, replicas, config.logDefaults(), config.logLimits(),
                 config.getInt(ConfigKey.MIN_INSYNC_REPLICAS), config.getInt(ConfigKey.MAX_PARTITIONS));
         BrokerSettings brokerSettings = new BrokerSettings(config.getInt(ConfigKey.REQUEST_TIMEOUT_MS),
@@ -289,18 +309,49 @@ public final class MillraceServer implements AutoCloseable {
         LOG.info("Millrace broker {} stopped", config.brokerId());
     }
 
+    /** Probes the data directory off the event loop, logging only the changes of its state. */
+    private void checkStorage(StorageHealth storage) {
+        Optional<StorageHealth.Problem> before = storage.problem();
+        vertx.executeBlocking(storage::check, false).onSuccess(after -> {
+            if (after.isPresent() && before.isEmpty()) {
+                LOG.warn("Data directory {} is {}: {}; produces are refused until it is writable again",
+                        storage.dir(), after.get().kind().label(), after.get().reason());
+            } else if (after.isEmpty() && before.isPresent()) {
+                LOG.info("Data directory {} is writable again; produces resume", storage.dir());
+            }
+        });
+    }
+
+    /**
+     * Locks the data directory against a second broker. On a read-only file system the lock file cannot be opened
+     * for writing: a shared lock on it, still exclusive of another broker's, lets the broker start read-only.
+     */
     private void lockDataDir(Path dataDir) throws IOException {
-        FileChannel channel = FileChannel.open(dataDir.resolve(".lock"), StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE);
-        FileLock lock = channel.tryLock();
+        Path lockFile = dataDir.resolve(".lock");
+        FileChannel channel;
+        FileLock lock;
+        try {
+            channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            lock = channel.tryLock();
+        } catch (FileSystemException e) {
+            if (!Files.exists(lockFile)) {
+                throw e;
+            }
+            LOG.warn("Cannot open {} for writing ({}); locking it shared, as the data directory is read-only",
+                    lockFile, e.getReason());
+            channel = FileChannel.open(lockFile, StandardOpenOption.READ);
+            lock = channel.tryLock(0, Long.MAX_VALUE, true);
+        }
         if (lock == null) {
             channel.close();
             throw new MillraceException(ErrorCode.INVALID_CONFIG, "Data folder " + dataDir
                     + " is in use by another running broker");
         }
+        FileChannel held = channel;
+        FileLock heldLock = lock;
         toClose.add(() -> {
-            lock.release();
-            channel.close();
+            heldLock.release();
+            held.close();
         });
     }
 

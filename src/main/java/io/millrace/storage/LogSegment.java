@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One segment of a partition log: the file {@code <20-digit base offset>.log} holding whole record batches back to
@@ -29,6 +31,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class LogSegment implements AutoCloseable {
 
+    private static final Logger LOG = LoggerFactory.getLogger(LogSegment.class);
     static final String LOG_SUFFIX = ".log";
     /**
      * Source of segment generations, shared by every log of the process, so that no segment object, not even one
@@ -210,9 +213,16 @@ final class LogSegment implements AutoCloseable {
             offsetOfMaxTimestamp = lastOffset;
         }
         if (bytesSinceLastIndexEntry > indexIntervalBytes && !offsetIndex.isFull()) {
-            offsetIndex.append(batchBaseOffset, (int) position);
-            timeIndex.maybeAppend(maxTimestamp, offsetOfMaxTimestamp);
-            bytesSinceLastIndexEntry = 0;
+            try {
+                offsetIndex.append(batchBaseOffset, (int) position);
+                timeIndex.maybeAppend(maxTimestamp, offsetOfMaxTimestamp);
+                bytesSinceLastIndexEntry = 0;
+            } catch (UncheckedIOException e) {
+                // The batch is already in the log file; failing its produce now would report a write that happened as
+                // lost. The indexes are sparse, so a missing entry only makes lookups scan a little further, and
+                // the next batch tries to index again.
+                LOG.warn("Index entry for offset {} of {} skipped: {}", batchBaseOffset, logFile, e.getMessage());
+            }
         }
         bytesSinceLastIndexEntry += batchSize;
         nextOffset = lastOffset + 1;

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
+import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -18,8 +19,22 @@ import java.nio.file.StandardOpenOption;
  * <p>Entries are found by binary search on a key the subclass defines. Not thread-safe: only the owning log's thread
  * calls it, except {@link #flush}, which a flush thread may call at any time. Remapping, closing and flushing hold the
  * monitor, because touching a buffer after it was unmapped crashes the JVM rather than throwing.
+ *
+ * <p>The file is sparse, and a store through the mapping into a hole the kernel cannot back (a full disk) is a SIGBUS,
+ * which the JVM raises as an {@link InternalError} at some later instruction, after the state it left half-changed.
+ * So an entry that is the first to touch a page is written with a positional write to the file instead, which the
+ * mapping sees at once (one page cache) and which fails with an {@link UncheckedIOException}; once that page is
+ * backed, the entries after it in the page are stored through the mapping, without a system call. An entry counts
+ * only once it is written. Reads go
+ * through the mapping, via {@link #readInt} and {@link #readLong}; a page that is gone (the file cut short underneath,
+ * an I/O error) still faults, and they turn a fault they see into an {@link UncheckedIOException}. A fault the JVM
+ * reports late, in compiled code, surfaces as an {@code InternalError} further up, where {@link PartitionLog} and
+ * the partition verticle turn it into a storage error of the one request that caused it.
  */
 abstract class MappedIndex implements AutoCloseable {
+
+    /** The unit in which the kernel backs a mapping with memory or disk blocks (the page size of x86 and most ARM). */
+    private static final int PAGE_BYTES = 4096;
 
     private final Path path;
     private final int entrySize;
@@ -71,21 +86,64 @@ abstract class MappedIndex implements AutoCloseable {
         return entrySize;
     }
 
-    final MappedByteBuffer buffer() {
-        return mmap;
-    }
-
     /** Byte position of entry {@code n}. */
     final int slot(int n) {
         return n * entrySize;
     }
 
-    /** Reserves the next slot; the subclass writes the entry at the returned position. */
-    final int nextSlot() {
+    private int nextSlot() {
         if (isFull()) {
             throw new IllegalStateException("Index " + path + " is full (" + entries + " entries)");
         }
-        return slot(entries++);
+        return slot(entries);
+    }
+
+    /** Writes {@code entry} (position to limit, {@link #entrySize} bytes) as the next entry, then counts it. */
+    final void appendEntry(ByteBuffer entry) {
+        int slot = nextSlot();
+        int lastByte = slot + entrySize - 1;
+        boolean firstInItsPage = slot == 0 || (slot - 1) / PAGE_BYTES != lastByte / PAGE_BYTES;
+        if (!firstInItsPage) {
+            mmap.put(slot, entry, entry.position(), entry.remaining());
+            entries++;
+            return;
+        }
+        try {
+            while (entry.hasRemaining()) {
+                channel.write(entry, slot + entry.position());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot write an entry of index " + path, e);
+        }
+        entries++;
+    }
+
+    final int readInt(int position) {
+        try {
+            return mmap.getInt(position);
+        } catch (InternalError e) {
+            throw readFault(e);
+        }
+    }
+
+    final long readLong(int position) {
+        try {
+            return mmap.getLong(position);
+        } catch (InternalError e) {
+            throw readFault(e);
+        }
+    }
+
+    private UncheckedIOException readFault(InternalError e) {
+        return mappedFileFault("read the memory-mapped index " + path, e);
+    }
+
+    /**
+     * The I/O error to report for a fault on a memory-mapped file, which the JVM raises as an {@link InternalError}.
+     */
+    static UncheckedIOException mappedFileFault(String what, InternalError e) {
+        return new UncheckedIOException(new IOException("Cannot " + what + " (a memory-mapped page could not be read:"
+                + " the file was cut short or the device failed): " + e.getMessage(), e));
     }
 
     /** Drops every entry from {@code n} on. */
@@ -150,7 +208,7 @@ abstract class MappedIndex implements AutoCloseable {
     private void map(long length) throws IOException {
         if (channel.size() < length) {
             // Extend sparsely: writing one byte at the end allocates no blocks for the hole on common file systems.
-            channel.write(java.nio.ByteBuffer.allocate(1), length - 1);
+            channel.write(ByteBuffer.allocate(1), length - 1);
         }
         mmap = channel.map(FileChannel.MapMode.READ_WRITE, 0, length);
     }

@@ -1,5 +1,6 @@
 package io.millrace.storage;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -28,9 +29,7 @@ final class OffsetIndex extends MappedIndex {
     }
 
     void append(long offset, int position) {
-        int slot = nextSlot();
-        buffer().putInt(slot, (int) (offset - baseOffset));
-        buffer().putInt(slot + 4, position);
+        appendEntry(ByteBuffer.allocate(ENTRY_SIZE).putInt((int) (offset - baseOffset)).putInt(position).flip());
     }
 
     /** The position of the last indexed batch starting at or before {@code offset}, or empty if there is none. */
@@ -49,12 +48,12 @@ final class OffsetIndex extends MappedIndex {
     }
 
     private Entry entry(int n) {
-        return new Entry(keyAt(n), buffer().getInt(slot(n) + 4));
+        return new Entry(keyAt(n), readInt(slot(n) + 4));
     }
 
     @Override
     long keyAt(int n) {
-        return baseOffset + buffer().getInt(slot(n));
+        return baseOffset + readInt(slot(n));
     }
 
     /** True when entries strictly increase in offset and position, and stay inside the segment. */
@@ -63,7 +62,7 @@ final class OffsetIndex extends MappedIndex {
         long lastPosition = -1;
         for (int n = 0; n < entries(); n++) {
             long offset = keyAt(n);
-            int position = buffer().getInt(slot(n) + 4);
+            int position = readInt(slot(n) + 4);
             if (offset <= lastOffset || offset >= nextSegmentBase || position <= lastPosition
                     || position >= logFileSize) {
                 return false;

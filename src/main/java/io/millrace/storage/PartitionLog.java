@@ -639,6 +639,14 @@ public final class PartitionLog implements AutoCloseable {
      * @throws MillraceException {@code OFFSET_OUT_OF_RANGE} if {@code offset} is below the log start or above the end
      */
     public LogSlice read(long offset, int maxBytes, long maxOffsetExclusive) {
+        try {
+            return readFrom(offset, maxBytes, maxOffsetExclusive);
+        } catch (InternalError e) {
+            throw MappedIndex.mappedFileFault("read " + dir + " at offset " + offset, e);
+        }
+    }
+
+    private LogSlice readFrom(long offset, int maxBytes, long maxOffsetExclusive) {
         ensureOpen();
         if (offset < logStartOffset() || offset > logEndOffset) {
             throw new MillraceException(ErrorCode.OFFSET_OUT_OF_RANGE, "Offset " + offset + " is outside the log ["
@@ -688,6 +696,8 @@ public final class PartitionLog implements AutoCloseable {
             return Optional.empty();
         } catch (IOException e) {
             throw new MillraceException(ErrorCode.STORAGE_ERROR, "Cannot search " + dir + " by timestamp", e);
+        } catch (InternalError e) {
+            throw MappedIndex.mappedFileFault("search " + dir + " by timestamp", e);
         }
     }
 

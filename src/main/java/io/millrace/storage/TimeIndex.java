@@ -1,5 +1,6 @@
 package io.millrace.storage;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -32,9 +33,7 @@ final class TimeIndex extends MappedIndex {
         if ((entries() > 0 && timestamp <= keyAt(entries() - 1)) || isFull()) {
             return false;
         }
-        int slot = nextSlot();
-        buffer().putLong(slot, timestamp);
-        buffer().putInt(slot + 8, (int) (offset - baseOffset));
+        appendEntry(ByteBuffer.allocate(ENTRY_SIZE).putLong(timestamp).putInt((int) (offset - baseOffset)).flip());
         return true;
     }
 
@@ -61,12 +60,12 @@ final class TimeIndex extends MappedIndex {
     }
 
     private Entry entry(int n) {
-        return new Entry(keyAt(n), baseOffset + buffer().getInt(slot(n) + 8));
+        return new Entry(keyAt(n), baseOffset + readInt(slot(n) + 8));
     }
 
     @Override
     long keyAt(int n) {
-        return buffer().getLong(slot(n));
+        return readLong(slot(n));
     }
 
     /** True when timestamps strictly increase and offsets stay inside the segment and never decrease. */

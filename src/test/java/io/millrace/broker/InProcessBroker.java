@@ -14,6 +14,7 @@ import io.millrace.record.RecordBatchBuilder;
 import io.millrace.record.TimestampType;
 import io.millrace.storage.LogConfig;
 import io.millrace.storage.LogLimits;
+import io.millrace.storage.StorageHealth;
 import io.vertx.core.Context;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -42,7 +43,7 @@ final class InProcessBroker implements AutoCloseable {
         vertx.eventBus().registerCodec(new LocalCodec());
         ReplicaManager replicas = new ReplicaManager(0, dir, LogConfig.from(Map.of()),
                 new LogLimits(LogConfig.DEFAULTS.maxMessageBytes(), "the default max.message.bytes"), partitionSettings,
-                Time.SYSTEM, Runnable::run, null);
+                Time.SYSTEM, Runnable::run, null, new StorageHealth(dir, 0), 1_000, 30_000);
         // Not deployed: start() would read ZooKeeper. sync() only needs the verticle's context.
         replicas.init(vertx, vertx.getOrCreateContext());
         replicas.sync(new TopicMetadata(tp.topic(), 1, Map.of(),

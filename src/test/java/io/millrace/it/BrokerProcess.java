@@ -54,12 +54,15 @@ public final class BrokerProcess implements AutoCloseable {
     }
 
     private static BrokerProcess standalone(String name, Map<String, String> overrides, String javaOpts) {
-        Path dataDir;
         try {
-            dataDir = Files.createTempDirectory("millrace-it-" + name);
+            return standalone(name, Files.createTempDirectory("millrace-it-" + name), overrides, javaOpts);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private static BrokerProcess standalone(String name, Path dataDir, Map<String, String> overrides,
+                                            String javaOpts) {
         int httpPort = freePort();
         int tcpPort = freePort();
         int zookeeperPort = freePort();
@@ -93,7 +96,15 @@ public final class BrokerProcess implements AutoCloseable {
         return broker;
     }
 
-    /** Starts the process again on the same ports and data folder (after {@link #kill()} or {@link #stop()}). */
+    /** A stand-alone broker on the data folder {@code dataDir}, not started yet: {@link #restart} starts it. */
+    public static BrokerProcess create(String name, Path dataDir, Map<String, String> overrides) {
+        return standalone(name, dataDir, overrides, "");
+    }
+
+    /**
+     * Starts the process again on the same ports and data folder (after {@link #kill()} or {@link #stop()}), or for
+     * the first time (after {@link #create}).
+     */
     public void restart() {
         if (process != null && process.isAlive()) {
             throw new IllegalStateException("Broker " + name + " is still running");
