@@ -76,22 +76,6 @@ class StorageFaultTest {
     }
 
     @Test
-    void aMappedIndexCutShortUnderneathFailsTheReadAsAStorageErrorAndTheLogStillTakesWrites() throws Exception {
-        Path dir = disk.dir().resolve("t-0");
-        log = open(dir, time, INDEX_EVERY_BATCH);
-        fill(log, time, 20, 2);
-        try (FileChannel index = FileChannel.open(dir.resolve(String.format("%020d", 0) + OffsetIndex.SUFFIX),
-                StandardOpenOption.WRITE)) {
-            index.truncate(0);
-        }
-
-        assertThatThrownBy(() -> log.read(30, 4096)).isInstanceOf(UncheckedIOException.class)
-                .hasMessageContaining("memory-mapped page");
-        assertThat(log.appendAsLeader(batch(40, 2, time.milliseconds()), 0).firstOffset()).isEqualTo(40);
-        assertThat(log.logEndOffset()).isEqualTo(42);
-    }
-
-    @Test
     void aFullDiskIsReportedAndWritesAreAllowedAgainOnceSpaceIsFreed() {
         StorageHealth health = new StorageHealth(disk.dir(), 0);
         assertThat(health.check()).isEmpty();
