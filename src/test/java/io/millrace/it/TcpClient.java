@@ -247,7 +247,10 @@ public final class TcpClient implements AutoCloseable {
         try {
             socket.shutdownOutput();
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            if (!socket.isClosed()) {
+                throw new UncheckedIOException(e);
+            }
+            // The connection already ended (the broker closed it and the reader closed the socket): nothing to stop.
         }
     }
 

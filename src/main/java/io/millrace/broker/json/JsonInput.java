@@ -13,7 +13,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -73,7 +72,7 @@ public final class JsonInput {
         try (JsonParser parser = factory.createParser(bytes.getBytes())) {
             return object(parser, what);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw notJson(what, e);
         }
     }
 
@@ -82,8 +81,16 @@ public final class JsonInput {
         try (JsonParser parser = factory.createParser(text)) {
             return object(parser, what);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw notJson(what, e);
         }
+    }
+
+    /**
+     * Input the parser could not read at all, e.g. bytes whose pattern makes Jackson take them for UTF-32 and then
+     * finds no valid character in: the client's to fix, like any other malformed body.
+     */
+    private static MillraceException notJson(String what, IOException e) {
+        return new MillraceException(ErrorCode.INVALID_REQUEST, what + " is not valid JSON: " + e.getMessage());
     }
 
     private JsonObject object(JsonParser parser, String what) throws IOException {

@@ -92,6 +92,12 @@ class JsonInputTest {
                 .satisfies(e -> assertThat(((MillraceException) e).errorCode()).isEqualTo(ErrorCode.INVALID_REQUEST));
     }
 
+    @Test
+    void bytesThatLookLikeUtf32AndHoldNoCharacterAreAnInvalidRequest() {
+        // Three zero bytes first make Jackson read UTF-32; "phc\"" is then one code point far above U+10FFFF.
+        assertInvalidBytes(new byte[] {0, 0, 0, '{', 'p', 'h', 'c', '"'});
+    }
+
     private void assertInvalidBytes(byte[] bytes) {
         assertThatThrownBy(() -> input.object(Buffer.buffer(bytes), "The body")).isInstanceOf(MillraceException.class)
                 .satisfies(e -> assertThat(((MillraceException) e).errorCode()).isEqualTo(ErrorCode.INVALID_REQUEST));
