@@ -28,6 +28,9 @@ import java.util.stream.Stream;
  */
 public final class BrokerProcess implements AutoCloseable {
 
+    /** Every port {@link #freePort} has returned, so that it never returns one twice. */
+    private static final java.util.Set<Integer> HANDED_OUT_PORTS = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private static final Path HOME = Path.of(System.getProperty("millrace.home", ".")).toAbsolutePath();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -266,11 +269,20 @@ public final class BrokerProcess implements AutoCloseable {
         return name;
     }
 
+    /**
+     * A port free now and never handed out before in this JVM: the kernel may offer the same free port to two calls in
+     * a row, and a broker given it as both its HTTP and TCP port starts anyway (Vert.x shares one listening socket
+     * between its servers on a port), so that HTTP requests then reach the TCP gateway.
+     */
     static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        while (true) {
+            try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                if (HANDED_OUT_PORTS.add(socket.getLocalPort())) {
+                    return socket.getLocalPort();
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
     }
 }
