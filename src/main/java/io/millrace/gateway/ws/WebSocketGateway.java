@@ -71,7 +71,6 @@ public final class WebSocketGateway {
                 metrics.connectionClosed(FRONT_END);
                 session.closed();
             });
-            socket.shutdownHandler(v -> session.shutdown());
             session.start();
         };
     }
