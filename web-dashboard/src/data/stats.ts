@@ -39,11 +39,12 @@ export interface BrokerState {
 }
 
 export interface Health {
-  status: 'ready' | 'unavailable';
+  status: 'ready' | 'degraded' | 'unavailable';
   brokerId: number;
   zookeeper: boolean;
   localPartitions: number;
   partitionsDown: string[];
+  partitionsOpening: string[];
 }
 
 /** One `stats` event: the cluster now and the throughput of the last interval. */

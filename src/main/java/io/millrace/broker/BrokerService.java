@@ -450,7 +450,8 @@ public final class BrokerService implements Broker {
         Health.Storage storageState = new Health.Storage(problem.map(p -> p.kind().label()).orElse("ok"),
                 storage.dir().toString(), problem.map(StorageHealth.Problem::reason),
                 problem.isPresent() ? local : List.of());
-        return new Health(store.isConnected(), replicas.localPartitions().size(), down, storageState);
+        return new Health(store.isConnected(), replicas.localPartitions().size(), down,
+                replicas.localPartitionsOpening().stream().map(TopicPartition::toString).toList(), storageState);
     }
 
     public BrokerMetrics metrics() {

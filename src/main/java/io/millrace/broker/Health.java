@@ -9,9 +9,16 @@ import java.util.Optional;
  * health are served, produces are refused with a retriable error, and partitions that cannot open are retried);
  * {@code "unavailable"} when ZooKeeper is out of reach or partitions are down for another reason.
  *
- * @param partitionsDown partitions this broker should own whose verticle is not running
+ * <p>Partitions being opened (a topic just created, a replica just moved here) do not make a running broker
+ * unavailable: it serves every other partition meanwhile, and a load balancer must not drop it whenever a topic is
+ * created. Start-up is covered apart: the front-ends listen only once every partition held at start is open.
+ *
+ * @param partitionsDown    partitions this broker should own whose verticle is not running nor being opened (failed to
+ *                          open, waiting for the next attempt), and the group coordinator while it starts
+ * @param partitionsOpening partitions whose verticle is being opened now
  */
-public record Health(boolean zookeeperConnected, int localPartitions, List<String> partitionsDown, Storage storage) {
+public record Health(boolean zookeeperConnected, int localPartitions, List<String> partitionsDown,
+                     List<String> partitionsOpening, Storage storage) {
 
     /**
      * The data directory's state.

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -134,7 +135,7 @@ public final class ReplicaManager extends VerticleBase {
     /** The verticle owning {@code tp} on this broker, once it is up. */
     public Optional<PartitionVerticle> localPartition(TopicPartition tp) {
         LocalReplica replica = replicas.get(tp);
-        return replica == null || !replica.deployment.succeeded() ? Optional.empty() : Optional.of(replica.verticle);
+        return replica == null || replica.deployment.failed() ? Optional.empty() : Optional.of(replica.verticle);
     }
 
     /** Every local partition verticle that is up. */
@@ -142,18 +143,33 @@ public final class ReplicaManager extends VerticleBase {
         return replicas.values().stream().filter(r -> r.deployment.succeeded()).map(r -> r.verticle).toList();
     }
 
-    /** Partitions this broker holds a replica of whose verticle is not running (yet, or any more). */
+    /**
+     * Partitions this broker holds a replica of whose verticle is not running and not being opened: its log failed to
+     * open and waits for its next attempt.
+     */
     public List<TopicPartition> localPartitionsDown() {
-        List<TopicPartition> down = new ArrayList<>();
+        return localPartitionsWhere(replica -> replica == null || replica.deployment.failed());
+    }
+
+    /**
+     * Partitions whose verticle is being opened now: a topic just created, a replica just moved here. Not down: a
+     * broker opening a new partition still serves all the others.
+     */
+    public List<TopicPartition> localPartitionsOpening() {
+        return localPartitionsWhere(replica -> replica != null && !replica.deployment.isComplete());
+    }
+
+    private List<TopicPartition> localPartitionsWhere(Predicate<LocalReplica> state) {
+        List<TopicPartition> matching = new ArrayList<>();
         for (TopicMetadata topic : topics.values()) {
             for (PartitionAssignment p : topic.partitions()) {
                 TopicPartition tp = topic.topicPartition(p.partition());
-                if (p.replicas().contains(brokerId) && localPartition(tp).isEmpty()) {
-                    down.add(tp);
+                if (p.replicas().contains(brokerId) && state.test(replicas.get(tp))) {
+                    matching.add(tp);
                 }
             }
         }
-        return down;
+        return matching;
     }
 
     /**

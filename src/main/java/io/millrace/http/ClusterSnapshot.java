@@ -86,7 +86,7 @@ final class ClusterSnapshot {
 
     /**
      * The body of {@code GET /health}: {@code {"status", "brokerId", "zookeeper", "localPartitions", "partitionsDown",
-     * "storage": {"status", "directory", "reason"?, "partitions"}}}.
+     * "partitionsOpening", "storage": {"status", "directory", "reason"?, "partitions"}}}.
      */
     static JsonObject health(Broker broker) {
         Health health = broker.health();
@@ -99,6 +99,7 @@ final class ClusterSnapshot {
                 .put("brokerId", broker.brokerId()).put("zookeeper", health.zookeeperConnected())
                 .put("localPartitions", health.localPartitions())
                 .put("partitionsDown", new JsonArray(health.partitionsDown()))
+                .put("partitionsOpening", new JsonArray(health.partitionsOpening()))
                 .put("storage", storageJson);
     }
 }

@@ -133,4 +133,26 @@ class RestApiIT {
         assertThat(metrics).contains("millrace_request_seconds_count{operation=\"produce\"}");
         assertThat(metrics).contains("vertx_http_server");
     }
+
+    /**
+     * A load balancer polls /health: creating a topic, while its partitions are being opened, must not make a running
+     * broker look unavailable (FuzzInputIT once saw 503 while the offsets topic was being created).
+     */
+    @Test
+    void healthStaysReadyWhileATopicIsBeingCreated() throws Exception {
+        java.util.concurrent.CompletableFuture<JsonObject> created = java.util.concurrent.CompletableFuture
+                .supplyAsync(() -> rest.createTopic("opening", 400));
+        java.util.List<Integer> statuses = new java.util.ArrayList<>();
+        boolean sawOpening = false;
+        while (!created.isDone()) {
+            Rest.Response health = rest.get("/health");
+            statuses.add(health.status());
+            sawOpening |= !health.json().getJsonArray("partitionsOpening").isEmpty();
+        }
+        assertThat(created.get().getJsonArray("partitions")).hasSize(400);
+        assertThat(sawOpening).as("some poll fell while partitions were being opened").isTrue();
+        assertThat(statuses).isNotEmpty().containsOnly(200);
+        assertThat(rest.get("/health").json().getJsonArray("partitionsOpening")).isEmpty();
+        assertThat(rest.delete("/api/topics/opening").status()).isEqualTo(204);
+    }
 }
