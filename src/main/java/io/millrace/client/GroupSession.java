@@ -279,14 +279,18 @@ final class GroupSession {
         if (partitions.isEmpty()) {
             return Mono.empty();
         }
+        List<Sinks.One<Boolean>> stops = new ArrayList<>();
         synchronized (this) {
             partitions.forEach(tp -> {
                 Sinks.One<Boolean> stop = owned.get(tp);
                 if (stop != null) {
-                    stop.tryEmitValue(true);
+                    stops.add(stop);
                 }
             });
         }
+        // Outside the monitor: the signal stops the reader at once, on this thread, and takes the reader's monitor;
+        // holding ours across it is how a delivery acknowledging into this session once deadlocked against it.
+        stops.forEach(stop -> stop.tryEmitValue(true));
         safely(() -> options.onRevoked().accept(partitions));
         Mono<Void> commits = commit ? commitAcknowledged(partitions).onErrorResume(e -> Mono.empty()) : Mono.empty();
         return commits.then(Mono.fromRunnable(() -> {

@@ -11,6 +11,7 @@ import io.millrace.record.Record;
 import io.millrace.record.RecordBatch;
 import io.millrace.record.RecordBatches;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import reactor.core.publisher.FluxSink;
@@ -42,6 +43,10 @@ import reactor.core.publisher.Mono;
  * count ({@code brokerCredits}) and tops it up to the outstanding demand, capped at {@code maxCreditsPerRequest}.
  *
  * <p>Thread-safe: demand arrives on the subscriber's thread, pushes on the connection's; both take the monitor.
+ * Records are handed to the sink outside the monitor, in offset order, by one thread at a time ({@link #deliver}):
+ * the sink runs the application's code and the SDK's own operators (a group member acknowledging a record takes the
+ * group session's monitor), and a monitor held across that call deadlocks against a thread that holds the group
+ * session and stops this reader.
  */
 final class PartitionReader {
 
@@ -63,6 +68,12 @@ final class PartitionReader {
     /** The connection of the current attempt dropped before its answer came. */
     private boolean attemptLost;
     private int failedAttempts;
+    /** Records decoded from pushes and not yet handed to the sink, in offset order. */
+    private final ArrayDeque<ConsumerRecord> ready = new ArrayDeque<>();
+    /** A thread is handing {@link #ready} to the sink; the others only queue. */
+    private boolean delivering;
+    /** The error that ends the stream once the records queued before it are delivered. */
+    private Throwable failure;
 
     PartitionReader(Cluster cluster, ConsumerConfig config, TopicPartition tp, Seek start,
                     FluxSink<ConsumerRecord> sink) {
@@ -216,7 +227,7 @@ final class PartitionReader {
                 brokerCredits -= batch.recordCount();
                 for (Record r : batch.records()) {
                     if (r.offset() >= position) {
-                        sink.next(new ConsumerRecord(tp.topic(), tp.partition(), r.offset(), r.timestamp(), r.key(),
+                        ready.add(new ConsumerRecord(tp.topic(), tp.partition(), r.offset(), r.timestamp(), r.key(),
                                 r.value(), r.headers()));
                         position = r.offset() + 1;
                         outstanding--;
@@ -224,6 +235,40 @@ final class PartitionReader {
                 }
             }
             topUp();
+        }
+        deliver();
+    }
+
+    /**
+     * Hands the queued records, then the ending error if there is one, to the sink, without the monitor. A thread that
+     * finds another delivering leaves its records to it, so the sink sees them one thread at a time and in order.
+     */
+    private void deliver() {
+        synchronized (this) {
+            if (delivering) {
+                return;
+            }
+            delivering = true;
+        }
+        while (true) {
+            ConsumerRecord next;
+            Throwable end;
+            synchronized (this) {
+                next = ready.poll();
+                end = next == null ? failure : null;
+                if (next == null) {
+                    delivering = false;
+                    failure = null;
+                    if (end == null) {
+                        return;
+                    }
+                }
+            }
+            if (next == null) {
+                sink.error(end);
+                return;
+            }
+            sink.next(next);
         }
     }
 
@@ -260,8 +305,9 @@ final class PartitionReader {
                 return;
             }
             done = true;
+            failure = error;
         }
-        sink.error(error);
+        deliver();
     }
 
     private void stop() {
@@ -269,6 +315,7 @@ final class PartitionReader {
         int id;
         synchronized (this) {
             done = true;
+            ready.clear();
             conn = connection;
             id = subscriptionId;
             subscriptionId = -1;

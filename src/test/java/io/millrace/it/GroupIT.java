@@ -8,6 +8,7 @@ import io.millrace.client.ConsumerConfig;
 import io.millrace.client.ConsumerRecord;
 import io.millrace.client.GroupOptions;
 import io.millrace.client.MillraceClient;
+import io.millrace.client.Seek;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.TopicPartition;
 import io.millrace.protocol.CommitOffsetsRequest;
@@ -239,6 +240,44 @@ class GroupIT {
         } finally {
             members.forEach(Disposable::dispose);
         }
+    }
+
+    /**
+     * The application's code (and the SDK's acknowledgement, which takes the group session's monitor) runs with no
+     * monitor of the SDK held: a partition reader once delivered under its own, and a rebalance that stopped it while
+     * holding the session's deadlocked the consumer for good (seen in ReplicationFailoverIT's group).
+     */
+    @Test
+    void recordsReachTheApplicationWithNoClientMonitorHeld() {
+        rest.createTopic("no-locks", 2);
+        JsonArray records = new JsonArray();
+        for (int i = 0; i < 20; i++) {
+            records.add(new JsonObject().put("value", "v" + i).put("partition", i % 2));
+        }
+        assertThat(rest.post("/api/topics/no-locks/records", new JsonObject().put("records", records)).status())
+                .isEqualTo(200);
+        Set<String> heldInGroup = ConcurrentHashMap.newKeySet();
+        List<ConsumerRecord> grouped = client.consumer(ConsumerConfig.defaults()).subscribe(List.of("no-locks"),
+                "no-locks").receive().doOnNext(r -> heldInGroup.addAll(clientMonitorsHeld())).take(20)
+                .collectList().block(WAIT);
+        assertThat(grouped).hasSize(20);
+        assertThat(heldInGroup).as("SDK monitors held while a group member's record is delivered").isEmpty();
+
+        Set<String> heldAssigned = ConcurrentHashMap.newKeySet();
+        List<ConsumerRecord> assigned = client.consumer(ConsumerConfig.defaults())
+                .assign(List.of(new TopicPartition("no-locks", 0), new TopicPartition("no-locks", 1)), Seek.earliest())
+                .receive().doOnNext(r -> heldAssigned.addAll(clientMonitorsHeld())).take(20)
+                .collectList().block(WAIT);
+        assertThat(assigned).hasSize(20);
+        assertThat(heldAssigned).as("SDK monitors held while an assigned partition's record is delivered").isEmpty();
+    }
+
+    /** Classes of the io.millrace.client objects whose monitors the current thread holds. */
+    private static List<String> clientMonitorsHeld() {
+        java.lang.management.ThreadInfo self = java.lang.management.ManagementFactory.getThreadMXBean()
+                .getThreadInfo(new long[] {Thread.currentThread().getId()}, true, false)[0];
+        return java.util.Arrays.stream(self.getLockedMonitors()).map(java.lang.management.MonitorInfo::getClassName)
+                .filter(name -> name.startsWith("io.millrace.client.")).toList();
     }
 
     @Test
