@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.function.Predicate;
@@ -58,6 +59,8 @@ public final class ReplicaManager extends VerticleBase {
 
     private final Map<String, TopicMetadata> topics = new ConcurrentHashMap<>();
     private final Map<TopicPartition, LocalReplica> replicas = new ConcurrentHashMap<>();
+    /** Local replicas whose log failed to open and has not opened since: down, unlike those opening the first time. */
+    private final Set<TopicPartition> failedOpens = ConcurrentHashMap.newKeySet();
     private volatile ReplicationMetrics metrics;
     /** Serialises changes: each sync starts when the previous one finished. */
     private Future<Void> lastSync = Future.succeededFuture();
@@ -144,27 +147,27 @@ public final class ReplicaManager extends VerticleBase {
     }
 
     /**
-     * Partitions this broker holds a replica of whose verticle is not running and not being opened: its log failed to
-     * open and waits for its next attempt.
+     * Partitions this broker holds a replica of whose log failed to open and that have not opened since: waiting for
+     * their next attempt, or in it.
      */
     public List<TopicPartition> localPartitionsDown() {
-        return localPartitionsWhere(replica -> replica == null || replica.deployment.failed());
+        return localPartitionsWhere(failedOpens::contains);
     }
 
     /**
-     * Partitions whose verticle is being opened now: a topic just created, a replica just moved here. Not down: a
-     * broker opening a new partition still serves all the others.
+     * Partitions whose verticle is being opened for the first time now: a topic just created, a replica just moved
+     * here. Not down: a broker opening a new partition still serves all the others.
      */
     public List<TopicPartition> localPartitionsOpening() {
-        return localPartitionsWhere(replica -> replica != null && !replica.deployment.isComplete());
+        return localPartitionsWhere(tp -> !failedOpens.contains(tp) && localPartition(tp).isEmpty());
     }
 
-    private List<TopicPartition> localPartitionsWhere(Predicate<LocalReplica> state) {
+    private List<TopicPartition> localPartitionsWhere(Predicate<TopicPartition> state) {
         List<TopicPartition> matching = new ArrayList<>();
         for (TopicMetadata topic : topics.values()) {
             for (PartitionAssignment p : topic.partitions()) {
                 TopicPartition tp = topic.topicPartition(p.partition());
-                if (p.replicas().contains(brokerId) && state.test(replicas.get(tp))) {
+                if (p.replicas().contains(brokerId) && state.test(tp)) {
                     matching.add(tp);
                 }
             }
@@ -264,7 +267,8 @@ public final class ReplicaManager extends VerticleBase {
         Future<String> deployment = vertx.deployVerticle(verticle, new DeploymentOptions());
         LocalReplica replica = new LocalReplica(verticle, deployment);
         replicas.put(tp, replica);
-        return deployment.<Void>mapEmpty().recover(e -> {
+        return deployment.<Void>mapEmpty().onSuccess(v -> failedOpens.remove(tp)).recover(e -> {
+            failedOpens.add(tp);
             replicas.remove(tp, replica);
             storage.recordFailure(e);
             LOG.error("Cannot open partition {}; trying again in {} ms", tp, retryDelayMs, e);
@@ -277,8 +281,12 @@ public final class ReplicaManager extends VerticleBase {
     private void reopen(TopicPartition tp, long nextRetryDelayMs) {
         lastSync = lastSync.transform(ignored -> {
             TopicMetadata topic = topics.get(tp.topic());
-            if (topic == null || tp.partition() >= topic.partitionCount() || replicas.containsKey(tp)
+            if (topic == null || tp.partition() >= topic.partitionCount()
                     || !topic.partition(tp.partition()).replicas().contains(brokerId)) {
+                failedOpens.remove(tp);
+                return Future.succeededFuture();
+            }
+            if (replicas.containsKey(tp)) {
                 return Future.succeededFuture();
             }
             return openReplica(topic, topic.partition(tp.partition()), logDefaults.with(topic.config()),
@@ -289,6 +297,7 @@ public final class ReplicaManager extends VerticleBase {
     /** A replica this broker no longer holds (the partition moved away): stop it and delete its log. */
     private Future<Void> removeReplica(TopicPartition tp, LocalReplica replica) {
         replicas.remove(tp);
+        failedOpens.remove(tp);
         replica.verticle.deleteLogOnStop();
         LOG.info("Partition {} no longer has a replica on broker {}; deleting it here", tp, brokerId);
         return replica.deployment.compose(vertx::undeploy);
@@ -330,6 +339,7 @@ public final class ReplicaManager extends VerticleBase {
 
     private Future<Void> undeployTopic(String name) {
         topics.remove(name);
+        failedOpens.removeIf(tp -> tp.topic().equals(name));
         Map<TopicPartition, LocalReplica> gone = new HashMap<>();
         replicas.forEach((tp, replica) -> {
             if (tp.topic().equals(name)) {

@@ -83,7 +83,9 @@ class StorageFaultIT {
                 .getJsonObject(0).getString("value")).isEqualTo("one");
 
         rest.createTopic("during", 1);
-        assertThat(rest.get("/health").json().getJsonArray("partitionsDown").getList()).contains("during-0");
+        // Down once its first open has failed (until then it is listed as opening).
+        await().atMost(DEADLINE).untilAsserted(() -> assertThat(rest.get("/health").json()
+                .getJsonArray("partitionsDown").getList()).contains("during-0"));
         assertThat(produce(rest, "during", "refused").status()).isNotEqualTo(200);
 
         disk.free();
