@@ -858,21 +858,25 @@ final class LogSegment implements AutoCloseable {
     /**
      * Closes the files and unmaps the indexes of a segment the budget claimed, keeping everything known about them
      * in memory; the next user reopens them. No force and no trim: the page cache keeps what was written, and the
-     * next {@link #flush} reopens the files to force them if it must.
+     * next {@link #flush} reopens the files to force them if it must. Returns false if they were closed already
+     * (the segment was closed for good meanwhile).
      */
-    void closeForBudget() {
+    boolean closeForBudget() {
         try {
             synchronized (this) {
                 FileChannel open = channel;
-                if (open != null) {
-                    channel = null;
-                    offsetIndex.release();
-                    timeIndex.release();
-                    open.close();
+                if (open == null) {
+                    return false;
                 }
+                channel = null;
+                offsetIndex.release();
+                timeIndex.release();
+                open.close();
+                return true;
             }
         } catch (IOException e) {
             LOG.warn("Cannot close {} for the open-file budget: {}", logFile, e.toString());
+            return true;
         } finally {
             users.set(0);
         }

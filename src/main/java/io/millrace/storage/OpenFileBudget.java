@@ -123,8 +123,9 @@ public final class OpenFileBudget {
         }
         // Outside the lock: unmapping and closing take a while, and other logs' opens need not wait for them.
         for (LogSegment victim : victims) {
-            victim.closeForBudget();
-            closes.incrementAndGet();
+            if (victim.closeForBudget()) {
+                closes.incrementAndGet();
+            }
         }
     }
 

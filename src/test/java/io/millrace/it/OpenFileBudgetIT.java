@@ -3,13 +3,11 @@ package io.millrace.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.millrace.storage.SegmentDescriptors;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -49,7 +47,7 @@ class OpenFileBudgetIT {
 
     @Test
     void aHundredPartitionsWorkThroughABudgetOfSixteenOpenFiles() {
-        assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "counts descriptors through /proc");
+        assumeTrue(SegmentDescriptors.countable(), "counts descriptors through /proc");
         broker = BrokerProcess.start("open-files", Map.of("log.max.open.files", Integer.toString(MAX_OPEN_FILES),
                 "event.loop.threads", "2"));
         Rest rest = new Rest(broker.baseUrl());
@@ -96,31 +94,10 @@ class OpenFileBudgetIT {
 
     /** Descriptors of the broker process open on a segment file (log or index) in its data folder. */
     private int openSegmentFiles() {
-        Path logs;
         try {
-            logs = broker.dataDir().toRealPath();
+            return SegmentDescriptors.open(Long.toString(broker.pid()), broker.dataDir().toRealPath());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        int count = 0;
-        try (DirectoryStream<Path> descriptors = Files.newDirectoryStream(Path.of("/proc/" + broker.pid() + "/fd"))) {
-            for (Path descriptor : descriptors) {
-                Path target;
-                try {
-                    target = Files.readSymbolicLink(descriptor);
-                } catch (IOException e) {
-                    // Closed while listing.
-                    continue;
-                }
-                String name = target.toString();
-                if (target.startsWith(logs)
-                        && (name.endsWith(".log") || name.endsWith(".index") || name.endsWith(".timeindex"))) {
-                    count++;
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return count;
     }
 }

@@ -11,8 +11,6 @@ import io.millrace.common.ManualTime;
 import io.millrace.record.RecordBatch;
 import io.millrace.record.RecordBatches;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -56,7 +54,7 @@ class OpenFileBudgetTest {
 
     @BeforeEach
     void setUp() throws IOException {
-        assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "counts descriptors through /proc/self/fd");
+        assumeTrue(SegmentDescriptors.countable(), "counts descriptors through /proc/self/fd");
         root = tempDir.toRealPath();
         threads = Executors.newCachedThreadPool();
     }
@@ -281,25 +279,6 @@ class OpenFileBudgetTest {
 
     /** Descriptors of this process open on a segment file (log or index) under the test's directory. */
     private int openSegmentFiles() {
-        int count = 0;
-        try (DirectoryStream<Path> descriptors = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
-            for (Path descriptor : descriptors) {
-                Path target;
-                try {
-                    target = Files.readSymbolicLink(descriptor);
-                } catch (IOException e) {
-                    // Closed while listing.
-                    continue;
-                }
-                String name = target.toString();
-                if (target.startsWith(root) && (name.endsWith(LogSegment.LOG_SUFFIX)
-                        || name.endsWith(OffsetIndex.SUFFIX) || name.endsWith(TimeIndex.SUFFIX))) {
-                    count++;
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return count;
+        return SegmentDescriptors.open("self", root);
     }
 }
