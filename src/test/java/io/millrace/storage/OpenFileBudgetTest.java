@@ -34,6 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * files for the budget loses nothing: every record reads back, through clean restarts and crashes.
  *
  * <p>Open files are counted where the kernel keeps them, in {@code /proc/self/fd}, so the test runs on Linux only.
+ * The logs live on a tmpfs: they fsync at every roll, open and close, which on a shared disk would make the test slow
+ * without testing anything it is about.
  */
 class OpenFileBudgetTest {
 
@@ -47,6 +49,7 @@ class OpenFileBudgetTest {
     @TempDir
     Path tempDir;
 
+    private Tmpfs disk;
     private Path root;
     private final ManualTime time = new ManualTime();
     private final List<PartitionLog> toRelease = new ArrayList<>();
@@ -55,7 +58,8 @@ class OpenFileBudgetTest {
     @BeforeEach
     void setUp() throws IOException {
         assumeTrue(SegmentDescriptors.countable(), "counts descriptors through /proc/self/fd");
-        root = tempDir.toRealPath();
+        disk = Tmpfs.mount(tempDir, "64m");
+        root = disk.dir().toRealPath();
         threads = Executors.newCachedThreadPool();
     }
 
@@ -65,7 +69,13 @@ class OpenFileBudgetTest {
             threads.shutdownNow();
             threads.awaitTermination(10, TimeUnit.SECONDS);
         }
-        toRelease.forEach(PartitionLog::abandon);
+        try {
+            toRelease.forEach(PartitionLog::abandon);
+        } finally {
+            if (disk != null) {
+                disk.close();
+            }
+        }
     }
 
     @Test
@@ -115,7 +125,7 @@ class OpenFileBudgetTest {
         }, threads);
 
         int slicesHanded = 0;
-        for (int round = 0; round < 20; round++) {
+        for (int round = 0; round < 15; round++) {
             for (int i = 0; i < LOGS; i++) {
                 PartitionLog log = logs.get(i);
                 int first = (int) log.logEndOffset();
@@ -137,8 +147,8 @@ class OpenFileBudgetTest {
         hand(slices, endOfSlices);
         reader.get(30, TimeUnit.SECONDS);
 
-        assertThat(slicesRead).hasValue(slicesHanded).hasValueGreaterThan(19 * LOGS);
-        assertThat(budget.closes()).as("segments closed for the budget").isGreaterThan(1_000);
+        assertThat(slicesRead).hasValue(slicesHanded).hasValueGreaterThan(14 * LOGS);
+        assertThat(budget.closes()).as("segments closed for the budget").isGreaterThan(500);
         assertThat(logs.get(0).segmentCount()).as("each log rolled").isGreaterThan(2);
         assertEveryRecordReadsBack(logs, written, bound);
 
@@ -195,7 +205,7 @@ class OpenFileBudgetTest {
             ManualTime clock = new ManualTime();
             ownerRuns.add(CompletableFuture.runAsync(() -> {
                 try {
-                    for (int round = 0; round < 30; round++) {
+                    for (int round = 0; round < 16; round++) {
                         for (PartitionLog log : own) {
                             log.appendAsLeader(batch((int) log.logEndOffset(), 5, clock.milliseconds()), 0);
                             // Index lookups on the owner's thread while the other owner closes segments.
@@ -219,7 +229,7 @@ class OpenFileBudgetTest {
         reader.get(30, TimeUnit.SECONDS);
 
         for (PartitionLog log : logs) {
-            assertThat(readAll(log, 0)).hasSize(30 * 5);
+            assertThat(readAll(log, 0)).hasSize(16 * 5);
             log.close();
         }
         assertThat(openSegmentFiles()).isZero();
