@@ -80,12 +80,13 @@ class OpenFileBudgetTest {
 
     @Test
     void thirtyLogsKeepNoMoreThanTheBudgetOpen() {
-        OpenFileBudget budget = new OpenFileBudget(3 * OpenFileBudget.FILES_PER_SEGMENT);
+        int maxOpenFiles = 3 * OpenFileBudget.FILES_PER_SEGMENT;
+        OpenFileBudget budget = new OpenFileBudget(maxOpenFiles);
         List<PartitionLog> logs = openLogs(30, budget);
         for (PartitionLog log : logs) {
             log.appendAsLeader(batch((int) log.logEndOffset(), 3, time.milliseconds()), 0);
             assertThat(openSegmentFiles()).as("files open after an append, with nobody else using any")
-                    .isLessThanOrEqualTo(budget.maxOpenFiles());
+                    .isLessThanOrEqualTo(maxOpenFiles);
         }
 
         assertThat(budget.openSegments()).isEqualTo(3);
