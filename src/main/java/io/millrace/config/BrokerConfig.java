@@ -5,6 +5,7 @@ import io.millrace.common.MillraceException;
 import io.millrace.protocol.FrameCodec;
 import io.millrace.storage.LogConfig;
 import io.millrace.storage.LogLimits;
+import io.millrace.storage.OpenFileBudget;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -74,6 +75,7 @@ public final class BrokerConfig {
         BrokerConfig config = new BrokerConfig(typed);
         config.logDefaults();
         config.eventLoopThreads();
+        config.logMaxOpenFiles();
         return config;
     }
 
@@ -161,6 +163,19 @@ public final class BrokerConfig {
             throw invalid(ConfigKey.EVENT_LOOP_THREADS.key(), "must be 0 (one per core) or more, was " + configured);
         }
         return configured == 0 ? Runtime.getRuntime().availableProcessors() : configured;
+    }
+
+    /**
+     * Segment files all partition logs may keep open together: {@code log.max.open.files}, or when it is 0 what
+     * {@link OpenFileBudget#defaultMaxOpenFiles()} derives from the process's descriptor and mapping limits.
+     */
+    public int logMaxOpenFiles() {
+        int configured = getInt(ConfigKey.LOG_MAX_OPEN_FILES);
+        if (configured != 0 && configured < OpenFileBudget.FILES_PER_SEGMENT) {
+            throw invalid(ConfigKey.LOG_MAX_OPEN_FILES.key(), "must be 0 (derived from the process's limits) or at"
+                    + " least " + OpenFileBudget.FILES_PER_SEGMENT + " (one segment's files), was " + configured);
+        }
+        return configured == 0 ? OpenFileBudget.defaultMaxOpenFiles() : configured;
     }
 
     /** {@code ws.compression.level}, a zlib level 1-9 (0 would negotiate compression and then not compress). */

@@ -78,6 +78,11 @@ public enum ConfigKey {
             "How often each partition applies retention."),
     LOG_FLUSH_CHECK_INTERVAL_MS("log.flush.check.interval.ms", Type.INT,
             "How often each partition checks the flush.ms policy."),
+    LOG_MAX_OPEN_FILES("log.max.open.files", Type.INT,
+            "Most segment files all partition logs keep open together (3 per segment: log, offset index, time index;"
+                    + " the indexes are memory-mapped); the least recently used idle segments are closed and reopened"
+                    + " on their next use. 0: half the process's descriptor limit, at most what keeps the mappings"
+                    + " within half of vm.max_map_count."),
     REQUEST_TIMEOUT_MS("request.timeout.ms", Type.INT,
             "Longest the broker waits for a partition to answer a request (fetch waits come on top)."),
     TCP_MAX_FRAME_BYTES("tcp.max.frame.bytes", Type.INT, "Largest TCP frame accepted; larger closes the connection."),

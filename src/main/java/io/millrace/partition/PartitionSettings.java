@@ -1,5 +1,7 @@
 package io.millrace.partition;
 
+import io.millrace.storage.OpenFileBudget;
+
 /**
  * Broker-wide limits a partition verticle applies.
  *
@@ -13,13 +15,23 @@ package io.millrace.partition;
  * @param replicaFetchWaitMaxMs how long a caught-up follower's fetch waits at the leader for new records
  *                              ({@code replica.fetch.wait.max.ms})
  * @param replicaFetchBackoffMs pause before a follower retries a failed fetch ({@code replica.fetch.backoff.ms})
+ * @param openFiles             the bound on open segment files that every partition of the broker shares
+ *                              ({@code log.max.open.files})
  */
 public record PartitionSettings(long maxFetchWaitMs, int maxFetchWaiters, long retentionCheckMs, long flushCheckMs,
                                 long replicaLagTimeMaxMs, int replicaFetchMaxBytes, long replicaFetchWaitMaxMs,
-                                long replicaFetchBackoffMs) {
+                                long replicaFetchBackoffMs, OpenFileBudget openFiles) {
 
     public static final PartitionSettings DEFAULTS = new PartitionSettings(30_000, 10_000, 300_000, 1_000, 10_000,
             1024 * 1024, 500, 100);
+
+    /** These settings with no bound on open segment files (tests and set-ups with a few partitions). */
+    public PartitionSettings(long maxFetchWaitMs, int maxFetchWaiters, long retentionCheckMs, long flushCheckMs,
+                             long replicaLagTimeMaxMs, int replicaFetchMaxBytes, long replicaFetchWaitMaxMs,
+                             long replicaFetchBackoffMs) {
+        this(maxFetchWaitMs, maxFetchWaiters, retentionCheckMs, flushCheckMs, replicaLagTimeMaxMs,
+                replicaFetchMaxBytes, replicaFetchWaitMaxMs, replicaFetchBackoffMs, OpenFileBudget.unlimited());
+    }
 
     /** The defaults with the client-facing limits given; replication settings keep their defaults. */
     public PartitionSettings(long maxFetchWaitMs, int maxFetchWaiters, long retentionCheckMs, long flushCheckMs) {

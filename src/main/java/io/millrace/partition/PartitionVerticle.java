@@ -164,7 +164,7 @@ public final class PartitionVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        return vertx.executeBlocking(() -> PartitionLog.open(dir, config, time, flushExecutor))
+        return vertx.executeBlocking(() -> PartitionLog.open(dir, config, time, flushExecutor, settings.openFiles()))
                 .compose(opened -> {
                     log = opened;
                     followerHighWatermark = Math.min(log.checkpointedHighWatermark(), log.logEndOffset());
@@ -927,7 +927,7 @@ public final class PartitionVerticle extends VerticleBase {
     }
 
     private Fetched emptyFetch(long offset) {
-        return fetched(new LogSlice(null, null, 0, 0, offset, offset));
+        return fetched(LogSlice.empty(offset));
     }
 
     private PartitionResponse.Status status() {

@@ -26,6 +26,7 @@ import io.millrace.partition.LocalCodec;
 import io.millrace.partition.PartitionSettings;
 import io.millrace.partition.ReplicaEndpoint;
 import io.millrace.partition.ReplicationCodec;
+import io.millrace.storage.OpenFileBudget;
 import io.millrace.storage.StorageHealth;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -163,7 +164,8 @@ public final class MillraceServer implements AutoCloseable {
                 config.getInt(ConfigKey.LOG_RETENTION_CHECK_INTERVAL_MS),
                 config.getInt(ConfigKey.LOG_FLUSH_CHECK_INTERVAL_MS),
                 config.getInt(ConfigKey.REPLICA_LAG_TIME_MAX_MS), config.getInt(ConfigKey.REPLICA_FETCH_MAX_BYTES),
-                config.getInt(ConfigKey.REPLICA_FETCH_WAIT_MAX_MS), config.getInt(ConfigKey.REPLICA_FETCH_BACKOFF_MS));
+                config.getInt(ConfigKey.REPLICA_FETCH_WAIT_MAX_MS), config.getInt(ConfigKey.REPLICA_FETCH_BACKOFF_MS),
+                openFileBudget(config, registry));
         if (config.logDefaults().maxMessageBytes() < config.getInt(ConfigKey.LOG_MAX_MESSAGE_BYTES)) {
             LOG.warn("{}={} is more than this broker can carry ({}); new topics default to {}",
                     ConfigKey.LOG_MAX_MESSAGE_BYTES.key(), config.getInt(ConfigKey.LOG_MAX_MESSAGE_BYTES),
@@ -235,6 +237,22 @@ public final class MillraceServer implements AutoCloseable {
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), host, httpPort, host, tcpPort,
                 zkConnect, config.externalZookeeper().isPresent() ? "" : " (embedded)", controllerId,
                 config.eventLoopThreads(), vertx.isNativeTransportEnabled() ? "epoll" : "Java NIO");
+    }
+
+    /** The budget of open segment files every partition of this broker shares, with its metrics. */
+    private static OpenFileBudget openFileBudget(BrokerConfig config, PrometheusMeterRegistry registry) {
+        OpenFileBudget budget = new OpenFileBudget(config.logMaxOpenFiles());
+        LOG.info("Partition logs keep at most {} segment files open ({}={})", budget.maxOpenFiles(),
+                ConfigKey.LOG_MAX_OPEN_FILES.key(), config.getInt(ConfigKey.LOG_MAX_OPEN_FILES));
+        Gauge.builder("millrace.log.open.segments", budget, OpenFileBudget::openSegments)
+                .description("Segments whose files are open (" + OpenFileBudget.FILES_PER_SEGMENT
+                        + " descriptors each), bounded by " + ConfigKey.LOG_MAX_OPEN_FILES.key())
+                .register(registry);
+        FunctionCounter.builder("millrace.log.segment.budget.closes", budget, OpenFileBudget::closes)
+                .description("Segments closed because " + ConfigKey.LOG_MAX_OPEN_FILES.key()
+                        + " was reached; each reopens on its next use")
+                .register(registry);
+        return budget;
     }
 
     public int httpPort() {

@@ -7,13 +7,16 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,8 +29,16 @@ import org.slf4j.LoggerFactory;
  * <p>The log file is the only source of truth. Everything else about a segment (its end offset, its largest
  * timestamp, both indexes) is derived, and {@link #recover} derives it again from the bytes after a crash.
  *
+ * <p>The files are open only while the {@link OpenFileBudget} allows: it may close them whenever nobody uses them,
+ * and the next use opens them again. Every use of the files, from any thread, is bracketed by {@link #pin} and
+ * {@link #unpin}; the budget closes only a segment it can claim with no user ({@link #claimForClosing}), and a user
+ * arriving meanwhile waits for the close to finish and reopens. This matters most for the index mappings: touching
+ * a buffer after it was unmapped crashes the JVM. Closing for the budget changes nothing readers can observe: not
+ * the bytes, not the {@link #holdsGeneration generation}.
+ *
  * <p>Not thread-safe: only the owning {@link PartitionLog}'s thread calls it, except {@link #flush}, which the log's
- * flush executor may run concurrently with appends.
+ * flush executor may run concurrently with appends, and the methods that read the log file for a {@link LogSlice}
+ * ({@link #readFully}, {@link #transferTo}, {@link #fileLength}, {@link #holdsGeneration}), which any thread may call.
  */
 final class LogSegment implements AutoCloseable {
 
@@ -41,7 +52,21 @@ final class LogSegment implements AutoCloseable {
 
     private final long baseOffset;
     private final Path logFile;
-    private final FileChannel channel;
+    private final OpenFileBudget budget;
+    /** Users of the files right now (see {@link #pin}), or -1 while the budget closes them. */
+    private final AtomicInteger users = new AtomicInteger();
+    /** The log file; null while the files are closed, for the budget or for good. Changed under the monitor. */
+    private volatile FileChannel channel;
+    /** Closed for good (the log closed, the segment deleted or abandoned): never reopened. Set under the monitor. */
+    private volatile boolean retired;
+    /** Set by every use; the budget's clock hand clears it, and closes only segments not used since its last turn. */
+    private volatile boolean used = true;
+    /** The log file was written since it was last forced; a closed segment is reopened to flush only then. */
+    private volatile boolean logUnflushed;
+    /** Same for the indexes. */
+    private volatile boolean indexesUnflushed;
+    /** Whether the indexes are grown for appends ({@link #becomeActive}) rather than trimmed. Owner only. */
+    private boolean growing = true;
     private final OffsetIndex offsetIndex;
     private final TimeIndex timeIndex;
     private final int indexIntervalBytes;
@@ -60,9 +85,10 @@ final class LogSegment implements AutoCloseable {
      */
     private volatile long generation = GENERATIONS.incrementAndGet();
 
-    private LogSegment(Path dir, long baseOffset, LogConfig config) throws IOException {
+    private LogSegment(Path dir, long baseOffset, LogConfig config, OpenFileBudget budget) throws IOException {
         this.baseOffset = baseOffset;
         this.logFile = dir.resolve(fileName(baseOffset, LOG_SUFFIX));
+        this.budget = budget;
         this.channel = FileChannel.open(logFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
         this.indexIntervalBytes = config.indexIntervalBytes();
@@ -76,13 +102,21 @@ final class LogSegment implements AutoCloseable {
         this.offsetOfMaxTimestamp = baseOffset;
     }
 
-    /** Creates a new, empty segment starting at {@code baseOffset}, replacing any files of that name. */
-    static LogSegment create(Path dir, long baseOffset, LogConfig config) {
+    /**
+     * Creates a new, empty segment starting at {@code baseOffset}, replacing any files of that name; its files count
+     * in {@code budget}.
+     */
+    static LogSegment create(Path dir, long baseOffset, LogConfig config, OpenFileBudget budget) {
         try {
             for (String suffix : new String[] {LOG_SUFFIX, OffsetIndex.SUFFIX, TimeIndex.SUFFIX}) {
                 Files.deleteIfExists(dir.resolve(fileName(baseOffset, suffix)));
             }
-            return new LogSegment(dir, baseOffset, config);
+            LogSegment segment = new LogSegment(dir, baseOffset, config, budget);
+            // New files and sparse indexes: whatever durability the log claims later needs a force first.
+            segment.logUnflushed = true;
+            segment.indexesUnflushed = true;
+            budget.opened(segment);
+            return segment;
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot create segment " + baseOffset + " in " + dir, e);
         }
@@ -91,20 +125,23 @@ final class LogSegment implements AutoCloseable {
     /**
      * Opens an existing segment. When {@code recover} is false it trusts the file and the indexes if they are
      * consistent, and reads only the batch headers after the last index entry; otherwise (or when an index is
-     * inconsistent) it validates every batch as {@link #recover} does.
+     * inconsistent) it validates every batch as {@link #recover} does. Its files count in {@code budget}.
      */
-    static Opened open(Path dir, long baseOffset, LogConfig config, boolean recover) {
+    static Opened open(Path dir, long baseOffset, LogConfig config, boolean recover, OpenFileBudget budget) {
         LogSegment segment = null;
         try {
-            segment = new LogSegment(dir, baseOffset, config);
-            boolean indexesUsable = !recover && segment.indexesConsistent();
+            segment = new LogSegment(dir, baseOffset, config, budget);
+            FileChannel opened = segment.channel;
+            boolean indexesUsable = !recover && segment.indexesConsistent(opened);
             long truncated = 0;
             if (indexesUsable) {
-                indexesUsable = segment.loadTail() && segment.timeIndexWithinSegment();
+                indexesUsable = segment.loadTail(opened) && segment.timeIndexWithinSegment();
             }
             if (!indexesUsable) {
                 truncated = segment.recover();
             }
+            // Registered only now: until here nobody else knew the segment, so the budget could not close it.
+            budget.opened(segment);
             return new Opened(segment, !indexesUsable, truncated);
         } catch (IOException | RuntimeException e) {
             if (segment != null) {
@@ -148,7 +185,12 @@ final class LogSegment implements AutoCloseable {
     OptionalLong firstBatchTimestamp() {
         if (firstBatchTimestamp < 0 && size > 0) {
             try {
-                firstBatchTimestamp = BatchHeader.read(channel, 0, size, headerScratch).maxTimestamp();
+                FileChannel open = pin();
+                try {
+                    firstBatchTimestamp = BatchHeader.read(open, 0, size, headerScratch).maxTimestamp();
+                } finally {
+                    unpin();
+                }
             } catch (IOException e) {
                 throw new UncheckedIOException("Cannot read the first batch of " + logFile, e);
             }
@@ -174,6 +216,20 @@ final class LogSegment implements AutoCloseable {
      * previous end and nothing about the segment changes.
      */
     void append(List<RecordBatch> batches) {
+        FileChannel open;
+        try {
+            open = pin();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot reopen " + logFile + " to append to it", e);
+        }
+        try {
+            write(open, batches);
+        } finally {
+            unpin();
+        }
+    }
+
+    private void write(FileChannel open, List<RecordBatch> batches) {
         ByteBuffer[] buffers = new ByteBuffer[batches.size()];
         long total = 0;
         for (int i = 0; i < buffers.length; i++) {
@@ -182,18 +238,20 @@ final class LogSegment implements AutoCloseable {
         }
         long start = size;
         try {
-            channel.position(start);
+            open.position(start);
             long written = 0;
             while (written < total) {
-                written += channel.write(buffers);
+                written += open.write(buffers);
             }
         } catch (IOException e) {
             try {
-                channel.truncate(start);
+                open.truncate(start);
             } catch (IOException ignored) {
                 // The original failure is the one to report; recovery cuts any torn tail on the next open.
             }
             throw new UncheckedIOException("Cannot append to " + logFile, e);
+        } finally {
+            markUnflushed();
         }
         long position = start;
         for (RecordBatch batch : batches) {
@@ -204,6 +262,16 @@ final class LogSegment implements AutoCloseable {
             position += batch.sizeInBytes();
         }
         size = position;
+    }
+
+    /** After a write to the files, so that a flush reopens the segment if the budget closed it meanwhile. */
+    private void markUnflushed() {
+        if (!logUnflushed) {
+            logUnflushed = true;
+        }
+        if (!indexesUnflushed) {
+            indexesUnflushed = true;
+        }
     }
 
     /** Updates the derived state for a batch written at {@code position}: end offset, max timestamp, indexes. */
@@ -230,12 +298,12 @@ final class LogSegment implements AutoCloseable {
 
     /**
      * Finds the first batch that holds {@code offset} or starts after it, scanning forward from the index's hint.
-     * Empty when every batch of the segment ends before {@code offset}.
+     * Empty when every batch of the segment ends before {@code offset}. The caller has pinned the files.
      */
-    Optional<BatchHeader> findBatch(long offset) throws IOException {
+    private Optional<BatchHeader> findBatch(FileChannel open, long offset) throws IOException {
         long position = offsetIndex.lookup(offset).map(OffsetIndex.Entry::position).orElse(0);
         while (position < size) {
-            BatchHeader header = BatchHeader.read(channel, position, size, headerScratch);
+            BatchHeader header = BatchHeader.read(open, position, size, headerScratch);
             if (header.lastOffset() >= offset) {
                 return Optional.of(header);
             }
@@ -251,27 +319,36 @@ final class LogSegment implements AutoCloseable {
      */
     LogSlice read(long offset, int maxBytes, long maxOffsetExclusive) {
         try {
-            Optional<BatchHeader> first = findBatch(offset);
-            if (first.isEmpty() || first.get().lastOffset() >= maxOffsetExclusive) {
-                return LogSlice.empty(offset);
+            FileChannel open = pin();
+            try {
+                return read(open, offset, maxBytes, maxOffsetExclusive);
+            } finally {
+                unpin();
             }
-            BatchHeader last = first.get();
-            long end = last.nextPosition();
-            while (end < size) {
-                BatchHeader next = BatchHeader.read(channel, end, size, headerScratch);
-                if (next.lastOffset() >= maxOffsetExclusive
-                        || next.nextPosition() - first.get().position() > maxBytes) {
-                    break;
-                }
-                last = next;
-                end = next.nextPosition();
-            }
-            long position = first.get().position();
-            return new LogSlice(this, generation, logFile, channel, position, (int) (end - position),
-                    first.get().baseOffset(), last.nextOffset());
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot read " + logFile + " at offset " + offset, e);
         }
+    }
+
+    private LogSlice read(FileChannel open, long offset, int maxBytes, long maxOffsetExclusive) throws IOException {
+        Optional<BatchHeader> first = findBatch(open, offset);
+        if (first.isEmpty() || first.get().lastOffset() >= maxOffsetExclusive) {
+            return LogSlice.empty(offset);
+        }
+        BatchHeader last = first.get();
+        long end = last.nextPosition();
+        while (end < size) {
+            BatchHeader next = BatchHeader.read(open, end, size, headerScratch);
+            if (next.lastOffset() >= maxOffsetExclusive
+                    || next.nextPosition() - first.get().position() > maxBytes) {
+                break;
+            }
+            last = next;
+            end = next.nextPosition();
+        }
+        long position = first.get().position();
+        return new LogSlice(this, generation, logFile, position, (int) (end - position), first.get().baseOffset(),
+                last.nextOffset());
     }
 
     /**
@@ -282,37 +359,96 @@ final class LogSegment implements AutoCloseable {
         if (maxTimestamp < timestamp) {
             return Optional.empty();
         }
-        long startOffset = timeIndex.lookupBefore(timestamp).map(TimeIndex.Entry::offset).orElse(baseOffset);
-        long position = offsetIndex.lookup(startOffset).map(OffsetIndex.Entry::position).orElse(0);
-        while (position < size) {
-            BatchHeader header = BatchHeader.read(channel, position, size, headerScratch);
-            if (header.maxTimestamp() >= timestamp) {
-                return Optional.of(header);
+        FileChannel open = pin();
+        try {
+            long startOffset = timeIndex.lookupBefore(timestamp).map(TimeIndex.Entry::offset).orElse(baseOffset);
+            long position = offsetIndex.lookup(startOffset).map(OffsetIndex.Entry::position).orElse(0);
+            while (position < size) {
+                BatchHeader header = BatchHeader.read(open, position, size, headerScratch);
+                if (header.maxTimestamp() >= timestamp) {
+                    return Optional.of(header);
+                }
+                position = header.nextPosition();
             }
-            position = header.nextPosition();
+            return Optional.empty();
+        } finally {
+            unpin();
         }
-        return Optional.empty();
     }
 
     /** Calls {@code action} with the header of every batch that holds or follows {@code fromOffset}, in order. */
-    void forEachBatch(long fromOffset, java.util.function.Consumer<BatchHeader> action) throws IOException {
-        Optional<BatchHeader> first = findBatch(fromOffset);
-        if (first.isEmpty()) {
-            return;
-        }
-        long position = first.get().position();
-        while (position < size) {
-            BatchHeader header = BatchHeader.read(channel, position, size, headerScratch);
-            action.accept(header);
-            position = header.nextPosition();
+    void forEachBatch(long fromOffset, Consumer<BatchHeader> action) throws IOException {
+        FileChannel open = pin();
+        try {
+            Optional<BatchHeader> first = findBatch(open, fromOffset);
+            if (first.isEmpty()) {
+                return;
+            }
+            long position = first.get().position();
+            while (position < size) {
+                BatchHeader header = BatchHeader.read(open, position, size, headerScratch);
+                action.accept(header);
+                position = header.nextPosition();
+            }
+        } finally {
+            unpin();
         }
     }
 
     /** Reads one whole batch whose header was found by this segment. */
     RecordBatch readBatch(BatchHeader header) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocate(header.sizeInBytes());
-        BatchHeader.readFully(channel, buffer, header.position());
+        readFully(buffer, header.position());
         return RecordBatch.wrap(buffer);
+    }
+
+    /**
+     * Reads {@code buffer.remaining()} bytes of the log file from {@code position} and flips the buffer, reopening
+     * the file if the budget closed it. Any thread may call it.
+     *
+     * @throws java.nio.channels.ClosedChannelException if the segment was closed for good or deleted
+     */
+    void readFully(ByteBuffer buffer, long position) throws IOException {
+        FileChannel open = pin();
+        try {
+            BatchHeader.readFully(open, buffer, position);
+        } finally {
+            unpin();
+        }
+    }
+
+    /**
+     * Writes {@code count} bytes of the log file from {@code position} to {@code target}, zero-copy where the
+     * platform allows; returns the bytes written (fewer if the file ends first). Any thread may call it.
+     */
+    long transferTo(long position, long count, WritableByteChannel target) throws IOException {
+        FileChannel open = pin();
+        try {
+            long done = 0;
+            while (done < count) {
+                long n = open.transferTo(position + done, count - done, target);
+                if (n <= 0) {
+                    break;
+                }
+                done += n;
+            }
+            return done;
+        } finally {
+            unpin();
+        }
+    }
+
+    /** The log file's length on disk, without reopening a closed segment. Any thread may call it. */
+    long fileLength() throws IOException {
+        FileChannel open = channel;
+        if (open != null) {
+            try {
+                return open.size();
+            } catch (ClosedChannelException e) {
+                // Closed meanwhile, for the budget or for good: ask the file system instead.
+            }
+        }
+        return Files.size(logFile);
     }
 
     /**
@@ -323,18 +459,29 @@ final class LogSegment implements AutoCloseable {
      * @return the number of bytes cut from the end of the file
      */
     long recover() throws IOException {
+        FileChannel open = pin();
+        try {
+            markUnflushed();
+            return recover(open);
+        } finally {
+            unpin();
+        }
+    }
+
+    private long recover(FileChannel open) throws IOException {
         offsetIndex.reset();
         timeIndex.reset();
         offsetIndex.growToMax();
         timeIndex.growToMax();
+        growing = true;
         resetDerivedState();
-        long fileSize = channel.size();
+        long fileSize = open.size();
         long position = 0;
         ByteBuffer batchBuffer = ByteBuffer.allocate(64 * 1024);
         while (position < fileSize) {
             BatchHeader header;
             try {
-                header = BatchHeader.read(channel, position, fileSize, headerScratch);
+                header = BatchHeader.read(open, position, fileSize, headerScratch);
             } catch (EOFException e) {
                 break;
             }
@@ -345,7 +492,7 @@ final class LogSegment implements AutoCloseable {
                 batchBuffer = ByteBuffer.allocate(header.sizeInBytes());
             }
             batchBuffer.clear().limit(header.sizeInBytes());
-            BatchHeader.readFully(channel, batchBuffer, position);
+            BatchHeader.readFully(open, batchBuffer, position);
             RecordBatch batch;
             try {
                 batch = RecordBatch.wrap(batchBuffer);
@@ -364,7 +511,7 @@ final class LogSegment implements AutoCloseable {
         size = position;
         long truncated = fileSize - position;
         if (truncated > 0) {
-            channel.truncate(position);
+            open.truncate(position);
         }
         return truncated;
     }
@@ -372,8 +519,9 @@ final class LogSegment implements AutoCloseable {
     /**
      * After a clean open: takes the end offset and largest timestamp from the indexes and reads only the batch headers
      * after the last index entry. Returns false if those headers do not line up, so the caller recovers instead.
+     * The caller has pinned the files.
      */
-    private boolean loadTail() throws IOException {
+    private boolean loadTail(FileChannel open) throws IOException {
         resetDerivedState();
         Optional<OffsetIndex.Entry> lastEntry = offsetIndex.lastEntry();
         long position = lastEntry.map(OffsetIndex.Entry::position).orElse(0);
@@ -386,7 +534,7 @@ final class LogSegment implements AutoCloseable {
         while (position < size) {
             BatchHeader header;
             try {
-                header = BatchHeader.read(channel, position, size, headerScratch);
+                header = BatchHeader.read(open, position, size, headerScratch);
             } catch (EOFException e) {
                 return false;
             }
@@ -415,9 +563,9 @@ final class LogSegment implements AutoCloseable {
         bytesSinceLastIndexEntry = 0;
     }
 
-    private boolean indexesConsistent() throws IOException {
+    private boolean indexesConsistent(FileChannel open) throws IOException {
         return offsetIndex.foundOnDisk() && timeIndex.foundOnDisk()
-                && offsetIndex.isConsistent(Long.MAX_VALUE, channel.size())
+                && offsetIndex.isConsistent(Long.MAX_VALUE, open.size())
                 && timeIndex.isConsistent(Long.MAX_VALUE);
     }
 
@@ -427,25 +575,35 @@ final class LogSegment implements AutoCloseable {
      */
     long truncateTo(long offset) {
         try {
-            Optional<BatchHeader> cut = findBatch(offset);
-            if (cut.isEmpty()) {
-                return 0;
+            FileChannel open = pin();
+            try {
+                return truncateTo(open, offset);
+            } finally {
+                unpin();
             }
-            long position = cut.get().position();
-            long removed = size - position;
-            // Before the cut: a reader checking its slice after the bytes change must see the new generation.
-            generation = GENERATIONS.incrementAndGet();
-            offsetIndex.truncateTo(cut.get().baseOffset());
-            timeIndex.truncateTo(cut.get().baseOffset());
-            channel.truncate(position);
-            size = position;
-            if (!loadTail()) {
-                throw new IllegalStateException("Segment " + logFile + " is inconsistent after truncation");
-            }
-            return removed;
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot truncate " + logFile + " to offset " + offset, e);
         }
+    }
+
+    private long truncateTo(FileChannel open, long offset) throws IOException {
+        Optional<BatchHeader> cut = findBatch(open, offset);
+        if (cut.isEmpty()) {
+            return 0;
+        }
+        long position = cut.get().position();
+        long removed = size - position;
+        // Before the cut: a reader checking its slice after the bytes change must see the new generation.
+        generation = GENERATIONS.incrementAndGet();
+        markUnflushed();
+        offsetIndex.truncateTo(cut.get().baseOffset());
+        timeIndex.truncateTo(cut.get().baseOffset());
+        open.truncate(position);
+        size = position;
+        if (!loadTail(open)) {
+            throw new IllegalStateException("Segment " + logFile + " is inconsistent after truncation");
+        }
+        return removed;
     }
 
     /** Whether the file still holds the bytes it held at {@code readGeneration}: not deleted, not truncated since. */
@@ -455,17 +613,31 @@ final class LogSegment implements AutoCloseable {
 
     /** Makes the indexes appendable again (after they were trimmed by a clean close). */
     void becomeActive() {
-        offsetIndex.growToMax();
-        timeIndex.growToMax();
+        pinQuietly();
+        try {
+            markUnflushed();
+            offsetIndex.growToMax();
+            timeIndex.growToMax();
+            growing = true;
+        } finally {
+            unpin();
+        }
     }
 
     /** Records the final time index entry and trims both indexes to their entries, as the segment stops growing. */
     void becomeInactive() {
-        if (size > 0) {
-            timeIndex.maybeAppend(maxTimestamp, offsetOfMaxTimestamp);
+        pinQuietly();
+        try {
+            markUnflushed();
+            if (size > 0) {
+                timeIndex.maybeAppend(maxTimestamp, offsetOfMaxTimestamp);
+            }
+            offsetIndex.trimToEntries();
+            timeIndex.trimToEntries();
+            growing = false;
+        } finally {
+            unpin();
         }
-        offsetIndex.trimToEntries();
-        timeIndex.trimToEntries();
     }
 
     /** Forces the log file and both indexes to disk. A no-op once the segment has been deleted. */
@@ -476,17 +648,20 @@ final class LogSegment implements AutoCloseable {
     /**
      * Forces the log file to disk, and the indexes too when {@code withIndexes}. The flush policy skips the indexes
      * of the active segment: they are derived data that recovery rebuilds for every segment after the recovery
-     * checkpoint, and they are forced when the segment is rolled, before the checkpoint moves past it.
+     * checkpoint, and they are forced when the segment is rolled, before the checkpoint moves past it. A segment the
+     * budget closed is reopened only if it was written since its files were last forced: closing does not force,
+     * since the page cache keeps the bytes, and the thread that closes may be an event loop.
      */
     void flush(boolean withIndexes) {
-        if (deleted) {
+        if (deleted || (channel == null && !logUnflushed && !(withIndexes && indexesUnflushed))) {
             return;
         }
         try {
-            channel.force(false);
-            if (withIndexes) {
-                offsetIndex.flush();
-                timeIndex.flush();
+            FileChannel open = pin();
+            try {
+                force(open, withIndexes);
+            } finally {
+                unpin();
             }
         } catch (ClosedChannelException e) {
             if (!deleted) {
@@ -497,44 +672,213 @@ final class LogSegment implements AutoCloseable {
         }
     }
 
+    private void force(FileChannel open, boolean withIndexes) throws IOException {
+        // Cleared before forcing: a write racing with the force sets it again, so no write is ever taken for forced.
+        logUnflushed = false;
+        if (withIndexes) {
+            indexesUnflushed = false;
+        }
+        try {
+            open.force(false);
+            if (withIndexes) {
+                offsetIndex.flush();
+                timeIndex.flush();
+            }
+        } catch (IOException | RuntimeException e) {
+            markUnflushed();
+            throw e;
+        }
+    }
+
     /** Closes the files and deletes them. */
     void delete() {
         deleted = true;
         generation = GENERATIONS.incrementAndGet();
         try {
-            channel.close();
-            offsetIndex.delete();
-            timeIndex.delete();
-            Files.deleteIfExists(logFile);
+            synchronized (this) {
+                FileChannel open = retire();
+                if (open != null) {
+                    open.close();
+                }
+                offsetIndex.delete();
+                timeIndex.delete();
+                Files.deleteIfExists(logFile);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot delete segment " + logFile, e);
+        } finally {
+            budget.forget(this);
         }
     }
 
+    /** Trims the indexes of a segment still growing, then closes the files for good. */
     @Override
     public void close() {
-        try {
+        if (growing) {
             becomeInactive();
-            offsetIndex.close();
-            timeIndex.close();
-            channel.close();
+        }
+        try {
+            synchronized (this) {
+                FileChannel open = retire();
+                offsetIndex.close();
+                timeIndex.close();
+                if (open != null) {
+                    open.close();
+                }
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot close segment " + logFile, e);
+        } finally {
+            budget.forget(this);
         }
     }
 
     /** Releases the files without trimming or flushing anything, as a killed process would leave them. */
     void abandon() {
         closeQuietly();
+        budget.forget(this);
     }
 
     private void closeQuietly() {
         try {
-            offsetIndex.abandon();
-            timeIndex.abandon();
-            channel.close();
+            synchronized (this) {
+                FileChannel open = retire();
+                offsetIndex.abandon();
+                timeIndex.abandon();
+                if (open != null) {
+                    open.close();
+                }
+            }
         } catch (IOException | RuntimeException e) {
             // Already failing; the original error is the one to report.
+        }
+    }
+
+    /**
+     * Marks the segment closed for good, so that nobody reopens it, and takes its log file's channel (null when the
+     * budget had closed it). Held under the monitor, like every change between open and closed. A user still holding
+     * the channel gets a {@link ClosedChannelException} once it is closed; only the owner and the flush thread use
+     * the index mappings, and their release waits for a running index flush (the index's monitor).
+     */
+    private FileChannel retire() {
+        retired = true;
+        FileChannel open = channel;
+        channel = null;
+        return open;
+    }
+
+    /**
+     * Marks the files in use and returns the log file's channel, reopening the files (and mapping the indexes again)
+     * if the budget closed them. Every use of the files, from any thread, is bracketed by this and {@link #unpin}.
+     * Costs one compare-and-set and no allocation while the files are open.
+     *
+     * @throws ClosedChannelException if the segment was closed for good or deleted
+     */
+    private FileChannel pin() throws IOException {
+        int n;
+        while ((n = users.get()) < 0 || !users.compareAndSet(n, n + 1)) {
+            if (n < 0) {
+                // The budget is unmapping and closing the files: a matter of microseconds.
+                Thread.yield();
+            }
+        }
+        if (!used) {
+            used = true;
+        }
+        FileChannel open = channel;
+        if (open != null) {
+            return open;
+        }
+        try {
+            return reopen();
+        } catch (IOException | RuntimeException e) {
+            unpin();
+            throw e;
+        }
+    }
+
+    /** {@link #pin} for the owner's changes to the indexes, which report I/O errors unchecked, as the indexes do. */
+    private void pinQuietly() {
+        try {
+            pin();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot reopen segment " + logFile, e);
+        }
+    }
+
+    private void unpin() {
+        users.decrementAndGet();
+    }
+
+    private FileChannel reopen() throws IOException {
+        FileChannel reopened;
+        synchronized (this) {
+            if (retired) {
+                throw new ClosedChannelException();
+            }
+            if (channel != null) {
+                // Another user reopened the files first.
+                return channel;
+            }
+            // No CREATE: a file gone meanwhile was deleted, and must not come back empty.
+            reopened = FileChannel.open(logFile, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            try {
+                offsetIndex.reopen();
+                timeIndex.reopen();
+            } catch (IOException | RuntimeException e) {
+                offsetIndex.abandon();
+                timeIndex.abandon();
+                reopened.close();
+                throw e;
+            }
+            channel = reopened;
+        }
+        // Outside the monitor: the budget may now close other segments, taking their monitors.
+        budget.opened(this);
+        return reopened;
+    }
+
+    /** Called by the budget's clock hand: clears the use flag and says whether it was set (a second chance). */
+    boolean clearUsed() {
+        if (used) {
+            used = false;
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Claims the segment for {@link #closeForBudget} if nobody uses its files; users arriving meanwhile wait for the
+     * close and reopen. Called by the budget.
+     */
+    boolean claimForClosing() {
+        return users.compareAndSet(0, -1);
+    }
+
+    /**
+     * Closes the files and unmaps the indexes of a segment the budget claimed, keeping everything known about them
+     * in memory; the next user reopens them. No force and no trim: the page cache keeps what was written, and the
+     * next {@link #flush} reopens the files to force them if it must. Returns false if they were closed already
+     * (the segment was closed for good meanwhile).
+     */
+    boolean closeForBudget() {
+        try {
+            synchronized (this) {
+                FileChannel open = channel;
+                if (open == null) {
+                    return false;
+                }
+                channel = null;
+                offsetIndex.release();
+                timeIndex.release();
+                open.close();
+                return true;
+            }
+        } catch (IOException e) {
+            LOG.warn("Cannot close {} for the open-file budget: {}", logFile, e.toString());
+            return true;
+        } finally {
+            users.set(0);
         }
     }
 

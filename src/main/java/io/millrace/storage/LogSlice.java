@@ -3,7 +3,6 @@ package io.millrace.storage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -19,42 +18,28 @@ import java.util.Objects;
  * truncated (and a segment recreated under the same name is a new one), and {@link #isStillValid(int)} says whether
  * the region still holds the bytes that were read. Check it right before handing the region to the kernel: a
  * truncation after that check is not detected (as in Kafka, truncation below the high watermark, which readers stay
- * under, does not happen in normal operation). Immutable and thread-safe.
+ * under, does not happen in normal operation).
+ *
+ * <p>A slice holds no file open: its reads go through its segment, which reopens its files if the broker's
+ * {@link OpenFileBudget} closed them since (that is no change of the bytes, so the slice stays valid). Immutable and
+ * thread-safe.
  */
 public final class LogSlice {
 
     private final Path file;
-    private final FileChannel channel;
     private final long position;
     private final int sizeInBytes;
     private final long firstOffset;
     private final long nextOffset;
-    /** The segment read, or null for a slice made outside the log. */
+    /** The segment read; null for an empty slice. */
     private final LogSegment segment;
     private final long generation;
 
-    /**
-     * A slice not tied to a segment (nothing to read, or a region made by hand): its validity is only that the
-     * channel is open and long enough.
-     *
-     * @param file        the segment file
-     * @param channel     an open channel on it, shared with the log: never close it
-     * @param position    byte position of the first batch
-     * @param sizeInBytes bytes of whole batches; 0 when there was nothing to read
-     * @param firstOffset base offset of the first batch (the offset asked for may lie inside it)
-     * @param nextOffset  the offset to read next: one past the last record of the last batch
-     */
-    public LogSlice(Path file, FileChannel channel, long position, int sizeInBytes, long firstOffset,
-                    long nextOffset) {
-        this(null, -1, file, channel, position, sizeInBytes, firstOffset, nextOffset);
-    }
-
-    LogSlice(LogSegment segment, long generation, Path file, FileChannel channel, long position, int sizeInBytes,
-             long firstOffset, long nextOffset) {
+    LogSlice(LogSegment segment, long generation, Path file, long position, int sizeInBytes, long firstOffset,
+             long nextOffset) {
         this.segment = segment;
         this.generation = generation;
         this.file = file;
-        this.channel = channel;
         this.position = position;
         this.sizeInBytes = sizeInBytes;
         this.firstOffset = firstOffset;
@@ -63,17 +48,12 @@ public final class LogSlice {
 
     /** A read that found nothing at {@code offset}. */
     public static LogSlice empty(long offset) {
-        return new LogSlice(null, null, 0, 0, offset, offset);
+        return new LogSlice(null, -1, null, 0, 0, offset, offset);
     }
 
     /** The segment file; null for an empty slice. */
     public Path file() {
         return file;
-    }
-
-    /** An open channel on the file, shared with the log: never close it. Null for an empty slice. */
-    public FileChannel channel() {
-        return channel;
     }
 
     /** Byte position of the first batch. */
@@ -107,18 +87,18 @@ public final class LogSlice {
 
     /**
      * Whether the first {@code length} bytes of the region still hold the batches that were read: the segment was
-     * neither deleted nor truncated since (a new generation), its channel is open and the file long enough. Always
-     * true for an empty slice. Callable from any thread; see the class comment for the window it leaves.
+     * neither deleted nor truncated since (a new generation) and the file is long enough. Always true for an empty
+     * slice. Callable from any thread; see the class comment for the window it leaves.
      */
     public boolean isStillValid(int length) {
         if (length <= 0) {
             return true;
         }
-        if (segment != null && !segment.holdsGeneration(generation)) {
+        if (segment == null || !segment.holdsGeneration(generation)) {
             return false;
         }
         try {
-            return channel.isOpen() && channel.size() >= position + length;
+            return segment.fileLength() >= position + length;
         } catch (IOException e) {
             return false;
         }
@@ -129,7 +109,7 @@ public final class LogSlice {
         ByteBuffer buffer = ByteBuffer.allocate(sizeInBytes);
         if (sizeInBytes > 0) {
             try {
-                BatchHeader.readFully(channel, buffer, position);
+                segment.readFully(buffer, position);
             } catch (IOException e) {
                 throw new UncheckedIOException("Cannot read " + sizeInBytes + " bytes of " + file, e);
             }
@@ -137,15 +117,29 @@ public final class LogSlice {
         return buffer;
     }
 
+    /**
+     * Reads {@code buffer.remaining()} bytes of the region from the file position {@code at} (a batch header, say,
+     * for a reader that cuts the region into pushes), and flips the buffer for reading them.
+     *
+     * @throws IOException if that range is not inside the region, or the file cannot be read (the segment was deleted
+     *                     or the log closed)
+     */
+    public void read(ByteBuffer buffer, long at) throws IOException {
+        if (at < position || at + buffer.remaining() > position + sizeInBytes) {
+            throw new IOException("Bytes " + at + ".." + (at + buffer.remaining()) + " lie outside the slice "
+                    + this);
+        }
+        segment.readFully(buffer, at);
+    }
+
     /** Writes the region to {@code target}, zero-copy where the platform allows; returns the bytes written. */
     public long transferTo(WritableByteChannel target) throws IOException {
-        long done = 0;
-        while (done < sizeInBytes) {
-            long n = channel.transferTo(position + done, sizeInBytes - done, target);
-            if (n <= 0) {
-                throw new IOException("Segment " + file + " ended before the region did (deleted or truncated)");
-            }
-            done += n;
+        if (sizeInBytes == 0) {
+            return 0;
+        }
+        long done = segment.transferTo(position, sizeInBytes, target);
+        if (done < sizeInBytes) {
+            throw new IOException("Segment " + file + " ended before the region did (deleted or truncated)");
         }
         return done;
     }
@@ -155,8 +149,7 @@ public final class LogSlice {
     public boolean equals(Object o) {
         return o instanceof LogSlice other && position == other.position && sizeInBytes == other.sizeInBytes
                 && firstOffset == other.firstOffset && nextOffset == other.nextOffset
-                && generation == other.generation && Objects.equals(file, other.file)
-                && Objects.equals(channel, other.channel);
+                && generation == other.generation && Objects.equals(file, other.file);
     }
 
     @Override

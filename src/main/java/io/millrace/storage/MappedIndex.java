@@ -20,6 +20,11 @@ import java.nio.file.StandardOpenOption;
  * calls it, except {@link #flush}, which a flush thread may call at any time. Remapping, closing and flushing hold the
  * monitor, because touching a buffer after it was unmapped crashes the JVM rather than throwing.
  *
+ * <p>The {@link OpenFileBudget} may {@link #release} the file and its mapping while the segment is idle; the entry
+ * count and the mapped length stay in memory, and {@link #reopen} maps the file again at that length (the
+ * pre-allocated size of an active segment's index), without reading it. Only {@link #entries}, {@link #isFull} and
+ * {@link #foundOnDisk} may be called while released: {@link LogSegment} reopens its indexes before any other use.
+ *
  * <p>The file is sparse, and a store through the mapping into a hole the kernel cannot back (a full disk) is a SIGBUS,
  * which the JVM raises as an {@link InternalError} at some later instruction, after the state it left half-changed.
  * So an entry that is the first to touch a page is written with a positional write to the file instead, which the
@@ -39,8 +44,12 @@ abstract class MappedIndex implements AutoCloseable {
     private final Path path;
     private final int entrySize;
     private final int maxEntries;
+    /** Null while released. */
     private FileChannel channel;
+    /** Null while released. */
     private MappedByteBuffer mmap;
+    /** The file's length as last resized, which a reopened index is mapped at again. */
+    private long mappedLength;
     private int entries;
     private final boolean foundOnDisk;
 
@@ -184,6 +193,11 @@ abstract class MappedIndex implements AutoCloseable {
         resize((long) entries * entrySize);
     }
 
+    /** Whether the file holds exactly its entries (as {@link #trimToEntries} leaves it). */
+    final boolean isTrimmed() {
+        return mappedLength == (long) entries * entrySize;
+    }
+
     /** Grows the file back to its maximum size so that entries can be appended again. */
     final void growToMax() {
         resize((long) maxEntries * entrySize);
@@ -211,6 +225,36 @@ abstract class MappedIndex implements AutoCloseable {
             channel.write(ByteBuffer.allocate(1), length - 1);
         }
         mmap = channel.map(FileChannel.MapMode.READ_WRITE, 0, length);
+        mappedLength = length;
+    }
+
+    /**
+     * Unmaps the index and closes its file, leaving both as they are (untrimmed, unforced: the page cache keeps what
+     * was written); the caller guarantees that nobody uses the index until {@link #reopen}.
+     */
+    final synchronized void release() throws IOException {
+        unmap(mmap);
+        mmap = null;
+        if (channel != null) {
+            channel.close();
+            channel = null;
+        }
+    }
+
+    /** Opens and maps the file again, at the length it had when released. */
+    final synchronized void reopen() throws IOException {
+        if (channel != null) {
+            return;
+        }
+        // No CREATE: a file gone meanwhile was deleted with its segment, and must not come back empty.
+        channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try {
+            map(mappedLength);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            channel = null;
+            throw e;
+        }
     }
 
     /** Writes dirty pages to disk; safe to call from another thread than the writer. */
@@ -221,14 +265,19 @@ abstract class MappedIndex implements AutoCloseable {
         }
     }
 
+    /**
+     * Trims the file to its entries, forces it and releases it. A released index that is already trimmed is left as
+     * it is: whoever wrote it since it was last forced ({@link LogSegment#flush}) forces it before closing.
+     */
     @Override
     public synchronized void close() {
         try {
-            trimToEntries();
-            flush();
-            unmap(mmap);
-            mmap = null;
-            channel.close();
+            if (channel != null || !isTrimmed()) {
+                reopen();
+                trimToEntries();
+                flush();
+            }
+            release();
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot close index " + path, e);
         }
@@ -237,9 +286,7 @@ abstract class MappedIndex implements AutoCloseable {
     /** Releases the mapping and the file as they are, untrimmed (crash simulation). */
     final synchronized void abandon() {
         try {
-            unmap(mmap);
-            mmap = null;
-            channel.close();
+            release();
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot release index " + path, e);
         }
@@ -248,9 +295,7 @@ abstract class MappedIndex implements AutoCloseable {
     /** Closes the index and deletes its file. */
     final synchronized void delete() {
         try {
-            unmap(mmap);
-            mmap = null;
-            channel.close();
+            release();
             Files.deleteIfExists(path);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot delete index " + path, e);

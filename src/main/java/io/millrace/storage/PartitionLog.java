@@ -59,6 +59,13 @@ import org.slf4j.LoggerFactory;
  * on the {@code flushExecutor} given to {@link #open}, concurrently with appends, through {@link #flushAsync()} and
  * the flush policy in {@link #maybeFlush()}. The one exception to the single owner is
  * {@link #checkpointHighWatermark}, which blocks on fsync and so is meant to run elsewhere; it touches only its file.
+ * The {@link LogSlice}s a read returns may be read on any thread.
+ *
+ * <h2>Open files</h2>
+ * The segments' files count in the {@link OpenFileBudget} given to {@link #open}, shared by every log of the broker:
+ * a segment nobody has used for a while, the active one included, may have its files closed by another log's thread
+ * and reopens them on its next use. That costs the log nothing it relies on: offsets, sizes and index entry counts
+ * stay in memory, slices stay valid, and a flush reopens a closed segment whose writes were not forced yet.
  */
 public final class PartitionLog implements AutoCloseable {
 
@@ -73,6 +80,8 @@ public final class PartitionLog implements AutoCloseable {
     private final Path dir;
     private final Time time;
     private final Executor flushExecutor;
+    /** The broker's bound on open segment files, shared with every other log of the process. */
+    private final OpenFileBudget openFiles;
     private final ConcurrentSkipListMap<Long, LogSegment> segments;
     private final RecoveryReport recoveryReport;
     /** Every offset below this is on disk. Written by flush threads, read by the owner. */
@@ -98,12 +107,13 @@ public final class PartitionLog implements AutoCloseable {
     /** Guarded by {@link #highWatermarkLock}: the value in the file, so that an unchanged one is not rewritten. */
     private long highWatermarkOnDisk = -1;
 
-    private PartitionLog(Path dir, LogConfig config, Time time, Executor flushExecutor,
+    private PartitionLog(Path dir, LogConfig config, Time time, Executor flushExecutor, OpenFileBudget openFiles,
                          ConcurrentSkipListMap<Long, LogSegment> segments, RecoveryReport report, long checkpoint) {
         this.dir = dir;
         this.config = config;
         this.time = time;
         this.flushExecutor = flushExecutor;
+        this.openFiles = openFiles;
         this.segments = segments;
         this.recoveryReport = report;
         this.active = segments.lastEntry().getValue();
@@ -188,6 +198,16 @@ public final class PartitionLog implements AutoCloseable {
      * @param flushExecutor where fsyncs run; it must not be an event loop
      */
     public static PartitionLog open(Path dir, LogConfig config, Time time, Executor flushExecutor) {
+        return open(dir, config, time, flushExecutor, OpenFileBudget.unlimited());
+    }
+
+    /**
+     * Opens the log as {@link #open(Path, LogConfig, Time, Executor)} does, its segment files counting in
+     * {@code openFiles}, the budget every log of the broker shares: a segment's files are open only while it is in
+     * use or recently used.
+     */
+    public static PartitionLog open(Path dir, LogConfig config, Time time, Executor flushExecutor,
+                                    OpenFileBudget openFiles) {
         try {
             Files.createDirectories(dir);
             deleteLeftovers(dir);
@@ -204,6 +224,7 @@ public final class PartitionLog implements AutoCloseable {
             TreeMap<Long, Path> onDisk = listSegments(dir);
             long expectedBase = onDisk.isEmpty() ? 0 : onDisk.firstKey();
             boolean cut = false;
+            LogSegment previous = null;
             for (Map.Entry<Long, Path> file : onDisk.entrySet()) {
                 long base = file.getKey();
                 if (cut || base != expectedBase) {
@@ -213,9 +234,14 @@ public final class PartitionLog implements AutoCloseable {
                     cut = true;
                     continue;
                 }
+                if (previous != null) {
+                    // Now, while its files are likely still open: later the budget may have closed them.
+                    previous.becomeInactive();
+                }
                 boolean isLast = base == onDisk.lastKey();
                 boolean validate = !clean && (base >= checkpoint || isLast);
-                LogSegment.Opened opened = LogSegment.open(dir, base, config, validate);
+                LogSegment.Opened opened = LogSegment.open(dir, base, config, validate, openFiles);
+                previous = opened.segment();
                 if (opened.recovered()) {
                     recovered.add(base);
                 }
@@ -225,12 +251,7 @@ public final class PartitionLog implements AutoCloseable {
                 expectedBase = opened.segment().nextOffset();
             }
             if (segments.isEmpty()) {
-                segments.put(0L, LogSegment.create(dir, 0, config));
-            }
-            for (LogSegment segment : segments.values()) {
-                if (segment != segments.lastEntry().getValue()) {
-                    segment.becomeInactive();
-                }
+                segments.put(0L, LogSegment.create(dir, 0, config, openFiles));
             }
             LogSegment last = segments.lastEntry().getValue();
             last.becomeActive();
@@ -249,7 +270,8 @@ public final class PartitionLog implements AutoCloseable {
                 LOG.info("Recovered log {} after an unclean shutdown: validated segments {}, nothing lost", dir,
                         recovered);
             }
-            return new PartitionLog(dir, config, time, flushExecutor, segments, report, last.baseOffset());
+            return new PartitionLog(dir, config, time, flushExecutor, openFiles, segments, report,
+                    last.baseOffset());
         } catch (IOException e) {
             throw new MillraceException(ErrorCode.STORAGE_ERROR, "Cannot open log " + dir + ": " + e.getMessage(), e);
         }
@@ -609,7 +631,7 @@ public final class PartitionLog implements AutoCloseable {
         }
         LogSegment previous = active;
         // Create the new segment first: if that fails (disk full), the old one is still whole and active.
-        LogSegment next = LogSegment.create(dir, logEndOffset, config);
+        LogSegment next = LogSegment.create(dir, logEndOffset, config, openFiles);
         previous.becomeInactive();
         segments.put(next.baseOffset(), next);
         active = next;
@@ -750,7 +772,7 @@ public final class PartitionLog implements AutoCloseable {
         List<LogSegment> all = new ArrayList<>(segments.values());
         segments.clear();
         all.forEach(LogSegment::delete);
-        active = LogSegment.create(dir, offset, config);
+        active = LogSegment.create(dir, offset, config, openFiles);
         segments.put(offset, active);
         producerState.clear();
         afterTruncation();

@@ -3,9 +3,12 @@ package io.millrace.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.sun.management.UnixOperatingSystemMXBean;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
+import io.millrace.storage.OpenFileBudget;
 import io.vertx.core.json.JsonObject;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -95,6 +98,18 @@ class BrokerConfigTest {
         assertThat(BrokerConfig.withOverrides(Map.of("event.loop.threads", "3")).eventLoopThreads()).isEqualTo(3);
         assertThatThrownBy(() -> BrokerConfig.withOverrides(Map.of("event.loop.threads", "-1")))
                 .isInstanceOf(MillraceException.class).hasMessageContaining("event.loop.threads");
+    }
+
+    @Test
+    void openSegmentFilesDefaultToHalfTheDescriptorLimitAndNeedRoomForOneSegment() {
+        int derived = BrokerConfig.withOverrides(Map.of()).logMaxOpenFiles();
+        assertThat(derived).isEqualTo(OpenFileBudget.defaultMaxOpenFiles()).isGreaterThanOrEqualTo(3);
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix) {
+            assertThat((long) derived).isLessThanOrEqualTo(unix.getMaxFileDescriptorCount() / 2);
+        }
+        assertThat(BrokerConfig.withOverrides(Map.of("log.max.open.files", "16")).logMaxOpenFiles()).isEqualTo(16);
+        assertThatThrownBy(() -> BrokerConfig.withOverrides(Map.of("log.max.open.files", "2")))
+                .isInstanceOf(MillraceException.class).hasMessageContaining("log.max.open.files");
     }
 
     @Test

@@ -11,10 +11,8 @@ import io.millrace.protocol.FrameCodec;
 import io.millrace.protocol.Push;
 import io.millrace.record.RecordBatch;
 import io.millrace.storage.LogSlice;
-import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -199,7 +197,7 @@ final class PushSubscription implements Subscription.Handler {
         long records = 0;
         long next = slice.firstOffset();
         while (at < end && balance >= 1) {
-            readFully(slice.channel(), header.clear(), at);
+            slice.read(header.clear(), at);
             int size = RecordBatch.LOG_OVERHEAD + header.getInt(RecordBatch.LENGTH_OFFSET);
             if (size < RecordBatch.HEADER_SIZE || at + size > end) {
                 throw new IOException("Batch at position " + at + " of " + slice.file() + " declares " + size
@@ -215,15 +213,6 @@ final class PushSubscription implements Subscription.Handler {
         return new Cut((int) (at - slice.position()), records, next);
     }
 
-    private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
-        long at = position;
-        while (buffer.hasRemaining()) {
-            if (channel.read(buffer, at) < 0) {
-                throw new EOFException("End of file at position " + at);
-            }
-            at = position + buffer.position();
-        }
-    }
 
     /** The part of a slice one push carries: its first {@code bytes}, holding {@code records} records. */
     private record Cut(int bytes, long records, long nextOffset) {
