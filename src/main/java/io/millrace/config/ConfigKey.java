@@ -16,6 +16,10 @@ public enum ConfigKey {
     ADVERTISED_HOST("advertised.host", Type.STRING, "Host name clients are told to connect to."),
     HTTP_PORT("http.port", Type.INT, "Port of the HTTP server: REST API, WebSocket gateway, dashboard, metrics."),
     TCP_PORT("tcp.port", Type.INT, "Port of the native TCP gateway used by the Java SDK."),
+    KAFKA_PORT("kafka.port", Type.INT, "Port of the Kafka wire-protocol listener for Apache Kafka's own clients and tools."),
+    KAFKA_ADVERTISED_HOST("kafka.advertised.host", Type.STRING,
+            "Host name Kafka clients are told to connect to (Metadata, FindCoordinator, DescribeCluster); empty:"
+                    + " advertised.host."),
     ZOOKEEPER_CONNECT("zookeeper.connect", Type.STRING,
             "host:port,... of an external ZooKeeper ensemble; empty starts an embedded ZooKeeper server."),
     ZOOKEEPER_EMBEDDED_PORT("zookeeper.embedded.port", Type.INT, "Client port of the embedded ZooKeeper server; 0 picks a free one."),
@@ -80,6 +84,9 @@ public enum ConfigKey {
             "How often each partition checks the flush.ms policy."),
     REQUEST_TIMEOUT_MS("request.timeout.ms", Type.INT,
             "Longest the broker waits for a partition to answer a request (fetch waits come on top)."),
+    SOCKET_REQUEST_MAX_BYTES("socket.request.max.bytes", Type.INT,
+            "Largest Kafka request accepted on kafka.port (Kafka's own key); a larger size field closes that"
+                    + " connection, which the client reports as a disconnect."),
     TCP_MAX_FRAME_BYTES("tcp.max.frame.bytes", Type.INT, "Largest TCP frame accepted; larger closes the connection."),
     TCP_MAX_CONNECTIONS("tcp.max.connections", Type.INT, "Most concurrent TCP connections; more are refused."),
     TCP_MAX_CONNECTIONS_PER_IP("tcp.max.connections.per.ip", Type.INT,

@@ -5,6 +5,8 @@ import io.millrace.broker.BrokerService;
 import io.millrace.broker.json.JsonInput;
 import io.millrace.config.BrokerConfig;
 import io.millrace.config.ConfigKey;
+import io.millrace.gateway.kafka.KafkaGateway;
+import io.millrace.gateway.kafka.KafkaSettings;
 import io.millrace.gateway.tcp.TcpGateway;
 import io.millrace.gateway.tcp.TcpSettings;
 import io.millrace.gateway.ws.WebSocketGateway;
@@ -106,6 +108,22 @@ final class FrontEnds {
         TcpGateway[] first = new TcpGateway[1];
         deployments.add(MillraceServer.await(vertx.deployVerticle(() -> {
             TcpGateway gateway = gateways.get();
+            if (first[0] == null) {
+                first[0] = gateway;
+            }
+            return gateway;
+        }, new DeploymentOptions().setInstances(instances)), 30_000));
+        return first[0].actualPort();
+    }
+
+    /** Deploys the Kafka listener on every event loop; returns the port it listens on. */
+    int startKafka(Vertx vertx, List<String> deployments) {
+        Supplier<KafkaGateway> gateways = KafkaGateway.instances(broker, broker.metrics(),
+                new KafkaSettings(config.getInt(ConfigKey.SOCKET_REQUEST_MAX_BYTES)),
+                config.getString(ConfigKey.LISTEN_HOST), config.getInt(ConfigKey.KAFKA_PORT));
+        KafkaGateway[] first = new KafkaGateway[1];
+        deployments.add(MillraceServer.await(vertx.deployVerticle(() -> {
+            KafkaGateway gateway = gateways.get();
             if (first[0] == null) {
                 first[0] = gateway;
             }

@@ -1,0 +1,193 @@
+package io.millrace.gateway.kafka;
+
+import io.netty.buffer.Unpooled;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.parsetools.RecordParser;
+import java.nio.ByteBuffer;
+import java.util.Optional;
+import org.apache.kafka.common.message.RequestHeaderData;
+import org.apache.kafka.common.message.ResponseHeaderData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.common.protocol.ObjectSerializationCache;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Kafka client's connection: reads Kafka request frames, has {@link KafkaApis} answer them, writes the responses.
+ *
+ * <h2>Framing</h2>
+ * A request is a 4-byte size, then a request header (v1, or v2 with tagged fields for flexible versions, as
+ * {@link ApiKeys#requestHeaderVersion} says) and the request body; a response is a 4-byte size, a response header (v0,
+ * or v1 for flexible versions, except ApiVersions which always answers with v0) and the response body. Headers and
+ * bodies are read and written by the message classes of kafka-clients.
+ *
+ * <h2>One request at a time</h2>
+ * As Apache Kafka's broker does, the connection stops reading when a request is complete and reads on once it is
+ * answered: a Kafka client matches each response to the oldest request it has in flight, so answers must go back in
+ * request order, and a client pipelining requests waits in the socket's buffers meanwhile. It also bounds what one
+ * connection can ask of the broker at once without a limit of its own.
+ *
+ * <h2>Bad input</h2>
+ * The stream cannot be resynchronised after a bad frame, so each of these closes the connection (and only it), with a
+ * log line: a size field below {@value KafkaSettings#MIN_REQUEST_BYTES} or above {@code socket.request.max.bytes}
+ * (the body is not read), an API key Kafka does not define or this broker does not answer, a version outside what
+ * ApiVersions announced, a header or body that does not decode, and PRODUCE with acks 0 that fails (Kafka's way of
+ * telling a client that asked for no answer). ApiVersions in a version newer than announced is answered, in version
+ * 0 with UNSUPPORTED_VERSION and the supported versions, as Kafka clients expect.
+ *
+ * <p>Not thread-safe: everything runs on the event loop that accepted the socket, where the broker also completes
+ * its futures.
+ */
+final class KafkaConnection {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaConnection.class);
+    private static final int SIZE_BYTES = 4;
+
+    private final NetSocket socket;
+    private final KafkaApis apis;
+    private final KafkaSettings settings;
+    private final RecordParser parser;
+    private boolean readingSize = true;
+    private boolean closed;
+    private String clientId = "";
+
+    KafkaConnection(NetSocket socket, KafkaApis apis, KafkaSettings settings) {
+        this.socket = socket;
+        this.apis = apis;
+        this.settings = settings;
+        this.parser = RecordParser.newFixed(SIZE_BYTES, socket);
+    }
+
+    /** Starts reading requests. */
+    void start() {
+        socket.exceptionHandler(e -> LOG.debug("Kafka connection from {} failed", socket.remoteAddress(), e));
+        parser.exceptionHandler(e -> LOG.debug("Kafka connection from {} failed", socket.remoteAddress(), e));
+        parser.handler(this::onRecord);
+    }
+
+    /** The socket closed, whoever closed it: answers still pending are dropped. */
+    void closed() {
+        closed = true;
+    }
+
+    private void onRecord(Buffer record) {
+        if (closed) {
+            return;
+        }
+        try {
+            if (readingSize) {
+                onSize(record.getInt(0));
+            } else {
+                readingSize = true;
+                parser.fixedSizeMode(SIZE_BYTES);
+                // One request at a time: read on once this one is answered (see the class comment).
+                parser.pause();
+                onRequest(ByteBuffer.wrap(record.getBytes()));
+            }
+        } catch (RuntimeException e) {
+            // A bug here or in a synchronous broker path must cost this connection, not the event loop's next task.
+            LOG.error("Unexpected failure on the Kafka connection from {}; closing it", socket.remoteAddress(), e);
+            close("unexpected failure " + e);
+        }
+    }
+
+    private void onSize(int size) {
+        if (size < KafkaSettings.MIN_REQUEST_BYTES) {
+            close("a request size of " + size + " bytes (at least " + KafkaSettings.MIN_REQUEST_BYTES + ")");
+        } else if (size > settings.maxRequestBytes()) {
+            close("a request of " + size + " bytes, over socket.request.max.bytes (" + settings.maxRequestBytes()
+                    + ")");
+        } else {
+            readingSize = false;
+            parser.fixedSizeMode(size);
+        }
+    }
+
+    private void onRequest(ByteBuffer frame) {
+        short apiKeyId = frame.getShort(0);
+        short version = frame.getShort(2);
+        int correlationId = frame.getInt(4);
+        if (!ApiKeys.hasId(apiKeyId)) {
+            close("API key " + apiKeyId + ", which Kafka does not define");
+            return;
+        }
+        ApiKeys key = ApiKeys.forId(apiKeyId);
+        if (!apis.supports(key, version)) {
+            if (key == ApiKeys.API_VERSIONS) {
+                // A newer client than this broker: Kafka answers in version 0 with its versions, so the client can
+                // retry in one both know.
+                respond(correlationId, key, (short) 0, apis.unsupportedApiVersions());
+                parser.resume();
+            } else {
+                close(key + " version " + version + ", outside the versions this broker announces ("
+                        + apis.describeSupport(key) + ")");
+            }
+            return;
+        }
+        ByteBufferAccessor reader = new ByteBufferAccessor(frame);
+        ApiMessage request;
+        try {
+            RequestHeaderData header = new RequestHeaderData(reader, key.requestHeaderVersion(version));
+            if (header.clientId() != null) {
+                clientId = header.clientId();
+            }
+            request = key.messageType.newRequest();
+            request.read(reader, version);
+        } catch (RuntimeException e) {
+            close(key + " v" + version + " that does not decode (" + e + ")");
+            return;
+        }
+        Future<Optional<ApiMessage>> answer;
+        try {
+            answer = apis.answer(key, version, clientId, request);
+        } catch (RuntimeException e) {
+            answer = Future.failedFuture(e);
+        }
+        answer.onComplete(result -> {
+            if (closed) {
+                return;
+            }
+            if (result.failed() && result.cause() instanceof KafkaApis.Unanswerable refused) {
+                close(refused.getMessage());
+                return;
+            }
+            if (result.failed()) {
+                LOG.warn("Cannot answer {} v{} from {} (client '{}'); closing the connection", key, version,
+                        socket.remoteAddress(), clientId, result.cause());
+                close(key + " that could not be answered");
+                return;
+            }
+            result.result().ifPresent(response -> respond(correlationId, key, version, response));
+            parser.resume();
+        });
+    }
+
+    private void respond(int correlationId, ApiKeys key, short version, ApiMessage response) {
+        short headerVersion = key.responseHeaderVersion(version);
+        ObjectSerializationCache cache = new ObjectSerializationCache();
+        ResponseHeaderData header = new ResponseHeaderData().setCorrelationId(correlationId);
+        int size = header.size(cache, headerVersion) + response.size(cache, version);
+        ByteBuffer out = ByteBuffer.allocate(SIZE_BYTES + size);
+        out.putInt(size);
+        ByteBufferAccessor writer = new ByteBufferAccessor(out);
+        header.write(writer, cache, headerVersion);
+        response.write(writer, cache, version);
+        out.flip();
+        socket.write(BufferInternal.buffer(Unpooled.wrappedBuffer(out)));
+    }
+
+    private void close(String reason) {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        LOG.info("Closing the Kafka connection from {} (client '{}'): it sent {}", socket.remoteAddress(), clientId,
+                reason);
+        socket.close();
+    }
+}

@@ -1,0 +1,23 @@
+package io.millrace.gateway.kafka;
+
+import io.millrace.common.ErrorCode;
+import io.millrace.common.MillraceException;
+
+/**
+ * Limits of the Kafka listener (see docs/OPERATIONS.md). Checked when built, so a bad value stops the start-up with a
+ * message naming its key.
+ *
+ * @param maxRequestBytes largest size field of a Kafka request accepted ({@code socket.request.max.bytes})
+ */
+public record KafkaSettings(int maxRequestBytes) {
+
+    /** apiKey, apiVersion and correlationId: the least a request must hold to be answered at all. */
+    static final int MIN_REQUEST_BYTES = 8;
+
+    public KafkaSettings {
+        if (maxRequestBytes < MIN_REQUEST_BYTES) {
+            throw new MillraceException(ErrorCode.INVALID_CONFIG, "Config key socket.request.max.bytes must be at"
+                    + " least " + MIN_REQUEST_BYTES + ", was " + maxRequestBytes);
+        }
+    }
+}
