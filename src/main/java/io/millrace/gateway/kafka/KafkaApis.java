@@ -104,7 +104,7 @@ final class KafkaApis {
     /** The supported versions of {@code key} in words, for log lines. */
     String describeSupport(ApiKeys key) {
         VersionRange range = SUPPORTED.get(key);
-        return range == null ? "not supported" : "versions " + range.min() + " to " + range.max();
+        return range == null ? "not listed" : "versions " + range.min() + " to " + range.max();
     }
 
     /** ApiVersions' answer to a version it does not know: UNSUPPORTED_VERSION with the table, for version 0. */

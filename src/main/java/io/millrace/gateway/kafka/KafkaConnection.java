@@ -124,8 +124,8 @@ final class KafkaConnection {
                 respond(correlationId, key, (short) 0, apis.unsupportedApiVersions());
                 parser.resume();
             } else {
-                close(key + " version " + version + ", outside the versions this broker announces ("
-                        + apis.describeSupport(key) + ")");
+                close(key + " version " + version + ", which this broker does not answer ("
+                        + apis.describeSupport(key) + " in its ApiVersions)");
             }
             return;
         }
