@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.millrace.client.ClientConfig;
+import io.millrace.client.MillraceClient;
+import io.millrace.client.Seek;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.DataOutputStream;
@@ -160,6 +163,29 @@ class KafkaClientIT {
                 .getLong("highWatermark")).isZero();
     }
 
+    /** With auto.create.topics.enable, a Kafka producer's Metadata request creates its topic, as on Kafka. */
+    @Test
+    void metadataCreatesTopicsWhenTheBrokerAutoCreates() throws Exception {
+        try (BrokerProcess autoCreating = BrokerProcess.start("kafka-auto-create",
+                Map.of("auto.create.topics.enable", "true", "num.partitions", "2"))) {
+            Properties props = new Properties();
+            props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + autoCreating.kafkaPort());
+            props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "30000");
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(),
+                    new StringSerializer())) {
+                assertThat(producer.send(new ProducerRecord<>("made-by-metadata", "k", "v")).get(30, TimeUnit.SECONDS)
+                        .offset()).isZero();
+            }
+            assertThat(new Rest(autoCreating.baseUrl()).get("/api/topics/made-by-metadata").json()
+                    .getJsonArray("partitions")).hasSize(2);
+        }
+        // The shared broker does not auto-create: a consumer's Metadata (which allows creation) creates nothing.
+        try (KafkaConsumer<String, String> consumer = consumer(); Admin admin = admin()) {
+            assertThat(consumer.partitionsFor("never-created")).isEmpty();
+            assertThat(admin.listTopics().names().get(30, TimeUnit.SECONDS)).doesNotContain("never-created");
+        }
+    }
+
     @Test
     void consumerSeeksByTimestamp() throws Exception {
         String topic = "by-time";
@@ -222,6 +248,71 @@ class KafkaClientIT {
         assertThat(overKafka.get(1).value()).isEqualTo("rest-value");
         assertThat(new String(overKafka.get(1).headers().lastHeader("origin").value(), StandardCharsets.UTF_8))
                 .isEqualTo("rest");
+    }
+
+    @Test
+    void recordsCrossBetweenKafkaClientsAndTheSdk() throws Exception {
+        String topic = "crossing-sdk";
+        rest.createTopic(topic, 1);
+        try (KafkaProducer<String, String> producer = producer(Map.of(ProducerConfig.COMPRESSION_TYPE_CONFIG,
+                "gzip"))) {
+            for (int i = 0; i < 3; i++) {
+                ProducerRecord<String, String> record = new ProducerRecord<>(topic, 0, "k" + i, "v" + i);
+                record.headers().add(new RecordHeader("i", Integer.toString(i).getBytes(StandardCharsets.UTF_8)));
+                producer.send(record).get(30, TimeUnit.SECONDS);
+            }
+        }
+        try (MillraceClient client = MillraceClient.create(ClientConfig.bootstrap("127.0.0.1:" + broker.tcpPort()))) {
+            List<io.millrace.client.ConsumerRecord> read = client.consumer(io.millrace.client.ConsumerConfig.defaults())
+                    .assign(new io.millrace.common.TopicPartition(topic, 0), Seek.earliest())
+                    .receive().take(3).collectList().block(WAIT);
+            assertThat(read).hasSize(3);
+            for (int i = 0; i < 3; i++) {
+                String n = Integer.toString(i);
+                io.millrace.client.ConsumerRecord record = read.get(i);
+                assertThat(record.offset()).isEqualTo(i);
+                assertThat(record.keyAsString()).isEqualTo("k" + i);
+                assertThat(record.valueAsString()).isEqualTo("v" + i);
+                assertThat(record.headers()).singleElement().satisfies(h -> {
+                    assertThat(h.key()).isEqualTo("i");
+                    assertThat(new String(h.value(), StandardCharsets.UTF_8)).isEqualTo(n);
+                });
+            }
+            client.producer(io.millrace.client.ProducerConfig.defaults())
+                    .send(io.millrace.client.ProducerRecord.of(topic, "from-sdk", "sdk-value")).block(WAIT);
+        }
+        ConsumerRecord<String, String> fromSdk = readAll(topic, 1, 4).get(3);
+        assertThat(fromSdk.offset()).isEqualTo(3);
+        assertThat(fromSdk.key()).isEqualTo("from-sdk");
+        assertThat(fromSdk.value()).isEqualTo("sdk-value");
+    }
+
+    /** Kafka groups are Millrace's groups: a Kafka consumer and a browser on the WebSocket split the partitions. */
+    @Test
+    void aKafkaConsumerAndABrowserShareAGroup() {
+        String topic = "shared";
+        String group = "kafka-and-browser";
+        rest.createTopic(topic, 4);
+        try (WsClient ws = WsClient.connect(broker.webSocketUri());
+             KafkaConsumer<String, String> kafka = consumer(group)) {
+            JsonObject joined = ws.call(new JsonObject().put("op", "joinGroup").put("group", group)
+                    .put("topics", new JsonArray().add(topic)).put("strategy", "range")
+                    .put("sessionTimeoutMs", 10_000).put("rebalanceTimeoutMs", 10_000));
+            assertThat(joined.getString("op")).isEqualTo("result");
+            kafka.subscribe(List.of(topic));
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                kafka.poll(Duration.ofMillis(100));
+                return kafka.assignment().size() == 2;
+            });
+            JsonObject assigned = ws.await(m -> "assigned".equals(m.getString("op"))
+                    && m.getJsonArray("partitions").size() == 2, WAIT);
+            java.util.Set<Integer> browser = new java.util.HashSet<>();
+            assigned.getJsonArray("partitions").forEach(p -> browser.add(((JsonObject) p).getInteger("partition")));
+            java.util.Set<Integer> all = new java.util.HashSet<>(browser);
+            kafka.assignment().forEach(tp -> all.add(tp.partition()));
+            assertThat(kafka.assignment()).noneMatch(tp -> browser.contains(tp.partition()));
+            assertThat(all).containsExactlyInAnyOrder(0, 1, 2, 3);
+        }
     }
 
     /**

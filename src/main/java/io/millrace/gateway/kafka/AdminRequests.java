@@ -5,6 +5,8 @@ import io.millrace.broker.BrokerDescription;
 import io.millrace.broker.NewTopic;
 import io.millrace.broker.PartitionDescription;
 import io.millrace.broker.TopicDescription;
+import io.millrace.common.ErrorCode;
+import io.millrace.common.MillraceException;
 import io.millrace.group.OffsetsTopic;
 import io.vertx.core.Future;
 import java.util.ArrayList;
@@ -48,9 +50,11 @@ final class AdminRequests {
     private static final byte BROKER_ENDPOINTS = 1;
 
     private final Broker broker;
+    private final boolean autoCreateTopics;
 
-    AdminRequests(Broker broker) {
+    AdminRequests(Broker broker, boolean autoCreateTopics) {
         this.broker = broker;
+        this.autoCreateTopics = autoCreateTopics;
     }
 
     // ---------------------------------------------------------------- Metadata
@@ -58,7 +62,9 @@ final class AdminRequests {
     /**
      * The live brokers, the controller and the topics asked for (all but internal ones when the request names none:
      * null topics, or an empty list in version 0). Topics asked for by id get UNKNOWN_TOPIC_ID: Millrace topics have
-     * no ids (every topic id is the zero id). Topics are never created by Metadata.
+     * no ids (every topic id is the zero id). A topic named in the request that does not exist is created with the
+     * broker defaults when the client allows it (always, before version 4) and {@code auto.create.topics.enable} is
+     * on, as Kafka does.
      */
     Future<MetadataResponseData> metadata(MetadataRequestData request, short version) {
         boolean all = request.topics() == null || version == 0 && request.topics().isEmpty();
@@ -78,10 +84,10 @@ final class AdminRequests {
             names = Future.succeededFuture(named);
         }
         Future<List<BrokerDescription>> brokers = kafkaBrokers();
+        boolean create = !all && autoCreateTopics && (version < 4 || request.allowAutoTopicCreation());
         Future<List<MetadataResponseData.MetadataResponseTopic>> topics = names.compose(list -> {
             List<Future<MetadataResponseData.MetadataResponseTopic>> each = list.stream()
-                    .map(name -> DataRequests.call(() -> broker.describeTopic(name))
-                            .map(AdminRequests::metadataTopic)
+                    .map(name -> describe(name, create).map(AdminRequests::metadataTopic)
                             .otherwise(e -> new MetadataResponseData.MetadataResponseTopic().setName(name)
                                     .setErrorCode(KafkaErrors.of(e).code())))
                     .toList();
@@ -108,6 +114,22 @@ final class AdminRequests {
                         .setErrorCode(Errors.UNKNOWN_TOPIC_ID.code()).setName(null).setTopicId(id));
             }
             return response;
+        });
+    }
+
+    /** The topic, created first when it does not exist and {@code create} says so. */
+    private Future<TopicDescription> describe(String name, boolean create) {
+        Future<TopicDescription> described = DataRequests.call(() -> broker.describeTopic(name));
+        if (!create) {
+            return described;
+        }
+        return described.recover(e -> {
+            if (!(e instanceof MillraceException m && m.errorCode() == ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)) {
+                return Future.failedFuture(e);
+            }
+            // Another client may create it meanwhile: then it exists, which is all this asks for.
+            return DataRequests.call(() -> broker.createTopic(new NewTopic(name, OptionalInt.empty(),
+                    OptionalInt.empty(), Map.of()))).recover(raced -> broker.describeTopic(name));
         });
     }
 

@@ -58,27 +58,31 @@ final class KafkaApis {
     static final Map<ApiKeys, VersionRange> SUPPORTED = new EnumMap<>(ApiKeys.class);
 
     static {
-        support(ApiKeys.API_VERSIONS, ApiKeys.API_VERSIONS.latestVersion());
-        support(ApiKeys.METADATA, ApiKeys.METADATA.latestVersion());
+        support(ApiKeys.API_VERSIONS);
+        support(ApiKeys.METADATA);
         support(ApiKeys.PRODUCE, 12);
         support(ApiKeys.FETCH, 12);
-        support(ApiKeys.LIST_OFFSETS, ApiKeys.LIST_OFFSETS.latestVersion());
-        support(ApiKeys.INIT_PRODUCER_ID, ApiKeys.INIT_PRODUCER_ID.latestVersion());
-        support(ApiKeys.CREATE_TOPICS, ApiKeys.CREATE_TOPICS.latestVersion());
-        support(ApiKeys.DELETE_TOPICS, ApiKeys.DELETE_TOPICS.latestVersion());
-        support(ApiKeys.CREATE_PARTITIONS, ApiKeys.CREATE_PARTITIONS.latestVersion());
-        support(ApiKeys.DESCRIBE_CONFIGS, ApiKeys.DESCRIBE_CONFIGS.latestVersion());
-        support(ApiKeys.DESCRIBE_CLUSTER, ApiKeys.DESCRIBE_CLUSTER.latestVersion());
-        support(ApiKeys.FIND_COORDINATOR, ApiKeys.FIND_COORDINATOR.latestVersion());
-        support(ApiKeys.JOIN_GROUP, ApiKeys.JOIN_GROUP.latestVersion());
-        support(ApiKeys.SYNC_GROUP, ApiKeys.SYNC_GROUP.latestVersion());
-        support(ApiKeys.HEARTBEAT, ApiKeys.HEARTBEAT.latestVersion());
-        support(ApiKeys.LEAVE_GROUP, ApiKeys.LEAVE_GROUP.latestVersion());
+        support(ApiKeys.LIST_OFFSETS);
+        support(ApiKeys.INIT_PRODUCER_ID);
+        support(ApiKeys.CREATE_TOPICS);
+        support(ApiKeys.DELETE_TOPICS);
+        support(ApiKeys.CREATE_PARTITIONS);
+        support(ApiKeys.DESCRIBE_CONFIGS);
+        support(ApiKeys.DESCRIBE_CLUSTER);
+        support(ApiKeys.FIND_COORDINATOR);
+        support(ApiKeys.JOIN_GROUP);
+        support(ApiKeys.SYNC_GROUP);
+        support(ApiKeys.HEARTBEAT);
+        support(ApiKeys.LEAVE_GROUP);
         support(ApiKeys.OFFSET_COMMIT, 9);
         support(ApiKeys.OFFSET_FETCH, 9);
-        support(ApiKeys.LIST_GROUPS, ApiKeys.LIST_GROUPS.latestVersion());
-        support(ApiKeys.DESCRIBE_GROUPS, ApiKeys.DESCRIBE_GROUPS.latestVersion());
-        support(ApiKeys.DELETE_GROUPS, ApiKeys.DELETE_GROUPS.latestVersion());
+        support(ApiKeys.LIST_GROUPS);
+        support(ApiKeys.DESCRIBE_GROUPS);
+        support(ApiKeys.DELETE_GROUPS);
+    }
+
+    private static void support(ApiKeys key) {
+        support(key, key.latestVersion());
     }
 
     private static void support(ApiKeys key, int max) {
@@ -90,8 +94,8 @@ final class KafkaApis {
     private final GroupApis groups;
 
     /** @param host the client's address, which group admin tools show for its members */
-    KafkaApis(Broker broker, String host) {
-        this.admin = new AdminRequests(broker);
+    KafkaApis(Broker broker, KafkaSettings settings, String host) {
+        this.admin = new AdminRequests(broker, settings.autoCreateTopics());
         this.data = new DataRequests(broker);
         this.groups = new GroupApis(broker, host);
     }

@@ -72,7 +72,7 @@ public final class KafkaGateway extends VerticleBase {
 
     private void accept(NetSocket socket) {
         metrics.connectionOpened(FRONT_END);
-        KafkaConnection connection = new KafkaConnection(socket, new KafkaApis(broker, socket.remoteAddress().host()),
+        KafkaConnection connection = new KafkaConnection(socket, new KafkaApis(broker, settings, socket.remoteAddress().host()),
                 settings);
         socket.closeHandler(v -> {
             metrics.connectionClosed(FRONT_END);
