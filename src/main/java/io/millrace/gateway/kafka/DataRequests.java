@@ -12,7 +12,6 @@ import io.millrace.record.RecordBatch;
 import io.millrace.record.RecordBatches;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -129,7 +128,8 @@ final class DataRequests {
         final TopicPartition tp;
         final FetchRequestData.FetchPartition request;
         final FetchResponseData.PartitionData answer;
-        ByteBuffer records;
+        /** What was read: whole committed batches as a segment region; null before the read or on error. */
+        FetchResult result;
 
         PartitionRead(TopicPartition tp, FetchRequestData.FetchPartition request,
                       FetchResponseData.PartitionData answer) {
@@ -138,8 +138,12 @@ final class DataRequests {
             this.answer = answer;
         }
 
+        int bytes() {
+            return result == null ? 0 : result.records().sizeInBytes();
+        }
+
         boolean waitsForData() {
-            return answer.errorCode() == Errors.NONE.code() && (records == null || !records.hasRemaining());
+            return answer.errorCode() == Errors.NONE.code() && bytes() == 0;
         }
     }
 
@@ -148,7 +152,10 @@ final class DataRequests {
      * allows a wait, long-polls the partitions that had nothing for the rest of {@code maxWaitMs} (each partition
      * answers as soon as it has a committed batch), and answers when the first of them brings data or all have run
      * out. Partitions then go into the response in request order while they fit in {@code maxBytes}; the first with
-     * data always does, as in Kafka. No fetch sessions: the answer's session id is 0, so clients send full fetches.
+     * data always does, as in Kafka. The records are the segment regions the partitions read, which the connection
+     * sends from the files; a partition whose segment changed since the read (retention deleted it) is answered
+     * without records, so the client reads it again. No fetch sessions: the answer's session id is 0, so clients send
+     * full fetches.
      */
     Future<FetchResponseData> fetch(FetchRequestData request) {
         List<PartitionRead> reads = new ArrayList<>();
@@ -176,17 +183,18 @@ final class DataRequests {
         }).map(v -> {
             long total = 0;
             for (PartitionRead read : reads) {
-                int size = read.records == null ? 0 : read.records.remaining();
-                boolean include = size > 0 && (total == 0 || total + size <= request.maxBytes());
+                int size = read.bytes();
+                boolean include = size > 0 && (total == 0 || total + size <= request.maxBytes())
+                        && read.result.records().isStillValid(size);
                 total += include ? size : 0;
-                read.answer.setRecords(include ? MemoryRecords.readableRecords(read.records) : MemoryRecords.EMPTY);
+                read.answer.setRecords(include ? new SegmentRecords(read.result.records()) : MemoryRecords.EMPTY);
             }
             return response;
         });
     }
 
     private static long bytes(List<PartitionRead> reads) {
-        return reads.stream().mapToLong(r -> r.records == null ? 0 : r.records.remaining()).sum();
+        return reads.stream().mapToLong(PartitionRead::bytes).sum();
     }
 
     /**
@@ -218,17 +226,10 @@ final class DataRequests {
     }
 
     private static void record(PartitionRead read, FetchResult result, Throwable failure) {
+        read.result = result;
         if (failure != null) {
             read.answer.setErrorCode(KafkaErrors.of(failure).code()).setHighWatermark(-1).setLastStableOffset(-1)
                     .setLogStartOffset(-1);
-            read.records = null;
-            return;
-        }
-        try {
-            read.records = result.readRecords();
-        } catch (RuntimeException e) {
-            read.answer.setErrorCode(KafkaErrors.of(e).code());
-            read.records = null;
             return;
         }
         // No transactions, so the last stable offset is the high watermark.
