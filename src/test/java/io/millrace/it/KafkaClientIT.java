@@ -270,6 +270,8 @@ class KafkaClientIT {
         assertThat(first.getJsonArray("headers").getJsonObject(0).getString("value")).isEqualTo("kafka");
 
         List<ConsumerRecord<String, String>> overKafka = readAll(topic, 1, 2);
+        assertThat(rest.get("/metrics").body()).contains("operation=\"kafka.produce\"")
+                .contains("operation=\"kafka.fetch\"").contains("frontend=\"kafka\"");
         assertThat(overKafka.get(1).offset()).isEqualTo(1);
         assertThat(overKafka.get(1).key()).isEqualTo("from-rest");
         assertThat(overKafka.get(1).value()).isEqualTo("rest-value");

@@ -1,5 +1,6 @@
 package io.millrace.gateway.kafka;
 
+import io.millrace.broker.BrokerMetrics;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -11,6 +12,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import org.apache.kafka.common.message.FetchResponseData;
 import org.apache.kafka.common.message.RequestHeaderData;
@@ -59,15 +61,17 @@ final class KafkaConnection {
     private final NetSocket socket;
     private final KafkaApis apis;
     private final KafkaSettings settings;
+    private final BrokerMetrics metrics;
     private final RecordParser parser;
     private boolean readingSize = true;
     private boolean closed;
     private String clientId = "";
 
-    KafkaConnection(NetSocket socket, KafkaApis apis, KafkaSettings settings) {
+    KafkaConnection(NetSocket socket, KafkaApis apis, KafkaSettings settings, BrokerMetrics metrics) {
         this.socket = socket;
         this.apis = apis;
         this.settings = settings;
+        this.metrics = metrics;
         this.parser = RecordParser.newFixed(SIZE_BYTES, socket);
     }
 
@@ -149,6 +153,7 @@ final class KafkaConnection {
             close(key + " v" + version + " that does not decode (" + e + ")");
             return;
         }
+        long start = System.nanoTime();
         Future<Optional<ApiMessage>> answer;
         try {
             answer = apis.answer(key, version, clientId, request);
@@ -156,6 +161,9 @@ final class KafkaConnection {
             answer = Future.failedFuture(e);
         }
         answer.onComplete(result -> {
+            // Named as the other front-ends' latencies: "kafka.produce", "kafka.fetch", "kafka.joinGroup", ...
+            metrics.requestLatency(KafkaGateway.FRONT_END + "." + key.name.substring(0, 1).toLowerCase(Locale.ROOT)
+                    + key.name.substring(1), System.nanoTime() - start);
             if (closed) {
                 return;
             }

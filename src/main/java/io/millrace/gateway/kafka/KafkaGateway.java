@@ -72,8 +72,8 @@ public final class KafkaGateway extends VerticleBase {
 
     private void accept(NetSocket socket) {
         metrics.connectionOpened(FRONT_END);
-        KafkaConnection connection = new KafkaConnection(socket, new KafkaApis(broker, settings, socket.remoteAddress().host()),
-                settings);
+        KafkaConnection connection = new KafkaConnection(socket,
+                new KafkaApis(broker, settings, socket.remoteAddress().host()), settings, metrics);
         socket.closeHandler(v -> {
             metrics.connectionClosed(FRONT_END);
             connection.closed();
