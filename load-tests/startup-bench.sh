@@ -13,9 +13,9 @@ times=()
 rss=""
 for i in $(seq 1 "$runs"); do
   data="$(mktemp -d)"
-  http=$(free_port); tcp=$(free_port); zk=$(free_port)
+  http=$(free_port); tcp=$(free_port); kafka=$(free_port); zk=$(free_port)
   start=$(date +%s%N)
-  bin/millrace start --data-dir "$data" --http-port "$http" --tcp-port "$tcp" \
+  bin/millrace start --data-dir "$data" --http-port "$http" --tcp-port "$tcp" --kafka-port "$kafka" \
     --zookeeper-port "$zk" --set listen.host=127.0.0.1 > "$data.log" 2>&1 &
   pid=$!
   until curl -sf -o /dev/null "http://127.0.0.1:$http/health"; do

@@ -148,7 +148,8 @@ public final class BrokerService implements Broker {
         return store.brokers().compose(all -> store.controller().map(controllerId -> all.stream()
                 .map(b -> new BrokerDescription(b.info().id(), b.info().host(), b.info().httpPort(),
                         b.info().tcpPort(), b.alive() && (controller == null || controller.liveBrokers()
-                        .contains(b.info().id())), controllerId.orElse(-1) == b.info().id()))
+                        .contains(b.info().id())), controllerId.orElse(-1) == b.info().id(),
+                        b.info().kafkaHost(), b.info().kafkaPort()))
                 .toList()));
     }
 

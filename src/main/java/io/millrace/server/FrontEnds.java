@@ -5,14 +5,18 @@ import io.millrace.broker.BrokerService;
 import io.millrace.broker.json.JsonInput;
 import io.millrace.config.BrokerConfig;
 import io.millrace.config.ConfigKey;
+import io.millrace.gateway.kafka.KafkaGateway;
+import io.millrace.gateway.kafka.KafkaSettings;
 import io.millrace.gateway.tcp.TcpGateway;
 import io.millrace.gateway.tcp.TcpSettings;
 import io.millrace.gateway.ws.WebSocketGateway;
 import io.millrace.gateway.ws.WebSocketSettings;
 import io.millrace.http.HttpApi;
+import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerOptions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -101,16 +105,27 @@ final class FrontEnds {
                 config.getInt(ConfigKey.TCP_IDLE_TIMEOUT_MS), config.getInt(ConfigKey.TCP_HANDSHAKE_TIMEOUT_MS),
                 config.getInt(ConfigKey.TCP_REQUEST_READ_TIMEOUT_MS),
                 config.getInt(ConfigKey.TCP_MAX_INFLIGHT_REQUESTS), config.getInt(ConfigKey.TCP_MAX_SUBSCRIPTIONS));
-        Supplier<TcpGateway> gateways = TcpGateway.instances(broker, broker.metrics(), settings,
-                config.getString(ConfigKey.LISTEN_HOST), config.getInt(ConfigKey.TCP_PORT));
-        TcpGateway[] first = new TcpGateway[1];
+        return deployOnEveryEventLoop(vertx, deployments, TcpGateway.instances(broker, broker.metrics(), settings,
+                config.getString(ConfigKey.LISTEN_HOST), config.getInt(ConfigKey.TCP_PORT))).actualPort();
+    }
+
+    /** Deploys the Kafka listener on every event loop; returns the port it listens on. */
+    int startKafka(Vertx vertx, List<String> deployments) {
+        KafkaSettings settings = new KafkaSettings(config.getInt(ConfigKey.SOCKET_REQUEST_MAX_BYTES),
+                config.getBoolean(ConfigKey.AUTO_CREATE_TOPICS));
+        return deployOnEveryEventLoop(vertx, deployments, KafkaGateway.instances(broker, broker.metrics(), settings,
+                config.getString(ConfigKey.LISTEN_HOST), config.getInt(ConfigKey.KAFKA_PORT))).actualPort();
+    }
+
+    /** Deploys one verticle of {@code instances} per event loop; returns the first, which knows the shared port. */
+    private <V extends Deployable> V deployOnEveryEventLoop(Vertx vertx, List<String> deployments,
+                                                            Supplier<V> instances) {
+        List<V> created = new ArrayList<>();
         deployments.add(MillraceServer.await(vertx.deployVerticle(() -> {
-            TcpGateway gateway = gateways.get();
-            if (first[0] == null) {
-                first[0] = gateway;
-            }
-            return gateway;
-        }, new DeploymentOptions().setInstances(instances)), 30_000));
-        return first[0].actualPort();
+            V verticle = instances.get();
+            created.add(verticle);
+            return verticle;
+        }, new DeploymentOptions().setInstances(this.instances)), 30_000));
+        return created.get(0);
     }
 }

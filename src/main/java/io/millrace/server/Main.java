@@ -49,6 +49,9 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--tcp-port", paramLabel = "PORT", description = "TCP gateway port (tcp.port).")
         Integer tcpPort;
 
+        @Option(names = "--kafka-port", paramLabel = "PORT", description = "Kafka listener port (kafka.port).")
+        Integer kafkaPort;
+
         @Option(names = "--broker-id", paramLabel = "ID", description = "Broker id (broker.id).")
         Integer brokerId;
 
@@ -74,6 +77,7 @@ public final class Main implements Callable<Integer> {
             put(flags, ConfigKey.DATA_DIR, dataDir);
             put(flags, ConfigKey.HTTP_PORT, httpPort);
             put(flags, ConfigKey.TCP_PORT, tcpPort);
+            put(flags, ConfigKey.KAFKA_PORT, kafkaPort);
             put(flags, ConfigKey.BROKER_ID, brokerId);
             put(flags, ConfigKey.ZOOKEEPER_CONNECT, zookeeper);
             put(flags, ConfigKey.ZOOKEEPER_EMBEDDED_PORT, zookeeperPort);

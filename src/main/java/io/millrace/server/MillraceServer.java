@@ -72,6 +72,7 @@ public final class MillraceServer implements AutoCloseable {
     private BrokerService broker;
     private int httpPort;
     private int tcpPort;
+    private int kafkaPort;
     private final List<String> frontEndDeployments = new ArrayList<>();
     private String replicaManagerDeployment;
     /** The replication endpoint and the controller's duties: stopped after the partitions. */
@@ -202,11 +203,15 @@ public final class MillraceServer implements AutoCloseable {
         FrontEnds frontEnds = new FrontEnds(config, broker, registry, options.getEventLoopPoolSize());
         httpPort = frontEnds.startHttp(vertx, frontEndDeployments);
         tcpPort = frontEnds.startTcp(vertx, frontEndDeployments);
+        String kafkaHost = config.getString(ConfigKey.KAFKA_ADVERTISED_HOST).isEmpty() ? host
+                : config.getString(ConfigKey.KAFKA_ADVERTISED_HOST);
+        kafkaPort = frontEnds.startKafka(vertx, frontEndDeployments);
 
         // Register last: a broker that other brokers can see is one that can serve.
         int controllerId = await(store.maintainRegistration(
                 new BrokerInfo(brokerId, host, httpPort, tcpPort, dataDir.toString(),
-                        clusterManager.getNodeInfo().host(), clusterManager.getNodeInfo().port())), zkTimeout);
+                        clusterManager.getNodeInfo().host(), clusterManager.getNodeInfo().port(), kafkaHost,
+                        kafkaPort)), zkTimeout);
         ClusterController[] controllerRef = new ClusterController[1];
         BrokerFailureDetector failureDetector = new BrokerFailureDetector(brokerId, store,
                 config.getBoolean(ConfigKey.BROKER_FAILURE_PROBE), () -> controllerRef[0].changed());
@@ -233,8 +238,9 @@ public final class MillraceServer implements AutoCloseable {
         groupDeployment = await(vertx.deployVerticle(groups), zkTimeout);
         broker.groupCoordinator(groups);
         LOG.info("Millrace broker {} ready in {} ms: http://{}:{} (REST, WebSocket /ws, /metrics), tcp {}:{}, "
-                        + "zookeeper {}{}, controller {}, {} event loops on {}", brokerId,
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), host, httpPort, host, tcpPort,
+                        + "kafka {}:{}, zookeeper {}{}, controller {}, {} event loops on {}", brokerId,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), host, httpPort, host, tcpPort, kafkaHost,
+                kafkaPort,
                 zkConnect, config.externalZookeeper().isPresent() ? "" : " (embedded)", controllerId,
                 config.eventLoopThreads(), vertx.isNativeTransportEnabled() ? "epoll" : "Java NIO");
     }
@@ -261,6 +267,10 @@ public final class MillraceServer implements AutoCloseable {
 
     public int tcpPort() {
         return tcpPort;
+    }
+
+    public int kafkaPort() {
+        return kafkaPort;
     }
 
     public BrokerService broker() {

@@ -90,6 +90,14 @@ class LayeringTest {
                 .check(classes);
     }
 
+    /** DESIGN.md: the Kafka listener alone speaks Kafka, so kafka-clients never leaks into the rest (or the SDK). */
+    @org.junit.jupiter.api.Test
+    void onlyTheKafkaListenerUsesKafkaClasses() {
+        noClasses().that().resideOutsideOfPackage(BASE + "gateway.kafka..")
+                .should().dependOnClassesThat().resideInAPackage("org.apache.kafka..")
+                .check(classes);
+    }
+
     @org.junit.jupiter.api.Test
     void clientUsesNoVertx() {
         noClasses().that().resideInAPackage(BASE + "client..")

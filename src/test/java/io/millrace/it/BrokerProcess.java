@@ -38,6 +38,7 @@ public final class BrokerProcess implements AutoCloseable {
     private final Path dataDir;
     private final int httpPort;
     private final int tcpPort;
+    private final int kafkaPort;
     private final int zookeeperPort;
     private final List<String> startArguments;
     private final String javaOpts;
@@ -45,12 +46,13 @@ public final class BrokerProcess implements AutoCloseable {
     private Path logFile;
     private int starts;
 
-    private BrokerProcess(String name, Path dataDir, int httpPort, int tcpPort, int zookeeperPort,
+    private BrokerProcess(String name, Path dataDir, int httpPort, int tcpPort, int kafkaPort, int zookeeperPort,
                           List<String> startArguments, String javaOpts) {
         this.name = name;
         this.dataDir = dataDir;
         this.httpPort = httpPort;
         this.tcpPort = tcpPort;
+        this.kafkaPort = kafkaPort;
         this.zookeeperPort = zookeeperPort;
         this.startArguments = List.copyOf(startArguments);
         this.javaOpts = javaOpts;
@@ -68,24 +70,27 @@ public final class BrokerProcess implements AutoCloseable {
                                             String javaOpts) {
         int httpPort = freePort();
         int tcpPort = freePort();
+        int kafkaPort = freePort();
         int zookeeperPort = freePort();
         List<String> arguments = new ArrayList<>(List.of("--data-dir", dataDir.toString(),
                 "--http-port", Integer.toString(httpPort), "--tcp-port", Integer.toString(tcpPort),
+                "--kafka-port", Integer.toString(kafkaPort),
                 "--zookeeper-port", Integer.toString(zookeeperPort),
                 "--set", "listen.host=127.0.0.1", "--set", "advertised.host=127.0.0.1"));
         new LinkedHashMap<>(overrides).forEach((k, v) -> {
             arguments.add("--set");
             arguments.add(k + "=" + v);
         });
-        return new BrokerProcess(name, dataDir, httpPort, tcpPort, zookeeperPort, arguments, javaOpts);
+        return new BrokerProcess(name, dataDir, httpPort, tcpPort, kafkaPort, zookeeperPort, arguments, javaOpts);
     }
 
     /**
      * A broker, not started yet, run as {@code bin/millrace start} followed by {@code startArguments}, which must
-     * name {@code dataDir}, {@code httpPort} and {@code tcpPort}. It uses an external ZooKeeper.
+     * name {@code dataDir}, {@code httpPort}, {@code tcpPort} and {@code kafkaPort}. It uses an external ZooKeeper.
      */
-    static BrokerProcess prepare(String name, Path dataDir, int httpPort, int tcpPort, List<String> startArguments) {
-        return new BrokerProcess(name, dataDir, httpPort, tcpPort, 0, startArguments, "");
+    static BrokerProcess prepare(String name, Path dataDir, int httpPort, int tcpPort, int kafkaPort,
+                                 List<String> startArguments) {
+        return new BrokerProcess(name, dataDir, httpPort, tcpPort, kafkaPort, 0, startArguments, "");
     }
 
     /** Starts a broker and waits until {@code /health} answers 200. */
@@ -208,6 +213,11 @@ public final class BrokerProcess implements AutoCloseable {
 
     public int tcpPort() {
         return tcpPort;
+    }
+
+    /** The Kafka listener's port ({@code kafka.port}). */
+    public int kafkaPort() {
+        return kafkaPort;
     }
 
     /** Client port of this broker's embedded ZooKeeper (meaningless when it uses an external one). */

@@ -82,11 +82,12 @@ public final class ClusterHarness implements AutoCloseable {
             for (int id = 1; id <= brokerCount; id++) {
                 int httpPort = BrokerProcess.freePort();
                 int tcpPort = BrokerProcess.freePort();
+                int kafkaPort = BrokerProcess.freePort();
                 Path dataDir = root.resolve("broker-" + id);
                 // named after the cluster's ZooKeeper port too, so that each cluster's logs survive the next one's
                 cluster.brokers.add(BrokerProcess.prepare("cluster-" + cluster.zookeeper.port() + "-broker-" + id,
-                        dataDir, httpPort, tcpPort,
-                        brokerArguments(id, cluster.zookeeper.connectString(), dataDir, httpPort, tcpPort,
+                        dataDir, httpPort, tcpPort, kafkaPort,
+                        brokerArguments(id, cluster.zookeeper.connectString(), dataDir, httpPort, tcpPort, kafkaPort,
                                 sessionTimeoutMs, extra)));
             }
             cluster.brokers.forEach(BrokerProcess::spawn);
@@ -108,10 +109,12 @@ public final class ClusterHarness implements AutoCloseable {
      * (LocalClusterIT compares the two): loopback only, an external ZooKeeper, the session timeout, then extras.
      */
     public static List<String> brokerArguments(int id, String zookeeperConnect, Path dataDir, int httpPort,
-                                               int tcpPort, int sessionTimeoutMs, Map<String, String> settings) {
+                                               int tcpPort, int kafkaPort, int sessionTimeoutMs,
+                                               Map<String, String> settings) {
         List<String> arguments = new ArrayList<>(List.of("--broker-id", Integer.toString(id),
                 "--zookeeper", zookeeperConnect, "--data-dir", dataDir.toString(),
                 "--http-port", Integer.toString(httpPort), "--tcp-port", Integer.toString(tcpPort),
+                "--kafka-port", Integer.toString(kafkaPort),
                 "--set", "listen.host=127.0.0.1", "--set", "advertised.host=127.0.0.1",
                 "--set", "zookeeper.session.timeout.ms=" + sessionTimeoutMs));
         settings.forEach((key, value) -> {

@@ -36,9 +36,10 @@ class LocalClusterIT {
         int zookeeperPort = BrokerProcess.freePort();
         int httpBase = freePortRun(3);
         int tcpBase = freePortRun(3);
+        int kafkaBase = freePortRun(3);
         Map<String, String> env = Map.of("LOCAL_CLUSTER_ZOOKEEPER_PORT", Integer.toString(zookeeperPort),
                 "LOCAL_CLUSTER_HTTP_PORT", Integer.toString(httpBase), "LOCAL_CLUSTER_TCP_PORT",
-                Integer.toString(tcpBase));
+                Integer.toString(tcpBase), "LOCAL_CLUSTER_KAFKA_PORT", Integer.toString(kafkaBase));
         Path clusterDir = workDir.resolve("data/local-cluster");
         List<Long> pids = new ArrayList<>();
         try {
@@ -58,7 +59,7 @@ class LocalClusterIT {
                 // The harness must start its brokers exactly as the script does, so that cluster tests test this.
                 assertThat(startArguments(pid)).isEqualTo(ClusterHarness.brokerArguments(id,
                         "127.0.0.1:" + zookeeperPort, clusterDir.resolve("broker-" + id), httpBase + id - 1,
-                        tcpBase + id - 1, ClusterHarness.DEFAULT_SESSION_TIMEOUT_MS, Map.of()));
+                        tcpBase + id - 1, kafkaBase + id - 1, ClusterHarness.DEFAULT_SESSION_TIMEOUT_MS, Map.of()));
                 Rest rest = new Rest("http://127.0.0.1:" + (httpBase + id - 1));
                 assertThat(rest.get("/health").status()).isEqualTo(200);
                 assertThat(rest.get("/api/brokers").array().stream()

@@ -21,6 +21,7 @@ final class MillraceBroker extends BrokerUnderTest {
     private final String javaOpts;
     private final int httpPort = freePort();
     private final int tcpPort = freePort();
+    private final int kafkaPort = freePort();
     private final int zookeeperPort = freePort();
 
     MillraceBroker(Path home, Path dataDir, Path logFile, String javaOpts) {
@@ -47,7 +48,8 @@ final class MillraceBroker extends BrokerUnderTest {
         Files.createDirectories(dataDir);
         List<String> command = new ArrayList<>(List.of(home.resolve("bin/millrace").toString(), "start",
                 "--data-dir", dataDir.toString(), "--http-port", Integer.toString(httpPort),
-                "--tcp-port", Integer.toString(tcpPort), "--zookeeper-port", Integer.toString(zookeeperPort),
+                "--tcp-port", Integer.toString(tcpPort), "--kafka-port", Integer.toString(kafkaPort),
+                "--zookeeper-port", Integer.toString(zookeeperPort),
                 "--set", "listen.host=127.0.0.1", "--set", "advertised.host=127.0.0.1"));
         ProcessBuilder builder = new ProcessBuilder(command).directory(home.toFile()).redirectErrorStream(true)
                 .redirectOutput(logFile.toFile());

@@ -47,7 +47,7 @@ final class MillraceCluster extends BrokerUnderTest {
         this.brokers = brokers;
         this.topics = topics;
         for (int id = 1; id <= brokers; id++) {
-            ports.put(id, new int[] {freePort(), freePort()});
+            ports.put(id, new int[] {freePort(), freePort(), freePort()});
         }
     }
 
@@ -82,6 +82,7 @@ final class MillraceCluster extends BrokerUnderTest {
             processes.put(id, spawn(List.of("start", "--broker-id", Integer.toString(id), "--zookeeper",
                     "127.0.0.1:" + zookeeperPort, "--data-dir", dataDir.resolve("broker-" + id).toString(),
                     "--http-port", Integer.toString(e.getValue()[0]), "--tcp-port", Integer.toString(e.getValue()[1]),
+                    "--kafka-port", Integer.toString(e.getValue()[2]),
                     "--set", "listen.host=127.0.0.1", "--set", "advertised.host=127.0.0.1",
                     "--set", "zookeeper.session.timeout.ms=" + SESSION_TIMEOUT_MS), log("broker-" + id), null));
         }

@@ -1,0 +1,261 @@
+package io.millrace.gateway.kafka;
+
+import io.millrace.broker.BrokerMetrics;
+import io.netty.buffer.Unpooled;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.parsetools.RecordParser;
+import io.millrace.storage.LogSlice;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.RequestHeaderData;
+import org.apache.kafka.common.message.ResponseHeaderData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.common.protocol.ObjectSerializationCache;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Kafka client's connection: reads Kafka request frames, has {@link KafkaApis} answer them, writes the responses.
+ *
+ * <h2>Framing</h2>
+ * A request is a 4-byte size, then a request header (v1, or v2 with tagged fields for flexible versions, as
+ * {@link ApiKeys#requestHeaderVersion} says) and the request body; a response is a 4-byte size, a response header (v0,
+ * or v1 for flexible versions, except ApiVersions which always answers with v0) and the response body. Headers and
+ * bodies are read and written by the message classes of kafka-clients; a Fetch answer's records are sent from their
+ * segment files ({@link SegmentRecords}, {@link ResponseParts}), not through the heap.
+ *
+ * <h2>One request at a time</h2>
+ * As Apache Kafka's broker does, the connection stops reading when a request is complete and reads on once it is
+ * answered: a Kafka client matches each response to the oldest request it has in flight, so answers must go back in
+ * request order, and a client pipelining requests waits in the socket's buffers meanwhile. It also bounds what one
+ * connection can ask of the broker at once without a limit of its own.
+ *
+ * <h2>Bad input</h2>
+ * The stream cannot be resynchronised after a bad frame, so each of these closes the connection (and only it), with a
+ * log line: a size field below {@value KafkaSettings#MIN_REQUEST_BYTES} or above {@code socket.request.max.bytes}
+ * (the body is not read), an API key Kafka does not define or this broker does not answer, a version outside what
+ * ApiVersions announced, a header or body that does not decode, and PRODUCE with acks 0 that fails (Kafka's way of
+ * telling a client that asked for no answer). ApiVersions in a version newer than announced is answered, in version
+ * 0 with UNSUPPORTED_VERSION and the supported versions, as Kafka clients expect.
+ *
+ * <p>Not thread-safe: everything runs on the event loop that accepted the socket, where the broker also completes
+ * its futures.
+ */
+final class KafkaConnection {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaConnection.class);
+    private static final int SIZE_BYTES = 4;
+    /** Bytes per {@code sendFile}: under Vert.x's 1 MiB region split (see {@link #respond}). */
+    private static final int FILE_CHUNK_BYTES = 512 * 1024;
+
+    private final NetSocket socket;
+    private final KafkaApis apis;
+    private final KafkaSettings settings;
+    private final BrokerMetrics metrics;
+    private final RecordParser parser;
+    private boolean readingSize = true;
+    private boolean closed;
+    private String clientId = "";
+
+    KafkaConnection(NetSocket socket, KafkaApis apis, KafkaSettings settings, BrokerMetrics metrics) {
+        this.socket = socket;
+        this.apis = apis;
+        this.settings = settings;
+        this.metrics = metrics;
+        this.parser = RecordParser.newFixed(SIZE_BYTES, socket);
+    }
+
+    /** Starts reading requests. */
+    void start() {
+        socket.exceptionHandler(e -> LOG.debug("Kafka connection from {} failed", socket.remoteAddress(), e));
+        parser.exceptionHandler(e -> LOG.debug("Kafka connection from {} failed", socket.remoteAddress(), e));
+        parser.handler(this::onRecord);
+    }
+
+    /** The socket closed, whoever closed it: answers still pending are dropped. */
+    void closed() {
+        closed = true;
+    }
+
+    private void onRecord(Buffer record) {
+        if (closed) {
+            return;
+        }
+        try {
+            if (readingSize) {
+                onSize(record.getInt(0));
+            } else {
+                readingSize = true;
+                parser.fixedSizeMode(SIZE_BYTES);
+                // One request at a time: read on once this one is answered (see the class comment).
+                parser.pause();
+                onRequest(ByteBuffer.wrap(record.getBytes()));
+            }
+        } catch (RuntimeException e) {
+            // A bug here or in a synchronous broker path must cost this connection, not the event loop's next task.
+            LOG.error("Unexpected failure on the Kafka connection from {}; closing it", socket.remoteAddress(), e);
+            close("unexpected failure " + e);
+        }
+    }
+
+    private void onSize(int size) {
+        if (size < KafkaSettings.MIN_REQUEST_BYTES) {
+            close("a request size of " + size + " bytes (at least " + KafkaSettings.MIN_REQUEST_BYTES + ")");
+        } else if (size > settings.maxRequestBytes()) {
+            close("a request of " + size + " bytes, over socket.request.max.bytes (" + settings.maxRequestBytes()
+                    + ")");
+        } else {
+            readingSize = false;
+            parser.fixedSizeMode(size);
+        }
+    }
+
+    private void onRequest(ByteBuffer frame) {
+        short apiKeyId = frame.getShort(0);
+        short version = frame.getShort(2);
+        int correlationId = frame.getInt(4);
+        if (!ApiKeys.hasId(apiKeyId)) {
+            close("API key " + apiKeyId + ", which Kafka does not define");
+            return;
+        }
+        ApiKeys key = ApiKeys.forId(apiKeyId);
+        if (!apis.supports(key, version)) {
+            if (key == ApiKeys.API_VERSIONS) {
+                // A newer client than this broker: Kafka answers in version 0 with its versions, so the client can
+                // retry in one both know.
+                respond(correlationId, key, (short) 0, apis.unsupportedApiVersions()).onSuccess(v -> parser.resume());
+            } else {
+                close(key + " version " + version + ", which this broker does not answer ("
+                        + apis.describeSupport(key) + " in its ApiVersions)");
+            }
+            return;
+        }
+        ByteBufferAccessor reader = new ByteBufferAccessor(frame);
+        ApiMessage request;
+        try {
+            RequestHeaderData header = new RequestHeaderData(reader, key.requestHeaderVersion(version));
+            if (header.clientId() != null) {
+                clientId = header.clientId();
+            }
+            request = key.messageType.newRequest();
+            request.read(reader, version);
+        } catch (RuntimeException e) {
+            close(key + " v" + version + " that does not decode (" + e + ")");
+            return;
+        }
+        long start = System.nanoTime();
+        Future<Optional<ApiMessage>> answer;
+        try {
+            answer = apis.answer(key, version, clientId, request);
+        } catch (RuntimeException e) {
+            answer = Future.failedFuture(e);
+        }
+        answer.onComplete(result -> {
+            // Named as the other front-ends' latencies: "kafka.produce", "kafka.fetch", "kafka.joinGroup", ...
+            metrics.requestLatency(KafkaGateway.FRONT_END + "." + key.name.substring(0, 1).toLowerCase(Locale.ROOT)
+                    + key.name.substring(1), System.nanoTime() - start);
+            if (closed) {
+                return;
+            }
+            if (result.failed() && result.cause() instanceof KafkaApis.Unanswerable refused) {
+                close(refused.getMessage());
+                return;
+            }
+            if (result.failed()) {
+                LOG.warn("Cannot answer {} v{} from {} (client '{}'); closing the connection", key, version,
+                        socket.remoteAddress(), clientId, result.cause());
+                close(key + " that could not be answered");
+                return;
+            }
+            Future<Void> sent = result.result().map(response -> respond(correlationId, key, version, response))
+                    .orElseGet(Future::succeededFuture);
+            // Reading on once the answer's file regions are out also bounds the open files a connection holds.
+            sent.onComplete(done -> {
+                if (done.succeeded()) {
+                    parser.resume();
+                } else if (!closed) {
+                    LOG.warn("Cannot send the {} answer to {}; closing the connection, whose stream is cut short: {}",
+                            key, socket.remoteAddress(), done.cause().toString());
+                    close(key + " whose answer could not be sent whole");
+                }
+            });
+        });
+    }
+
+    /**
+     * Writes a response: the heap parts as buffers, the records of a fetch from their segment files in chunks of
+     * {@value #FILE_CHUNK_BYTES} bytes. Vert.x queues writes and file regions in call order except that it splits a
+     * region of a megabyte or more and queues the rest behind whatever is written meanwhile, so no chunk reaches that
+     * size. Completes when the last chunk is sent; fails when a segment changed since it was read (its bytes are
+     * announced already, so the connection must close) or a send fails.
+     */
+    private Future<Void> respond(int correlationId, ApiKeys key, short version, ApiMessage response) {
+        short headerVersion = key.responseHeaderVersion(version);
+        ObjectSerializationCache cache = new ObjectSerializationCache();
+        ResponseHeaderData header = new ResponseHeaderData().setCorrelationId(correlationId);
+        int size = header.size(cache, headerVersion) + response.size(cache, version);
+        ResponseParts out = new ResponseParts(SIZE_BYTES + size - segmentBytes(response));
+        out.writeInt(size);
+        header.write(out, cache, headerVersion);
+        response.write(out, cache, version);
+        List<Future<Void>> sent = new ArrayList<>();
+        for (ResponseParts.Part part : out.parts()) {
+            if (part instanceof ResponseParts.Heap heap) {
+                sent.add(socket.write(BufferInternal.buffer(Unpooled.wrappedBuffer(heap.bytes()))));
+            } else if (part instanceof ResponseParts.Region region) {
+                sendRegion(region.slice(), sent);
+            }
+        }
+        return Future.all(sent).mapEmpty();
+    }
+
+    /** Sends a segment region in chunks, adding each send to {@code sent}; stops at the first that cannot go. */
+    private void sendRegion(LogSlice slice, List<Future<Void>> sent) {
+        String file = slice.file().toAbsolutePath().toString();
+        for (long at = 0; at < slice.sizeInBytes(); at += FILE_CHUNK_BYTES) {
+            int chunk = (int) Math.min(FILE_CHUNK_BYTES, slice.sizeInBytes() - at);
+            if (!slice.isStillValid((int) at + chunk)) {
+                sent.add(Future.failedFuture(new IOException("Segment " + file + " changed (truncated or deleted)"
+                        + " before its batches were sent")));
+                return;
+            }
+            sent.add(socket.sendFile(file, slice.position() + at, chunk));
+        }
+    }
+
+    /** The bytes of a response that are sent from segment files rather than written from the heap. */
+    private static int segmentBytes(ApiMessage response) {
+        if (!(response instanceof FetchResponseData fetch)) {
+            return 0;
+        }
+        int bytes = 0;
+        for (FetchResponseData.FetchableTopicResponse topic : fetch.responses()) {
+            for (FetchResponseData.PartitionData partition : topic.partitions()) {
+                if (partition.records() instanceof SegmentRecords segment) {
+                    bytes += segment.sizeInBytes();
+                }
+            }
+        }
+        return bytes;
+    }
+
+    private void close(String reason) {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        LOG.info("Closing the Kafka connection from {} (client '{}'): it sent {}", socket.remoteAddress(), clientId,
+                reason);
+        socket.close();
+    }
+}

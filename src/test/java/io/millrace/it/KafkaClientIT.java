@@ -1,0 +1,549 @@
+package io.millrace.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.millrace.client.ClientConfig;
+import io.millrace.client.MillraceClient;
+import io.millrace.client.Seek;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.DescribeClusterResult;
+import org.apache.kafka.clients.admin.NewPartitions;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnsupportedCompressionTypeException;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Apache Kafka's own clients (kafka-clients 4.x: producer, consumer, admin client) against a Millrace broker process's
+ * Kafka listener: topics administered, records produced idempotently with acks=all (uncompressed and gzip; the other
+ * codecs refused clearly) and read back by offset and by timestamp, the same records seen over REST with the same
+ * keys, values, headers and offsets (and REST's records seen by Kafka), a consumer group rebalancing with committed
+ * offsets that survive a restart, and bad input on the Kafka port closing only its connection.
+ */
+class KafkaClientIT {
+
+    /** Small, so that the oversized-frame test can exceed it without sending megabytes. */
+    private static final int MAX_REQUEST_BYTES = 1024 * 1024;
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    static BrokerProcess broker;
+    static Rest rest;
+    static String bootstrap;
+
+    @BeforeAll
+    static void start() {
+        broker = BrokerProcess.start("kafka-client", Map.of("socket.request.max.bytes",
+                Integer.toString(MAX_REQUEST_BYTES)));
+        rest = new Rest(broker.baseUrl());
+        bootstrap = "127.0.0.1:" + broker.kafkaPort();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    @Test
+    void adminClientCreatesDescribesGrowsAndDeletesTopics() throws Exception {
+        try (Admin admin = admin()) {
+            DescribeClusterResult cluster = admin.describeCluster();
+            Collection<Node> nodes = cluster.nodes().get(30, TimeUnit.SECONDS);
+            assertThat(nodes).singleElement().satisfies(node -> {
+                assertThat(node.host()).isEqualTo("127.0.0.1");
+                assertThat(node.port()).isEqualTo(broker.kafkaPort());
+            });
+            assertThat(cluster.controller().get().id()).isEqualTo(nodes.iterator().next().id());
+
+            admin.createTopics(List.of(new NewTopic("admin-topic", 3, (short) 1)
+                    .configs(Map.of("retention.ms", "3600000")))).all().get(30, TimeUnit.SECONDS);
+            assertThatThrownBy(() -> admin.createTopics(List.of(new NewTopic("admin-topic", 1, (short) 1))).all()
+                    .get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(TopicExistsException.class);
+            assertThat(admin.listTopics().names().get()).contains("admin-topic");
+
+            TopicDescription described = admin.describeTopics(List.of("admin-topic")).allTopicNames().get()
+                    .get("admin-topic");
+            assertThat(described.partitions()).hasSize(3)
+                    .allSatisfy(p -> assertThat(p.leader().port()).isEqualTo(broker.kafkaPort()));
+
+            ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, "admin-topic");
+            Config config = admin.describeConfigs(List.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource);
+            assertThat(config.get("retention.ms").value()).isEqualTo("3600000");
+
+            admin.createPartitions(Map.of("admin-topic", NewPartitions.increaseTo(5))).all()
+                    .get(30, TimeUnit.SECONDS);
+            assertThat(rest.get("/api/topics/admin-topic").json().getJsonArray("partitions")).hasSize(5);
+
+            admin.deleteTopics(List.of("admin-topic")).all().get(30, TimeUnit.SECONDS);
+            await().atMost(WAIT).untilAsserted(() ->
+                    assertThat(admin.listTopics().names().get()).doesNotContain("admin-topic"));
+        }
+    }
+
+    /** The codecs Millrace's log accepts; it stores and serves the batches as they came. */
+    @ParameterizedTest
+    @ValueSource(strings = {"none", "gzip"})
+    void idempotentProducerWithAcksAllIsReadBackByTheConsumer(String compression) throws Exception {
+        String topic = "compressed-" + compression;
+        rest.createTopic(topic, 3);
+        List<RecordMetadata> sent = new ArrayList<>();
+        try (KafkaProducer<String, String> producer = producer(Map.of(ProducerConfig.COMPRESSION_TYPE_CONFIG,
+                compression))) {
+            for (int i = 0; i < 300; i++) {
+                ProducerRecord<String, String> record = new ProducerRecord<>(topic, "key-" + (i % 30), "value-" + i);
+                record.headers().add(new RecordHeader("n", Integer.toString(i).getBytes(StandardCharsets.UTF_8)));
+                sent.add(producer.send(record).get(30, TimeUnit.SECONDS));
+            }
+        }
+        List<ConsumerRecord<String, String>> read = readAll(topic, 3, 300);
+        assertThat(read).hasSize(300);
+        for (ConsumerRecord<String, String> record : read) {
+            int i = Integer.parseInt(record.value().substring("value-".length()));
+            assertThat(record.key()).isEqualTo("key-" + (i % 30));
+            assertThat(new String(record.headers().lastHeader("n").value(), StandardCharsets.UTF_8))
+                    .isEqualTo(Integer.toString(i));
+            assertThat(record.partition()).isEqualTo(sent.get(i).partition());
+            assertThat(record.offset()).isEqualTo(sent.get(i).offset());
+        }
+    }
+
+    /**
+     * The codecs Millrace's log does not decode yet are refused with Kafka's own non-retriable error, so the
+     * producer fails at once instead of retrying, and nothing is appended.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"snappy", "lz4", "zstd"})
+    void codecsTheLogDoesNotDecodeAreRefusedClearly(String compression) {
+        String topic = "refused-" + compression;
+        rest.createTopic(topic, 1);
+        try (KafkaProducer<String, String> producer = producer(Map.of(ProducerConfig.COMPRESSION_TYPE_CONFIG,
+                compression))) {
+            assertThatThrownBy(() -> producer.send(new ProducerRecord<>(topic, "k", "v")).get(30, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(UnsupportedCompressionTypeException.class);
+        }
+        assertThat(rest.get("/api/topics/" + topic + "/partitions/0/records?offset=earliest").json()
+                .getLong("highWatermark")).isZero();
+    }
+
+    /** With auto.create.topics.enable, a Kafka producer's Metadata request creates its topic, as on Kafka. */
+    @Test
+    void metadataCreatesTopicsWhenTheBrokerAutoCreates() throws Exception {
+        try (BrokerProcess autoCreating = BrokerProcess.start("kafka-auto-create",
+                Map.of("auto.create.topics.enable", "true", "num.partitions", "2"))) {
+            Properties props = new Properties();
+            props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + autoCreating.kafkaPort());
+            props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "30000");
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(),
+                    new StringSerializer())) {
+                assertThat(producer.send(new ProducerRecord<>("made-by-metadata", "k", "v")).get(30, TimeUnit.SECONDS)
+                        .offset()).isZero();
+            }
+            assertThat(new Rest(autoCreating.baseUrl()).get("/api/topics/made-by-metadata").json()
+                    .getJsonArray("partitions")).hasSize(2);
+        }
+        // The shared broker does not auto-create: a consumer's Metadata (which allows creation) creates nothing.
+        try (KafkaConsumer<String, String> consumer = consumer(); Admin admin = admin()) {
+            assertThat(consumer.partitionsFor("never-created")).isEmpty();
+            assertThat(admin.listTopics().names().get(30, TimeUnit.SECONDS)).doesNotContain("never-created");
+        }
+    }
+
+    /**
+     * Fetch answers of a megabyte (the consumer's max.partition.fetch.bytes) go out from the segment file in several
+     * sendfile chunks; every byte arrives in order.
+     */
+    @Test
+    void largeFetchesArriveWhole() throws Exception {
+        String topic = "large";
+        rest.createTopic(topic, 1);
+        String filler = "x".repeat(8 * 1024);
+        try (KafkaProducer<String, String> producer = producer(Map.of(ProducerConfig.BATCH_SIZE_CONFIG, "262144",
+                ProducerConfig.LINGER_MS_CONFIG, "20"))) {
+            List<java.util.concurrent.Future<RecordMetadata>> sent = new ArrayList<>();
+            for (int i = 0; i < 400; i++) {
+                sent.add(producer.send(new ProducerRecord<>(topic, 0, "k" + i, i + ":" + filler)));
+            }
+            for (java.util.concurrent.Future<RecordMetadata> f : sent) {
+                f.get(30, TimeUnit.SECONDS);
+            }
+        }
+        List<ConsumerRecord<String, String>> read = readAll(topic, 1, 400);
+        assertThat(read).hasSize(400);
+        for (int i = 0; i < 400; i++) {
+            assertThat(read.get(i).offset()).isEqualTo(i);
+            assertThat(read.get(i).value()).isEqualTo(i + ":" + filler);
+        }
+    }
+
+    @Test
+    void consumerSeeksByTimestamp() throws Exception {
+        String topic = "by-time";
+        rest.createTopic(topic, 1);
+        long base = System.currentTimeMillis() - 60_000;
+        try (KafkaProducer<String, String> producer = producer(Map.of())) {
+            for (int i = 0; i < 5; i++) {
+                producer.send(new ProducerRecord<>(topic, 0, base + i * 1000L, "k", "at-" + i)).get(30,
+                        TimeUnit.SECONDS);
+            }
+        }
+        TopicPartition tp = new TopicPartition(topic, 0);
+        try (KafkaConsumer<String, String> consumer = consumer()) {
+            Map<TopicPartition, OffsetAndTimestamp> found = consumer.offsetsForTimes(Map.of(tp, base + 2500));
+            assertThat(found.get(tp).offset()).isEqualTo(3);
+            assertThat(found.get(tp).timestamp()).isEqualTo(base + 3000);
+            assertThat(consumer.offsetsForTimes(Map.of(tp, base + 10_000)).get(tp)).isNull();
+            assertThat(consumer.beginningOffsets(List.of(tp))).containsEntry(tp, 0L);
+            assertThat(consumer.endOffsets(List.of(tp))).containsEntry(tp, 5L);
+
+            consumer.assign(List.of(tp));
+            consumer.seek(tp, found.get(tp).offset());
+            List<ConsumerRecord<String, String>> read = new ArrayList<>();
+            await().atMost(WAIT).until(() -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(read::add);
+                return read.size() >= 2;
+            });
+            assertThat(read).extracting(ConsumerRecord::value).containsExactly("at-3", "at-4");
+            assertThat(read.get(0).timestamp()).isEqualTo(base + 3000);
+        }
+    }
+
+    @Test
+    void recordsCrossBetweenKafkaClientsAndRest() throws Exception {
+        String topic = "crossing";
+        rest.createTopic(topic, 1);
+        try (KafkaProducer<String, String> producer = producer(Map.of())) {
+            ProducerRecord<String, String> record = new ProducerRecord<>(topic, 0, "from-kafka", "kafka-value");
+            record.headers().add(new RecordHeader("origin", "kafka".getBytes(StandardCharsets.UTF_8)));
+            assertThat(producer.send(record).get(30, TimeUnit.SECONDS).offset()).isZero();
+        }
+        JsonObject produced = rest.post("/api/topics/" + topic + "/records", new JsonObject().put("acks", "all")
+                .put("records", new JsonArray().add(new JsonObject().put("partition", 0).put("key", "from-rest")
+                        .put("value", "rest-value").put("headers", new JsonObject().put("origin", "rest"))))).json();
+        assertThat(produced.getJsonArray("offsets").getJsonObject(0).getLong("offset")).isEqualTo(1L);
+
+        JsonArray overRest = rest.get("/api/topics/" + topic + "/partitions/0/records?offset=earliest").json()
+                .getJsonArray("records");
+        assertThat(overRest).hasSize(2);
+        JsonObject first = overRest.getJsonObject(0);
+        assertThat(first.getLong("offset")).isZero();
+        assertThat(first.getString("key")).isEqualTo("from-kafka");
+        assertThat(first.getString("value")).isEqualTo("kafka-value");
+        assertThat(first.getJsonArray("headers").getJsonObject(0).getString("key")).isEqualTo("origin");
+        assertThat(first.getJsonArray("headers").getJsonObject(0).getString("value")).isEqualTo("kafka");
+
+        List<ConsumerRecord<String, String>> overKafka = readAll(topic, 1, 2);
+        assertThat(rest.get("/metrics").body()).contains("operation=\"kafka.produce\"")
+                .contains("operation=\"kafka.fetch\"").contains("frontend=\"kafka\"");
+        assertThat(overKafka.get(1).offset()).isEqualTo(1);
+        assertThat(overKafka.get(1).key()).isEqualTo("from-rest");
+        assertThat(overKafka.get(1).value()).isEqualTo("rest-value");
+        assertThat(new String(overKafka.get(1).headers().lastHeader("origin").value(), StandardCharsets.UTF_8))
+                .isEqualTo("rest");
+    }
+
+    @Test
+    void recordsCrossBetweenKafkaClientsAndTheSdk() throws Exception {
+        String topic = "crossing-sdk";
+        rest.createTopic(topic, 1);
+        try (KafkaProducer<String, String> producer = producer(Map.of(ProducerConfig.COMPRESSION_TYPE_CONFIG,
+                "gzip"))) {
+            for (int i = 0; i < 3; i++) {
+                ProducerRecord<String, String> record = new ProducerRecord<>(topic, 0, "k" + i, "v" + i);
+                record.headers().add(new RecordHeader("i", Integer.toString(i).getBytes(StandardCharsets.UTF_8)));
+                producer.send(record).get(30, TimeUnit.SECONDS);
+            }
+        }
+        try (MillraceClient client = MillraceClient.create(ClientConfig.bootstrap("127.0.0.1:" + broker.tcpPort()))) {
+            List<io.millrace.client.ConsumerRecord> read = client.consumer(io.millrace.client.ConsumerConfig.defaults())
+                    .assign(new io.millrace.common.TopicPartition(topic, 0), Seek.earliest())
+                    .receive().take(3).collectList().block(WAIT);
+            assertThat(read).hasSize(3);
+            for (int i = 0; i < 3; i++) {
+                String n = Integer.toString(i);
+                io.millrace.client.ConsumerRecord record = read.get(i);
+                assertThat(record.offset()).isEqualTo(i);
+                assertThat(record.keyAsString()).isEqualTo("k" + i);
+                assertThat(record.valueAsString()).isEqualTo("v" + i);
+                assertThat(record.headers()).singleElement().satisfies(h -> {
+                    assertThat(h.key()).isEqualTo("i");
+                    assertThat(new String(h.value(), StandardCharsets.UTF_8)).isEqualTo(n);
+                });
+            }
+            client.producer(io.millrace.client.ProducerConfig.defaults())
+                    .send(io.millrace.client.ProducerRecord.of(topic, "from-sdk", "sdk-value")).block(WAIT);
+        }
+        ConsumerRecord<String, String> fromSdk = readAll(topic, 1, 4).get(3);
+        assertThat(fromSdk.offset()).isEqualTo(3);
+        assertThat(fromSdk.key()).isEqualTo("from-sdk");
+        assertThat(fromSdk.value()).isEqualTo("sdk-value");
+    }
+
+    /** Kafka groups are Millrace's groups: a Kafka consumer and a browser on the WebSocket split the partitions. */
+    @Test
+    void aKafkaConsumerAndABrowserShareAGroup() {
+        String topic = "shared";
+        String group = "kafka-and-browser";
+        rest.createTopic(topic, 4);
+        try (WsClient ws = WsClient.connect(broker.webSocketUri());
+             KafkaConsumer<String, String> kafka = consumer(group)) {
+            JsonObject joined = ws.call(new JsonObject().put("op", "joinGroup").put("group", group)
+                    .put("topics", new JsonArray().add(topic)).put("strategy", "range")
+                    .put("sessionTimeoutMs", 10_000).put("rebalanceTimeoutMs", 10_000));
+            assertThat(joined.getString("op")).isEqualTo("result");
+            kafka.subscribe(List.of(topic));
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                kafka.poll(Duration.ofMillis(100));
+                return kafka.assignment().size() == 2;
+            });
+            JsonObject assigned = ws.await(m -> "assigned".equals(m.getString("op"))
+                    && m.getJsonArray("partitions").size() == 2, WAIT);
+            java.util.Set<Integer> browser = new java.util.HashSet<>();
+            assigned.getJsonArray("partitions").forEach(p -> browser.add(((JsonObject) p).getInteger("partition")));
+            java.util.Set<Integer> all = new java.util.HashSet<>(browser);
+            kafka.assignment().forEach(tp -> all.add(tp.partition()));
+            assertThat(kafka.assignment()).noneMatch(tp -> browser.contains(tp.partition()));
+            assertThat(all).containsExactlyInAnyOrder(0, 1, 2, 3);
+        }
+    }
+
+    /**
+     * Three Kafka consumers in one group share a topic's partitions; when one leaves, the other two take them all.
+     * Their commits are what the admin client lists, and survive a broker restart.
+     */
+    @Test
+    void consumerGroupRebalancesAndKeepsCommittedOffsets() throws Exception {
+        String topic = "grouped";
+        String group = "kafka-group";
+        rest.createTopic(topic, 6);
+        try (KafkaProducer<String, String> producer = producer(Map.of())) {
+            for (int i = 0; i < 60; i++) {
+                producer.send(new ProducerRecord<>(topic, "key-" + i, "value-" + i)).get(30, TimeUnit.SECONDS);
+            }
+        }
+        List<KafkaConsumer<String, String>> members = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                KafkaConsumer<String, String> member = consumer(group);
+                member.subscribe(List.of(topic));
+                members.add(member);
+            }
+            awaitAssignmentCovers(members, 6);
+            assertThat(members).allSatisfy(m -> assertThat(m.assignment()).hasSize(2));
+
+            members.remove(2).close();
+            awaitAssignmentCovers(members, 6);
+            // Read to the end of every partition, those taken over from the member that left included.
+            await().atMost(WAIT).until(() -> {
+                boolean atEnd = true;
+                for (KafkaConsumer<String, String> m : members) {
+                    m.poll(Duration.ofMillis(100));
+                    for (TopicPartition tp : m.assignment()) {
+                        atEnd &= m.position(tp) == m.endOffsets(List.of(tp)).get(tp);
+                    }
+                }
+                return atEnd;
+            });
+            for (KafkaConsumer<String, String> member : members) {
+                member.commitSync();
+            }
+            try (Admin admin = admin()) {
+                assertThat(committedTotal(admin, group)).isEqualTo(60);
+                assertThat(admin.listGroups().all().get(30, TimeUnit.SECONDS))
+                        .anySatisfy(g -> assertThat(g.groupId()).isEqualTo(group));
+                assertThat(admin.describeConsumerGroups(List.of(group)).all().get(30, TimeUnit.SECONDS).get(group)
+                        .members()).hasSize(2);
+            }
+        } finally {
+            members.forEach(KafkaConsumer::close);
+        }
+
+        broker.stop();
+        broker.restart();
+        try (Admin admin = admin()) {
+            await().atMost(WAIT).untilAsserted(() -> assertThat(committedTotal(admin, group)).isEqualTo(60));
+        }
+        try (KafkaConsumer<String, String> again = consumer(group)) {
+            again.subscribe(List.of(topic));
+            List<ConsumerRecord<String, String>> more = new ArrayList<>();
+            await().atMost(WAIT).until(() -> {
+                again.poll(Duration.ofMillis(200)).forEach(more::add);
+                return again.assignment().size() == 6;
+            });
+            for (org.apache.kafka.common.TopicPartition tp : again.assignment()) {
+                assertThat(again.position(tp)).isEqualTo(again.endOffsets(List.of(tp)).get(tp));
+            }
+            assertThat(more).as("everything was committed, so nothing is read again").isEmpty();
+        }
+    }
+
+    /** Polls every member until their assignments are disjoint and cover all {@code partitions}. */
+    private static void awaitAssignmentCovers(List<KafkaConsumer<String, String>> members, int partitions) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            members.forEach(m -> m.poll(Duration.ofMillis(100)));
+            java.util.Set<TopicPartition> union = new java.util.HashSet<>();
+            int total = 0;
+            for (KafkaConsumer<String, String> m : members) {
+                union.addAll(m.assignment());
+                total += m.assignment().size();
+            }
+            return union.size() == partitions && total == partitions
+                    && members.stream().noneMatch(m -> m.assignment().isEmpty());
+        });
+    }
+
+    private static long committedTotal(Admin admin, String group) throws Exception {
+        return admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS)
+                .values().stream().mapToLong(org.apache.kafka.clients.consumer.OffsetAndMetadata::offset).sum();
+    }
+
+    @Test
+    void badInputClosesOnlyItsConnection() throws Exception {
+        // Garbage: a size field of 0x47455420 ("GET "), far over socket.request.max.bytes.
+        assertClosedAfter("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        // A frame announcing one byte more than socket.request.max.bytes: refused before its body is read.
+        assertClosedAfter(frameHeader(MAX_REQUEST_BYTES + 1, (short) 18, (short) 3));
+        // A size too small to hold a request header.
+        assertClosedAfter(new byte[] {0, 0, 0, 2, 0, 0});
+        // An API key Kafka does not define, and one Millrace does not answer (transactions: AddPartitionsToTxn).
+        assertClosedAfter(frame((short) 999, (short) 0));
+        assertClosedAfter(frame((short) 24, (short) 3));
+        // Produce in version 13 (topic ids), above what ApiVersions announces.
+        assertClosedAfter(frame((short) 0, (short) 13));
+
+        assertThat(broker.healthStatus()).isEqualTo(200);
+        rest.createTopic("after-bad-input", 1);
+        try (KafkaProducer<String, String> producer = producer(Map.of())) {
+            assertThat(producer.send(new ProducerRecord<>("after-bad-input", "k", "v")).get(30, TimeUnit.SECONDS)
+                    .offset()).isZero();
+        }
+        assertThat(readAll("after-bad-input", 1, 1)).extracting(ConsumerRecord::value).containsExactly("v");
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /** Sends {@code bytes} on a new connection to the Kafka port and asserts the broker closes it, answering nothing. */
+    private static void assertClosedAfter(byte[] bytes) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", broker.kafkaPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(bytes);
+            socket.getOutputStream().flush();
+            InputStream in = socket.getInputStream();
+            assertThat(in.read()).as("the broker closes the connection without an answer").isEqualTo(-1);
+        }
+    }
+
+    /** A size field of {@code size} followed by the start of a request header. */
+    private static byte[] frameHeader(int size, short apiKey, short version) throws IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.writeInt(size);
+        out.writeShort(apiKey);
+        out.writeShort(version);
+        out.writeInt(7);
+        return bytes.toByteArray();
+    }
+
+    /** A complete frame with a v1 request header (client id "bad") and an empty body. */
+    private static byte[] frame(short apiKey, short version) throws IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.writeInt(2 + 2 + 4 + 2 + 3);
+        out.writeShort(apiKey);
+        out.writeShort(version);
+        out.writeInt(7);
+        out.writeShort(3);
+        out.write("bad".getBytes(StandardCharsets.US_ASCII));
+        return bytes.toByteArray();
+    }
+
+    private static List<ConsumerRecord<String, String>> readAll(String topic, int partitions, int expected) {
+        List<TopicPartition> all = new ArrayList<>();
+        for (int p = 0; p < partitions; p++) {
+            all.add(new TopicPartition(topic, p));
+        }
+        List<ConsumerRecord<String, String>> read = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = consumer()) {
+            consumer.assign(all);
+            consumer.seekToBeginning(all);
+            await().atMost(WAIT).until(() -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(read::add);
+                return read.size() >= expected;
+            });
+        }
+        read.sort((a, b) -> a.partition() != b.partition() ? Integer.compare(a.partition(), b.partition())
+                : Long.compare(a.offset(), b.offset()));
+        return read;
+    }
+
+    private static KafkaProducer<String, String> producer(Map<String, String> extra) {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "30000");
+        props.putAll(extra);
+        return new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
+    }
+
+    private static KafkaConsumer<String, String> consumer() {
+        return consumer(null);
+    }
+
+    private static KafkaConsumer<String, String> consumer(String group) {
+        Properties props = new Properties();
+        if (group != null) {
+            props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+            props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        }
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
+        return new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer());
+    }
+
+    private static Admin admin() {
+        Properties props = new Properties();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
+        return Admin.create(props);
+    }
+}
