@@ -51,6 +51,8 @@ public class ManyPartitions {
     private static final Duration LONG_STEP = Duration.ofMinutes(30);
     private static final long HEALTH_PERIOD_MS = 500;
     private static final int READ_BACK = 10;
+    /** How long the broker is left alone to measure what its partitions cost when nothing happens. */
+    private static final long IDLE_MS = 10_000;
     /** Log lines that mean the broker lost, or nearly lost, its ZooKeeper session. */
     private static final List<String> SESSION_TROUBLE = List.of("SUSPENDED", "LOST", "Session expired",
             "session expired", "ZooKeeper session re-established");
@@ -101,8 +103,8 @@ public class ManyPartitions {
 
     int run() throws Exception {
         String stamp = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now());
-        Path results = Files.createDirectories(root.resolve("load-tests/results"));
-        log = results.resolve("many-partitions-" + stamp + "-broker.log");
+        Path reports = Files.createDirectories(root.resolve("load-tests/results"));
+        log = reports.resolve("many-partitions-" + stamp + "-broker.log");
         dataDir = Files.createTempDirectory(Path.of("/tmp"), "many-partitions-");
         Health health = null;
         try {
@@ -124,7 +126,7 @@ public class ManyPartitions {
             deleteTree(dataDir);
         }
         scanLog();
-        Path report = results.resolve("many-partitions-" + stamp + ".md");
+        Path report = reports.resolve("many-partitions-" + stamp + ".md");
         Files.writeString(report, report(stamp));
         System.out.println(report(stamp));
         System.out.println("report: " + root.relativize(report) + ", broker log: " + root.relativize(log));
@@ -158,6 +160,11 @@ public class ManyPartitions {
 
         readStatsFrames();
         sample("described");
+
+        long cpuBefore = cpuTicks();
+        Thread.sleep(IDLE_MS);
+        results.put("idle broker CPU over " + IDLE_MS / 1000 + " s", String.format("%.1f %% of one core",
+                (cpuTicks() - cpuBefore) * 10.0 * 100 / IDLE_MS));
 
         produce();
         sample("produced");
@@ -373,6 +380,13 @@ public class ManyPartitions {
         }
         long maps = Files.readAllLines(proc.resolve("maps")).size();
         samples.add(new Sample(step, rssKib / 1024.0, heap, fds, maps, threads, partitionDirectories()));
+    }
+
+    /** The broker's user and system CPU time so far, in clock ticks (10 ms). */
+    private long cpuTicks() throws IOException {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
     }
 
     private String limit(String name) throws IOException {
