@@ -93,8 +93,8 @@ public final class BrokerMetrics {
     /**
      * Brings the per-partition gauges in line with the partitions on this broker now (called before each scrape).
      * A gauge reads its partition's figure from the newest stats handed over here, so a partition that stays keeps
-     * its gauges: re-registering every gauge on every scrape cost about 90 µs per partition (one gauge removed and
-     * one added per figure), 7 s a scrape with 20,000 partitions.
+     * its gauges: removing and adding four gauges per partition on every scrape made a scrape of 2,000 partitions
+     * take 750 ms.
      */
     public void updatePartitions(Map<TopicPartition, PartitionStats> stats) {
         partitionStats = Map.copyOf(stats);
