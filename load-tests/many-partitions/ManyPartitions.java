@@ -152,11 +152,13 @@ public class ManyPartitions {
             checkDescription(new JsonObject(described.body()), 0);
         }
 
-        start = System.nanoTime();
-        HttpResponse<String> metrics = send(HttpRequest.newBuilder(uri("/metrics")).timeout(LONG_STEP));
-        timed("GET /metrics", start, metrics.statusCode() + ", " + kib(metrics.body()) + ", "
-                + metrics.body().lines().filter(l -> !l.startsWith("#")).count() + " series");
-        expect(metrics, 200, "metrics");
+        for (String round : List.of("GET /metrics", "GET /metrics again")) {
+            start = System.nanoTime();
+            HttpResponse<String> metrics = send(HttpRequest.newBuilder(uri("/metrics")).timeout(LONG_STEP));
+            timed(round, start, metrics.statusCode() + ", " + kib(metrics.body()) + ", "
+                    + metrics.body().lines().filter(l -> !l.startsWith("#")).count() + " series");
+            expect(metrics, 200, round);
+        }
 
         readStatsFrames();
         sample("described");
