@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -30,9 +31,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A topic of thousands of partitions through a real ZooKeeper: its creation and deletion each fire a watch event per
- * partition node, and the replica manager must not re-read the whole topic for each of them (that is quadratic: a
- * 20,000-partition topic took the broker's metadata context hours). Its partitions live on broker 1, so the replica
- * manager of broker 0 reads all the metadata and opens no log.
+ * partition node, and neither the replica manager nor the controller may read the whole topic for each of them (that
+ * is quadratic: creating 2,000 partitions blocked an event loop for over 12 s). Its partitions live on broker 1, so
+ * the replica manager of broker 0 reads all the metadata and opens no log; broker 0 is the controller and finds
+ * nothing to change.
  */
 class ManyPartitionsMetadataTest {
 
@@ -45,6 +47,7 @@ class ManyPartitionsMetadataTest {
     private Vertx vertx;
     private MetadataStore store;
     private ReplicaManager replicas;
+    private ClusterController controller;
 
     @BeforeEach
     void start() throws Exception {
@@ -57,8 +60,8 @@ class ManyPartitionsMetadataTest {
         props.setProperty("clientPortAddress", "127.0.0.1");
         props.setProperty("tickTime", "500");
         props.setProperty("admin.enableServer", "false");
-        zooKeeper = ZooKeeperServerEmbedded.builder().baseDir(Files.createDirectories(dir.resolve("zookeeper"))).configuration(props)
-                .exitHandler(ExitHandler.LOG_ONLY).build();
+        zooKeeper = ZooKeeperServerEmbedded.builder().baseDir(Files.createDirectories(dir.resolve("zookeeper")))
+                .configuration(props).exitHandler(ExitHandler.LOG_ONLY).build();
         zooKeeper.start(30_000);
         curator = CuratorFrameworkFactory.newClient("127.0.0.1:" + port, new ExponentialBackoffRetry(100, 3));
         curator.start();
@@ -71,6 +74,12 @@ class ManyPartitionsMetadataTest {
                 PartitionSettings.DEFAULTS, Time.SYSTEM, Runnable::run, store, new StorageHealth(dir, 0), 1_000,
                 30_000);
         vertx.deployVerticle(replicas).await(30, TimeUnit.SECONDS);
+        assertThat(store.electController(0).await(30, TimeUnit.SECONDS)).isZero();
+        // Broker 1, which leads every partition, counts as alive: the controller finds nothing to change.
+        controller = new ClusterController(0, store, false, false, 60_000, () -> Set.of(0, 1),
+                ClusterController.ControllerMetrics.NONE);
+        vertx.deployVerticle(controller).await(30, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(30)).until(controller::isActive);
     }
 
     @AfterEach
@@ -91,7 +100,8 @@ class ManyPartitionsMetadataTest {
 
     @Test
     void creatingAndDeletingAWideTopicReadsItOncePerBurstOfWatchEventsNotOncePerPartition() throws Exception {
-        TopicMetadata topic = new TopicMetadata("wide", 1, Map.of(), TopicAdmin.assign(List.of(1), 0, PARTITIONS, 1, 0));
+        TopicMetadata topic = new TopicMetadata("wide", 1, Map.of(),
+                TopicAdmin.assign(List.of(1), 0, PARTITIONS, 1, 0));
         store.createTopic(topic).await(60, TimeUnit.SECONDS);
         await().atMost(Duration.ofSeconds(60)).until(() -> replicas.topic("wide")
                 .filter(t -> t.partitions().stream().allMatch(p -> p.version() == 0 && p.leader() == 1))
@@ -99,6 +109,9 @@ class ManyPartitionsMetadataTest {
         long afterCreate = replicas.topicsReread();
         assertThat(afterCreate).as("re-reads of the topic for %s partition nodes created", PARTITIONS)
                 .isLessThan(PARTITIONS / 10);
+        long examinedAfterCreate = controller.partitionsExamined();
+        assertThat(examinedAfterCreate).as("partition states the controller read for %s partition nodes created",
+                PARTITIONS).isLessThan(PARTITIONS * 50L);
 
         store.deleteTopic("wide").await(60, TimeUnit.SECONDS);
         await().atMost(Duration.ofSeconds(60)).until(() -> replicas.topic("wide").isEmpty());
@@ -106,5 +119,7 @@ class ManyPartitionsMetadataTest {
         assertThat(replicas.topicsReread() - afterCreate).as("re-reads of the topic for %s partition nodes deleted",
                 PARTITIONS).isLessThan(PARTITIONS / 10);
         assertThat(store.cachedTopicNames()).doesNotContain("wide");
+        assertThat(controller.partitionsExamined() - examinedAfterCreate).as("partition states the controller read"
+                + " for %s partition nodes deleted", PARTITIONS).isLessThan(PARTITIONS * 50L);
     }
 }
