@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
+import java.util.function.ToLongFunction;
 
 /**
  * The broker's own metrics, exported with Vert.x's in Prometheus format at {@code /metrics}:
@@ -37,6 +37,8 @@ public final class BrokerMetrics {
     private final MultiGauge logStartOffsets;
     private final MultiGauge highWatermarks;
     private final MultiGauge sizes;
+    /** The partitions' figures as of the last {@link #updatePartitions}, which the per-partition gauges read. */
+    private volatile Map<TopicPartition, PartitionStats> partitionStats = Map.of();
 
     public BrokerMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -88,19 +90,29 @@ public final class BrokerMetrics {
         return connectionGauge(frontEnd).get();
     }
 
-    /** Replaces the per-partition gauges with the current state (called before each scrape). */
+    /**
+     * Brings the per-partition gauges in line with the partitions on this broker now (called before each scrape).
+     * A gauge reads its partition's figure from the newest stats handed over here, so a partition that stays keeps
+     * its gauges: removing and adding four gauges per partition on every scrape made a scrape of 2,000 partitions
+     * take 750 ms.
+     */
     public void updatePartitions(Map<TopicPartition, PartitionStats> stats) {
-        logEndOffsets.register(rows(stats, s -> s::logEndOffset), true);
-        logStartOffsets.register(rows(stats, s -> s::logStartOffset), true);
-        highWatermarks.register(rows(stats, s -> s::highWatermark), true);
-        sizes.register(rows(stats, s -> s::sizeBytes), true);
+        partitionStats = Map.copyOf(stats);
+        logEndOffsets.register(rows(stats, PartitionStats::logEndOffset), false);
+        logStartOffsets.register(rows(stats, PartitionStats::logStartOffset), false);
+        highWatermarks.register(rows(stats, PartitionStats::highWatermark), false);
+        sizes.register(rows(stats, PartitionStats::sizeBytes), false);
     }
 
-    private static List<MultiGauge.Row<?>> rows(Map<TopicPartition, PartitionStats> stats,
-                                                java.util.function.Function<PartitionStats, Supplier<Number>> f) {
-        List<MultiGauge.Row<?>> rows = new ArrayList<>();
-        stats.forEach((tp, s) -> rows.add(MultiGauge.Row.of(Tags.of("topic", tp.topic(), "partition",
-                Integer.toString(tp.partition())), f.apply(s))));
+    private List<MultiGauge.Row<?>> rows(Map<TopicPartition, PartitionStats> stats, ToLongFunction<PartitionStats> f) {
+        List<MultiGauge.Row<?>> rows = new ArrayList<>(stats.size());
+        for (TopicPartition tp : stats.keySet()) {
+            rows.add(MultiGauge.Row.of(Tags.of("topic", tp.topic(), "partition", Integer.toString(tp.partition())),
+                    tp, partition -> {
+                        PartitionStats now = partitionStats.get(partition);
+                        return now == null ? Double.NaN : f.applyAsLong(now);
+                    }));
+        }
         return rows;
     }
 

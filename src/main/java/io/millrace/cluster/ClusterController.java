@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,6 +46,9 @@ public final class ClusterController extends VerticleBase {
     private boolean reconciling;
     private boolean reconcileAgain;
     private long rebalanceTimer = -1;
+    private final AtomicBoolean passQueued = new AtomicBoolean();
+    /** Written on this verticle's context only; volatile for {@link #partitionsExamined()}. */
+    private volatile long partitionsExamined;
 
     /**
      * @param liveness which registered brokers are really up (ZooKeeper sessions, sharpened by faster signals)
@@ -102,10 +106,18 @@ public final class ClusterController extends VerticleBase {
         return Future.succeededFuture();
     }
 
-    /** Something the controller decides on may have changed (any thread). */
+    /**
+     * Something the controller decides on may have changed (any thread). Creating or deleting a topic of N partitions
+     * fires N watch events; a pass that finds nothing to write ends at once, so one pass per event would read all N
+     * partitions N times on this verticle's event loop. A change that arrives while a pass is already queued is left
+     * to that pass, which reads the cache when it runs.
+     */
     public void changed() {
-        if (context != null) {
-            context.runOnContext(v -> scheduleReconcile());
+        if (context != null && passQueued.compareAndSet(false, true)) {
+            context.runOnContext(v -> {
+                passQueued.set(false);
+                scheduleReconcile();
+            });
         }
     }
 
@@ -152,6 +164,11 @@ public final class ClusterController extends VerticleBase {
         });
     }
 
+    /** How many partition states the controller's passes have looked at so far, all passes together (any thread). */
+    long partitionsExamined() {
+        return partitionsExamined;
+    }
+
     private Future<Void> reconcile() {
         Set<Integer> live = liveness.liveBrokers();
         List<Future<?>> writes = new ArrayList<>();
@@ -160,6 +177,7 @@ public final class ClusterController extends VerticleBase {
             if (topic.isEmpty()) {
                 continue;
             }
+            partitionsExamined += topic.get().partitionCount();
             for (PartitionAssignment p : topic.get().partitions()) {
                 if (p.version() < 0) {
                     continue;

@@ -350,8 +350,34 @@ public final class MetadataStore {
         return curator.transactionOp().create().forPath(partitionPath(topic, p.partition()), bytes(p.toJson()));
     }
 
+    /**
+     * Deletes a topic: its partition nodes in transactions of {@value #PARTITIONS_PER_TRANSACTION} (one ZooKeeper
+     * write, and one log sync on the server, per transaction rather than per partition), then the topic node. Until
+     * the topic node goes, the partitions already deleted read as not led, as during a creation.
+     */
     public Future<Void> deleteTopic(String name) {
         return blocking(() -> {
+            if (curator.checkExists().forPath(topicPath(name)) == null) {
+                throw unknownTopic(name);
+            }
+            List<String> partitions;
+            try {
+                partitions = curator.getChildren().forPath(partitionsPath(name));
+            } catch (KeeperException.NoNodeException deletedMeanwhile) {
+                partitions = List.of();
+            }
+            for (int from = 0; from < partitions.size(); from += PARTITIONS_PER_TRANSACTION) {
+                List<CuratorOp> ops = new ArrayList<>();
+                for (String p : partitions.subList(from, Math.min(partitions.size(),
+                        from + PARTITIONS_PER_TRANSACTION))) {
+                    ops.add(curator.transactionOp().delete().forPath(partitionsPath(name) + "/" + p));
+                }
+                try {
+                    curator.transaction().forOperations(ops);
+                } catch (KeeperException.NoNodeException raced) {
+                    // Another broker is deleting the topic too; what is left goes below.
+                }
+            }
             try {
                 curator.delete().deletingChildrenIfNeeded().forPath(topicPath(name));
             } catch (KeeperException.NoNodeException e) {

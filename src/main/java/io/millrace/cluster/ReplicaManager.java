@@ -14,6 +14,7 @@ import io.vertx.core.VerticleBase;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -64,6 +65,14 @@ public final class ReplicaManager extends VerticleBase {
     private volatile ReplicationMetrics metrics;
     /** Serialises changes: each sync starts when the previous one finished. */
     private Future<Void> lastSync = Future.succeededFuture();
+    /**
+     * Topics with a refresh waiting in the chain that has not read the cache yet. Creating or deleting a topic of N
+     * partitions fires N watch events; each refresh reads all N partitions, so one refresh per event would cost N².
+     * A waiting refresh reads the cache when it runs, so it covers every event that arrives before then.
+     */
+    private final Set<String> refreshesWaiting = new HashSet<>();
+    /** Written on this verticle's context only; volatile for {@link #topicsReread()}. */
+    private volatile long topicsReread;
 
     /**
      * @param logLimits             what a topic's config may ask of this broker: a topic stored asking for more
@@ -124,6 +133,14 @@ public final class ReplicaManager extends VerticleBase {
     @Override
     public Future<?> stop() {
         return Future.succeededFuture();
+    }
+
+    /**
+     * How many times a watch event made this broker re-read the metadata of a topic that exists, each a read of all
+     * its partitions (any thread).
+     */
+    long topicsReread() {
+        return topicsReread;
     }
 
     /** All topics as last seen in ZooKeeper (or written by this broker). */
@@ -199,9 +216,14 @@ public final class ReplicaManager extends VerticleBase {
      * was applied first.
      */
     private void refresh(String name) {
+        if (!refreshesWaiting.add(name)) {
+            return;
+        }
         lastSync = lastSync.transform(ignored -> {
+            refreshesWaiting.remove(name);
             Optional<TopicMetadata> now = store.cachedTopic(name);
             if (now.isPresent()) {
+                topicsReread++;
                 return deployPartitions(now.get());
             }
             return topics.containsKey(name) ? undeployTopic(name) : Future.<Void>succeededFuture();
@@ -222,7 +244,7 @@ public final class ReplicaManager extends VerticleBase {
     }
 
     private Future<Void> deployPartitions(TopicMetadata topic) {
-        TopicMetadata previous = topics.put(topic.name(), topic);
+        TopicMetadata previous = topics.get(topic.name());
         LogConfig asked = logDefaults.with(topic.config());
         LogConfig config = logLimits.clamp(asked);
         if (!config.equals(asked) && (previous == null || !previous.config().equals(topic.config()))) {
@@ -242,7 +264,7 @@ public final class ReplicaManager extends VerticleBase {
                     deployed.add(removeReplica(tp, existing));
                     continue;
                 }
-                if (p.version() >= 0) {
+                if (p.version() >= 0 && !handedOver(previous, topic, p)) {
                     existing.verticle.applyAssignment(toReplicaAssignment(topic, p));
                 }
                 deployed.add(existing.deployment);
@@ -253,6 +275,9 @@ public final class ReplicaManager extends VerticleBase {
             }
             deployed.add(openReplica(topic, p, config, openRetryBackoffMs));
         }
+        // Published once every local replica of it has an entry: /health, on another thread, reads the topic's
+        // partitions and would count those still to come in this loop as down.
+        topics.put(topic.name(), topic);
         return Future.all(deployed).mapEmpty();
     }
 
@@ -301,6 +326,15 @@ public final class ReplicaManager extends VerticleBase {
         replica.verticle.deleteLogOnStop();
         LOG.info("Partition {} no longer has a replica on broker {}; deleting it here", tp, brokerId);
         return replica.deployment.compose(vertx::undeploy);
+    }
+
+    /**
+     * Whether the verticle already has {@code p}: the previous metadata applied held the same state and config. A
+     * refresh of a topic of many partitions, after a change to a few, then posts work to those few verticles only.
+     */
+    private static boolean handedOver(TopicMetadata previous, TopicMetadata topic, PartitionAssignment p) {
+        return previous != null && previous.config().equals(topic.config())
+                && p.partition() < previous.partitionCount() && previous.partition(p.partition()).equals(p);
     }
 
     private static ReplicaAssignment toReplicaAssignment(TopicMetadata topic, PartitionAssignment p) {

@@ -157,11 +157,17 @@ public final class HttpApi {
                 .putHeader("content-type", "application/json").end(body.encode());
     }
 
+    /**
+     * Scrapes on a worker: the text grows with the partitions (four series each), and a broker of 20,000 partitions
+     * must not stop its HTTP event loop for the scrape.
+     */
     private void metrics(RoutingContext ctx) {
         BrokerMetrics metrics = brokerService.metrics();
-        metrics.updatePartitions(brokerService.localPartitionStats());
-        ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
-                .end(registry.scrape());
+        ctx.vertx().executeBlocking(() -> {
+            metrics.updatePartitions(brokerService.localPartitionStats());
+            return registry.scrape();
+        }).onSuccess(text -> ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
+                .end(text)).onFailure(ctx::fail);
     }
 
     private void listTopics(RoutingContext ctx) {

@@ -33,6 +33,8 @@ import org.slf4j.LoggerFactory;
  *  interval(1 s) ─> read totals ─> buffer(2, 1) ─> rate per second ─> publish ─┬─> history (last 5 minutes, always)
  *                                                                              └─> latest ─> + cluster state ─> share
  *                                                                                                        │
+ *                                                                                       SSE event text, once ─> share
+ *                                                                                                        │
  *  each page: history event, then ─> latest (a slow page skips frames) ─> its event loop ─> HTTP response
  * </pre>
  *
@@ -66,6 +68,8 @@ public final class StatsStream {
     private final CompletableSubject stopped = CompletableSubject.create();
     private final CompositeDisposable running = new CompositeDisposable();
     private volatile Flowable<JsonObject> frames;
+    /** The frames as SSE events, encoded once for every page: a frame lists every partition of every topic. */
+    private volatile Flowable<String> events;
 
     /**
      * @param totals     running totals per topic, {@code [recordsIn, bytesIn, recordsOut, bytesOut]}
@@ -102,6 +106,7 @@ public final class StatsStream {
                                 .add("Cannot read the cluster state: " + JsonMapping.asMillrace(e).getMessage())))
                         .map(state -> frame(sample, state)), 1)
                 .share();
+        events = frames.map(frame -> event("stats", frame)).share();
         running.add(rates.connect());
     }
 
@@ -143,7 +148,7 @@ public final class StatsStream {
 
     /** Serves one page: headers, then the history event, then a stats event per period until the page leaves. */
     void serve(RoutingContext ctx) {
-        Flowable<JsonObject> live = frames;
+        Flowable<String> live = events;
         if (live == null || stopped.hasComplete()) {
             HttpApi.fail(ctx, new MillraceException(ErrorCode.BROKER_OVERLOADED, "The stats stream is not running"));
             return;
@@ -162,7 +167,7 @@ public final class StatsStream {
                 .putHeader("x-accel-buffering", "no");
         Scheduler here = RxHelper.scheduler(ctx.vertx().getOrCreateContext());
         Flowable.defer(() -> Flowable.just("retry: " + RETRY_MS + "\n\n" + event("history", historyJson())))
-                .concatWith(live.onBackpressureLatest().map(frame -> event("stats", frame)))
+                .concatWith(live.onBackpressureLatest())
                 .takeUntil(stopped.andThen(Flowable.just("")))
                 .observeOn(here, false, 1)
                 .doFinally(open::decrementAndGet)
