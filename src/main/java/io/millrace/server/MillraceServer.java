@@ -263,40 +263,19 @@ public final class MillraceServer implements AutoCloseable {
     @Override
     public void close() {
         long timeout = config.getInt(ConfigKey.SHUTDOWN_TIMEOUT_MS);
+        long started = System.nanoTime();
         if (broker != null) {
+            LOG.info("Broker {} shutting down", config.brokerId());
             broker.beginShutdown();
         }
         if (vertx != null) {
-            if (groupDeployment != null) {
-                try {
-                    await(vertx.undeploy(groupDeployment), timeout);
-                } catch (Exception e) {
-                    LOG.warn("Group coordinator did not stop cleanly: {}", e.toString());
-                }
-            }
-            if (replicaManagerDeployment != null) {
-                try {
-                    await(vertx.undeploy(replicaManagerDeployment), timeout);
-                } catch (Exception e) {
-                    LOG.warn("Partitions did not all close cleanly: {}", e.toString());
-                }
-            }
+            undeploy("Group coordinator", groupDeployment == null ? List.of() : List.of(groupDeployment), timeout);
+            undeploy("Partitions", replicaManagerDeployment == null ? List.of() : List.of(replicaManagerDeployment),
+                    timeout);
             // After the partitions, which answer what waits on them: a front-end closed earlier would cut its
             // connections before those answers reach them.
-            for (String id : frontEndDeployments) {
-                try {
-                    await(vertx.undeploy(id), timeout);
-                } catch (Exception e) {
-                    LOG.warn("Front-end did not stop cleanly: {}", e.toString());
-                }
-            }
-            for (String id : replicationDeployments) {
-                try {
-                    await(vertx.undeploy(id), timeout);
-                } catch (Exception e) {
-                    LOG.warn("Replication did not stop cleanly: {}", e.toString());
-                }
-            }
+            undeploy("Front-ends", frontEndDeployments, timeout);
+            undeploy("Replication", replicationDeployments, timeout);
         }
         for (AutoCloseable c : toClose) {
             try {
@@ -306,7 +285,23 @@ public final class MillraceServer implements AutoCloseable {
             }
         }
         toClose.clear();
-        LOG.info("Millrace broker {} stopped", config.brokerId());
+        LOG.info("Millrace broker {} stopped in {} ms", config.brokerId(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+    }
+
+    /** Undeploys one stage of the broker, each deployment within {@code timeoutMs}, and logs how long it took. */
+    private void undeploy(String stage, List<String> deployments, long timeoutMs) {
+        long started = System.nanoTime();
+        for (String id : deployments) {
+            try {
+                await(vertx.undeploy(id), timeoutMs);
+            } catch (Exception e) {
+                LOG.warn("{} did not stop cleanly: {}", stage, e.toString());
+            }
+        }
+        if (!deployments.isEmpty()) {
+            LOG.info("{} stopped in {} ms", stage, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        }
     }
 
     /** Probes the data directory off the event loop, logging only the changes of its state. */
