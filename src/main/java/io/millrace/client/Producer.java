@@ -498,7 +498,7 @@ public final class Producer implements AutoCloseable {
                         baseOffset < 0 ? -1 : baseOffset + i, timestamp));
             }
             finish(b);
-            drain();
+            retryFailedOnceIdle();
         }
 
         /**
@@ -525,6 +525,17 @@ public final class Producer implements AutoCloseable {
                     producerId = -1;
                 }
             }
+            retryFailedOnceIdle();
+        }
+
+        /**
+         * Called whenever a batch has left {@code inFlight}, by success or failure: once none is left in flight, the
+         * failed ones go back to the head of the queue in sequence order and are resent after the round's back-off;
+         * until then, or when nothing failed, the queue drains as usual. A success can be the last to come back, as
+         * when a stopping broker refuses a later batch while an earlier one it had already taken still completes:
+         * waiting only for failures would then leave the failed batch, and every batch queued behind it, unsent.
+         */
+        void retryFailedOnceIdle() {
             if (inFlight.isEmpty() && !failed.isEmpty()) {
                 failed.sort(Comparator.comparingInt(x -> x.baseSequence));
                 for (int i = failed.size() - 1; i >= 0; i--) {

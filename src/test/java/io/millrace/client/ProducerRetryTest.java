@@ -1,0 +1,77 @@
+package io.millrace.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.millrace.common.ErrorCode;
+import io.millrace.protocol.ApiError;
+import io.millrace.protocol.InitProducerIdResponse;
+import io.millrace.protocol.MetadataResponse;
+import io.millrace.protocol.ProduceRequest;
+import io.millrace.protocol.ProduceResponse;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+
+/** The producer's retries against a scripted fake broker on a real socket. */
+class ProducerRetryTest {
+
+    private FakeBroker broker;
+
+    @AfterEach
+    void close() throws IOException {
+        broker.close();
+    }
+
+    /**
+     * A stopping broker refuses a batch while one sent with it is still to be answered, and that one then succeeds:
+     * the refused batch is resent once nothing is in flight, with its sequence, whether the last answer was a
+     * failure or, as here, a success.
+     */
+    @Test
+    void aBatchRefusedWhileAnotherInFlightLaterSucceedsIsResent() throws Exception {
+        ConcurrentLinkedQueue<ProduceRequest> produces = new ConcurrentLinkedQueue<>();
+        AtomicLong nextOffset = new AtomicLong(10);
+        broker = new FakeBroker(0, (request, out) -> switch (request.apiKey()) {
+            case METADATA -> List.of(new MetadataResponse(List.of(
+                    new MetadataResponse.Broker(0, "127.0.0.1", broker.port(), -1)), OptionalInt.of(0),
+                    List.of(new MetadataResponse.TopicMetadata("t", Optional.empty(), List.of(
+                            new MetadataResponse.PartitionMetadata(0, OptionalInt.of(0), 4, List.of(0),
+                                    List.of(0)))))));
+            case INIT_PRODUCER_ID -> List.of(new InitProducerIdResponse(77, (short) 0));
+            case PRODUCE -> {
+                produces.add((ProduceRequest) request);
+                yield List.of(new ProduceResponse(List.of(produces.size() == 1
+                        ? ProduceResponse.PartitionResult.failure(0, new ApiError(ErrorCode.NOT_LEADER,
+                                "Broker 0 is shutting down"))
+                        : ProduceResponse.PartitionResult.success(0, nextOffset.getAndIncrement(),
+                                OptionalLong.empty(), 0))));
+            }
+            default -> List.of();
+        });
+        try (MillraceClient client = MillraceClient.create(ClientConfig.bootstrap("127.0.0.1:" + broker.port()))) {
+            // One record per batch; both batches leave together once the producer id is known.
+            Producer producer = client.producer(ProducerConfig.defaults().withBatchSize(1)
+                    .withRetryBackoff(Duration.ofMillis(10)));
+            Mono<RecordMetadata> first = producer.send(ProducerRecord.of("t", "k", "first").withPartition(0));
+            Mono<RecordMetadata> second = producer.send(ProducerRecord.of("t", "k", "second").withPartition(0));
+            List<RecordMetadata> sent = Mono.zip(first, second, List::of).block(Duration.ofSeconds(10));
+
+            assertThat(sent).extracting(RecordMetadata::offset).containsExactly(11L, 10L);
+            assertThat(produces).extracting(p -> baseSequence(p.partitions().get(0).batches()))
+                    .as("the refused batch is resent with its own sequence").containsExactly(0, 1, 0);
+        }
+    }
+
+    private static int baseSequence(ByteBuffer batch) {
+        return batch.getInt(batch.position() + 53);
+    }
+}
