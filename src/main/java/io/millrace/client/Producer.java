@@ -511,7 +511,7 @@ public final class Producer implements AutoCloseable {
         void onFailure(ClosedBatch b, Throwable error, BrokerConnection sentTo) {
             inFlight.remove(b);
             boolean retriable = (error instanceof MillraceClientException m && (m.retriable()
-                    || (m.errorCode() == ErrorCode.OUT_OF_ORDER_SEQUENCE && !failed.isEmpty())))
+                    || (m.errorCode() == ErrorCode.OUT_OF_ORDER_SEQUENCE && anEarlierBatchIsUnacknowledged(b))))
                     && System.nanoTime() < b.deadlineNanos;
             boolean leaderHinted = cluster.onPartitionError(tp, error, sentTo);
             if (retriable) {
@@ -526,6 +526,24 @@ public final class Producer implements AutoCloseable {
                 }
             }
             retryFailedOnceIdle();
+        }
+
+        /**
+         * Whether a batch of this partition sent before {@code b} has failed or is still in flight: the partition may
+         * then have refused {@code b} as out of sequence only because {@code b} reached it first (its answer came
+         * back before the earlier one's, or the earlier one waited for a metadata lookup that {@code b} did not
+         * need), so {@code b} is resent after it, as Kafka's producer does.
+         */
+        boolean anEarlierBatchIsUnacknowledged(ClosedBatch b) {
+            if (!failed.isEmpty()) {
+                return true;
+            }
+            for (ClosedBatch other : inFlight) {
+                if (other.batch.producerId() == b.batch.producerId() && other.baseSequence < b.baseSequence) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         /**

@@ -9,6 +9,7 @@ import io.millrace.protocol.Request;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -17,17 +18,26 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.BiFunction;
 
-/** A broker on a real socket that answers each request with the frames its script returns. */
+/**
+ * A broker on a real socket that answers each request with the frames its script returns; a script that returns none
+ * may answer later through the request's {@link Later}, after answering requests that came after it.
+ */
 final class FakeBroker implements AutoCloseable {
+
+    /** Answers one request whenever the script chooses (any thread). */
+    interface Later {
+        void answer(Message message);
+    }
+
     private final ServerSocket server;
     private final ConcurrentLinkedQueue<Request> requests = new ConcurrentLinkedQueue<>();
 
-    FakeBroker(int id, BiFunction<Request, OutputStream, List<Message>> script) throws IOException {
+    FakeBroker(int id, BiFunction<Request, FakeBroker.Later, List<Message>> script) throws IOException {
         this(id, 3, script);
     }
 
     /** A broker that speaks protocol versions up to {@code version}. */
-    FakeBroker(int id, int version, BiFunction<Request, OutputStream, List<Message>> script) throws IOException {
+    FakeBroker(int id, int version, BiFunction<Request, FakeBroker.Later, List<Message>> script) throws IOException {
         server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread acceptor = new Thread(() -> {
             while (!server.isClosed()) {
@@ -46,7 +56,7 @@ final class FakeBroker implements AutoCloseable {
     }
 
     private void serve(int id, int maxVersion, Socket socket,
-                       BiFunction<Request, OutputStream, List<Message>> script) {
+                       BiFunction<Request, FakeBroker.Later, List<Message>> script) {
         int version = FrameCodec.MIN_VERSION; // until the handshake, whose layout every version shares
         try (socket) {
             DataInputStream in = new DataInputStream(socket.getInputStream());
@@ -57,20 +67,34 @@ final class FakeBroker implements AutoCloseable {
                 Frame<Request> frame = FrameCodec.decodeRequest(ByteBuffer.wrap(body), version);
                 requests.add(frame.message());
                 List<Message> answers;
+                int negotiated = version;
+                Later later = message -> {
+                    try {
+                        write(out, frame.correlationId(), message, negotiated);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                };
                 if (frame.message() instanceof HandshakeRequest hello) {
                     version = Math.min(maxVersion, hello.maxVersion());
                     answers = List.of(new HandshakeResponse(version, id, 1 << 20, 100));
                 } else {
-                    answers = script.apply(frame.message(), out);
+                    answers = script.apply(frame.message(), later);
                 }
                 for (Message m : answers) {
-                    ByteBuffer encoded = FrameCodec.encode(frame.correlationId(), m, version);
-                    out.write(encoded.array(), encoded.arrayOffset(), encoded.remaining());
+                    write(out, frame.correlationId(), m, version);
                 }
-                out.flush();
             }
         } catch (IOException | RuntimeException e) {
             // the client went away
+        }
+    }
+
+    private static void write(OutputStream out, int correlationId, Message message, int version) throws IOException {
+        ByteBuffer encoded = FrameCodec.encode(correlationId, message, version);
+        synchronized (out) {
+            out.write(encoded.array(), encoded.arrayOffset(), encoded.remaining());
+            out.flush();
         }
     }
 
