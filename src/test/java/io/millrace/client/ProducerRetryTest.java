@@ -54,18 +54,11 @@ class ProducerRetryTest {
             }
             default -> List.of();
         });
-        try (MillraceClient client = MillraceClient.create(ClientConfig.bootstrap("127.0.0.1:" + broker.port()))) {
-            // One record per batch; both batches leave together once the producer id is known.
-            Producer producer = client.producer(ProducerConfig.defaults().withBatchSize(1)
-                    .withRetryBackoff(Duration.ofMillis(10)));
-            Mono<RecordMetadata> first = producer.send(ProducerRecord.of("t", "k", "first").withPartition(0));
-            Mono<RecordMetadata> second = producer.send(ProducerRecord.of("t", "k", "second").withPartition(0));
-            List<RecordMetadata> sent = Mono.zip(first, second, List::of).block(Duration.ofSeconds(10));
+        List<RecordMetadata> sent = sendTwoBatches();
 
-            assertThat(sent).extracting(RecordMetadata::offset).containsExactly(11L, 10L);
-            assertThat(produces).extracting(p -> baseSequence(p.partitions().get(0).batches()))
-                    .as("the refused batch is resent with its own sequence").containsExactly(0, 1, 0);
-        }
+        assertThat(sent).extracting(RecordMetadata::offset).containsExactly(11L, 10L);
+        assertThat(produces).extracting(p -> baseSequence(p.partitions().get(0).batches()))
+                .as("the refused batch is resent with its own sequence").containsExactly(0, 1, 0);
     }
 
     /**
@@ -99,17 +92,25 @@ class ProducerRetryTest {
             }
             default -> List.of();
         });
+        List<RecordMetadata> sent = sendTwoBatches();
+
+        assertThat(sent).extracting(RecordMetadata::offset).containsExactly(10L, 11L);
+        assertThat(produces).extracting(p -> baseSequence(p.partitions().get(0).batches()))
+                .as("the refused batch is resent after the earlier one, with its own sequence")
+                .containsExactly(0, 1, 1);
+    }
+
+    /**
+     * Sends two records to partition 0 of topic t, one batch each; both batches leave together once the producer id
+     * is known. Returns their metadata, in sending order.
+     */
+    private List<RecordMetadata> sendTwoBatches() {
         try (MillraceClient client = MillraceClient.create(ClientConfig.bootstrap("127.0.0.1:" + broker.port()))) {
             Producer producer = client.producer(ProducerConfig.defaults().withBatchSize(1)
                     .withRetryBackoff(Duration.ofMillis(10)));
             Mono<RecordMetadata> first = producer.send(ProducerRecord.of("t", "k", "first").withPartition(0));
             Mono<RecordMetadata> second = producer.send(ProducerRecord.of("t", "k", "second").withPartition(0));
-            List<RecordMetadata> sent = Mono.zip(first, second, List::of).block(Duration.ofSeconds(10));
-
-            assertThat(sent).extracting(RecordMetadata::offset).containsExactly(10L, 11L);
-            assertThat(produces).extracting(p -> baseSequence(p.partitions().get(0).batches()))
-                    .as("the refused batch is resent after the earlier one, with its own sequence")
-                    .containsExactly(0, 1, 1);
+            return Mono.zip(first, second, List::of).block(Duration.ofSeconds(10));
         }
     }
 
