@@ -75,6 +75,8 @@ public final class BrokerService implements Broker {
     private volatile ClusterController clusterController;
     /** Set once at start-up, before front-ends start; null until then (group calls then fail). */
     private volatile GroupCoordinatorVerticle groups;
+    /** Set when the broker begins to shut down: data requests are refused from then on. */
+    private volatile boolean shuttingDown;
 
     public BrokerService(Vertx vertx, int brokerId, MetadataStore store, ReplicaManager replicas,
                          TopicAdmin topicAdmin, BrokerSettings settings, Time time, BrokerMetrics metrics) {
@@ -165,6 +167,15 @@ public final class BrokerService implements Broker {
         int controllerId = store.cachedController();
         return Future.failedFuture(new MillraceException(ErrorCode.NOT_LEADER, "Broker " + brokerId
                 + " is not the controller" + (controllerId >= 0 ? "; broker " + controllerId + " is: ask it" : "")));
+    }
+
+    /**
+     * Refuses produce, fetch and offset lookups from now on with NOT_LEADER saying that this broker is shutting down,
+     * so that clients move to the partition's next leader instead of starting what the stopping partitions cannot
+     * finish. Called first at shutdown.
+     */
+    public void beginShutdown() {
+        shuttingDown = true;
     }
 
     /** Wires the controller's duties in; called once at start-up. */
@@ -481,6 +492,10 @@ public final class BrokerService implements Broker {
      * round trip. Also refuses a partition the topic does not have.
      */
     private void requireLeaderHere(TopicMetadata topic, TopicPartition tp) {
+        if (shuttingDown) {
+            throw new MillraceException(ErrorCode.NOT_LEADER, "Broker " + brokerId + " is shutting down; " + tp
+                    + " moves to another replica, if it has one in sync: refresh metadata and retry");
+        }
         PartitionAssignment p = topic.partition(tp.partition());
         if (p.leader() == brokerId) {
             return;

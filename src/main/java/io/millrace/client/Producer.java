@@ -498,7 +498,7 @@ public final class Producer implements AutoCloseable {
                         baseOffset < 0 ? -1 : baseOffset + i, timestamp));
             }
             finish(b);
-            drain();
+            retryFailedOnceIdle();
         }
 
         /**
@@ -511,7 +511,7 @@ public final class Producer implements AutoCloseable {
         void onFailure(ClosedBatch b, Throwable error, BrokerConnection sentTo) {
             inFlight.remove(b);
             boolean retriable = (error instanceof MillraceClientException m && (m.retriable()
-                    || (m.errorCode() == ErrorCode.OUT_OF_ORDER_SEQUENCE && !failed.isEmpty())))
+                    || (m.errorCode() == ErrorCode.OUT_OF_ORDER_SEQUENCE && anEarlierBatchIsUnacknowledged(b))))
                     && System.nanoTime() < b.deadlineNanos;
             boolean leaderHinted = cluster.onPartitionError(tp, error, sentTo);
             if (retriable) {
@@ -525,6 +525,35 @@ public final class Producer implements AutoCloseable {
                     producerId = -1;
                 }
             }
+            retryFailedOnceIdle();
+        }
+
+        /**
+         * Whether a batch of this partition sent before {@code b} has failed or is still in flight: the partition may
+         * then have refused {@code b} as out of sequence only because {@code b} reached it first (its answer came
+         * back before the earlier one's, or the earlier one waited for a metadata lookup that {@code b} did not
+         * need), so {@code b} is resent after it, as Kafka's producer does.
+         */
+        boolean anEarlierBatchIsUnacknowledged(ClosedBatch b) {
+            if (!failed.isEmpty()) {
+                return true;
+            }
+            for (ClosedBatch other : inFlight) {
+                if (other.batch.producerId() == b.batch.producerId() && other.baseSequence < b.baseSequence) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /**
+         * Called whenever a batch has left {@code inFlight}, by success or failure: once none is left in flight, the
+         * failed ones go back to the head of the queue in sequence order and are resent after the round's back-off;
+         * until then, or when nothing failed, the queue drains as usual. A success can be the last to come back, as
+         * when a stopping broker refuses a later batch while an earlier one it had already taken still completes:
+         * waiting only for failures would then leave the failed batch, and every batch queued behind it, unsent.
+         */
+        void retryFailedOnceIdle() {
             if (inFlight.isEmpty() && !failed.isEmpty()) {
                 failed.sort(Comparator.comparingInt(x -> x.baseSequence));
                 for (int i = failed.size() - 1; i >= 0; i--) {

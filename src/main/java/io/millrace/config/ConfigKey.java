@@ -156,6 +156,9 @@ public enum ConfigKey {
     GROUP_INITIAL_REBALANCE_DELAY_MS("group.initial.rebalance.delay.ms", Type.INT,
             "How long the first rebalance of an empty group waits for more members to join; 0 turns it off."),
     SHUTDOWN_TIMEOUT_MS("shutdown.timeout.ms", Type.INT, "How long a clean shutdown may take before it is forced."),
+    SHUTDOWN_GRACE_MS("shutdown.grace.ms", Type.INT,
+            "At shutdown, how long HTTP and WebSocket connections may take to receive the answers already under way "
+                    + "before they are cut."),
     LOG_SEGMENT_BYTES("log.segment.bytes", Type.INT, "Default segment.bytes of new topics."),
     LOG_SEGMENT_MS("log.segment.ms", Type.LONG, "Default segment.ms of new topics."),
     LOG_SEGMENT_INDEX_BYTES("log.segment.index.bytes", Type.INT, "Default segment.index.bytes of new topics."),

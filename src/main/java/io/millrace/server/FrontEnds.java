@@ -58,7 +58,8 @@ final class FrontEnds {
         HttpServerVerticle[] first = new HttpServerVerticle[1];
         deployments.add(MillraceServer.await(vertx.deployVerticle(() -> {
             HttpServerVerticle v = new HttpServerVerticle(api, webSockets, new HttpServerOptions(options),
-                    config.getInt(ConfigKey.HTTP_REQUEST_READ_TIMEOUT_MS), config.getInt(ConfigKey.WS_MESSAGE_READ_TIMEOUT_MS));
+                    config.getInt(ConfigKey.SHUTDOWN_GRACE_MS), config.getInt(ConfigKey.HTTP_REQUEST_READ_TIMEOUT_MS),
+                    config.getInt(ConfigKey.WS_MESSAGE_READ_TIMEOUT_MS));
             if (first[0] == null) {
                 first[0] = v;
             }

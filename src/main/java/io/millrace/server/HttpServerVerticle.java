@@ -7,6 +7,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The HTTP server: REST API, health and metrics ({@link HttpApi}) and the WebSocket gateway at {@code /ws}
@@ -18,22 +19,25 @@ final class HttpServerVerticle extends VerticleBase {
     private final HttpApi api;
     private final WebSocketGateway webSockets;
     private final HttpServerOptions options;
+    private final long shutdownGraceMs;
     private final long requestReadTimeoutMs;
     private final long messageReadTimeoutMs;
     private HttpServer server;
 
     /**
      * @param options              this instance's own copy: the server keeps it
+     * @param shutdownGraceMs      how long {@link #stop()} lets connections finish the answers under way
      * @param requestReadTimeoutMs time from an HTTP request's first byte to its last
      *                             ({@code http.request.read.timeout.ms})
      * @param messageReadTimeoutMs time from a WebSocket message's first byte to its last
      *                             ({@code ws.message.read.timeout.ms})
      */
-    HttpServerVerticle(HttpApi api, WebSocketGateway webSockets, HttpServerOptions options, long requestReadTimeoutMs,
-                       long messageReadTimeoutMs) {
+    HttpServerVerticle(HttpApi api, WebSocketGateway webSockets, HttpServerOptions options, long shutdownGraceMs,
+                       long requestReadTimeoutMs, long messageReadTimeoutMs) {
         this.api = api;
         this.webSockets = webSockets;
         this.options = options;
+        this.shutdownGraceMs = shutdownGraceMs;
         this.requestReadTimeoutMs = requestReadTimeoutMs;
         this.messageReadTimeoutMs = messageReadTimeoutMs;
     }
@@ -49,6 +53,16 @@ final class HttpServerVerticle extends VerticleBase {
                 .webSocketHandler(webSockets.socketHandler())
                 .requestHandler(router);
         return server.listen();
+    }
+
+    /**
+     * Stops accepting connections and lets the open ones end: a request being answered is finished, an idle
+     * connection closes at once, a WebSocket answers what it still owes and closes (its shutdown handler); whatever
+     * is left after {@code shutdown.grace.ms} is cut.
+     */
+    @Override
+    public Future<?> stop() {
+        return server == null ? Future.succeededFuture() : server.shutdown(shutdownGraceMs, TimeUnit.MILLISECONDS);
     }
 
     int actualPort() {

@@ -59,8 +59,11 @@ import org.slf4j.LoggerFactory;
 /**
  * One running broker, wired in start-up order: data folder lock → ZooKeeper (embedded or external) → clustered
  * Vert.x → metadata and broker registration → partition verticles → HTTP (REST, WebSocket, metrics) and TCP
- * front-ends. {@link #close()} stops them in reverse: front-ends first, so nothing new arrives, then partitions
- * (each flushes and leaves its clean-shutdown marker), then the cluster and ZooKeeper.
+ * front-ends. {@link #close()} stops them so that every request waiting on the broker is answered before its
+ * connection closes: the broker API first refuses new data requests, the group coordinator and the partitions stop
+ * (each answers its waiting fetches with no records, fails what it cannot finish with NOT_LEADER, flushes and leaves
+ * its clean-shutdown marker), then the front-ends deliver those answers and close their connections within
+ * {@code shutdown.grace.ms}, then the cluster and ZooKeeper.
  */
 public final class MillraceServer implements AutoCloseable {
 
@@ -281,39 +284,26 @@ public final class MillraceServer implements AutoCloseable {
         return vertx;
     }
 
-    /** Stops the broker cleanly: front-ends, then partitions (flushed, marked clean), then cluster and ZooKeeper. */
+    /**
+     * Stops the broker cleanly: partitions (waiting requests answered, logs flushed and marked clean), then
+     * front-ends (answers delivered, connections closed), then cluster and ZooKeeper.
+     */
     @Override
     public void close() {
         long timeout = config.getInt(ConfigKey.SHUTDOWN_TIMEOUT_MS);
+        long started = System.nanoTime();
+        if (broker != null) {
+            LOG.info("Broker {} shutting down", config.brokerId());
+            broker.beginShutdown();
+        }
         if (vertx != null) {
-            for (String id : frontEndDeployments) {
-                try {
-                    await(vertx.undeploy(id), timeout);
-                } catch (Exception e) {
-                    LOG.warn("Front-end did not stop cleanly: {}", e.toString());
-                }
-            }
-            if (groupDeployment != null) {
-                try {
-                    await(vertx.undeploy(groupDeployment), timeout);
-                } catch (Exception e) {
-                    LOG.warn("Group coordinator did not stop cleanly: {}", e.toString());
-                }
-            }
-            if (replicaManagerDeployment != null) {
-                try {
-                    await(vertx.undeploy(replicaManagerDeployment), timeout);
-                } catch (Exception e) {
-                    LOG.warn("Partitions did not all close cleanly: {}", e.toString());
-                }
-            }
-            for (String id : replicationDeployments) {
-                try {
-                    await(vertx.undeploy(id), timeout);
-                } catch (Exception e) {
-                    LOG.warn("Replication did not stop cleanly: {}", e.toString());
-                }
-            }
+            undeploy("Group coordinator", groupDeployment == null ? List.of() : List.of(groupDeployment), timeout);
+            undeploy("Partitions", replicaManagerDeployment == null ? List.of() : List.of(replicaManagerDeployment),
+                    timeout);
+            // After the partitions, which answer what waits on them: a front-end closed earlier would cut its
+            // connections before those answers reach them.
+            undeploy("Front-ends", frontEndDeployments, timeout);
+            undeploy("Replication", replicationDeployments, timeout);
         }
         for (AutoCloseable c : toClose) {
             try {
@@ -323,7 +313,23 @@ public final class MillraceServer implements AutoCloseable {
             }
         }
         toClose.clear();
-        LOG.info("Millrace broker {} stopped", config.brokerId());
+        LOG.info("Millrace broker {} stopped in {} ms", config.brokerId(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+    }
+
+    /** Undeploys one stage of the broker, each deployment within {@code timeoutMs}, and logs how long it took. */
+    private void undeploy(String stage, List<String> deployments, long timeoutMs) {
+        long started = System.nanoTime();
+        for (String id : deployments) {
+            try {
+                await(vertx.undeploy(id), timeoutMs);
+            } catch (Exception e) {
+                LOG.warn("{} did not stop cleanly: {}", stage, e.toString());
+            }
+        }
+        if (!deployments.isEmpty()) {
+            LOG.info("{} stopped in {} ms", stage, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        }
     }
 
     /** Probes the data directory off the event loop, logging only the changes of its state. */

@@ -71,6 +71,7 @@ public final class WebSocketGateway {
                 metrics.connectionClosed(FRONT_END);
                 session.closed();
             });
+            socket.shutdownHandler(v -> session.shutdown());
             session.start();
         };
     }

@@ -22,10 +22,12 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,7 +57,8 @@ final class WebSocketSession {
     /** Consumer-group memberships of this socket, by group id. */
     private final Map<String, WebSocketGroupMember> groups = new LinkedHashMap<>();
     private int partitionSubscriptions;
-    private int inFlight;
+    /** Requests asked of the broker and not answered yet, by their {@code id} (which may be null or repeated). */
+    private final Set<PendingRequest> inFlight = new LinkedHashSet<>();
     private int nextSubscriptionId = 1;
     private long pingTimer = -1;
     /** When the client last sent a message or a pong, by {@link System#nanoTime()}. */
@@ -118,6 +121,30 @@ final class WebSocketSession {
         } else {
             LOG.debug("Closing WebSocket after a connection error", e);
             socket.close((short) 1002, truncate("INVALID_REQUEST: " + e.getMessage()));
+        }
+    }
+
+    /**
+     * The broker is shutting down (the HTTP server's shutdown event, after the partitions have stopped): answers
+     * every request still waiting on the broker, then closes with 1001 (going away), so a client learns the fate of
+     * each request instead of losing it with the connection.
+     */
+    void shutdown() {
+        MillraceException stopping = new MillraceException(ErrorCode.REQUEST_TIMED_OUT, "Broker "
+                + broker.brokerId() + " is shutting down before this request completed, so it may or may not have "
+                + "taken effect; retry, on another broker if this one does not come back");
+        List<PendingRequest> unanswered = new ArrayList<>(inFlight);
+        inFlight.clear();
+        unanswered.forEach(pending -> sendError(pending.id, stopping));
+        socket.close((short) 1001, "Broker " + broker.brokerId() + " is shutting down");
+    }
+
+    /** A request asked of the broker; identity matters, as clients may repeat ids or send none. */
+    private static final class PendingRequest {
+        final Object id;
+
+        PendingRequest(Object id) {
+            this.id = id;
         }
     }
 
@@ -185,15 +212,18 @@ final class WebSocketSession {
      * is made only once the limit allows it, so a refused request has not taken effect.
      */
     private void request(Object id, String operation, java.util.function.Supplier<Future<JsonObject>> call) {
-        if (inFlight >= settings.maxInFlightRequests()) {
+        if (inFlight.size() >= settings.maxInFlightRequests()) {
             throw new MillraceException(ErrorCode.BROKER_OVERLOADED, "Too many requests in flight on this socket"
                     + " (ws.max.inflight.requests=" + settings.maxInFlightRequests() + "); wait for answers");
         }
         Future<JsonObject> result = call.get();
-        inFlight++;
+        PendingRequest pending = new PendingRequest(id);
+        inFlight.add(pending);
         long start = System.nanoTime();
         result.onComplete(r -> {
-            inFlight--;
+            if (!inFlight.remove(pending)) {
+                return; // answered at shutdown
+            }
             metrics.requestLatency("ws." + operation, System.nanoTime() - start);
             if (r.succeeded()) {
                 send(r.result().put("op", "result").put("id", id));
