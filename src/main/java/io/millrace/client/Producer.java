@@ -498,7 +498,32 @@ public final class Producer implements AutoCloseable {
                         baseOffset < 0 ? -1 : baseOffset + i, timestamp));
             }
             finish(b);
+            completeEarlierFailedAsWritten(b);
             retryFailedOnceIdle();
+        }
+
+        /**
+         * The partition took {@code b}, so it holds every earlier sequence of the same producer id: it accepts a
+         * producer's batches only in sequence order. A failed batch before {@code b} was therefore written although
+         * its answer was an error (an acks=all produce that timed out, or was refused as the leader moved, after the
+         * append), and resending it would be refused as out of sequence once more than the broker's few remembered
+         * batches have passed. It succeeds now, with its offsets unknown (-1), as Kafka's producer reports a
+         * duplicate.
+         */
+        void completeEarlierFailedAsWritten(ClosedBatch b) {
+            for (java.util.Iterator<ClosedBatch> it = failed.iterator(); it.hasNext(); ) {
+                ClosedBatch earlier = it.next();
+                if (earlier.batch.producerId() == b.batch.producerId() && earlier.baseSequence >= 0
+                        && earlier.baseSequence < b.baseSequence) {
+                    it.remove();
+                    if (retriesOutstanding > 0) {
+                        retriesOutstanding--;
+                    }
+                    earlier.sinks.forEach(sink -> succeed(sink, new RecordMetadata(tp.topic(), tp.partition(), -1,
+                            earlier.batch.maxTimestamp())));
+                    finish(earlier);
+                }
+            }
         }
 
         /**

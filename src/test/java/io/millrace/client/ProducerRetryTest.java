@@ -16,7 +16,6 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -33,32 +32,40 @@ class ProducerRetryTest {
     }
 
     /**
-     * A stopping broker refuses a batch while one sent with it is still to be answered, and that one then succeeds:
-     * the refused batch is resent once nothing is in flight, with its sequence, whether the last answer was a
-     * failure or, as here, a success.
+     * A stopping broker refuses a batch while the one sent before it, which it had already taken, is still to be
+     * answered, and that one then succeeds: the refused batch is resent once nothing is in flight, with its sequence,
+     * whether the last answer was a failure or, as here, a success.
      */
     @Test
     void aBatchRefusedWhileAnotherInFlightLaterSucceedsIsResent() throws Exception {
         ConcurrentLinkedQueue<ProduceRequest> produces = new ConcurrentLinkedQueue<>();
-        AtomicLong nextOffset = new AtomicLong(10);
-        broker = new FakeBroker(0, (request, out) -> switch (request.apiKey()) {
+        AtomicReference<FakeBroker.Later> firstAnswer = new AtomicReference<>();
+        broker = new FakeBroker(0, (request, later) -> switch (request.apiKey()) {
             case METADATA -> List.of(metadata());
             case INIT_PRODUCER_ID -> List.of(new InitProducerIdResponse(77, (short) 0));
             case PRODUCE -> {
                 produces.add((ProduceRequest) request);
-                yield List.of(new ProduceResponse(List.of(produces.size() == 1
-                        ? ProduceResponse.PartitionResult.failure(0, new ApiError(ErrorCode.NOT_LEADER,
-                                "Broker 0 is shutting down"))
-                        : ProduceResponse.PartitionResult.success(0, nextOffset.getAndIncrement(),
-                                OptionalLong.empty(), 0))));
+                if (produces.size() == 1) {
+                    firstAnswer.set(later);
+                    yield List.of();
+                }
+                if (produces.size() == 2) {
+                    later.answer(new ProduceResponse(List.of(ProduceResponse.PartitionResult.failure(0,
+                            new ApiError(ErrorCode.NOT_LEADER, "Broker 0 is shutting down")))));
+                    firstAnswer.get().answer(new ProduceResponse(List.of(ProduceResponse.PartitionResult.success(0,
+                            10, OptionalLong.empty(), 0))));
+                    yield List.of();
+                }
+                yield List.of(new ProduceResponse(List.of(ProduceResponse.PartitionResult.success(0, 11,
+                        OptionalLong.empty(), 0))));
             }
             default -> List.of();
         });
         List<RecordMetadata> sent = sendTwoBatches();
 
-        assertThat(sent).extracting(RecordMetadata::offset).containsExactly(11L, 10L);
+        assertThat(sent).extracting(RecordMetadata::offset).containsExactly(10L, 11L);
         assertThat(produces).extracting(p -> baseSequence(p.partitions().get(0).batches()))
-                .as("the refused batch is resent with its own sequence").containsExactly(0, 1, 0);
+                .as("the refused batch is resent with its own sequence").containsExactly(0, 1, 1);
     }
 
     /**
@@ -98,6 +105,33 @@ class ProducerRetryTest {
         assertThat(produces).extracting(p -> baseSequence(p.partitions().get(0).batches()))
                 .as("the refused batch is resent after the earlier one, with its own sequence")
                 .containsExactly(0, 1, 1);
+    }
+
+    /**
+     * A batch answered with a retriable error although the partition wrote it (an acks=all produce timed out after the
+     * append), while the next batch succeeds: the partition takes batches only in sequence order, so the first was
+     * written. It succeeds with its offset unknown and is not resent (resent after more batches than the broker
+     * remembers, it was refused as out of sequence and its records reported lost: ControllerFailoverIT).
+     */
+    @Test
+    void aFailedBatchBeforeOneThePartitionTookIsReportedWrittenNotResent() throws Exception {
+        ConcurrentLinkedQueue<ProduceRequest> produces = new ConcurrentLinkedQueue<>();
+        broker = new FakeBroker(0, (request, out) -> switch (request.apiKey()) {
+            case METADATA -> List.of(metadata());
+            case INIT_PRODUCER_ID -> List.of(new InitProducerIdResponse(77, (short) 0));
+            case PRODUCE -> {
+                produces.add((ProduceRequest) request);
+                yield List.of(new ProduceResponse(List.of(produces.size() == 1
+                        ? ProduceResponse.PartitionResult.failure(0, new ApiError(ErrorCode.REQUEST_TIMED_OUT,
+                                "Not replicated in time"))
+                        : ProduceResponse.PartitionResult.success(0, 11, OptionalLong.empty(), 0))));
+            }
+            default -> List.of();
+        });
+        List<RecordMetadata> sent = sendTwoBatches();
+
+        assertThat(sent).extracting(RecordMetadata::offset).containsExactly(-1L, 11L);
+        assertThat(produces).extracting(p -> baseSequence(p.partitions().get(0).batches())).containsExactly(0, 1);
     }
 
     /**
