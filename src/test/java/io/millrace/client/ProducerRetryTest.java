@@ -38,32 +38,8 @@ class ProducerRetryTest {
      */
     @Test
     void aBatchRefusedWhileAnotherInFlightLaterSucceedsIsResent() throws Exception {
-        ConcurrentLinkedQueue<ProduceRequest> produces = new ConcurrentLinkedQueue<>();
-        AtomicReference<FakeBroker.Later> firstAnswer = new AtomicReference<>();
-        broker = new FakeBroker(0, (request, later) -> switch (request.apiKey()) {
-            case METADATA -> List.of(metadata());
-            case INIT_PRODUCER_ID -> List.of(new InitProducerIdResponse(77, (short) 0));
-            case PRODUCE -> {
-                produces.add((ProduceRequest) request);
-                if (produces.size() == 1) {
-                    firstAnswer.set(later);
-                    yield List.of();
-                }
-                if (produces.size() == 2) {
-                    later.answer(new ProduceResponse(List.of(ProduceResponse.PartitionResult.failure(0,
-                            new ApiError(ErrorCode.NOT_LEADER, "Broker 0 is shutting down")))));
-                    firstAnswer.get().answer(new ProduceResponse(List.of(ProduceResponse.PartitionResult.success(0,
-                            10, OptionalLong.empty(), 0))));
-                    yield List.of();
-                }
-                yield List.of(new ProduceResponse(List.of(ProduceResponse.PartitionResult.success(0, 11,
-                        OptionalLong.empty(), 0))));
-            }
-            default -> List.of();
-        });
-        List<RecordMetadata> sent = sendTwoBatches();
-
-        assertThat(sent).extracting(RecordMetadata::offset).containsExactly(10L, 11L);
+        List<ProduceRequest> produces = secondRefusedBeforeFirstSucceeds(new ApiError(ErrorCode.NOT_LEADER,
+                "Broker 0 is shutting down"));
         assertThat(produces).extracting(p -> baseSequence(p.partitions().get(0).batches()))
                 .as("the refused batch is resent with its own sequence").containsExactly(0, 1, 1);
     }
@@ -75,6 +51,19 @@ class ProducerRetryTest {
      */
     @Test
     void aBatchRefusedAsOutOfSequenceWhileAnEarlierOneIsInFlightIsResent() throws Exception {
+        List<ProduceRequest> produces = secondRefusedBeforeFirstSucceeds(new ApiError(
+                ErrorCode.OUT_OF_ORDER_SEQUENCE, "Producer 77 sent sequence 1 but 0 was expected"));
+        assertThat(produces).extracting(p -> baseSequence(p.partitions().get(0).batches()))
+                .as("the refused batch is resent after the earlier one, with its own sequence")
+                .containsExactly(0, 1, 1);
+    }
+
+    /**
+     * Two batches sent together: the second is refused with {@code refusal} while the first's answer is held back,
+     * then the first succeeds at offset 10, and any later produce succeeds at 11. Asserts both records end up
+     * acknowledged at 10 and 11, and returns every produce request the broker saw.
+     */
+    private List<ProduceRequest> secondRefusedBeforeFirstSucceeds(ApiError refusal) throws Exception {
         ConcurrentLinkedQueue<ProduceRequest> produces = new ConcurrentLinkedQueue<>();
         AtomicReference<FakeBroker.Later> firstAnswer = new AtomicReference<>();
         broker = new FakeBroker(0, (request, later) -> switch (request.apiKey()) {
@@ -87,9 +76,7 @@ class ProducerRetryTest {
                     yield List.of();
                 }
                 if (produces.size() == 2) {
-                    later.answer(new ProduceResponse(List.of(ProduceResponse.PartitionResult.failure(0,
-                            new ApiError(ErrorCode.OUT_OF_ORDER_SEQUENCE, "Producer 77 sent sequence 1 but 0 was"
-                                    + " expected")))));
+                    later.answer(new ProduceResponse(List.of(ProduceResponse.PartitionResult.failure(0, refusal))));
                     firstAnswer.get().answer(new ProduceResponse(List.of(ProduceResponse.PartitionResult.success(0,
                             10, OptionalLong.empty(), 0))));
                     yield List.of();
@@ -99,12 +86,8 @@ class ProducerRetryTest {
             }
             default -> List.of();
         });
-        List<RecordMetadata> sent = sendTwoBatches();
-
-        assertThat(sent).extracting(RecordMetadata::offset).containsExactly(10L, 11L);
-        assertThat(produces).extracting(p -> baseSequence(p.partitions().get(0).batches()))
-                .as("the refused batch is resent after the earlier one, with its own sequence")
-                .containsExactly(0, 1, 1);
+        assertThat(sendTwoBatches()).extracting(RecordMetadata::offset).containsExactly(10L, 11L);
+        return List.copyOf(produces);
     }
 
     /**
