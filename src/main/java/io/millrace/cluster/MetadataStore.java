@@ -135,21 +135,44 @@ public final class MetadataStore {
                 curator.setData().forPath(idPath, data);
             }
             String alivePath = BROKERS_ALIVE + "/" + broker.id();
-            try {
-                curator.create().withMode(CreateMode.EPHEMERAL).forPath(alivePath, data);
-            } catch (KeeperException.NodeExistsException e) {
-                BrokerInfo existing = BrokerInfo.fromJson(json(curator.getData().forPath(alivePath)));
-                if (!existing.dataDir().equals(broker.dataDir())) {
-                    throw new MillraceException(ErrorCode.INVALID_CONFIG, "Broker id " + broker.id()
-                            + " is already in use by a live broker at " + existing.host() + ":" + existing.tcpPort()
-                            + "; give each broker its own broker.id");
-                }
-                LOG.info("Replacing the registration left by this broker's previous run");
-                curator.delete().forPath(alivePath);
-                curator.create().withMode(CreateMode.EPHEMERAL).forPath(alivePath, data);
-            }
+            registerAlive(alivePath, broker, data);
             return null;
         });
+    }
+
+    /**
+     * Creates this broker's ephemeral node under {@code /brokers/alive}. A node left by this broker's previous run
+     * (same data directory, its session not expired yet) is replaced; it may expire at any point meanwhile, so a
+     * node that vanishes between the calls is simply gone, not an error (a restart once failed on that race).
+     */
+    private void registerAlive(String alivePath, BrokerInfo broker, byte[] data) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                curator.create().withMode(CreateMode.EPHEMERAL).forPath(alivePath, data);
+                return;
+            } catch (KeeperException.NodeExistsException e) {
+                if (attempt == 10) {
+                    throw e;
+                }
+            }
+            BrokerInfo existing;
+            try {
+                existing = BrokerInfo.fromJson(json(curator.getData().forPath(alivePath)));
+            } catch (KeeperException.NoNodeException expired) {
+                continue;
+            }
+            if (!existing.dataDir().equals(broker.dataDir())) {
+                throw new MillraceException(ErrorCode.INVALID_CONFIG, "Broker id " + broker.id()
+                        + " is already in use by a live broker at " + existing.host() + ":" + existing.tcpPort()
+                        + "; give each broker its own broker.id");
+            }
+            LOG.info("Replacing the registration left by this broker's previous run");
+            try {
+                curator.delete().forPath(alivePath);
+            } catch (KeeperException.NoNodeException expired) {
+                // its session ended meanwhile: nothing left to replace
+            }
+        }
     }
 
     /** Every broker that ever registered, with whether it is alive now. */
