@@ -16,7 +16,6 @@ import io.millrace.common.ErrorCode;
  */
 public final class ReplicaEndpoint extends VerticleBase {
 
-    private static final DeliveryOptions LOCAL = new DeliveryOptions().setCodecName(LocalCodec.NAME);
     private static final DeliveryOptions WIRE = new DeliveryOptions().setCodecName(ReplicationCodec.NAME);
 
     private final int brokerId;
@@ -41,7 +40,7 @@ public final class ReplicaEndpoint extends VerticleBase {
         PartitionRequest.ReplicaFetch fetch = message.body();
         long timeout = fetch.maxWaitMs() + 10_000;
         vertx.eventBus().<PartitionResponse>request(PartitionAddress.of(fetch.topicPartition()), fetch,
-                new DeliveryOptions(LOCAL).setSendTimeout(timeout)).onComplete(ar -> {
+                PartitionAddress.delivery(timeout)).onComplete(ar -> {
                     if (ar.succeeded()) {
                         message.reply(ar.result().body(), WIRE);
                     } else if (ar.cause() instanceof ReplyException reply
