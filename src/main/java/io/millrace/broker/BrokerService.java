@@ -190,7 +190,8 @@ public final class BrokerService implements Broker {
             int bytes = batch.sizeInBytes();
             PartitionRequest.Produce request = new PartitionRequest.Produce(batch, acks, currentLeaderEpoch);
             if (acks == Acks.NONE) {
-                vertx.eventBus().send(PartitionAddress.of(tp), request, PartitionAddress.delivery(settings.requestTimeoutMs()));
+                vertx.eventBus().send(PartitionAddress.of(tp), request,
+                        PartitionAddress.delivery(settings.requestTimeoutMs()));
                 metrics.recordsIn(tp.topic(), records, bytes);
                 return Future.succeededFuture(new ProduceResult(tp, -1, -1, java.util.OptionalLong.empty(), -1));
             }

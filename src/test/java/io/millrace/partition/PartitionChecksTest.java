@@ -5,15 +5,11 @@ import static org.awaitility.Awaitility.await;
 
 import io.millrace.common.Time;
 import io.millrace.common.TopicPartition;
-import io.millrace.record.CompressionType;
 import io.millrace.record.RecordBatch;
-import io.millrace.record.RecordBatchBuilder;
-import io.millrace.record.TimestampType;
 import io.millrace.storage.LogConfig;
 import io.millrace.storage.StorageHealth;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -157,11 +153,7 @@ class PartitionChecksTest {
     }
 
     private static RecordBatch batch(String... values) {
-        RecordBatchBuilder builder = new RecordBatchBuilder(CompressionType.NONE, TimestampType.CREATE_TIME, 0);
-        for (String v : values) {
-            builder.append(System.currentTimeMillis(), null, v.getBytes(StandardCharsets.UTF_8));
-        }
-        return builder.build();
+        return TestBatches.of(values);
     }
 
     private <T> T ask(PartitionRequest request) throws Exception {
