@@ -118,7 +118,9 @@ public final class PartitionVerticle extends VerticleBase {
     private final List<PendingAck> pendingAcks = new ArrayList<>();
     private final List<QueuedProduce> queuedProduces = new ArrayList<>();
     private long retentionTimer = -1;
-    private long flushTimer = -1;
+    /** The one-shot flush and checkpoint check, armed only while there is something to flush or checkpoint. */
+    private long flushCheckTimer = -1;
+    private boolean stopped;
     private volatile PartitionStats stats = PartitionStats.EMPTY;
     private volatile boolean deleteLogOnStop;
 
@@ -174,18 +176,17 @@ public final class PartitionVerticle extends VerticleBase {
                     apply(latestAssignment);
                     consumer = vertx.eventBus().localConsumer(PartitionAddress.of(tp), this::handle);
                     retentionTimer = vertx.setPeriodic(settings.retentionCheckMs(), id -> enforceRetention());
-                    flushTimer = vertx.setPeriodic(settings.flushCheckMs(), id -> {
-                        log.maybeFlush();
-                        checkpointHighWatermark();
-                    });
+                    armChecks();
                     return consumer.completion();
                 });
     }
 
     @Override
     public Future<?> stop() {
+        stopped = true;
         vertx.cancelTimer(retentionTimer);
-        vertx.cancelTimer(flushTimer);
+        vertx.cancelTimer(flushCheckTimer);
+        flushCheckTimer = -1;
         roleGeneration++;
         stopFollowing();
         stopLeading();
@@ -221,6 +222,7 @@ public final class PartitionVerticle extends VerticleBase {
         context.runOnContext(v -> {
             if (log != null) {
                 log.updateConfig(newConfig);
+                armChecks();
             }
         });
     }
@@ -272,9 +274,6 @@ public final class PartitionVerticle extends VerticleBase {
         log.assignEpochStartOffset(next.leaderEpoch(), log.logEndOffset());
         leader = new LeaderState(brokerId, next.leaderEpoch(), next.replicas(), new HashSet<>(next.isr()),
                 log.logEndOffset(), previousHighWatermark, settings.replicaLagTimeMaxMs(), time.milliseconds());
-        if (isrCheckTimer < 0) {
-            isrCheckTimer = vertx.setPeriodic(Math.max(100, settings.replicaLagTimeMaxMs() / 2), id -> checkIsr());
-        }
         LOG.info("{}: leader in epoch {} from offset {} (high watermark {}, in sync {})", tp, next.leaderEpoch(),
                 log.logEndOffset(), leader.highWatermark(), next.isr());
         onHighWatermarkMoved();
@@ -755,6 +754,41 @@ public final class PartitionVerticle extends VerticleBase {
     }
 
     /**
+     * Arms the one-shot timers of the periodic checks that have something to do, and only those, so an idle
+     * partition holds no timer and costs no CPU however many the broker has:
+     * <ul>
+     *   <li>the flush check ({@code log.flush.check.interval.ms}) while records wait for {@code flush.ms} or a running
+     *   flush, or the high watermark is not checkpointed yet;</li>
+     *   <li>the in-sync check (every half {@code replica.lag.time.max.ms}, Kafka's schedule) while this broker leads
+     *   and an in-sync follower is behind its log end: a follower at the log end cannot be dropped
+     *   ({@link LeaderState#maybeShrinkIsr}), so nothing can change before the next append or in-sync set change,
+     *   which call this again.</li>
+     * </ul>
+     * Each timer re-arms itself after its check while the condition holds. Called after every change of the log,
+     * the high watermark, the role or the in-sync set ({@link #refreshStats}), and after a config change.
+     */
+    private void armChecks() {
+        if (stopped || log == null) {
+            return;
+        }
+        if (flushCheckTimer < 0 && (log.flushPending() || highWatermark() != checkpointedHighWatermark)) {
+            flushCheckTimer = vertx.setTimer(settings.flushCheckMs(), id -> {
+                flushCheckTimer = -1;
+                log.maybeFlush();
+                checkpointHighWatermark();
+                armChecks();
+            });
+        }
+        if (isrCheckTimer < 0 && leader != null && leader.inSyncFollowerBehind()) {
+            isrCheckTimer = vertx.setTimer(Math.max(100, settings.replicaLagTimeMaxMs() / 2), id -> {
+                isrCheckTimer = -1;
+                checkIsr();
+                armChecks();
+            });
+        }
+    }
+
+    /**
      * Writes a new in-sync set to the cluster's metadata; it takes effect here once stored. A failed conditional
      * update means the partition's state changed meanwhile: the new state arrives through {@link #applyAssignment}
      * and decides (this broker may no longer lead).
@@ -969,6 +1003,7 @@ public final class PartitionVerticle extends VerticleBase {
         stats = new PartitionStats(log.logStartOffset(), log.logEndOffset(), highWatermark(), log.size(),
                 leader != null, leaderEpoch(), leader != null ? leader.isr().size() : 0,
                 current == null ? 0 : current.replicas().size(), maxFollowerLag());
+        armChecks();
     }
 
     private long maxFollowerLag() {

@@ -889,7 +889,8 @@ public final class PartitionLog implements AutoCloseable {
 
     /**
      * Starts an fsync when the flush policy says one is due ({@code flush.messages} records or {@code flush.ms}
-     * milliseconds since the last) and none is running. The owner calls it after appends and from a periodic timer.
+     * milliseconds since the last) and none is running. The owner calls it after appends and, while
+     * {@link #flushPending()}, from a timer.
      *
      * @return whether a flush was started
      */
@@ -905,6 +906,18 @@ public final class PartitionLog implements AutoCloseable {
             return true;
         }
         return false;
+    }
+
+    /**
+     * Whether {@link #maybeFlush()} may yet start an fsync with no further append: records are unflushed and either
+     * {@code flush.ms} applies or {@code flush.messages} of them wait behind a running flush. While this holds the
+     * owner calls {@code maybeFlush} again later; otherwise it needs no timer, since only an append can make a flush
+     * due (and appends call {@code maybeFlush} themselves).
+     */
+    public boolean flushPending() {
+        long unflushed = logEndOffset - flushedOffset.get();
+        return unflushed > 0 && (config.flushMs() >= 0
+                || config.flushMessages() > 0 && unflushed >= config.flushMessages());
     }
 
     /**
