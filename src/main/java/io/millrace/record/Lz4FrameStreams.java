@@ -161,14 +161,13 @@ final class Lz4FrameStreams {
     }
 
     /** Decodes one block at a time from the frame's bytes. Not thread-safe. */
-    private static final class Reader extends InputStream {
+    private static final class Reader extends BlockInputStream {
         private final ByteBuffer in;
         private final boolean blockChecksums;
         private final boolean contentChecksum;
         private final int maxBlockSize;
-        private ByteBuffer block = ByteBuffer.allocate(0);
         private byte[] decoded;
-        private boolean finished;
+        private boolean ended;
 
         Reader(ByteBuffer compressed) throws IOException {
             in = compressed.slice().order(ByteOrder.LITTLE_ENDIAN);
@@ -207,43 +206,19 @@ final class Lz4FrameStreams {
         }
 
         @Override
-        public int read() throws IOException {
-            return fill() ? block.get() & 0xff : -1;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            if (len == 0) {
-                return 0;
+        protected ByteBuffer nextBlock() throws IOException {
+            if (ended) {
+                return null;
             }
-            if (!fill()) {
-                return -1;
-            }
-            int n = Math.min(len, block.remaining());
-            block.get(b, off, n);
-            return n;
-        }
-
-        private boolean fill() throws IOException {
-            while (!block.hasRemaining()) {
-                if (finished) {
-                    return false;
-                }
-                readBlock();
-            }
-            return true;
-        }
-
-        private void readBlock() throws IOException {
             int size = readInt("a block size");
             boolean stored = (size & UNCOMPRESSED_BLOCK) != 0;
             size &= ~UNCOMPRESSED_BLOCK;
             if (size == 0) {
-                finished = true;
+                ended = true;
                 if (contentChecksum) {
                     readInt("the content checksum");
                 }
-                return;
+                return null;
             }
             if (size > maxBlockSize) {
                 throw new IOException("LZ4 block of " + size + " bytes exceeds the frame's maximum " + maxBlockSize);
@@ -252,6 +227,7 @@ final class Lz4FrameStreams {
                 throw new IOException("LZ4 frame ends inside a block of " + size + " bytes");
             }
             int start = in.position();
+            ByteBuffer block;
             if (stored) {
                 block = in.slice().limit(size);
             } else {
@@ -272,6 +248,7 @@ final class Lz4FrameStreams {
                     throw new IOException("LZ4 block checksum does not match");
                 }
             }
+            return block;
         }
 
         private int readInt(String what) throws IOException {

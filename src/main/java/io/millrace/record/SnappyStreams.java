@@ -44,16 +44,14 @@ final class SnappyStreams {
         return new Reader(compressed, maxBytes);
     }
 
-    /** Decodes one chunk at a time. Not thread-safe. */
-    private static final class Reader extends InputStream {
+    /** Decodes one chunk at a time, reusing its output array. Not thread-safe. */
+    private static final class Reader extends BlockInputStream {
         private final ByteBuffer in;
         private final boolean framed;
         private final int maxBytes;
         private long produced;
         private byte[] scratch = new byte[0];
         private byte[] block = new byte[0];
-        private int blockPosition;
-        private int blockLimit;
         private boolean rawBlockDone;
 
         Reader(ByteBuffer compressed, int maxBytes) throws IOException {
@@ -89,60 +87,34 @@ final class SnappyStreams {
         }
 
         @Override
-        public int read() throws IOException {
-            if (!fill()) {
-                return -1;
-            }
-            return block[blockPosition++] & 0xff;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            if (len == 0) {
-                return 0;
-            }
-            if (!fill()) {
-                return -1;
-            }
-            int n = Math.min(len, blockLimit - blockPosition);
-            System.arraycopy(block, blockPosition, b, off, n);
-            blockPosition += n;
-            return n;
-        }
-
-        /** Makes decoded bytes available; false at the end of the stream. */
-        private boolean fill() throws IOException {
-            while (blockPosition == blockLimit) {
-                if (framed) {
-                    if (!in.hasRemaining()) {
-                        return false;
-                    }
-                    if (in.remaining() < 4) {
-                        throw new IOException("Snappy stream ends inside a chunk length");
-                    }
-                    int length = in.getInt(in.position());
-                    if (length == MAGIC_HEAD) {
-                        skipHeader();
-                        continue;
-                    }
-                    in.position(in.position() + 4);
-                    if (length < 0 || length > in.remaining()) {
-                        throw new IOException("Snappy chunk of " + length + " bytes, but " + in.remaining()
-                                + " bytes remain");
-                    }
-                    decode(length);
-                } else {
-                    if (rawBlockDone) {
-                        return false;
-                    }
-                    rawBlockDone = true;
-                    decode(in.remaining());
+        protected ByteBuffer nextBlock() throws IOException {
+            if (!framed) {
+                if (rawBlockDone) {
+                    return null;
                 }
+                rawBlockDone = true;
+                return decode(in.remaining());
             }
-            return true;
+            while (in.hasRemaining()) {
+                if (in.remaining() < 4) {
+                    throw new IOException("Snappy stream ends inside a chunk length");
+                }
+                int length = in.getInt(in.position());
+                if (length == MAGIC_HEAD) {
+                    skipHeader();
+                    continue;
+                }
+                in.position(in.position() + 4);
+                if (length < 0 || length > in.remaining()) {
+                    throw new IOException("Snappy chunk of " + length + " bytes, but " + in.remaining()
+                            + " bytes remain");
+                }
+                return decode(length);
+            }
+            return null;
         }
 
-        private void decode(int length) throws IOException {
+        private ByteBuffer decode(int length) throws IOException {
             byte[] source;
             int offset;
             if (in.hasArray()) {
@@ -166,9 +138,9 @@ final class SnappyStreams {
                 if (block.length < size) {
                     block = new byte[size];
                 }
-                blockLimit = Snappy.uncompress(source, offset, length, block, 0);
-                blockPosition = 0;
-                produced += blockLimit;
+                int decoded = Snappy.uncompress(source, offset, length, block, 0);
+                produced += decoded;
+                return ByteBuffer.wrap(block, 0, decoded);
             } catch (SnappyError | RuntimeException e) {
                 // snappy-java reports some malformed input as Errors and unchecked exceptions; to us it is corrupt.
                 throw new IOException("Malformed Snappy block: " + e.getMessage(), e);
