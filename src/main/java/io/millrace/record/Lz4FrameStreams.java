@@ -167,7 +167,6 @@ final class Lz4FrameStreams {
         private final boolean contentChecksum;
         private final int maxBlockSize;
         private byte[] decoded;
-        private boolean ended;
 
         Reader(ByteBuffer compressed) throws IOException {
             in = compressed.slice().order(ByteOrder.LITTLE_ENDIAN);
@@ -207,14 +206,10 @@ final class Lz4FrameStreams {
 
         @Override
         protected ByteBuffer nextBlock() throws IOException {
-            if (ended) {
-                return null;
-            }
             int size = readInt("a block size");
             boolean stored = (size & UNCOMPRESSED_BLOCK) != 0;
             size &= ~UNCOMPRESSED_BLOCK;
             if (size == 0) {
-                ended = true;
                 if (contentChecksum) {
                     readInt("the content checksum");
                 }

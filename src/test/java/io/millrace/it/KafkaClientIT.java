@@ -54,8 +54,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Kafka listener: topics administered, records produced idempotently with acks=all with every codec (none, gzip,
  * snappy, lz4, zstd) and read back by offset and by timestamp, the same records seen over REST, the WebSocket and the
  * SDK with the same keys, values, headers and offsets (and REST's and the SDK's records seen by Kafka), a consumer
- * group rebalancing with committed
- * offsets that survive a restart, and bad input on the Kafka port closing only its connection.
+ * group rebalancing with committed offsets that survive a restart, and bad input on the Kafka port closing only its
+ * connection.
  */
 class KafkaClientIT {
 
