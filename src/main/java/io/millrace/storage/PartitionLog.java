@@ -4,7 +4,6 @@ import io.millrace.common.EpochEndOffset;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
 import io.millrace.common.Time;
-import io.millrace.record.CompressionType;
 import io.millrace.record.CorruptRecordException;
 import io.millrace.record.Record;
 import io.millrace.record.RecordBatch;
@@ -573,12 +572,8 @@ public final class PartitionLog implements AutoCloseable {
             throw new CorruptRecordException("Batch declares " + batch.recordCount() + " records but a last offset"
                     + " delta of " + batch.lastOffsetDelta() + "; offsets inside a batch must be dense from 0");
         }
-        CompressionType compression = batch.compressionType();
-        if (compression != CompressionType.NONE && compression != CompressionType.GZIP) {
-            throw new MillraceException(ErrorCode.UNSUPPORTED_COMPRESSION, "Compression " + compression
-                    + " is not supported; use none or gzip");
-        }
-        // As Kafka's log validator: records every reader will decode must decode. Decompressed data may be at most
+        // As Kafka's log validator: records every reader will decode must decode (an unknown codec id 5-7 is refused
+        // with UNSUPPORTED_COMPRESSION); the batch itself is kept as it came. Decompressed data may be at most
         // a generous multiple of the batch limit, so a small "zip bomb" cannot make the broker inflate gigabytes.
         return batch.validateRecords((int) Math.min(Integer.MAX_VALUE - 8, 16L * config.maxMessageBytes()));
     }
