@@ -57,6 +57,7 @@ class PartitionChecksTest {
     void startVertx() {
         vertx = Vertx.vertx();
         vertx.eventBus().registerCodec(new LocalCodec());
+        vertx.eventBus().registerCodec(new ReplicationCodec());
     }
 
     @AfterEach
