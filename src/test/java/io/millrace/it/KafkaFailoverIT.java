@@ -11,7 +11,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +20,6 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -29,7 +27,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Node;
-import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -107,24 +105,23 @@ class KafkaFailoverIT {
             assertThat(acknowledgedAtKill).as("the leader dies mid-stream").isLessThan(RECORDS);
             List<Integer> survivors = cluster.ids().stream().filter(id -> id != victim).toList();
 
-            // Kafka's metadata moves on: a new leader in a later epoch, the dead broker in no list.
-            try (Admin admin = admin(survivors)) {
-                await().alias("Kafka metadata names a live leader of " + TOPIC + "-" + moved + " and only live brokers")
+            // Kafka's metadata moves on: a live leader for every partition, the dead broker listed as offline only.
+            try (Admin admin = admin(survivors); KafkaConsumer<String, String> metadata = consumer(survivors)) {
+                await().alias("Kafka metadata names a live leader of every partition and only live brokers")
                         .atMost(cluster.failureDetectionDeadline().plusSeconds(20)).pollInterval(Duration.ofMillis(200))
                         .ignoreExceptions()
                         .untilAsserted(() -> {
-                            Set<Integer> nodes = admin.describeCluster().nodes().get(10, TimeUnit.SECONDS).stream()
-                                    .map(Node::id).collect(Collectors.toSet());
-                            assertThat(nodes).containsExactlyInAnyOrderElementsOf(survivors);
-                            TopicDescription topic = admin.describeTopics(List.of(TOPIC)).allTopicNames()
-                                    .get(10, TimeUnit.SECONDS).get(TOPIC);
-                            for (TopicPartitionInfo p : topic.partitions()) {
+                            assertThat(admin.describeCluster().nodes().get(10, TimeUnit.SECONDS)).extracting(Node::id)
+                                    .containsExactlyInAnyOrderElementsOf(survivors);
+                            List<PartitionInfo> partitions = metadata.listTopics(Duration.ofSeconds(10)).get(TOPIC);
+                            assertThat(partitions).hasSize(PARTITIONS).allSatisfy(p -> {
                                 assertThat(p.leader()).as("leader of partition " + p.partition()).isNotNull();
                                 assertThat(p.leader().id()).isIn(survivors);
-                                assertThat(p.replicas()).hasSize(3);
-                                assertThat(p.isr()).extracting(Node::id).doesNotContain(victim)
+                                assertThat(p.replicas()).extracting(Node::id).containsExactlyInAnyOrder(1, 2, 3);
+                                assertThat(p.inSyncReplicas()).extracting(Node::id).doesNotContain(victim)
                                         .contains(p.leader().id());
-                            }
+                                assertThat(p.offlineReplicas()).extracting(Node::id).containsExactly(victim);
+                            });
                         });
             }
             assertThat(replicas.leaderEpoch(TOPIC, moved)).as("leader epoch of the moved partition").isGreaterThan(epoch);
@@ -171,6 +168,23 @@ class KafkaFailoverIT {
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "10000");
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
         return Admin.create(props);
+    }
+
+    /**
+     * A consumer without a group bootstrapped with brokers {@code ids}. {@code auto.offset.reset} is none, so that a
+     * consumer told its position is out of range fails instead of skipping records.
+     */
+    private static KafkaConsumer<String, String> consumer(List<Integer> ids) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafkaBootstrap(ids));
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
+        props.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
+        props.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
+        props.put(ConsumerConfig.RETRY_BACKOFF_MS_CONFIG, "50");
+        props.put(ConsumerConfig.RECONNECT_BACKOFF_MS_CONFIG, "50");
+        props.put(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "500");
+        return new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer());
     }
 
     /**
@@ -246,8 +260,7 @@ class KafkaFailoverIT {
 
     /**
      * A kafka-clients consumer assigned to every partition from the beginning, polling on its own thread and keeping
-     * what it read per partition in the order it came. {@code auto.offset.reset} is none, so that a consumer told its
-     * position is out of range fails here instead of skipping records.
+     * what it read per partition in the order it came.
      */
     private static final class LiveConsumer implements AutoCloseable {
 
@@ -259,16 +272,7 @@ class KafkaFailoverIT {
         private volatile boolean running = true;
 
         LiveConsumer() {
-            Properties props = new Properties();
-            props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafkaBootstrap(cluster.ids()));
-            props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-            props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
-            props.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
-            props.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
-            props.put(ConsumerConfig.RETRY_BACKOFF_MS_CONFIG, "50");
-            props.put(ConsumerConfig.RECONNECT_BACKOFF_MS_CONFIG, "50");
-            props.put(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "500");
-            consumer = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer());
+            consumer = consumer(cluster.ids());
             thread.setDaemon(true);
         }
 
