@@ -48,7 +48,7 @@ class KafkaFailoverIT {
 
     private static final String TOPIC = "kafka-failover";
     private static final int PARTITIONS = 4;
-    private static final int RECORDS = 30_000;
+    private static final int RECORDS = 20_000;
     private static final int KEYS = 97;
     /** Records sent and not yet answered; bounds the stream so that it is still going when the leader dies. */
     private static final int IN_FLIGHT = 2_000;
@@ -87,7 +87,7 @@ class KafkaFailoverIT {
             live.start();
             producer.start();
 
-            await().alias("a third of the records acknowledged").atMost(Duration.ofSeconds(60))
+            await().alias("a third of the records acknowledged").atMost(Duration.ofSeconds(120))
                     .pollInterval(Duration.ofMillis(20))
                     .until(() -> oracle.acknowledgedCount() >= RECORDS / 3 || !producer.failures.isEmpty());
             Map<TopicPartition, List<Oracle.Entry>> beforeKill = oracle.acknowledgedByPartition();
