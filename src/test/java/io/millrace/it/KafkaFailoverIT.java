@@ -38,11 +38,12 @@ import org.junit.jupiter.api.Test;
 /**
  * Issue 14, "Done when" 5: Apache Kafka's own clients ride through the loss of a leader. A kafka-clients producer
  * (acks=all, idempotent, bootstrapped with all three brokers' Kafka listeners) writes keyed records to a
- * replication-factor-3 topic (min.insync.replicas 2) while a consumer assigned to every partition reads them; mid-stream
- * the leader of the busiest partition is SIGKILLed. Every send must then be acknowledged (the producer retries to the
- * new leader, which deduplicates what the old one had already taken), the Kafka metadata must name the new leader and
- * only live brokers, the live consumer must go on reading the moved partition past the failover, and a fresh consumer
- * from the beginning must read every acknowledged record exactly once, in order, at the offset it was acknowledged with.
+ * replication-factor-3 topic (min.insync.replicas 2) while a consumer assigned to every partition reads them;
+ * mid-stream the leader of the busiest partition is SIGKILLed. Every send must then be acknowledged (the producer
+ * retries to the new leader, which deduplicates what the old one had already copied to it), the Kafka metadata must
+ * name the new leaders and only live brokers, the live consumer must go on reading the moved partition past the
+ * failover, and it and a fresh consumer from the beginning must read every acknowledged record exactly once, in
+ * order, at the offset it was acknowledged with.
  */
 class KafkaFailoverIT {
 
@@ -124,7 +125,8 @@ class KafkaFailoverIT {
                             });
                         });
             }
-            assertThat(replicas.leaderEpoch(TOPIC, moved)).as("leader epoch of the moved partition").isGreaterThan(epoch);
+            assertThat(replicas.leaderEpoch(TOPIC, moved)).as("leader epoch of the moved partition")
+                    .isGreaterThan(epoch);
             System.out.printf("%s: Kafka metadata moved on %d ms after the kill%n", getClass().getSimpleName(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed));
 
