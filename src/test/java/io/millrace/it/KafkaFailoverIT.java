@@ -57,7 +57,7 @@ class KafkaFailoverIT {
      * How long the producer keeps retrying a record (Kafka's {@code delivery.timeout.ms}): longer than finding a dead
      * broker and electing a new leader, and the bound on how long the producer may take after the failure.
      */
-    private static final Duration DELIVERY_TIMEOUT = Duration.ofSeconds(40);
+    private static final Duration DELIVERY_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration READ_DEADLINE = Duration.ofSeconds(60);
 
     static ClusterHarness cluster;
