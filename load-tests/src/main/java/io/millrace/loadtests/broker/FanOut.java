@@ -265,7 +265,8 @@ final class FanOut {
     List<String> sourceAddresses(int sockets) throws IOException {
         int count = o.wsSourceAddresses();
         if (count <= 0) {
-            String[] range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim()
+            // readAllLines, not readString: a sysctl file claims a size that readString takes at its word.
+            String[] range = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim()
                     .split("\\s+");
             int perAddress = (Integer.parseInt(range[1]) - Integer.parseInt(range[0]) + 1) / 2;
             count = (sockets + perAddress - 1) / perAddress;

@@ -137,6 +137,11 @@ public final class LoadTest {
                 java.util.Collections.reverse(systems);
             }
             for (String system : systems) {
+                if (!o.failover() && o.scenarios().stream().allMatch(FAN_OUT_SCENARIOS::contains)) {
+                    // Only fan-out scenarios: each starts a broker of its own below; the shared one would idle.
+                    runFanOuts(o, run, system, stamp, dataRoot, logs, results);
+                    continue;
+                }
                 Path data = dataRoot.resolve(system + "-" + stamp + "-" + run);
                 Path log = logs.resolve(system + "-run" + run + ".log");
                 BrokerUnderTest broker = brokerUnderTest(o, system, data, log);
@@ -157,12 +162,7 @@ public final class LoadTest {
                 } catch (Exception e) {
                     failed(system, run, e, results);
                 }
-                for (String fanOut : FAN_OUT_SCENARIOS) {
-                    if (system.equals("millrace") && o.scenarios().contains(fanOut) && !o.cluster()) {
-                        runFanOut(o, run, fanOut, dataRoot.resolve(fanOut + "-" + stamp + "-" + run),
-                                logs.resolve("millrace-" + fanOut + "-run" + run + ".log"), results);
-                    }
-                }
+                runFanOuts(o, run, system, stamp, dataRoot, logs, results);
             }
         }
         Report report = new Report(o, stamp, results);
@@ -247,6 +247,17 @@ public final class LoadTest {
         ScenarioResult failed = new ScenarioResult("broker", system, run);
         failed.notes.put("error", e.toString());
         results.add(failed);
+    }
+
+    /** The chosen WebSocket fan-out scenarios, Millrace only, single broker only: each on a broker of its own. */
+    private static void runFanOuts(Options o, int run, String system, String stamp, Path dataRoot, Path logs,
+                                   List<ScenarioResult> results) {
+        for (String fanOut : FAN_OUT_SCENARIOS) {
+            if (system.equals("millrace") && o.scenarios().contains(fanOut) && !o.cluster()) {
+                runFanOut(o, run, fanOut, dataRoot.resolve(fanOut + "-" + stamp + "-" + run),
+                        logs.resolve("millrace-" + fanOut + "-run" + run + ".log"), results);
+            }
+        }
     }
 
     /**
