@@ -3,6 +3,8 @@ package io.millrace.loadtests.broker;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -11,8 +13,9 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * A fixed, bounded CPU burner ({@code --background-load}): a process of its own, not a thread of the harness or of a
- * broker, so that its CPU time shows in neither's figures. Each of its threads spins for {@code duty} of every
- * {@value #PERIOD_MS} ms period and sleeps for the rest, so it takes {@code threads × duty} cores whatever else runs.
+ * broker, so that its CPU time shows in neither's figures. Each of its threads takes {@code duty} of every
+ * {@value #PERIOD_MS} ms period in CPU time and sleeps for the rest, so it takes at most {@code threads × duty}
+ * cores, and that much whenever the scheduler lets it.
  * The harness starts one around every scenario of every system alike and stops it by PID; its own CPU time (from
  * /proc) goes into the scenario's figures, so a reader sees that both systems were measured under the same
  * contention.
@@ -54,21 +57,27 @@ final class BackgroundLoad implements AutoCloseable {
         System.out.flush();
     }
 
-    /** Spins for {@code busyNanos} of each period, on a fixed schedule so that a late wake-up does not add up. */
+    /**
+     * Spins until this thread has had {@code busyNanos} of CPU time in the current period (or the period is over),
+     * then sleeps to the period's end. Counting CPU time rather than wall time keeps the load at its duty on a
+     * machine where the scheduler takes the burner off its core now and then; it never takes more.
+     */
     private static void burn(long periodNanos, long busyNanos) {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         long periodStart = System.nanoTime();
         while (true) {
-            long busyUntil = periodStart + busyNanos;
-            while (System.nanoTime() < busyUntil) {
+            long periodEnd = periodStart + periodNanos;
+            long cpuUntil = threads.getCurrentThreadCpuTime() + busyNanos;
+            while (threads.getCurrentThreadCpuTime() < cpuUntil && System.nanoTime() < periodEnd) {
                 Thread.onSpinWait();
             }
-            periodStart += periodNanos;
             long now = System.nanoTime();
-            if (periodStart < now) {
-                // Descheduled for more than a period: start afresh rather than spin to catch up.
-                periodStart = now;
+            if (periodEnd > now) {
+                LockSupport.parkNanos(periodEnd - now);
+                periodStart = periodEnd;
             } else {
-                LockSupport.parkNanos(periodStart - now);
+                // Descheduled past the period's end: start afresh rather than spin to catch up.
+                periodStart = now;
             }
         }
     }
