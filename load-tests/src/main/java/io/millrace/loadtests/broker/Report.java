@@ -250,7 +250,21 @@ final class Report {
     private String machine() {
         return "Machine: " + Runtime.getRuntime().availableProcessors() + " cores, "
                 + System.getProperty("os.name") + " " + System.getProperty("os.version") + ", Java "
-                + System.getProperty("java.version") + "; settings: " + settings();
+                + System.getProperty("java.version") + ", " + loadAverage() + "; settings: " + settings();
+    }
+
+    /**
+     * The machine's load average when the report is written: with {@code --background-load} the burner is a known
+     * part of the contention, and this says how much other tenants of the machine added.
+     */
+    private static String loadAverage() {
+        try {
+            String[] fields = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/loadavg")).get(0)
+                    .split(" ");
+            return "load average " + fields[0] + " / " + fields[1] + " / " + fields[2] + " (1/5/15 min, at the end)";
+        } catch (java.io.IOException | RuntimeException e) {
+            return "load average unknown";
+        }
     }
 
     private String settings() {
