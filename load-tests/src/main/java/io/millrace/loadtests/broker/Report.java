@@ -2,6 +2,9 @@ package io.millrace.loadtests.broker;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -259,10 +262,10 @@ final class Report {
      */
     private static String loadAverage() {
         try {
-            String[] fields = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/loadavg")).get(0)
+            String[] fields = Files.readAllLines(Path.of("/proc/loadavg")).get(0)
                     .split(" ");
             return "load average " + fields[0] + " / " + fields[1] + " / " + fields[2] + " (1/5/15 min, at the end)";
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             return "load average unknown";
         }
     }
