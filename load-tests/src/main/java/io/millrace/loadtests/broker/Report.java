@@ -262,8 +262,7 @@ final class Report {
      */
     private static String loadAverage() {
         try {
-            String[] fields = Files.readAllLines(Path.of("/proc/loadavg")).get(0)
-                    .split(" ");
+            String[] fields = Files.readAllLines(Path.of("/proc/loadavg")).get(0).split(" ");
             return "load average " + fields[0] + " / " + fields[1] + " / " + fields[2] + " (1/5/15 min, at the end)";
         } catch (IOException | RuntimeException e) {
             return "load average unknown";
