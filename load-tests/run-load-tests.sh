@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Broker and SDK load tests: producer, consumer, end-to-end latency, mixed, WebSocket fan-out; with --compare-kafka
+# Broker and SDK load tests: producer, consumer, end-to-end latency, mixed, WebSocket fan-out (1,000 and 10,000
+# subscribers); --background-load adds a CPU burner around every scenario; with --compare-kafka
 # the same client scenarios against Apache Kafka (KRaft, from the kafka_2.13 jars of this module) in the same run.
 # --brokers 3 --replication-factor 3 runs them on 3-broker clusters of each system; --failover measures failover time.
 # Each run starts its own broker(s) on free loopback ports with a fresh data folder and stops them by PID.

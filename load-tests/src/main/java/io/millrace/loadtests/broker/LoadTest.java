@@ -78,7 +78,7 @@ public final class LoadTest {
               --full-speed-records N     records of e2e-max and mixed (default 200000)
               --ws-subscribers K         WebSocket subscribers of ws-fanout (default 1000)
               --ws-rate N                records/s produced to the fan-out topic (default 100)
-              --ws-seconds N             measured seconds of ws-fanout (default 30), after --ws-warmup-seconds (5)
+              --ws-seconds N             measured seconds of each fan-out (default 30), after --ws-warmup-seconds (5)
               --ws-record-size B         value bytes of fan-out records (default 1024)
               --ws-10k-subscribers K     WebSocket subscribers of ws-fanout-10k (default 10000), each with its own
               --ws-10k-rate N            subscription and credit, and records/s it gets (default 10): the same
