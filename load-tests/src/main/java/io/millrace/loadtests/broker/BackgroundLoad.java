@@ -113,10 +113,6 @@ final class BackgroundLoad implements AutoCloseable {
         return o.backgroundLoad() ? start(o.backgroundLoadDuty(), o.backgroundLoadThreads()) : null;
     }
 
-    long pid() {
-        return process.pid();
-    }
-
     /** The burner's user plus system CPU time so far, in microseconds. */
     long cpuMicros() {
         return BrokerUnderTest.cpuMicros(List.of(process));

@@ -80,9 +80,10 @@ public final class LoadTest {
               --ws-rate N                records/s produced to the fan-out topic (default 100)
               --ws-seconds N             measured seconds of each fan-out (default 30), after --ws-warmup-seconds (5)
               --ws-record-size B         value bytes of fan-out records (default 1024)
-              --ws-10k-subscribers K     WebSocket subscribers of ws-fanout-10k (default 10000), each with its own
-              --ws-10k-rate N            subscription and credit, and records/s it gets (default 10): the same
-                                         100,000 deliveries/s as ws-fanout over ten times the sockets
+              --ws-10k-subscribers K     WebSocket subscribers of ws-fanout-10k, each with its own subscription and
+                                         credit (default 10000)
+              --ws-10k-rate N            records/s produced to its topic (default 10): the same 100,000 deliveries/s
+                                         as ws-fanout, over ten times the sockets
               --ws-source-addresses N    loopback addresses the subscribers connect from, 127.0.0.2 ... (default:
                                          as many as the ephemeral port range needs, 127.0.0.1 when one suffices)
               --background-load          run a CPU burner (a process of its own) during every scenario of every
@@ -358,8 +359,9 @@ public final class LoadTest {
     }
 
     /**
-     * Runs {@code scenario} with the {@code --background-load} burner, if on, started just before it (once the
-     * broker is quiet) and stopped by PID right after; the burner's own CPU time goes into the result.
+     * Runs {@code scenario} with the {@code --background-load} burner, if on, started just before it (after the quiet
+     * wait, where the scenario has one) and stopped by PID right after; the burner's own CPU time goes into the
+     * result.
      */
     static ScenarioResult underBackgroundLoad(Options o, Callable<ScenarioResult> scenario) throws Exception {
         try (BackgroundLoad load = BackgroundLoad.startIf(o)) {
