@@ -76,6 +76,11 @@ final class MillraceBroker extends BrokerUnderTest {
     }
 
     @Override
+    String kafkaBootstrap() {
+        return "127.0.0.1:" + kafkaPort;
+    }
+
+    @Override
     LoadClient client() {
         return new MillraceLoadClient("127.0.0.1:" + tcpPort);
     }

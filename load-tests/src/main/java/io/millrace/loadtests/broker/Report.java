@@ -87,12 +87,29 @@ final class Report {
             new Figure("failover", "offsets_backwards", "acked offsets out of order", null, 0.0),
             new Figure("failover", "killed_node", "killed node (the partition's leader)", null, null));
 
-    private final LoadTest.Options o;
+    private final String title;
+    private final String command;
+    private final String settings;
+    private final List<Figure> figures;
     private final String stamp;
     private final List<ScenarioResult> results;
 
+    /** The report of the broker and SDK load tests (LoadTest). */
     Report(LoadTest.Options o, String stamp, List<ScenarioResult> results) {
-        this.o = o;
+        this("Broker and SDK load tests", o.command(), settings(o),
+                o.failover() ? FAILOVER_FIGURES : o.cluster() ? CLUSTER_FIGURES : FIGURES, stamp, results);
+    }
+
+    /**
+     * A report of any harness: {@code figures} are its headline rows, {@code settings} says how it ran (printed with
+     * the machine).
+     */
+    Report(String title, String command, String settings, List<Figure> figures, String stamp,
+           List<ScenarioResult> results) {
+        this.title = title;
+        this.command = command;
+        this.settings = settings;
+        this.figures = figures;
         this.stamp = stamp;
         this.results = results;
     }
@@ -118,7 +135,7 @@ final class Report {
     /** One row per headline figure that was measured. */
     List<Map<String, Object>> rows() {
         List<Map<String, Object>> rows = new ArrayList<>();
-        for (Figure f : o.failover() ? FAILOVER_FIGURES : o.cluster() ? CLUSTER_FIGURES : FIGURES) {
+        for (Figure f : figures) {
             List<Double> m = values(f.scenario(), f.metric(), "millrace");
             List<Double> k = values(f.scenario(), f.metric(), "kafka");
             if (m.isEmpty() && k.isEmpty()) {
@@ -210,8 +227,8 @@ final class Report {
     }
 
     String markdown() {
-        StringBuilder b = new StringBuilder("# Broker and SDK load tests, ").append(stamp).append("\n\n");
-        b.append("Command: `").append(o.command()).append("`  \n");
+        StringBuilder b = new StringBuilder("# ").append(title).append(", ").append(stamp).append("\n\n");
+        b.append("Command: `").append(command).append("`  \n");
         b.append(machine()).append("\n\n");
         b.append("| figure | Millrace (median) | Kafka (median) | Millrace/Kafka | target | verdict | Millrace runs | Kafka runs |\n");
         b.append("|---|---|---|---|---|---|---|---|\n");
@@ -234,10 +251,10 @@ final class Report {
     private String machine() {
         return "Machine: " + Runtime.getRuntime().availableProcessors() + " cores, "
                 + System.getProperty("os.name") + " " + System.getProperty("os.version") + ", Java "
-                + System.getProperty("java.version") + "; settings: " + settings();
+                + System.getProperty("java.version") + "; settings: " + settings;
     }
 
-    private String settings() {
+    private static String settings(LoadTest.Options o) {
         if (o.failover()) {
             return o.brokers() + " brokers, replication factor " + o.replicationFactor() + ", min.insync.replicas="
                     + o.minInsyncReplicas() + "; one idempotent acks=all producer, " + o.failoverRate()
@@ -259,7 +276,7 @@ final class Report {
     }
 
     String json() {
-        JsonObject root = new JsonObject().put("time", stamp).put("command", o.command()).put("machine", machine());
+        JsonObject root = new JsonObject().put("time", stamp).put("command", command).put("machine", machine());
         JsonArray summary = new JsonArray();
         rows().forEach(r -> summary.add(new JsonObject(new LinkedHashMap<>(r))));
         root.put("summary", summary);
@@ -288,14 +305,14 @@ final class Report {
 
     String html() {
         StringBuilder b = new StringBuilder();
-        b.append("<!doctype html><html><head><meta charset=\"utf-8\"><title>Millrace load tests ").append(stamp)
+        b.append("<!doctype html><html><head><meta charset=\"utf-8\"><title>Millrace: ").append(esc(title)).append(' ').append(stamp)
                 .append("</title><style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1100px}"
                         + "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
                         + "td:first-child,th:first-child{text-align:left}.PASS{color:#2e7d32;font-weight:bold}"
                         + ".FAIL{color:#c62828;font-weight:bold}svg{background:#fafafa;border:1px solid #ddd;margin:4px}"
                         + "code{background:#f3f3f3;padding:1px 4px}</style></head><body>");
-        b.append("<h1>Broker and SDK load tests</h1><p>").append(esc(stamp)).append("<br>Command: <code>")
-                .append(esc(o.command())).append("</code><br>").append(esc(machine())).append("</p>");
+        b.append("<h1>").append(esc(title)).append("</h1><p>").append(esc(stamp)).append("<br>Command: <code>")
+                .append(esc(command)).append("</code><br>").append(esc(machine())).append("</p>");
         b.append("<p><span style=\"color:").append(MILLRACE_COLOR).append("\">■ Millrace</span> &nbsp; <span style=\"color:")
                 .append(KAFKA_COLOR).append("\">■ Apache Kafka</span></p>");
         b.append("<h2>Summary (median of runs)</h2><table><tr><th>figure</th><th>Millrace</th><th>Kafka</th>"
