@@ -40,6 +40,13 @@ public final class KafkaToolsBenchmark {
     static final List<String> TOOL_JVM_OPTS = Stream.concat(Stream.of("-Xmx512M"),
             KafkaBroker.KAFKA_PERFORMANCE_OPTS.stream()).toList();
 
+    /**
+     * Millrace's settings beyond MillraceBroker's: the group join without the initial rebalance delay, as Kafka's
+     * own server.properties and {@link KafkaBroker} configure Kafka (ConsumerPerformance's records/s counts from
+     * before the join).
+     */
+    static final List<String> MILLRACE_SETTINGS = List.of("group.initial.rebalance.delay.ms=0");
+
     static final String THROUGHPUT_TOPIC = "perf-throughput";
     static final String FIXED_RATE_TOPIC = "perf-fixed-rate";
 
@@ -80,7 +87,8 @@ public final class KafkaToolsBenchmark {
         }
 
         String settings() {
-            return "one broker, topics of " + partitions + " partition(s), replication factor 1; ProducerPerformance "
+            return "one broker (Millrace with --set " + String.join(" --set ", MILLRACE_SETTINGS)
+                    + ", Kafka with group.initial.rebalance.delay.ms=0), topics of " + partitions + " partition(s), replication factor 1; ProducerPerformance "
                     + "--num-records " + records + " --record-size " + recordSize + " --throughput -1 "
                     + "--producer-props acks=" + acks + " (client defaults otherwise: idempotence on with acks=all, "
                     + "batch.size 16384, linger.ms 5); ConsumerPerformance --messages " + records + "; fixed rate: "
@@ -135,7 +143,7 @@ public final class KafkaToolsBenchmark {
                 Path log = logs.resolve(system + "-run" + run + ".log");
                 BrokerUnderTest broker = system.equals("kafka")
                         ? new KafkaBroker(o.kafkaClassPath(), data, log, o.kafkaJavaOpts())
-                        : new MillraceBroker(o.home(), data, log, o.millraceJavaOpts());
+                        : new MillraceBroker(o.home(), data, log, o.millraceJavaOpts(), MILLRACE_SETTINGS);
                 System.out.printf("== run %d/%d: %s (log %s)%n", run, o.runs(), system, log);
                 currentBroker = broker;
                 try (broker) {
