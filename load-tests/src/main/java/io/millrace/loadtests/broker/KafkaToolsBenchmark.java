@@ -304,7 +304,7 @@ public final class KafkaToolsBenchmark {
 
     /**
      * Runs a tool's main class in a JVM of its own with its output in {@code log}, at most
-     * {@code --timeout-seconds}; returns its output lines. A tool that fails or overruns is stopped by PID and
+     * {@code --timeout-seconds}; returns its output lines (the log starts with the command line). A tool that fails or overruns is stopped by PID and
      * fails the phase.
      */
     private static List<String> runTool(Options o, Path log, String mainClass, String... args) throws Exception {
@@ -332,7 +332,8 @@ public final class KafkaToolsBenchmark {
         } finally {
             currentTool = null;
         }
-        List<String> output = Files.readAllLines(log);
+        List<String> lines = Files.readAllLines(log);
+        List<String> output = lines.subList(1, lines.size()); // after the command line
         if (tool.exitValue() != 0) {
             throw new IllegalStateException(mainClass + " exited with " + tool.exitValue() + "; log " + log + ":\n"
                     + tail(output));
