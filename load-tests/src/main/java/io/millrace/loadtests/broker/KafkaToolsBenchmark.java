@@ -3,9 +3,6 @@ package io.millrace.loadtests.broker;
 import io.millrace.loadtests.broker.Report.Figure;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -123,13 +120,9 @@ public final class KafkaToolsBenchmark {
 
     public static void main(String[] args) throws Exception {
         Options o = parse(args);
-        Files.createDirectories(o.results());
-        String stamp = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC)
-                .format(Instant.now());
-        Path logs = o.results().resolve("kafka-tools-" + stamp + "-logs");
-        Files.createDirectories(logs);
-        Path dataRoot = o.home().resolve("load-tests/target/kafka-tools-data");
-        Files.createDirectories(dataRoot);
+        String stamp = LoadTest.stamp();
+        Path logs = Files.createDirectories(o.results().resolve("kafka-tools-" + stamp + "-logs"));
+        Path dataRoot = Files.createDirectories(o.home().resolve("load-tests/target/kafka-tools-data"));
         Runtime.getRuntime().addShutdownHook(new Thread(KafkaToolsBenchmark::stopWhatRuns, "stop-on-exit"));
         List<ScenarioResult> results = new ArrayList<>();
         for (int run = 1; run <= o.runs(); run++) {
@@ -151,11 +144,7 @@ public final class KafkaToolsBenchmark {
                     System.out.printf("   broker pid %d, Kafka listener %s%n", broker.pid(), broker.kafkaBootstrap());
                     runTools(o, broker, run, logs.resolve(system + "-run" + run + "-"), results);
                 } catch (Exception e) {
-                    System.out.println("   FAILED: " + e);
-                    e.printStackTrace(System.out);
-                    ScenarioResult failed = new ScenarioResult("broker", system, run);
-                    failed.notes.put("error", e.toString());
-                    results.add(failed);
+                    LoadTest.failed(system, run, e, results);
                 } finally {
                     currentBroker = null;
                 }
