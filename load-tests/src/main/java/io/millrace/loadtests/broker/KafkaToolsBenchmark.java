@@ -38,9 +38,8 @@ public final class KafkaToolsBenchmark {
             KafkaBroker.KAFKA_PERFORMANCE_OPTS.stream()).toList();
 
     /**
-     * Millrace's settings beyond MillraceBroker's: the group join without the initial rebalance delay, as Kafka's
-     * own server.properties and {@link KafkaBroker} configure Kafka (ConsumerPerformance's records/s counts from
-     * before the join).
+     * Millrace's settings beyond MillraceBroker's: the group join without the initial rebalance delay, as
+     * {@link KafkaBroker} configures Kafka (ConsumerPerformance's records/s counts from before the join).
      */
     static final List<String> MILLRACE_SETTINGS = List.of("group.initial.rebalance.delay.ms=0");
 
