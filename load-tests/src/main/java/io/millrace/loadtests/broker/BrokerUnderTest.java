@@ -44,6 +44,9 @@ abstract class BrokerUnderTest implements AutoCloseable {
     /** A client of this broker's own native kind. */
     abstract LoadClient client();
 
+    /** Bootstrap servers (host:port,...) of the Kafka-protocol listeners: Kafka's own, or Millrace's Kafka gateway. */
+    abstract String kafkaBootstrap();
+
     /** The broker's PID; of a cluster, its first broker's. */
     long pid() {
         return brokerProcesses().get(0).pid();

@@ -10,6 +10,7 @@ import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
@@ -25,10 +26,14 @@ import org.apache.kafka.common.Uuid;
  */
 final class KafkaBroker extends BrokerUnderTest {
 
-    /** kafka-server-start.sh's heap and kafka-run-class.sh's performance options. */
-    static final List<String> KAFKA_JVM_OPTS = List.of("-Xmx1G", "-Xms1G", "-server", "-XX:+UseG1GC",
+    /** kafka-run-class.sh's performance options (KAFKA_JVM_PERFORMANCE_OPTS), of every Kafka JVM. */
+    static final List<String> KAFKA_PERFORMANCE_OPTS = List.of("-server", "-XX:+UseG1GC",
             "-XX:MaxGCPauseMillis=20", "-XX:InitiatingHeapOccupancyPercent=35", "-XX:+ExplicitGCInvokesConcurrent",
             "-XX:MaxInlineLevel=15", "-Djava.awt.headless=true");
+
+    /** kafka-server-start.sh's heap and kafka-run-class.sh's performance options. */
+    static final List<String> KAFKA_JVM_OPTS = Stream.concat(Stream.of("-Xmx1G", "-Xms1G"),
+            KAFKA_PERFORMANCE_OPTS.stream()).toList();
 
     private final String classPath;
     private final String extraJavaOpts;
@@ -56,6 +61,11 @@ final class KafkaBroker extends BrokerUnderTest {
     @Override
     String system() {
         return "kafka";
+    }
+
+    @Override
+    String kafkaBootstrap() {
+        return bootstrap();
     }
 
     String bootstrap() {

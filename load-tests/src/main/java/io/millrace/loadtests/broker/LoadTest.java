@@ -123,8 +123,7 @@ public final class LoadTest {
     public static void main(String[] args) throws Exception {
         Options o = parse(args);
         Files.createDirectories(o.results());
-        String stamp = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC)
-                .format(Instant.now());
+        String stamp = stamp();
         Path logs = o.results().resolve("load-" + stamp + "-logs");
         Files.createDirectories(logs);
         Path dataRoot = o.home().resolve("load-tests/target/load-data");
@@ -242,7 +241,13 @@ public final class LoadTest {
         return r;
     }
 
-    private static void failed(String system, int run, Exception e, List<ScenarioResult> results) {
+    /** The time a report is named after, UTC, e.g. 20261204T155024Z. */
+    static String stamp() {
+        return DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC).format(Instant.now());
+    }
+
+    /** Prints why a run failed and records it as a result of its own (the report's notes list it). */
+    static void failed(String system, int run, Exception e, List<ScenarioResult> results) {
         System.out.println("   FAILED: " + e);
         e.printStackTrace(System.out);
         ScenarioResult failed = new ScenarioResult("broker", system, run);

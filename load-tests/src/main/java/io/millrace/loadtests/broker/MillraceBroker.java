@@ -29,7 +29,7 @@ final class MillraceBroker extends BrokerUnderTest {
         this(home, dataDir, logFile, javaOpts, List.of());
     }
 
-    /** With further {@code --set key=value} settings, e.g. WebSocket limits a scenario needs raised. */
+    /** With further {@code key=value} settings, each passed as {@code --set key=value}. */
     MillraceBroker(Path home, Path dataDir, Path logFile, String javaOpts, List<String> settings) {
         super(dataDir, logFile);
         this.home = home;
@@ -58,10 +58,7 @@ final class MillraceBroker extends BrokerUnderTest {
                 "--tcp-port", Integer.toString(tcpPort), "--kafka-port", Integer.toString(kafkaPort),
                 "--zookeeper-port", Integer.toString(zookeeperPort),
                 "--set", "listen.host=127.0.0.1", "--set", "advertised.host=127.0.0.1"));
-        for (String setting : settings) {
-            command.add("--set");
-            command.add(setting);
-        }
+        settings.forEach(setting -> command.addAll(List.of("--set", setting)));
         ProcessBuilder builder = new ProcessBuilder(command).directory(home.toFile()).redirectErrorStream(true)
                 .redirectOutput(logFile.toFile());
         builder.environment().put("MILLRACE_JAVA_OPTS", javaOpts);
@@ -84,6 +81,11 @@ final class MillraceBroker extends BrokerUnderTest {
             }
             Thread.sleep(50);
         }
+    }
+
+    @Override
+    String kafkaBootstrap() {
+        return "127.0.0.1:" + kafkaPort;
     }
 
     @Override

@@ -200,6 +200,11 @@ final class MillraceCluster extends BrokerUnderTest {
     }
 
     @Override
+    String kafkaBootstrap() {
+        return ports.values().stream().map(p -> "127.0.0.1:" + p[2]).collect(Collectors.joining(","));
+    }
+
+    @Override
     LoadClient client() {
         return new MillraceLoadClient(bootstrap(), topics);
     }

@@ -104,12 +104,42 @@ final class Report {
             new Figure("failover", "offsets_backwards", "acked offsets out of order", null, 0.0),
             new Figure("failover", "killed_node", "killed node (the partition's leader)", null, null));
 
-    private final LoadTest.Options o;
+    private final String title;
+    private final String command;
+    private final String settings;
+    private final List<Figure> figures;
     private final String stamp;
     private final List<ScenarioResult> results;
+    private final Background background;
 
+    /** Whether {@code --background-load} ran a CPU burner beside the brokers, and how hard. */
+    record Background(boolean on, double duty, int threads) {
+        static final Background OFF = new Background(false, 0, 0);
+    }
+
+    /** The report of the broker and SDK load tests (LoadTest). */
     Report(LoadTest.Options o, String stamp, List<ScenarioResult> results) {
-        this.o = o;
+        this("Broker and SDK load tests", o.command(), settings(o),
+                o.failover() ? FAILOVER_FIGURES : o.cluster() ? CLUSTER_FIGURES : FIGURES, stamp, results,
+                new Background(o.backgroundLoad(), o.backgroundLoadDuty(), o.backgroundLoadThreads()));
+    }
+
+    /**
+     * A report of any harness: {@code figures} are its headline rows, {@code settings} says how it ran (printed with
+     * the machine).
+     */
+    Report(String title, String command, String settings, List<Figure> figures, String stamp,
+           List<ScenarioResult> results) {
+        this(title, command, settings, figures, stamp, results, Background.OFF);
+    }
+
+    private Report(String title, String command, String settings, List<Figure> figures, String stamp,
+                   List<ScenarioResult> results, Background background) {
+        this.background = background;
+        this.title = title;
+        this.command = command;
+        this.settings = settings;
+        this.figures = figures;
         this.stamp = stamp;
         this.results = results;
     }
@@ -135,7 +165,7 @@ final class Report {
     /** One row per headline figure that was measured. */
     List<Map<String, Object>> rows() {
         List<Map<String, Object>> rows = new ArrayList<>();
-        for (Figure f : o.failover() ? FAILOVER_FIGURES : o.cluster() ? CLUSTER_FIGURES : FIGURES) {
+        for (Figure f : figures) {
             List<Double> m = values(f.scenario(), f.metric(), "millrace");
             List<Double> k = values(f.scenario(), f.metric(), "kafka");
             if (m.isEmpty() && k.isEmpty()) {
@@ -228,8 +258,8 @@ final class Report {
     }
 
     String markdown() {
-        StringBuilder b = new StringBuilder("# Broker and SDK load tests, ").append(stamp).append("\n\n");
-        b.append("Command: `").append(o.command()).append("`  \n");
+        StringBuilder b = new StringBuilder("# ").append(title).append(", ").append(stamp).append("\n\n");
+        b.append("Command: `").append(command).append("`  \n");
         b.append(machine()).append("  \n");
         b.append(backgroundLoad()).append("\n\n");
         b.append("| figure | Millrace (median) | Kafka (median) | Millrace/Kafka | target | verdict | Millrace runs | Kafka runs |\n");
@@ -253,7 +283,7 @@ final class Report {
     private String machine() {
         return "Machine: " + Runtime.getRuntime().availableProcessors() + " cores, "
                 + System.getProperty("os.name") + " " + System.getProperty("os.version") + ", Java "
-                + System.getProperty("java.version") + ", " + loadAverage() + "; settings: " + settings();
+                + System.getProperty("java.version") + ", " + loadAverage() + "; settings: " + settings;
     }
 
     /**
@@ -269,7 +299,7 @@ final class Report {
         }
     }
 
-    private String settings() {
+    private static String settings(LoadTest.Options o) {
         if (o.failover()) {
             return o.brokers() + " brokers, replication factor " + o.replicationFactor() + ", min.insync.replicas="
                     + o.minInsyncReplicas() + "; one idempotent acks=all producer, " + o.failoverRate()
@@ -303,12 +333,12 @@ final class Report {
      * (median, min and max of its cores), so that a reader sees both were measured under the same contention.
      */
     String backgroundLoad() {
-        if (!o.backgroundLoad()) {
+        if (!background.on()) {
             return "Background load: off";
         }
         StringBuilder b = new StringBuilder(String.format("Background load: on, %d thread(s) at %.0f %% duty (%s "
                         + "ms periods) in a process of its own, during every scenario; measured",
-                o.backgroundLoadThreads(), o.backgroundLoadDuty() * 100, BackgroundLoad.PERIOD_MS));
+                background.threads(), background.duty() * 100, BackgroundLoad.PERIOD_MS));
         for (String system : List.of("millrace", "kafka")) {
             List<Double> cores = backgroundCores(system);
             if (!cores.isEmpty()) {
@@ -322,10 +352,10 @@ final class Report {
     }
 
     String json() {
-        JsonObject root = new JsonObject().put("time", stamp).put("command", o.command()).put("machine", machine());
-        JsonObject load = new JsonObject().put("enabled", o.backgroundLoad());
-        if (o.backgroundLoad()) {
-            load.put("duty", o.backgroundLoadDuty()).put("threads", o.backgroundLoadThreads());
+        JsonObject root = new JsonObject().put("time", stamp).put("command", command).put("machine", machine());
+        JsonObject load = new JsonObject().put("enabled", background.on());
+        if (background.on()) {
+            load.put("duty", background.duty()).put("threads", background.threads());
             for (String system : List.of("millrace", "kafka")) {
                 List<Double> cores = backgroundCores(system);
                 if (!cores.isEmpty()) {
@@ -362,14 +392,14 @@ final class Report {
 
     String html() {
         StringBuilder b = new StringBuilder();
-        b.append("<!doctype html><html><head><meta charset=\"utf-8\"><title>Millrace load tests ").append(stamp)
+        b.append("<!doctype html><html><head><meta charset=\"utf-8\"><title>Millrace: ").append(esc(title)).append(' ').append(stamp)
                 .append("</title><style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1100px}"
                         + "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
                         + "td:first-child,th:first-child{text-align:left}.PASS{color:#2e7d32;font-weight:bold}"
                         + ".FAIL{color:#c62828;font-weight:bold}svg{background:#fafafa;border:1px solid #ddd;margin:4px}"
                         + "code{background:#f3f3f3;padding:1px 4px}</style></head><body>");
-        b.append("<h1>Broker and SDK load tests</h1><p>").append(esc(stamp)).append("<br>Command: <code>")
-                .append(esc(o.command())).append("</code><br>").append(esc(machine())).append("<br>")
+        b.append("<h1>").append(esc(title)).append("</h1><p>").append(esc(stamp)).append("<br>Command: <code>")
+                .append(esc(command)).append("</code><br>").append(esc(machine())).append("<br>")
                 .append(esc(backgroundLoad())).append("</p>");
         b.append("<p><span style=\"color:").append(MILLRACE_COLOR).append("\">■ Millrace</span> &nbsp; <span style=\"color:")
                 .append(KAFKA_COLOR).append("\">■ Apache Kafka</span></p>");
