@@ -87,6 +87,15 @@ public interface Broker {
     Future<ResolvedOffset> listOffset(TopicPartition tp, OffsetSpec spec, int currentLeaderEpoch);
 
     /**
+     * Deletes the records of a partition below {@code offset} (Kafka's DeleteRecords): its log start offset moves
+     * there, or to the high watermark for {@code -1}, durably; reads below it fail with {@code OFFSET_OUT_OF_RANGE}
+     * and its earliest offset is the new start. An offset above the high watermark fails with
+     * {@code OFFSET_OUT_OF_RANGE}; one below the current start changes nothing. Completes with the partition's log
+     * start offset afterwards (Kafka's low watermark). Served by the leader.
+     */
+    Future<Long> deleteRecords(TopicPartition tp, long offset);
+
+    /**
      * Starts a push subscription on one partition: the broker fetches from {@code startOffset} whenever the
      * subscriber has demand and hands it the data. It runs on the caller's context.
      */

@@ -320,6 +320,17 @@ public final class BrokerService implements Broker {
     }
 
     @Override
+    public Future<Long> deleteRecords(TopicPartition tp, long offset) {
+        try {
+            requireLeaderHere(topic(tp.topic()), tp);
+        } catch (MillraceException e) {
+            return Future.failedFuture(e);
+        }
+        return this.<PartitionResponse.Status>ask(tp, new PartitionRequest.DeleteRecords(offset),
+                settings.requestTimeoutMs()).map(PartitionResponse.Status::logStartOffset);
+    }
+
+    @Override
     public Subscription subscribe(TopicPartition tp, long startOffset, int maxBytesPerFetch, int currentLeaderEpoch,
                                   Subscription.Handler handler) {
         return new PartitionSubscription(this, metrics, tp, startOffset, maxBytesPerFetch, settings.maxFetchWaitMs(),

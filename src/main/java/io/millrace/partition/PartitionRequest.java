@@ -85,6 +85,18 @@ public sealed interface PartitionRequest {
     }
 
     /**
+     * Move the log start offset to {@code offset}, or to the high watermark for {@link #HIGH_WATERMARK} (Kafka's
+     * DeleteRecords): reads below it become OFFSET_OUT_OF_RANGE and whole segments below it are deleted. An offset
+     * above the high watermark, or negative other than {@link #HIGH_WATERMARK}, is OFFSET_OUT_OF_RANGE; one at or
+     * below the current start changes nothing. Answers a Status carrying the new log start offset.
+     */
+    record DeleteRecords(long offset) implements PartitionRequest {
+
+        /** Asks to delete every committed record. */
+        public static final long HIGH_WATERMARK = -1;
+    }
+
+    /**
      * A follower on broker {@code replicaId} copies the leader's log from {@code fetchOffset} (its log end); the
      * epoch of its last record lets the leader find where their logs diverge; {@code leaderEpoch} is the epoch the
      * follower believes the leader has (a stale one is fenced). Crosses brokers with {@link ReplicationCodec}.

@@ -406,6 +406,9 @@ public final class PartitionVerticle extends VerticleBase {
                     refreshStats();
                 }
                 message.reply(status(), LOCAL);
+            } else if (request instanceof PartitionRequest.DeleteRecords delete) {
+                deleteRecords(delete.offset());
+                message.reply(status(), LOCAL);
             }
         } catch (MillraceException e) {
             message.fail(e.errorCode().code(), e.getMessage());
@@ -828,6 +831,8 @@ public final class PartitionVerticle extends VerticleBase {
             List<RecordBatch> batches = RecordBatches.split(java.nio.ByteBuffer.wrap(data.records().getBytes()));
             log.appendAsFollower(batches);
         }
+        // The leader's start moves by retention and by DeleteRecords; a follower follows it as far as it has copied.
+        log.advanceLogStartOffset(Math.min(data.logStartOffset(), log.logEndOffset()));
         long hw = Math.min(data.highWatermark(), log.logEndOffset());
         if (hw > followerHighWatermark) {
             followerHighWatermark = hw;
@@ -877,6 +882,23 @@ public final class PartitionVerticle extends VerticleBase {
                 LOG.warn("{}: cannot checkpoint the high watermark: {}", tp, ar.cause().toString());
             }
         });
+    }
+
+    /**
+     * Moves the log start offset as a leader (followers follow it from the leader's fetch answers). Bounded by the
+     * high watermark, so no replica loses a record it still has to copy.
+     */
+    private void deleteRecords(long offset) {
+        long hw = requireLeader().highWatermark();
+        long target = offset == PartitionRequest.DeleteRecords.HIGH_WATERMARK ? hw : offset;
+        if (target < 0 || target > hw) {
+            throw new MillraceException(ErrorCode.OFFSET_OUT_OF_RANGE, "Cannot delete the records of " + tp
+                    + " below " + offset + ": it is outside [0, " + hw + "] (the high watermark)");
+        }
+        if (log.advanceLogStartOffset(target)) {
+            LOG.info("{}: log start offset moved to {} on request", tp, log.logStartOffset());
+            refreshStats();
+        }
     }
 
     private PartitionResponse.Offset listOffset(OffsetSpec spec) {

@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
+import org.apache.kafka.common.message.DeleteRecordsRequestData;
+import org.apache.kafka.common.message.DeleteRecordsResponseData;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchResponseData;
 import org.apache.kafka.common.message.InitProducerIdRequestData;
@@ -29,7 +31,7 @@ import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.requests.ListOffsetsRequest;
 
 /**
- * Produce, Fetch, ListOffsets and InitProducerId, decoded into the broker API's data calls. Every partition is
+ * Produce, Fetch, ListOffsets, DeleteRecords and InitProducerId, decoded into the broker API's data calls. Every partition is
  * answered on its own: a partition that fails carries its Kafka error, and the others their results. Stateless apart
  * from the broker it calls.
  */
@@ -287,6 +289,34 @@ final class DataRequests {
             // No record that recent: the broker says log end and timestamp -1, Kafka says offset -1.
             return r.timestamp() < 0 ? result : result.setOffset(r.offset()).setTimestamp(r.timestamp());
         }).recover(e -> Future.succeededFuture(result.setErrorCode(KafkaErrors.of(e).code())));
+    }
+
+    // ---------------------------------------------------------------- DeleteRecords
+
+    /**
+     * Moves each partition's log start offset to the offset asked for (-1: the high watermark) and answers the new
+     * start as its low watermark. The leader answers once its own log moved; followers follow from their next fetch
+     * (Kafka's leader waits for every replica, which only changes when a follower's copy goes too).
+     */
+    Future<DeleteRecordsResponseData> deleteRecords(DeleteRecordsRequestData request) {
+        DeleteRecordsResponseData response = new DeleteRecordsResponseData();
+        List<Future<?>> results = new ArrayList<>();
+        for (DeleteRecordsRequestData.DeleteRecordsTopic topic : request.topics()) {
+            DeleteRecordsResponseData.DeleteRecordsTopicResult answer =
+                    new DeleteRecordsResponseData.DeleteRecordsTopicResult().setName(topic.name());
+            response.topics().add(answer);
+            for (DeleteRecordsRequestData.DeleteRecordsPartition partition : topic.partitions()) {
+                DeleteRecordsResponseData.DeleteRecordsPartitionResult result =
+                        new DeleteRecordsResponseData.DeleteRecordsPartitionResult()
+                                .setPartitionIndex(partition.partitionIndex()).setLowWatermark(-1);
+                answer.partitions().add(result);
+                TopicPartition tp = new TopicPartition(topic.name(), partition.partitionIndex());
+                results.add(call(() -> broker.deleteRecords(tp, partition.offset()))
+                        .map(result::setLowWatermark)
+                        .recover(e -> Future.succeededFuture(result.setErrorCode(KafkaErrors.of(e).code()))));
+            }
+        }
+        return Future.all(results).map(all -> response);
     }
 
     // ---------------------------------------------------------------- InitProducerId

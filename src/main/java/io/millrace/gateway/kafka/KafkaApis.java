@@ -9,6 +9,7 @@ import org.apache.kafka.common.message.ApiVersionsResponseData;
 import org.apache.kafka.common.message.CreatePartitionsRequestData;
 import org.apache.kafka.common.message.CreateTopicsRequestData;
 import org.apache.kafka.common.message.DeleteGroupsRequestData;
+import org.apache.kafka.common.message.DeleteRecordsRequestData;
 import org.apache.kafka.common.message.DeleteTopicsRequestData;
 import org.apache.kafka.common.message.DescribeGroupsRequestData;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
@@ -63,6 +64,7 @@ final class KafkaApis {
         support(ApiKeys.PRODUCE, 12);
         support(ApiKeys.FETCH, 12);
         support(ApiKeys.LIST_OFFSETS);
+        support(ApiKeys.DELETE_RECORDS);
         support(ApiKeys.INIT_PRODUCER_ID);
         support(ApiKeys.CREATE_TOPICS);
         support(ApiKeys.DELETE_TOPICS);
@@ -130,6 +132,7 @@ final class KafkaApis {
             }
             case FETCH -> data.fetch((FetchRequestData) request);
             case LIST_OFFSETS -> data.listOffsets((ListOffsetsRequestData) request);
+            case DELETE_RECORDS -> data.deleteRecords((DeleteRecordsRequestData) request);
             case INIT_PRODUCER_ID -> data.initProducerId((InitProducerIdRequestData) request);
             case CREATE_TOPICS -> admin.createTopics((CreateTopicsRequestData) request);
             case DELETE_TOPICS -> admin.deleteTopics((DeleteTopicsRequestData) request);
