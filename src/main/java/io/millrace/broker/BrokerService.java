@@ -7,6 +7,7 @@ import io.millrace.cluster.MetadataStore;
 import io.millrace.cluster.PartitionAssignment;
 import io.millrace.cluster.ReplicaManager;
 import io.millrace.cluster.TopicMetadata;
+import io.millrace.common.EpochEndOffset;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
 import io.millrace.common.Time;
@@ -328,6 +329,17 @@ public final class BrokerService implements Broker {
         }
         return this.<PartitionResponse.Status>ask(tp, new PartitionRequest.DeleteRecords(offset),
                 settings.requestTimeoutMs()).map(PartitionResponse.Status::logStartOffset);
+    }
+
+    @Override
+    public Future<EpochEndOffset> endOffsetForEpoch(TopicPartition tp, int leaderEpoch, int currentLeaderEpoch) {
+        try {
+            requireLeaderHere(topic(tp.topic()), tp);
+        } catch (MillraceException e) {
+            return Future.failedFuture(e);
+        }
+        return ask(tp, new PartitionRequest.EndOffsetForEpoch(leaderEpoch, currentLeaderEpoch),
+                settings.requestTimeoutMs());
     }
 
     @Override

@@ -73,6 +73,14 @@ public sealed interface PartitionRequest {
     record Describe() implements PartitionRequest {
     }
 
+    /**
+     * Where {@code leaderEpoch} ended in the leader's log (Kafka's OffsetForLeaderEpoch from a client): answered by
+     * the leader only, in {@code currentLeaderEpoch} unless that is {@link LeaderEpoch#UNKNOWN}, with an
+     * {@link io.millrace.common.EpochEndOffset}.
+     */
+    record EndOffsetForEpoch(int leaderEpoch, int currentLeaderEpoch) implements PartitionRequest {
+    }
+
     /** Start a new segment at the log end (nothing happens when the active segment is empty); answers a Status. */
     record Roll() implements PartitionRequest {
     }

@@ -444,6 +444,9 @@ public final class PartitionVerticle extends VerticleBase {
         } else if (request instanceof PartitionRequest.DeleteRecords delete) {
             deleteRecords(delete.offset());
             message.reply(status(), LOCAL);
+        } else if (request instanceof PartitionRequest.EndOffsetForEpoch lookup) {
+            requireLeader(lookup.currentLeaderEpoch());
+            message.reply(endOffsetForEpoch(lookup.leaderEpoch()), LOCAL);
         }
     }
 
@@ -959,6 +962,16 @@ public final class PartitionVerticle extends VerticleBase {
             LOG.info("{}: log start offset moved to {} on request", tp, log.logStartOffset());
             refreshStats();
         }
+    }
+
+    /**
+     * The leader's answer to a client asking where {@code epoch} ended: from the leader epoch cache, up to the log
+     * end for the latest epoch. An epoch above every epoch this log knows is undefined, as in Kafka: the cache would
+     * call it the latest one, which is right for a follower comparing logs but would tell a client that an epoch no
+     * leader has had yet ended at the log end.
+     */
+    private EpochEndOffset endOffsetForEpoch(int epoch) {
+        return epoch > log.latestEpoch() ? EpochEndOffset.UNDEFINED : log.endOffsetForEpoch(epoch);
     }
 
     private PartitionResponse.Offset listOffset(OffsetSpec spec) {
