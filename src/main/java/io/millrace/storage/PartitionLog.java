@@ -749,16 +749,18 @@ public final class PartitionLog implements AutoCloseable {
         ensureOpen();
         long start = logStartOffset();
         try {
-            for (LogSegment segment : segments.values()) {
-                Optional<BatchHeader> header = segment.findBatchByTimestamp(timestamp);
-                if (header.isEmpty()) {
-                    continue;
-                }
-                RecordBatch batch = segment.readBatch(header.get());
-                for (Record record : batch.records()) {
-                    if (record.timestamp() >= timestamp && record.offset() >= start) {
-                        return Optional.of(new TimestampOffset(record.timestamp(), record.offset()));
+            for (LogSegment segment : segments.tailMap(segments.floorKey(start)).values()) {
+                long from = Math.max(start, segment.baseOffset());
+                Optional<BatchHeader> header = segment.findBatchByTimestamp(timestamp, from);
+                while (header.isPresent()) {
+                    RecordBatch batch = segment.readBatch(header.get());
+                    for (Record record : batch.records()) {
+                        if (record.timestamp() >= timestamp && record.offset() >= start) {
+                            return Optional.of(new TimestampOffset(record.timestamp(), record.offset()));
+                        }
                     }
+                    // only a batch straddling the log start gets here: its recent records were all below the start
+                    header = segment.findBatchByTimestamp(timestamp, header.get().nextOffset());
                 }
             }
             return Optional.empty();
