@@ -93,7 +93,7 @@ class AdvanceLogStartOffsetTest {
         assertThat(log.logEndOffset()).isEqualTo(end + 4);
     }
 
-    /** A follower that starts over below a leader's old start rewrites the checkpoint, so a reopen keeps the lower one. */
+    /** A follower starting over below its old start rewrites the checkpoint, so a reopen keeps the lower start. */
     @Test
     void startingOverBelowTheCheckpointedStartLowersIt() {
         log = open(dir, time, SMALL_SEGMENTS);
