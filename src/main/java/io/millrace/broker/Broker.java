@@ -1,5 +1,6 @@
 package io.millrace.broker;
 
+import io.millrace.common.EpochEndOffset;
 import io.millrace.common.LeaderEpoch;
 import io.millrace.common.TopicPartition;
 import io.millrace.group.GroupListing;
@@ -85,6 +86,25 @@ public interface Broker {
 
     /** As {@link #listOffset(TopicPartition, OffsetSpec)}; refused unless the partition is in that epoch. */
     Future<ResolvedOffset> listOffset(TopicPartition tp, OffsetSpec spec, int currentLeaderEpoch);
+
+    /**
+     * Deletes the records of a partition below {@code offset} (Kafka's DeleteRecords): its log start offset moves
+     * there, or to the high watermark for {@code -1}, durably; reads below it fail with {@code OFFSET_OUT_OF_RANGE}
+     * and its earliest offset is the new start. An offset above the high watermark fails with
+     * {@code OFFSET_OUT_OF_RANGE}; one below the current start changes nothing. Completes with the partition's log
+     * start offset afterwards (Kafka's low watermark). Served by the leader.
+     */
+    Future<Long> deleteRecords(TopicPartition tp, long offset);
+
+    /**
+     * Where leader epoch {@code leaderEpoch} ended in a partition's log (Kafka's OffsetForLeaderEpoch, which a
+     * consumer sends to check that the records it read were not truncated by a leader change): the largest epoch the
+     * log knows at or below it, and the offset after that epoch's last record (the start of the next epoch, or the
+     * log end for the current one); {@link EpochEndOffset#UNDEFINED} when the log knows no such epoch. Served by the
+     * leader, in {@code currentLeaderEpoch} unless that is {@link LeaderEpoch#UNKNOWN}: an older one fails with
+     * {@code FENCED_LEADER_EPOCH}, a newer one with {@code NOT_LEADER}.
+     */
+    Future<EpochEndOffset> endOffsetForEpoch(TopicPartition tp, int leaderEpoch, int currentLeaderEpoch);
 
     /**
      * Starts a push subscription on one partition: the broker fetches from {@code startOffset} whenever the

@@ -7,6 +7,7 @@ import io.millrace.cluster.MetadataStore;
 import io.millrace.cluster.PartitionAssignment;
 import io.millrace.cluster.ReplicaManager;
 import io.millrace.cluster.TopicMetadata;
+import io.millrace.common.EpochEndOffset;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
 import io.millrace.common.Time;
@@ -310,13 +311,29 @@ public final class BrokerService implements Broker {
 
     @Override
     public Future<ResolvedOffset> listOffset(TopicPartition tp, OffsetSpec spec, int currentLeaderEpoch) {
+        return this.<PartitionResponse.Offset>askLeader(tp, new PartitionRequest.ListOffset(spec, currentLeaderEpoch))
+                .map(o -> new ResolvedOffset(o.offset(), o.timestamp()));
+    }
+
+    @Override
+    public Future<Long> deleteRecords(TopicPartition tp, long offset) {
+        return this.<PartitionResponse.Status>askLeader(tp, new PartitionRequest.DeleteRecords(offset))
+                .map(PartitionResponse.Status::logStartOffset);
+    }
+
+    @Override
+    public Future<EpochEndOffset> endOffsetForEpoch(TopicPartition tp, int leaderEpoch, int currentLeaderEpoch) {
+        return askLeader(tp, new PartitionRequest.EndOffsetForEpoch(leaderEpoch, currentLeaderEpoch));
+    }
+
+    /** Asks the partition, which this broker must lead as far as its metadata knows, within the request timeout. */
+    private <T> Future<T> askLeader(TopicPartition tp, PartitionRequest request) {
         try {
             requireLeaderHere(topic(tp.topic()), tp);
         } catch (MillraceException e) {
             return Future.failedFuture(e);
         }
-        return this.<PartitionResponse.Offset>ask(tp, new PartitionRequest.ListOffset(spec, currentLeaderEpoch),
-                settings.requestTimeoutMs()).map(o -> new ResolvedOffset(o.offset(), o.timestamp()));
+        return ask(tp, request, settings.requestTimeoutMs());
     }
 
     @Override

@@ -73,6 +73,14 @@ public sealed interface PartitionRequest {
     record Describe() implements PartitionRequest {
     }
 
+    /**
+     * Where {@code leaderEpoch} ended in the leader's log (Kafka's OffsetForLeaderEpoch from a client): answered by
+     * the leader only, in {@code currentLeaderEpoch} unless that is {@link LeaderEpoch#UNKNOWN}, with an
+     * {@link io.millrace.common.EpochEndOffset}.
+     */
+    record EndOffsetForEpoch(int leaderEpoch, int currentLeaderEpoch) implements PartitionRequest {
+    }
+
     /** Start a new segment at the log end (nothing happens when the active segment is empty); answers a Status. */
     record Roll() implements PartitionRequest {
     }
@@ -82,6 +90,18 @@ public sealed interface PartitionRequest {
      * has rewritten what they held at or after it (the offsets topic's snapshot). Answers a Status.
      */
     record DeleteSegmentsBefore(long offset) implements PartitionRequest {
+    }
+
+    /**
+     * Move the log start offset to {@code offset}, or to the high watermark for {@link #HIGH_WATERMARK} (Kafka's
+     * DeleteRecords): reads below it become OFFSET_OUT_OF_RANGE and whole segments below it are deleted. An offset
+     * above the high watermark, or negative other than {@link #HIGH_WATERMARK}, is OFFSET_OUT_OF_RANGE; one at or
+     * below the current start changes nothing. Answers a Status carrying the new log start offset.
+     */
+    record DeleteRecords(long offset) implements PartitionRequest {
+
+        /** Asks to delete every committed record. */
+        public static final long HIGH_WATERMARK = -1;
     }
 
     /**

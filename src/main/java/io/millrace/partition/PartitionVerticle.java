@@ -441,6 +441,12 @@ public final class PartitionVerticle extends VerticleBase {
                 refreshStats();
             }
             message.reply(status(), LOCAL);
+        } else if (request instanceof PartitionRequest.DeleteRecords delete) {
+            deleteRecords(delete.offset());
+            message.reply(status(), LOCAL);
+        } else if (request instanceof PartitionRequest.EndOffsetForEpoch lookup) {
+            requireLeader(lookup.currentLeaderEpoch());
+            message.reply(endOffsetForEpoch(lookup.leaderEpoch()), LOCAL);
         }
     }
 
@@ -888,6 +894,8 @@ public final class PartitionVerticle extends VerticleBase {
             List<RecordBatch> batches = RecordBatches.split(java.nio.ByteBuffer.wrap(data.records().getBytes()));
             log.appendAsFollower(batches);
         }
+        // The leader's start moves by retention and by DeleteRecords; a follower follows it as far as it has copied.
+        log.advanceLogStartOffset(Math.min(data.logStartOffset(), log.logEndOffset()));
         long hw = Math.min(data.highWatermark(), log.logEndOffset());
         if (hw > followerHighWatermark) {
             followerHighWatermark = hw;
@@ -937,6 +945,33 @@ public final class PartitionVerticle extends VerticleBase {
                 LOG.warn("{}: cannot checkpoint the high watermark: {}", tp, ar.cause().toString());
             }
         });
+    }
+
+    /**
+     * Moves the log start offset as a leader (followers follow it from the leader's fetch answers). Bounded by the
+     * high watermark, so no replica loses a record it still has to copy.
+     */
+    private void deleteRecords(long offset) {
+        long hw = requireLeader().highWatermark();
+        long target = offset == PartitionRequest.DeleteRecords.HIGH_WATERMARK ? hw : offset;
+        if (target < 0 || target > hw) {
+            throw new MillraceException(ErrorCode.OFFSET_OUT_OF_RANGE, "Cannot delete the records of " + tp
+                    + " below " + offset + ": it is outside [0, " + hw + "] (the high watermark)");
+        }
+        if (log.advanceLogStartOffset(target)) {
+            LOG.info("{}: log start offset moved to {} on request", tp, log.logStartOffset());
+            refreshStats();
+        }
+    }
+
+    /**
+     * The leader's answer to a client asking where {@code epoch} ended: from the leader epoch cache, up to the log
+     * end for the latest epoch. An epoch above every epoch this log knows is undefined, as in Kafka: the cache would
+     * call it the latest one, which is right for a follower comparing logs but would tell a client that an epoch no
+     * leader has had yet ended at the log end.
+     */
+    private EpochEndOffset endOffsetForEpoch(int epoch) {
+        return epoch > log.latestEpoch() ? EpochEndOffset.UNDEFINED : log.endOffsetForEpoch(epoch);
     }
 
     private PartitionResponse.Offset listOffset(OffsetSpec spec) {

@@ -352,20 +352,21 @@ final class LogSegment implements AutoCloseable {
     }
 
     /**
-     * The first batch whose largest timestamp is at least {@code timestamp}, found through the time index; empty
-     * when the segment holds no such batch.
+     * The first batch ending at or above {@code fromOffset} whose largest timestamp is at least {@code timestamp},
+     * found through the time index; empty when the segment holds no such batch.
      */
-    Optional<BatchHeader> findBatchByTimestamp(long timestamp) throws IOException {
+    Optional<BatchHeader> findBatchByTimestamp(long timestamp, long fromOffset) throws IOException {
         if (maxTimestamp < timestamp) {
             return Optional.empty();
         }
         FileChannel open = pin();
         try {
-            long startOffset = timeIndex.lookupBefore(timestamp).map(TimeIndex.Entry::offset).orElse(baseOffset);
+            long startOffset = Math.max(fromOffset,
+                    timeIndex.lookupBefore(timestamp).map(TimeIndex.Entry::offset).orElse(baseOffset));
             long position = offsetIndex.lookup(startOffset).map(OffsetIndex.Entry::position).orElse(0);
             while (position < size) {
                 BatchHeader header = BatchHeader.read(open, position, size, headerScratch);
-                if (header.maxTimestamp() >= timestamp) {
+                if (header.lastOffset() >= fromOffset && header.maxTimestamp() >= timestamp) {
                     return Optional.of(header);
                 }
                 position = header.nextPosition();

@@ -48,6 +48,10 @@ import org.slf4j.LoggerFactory;
  *   rewritten whenever that changes, rebuilt from the batch headers when missing or unreadable.</li>
  *   <li>{@code high-watermark-checkpoint}: text, {@code "0\n<offset>\n"}, the last high watermark the owner
  *   persisted with {@link #checkpointHighWatermark}; read at open ({@link #checkpointedHighWatermark()}).</li>
+ *   <li>{@code log-start-offset-checkpoint}: text, {@code "0\n<offset>\n"}, the log start offset when
+ *   {@link #advanceLogStartOffset} moved it inside a segment (Kafka's DeleteRecords), written durably before the
+ *   call returns. The first segment's base offset bounds it from below, so deleting segments needs no rewrite; at
+ *   open it is kept within {@code [first base offset, log end offset]}.</li>
  *   <li>{@code clean-shutdown}: present only while the log is closed after a clean {@link #close()}; opening deletes
  *   it, so a crash while open is always detected.</li>
  * </ul>
@@ -73,6 +77,8 @@ public final class PartitionLog implements AutoCloseable {
     static final String CLEAN_SHUTDOWN_FILE = "clean-shutdown";
     static final String RECOVERY_CHECKPOINT_FILE = "recovery-checkpoint";
     static final String HIGH_WATERMARK_FILE = "high-watermark-checkpoint";
+    static final String LOG_START_OFFSET_FILE = "log-start-offset-checkpoint";
+    private static final int LOG_START_OFFSET_VERSION = 0;
     private static final int CHECKPOINT_VERSION = 1;
     private static final int HIGH_WATERMARK_VERSION = 0;
 
@@ -95,6 +101,11 @@ public final class PartitionLog implements AutoCloseable {
     /** Volatile: the flush thread reads it to decide which segments need their indexes forced. */
     private volatile LogSegment active;
     private long logEndOffset;
+    /**
+     * The first offset readers may see, at or above the first segment's base offset: {@link #advanceLogStartOffset}
+     * moves it inside a segment, whose records below it stay on disk until the whole segment is below it.
+     */
+    private long logStartOffset;
     private long lastFlushStartMs;
     private CompletableFuture<Long> flushInFlight = CompletableFuture.completedFuture(0L);
     private boolean closed;
@@ -117,6 +128,9 @@ public final class PartitionLog implements AutoCloseable {
         this.recoveryReport = report;
         this.active = segments.lastEntry().getValue();
         this.logEndOffset = active.nextOffset();
+        this.logStartOffset = Math.min(logEndOffset, Math.max(segments.firstKey(),
+                readOffsetFile(dir.resolve(LOG_START_OFFSET_FILE), LOG_START_OFFSET_VERSION, "log start offset")
+                        .orElse(0L)));
         this.flushedOffset = new AtomicLong(logEndOffset);
         this.checkpointedOffset = checkpoint;
         this.lastFlushStartMs = time.milliseconds();
@@ -294,9 +308,45 @@ public final class PartitionLog implements AutoCloseable {
         this.config = newConfig;
     }
 
-    /** The first offset still in the log. */
+    /** The first offset still in the log: reads below it are out of range. */
     public long logStartOffset() {
-        return segments.firstKey();
+        return Math.max(logStartOffset, segments.firstKey());
+    }
+
+    /**
+     * Moves the log start offset forward to {@code offset} (Kafka's DeleteRecords): records below it are no longer
+     * read, and the whole segments below it are deleted. The new start is persisted to {@value #LOG_START_OFFSET_FILE}
+     * before this returns, so a restart keeps it; that write blocks on fsync, which is acceptable for an
+     * administrative call that is rare by nature. Nothing happens when {@code offset} is not above the current start.
+     * A replicated log bounds {@code offset} by what every replica has (the leader's high watermark).
+     *
+     * @return whether the log start offset moved
+     * @throws IllegalArgumentException if {@code offset} is beyond the log end
+     * @throws MillraceException {@code STORAGE_ERROR} if the checkpoint cannot be written
+     */
+    public boolean advanceLogStartOffset(long offset) {
+        ensureOpen();
+        if (offset > logEndOffset) {
+            throw new IllegalArgumentException("The log start offset cannot move to " + offset
+                    + ", beyond the log end " + logEndOffset);
+        }
+        if (offset <= logStartOffset()) {
+            return false;
+        }
+        writeLogStartOffset(offset);
+        logStartOffset = offset;
+        deleteSegmentsBefore(offset);
+        epochs.truncateFromStart(logStartOffset());
+        return true;
+    }
+
+    private void writeLogStartOffset(long offset) {
+        try {
+            DurableFiles.replace(dir, LOG_START_OFFSET_FILE, LOG_START_OFFSET_VERSION + "\n" + offset + "\n");
+        } catch (IOException e) {
+            throw new MillraceException(ErrorCode.STORAGE_ERROR, "Cannot checkpoint the log start offset of " + dir,
+                    e);
+        }
     }
 
     /** The offset the next record appended will get. */
@@ -691,23 +741,26 @@ public final class PartitionLog implements AutoCloseable {
     }
 
     /**
-     * The first record whose timestamp is at least {@code timestamp}: the first batch whose largest timestamp reaches
-     * it, then the first record inside that batch that does (as Apache Kafka answers ListOffsets). Empty when every
-     * record is older.
+     * The first record at or above the log start whose timestamp is at least {@code timestamp}: the first batch whose
+     * largest timestamp reaches it, then the first record inside that batch that does (as Apache Kafka answers
+     * ListOffsets). Empty when every record is older.
      */
     public Optional<TimestampOffset> offsetForTimestamp(long timestamp) {
         ensureOpen();
+        long start = logStartOffset();
         try {
-            for (LogSegment segment : segments.values()) {
-                Optional<BatchHeader> header = segment.findBatchByTimestamp(timestamp);
-                if (header.isEmpty()) {
-                    continue;
-                }
-                RecordBatch batch = segment.readBatch(header.get());
-                for (Record record : batch.records()) {
-                    if (record.timestamp() >= timestamp) {
-                        return Optional.of(new TimestampOffset(record.timestamp(), record.offset()));
+            for (LogSegment segment : segments.tailMap(segments.floorKey(start)).values()) {
+                long from = Math.max(start, segment.baseOffset());
+                Optional<BatchHeader> header = segment.findBatchByTimestamp(timestamp, from);
+                while (header.isPresent()) {
+                    RecordBatch batch = segment.readBatch(header.get());
+                    for (Record record : batch.records()) {
+                        if (record.timestamp() >= timestamp && record.offset() >= start) {
+                            return Optional.of(new TimestampOffset(record.timestamp(), record.offset()));
+                        }
                     }
+                    // only a batch straddling the log start gets here: its recent records were all below the start
+                    header = segment.findBatchByTimestamp(timestamp, header.get().nextOffset());
                 }
             }
             return Optional.empty();
@@ -756,7 +809,8 @@ public final class PartitionLog implements AutoCloseable {
      * Empties the log and restarts it at {@code offset}, which may lie anywhere, also beyond the log end: what a
      * follower does when the offset it would fetch is below its leader's log start (Kafka's
      * {@code truncateFullyAndStartAt}). Every segment is deleted, the epoch cache and the producer state are cleared
-     * (and persisted so, so that a restart cannot bring them back), and the log start and end become {@code offset}.
+     * (and persisted so, so that a restart cannot bring them back), and the log start and end become {@code offset}
+     * (the log start checkpoint too, as the new start may lie below the old one).
      * The high-watermark checkpoint is the caller's to rewrite.
      */
     public void truncateFullyAndStartAt(long offset) {
@@ -769,6 +823,8 @@ public final class PartitionLog implements AutoCloseable {
         all.forEach(LogSegment::delete);
         active = LogSegment.create(dir, offset, config, openFiles);
         segments.put(offset, active);
+        logStartOffset = offset;
+        writeLogStartOffset(offset);
         producerState.clear();
         afterTruncation();
         epochs.clear();

@@ -7,12 +7,17 @@ import static org.awaitility.Awaitility.await;
 import io.millrace.client.ClientConfig;
 import io.millrace.client.MillraceClient;
 import io.millrace.client.Seek;
+import io.millrace.common.ErrorCode;
+import io.millrace.protocol.FetchResponse;
+import io.millrace.protocol.SubscribeRequest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,6 +32,7 @@ import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.DescribeClusterResult;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -39,8 +45,22 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.OffsetOutOfRangeException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.message.DeleteRecordsRequestData;
+import org.apache.kafka.common.message.DeleteRecordsResponseData;
+import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData;
+import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.DeleteRecordsRequest;
+import org.apache.kafka.common.requests.DeleteRecordsResponse;
+import org.apache.kafka.common.requests.OffsetsForLeaderEpochRequest;
+import org.apache.kafka.common.requests.OffsetsForLeaderEpochResponse;
+import org.apache.kafka.common.requests.RequestHeader;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
@@ -54,7 +74,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Kafka listener: topics administered, records produced idempotently with acks=all with every codec (none, gzip,
  * snappy, lz4, zstd) and read back by offset and by timestamp, the same records seen over REST, the WebSocket and the
  * SDK with the same keys, values, headers and offsets (and REST's and the SDK's records seen by Kafka), a consumer
- * group rebalancing with committed offsets that survive a restart, and bad input on the Kafka port closing only its
+ * group rebalancing with committed offsets that survive a restart, records deleted with DeleteRecords for every
+ * reader, OffsetForLeaderEpoch answered across a leader change, and bad input on the Kafka port closing only its
  * connection.
  */
 class KafkaClientIT {
@@ -474,6 +495,163 @@ class KafkaClientIT {
                 .values().stream().mapToLong(org.apache.kafka.clients.consumer.OffsetAndMetadata::offset).sum();
     }
 
+    /**
+     * Admin.deleteRecords moves the partition's log start, mid-batch too: the low watermark it answers, where a
+     * consumer without committed offsets starts, ListOffsets earliest, and the native REST and TCP reads all agree,
+     * also after a restart. Deleting beyond the high watermark and on an unknown partition fail as in Kafka.
+     */
+    @Test
+    void deleteRecordsMovesTheLogStartForEveryReaderAndSurvivesARestart() throws Exception {
+        String topic = "trimmed";
+        rest.createTopic(topic, 1);
+        JsonArray first = new JsonArray();
+        for (int i = 0; i < 6; i++) {
+            first.add(new JsonObject().put("partition", 0).put("key", "k").put("value", "v" + i));
+        }
+        assertThat(rest.post("/api/topics/" + topic + "/records", new JsonObject().put("acks", "all")
+                .put("records", first)).status()).isEqualTo(200);
+        try (KafkaProducer<String, String> producer = producer(Map.of())) {
+            for (int i = 6; i < 10; i++) {
+                producer.send(new ProducerRecord<>(topic, 0, "k", "v" + i)).get(30, TimeUnit.SECONDS);
+            }
+        }
+        TopicPartition tp = new TopicPartition(topic, 0);
+        try (Admin admin = admin()) {
+            assertThat(lowWatermark(admin, tp, 4)).isEqualTo(4);
+            assertThat(lowWatermark(admin, tp, 2)).as("a start below the current one changes nothing").isEqualTo(4);
+            assertThatThrownBy(() -> lowWatermark(admin, tp, 11)).hasCauseInstanceOf(OffsetOutOfRangeException.class);
+        }
+        DeleteRecordsResponseData.DeleteRecordsPartitionResult unknown = ((DeleteRecordsResponse) kafkaCall(
+                broker.kafkaPort(), new DeleteRecordsRequest.Builder(new DeleteRecordsRequestData().setTimeoutMs(30_000)
+                        .setTopics(List.of(new DeleteRecordsRequestData.DeleteRecordsTopic().setName("no-such-topic")
+                                .setPartitions(List.of(new DeleteRecordsRequestData.DeleteRecordsPartition()
+                                        .setPartitionIndex(0).setOffset(1)))))).build(ApiKeys.DELETE_RECORDS
+                        .latestVersion()))).data().topics().find("no-such-topic").partitions().find(0);
+        assertThat(Errors.forCode(unknown.errorCode())).isEqualTo(Errors.UNKNOWN_TOPIC_OR_PARTITION);
+        assertEveryReaderStartsAt(topic, 4, "trimmed-before-restart");
+
+        broker.stop();
+        broker.restart();
+        assertEveryReaderStartsAt(topic, 4, "trimmed-after-restart");
+    }
+
+    private static long lowWatermark(Admin admin, TopicPartition tp, long beforeOffset) throws Exception {
+        return admin.deleteRecords(Map.of(tp, RecordsToDelete.beforeOffset(beforeOffset))).lowWatermarks().get(tp)
+                .get(30, TimeUnit.SECONDS).lowWatermark();
+    }
+
+    /** Records "v&lt;offset&gt;" from {@code start} on, and nothing below it, whichever way they are read. */
+    private static void assertEveryReaderStartsAt(String topic, long start, String group) {
+        TopicPartition tp = new TopicPartition(topic, 0);
+        try (KafkaConsumer<String, String> consumer = consumer(group)) {
+            assertThat(consumer.beginningOffsets(List.of(tp))).containsEntry(tp, start);
+            consumer.subscribe(List.of(topic));
+            List<ConsumerRecord<String, String>> read = new ArrayList<>();
+            await().atMost(WAIT).until(() -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(read::add);
+                return !read.isEmpty();
+            });
+            assertThat(read.get(0).offset()).isEqualTo(start);
+            assertThat(read.get(0).value()).isEqualTo("v" + start);
+        }
+        String records = "/api/topics/" + topic + "/partitions/0/records";
+        assertThat(rest.get(records + "?offset=" + (start - 1)).errorCode()).isEqualTo("OFFSET_OUT_OF_RANGE");
+        JsonObject earliest = rest.get(records + "?offset=earliest").json().getJsonArray("records").getJsonObject(0);
+        assertThat(earliest.getLong("offset")).isEqualTo(start);
+        assertThat(earliest.getString("value")).isEqualTo("v" + start);
+        try (TcpClient client = TcpClient.connect(broker.tcpPort())) {
+            assertThat(client.ok(TcpGatewayIT.fetch(topic, 0, start - 1, 0), FetchResponse.class).partitions().get(0)
+                    .error()).hasValueSatisfying(e -> assertThat(e.code()).isEqualTo(ErrorCode.OFFSET_OUT_OF_RANGE));
+            assertThat(client.error(new SubscribeRequest(topic, 0, SubscribeRequest.StartPosition.offset(start - 1),
+                    10, 4096))).isEqualTo(ErrorCode.OFFSET_OUT_OF_RANGE);
+        }
+    }
+
+    /**
+     * OffsetForLeaderEpoch, sent with kafka-clients' own request classes as a consumer sends it after a leader change,
+     * to a partition that had two leaders: the new leader answers where each epoch ended and fences requests that
+     * name an older leader epoch; the old leader, back as a follower, refuses.
+     */
+    @Test
+    void offsetForLeaderEpochTellsWhereEachEpochEnded() throws Exception {
+        try (ClusterHarness cluster = ClusterHarness.start(2)) {
+            Replicas replicas = new Replicas(cluster);
+            String topic = "epochs";
+            replicas.createTopic(topic, 1, 2, Map.of("min.insync.replicas", "1"));
+            replicas.awaitFullyReplicated(topic, Replicas.HEAL_DEADLINE);
+            int first = replicas.leader(topic, 0);
+            int firstEpoch = replicas.leaderEpoch(topic, 0);
+            int second = cluster.ids().stream().filter(id -> id != first).findFirst().orElseThrow();
+            produceOverRest(replicas.rest(first), topic, 3);
+
+            cluster.stop(first);
+            await().atMost(cluster.failureDetectionDeadline().plusSeconds(10)).until(() -> replicas
+                    .describe(second, topic).map(d -> Replicas.partitionOf(d, 0))
+                    .filter(p -> p.getInteger("leader", -1) == second).isPresent());
+            int secondEpoch = replicas.leaderEpoch(topic, 0);
+            assertThat(secondEpoch).isGreaterThan(firstEpoch);
+            produceOverRest(replicas.rest(second), topic, 2);
+
+            int port = cluster.broker(second).kafkaPort();
+            assertEpochEnd(epochEnd(port, topic, secondEpoch, secondEpoch), secondEpoch, 5);
+            assertEpochEnd(epochEnd(port, topic, firstEpoch, secondEpoch), firstEpoch, 3);
+            assertEpochEnd(epochEnd(port, topic, firstEpoch, -1), firstEpoch, 3);
+            assertEpochEnd(epochEnd(port, topic, secondEpoch + 5, -1), -1, -1);
+            assertEpochEnd(epochEnd(port, topic, -1, -1), -1, -1);
+            assertThat(errorOf(epochEnd(port, topic, secondEpoch, firstEpoch))).isEqualTo(Errors.FENCED_LEADER_EPOCH);
+            assertThat(errorOf(epochEnd(port, topic, secondEpoch, secondEpoch + 1)))
+                    .isEqualTo(Errors.NOT_LEADER_OR_FOLLOWER);
+            assertThat(errorOf(epochEnd(port, "no-such-topic", secondEpoch, -1)))
+                    .isEqualTo(Errors.UNKNOWN_TOPIC_OR_PARTITION);
+
+            cluster.restart(first);
+            replicas.awaitFullyReplicated(topic, Replicas.HEAL_DEADLINE);
+            int leader = replicas.leader(topic, 0);
+            int follower = leader == first ? second : first;
+            assertThat(errorOf(epochEnd(cluster.broker(follower).kafkaPort(), topic, secondEpoch, -1)))
+                    .isEqualTo(Errors.NOT_LEADER_OR_FOLLOWER);
+            // a leader in a later epoch still knows where the earlier two ended
+            int leaderPort = cluster.broker(leader).kafkaPort();
+            assertEpochEnd(epochEnd(leaderPort, topic, firstEpoch, -1), firstEpoch, 3);
+            assertEpochEnd(epochEnd(leaderPort, topic, secondEpoch, -1), secondEpoch, 5);
+        }
+    }
+
+    private static void produceOverRest(Rest to, String topic, int count) {
+        JsonArray records = new JsonArray();
+        for (int i = 0; i < count; i++) {
+            records.add(new JsonObject().put("partition", 0).put("value", "r" + i));
+        }
+        Rest.Response produced = to.post("/api/topics/" + topic + "/records", new JsonObject().put("acks", "all")
+                .put("records", records));
+        assertThat(produced.status()).as(produced.body()).isEqualTo(200);
+    }
+
+    /** OffsetForLeaderEpoch in the version Kafka 4 consumers send, for partition 0 of {@code topic}. */
+    private static OffsetForLeaderEpochResponseData.EpochEndOffset epochEnd(int port, String topic, int leaderEpoch,
+                                                                              int currentLeaderEpoch)
+            throws IOException {
+        OffsetForLeaderEpochRequestData.OffsetForLeaderTopicCollection topics =
+                new OffsetForLeaderEpochRequestData.OffsetForLeaderTopicCollection();
+        topics.add(new OffsetForLeaderEpochRequestData.OffsetForLeaderTopic().setTopic(topic).setPartitions(
+                List.of(new OffsetForLeaderEpochRequestData.OffsetForLeaderPartition().setPartition(0)
+                        .setLeaderEpoch(leaderEpoch).setCurrentLeaderEpoch(currentLeaderEpoch))));
+        OffsetsForLeaderEpochResponse response = (OffsetsForLeaderEpochResponse) kafkaCall(port,
+                OffsetsForLeaderEpochRequest.Builder.forConsumer(topics).build((short) 4));
+        return response.data().topics().find(topic).partitions().get(0);
+    }
+
+    private static void assertEpochEnd(OffsetForLeaderEpochResponseData.EpochEndOffset answer, int epoch,
+                                       long endOffset) {
+        assertThat(errorOf(answer)).isEqualTo(Errors.NONE);
+        assertThat(answer.leaderEpoch()).as("epoch").isEqualTo(epoch);
+        assertThat(answer.endOffset()).as("end offset").isEqualTo(endOffset);
+    }
+
+    private static Errors errorOf(OffsetForLeaderEpochResponseData.EpochEndOffset answer) {
+        return Errors.forCode(answer.errorCode());
+    }
+
     @Test
     void badInputClosesOnlyItsConnection() throws Exception {
         // Garbage: a size field of 0x47455420 ("GET "), far over socket.request.max.bytes.
@@ -498,6 +676,25 @@ class KafkaClientIT {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /** Sends one request built with kafka-clients' own classes on a new connection to {@code port}; its answer. */
+    private static AbstractResponse kafkaCall(int port, AbstractRequest request) throws IOException {
+        RequestHeader header = new RequestHeader(request.apiKey(), request.version(), "kafka-client-it", 1);
+        ByteBuffer frame = request.serializeWithHeader(header);
+        byte[] bytes = new byte[frame.remaining()];
+        frame.get(bytes);
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(30_000);
+            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+            out.writeInt(bytes.length);
+            out.write(bytes);
+            out.flush();
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            byte[] answer = new byte[in.readInt()];
+            in.readFully(answer);
+            return AbstractResponse.parseResponse(ByteBuffer.wrap(answer), header);
+        }
+    }
 
     /** Sends {@code bytes} on a new connection to the Kafka port and asserts the broker closes it, answering nothing. */
     private static void assertClosedAfter(byte[] bytes) throws IOException {

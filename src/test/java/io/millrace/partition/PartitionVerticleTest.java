@@ -2,7 +2,9 @@ package io.millrace.partition;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.millrace.common.EpochEndOffset;
 import io.millrace.common.ErrorCode;
+import io.millrace.common.LeaderEpoch;
 import io.millrace.common.Time;
 import io.millrace.common.TopicPartition;
 import io.millrace.record.RecordBatch;
@@ -104,6 +106,39 @@ class PartitionVerticleTest {
         assertThat(status.logEndOffset()).isEqualTo(3);
         assertThat(status.highWatermark()).isEqualTo(3);
         assertThat(status.inSyncReplicas()).containsExactly(0);
+    }
+
+    @Test
+    void deleteRecordsMovesTheLogStartUpToTheHighWatermark() throws Exception {
+        ask(new PartitionRequest.Produce(batch("a", "b", "c"), Acks.ALL));
+        ask(new PartitionRequest.Produce(batch("d", "e"), Acks.ALL));
+
+        assertThat(((PartitionResponse.Status) ask(new PartitionRequest.DeleteRecords(1))).logStartOffset())
+                .isEqualTo(1);
+        assertThat(errorOf(new PartitionRequest.Fetch(0, 100, 0))).isEqualTo(ErrorCode.OFFSET_OUT_OF_RANGE);
+        assertThat(((PartitionResponse.Offset) ask(new PartitionRequest.ListOffset(OffsetSpec.EARLIEST))).offset())
+                .isEqualTo(1);
+        assertThat(errorOf(new PartitionRequest.DeleteRecords(6))).isEqualTo(ErrorCode.OFFSET_OUT_OF_RANGE);
+        assertThat(errorOf(new PartitionRequest.DeleteRecords(-2))).isEqualTo(ErrorCode.OFFSET_OUT_OF_RANGE);
+        assertThat(((PartitionResponse.Status) ask(new PartitionRequest.DeleteRecords(
+                PartitionRequest.DeleteRecords.HIGH_WATERMARK))).logStartOffset()).isEqualTo(5);
+    }
+
+    /** The leader is in epoch 2 (see {@link #deploy}), which wrote everything. */
+    @Test
+    void endOffsetForEpochAnswersFromTheEpochCacheInTheLeadersEpoch() throws Exception {
+        ask(new PartitionRequest.Produce(batch("a", "b", "c"), Acks.ALL));
+
+        assertThat((EpochEndOffset) ask(new PartitionRequest.EndOffsetForEpoch(2, 2)))
+                .isEqualTo(new EpochEndOffset(2, 3));
+        assertThat((EpochEndOffset) ask(new PartitionRequest.EndOffsetForEpoch(2, LeaderEpoch.UNKNOWN)))
+                .isEqualTo(new EpochEndOffset(2, 3));
+        assertThat((EpochEndOffset) ask(new PartitionRequest.EndOffsetForEpoch(1, 2)))
+                .as("below every epoch the log knows").isEqualTo(EpochEndOffset.UNDEFINED);
+        assertThat((EpochEndOffset) ask(new PartitionRequest.EndOffsetForEpoch(3, LeaderEpoch.UNKNOWN)))
+                .as("above every epoch the log knows").isEqualTo(EpochEndOffset.UNDEFINED);
+        assertThat(errorOf(new PartitionRequest.EndOffsetForEpoch(2, 1))).isEqualTo(ErrorCode.FENCED_LEADER_EPOCH);
+        assertThat(errorOf(new PartitionRequest.EndOffsetForEpoch(2, 3))).isEqualTo(ErrorCode.NOT_LEADER);
     }
 
     @Test

@@ -16,12 +16,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
+import org.apache.kafka.common.message.DeleteRecordsRequestData;
+import org.apache.kafka.common.message.DeleteRecordsResponseData;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchResponseData;
 import org.apache.kafka.common.message.InitProducerIdRequestData;
 import org.apache.kafka.common.message.InitProducerIdResponseData;
 import org.apache.kafka.common.message.ListOffsetsRequestData;
 import org.apache.kafka.common.message.ListOffsetsResponseData;
+import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData;
+import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData;
 import org.apache.kafka.common.protocol.Errors;
@@ -29,9 +33,9 @@ import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.requests.ListOffsetsRequest;
 
 /**
- * Produce, Fetch, ListOffsets and InitProducerId, decoded into the broker API's data calls. Every partition is
- * answered on its own: a partition that fails carries its Kafka error, and the others their results. Stateless apart
- * from the broker it calls.
+ * Produce, Fetch, ListOffsets, DeleteRecords, OffsetForLeaderEpoch and InitProducerId, decoded into the broker API's
+ * data calls. Every partition is answered on its own: a partition that fails carries its Kafka error, and the others
+ * their results. Stateless apart from the broker it calls.
  */
 final class DataRequests {
 
@@ -287,6 +291,63 @@ final class DataRequests {
             // No record that recent: the broker says log end and timestamp -1, Kafka says offset -1.
             return r.timestamp() < 0 ? result : result.setOffset(r.offset()).setTimestamp(r.timestamp());
         }).recover(e -> Future.succeededFuture(result.setErrorCode(KafkaErrors.of(e).code())));
+    }
+
+    // ---------------------------------------------------------------- DeleteRecords
+
+    /**
+     * Moves each partition's log start offset to the offset asked for (-1: the high watermark) and answers the new
+     * start as its low watermark. The leader answers once its own log moved; followers follow from their next fetch
+     * (Kafka's leader waits for every replica, which only changes when a follower's copy goes too).
+     */
+    Future<DeleteRecordsResponseData> deleteRecords(DeleteRecordsRequestData request) {
+        DeleteRecordsResponseData response = new DeleteRecordsResponseData();
+        List<Future<?>> results = new ArrayList<>();
+        for (DeleteRecordsRequestData.DeleteRecordsTopic topic : request.topics()) {
+            DeleteRecordsResponseData.DeleteRecordsTopicResult answer =
+                    new DeleteRecordsResponseData.DeleteRecordsTopicResult().setName(topic.name());
+            response.topics().add(answer);
+            for (DeleteRecordsRequestData.DeleteRecordsPartition partition : topic.partitions()) {
+                DeleteRecordsResponseData.DeleteRecordsPartitionResult result =
+                        new DeleteRecordsResponseData.DeleteRecordsPartitionResult()
+                                .setPartitionIndex(partition.partitionIndex()).setLowWatermark(-1);
+                answer.partitions().add(result);
+                TopicPartition tp = new TopicPartition(topic.name(), partition.partitionIndex());
+                results.add(call(() -> broker.deleteRecords(tp, partition.offset()))
+                        .map(result::setLowWatermark)
+                        .recover(e -> Future.succeededFuture(result.setErrorCode(KafkaErrors.of(e).code()))));
+            }
+        }
+        return Future.all(results).map(all -> response);
+    }
+
+    // ---------------------------------------------------------------- OffsetForLeaderEpoch
+
+    /**
+     * Where each asked leader epoch ended in the partition leader's log, which a consumer compares with its position
+     * after a leader change to detect truncation. Every request is answered as a client's (Millrace followers
+     * replicate through their own fetch), so only the leader answers; an epoch the log does not know is -1 with end
+     * offset -1, which the consumer treats as truncation and resolves with its offset reset policy.
+     */
+    Future<OffsetForLeaderEpochResponseData> offsetForLeaderEpoch(OffsetForLeaderEpochRequestData request) {
+        OffsetForLeaderEpochResponseData response = new OffsetForLeaderEpochResponseData();
+        List<Future<?>> results = new ArrayList<>();
+        for (OffsetForLeaderEpochRequestData.OffsetForLeaderTopic topic : request.topics()) {
+            OffsetForLeaderEpochResponseData.OffsetForLeaderTopicResult answer =
+                    new OffsetForLeaderEpochResponseData.OffsetForLeaderTopicResult().setTopic(topic.topic());
+            response.topics().add(answer);
+            for (OffsetForLeaderEpochRequestData.OffsetForLeaderPartition partition : topic.partitions()) {
+                OffsetForLeaderEpochResponseData.EpochEndOffset result =
+                        new OffsetForLeaderEpochResponseData.EpochEndOffset().setPartition(partition.partition());
+                answer.partitions().add(result);
+                TopicPartition tp = new TopicPartition(topic.topic(), partition.partition());
+                results.add(call(() -> broker.endOffsetForEpoch(tp, partition.leaderEpoch(),
+                                partition.currentLeaderEpoch()))
+                        .map(end -> result.setLeaderEpoch(end.epoch()).setEndOffset(end.endOffset()))
+                        .recover(e -> Future.succeededFuture(result.setErrorCode(KafkaErrors.of(e).code()))));
+            }
+        }
+        return Future.all(results).map(all -> response);
     }
 
     // ---------------------------------------------------------------- InitProducerId

@@ -9,6 +9,7 @@ import org.apache.kafka.common.message.ApiVersionsResponseData;
 import org.apache.kafka.common.message.CreatePartitionsRequestData;
 import org.apache.kafka.common.message.CreateTopicsRequestData;
 import org.apache.kafka.common.message.DeleteGroupsRequestData;
+import org.apache.kafka.common.message.DeleteRecordsRequestData;
 import org.apache.kafka.common.message.DeleteTopicsRequestData;
 import org.apache.kafka.common.message.DescribeGroupsRequestData;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
@@ -18,6 +19,7 @@ import org.apache.kafka.common.message.LeaveGroupRequestData;
 import org.apache.kafka.common.message.ListGroupsRequestData;
 import org.apache.kafka.common.message.OffsetCommitRequestData;
 import org.apache.kafka.common.message.OffsetFetchRequestData;
+import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData;
 import org.apache.kafka.common.message.SyncGroupRequestData;
 import org.apache.kafka.common.message.DescribeClusterRequestData;
 import org.apache.kafka.common.message.DescribeConfigsRequestData;
@@ -63,6 +65,8 @@ final class KafkaApis {
         support(ApiKeys.PRODUCE, 12);
         support(ApiKeys.FETCH, 12);
         support(ApiKeys.LIST_OFFSETS);
+        support(ApiKeys.DELETE_RECORDS);
+        support(ApiKeys.OFFSET_FOR_LEADER_EPOCH);
         support(ApiKeys.INIT_PRODUCER_ID);
         support(ApiKeys.CREATE_TOPICS);
         support(ApiKeys.DELETE_TOPICS);
@@ -130,6 +134,8 @@ final class KafkaApis {
             }
             case FETCH -> data.fetch((FetchRequestData) request);
             case LIST_OFFSETS -> data.listOffsets((ListOffsetsRequestData) request);
+            case DELETE_RECORDS -> data.deleteRecords((DeleteRecordsRequestData) request);
+            case OFFSET_FOR_LEADER_EPOCH -> data.offsetForLeaderEpoch((OffsetForLeaderEpochRequestData) request);
             case INIT_PRODUCER_ID -> data.initProducerId((InitProducerIdRequestData) request);
             case CREATE_TOPICS -> admin.createTopics((CreateTopicsRequestData) request);
             case DELETE_TOPICS -> admin.deleteTopics((DeleteTopicsRequestData) request);
