@@ -3,6 +3,7 @@ package io.millrace.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -51,13 +52,21 @@ class KafkaToolsIT {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     private static final Path JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
-    /** The test classpath, which holds kafka-tools and what it needs (Surefire's booter names it here). */
-    private static final String CLASSPATH = System.getProperty("surefire.test.class.path",
-            System.getProperty("java.class.path"));
+    /**
+     * The jars of the test classpath, which hold kafka-tools and what it needs (Surefire's booter names them here).
+     * The folders are left out: the tools need nothing in them, and a class-data-sharing archive allows only jars.
+     */
+    private static final String CLASSPATH = Arrays.stream(System.getProperty("surefire.test.class.path",
+                    System.getProperty("java.class.path")).split(File.pathSeparator))
+            .filter(entry -> entry.endsWith(".jar")).collect(Collectors.joining(File.pathSeparator));
+    private static final String LOGBACK_CONFIG = KafkaToolsIT.class.getResource("/kafka-tools-logback.xml")
+            .toString();
 
     /** Every tool process started and not yet seen to exit, so that {@link #stop} can kill what a failure left. */
     private static final Set<Process> RUNNING = ConcurrentHashMap.newKeySet();
     private static final AtomicInteger RUNS = new AtomicInteger();
+    /** JVM options of every tool run but the first (see {@link #start}). */
+    private static final List<String> TOOL_JVM_OPTIONS = new ArrayList<>();
 
     static BrokerProcess broker;
     static Rest rest;
@@ -73,6 +82,16 @@ class KafkaToolsIT {
         rest = new Rest(broker.baseUrl());
         bootstrap = "127.0.0.1:" + broker.kafkaPort();
         brokerId = rest.get("/health").json().getInteger("brokerId");
+        // A first run that archives the classes it loaded (the admin client's, which most tools use), so that every
+        // later run maps them instead of loading them from the jars (about 1.1 s of CPU time per run instead of 1.9).
+        Path archive = toolFiles.resolve("kafka-tools.jsa");
+        TOOL_JVM_OPTIONS.add("-XX:ArchiveClassesAtExit=" + archive);
+        run(TOPICS, "", "--bootstrap-server", bootstrap, "--list").assertSucceeded();
+        TOOL_JVM_OPTIONS.clear();
+        if (Files.exists(archive)) {
+            TOOL_JVM_OPTIONS.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-Xlog:cds=off",
+                    "-Xlog:cds+dynamic=off"));
+        }
     }
 
     @AfterAll
@@ -403,8 +422,9 @@ class KafkaToolsIT {
         Path err = toolFiles.resolve(run + ".err");
         // C1 only and the serial collector: each tool is a short-lived JVM, and start-up is most of its time.
         List<String> command = new ArrayList<>(List.of(JAVA.toString(), "-XX:TieredStopAtLevel=1",
-                "-XX:+UseSerialGC", "-Dlogback.configurationFile=kafka-tools-logback.xml", "-cp", CLASSPATH,
-                mainClass));
+                "-XX:+UseSerialGC", "-Dlogback.configurationFile=" + LOGBACK_CONFIG));
+        command.addAll(TOOL_JVM_OPTIONS);
+        command.addAll(List.of("-cp", CLASSPATH, mainClass));
         command.addAll(Arrays.asList(args));
         String shown = mainClass.substring(mainClass.lastIndexOf('.') + 1) + " " + String.join(" ", args);
         try {
