@@ -175,14 +175,14 @@ class KafkaToolsIT {
         assertThat(listed.lines()).contains(group);
 
         Map<Integer, Long> committed = endOffsets(first, partitions);
-        assertThat(describeGroup(group)).isEqualTo(lagRows(committed, committed));
+        assertThat(groupOffsets(group)).isEqualTo(lagRows(committed, committed));
 
         List<String> more = keyedLines(6, 10);
         produce(topic, more);
         List<String> all = new ArrayList<>(first);
         all.addAll(more);
         Map<Integer, Long> ends = endOffsets(all, partitions);
-        Map<Integer, GroupRow> lagging = describeGroup(group);
+        Map<Integer, GroupRow> lagging = groupOffsets(group);
         assertThat(lagging).isEqualTo(lagRows(committed, ends));
         assertThat(lagging.values().stream().mapToLong(GroupRow::lag).sum()).isEqualTo(more.size());
 
@@ -193,7 +193,7 @@ class KafkaToolsIT {
                 .containsExactlyInAnyOrder("0=0", "1=0", "2=0");
         Map<Integer, Long> earliest = IntStream.range(0, partitions).boxed()
                 .collect(Collectors.toMap(p -> p, p -> 0L));
-        assertThat(describeGroup(group)).isEqualTo(lagRows(earliest, ends));
+        assertThat(groupOffsets(group)).isEqualTo(lagRows(earliest, ends));
 
         Result reread = run(CONSOLE_CONSUMER, "", "--bootstrap-server", bootstrap, "--topic", topic,
                 "--max-messages", Integer.toString(all.size()), "--group", group,
@@ -214,21 +214,14 @@ class KafkaToolsIT {
         Tool reader = launch(CONSOLE_CONSUMER, "", "--bootstrap-server", bootstrap, "--topic", topic,
                 "--group", group, "--consumer-property", "client.id=live-reader");
 
-        await().atMost(WAIT).untilAsserted(() -> {
-            Result members = run(CONSUMER_GROUPS, "", "--bootstrap-server", bootstrap, "--describe", "--group", group,
-                    "--members");
-            members.assertSucceeded();
-            assertThat(table(members.stdout)).singleElement().satisfies(row -> {
-                assertThat(row.get("CLIENT-ID")).isEqualTo("live-reader");
-                assertThat(row.get("CONSUMER-ID")).startsWith("live-reader-");
-                assertThat(row.get("HOST")).isEqualTo("127.0.0.1");
-                assertThat(row.get("#PARTITIONS")).isEqualTo("2");
-            });
-        });
-        Result state = run(CONSUMER_GROUPS, "", "--bootstrap-server", bootstrap, "--describe", "--group", group,
-                "--state");
-        state.assertSucceeded();
-        assertThat(table(state.stdout)).singleElement().satisfies(row -> {
+        await().atMost(WAIT).untilAsserted(() -> assertThat(describeGroup(group, "--members")).singleElement()
+                .satisfies(row -> {
+                    assertThat(row.get("CLIENT-ID")).isEqualTo("live-reader");
+                    assertThat(row.get("CONSUMER-ID")).startsWith("live-reader-");
+                    assertThat(row.get("HOST")).isEqualTo("127.0.0.1");
+                    assertThat(row.get("#PARTITIONS")).isEqualTo("2");
+                }));
+        assertThat(describeGroup(group, "--state")).singleElement().satisfies(row -> {
             assertThat(row.get("STATE")).isEqualTo("Stable");
             assertThat(row.get("ASSIGNMENT-STRATEGY")).isEqualTo("range");
             assertThat(row.get("#MEMBERS")).isEqualTo("1");
@@ -243,9 +236,8 @@ class KafkaToolsIT {
         // SIGTERM: the console consumer's shutdown hook closes its consumer, which leaves the group.
         reader.process.destroy();
         reader.awaitExit();
-        await().atMost(WAIT).untilAsserted(() -> assertThat(table(run(CONSUMER_GROUPS, "", "--bootstrap-server",
-                bootstrap, "--describe", "--group", group, "--state").stdout))
-                .singleElement().satisfies(row -> assertThat(row.get("STATE")).isEqualTo("Empty")));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(describeGroup(group, "--state")).singleElement()
+                .satisfies(row -> assertThat(row.get("STATE")).isEqualTo("Empty")));
     }
 
     @Test
@@ -341,16 +333,24 @@ class KafkaToolsIT {
         return rows;
     }
 
-    private static Map<Integer, GroupRow> describeGroup(String group) {
-        Result described = run(CONSUMER_GROUPS, "", "--bootstrap-server", bootstrap, "--describe", "--group", group);
-        described.assertSucceeded();
+    /** kafka-consumer-groups --describe of the group's offsets, by partition. */
+    private static Map<Integer, GroupRow> groupOffsets(String group) {
         Map<Integer, GroupRow> rows = new TreeMap<>();
-        for (Map<String, String> row : table(described.stdout)) {
+        for (Map<String, String> row : describeGroup(group)) {
             assertThat(row.get("GROUP")).isEqualTo(group);
             rows.put(Integer.parseInt(row.get("PARTITION")), new GroupRow(Long.parseLong(row.get("CURRENT-OFFSET")),
                     Long.parseLong(row.get("LOG-END-OFFSET")), Long.parseLong(row.get("LAG"))));
         }
         return rows;
+    }
+
+    /** The rows of kafka-consumer-groups --describe, with the options that choose what it shows ({@code --state}). */
+    private static List<Map<String, String>> describeGroup(String group, String... view) {
+        List<String> args = new ArrayList<>(List.of("--bootstrap-server", bootstrap, "--describe", "--group", group));
+        args.addAll(Arrays.asList(view));
+        Result described = run(CONSUMER_GROUPS, "", args.toArray(String[]::new));
+        described.assertSucceeded();
+        return table(described.stdout);
     }
 
     /** The rows of the table kafka-consumer-groups prints: a header line starting with GROUP, then its rows. */
