@@ -52,7 +52,7 @@ public class ManyPartitions {
     private static final long HEALTH_PERIOD_MS = 500;
     private static final int READ_BACK = 10;
     /** How long the broker is left alone to measure what its partitions cost when nothing happens. */
-    private static final long IDLE_MS = 10_000;
+    private static final long IDLE_MS = 60_000;
     /** Log lines that mean the broker lost, or nearly lost, its ZooKeeper session. */
     private static final List<String> SESSION_TROUBLE = List.of("SUSPENDED", "LOST", "Session expired",
             "session expired", "ZooKeeper session re-established");

@@ -2,7 +2,6 @@ package io.millrace.broker;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.millrace.common.TopicPartition;
@@ -23,7 +22,7 @@ import java.util.function.ToLongFunction;
  *   <li>{@code millrace_request_seconds} per operation (a timer: count, sum, max),</li>
  *   <li>{@code millrace_connections} per front-end (ws, tcp),</li>
  *   <li>{@code millrace_partition_log_end_offset}, {@code _log_start_offset}, {@code _high_watermark},
- *   {@code _size_bytes} per topic and partition.</li>
+ *   {@code _size_bytes} per topic and partition, written at each scrape by {@link #partitionSeries}.</li>
  * </ul>
  * Thread-safe.
  */
@@ -33,19 +32,9 @@ public final class BrokerMetrics {
     private final Map<String, TopicCounters> topics = new ConcurrentHashMap<>();
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> connections = new ConcurrentHashMap<>();
-    private final MultiGauge logEndOffsets;
-    private final MultiGauge logStartOffsets;
-    private final MultiGauge highWatermarks;
-    private final MultiGauge sizes;
-    /** The partitions' figures as of the last {@link #updatePartitions}, which the per-partition gauges read. */
-    private volatile Map<TopicPartition, PartitionStats> partitionStats = Map.of();
 
     public BrokerMetrics(MeterRegistry registry) {
         this.registry = registry;
-        this.logEndOffsets = MultiGauge.builder("millrace.partition.log.end.offset").register(registry);
-        this.logStartOffsets = MultiGauge.builder("millrace.partition.log.start.offset").register(registry);
-        this.highWatermarks = MultiGauge.builder("millrace.partition.high.watermark").register(registry);
-        this.sizes = MultiGauge.builder("millrace.partition.size").baseUnit("bytes").register(registry);
     }
 
     public MeterRegistry registry() {
@@ -91,29 +80,53 @@ public final class BrokerMetrics {
     }
 
     /**
-     * Brings the per-partition gauges in line with the partitions on this broker now (called before each scrape).
-     * A gauge reads its partition's figure from the newest stats handed over here, so a partition that stays keeps
-     * its gauges: removing and adding four gauges per partition on every scrape made a scrape of 2,000 partitions
-     * take 750 ms.
+     * The per-partition series in Prometheus text format (version 0.0.4, as the registry's own scrape), to append
+     * to it: {@code millrace_partition_log_end_offset}, {@code _log_start_offset}, {@code _high_watermark} and
+     * {@code _size_bytes}, each labelled with {@code partition} and {@code topic}. Written from the figures given,
+     * rather than registered as meters: four Micrometer gauges per partition held about 2.4 KiB of heap per partition
+     * (46 MiB at 20,000) for figures every partition verticle already publishes ({@link PartitionStats}).
      */
-    public void updatePartitions(Map<TopicPartition, PartitionStats> stats) {
-        partitionStats = Map.copyOf(stats);
-        logEndOffsets.register(rows(stats, PartitionStats::logEndOffset), false);
-        logStartOffsets.register(rows(stats, PartitionStats::logStartOffset), false);
-        highWatermarks.register(rows(stats, PartitionStats::highWatermark), false);
-        sizes.register(rows(stats, PartitionStats::sizeBytes), false);
+    public static String partitionSeries(Map<TopicPartition, PartitionStats> stats) {
+        List<Map.Entry<TopicPartition, PartitionStats>> sorted = new ArrayList<>(stats.entrySet());
+        sorted.sort(Map.Entry.comparingByKey(java.util.Comparator.comparing(TopicPartition::topic)
+                .thenComparingInt(TopicPartition::partition)));
+        StringBuilder text = new StringBuilder(sorted.size() * 4 * 80);
+        series(text, sorted, "millrace_partition_log_end_offset", "Next offset to be written",
+                PartitionStats::logEndOffset);
+        series(text, sorted, "millrace_partition_log_start_offset", "First offset still in the log",
+                PartitionStats::logStartOffset);
+        series(text, sorted, "millrace_partition_high_watermark", "Offsets below it are committed",
+                PartitionStats::highWatermark);
+        series(text, sorted, "millrace_partition_size_bytes", "Bytes of the partition's segments",
+                PartitionStats::sizeBytes);
+        return text.toString();
     }
 
-    private List<MultiGauge.Row<?>> rows(Map<TopicPartition, PartitionStats> stats, ToLongFunction<PartitionStats> f) {
-        List<MultiGauge.Row<?>> rows = new ArrayList<>(stats.size());
-        for (TopicPartition tp : stats.keySet()) {
-            rows.add(MultiGauge.Row.of(Tags.of("topic", tp.topic(), "partition", Integer.toString(tp.partition())),
-                    tp, partition -> {
-                        PartitionStats now = partitionStats.get(partition);
-                        return now == null ? Double.NaN : f.applyAsLong(now);
-                    }));
+    private static void series(StringBuilder text, List<Map.Entry<TopicPartition, PartitionStats>> partitions,
+                               String name, String help, ToLongFunction<PartitionStats> figure) {
+        if (partitions.isEmpty()) {
+            return;
         }
-        return rows;
+        text.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        text.append("# TYPE ").append(name).append(" gauge\n");
+        for (Map.Entry<TopicPartition, PartitionStats> p : partitions) {
+            text.append(name).append("{partition=\"").append(p.getKey().partition()).append("\",topic=\"");
+            labelValue(text, p.getKey().topic());
+            text.append("\"} ").append((double) figure.applyAsLong(p.getValue())).append('\n');
+        }
+    }
+
+    /** A label value as the text format escapes it: backslash, double quote and line feed. */
+    private static void labelValue(StringBuilder text, String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            switch (c) {
+                case '\\' -> text.append("\\\\");
+                case '"' -> text.append("\\\"");
+                case '\n' -> text.append("\\n");
+                default -> text.append(c);
+            }
+        }
     }
 
     private AtomicInteger connectionGauge(String frontEnd) {

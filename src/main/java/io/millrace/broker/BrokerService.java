@@ -33,7 +33,6 @@ import io.millrace.record.RecordBatchBuilder;
 import io.millrace.record.TimestampType;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -191,7 +190,8 @@ public final class BrokerService implements Broker {
             int bytes = batch.sizeInBytes();
             PartitionRequest.Produce request = new PartitionRequest.Produce(batch, acks, currentLeaderEpoch);
             if (acks == Acks.NONE) {
-                vertx.eventBus().send(PartitionAddress.of(tp), request, local(settings.requestTimeoutMs()));
+                vertx.eventBus().send(PartitionAddress.of(tp), request,
+                        PartitionAddress.delivery(settings.requestTimeoutMs()));
                 metrics.recordsIn(tp.topic(), records, bytes);
                 return Future.succeededFuture(new ProduceResult(tp, -1, -1, java.util.OptionalLong.empty(), -1));
             }
@@ -283,7 +283,7 @@ public final class BrokerService implements Broker {
         return new PendingFetch(result, () -> {
             if (!result.isComplete()) {
                 vertx.eventBus().send(PartitionAddress.of(tp), new PartitionRequest.CancelFetch(fetchId),
-                        local(settings.requestTimeoutMs()));
+                        PartitionAddress.delivery(settings.requestTimeoutMs()));
             }
         });
     }
@@ -553,13 +553,9 @@ public final class BrokerService implements Broker {
     }
 
     private <T> Future<T> ask(TopicPartition tp, PartitionRequest request, long timeoutMs) {
-        return vertx.eventBus().<T>request(PartitionAddress.of(tp), request, local(timeoutMs))
+        return vertx.eventBus().<T>request(PartitionAddress.of(tp), request, PartitionAddress.delivery(timeoutMs))
                 .map(message -> message.body())
                 .recover(BrokerService::asMillraceError);
-    }
-
-    private static DeliveryOptions local(long timeoutMs) {
-        return new DeliveryOptions().setCodecName(LocalCodec.NAME).setSendTimeout(timeoutMs);
     }
 
     private static <T> Future<T> asMillraceError(Throwable error) {

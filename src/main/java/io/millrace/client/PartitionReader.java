@@ -1,6 +1,7 @@
 package io.millrace.client;
 
 import io.millrace.client.MillraceClientException.ConnectionException;
+import io.millrace.common.MillraceException;
 import io.millrace.common.TopicPartition;
 import io.millrace.protocol.CreditRequest;
 import io.millrace.protocol.Push;
@@ -12,6 +13,7 @@ import io.millrace.record.RecordBatch;
 import io.millrace.record.RecordBatches;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import reactor.core.publisher.FluxSink;
@@ -219,13 +221,25 @@ final class PartitionReader {
             return;
         }
         List<RecordBatch> batches = RecordBatches.split(push.batches());
+        List<List<Record>> decoded = new ArrayList<>(batches.size());
+        try {
+            for (RecordBatch batch : batches) {
+                decoded.add(batch.records());
+            }
+        } catch (MillraceException e) {
+            // A batch this application cannot decode (a codec library missing from its class path, or records the
+            // broker should never have accepted) stays undecodable on every retry: the stream ends with the reason.
+            fail(new MillraceClientException(e.errorCode(), "Cannot read the records of " + tp + " from offset "
+                    + batches.get(decoded.size()).baseOffset() + ": " + e.getMessage(), e));
+            return;
+        }
         synchronized (this) {
             if (done || mine != attempt) {
                 return;
             }
-            for (RecordBatch batch : batches) {
-                brokerCredits -= batch.recordCount();
-                for (Record r : batch.records()) {
+            for (int i = 0; i < batches.size(); i++) {
+                brokerCredits -= batches.get(i).recordCount();
+                for (Record r : decoded.get(i)) {
                     if (r.offset() >= position) {
                         ready.add(new ConsumerRecord(tp.topic(), tp.partition(), r.offset(), r.timestamp(), r.key(),
                                 r.value(), r.headers()));

@@ -1,7 +1,9 @@
 package io.millrace.client;
 
+import io.millrace.common.ErrorCode;
 import io.millrace.record.CompressionType;
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * Producer settings, named and defaulted as Apache Kafka's producer. Immutable: {@code with} methods return copies.
@@ -17,7 +19,10 @@ import java.time.Duration;
  *                          Kafka's): short enough that a producer finds a new leader soon after a failover
  * @param maxInFlight       batches per partition sent and not yet answered ({@code max.in.flight...}, at most 5)
  * @param idempotence       stamp batches with a producer id and sequence so retries never duplicate (default on)
- * @param compression       none or gzip
+ * @param compression       the codec of each batch's records ({@code compression.type}): NONE, GZIP, SNAPPY, LZ4 or
+ *                          ZSTD, written as Kafka's producer writes them; SNAPPY, LZ4 and ZSTD need their library on
+ *                          the class path ({@link CompressionType#library()}), else the config is refused with
+ *                          UNSUPPORTED_COMPRESSION
  * @param maxRequestSize    largest batch sent ({@code max.request.size})
  */
 public record ProducerConfig(int acks, int batchSize, Duration linger, long bufferMemory, Duration maxBlock,
@@ -34,8 +39,9 @@ public record ProducerConfig(int acks, int batchSize, Duration linger, long buff
         if (batchSize < 1 || maxRequestSize < 64 || bufferMemory < maxRequestSize) {
             throw new IllegalArgumentException("batchSize must be positive and bufferMemory >= maxRequestSize");
         }
-        if (compression != CompressionType.NONE && compression != CompressionType.GZIP) {
-            throw new IllegalArgumentException("compression must be NONE or GZIP");
+        if (!Objects.requireNonNull(compression, "compression").isSupported()) {
+            throw new MillraceClientException(ErrorCode.UNSUPPORTED_COMPRESSION, "Compression " + compression
+                    + " needs " + compression.library() + " on the class path; add it or choose another codec");
         }
     }
 

@@ -9,7 +9,7 @@ package io.millrace.common;
 public enum ErrorCode {
     UNKNOWN(1, false, "An unexpected error occurred on the broker; see the broker log."),
     CORRUPT_RECORD(2, false, "A record batch failed validation (size, magic or CRC); resend a well-formed batch."),
-    UNSUPPORTED_COMPRESSION(3, false, "The batch uses a compression codec this broker does not support."),
+    UNSUPPORTED_COMPRESSION(3, false, "The batch's codec id is not one Kafka defines, or its codec library is missing."),
     OFFSET_OUT_OF_RANGE(4, false, "The requested offset is outside the partition's log; seek to earliest or latest."),
     RECORD_TOO_LARGE(5, false, "The batch is larger than the configured maximum; split it or raise the limit."),
     INVALID_REQUEST(6, false, "The request is malformed; fix it before retrying."),

@@ -1,29 +1,34 @@
 package io.millrace.partition;
 
+import io.millrace.common.ErrorCode;
+import io.millrace.common.TopicPartition;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.eventbus.ReplyException;
-import io.millrace.common.ErrorCode;
+import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * This broker's one clustered event-bus address for replication, {@link #address}: followers on other brokers send
- * their {@link PartitionRequest.ReplicaFetch}es here, and it hands each to the local partition verticle. One address
- * per broker (not per partition) keeps the cluster manager's registry small, and since it names one broker, Vert.x
- * never round-robins a fetch to another.
+ * their {@link PartitionRequest.ReplicaFetch}es here, and it hands each to the local partition verticle, which answers
+ * the follower itself. One address per broker (not per partition) keeps the cluster manager's registry small, and
+ * since it names one broker, Vert.x never round-robins a fetch to another.
+ *
+ * <p>The fetch goes to the partition's event loop directly rather than through the partition's local event-bus
+ * address: that would add a reply hop back to this verticle's loop before the answer could leave, on the path every
+ * acks=all produce waits for twice.
  */
 public final class ReplicaEndpoint extends VerticleBase {
 
-    private static final DeliveryOptions LOCAL = new DeliveryOptions().setCodecName(LocalCodec.NAME);
-    private static final DeliveryOptions WIRE = new DeliveryOptions().setCodecName(ReplicationCodec.NAME);
-
     private final int brokerId;
+    private final Function<TopicPartition, Optional<PartitionVerticle>> localPartitions;
     private MessageConsumer<PartitionRequest.ReplicaFetch> consumer;
 
-    public ReplicaEndpoint(int brokerId) {
+    /** @param localPartitions the verticle of this broker's replica of a partition, if it holds one */
+    public ReplicaEndpoint(int brokerId, Function<TopicPartition, Optional<PartitionVerticle>> localPartitions) {
         this.brokerId = brokerId;
+        this.localPartitions = localPartitions;
     }
 
     /** Where broker {@code brokerId} takes replica fetches. */
@@ -39,18 +44,12 @@ public final class ReplicaEndpoint extends VerticleBase {
 
     private void forward(Message<PartitionRequest.ReplicaFetch> message) {
         PartitionRequest.ReplicaFetch fetch = message.body();
-        long timeout = fetch.maxWaitMs() + 10_000;
-        vertx.eventBus().<PartitionResponse>request(PartitionAddress.of(fetch.topicPartition()), fetch,
-                new DeliveryOptions(LOCAL).setSendTimeout(timeout)).onComplete(ar -> {
-                    if (ar.succeeded()) {
-                        message.reply(ar.result().body(), WIRE);
-                    } else if (ar.cause() instanceof ReplyException reply
-                            && reply.failureType() == io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE) {
-                        message.fail(reply.failureCode(), reply.getMessage());
-                    } else {
-                        message.fail(ErrorCode.NOT_LEADER.code(), "Broker " + brokerId + " has no replica of "
-                                + fetch.topicPartition() + ": " + ar.cause().getMessage());
-                    }
-                });
+        Optional<PartitionVerticle> partition = localPartitions.apply(fetch.topicPartition());
+        if (partition.isPresent()) {
+            partition.get().serveReplicaFetch(fetch, message);
+        } else {
+            message.fail(ErrorCode.NOT_LEADER.code(), "Broker " + brokerId + " has no replica of "
+                    + fetch.topicPartition());
+        }
     }
 }

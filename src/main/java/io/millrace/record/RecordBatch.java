@@ -325,8 +325,9 @@ public final class RecordBatch {
      * @param maxDecompressedBytes the most bytes a compressed records section may expand to
      * @throws CorruptRecordException if the records are malformed, truncated, followed by extra bytes, or fewer or
      *                                more than {@link #recordCount()}
-     * @throws MillraceException      with {@link ErrorCode#UNSUPPORTED_COMPRESSION} for a codec other than NONE or
-     *                                GZIP, or {@link ErrorCode#RECORD_TOO_LARGE} if decompression exceeds the cap
+     * @throws MillraceException      with {@link ErrorCode#UNSUPPORTED_COMPRESSION} for a codec whose library is not
+     *                                on the class path ({@link CompressionType#isSupported()}), or
+     *                                {@link ErrorCode#RECORD_TOO_LARGE} if decompression exceeds the cap
      */
     public List<Record> records(int maxDecompressedBytes) {
         if (maxDecompressedBytes < 0) {
@@ -390,18 +391,18 @@ public final class RecordBatch {
         int initialCapacity = (int) Math.min(maxBytes, 4L * compressed.remaining() + 64);
         ByteArrayOutputStream out = new ByteArrayOutputStream(initialCapacity);
         byte[] chunk = new byte[8 * 1024];
-        try (InputStream in = compression.wrapForInput(new ByteBufferInputStream(compressed))) {
+        try (InputStream in = compression.wrapForInput(compressed, maxBytes)) {
             long total = 0;
             int n;
             while ((n = in.read(chunk)) != -1) {
                 total += n;
                 if (total > maxBytes) {
-                    throw new MillraceException(ErrorCode.RECORD_TOO_LARGE, "Records of the " + compression
-                            + " batch at base offset " + baseOffset() + " decompress to more than " + maxBytes
-                            + " bytes");
+                    throw tooLarge(compression, maxBytes, null);
                 }
                 out.write(chunk, 0, n);
             }
+        } catch (DecompressionLimitException e) {
+            throw tooLarge(compression, maxBytes, e);
         } catch (IOException | BufferUnderflowException e) {
             throw new CorruptRecordException("Cannot decompress the " + compression + " records of the batch at base "
                     + "offset " + baseOffset() + ": " + e.getMessage(), e);
@@ -409,42 +410,15 @@ public final class RecordBatch {
         return out.toByteArray();
     }
 
+    private MillraceException tooLarge(CompressionType compression, int maxBytes, Throwable cause) {
+        return new MillraceException(ErrorCode.RECORD_TOO_LARGE, "Records of the " + compression + " batch at base "
+                + "offset " + baseOffset() + " decompress to more than " + maxBytes + " bytes", cause);
+    }
+
     @Override
     public String toString() {
         return "RecordBatch(baseOffset=" + baseOffset() + ", lastOffset=" + lastOffset() + ", recordCount="
                 + recordCount() + ", sizeInBytes=" + sizeInBytes() + ", attributes=0x"
                 + Integer.toHexString(attributes() & 0xffff) + ", producerId=" + producerId() + ")";
-    }
-
-    /** Reads a buffer's remaining bytes without copying them first; heap or direct alike. */
-    private static final class ByteBufferInputStream extends InputStream {
-        private final ByteBuffer buffer;
-
-        ByteBufferInputStream(ByteBuffer buffer) {
-            this.buffer = buffer;
-        }
-
-        @Override
-        public int read() {
-            return buffer.hasRemaining() ? buffer.get() & 0xff : -1;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) {
-            if (len == 0) {
-                return 0;
-            }
-            if (!buffer.hasRemaining()) {
-                return -1;
-            }
-            int n = Math.min(len, buffer.remaining());
-            buffer.get(b, off, n);
-            return n;
-        }
-
-        @Override
-        public int available() {
-            return buffer.remaining();
-        }
     }
 }

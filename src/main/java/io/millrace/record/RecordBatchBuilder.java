@@ -43,7 +43,8 @@ public final class RecordBatchBuilder {
     private long maxTimestamp = NO_TIMESTAMP;
 
     /**
-     * @throws MillraceException with {@link ErrorCode#UNSUPPORTED_COMPRESSION} for a codec this broker cannot encode
+     * @throws MillraceException with {@link ErrorCode#UNSUPPORTED_COMPRESSION} for a codec whose library is not on the
+     *                           class path ({@link CompressionType#isSupported()})
      */
     public RecordBatchBuilder(CompressionType compression, TimestampType timestampType, long baseOffset) {
         this(compression, timestampType, baseOffset, 256);
@@ -52,7 +53,8 @@ public final class RecordBatchBuilder {
     /**
      * @param expectedBytes the size the records are expected to reach, so that a batch filled to its target size
      *                      is not copied as it grows; more still fits
-     * @throws MillraceException with {@link ErrorCode#UNSUPPORTED_COMPRESSION} for a codec this broker cannot encode
+     * @throws MillraceException with {@link ErrorCode#UNSUPPORTED_COMPRESSION} for a codec whose library is not on the
+     *                           class path ({@link CompressionType#isSupported()})
      */
     public RecordBatchBuilder(CompressionType compression, TimestampType timestampType, long baseOffset,
                               int expectedBytes) {
@@ -139,7 +141,7 @@ public final class RecordBatchBuilder {
     }
 
     /**
-     * The size of the batch if built now. Exact without compression; for GZIP it is the uncompressed size, which
+     * The size of the batch if built now. Exact without compression; with a codec it is the uncompressed size, which
      * overestimates compressible data, so it is safe for deciding when a batch is full.
      */
     public int estimatedSizeInBytes() {
@@ -178,7 +180,7 @@ public final class RecordBatchBuilder {
         try (OutputStream compressing = compression.wrapForOutput(out)) {
             compressing.write(records.array(), records.arrayOffset(), records.position());
         } catch (IOException e) {
-            // Only in-memory streams are involved, so this cannot happen short of a JDK bug.
+            // Only in-memory streams are involved, so this cannot happen short of a codec library bug.
             throw new UncheckedIOException(e);
         }
         return out.toByteBuffer();

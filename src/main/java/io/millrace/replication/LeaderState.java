@@ -43,8 +43,8 @@ import java.util.Set;
  *   <li>after each append as leader: {@link #updateLeaderEnd};</li>
  *   <li>on a follower fetch whose epoch matches: {@link Divergence#check}; only if it is {@code Ok},
  *       {@link #onFollowerFetch}, then at once {@link #proposeIsr} of any expansion it returns;</li>
- *   <li>every {@code lagTimeMaxMs / 2} or so (Kafka's schedule): {@link #maybeShrinkIsr}, proposing what it
- *       returns;</li>
+ *   <li>every {@code lagTimeMaxMs / 2} or so (Kafka's schedule) while {@link #inSyncFollowerBehind}:
+ *       {@link #maybeShrinkIsr}, proposing what it returns;</li>
  *   <li>write a proposal to the metadata store conditionally on the partition's epoch and version; on success or
  *       when the store's ISR changes for this epoch: {@link #applyIsr}; on a failed write: {@link
  *       #abortIsrProposal};</li>
@@ -268,6 +268,20 @@ public final class LeaderState {
             }
         }
         return anyOut ? Optional.of(ordered(shrunk)) : Optional.empty();
+    }
+
+    /**
+     * Whether an in-sync follower is behind the leader's log end. Only such a follower can be dropped by
+     * {@link #maybeShrinkIsr}, so while this is false the caller need not check: nothing changes it but an append
+     * ({@link #updateLeaderEnd}) or a new in-sync set ({@link #applyIsr}).
+     */
+    public boolean inSyncFollowerBehind() {
+        for (int member : isr) {
+            if (member != leaderId && followers.get(member).logEnd < leaderEnd) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -200,7 +200,8 @@ public final class MillraceServer implements AutoCloseable {
         broker = new BrokerService(vertx, brokerId, store, replicas, topicAdmin, brokerSettings, Time.SYSTEM,
                 new BrokerMetrics(registry));
 
-        replicationDeployments.add(await(vertx.deployVerticle(new ReplicaEndpoint(brokerId)), zkTimeout));
+        replicationDeployments.add(await(vertx.deployVerticle(new ReplicaEndpoint(brokerId, replicas::localPartition)),
+                zkTimeout));
         ReplicationMetrics replicationMetrics = new ReplicationMetrics(registry, replicas);
         replicas.metrics(replicationMetrics);
         replicaManager = replicas;

@@ -4,7 +4,6 @@ import io.millrace.common.EpochEndOffset;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
 import io.millrace.common.Time;
-import io.millrace.record.CompressionType;
 import io.millrace.record.CorruptRecordException;
 import io.millrace.record.Record;
 import io.millrace.record.RecordBatch;
@@ -573,12 +572,8 @@ public final class PartitionLog implements AutoCloseable {
             throw new CorruptRecordException("Batch declares " + batch.recordCount() + " records but a last offset"
                     + " delta of " + batch.lastOffsetDelta() + "; offsets inside a batch must be dense from 0");
         }
-        CompressionType compression = batch.compressionType();
-        if (compression != CompressionType.NONE && compression != CompressionType.GZIP) {
-            throw new MillraceException(ErrorCode.UNSUPPORTED_COMPRESSION, "Compression " + compression
-                    + " is not supported; use none or gzip");
-        }
-        // As Kafka's log validator: records every reader will decode must decode. Decompressed data may be at most
+        // As Kafka's log validator: records every reader will decode must decode (an unknown codec id 5-7 is refused
+        // with UNSUPPORTED_COMPRESSION); the batch itself is kept as it came. Decompressed data may be at most
         // a generous multiple of the batch limit, so a small "zip bomb" cannot make the broker inflate gigabytes.
         return batch.validateRecords((int) Math.min(Integer.MAX_VALUE - 8, 16L * config.maxMessageBytes()));
     }
@@ -889,7 +884,8 @@ public final class PartitionLog implements AutoCloseable {
 
     /**
      * Starts an fsync when the flush policy says one is due ({@code flush.messages} records or {@code flush.ms}
-     * milliseconds since the last) and none is running. The owner calls it after appends and from a periodic timer.
+     * milliseconds since the last) and none is running. The owner calls it after appends and, while
+     * {@link #flushPending()}, from a timer.
      *
      * @return whether a flush was started
      */
@@ -905,6 +901,18 @@ public final class PartitionLog implements AutoCloseable {
             return true;
         }
         return false;
+    }
+
+    /**
+     * Whether {@link #maybeFlush()} may yet start an fsync with no further append: records are unflushed and either
+     * {@code flush.ms} applies or {@code flush.messages} of them wait behind a running flush. While this holds the
+     * owner calls {@code maybeFlush} again later; otherwise it needs no timer, since only an append can make a flush
+     * due (and appends call {@code maybeFlush} themselves).
+     */
+    public boolean flushPending() {
+        long unflushed = logEndOffset - flushedOffset.get();
+        return unflushed > 0 && (config.flushMs() >= 0
+                || config.flushMessages() > 0 && unflushed >= config.flushMessages());
     }
 
     /**

@@ -2,53 +2,49 @@ package io.millrace.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.millrace.common.TopicPartition;
 import io.millrace.partition.PartitionStats;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The per-partition gauges that {@code /metrics} scrapes: current figures, without re-registering on every scrape. */
+/**
+ * The per-partition series of {@code /metrics}: written from the partitions' current figures at each scrape, in the
+ * registry's text format, with no meter per partition.
+ */
 class BrokerMetricsTest {
 
     private static final TopicPartition A = new TopicPartition("t", 0);
     private static final TopicPartition B = new TopicPartition("t", 1);
 
-    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    private final BrokerMetrics metrics = new BrokerMetrics(registry);
-
     private static PartitionStats stats(long logEndOffset) {
-        return new PartitionStats(0, logEndOffset, logEndOffset, logEndOffset * 100, true, 0, 1, 1, 0);
-    }
-
-    private Gauge logEndOffset(TopicPartition tp) {
-        return registry.find("millrace.partition.log.end.offset").tag("topic", tp.topic())
-                .tag("partition", Integer.toString(tp.partition())).gauge();
+        return new PartitionStats(3, logEndOffset, logEndOffset - 1, logEndOffset * 100, true, 0, 1, 1, 0);
     }
 
     @Test
-    void aPartitionThatStaysKeepsItsGaugesWhichReadItsNewestFigures() {
-        metrics.updatePartitions(Map.of(A, stats(1), B, stats(2)));
-        Gauge before = logEndOffset(A);
-        int meters = registry.getMeters().size();
+    void everyPartitionGetsItsFourSeriesWithItsCurrentFigures() {
+        String text = BrokerMetrics.partitionSeries(Map.of(B, stats(2), A, stats(5)));
 
-        metrics.updatePartitions(Map.of(A, stats(5), B, stats(2)));
-
-        assertThat(logEndOffset(A)).as("the same gauge, not a new one per scrape").isSameAs(before);
-        assertThat(registry.getMeters()).hasSize(meters);
-        assertThat(logEndOffset(A).value()).isEqualTo(5);
-        assertThat(registry.find("millrace.partition.size").tag("partition", "0").gauge().value()).isEqualTo(500);
+        assertThat(text).contains("# TYPE millrace_partition_log_end_offset gauge\n"
+                + "millrace_partition_log_end_offset{partition=\"0\",topic=\"t\"} 5.0\n"
+                + "millrace_partition_log_end_offset{partition=\"1\",topic=\"t\"} 2.0\n");
+        assertThat(text).contains("millrace_partition_log_start_offset{partition=\"1\",topic=\"t\"} 3.0\n");
+        assertThat(text).contains("millrace_partition_high_watermark{partition=\"0\",topic=\"t\"} 4.0\n");
+        assertThat(text).contains("millrace_partition_size_bytes{partition=\"0\",topic=\"t\"} 500.0\n");
+        assertThat(text.lines().filter(l -> !l.startsWith("#"))).hasSize(8);
     }
 
     @Test
-    void aPartitionThatLeavesLosesItsGaugesAndOneThatComesBackReadsItsNewLog() {
-        metrics.updatePartitions(Map.of(A, stats(7), B, stats(2)));
-        metrics.updatePartitions(Map.of(B, stats(2)));
-        assertThat(logEndOffset(A)).isNull();
-        assertThat(logEndOffset(B).value()).isEqualTo(2);
+    void aPartitionThatLeftHasNoSeriesAndNoPartitionsNoText() {
+        assertThat(BrokerMetrics.partitionSeries(Map.of(B, stats(2)))).doesNotContain("partition=\"0\"");
+        assertThat(BrokerMetrics.partitionSeries(Map.of())).isEmpty();
+    }
 
-        metrics.updatePartitions(Map.of(A, stats(0), B, stats(2)));
-        assertThat(logEndOffset(A).value()).as("a topic deleted and created again starts from 0").isEqualTo(0);
+    @Test
+    void partitionFiguresRegisterNoMeters() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        new BrokerMetrics(registry);
+        BrokerMetrics.partitionSeries(Map.of(A, stats(1)));
+        assertThat(registry.getMeters()).isEmpty();
     }
 }

@@ -40,7 +40,6 @@ import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.TopicExistsException;
-import org.apache.kafka.common.errors.UnsupportedCompressionTypeException;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -52,10 +51,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Apache Kafka's own clients (kafka-clients 4.x: producer, consumer, admin client) against a Millrace broker process's
- * Kafka listener: topics administered, records produced idempotently with acks=all (uncompressed and gzip; the other
- * codecs refused clearly) and read back by offset and by timestamp, the same records seen over REST with the same
- * keys, values, headers and offsets (and REST's records seen by Kafka), a consumer group rebalancing with committed
- * offsets that survive a restart, and bad input on the Kafka port closing only its connection.
+ * Kafka listener: topics administered, records produced idempotently with acks=all with every codec (none, gzip,
+ * snappy, lz4, zstd) and read back by offset and by timestamp, the same records seen over REST, the WebSocket and the
+ * SDK with the same keys, values, headers and offsets (and REST's and the SDK's records seen by Kafka), a consumer
+ * group rebalancing with committed offsets that survive a restart, and bad input on the Kafka port closing only its
+ * connection.
  */
 class KafkaClientIT {
 
@@ -118,19 +118,27 @@ class KafkaClientIT {
         }
     }
 
-    /** The codecs Millrace's log accepts; it stores and serves the batches as they came. */
+    /**
+     * Every codec Kafka's producer offers: the log validates the batches, stores and serves them as they came, and the
+     * consumer decodes them itself.
+     */
     @ParameterizedTest
-    @ValueSource(strings = {"none", "gzip"})
+    @ValueSource(strings = {"none", "gzip", "snappy", "lz4", "zstd"})
     void idempotentProducerWithAcksAllIsReadBackByTheConsumer(String compression) throws Exception {
         String topic = "compressed-" + compression;
         rest.createTopic(topic, 3);
         List<RecordMetadata> sent = new ArrayList<>();
         try (KafkaProducer<String, String> producer = producer(Map.of(ProducerConfig.COMPRESSION_TYPE_CONFIG,
-                compression))) {
+                compression, ProducerConfig.LINGER_MS_CONFIG, "10"))) {
+            // Sent without waiting, so that batches hold many records and compression has something to work on.
+            List<java.util.concurrent.Future<RecordMetadata>> pending = new ArrayList<>();
             for (int i = 0; i < 300; i++) {
                 ProducerRecord<String, String> record = new ProducerRecord<>(topic, "key-" + (i % 30), "value-" + i);
                 record.headers().add(new RecordHeader("n", Integer.toString(i).getBytes(StandardCharsets.UTF_8)));
-                sent.add(producer.send(record).get(30, TimeUnit.SECONDS));
+                pending.add(producer.send(record));
+            }
+            for (java.util.concurrent.Future<RecordMetadata> f : pending) {
+                sent.add(f.get(30, TimeUnit.SECONDS));
             }
         }
         List<ConsumerRecord<String, String>> read = readAll(topic, 3, 300);
@@ -143,24 +151,6 @@ class KafkaClientIT {
             assertThat(record.partition()).isEqualTo(sent.get(i).partition());
             assertThat(record.offset()).isEqualTo(sent.get(i).offset());
         }
-    }
-
-    /**
-     * The codecs Millrace's log does not decode yet are refused with Kafka's own non-retriable error, so the
-     * producer fails at once instead of retrying, and nothing is appended.
-     */
-    @ParameterizedTest
-    @ValueSource(strings = {"snappy", "lz4", "zstd"})
-    void codecsTheLogDoesNotDecodeAreRefusedClearly(String compression) {
-        String topic = "refused-" + compression;
-        rest.createTopic(topic, 1);
-        try (KafkaProducer<String, String> producer = producer(Map.of(ProducerConfig.COMPRESSION_TYPE_CONFIG,
-                compression))) {
-            assertThatThrownBy(() -> producer.send(new ProducerRecord<>(topic, "k", "v")).get(30, TimeUnit.SECONDS))
-                    .hasCauseInstanceOf(UnsupportedCompressionTypeException.class);
-        }
-        assertThat(rest.get("/api/topics/" + topic + "/partitions/0/records?offset=earliest").json()
-                .getLong("highWatermark")).isZero();
     }
 
     /** With auto.create.topics.enable, a Kafka producer's Metadata request creates its topic, as on Kafka. */
@@ -279,41 +269,91 @@ class KafkaClientIT {
                 .isEqualTo("rest");
     }
 
-    @Test
-    void recordsCrossBetweenKafkaClientsAndTheSdk() throws Exception {
-        String topic = "crossing-sdk";
+    /**
+     * Batches a Kafka producer compressed are read by the SDK, over the WebSocket and over REST with the keys, values,
+     * headers and offsets Kafka's own consumer sees; and the SDK's producer, compressing with the same codec, writes
+     * batches a Kafka consumer reads.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"none", "gzip", "snappy", "lz4", "zstd"})
+    void compressedRecordsCrossBetweenKafkaClientsTheSdkAndTheWebSocket(String compression) throws Exception {
+        String topic = "crossing-sdk-" + compression;
+        int count = 20;
         rest.createTopic(topic, 1);
         try (KafkaProducer<String, String> producer = producer(Map.of(ProducerConfig.COMPRESSION_TYPE_CONFIG,
-                "gzip"))) {
-            for (int i = 0; i < 3; i++) {
-                ProducerRecord<String, String> record = new ProducerRecord<>(topic, 0, "k" + i, "v" + i);
+                compression, ProducerConfig.LINGER_MS_CONFIG, "20"))) {
+            List<java.util.concurrent.Future<RecordMetadata>> pending = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                ProducerRecord<String, String> record = new ProducerRecord<>(topic, 0, "k" + i,
+                        "v" + i + " " + "compressible ".repeat(i));
                 record.headers().add(new RecordHeader("i", Integer.toString(i).getBytes(StandardCharsets.UTF_8)));
-                producer.send(record).get(30, TimeUnit.SECONDS);
+                pending.add(producer.send(record));
+            }
+            for (java.util.concurrent.Future<RecordMetadata> f : pending) {
+                f.get(30, TimeUnit.SECONDS);
             }
         }
+        List<ConsumerRecord<String, String>> byKafka = readAll(topic, 1, count);
+        assertThat(byKafka).extracting(ConsumerRecord::offset).containsExactlyElementsOf(
+                java.util.stream.LongStream.range(0, count).boxed().toList());
+
         try (MillraceClient client = MillraceClient.create(ClientConfig.bootstrap("127.0.0.1:" + broker.tcpPort()))) {
-            List<io.millrace.client.ConsumerRecord> read = client.consumer(io.millrace.client.ConsumerConfig.defaults())
+            List<io.millrace.client.ConsumerRecord> bySdk = client.consumer(io.millrace.client.ConsumerConfig.defaults())
                     .assign(new io.millrace.common.TopicPartition(topic, 0), Seek.earliest())
-                    .receive().take(3).collectList().block(WAIT);
-            assertThat(read).hasSize(3);
-            for (int i = 0; i < 3; i++) {
-                String n = Integer.toString(i);
-                io.millrace.client.ConsumerRecord record = read.get(i);
-                assertThat(record.offset()).isEqualTo(i);
-                assertThat(record.keyAsString()).isEqualTo("k" + i);
-                assertThat(record.valueAsString()).isEqualTo("v" + i);
+                    .receive().take(count).collectList().block(WAIT);
+            assertThat(bySdk).hasSize(count);
+            for (int i = 0; i < count; i++) {
+                ConsumerRecord<String, String> expected = byKafka.get(i);
+                io.millrace.client.ConsumerRecord record = bySdk.get(i);
+                assertThat(record.offset()).isEqualTo(expected.offset());
+                assertThat(record.timestamp()).isEqualTo(expected.timestamp());
+                assertThat(record.keyAsString()).isEqualTo(expected.key());
+                assertThat(record.valueAsString()).isEqualTo(expected.value());
                 assertThat(record.headers()).singleElement().satisfies(h -> {
                     assertThat(h.key()).isEqualTo("i");
-                    assertThat(new String(h.value(), StandardCharsets.UTF_8)).isEqualTo(n);
+                    assertThat(h.value()).isEqualTo(expected.headers().lastHeader("i").value());
                 });
             }
-            client.producer(io.millrace.client.ProducerConfig.defaults())
+            client.producer(io.millrace.client.ProducerConfig.defaults()
+                            .withCompression(io.millrace.record.CompressionType.valueOf(compression.toUpperCase())))
                     .send(io.millrace.client.ProducerRecord.of(topic, "from-sdk", "sdk-value")).block(WAIT);
         }
-        ConsumerRecord<String, String> fromSdk = readAll(topic, 1, 4).get(3);
-        assertThat(fromSdk.offset()).isEqualTo(3);
+
+        try (WsClient ws = WsClient.connect(broker.webSocketUri())) {
+            ws.call(new JsonObject().put("op", "subscribe").put("topic", topic).put("from", "earliest")
+                    .put("credits", count));
+            List<JsonObject> byWebSocket = new ArrayList<>();
+            while (byWebSocket.size() < count) {
+                JsonObject push = ws.await(m -> "records".equals(m.getString("op")), WAIT);
+                push.getJsonArray("records").forEach(r -> byWebSocket.add((JsonObject) r));
+            }
+            assertSameRecords(byWebSocket, byKafka);
+        }
+        JsonArray byRest = rest.get("/api/topics/" + topic + "/partitions/0/records?offset=earliest&maxRecords="
+                + count).json().getJsonArray("records");
+        assertSameRecords(byRest.stream().map(JsonObject.class::cast).toList(), byKafka);
+
+        ConsumerRecord<String, String> fromSdk = readAll(topic, 1, count + 1).get(count);
+        assertThat(fromSdk.offset()).isEqualTo(count);
         assertThat(fromSdk.key()).isEqualTo("from-sdk");
         assertThat(fromSdk.value()).isEqualTo("sdk-value");
+    }
+
+    /** JSON records (WebSocket, REST) against what Kafka's consumer read: offsets, keys, values and headers. */
+    private static void assertSameRecords(List<JsonObject> json, List<ConsumerRecord<String, String>> byKafka) {
+        assertThat(json).hasSize(byKafka.size());
+        for (int i = 0; i < byKafka.size(); i++) {
+            ConsumerRecord<String, String> expected = byKafka.get(i);
+            JsonObject record = json.get(i);
+            assertThat(record.getLong("offset")).isEqualTo(expected.offset());
+            assertThat(record.getLong("timestamp")).isEqualTo(expected.timestamp());
+            assertThat(record.getString("key")).isEqualTo(expected.key());
+            assertThat(record.getString("value")).isEqualTo(expected.value());
+            assertThat(record.getJsonArray("headers")).hasSize(1);
+            assertThat(record.getJsonArray("headers").getJsonObject(0).getString("key")).isEqualTo("i");
+            assertThat(record.getJsonArray("headers").getJsonObject(0).getString("value"))
+                    .isEqualTo(new String(expected.headers().lastHeader("i").value(), StandardCharsets.UTF_8));
+        }
     }
 
     /** Kafka groups are Millrace's groups: a Kafka consumer and a browser on the WebSocket split the partitions. */

@@ -6,16 +6,12 @@ import io.millrace.common.ErrorCode;
 import io.millrace.common.LeaderEpoch;
 import io.millrace.common.Time;
 import io.millrace.common.TopicPartition;
-import io.millrace.record.CompressionType;
 import io.millrace.record.RecordBatch;
-import io.millrace.record.RecordBatchBuilder;
-import io.millrace.record.TimestampType;
 import io.millrace.storage.LogConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -124,11 +120,7 @@ class LeaderEpochFencingTest {
     }
 
     private static RecordBatch batch(String... values) {
-        RecordBatchBuilder builder = new RecordBatchBuilder(CompressionType.NONE, TimestampType.CREATE_TIME, 0);
-        for (String v : values) {
-            builder.append(System.currentTimeMillis(), null, v.getBytes(StandardCharsets.UTF_8));
-        }
-        return builder.build();
+        return TestBatches.of(values);
     }
 
     private <T> T ask(PartitionRequest request) throws Exception {

@@ -12,11 +12,11 @@ import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.util.Random;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
-import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -164,34 +164,37 @@ class HostileBatchTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("malformedRecordSections")
     void malformedRecordsAreCorruptInEveryCodec(String name, int count, byte[] records, String message) {
-        for (CompressionType compression : new CompressionType[] {CompressionType.NONE, CompressionType.GZIP}) {
+        for (CompressionType compression : CompressionType.values()) {
             RecordBatch batch = rawBatch(compression, count, records);
             assertThat(batch.isValid()).isTrue();
             assertCorrupt(batch::records, message);
         }
     }
 
-    @Test
-    void garbageInsteadOfGzipIsCorrupt() {
-        RecordBatch batch = rawBatchBytes(CompressionType.GZIP, 1, bytes("this is not a gzip stream"));
+    @ParameterizedTest
+    @EnumSource(value = CompressionType.class, names = "NONE", mode = EnumSource.Mode.EXCLUDE)
+    void garbageInsteadOfACompressedStreamIsCorrupt(CompressionType compression) {
+        RecordBatch batch = rawBatchBytes(compression, 1, bytes("this is not a " + compression + " stream"));
 
         assertCorrupt(batch::records, "decompress");
     }
 
-    @Test
-    void truncatedGzipIsCorrupt() {
-        byte[] gzip = gzip(section(w -> writeRecord(w, 0, "a value that makes the stream longer")));
-        byte[] truncated = java.util.Arrays.copyOf(gzip, gzip.length - 12);
+    @ParameterizedTest
+    @EnumSource(value = CompressionType.class, names = "NONE", mode = EnumSource.Mode.EXCLUDE)
+    void truncatedCompressedStreamsAreCorrupt(CompressionType compression) {
+        byte[] whole = compress(compression, section(w -> writeRecord(w, 0, "a value that makes the stream longer")));
+        byte[] truncated = java.util.Arrays.copyOf(whole, whole.length - 12);
 
-        assertCorrupt(rawBatchBytes(CompressionType.GZIP, 1, truncated)::records, "decompress");
+        assertCorrupt(rawBatchBytes(compression, 1, truncated)::records, "decompress");
     }
 
-    @Test
-    void decompressionBeyondTheCapIsRefused() {
-        RecordBatch bomb = new RecordBatchBuilder(CompressionType.GZIP, TimestampType.CREATE_TIME, 0)
+    @ParameterizedTest
+    @EnumSource(value = CompressionType.class, names = "NONE", mode = EnumSource.Mode.EXCLUDE)
+    void decompressionBeyondTheCapIsRefused(CompressionType compression) {
+        RecordBatch bomb = new RecordBatchBuilder(compression, TimestampType.CREATE_TIME, 0)
                 .append(0, null, new byte[1 << 20])
                 .build();
-        assertThat(bomb.sizeInBytes()).isLessThan(4096);
+        assertThat(bomb.sizeInBytes()).isLessThan(64 * 1024);
 
         assertThatThrownBy(() -> bomb.records(64 * 1024))
                 .isInstanceOf(MillraceException.class)
@@ -200,9 +203,48 @@ class HostileBatchTest {
         assertThat(bomb.records()).hasSize(1);
     }
 
+    @Test
+    void aSnappyChunkClaimingGigabytesIsRefusedBeforeAnythingIsAllocated() {
+        ByteBuffer stream = ByteBuffer.allocate(16 + 4 + 8);
+        stream.put(new byte[] {(byte) 0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0}).putInt(1).putInt(1);
+        stream.putInt(8);
+        // A raw Snappy block starts with its decompressed length as a varint: here 2^31 - 1 bytes.
+        stream.put(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x07, 0, 0, 0});
+        RecordBatch batch = rawBatchBytes(CompressionType.SNAPPY, 1, stream.array());
+
+        assertThatThrownBy(() -> batch.records(1 << 20))
+                .hasMessageContaining("more than 1048576 bytes")
+                .extracting(e -> ((MillraceException) e).errorCode()).isEqualTo(ErrorCode.RECORD_TOO_LARGE);
+    }
+
+    static Stream<Arguments> damagedLz4Frames() {
+        return Stream.of(
+                Arguments.of("wrong descriptor checksum", (Consumer<ByteBuffer>) f -> f.put(6, (byte) (f.get(6) ^ 1)),
+                        "descriptor checksum"),
+                Arguments.of("dependent blocks", (Consumer<ByteBuffer>) f -> f.put(4, (byte) 0x40), "dependent"),
+                Arguments.of("a dictionary id", (Consumer<ByteBuffer>) f -> f.put(4, (byte) 0x61), "reserved"),
+                Arguments.of("version 2", (Consumer<ByteBuffer>) f -> f.put(4, (byte) 0xA0), "version"),
+                Arguments.of("block size code 3", (Consumer<ByteBuffer>) f -> f.put(5, (byte) 0x30), "block size"),
+                Arguments.of("a block larger than the maximum", (Consumer<ByteBuffer>) f -> f.putInt(7,
+                        Integer.reverseBytes(64 * 1024 + 1)), "exceeds the frame's maximum"),
+                Arguments.of("no end mark", (Consumer<ByteBuffer>) f -> f.limit(f.limit() - 4), "ends before"),
+                Arguments.of("wrong magic", (Consumer<ByteBuffer>) f -> f.put(0, (byte) 0x05), "Not an LZ4 frame"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("damagedLz4Frames")
+    void lz4FramesOutsideWhatKafkaReadsAreCorrupt(String name, Consumer<ByteBuffer> damage, String message) {
+        ByteBuffer frame = ByteBuffer.wrap(compress(CompressionType.LZ4,
+                section(w -> writeRecord(w, 0, "a value"))));
+        damage.accept(frame);
+        byte[] section = java.util.Arrays.copyOf(frame.array(), frame.limit());
+
+        assertCorrupt(rawBatchBytes(CompressionType.LZ4, 1, section)::records, message);
+    }
+
     /** Seeded fuzzing: random byte damage and truncation may decode or fail, but only with a MillraceException. */
     @ParameterizedTest
-    @EnumSource(value = CompressionType.class, names = {"NONE", "GZIP"})
+    @EnumSource(CompressionType.class)
     void randomDamageFailsOnlyWithMillraceExceptions(CompressionType compression) {
         ByteBuffer original = RecordBatchTest.builderWith(compression, TimestampType.CREATE_TIME, 0,
                 sampleRecords(0).subList(0, 5)).build().buffer();
@@ -211,7 +253,7 @@ class HostileBatchTest {
             ByteBuffer damaged = copyOf(original);
             int flips = 1 + random.nextInt(4);
             for (int i = 0; i < flips; i++) {
-                // Past the attributes, so the codec stays NONE/GZIP and decoding is actually exercised.
+                // Past the attributes, so the codec stays as built and decoding is actually exercised.
                 int from = RecordBatch.LAST_OFFSET_DELTA_OFFSET;
                 int at = from + random.nextInt(damaged.limit() - from);
                 damaged.put(at, (byte) random.nextInt(256));
@@ -261,7 +303,8 @@ class HostileBatchTest {
 
     /** A framing-valid batch (right magic, length and CRC) around an arbitrary records section. */
     static RecordBatch rawBatch(CompressionType compression, int count, byte[] uncompressedRecords) {
-        byte[] section = compression == CompressionType.GZIP ? gzip(uncompressedRecords) : uncompressedRecords;
+        byte[] section = compression == CompressionType.NONE ? uncompressedRecords
+                : compress(compression, uncompressedRecords);
         return rawBatchBytes(compression, count, section);
     }
 
@@ -315,10 +358,10 @@ class HostileBatchTest {
         out.put(bytes);
     }
 
-    private static byte[] gzip(byte[] data) {
+    private static byte[] compress(CompressionType compression, byte[] data) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (GZIPOutputStream gzip = new GZIPOutputStream(out)) {
-            gzip.write(data);
+        try (OutputStream compressing = compression.wrapForOutput(out)) {
+            compressing.write(data);
         } catch (IOException e) {
             throw new AssertionError(e);
         }

@@ -23,7 +23,7 @@ class RecordBatchTest {
     private static final long T0 = 1_700_000_000_000L;
 
     static Stream<Arguments> codecsAndTimestampTypes() {
-        return Stream.of(CompressionType.NONE, CompressionType.GZIP)
+        return Stream.of(CompressionType.values())
                 .flatMap(c -> Stream.of(TimestampType.values()).map(t -> Arguments.of(c, t)));
     }
 
@@ -87,7 +87,7 @@ class RecordBatchTest {
         if (compression == CompressionType.NONE) {
             assertThat(builder.estimatedSizeInBytes()).isEqualTo(batch.sizeInBytes());
         } else {
-            // The random 100 kB payloads do not compress, but gzip adds little: the estimate stays close.
+            // The random 100 kB payloads do not compress, but no codec adds much: the estimate stays close.
             assertThat(batch.sizeInBytes()).isBetween(builder.estimatedSizeInBytes() / 2,
                     builder.estimatedSizeInBytes() + 1024);
         }
@@ -99,7 +99,7 @@ class RecordBatchTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = CompressionType.class, names = {"NONE", "GZIP"})
+    @EnumSource(CompressionType.class)
     void roundTripsManyRecords(CompressionType compression) {
         List<Record> expected = new ArrayList<>();
         RecordBatchBuilder builder = new RecordBatchBuilder(compression, TimestampType.CREATE_TIME, 0);
@@ -117,8 +117,9 @@ class RecordBatchTest {
         assertThat(batch.recordCount()).isEqualTo(10_000);
         assertThat(batch.lastOffset()).isEqualTo(9_999);
         assertThat(batch.records()).isEqualTo(expected);
-        if (compression == CompressionType.GZIP) {
-            assertThat(batch.sizeInBytes()).isLessThan(builder.estimatedSizeInBytes() / 3);
+        if (compression != CompressionType.NONE) {
+            // About 540 kB of records: many 32 KiB Snappy chunks and 64 KiB LZ4 blocks, all of them shrunk.
+            assertThat(batch.sizeInBytes()).isLessThan(builder.estimatedSizeInBytes() / 2);
         }
     }
 
@@ -142,7 +143,7 @@ class RecordBatchTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = CompressionType.class, names = {"NONE", "GZIP"})
+    @EnumSource(CompressionType.class)
     void baseOffsetAndLeaderEpochChangeInPlaceWithoutBreakingTheCrc(CompressionType compression) {
         ByteBuffer bytes = builderWith(compression, TimestampType.CREATE_TIME, 0, sampleRecords(0)).build().buffer();
         RecordBatch batch = RecordBatch.wrap(bytes);
@@ -161,7 +162,7 @@ class RecordBatchTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = CompressionType.class, names = {"NONE", "GZIP"})
+    @EnumSource(CompressionType.class)
     void logAppendTimeRewritesTheHeaderAndCrcInPlace(CompressionType compression) {
         RecordBatch batch = builderWith(compression, TimestampType.CREATE_TIME, 0, sampleRecords(0)).build();
         long appendTime = T0 + 60_000;
@@ -265,37 +266,20 @@ class RecordBatchTest {
                 .containsExactly(new Record(0, -1, null, null, List.of()));
     }
 
-    // ---- unsupported codecs ----
-
-    @ParameterizedTest
-    @EnumSource(value = CompressionType.class, names = {"SNAPPY", "LZ4", "ZSTD"})
-    void builderRefusesCodecsWithoutAJdkImplementation(CompressionType compression) {
-        assertThatThrownBy(() -> new RecordBatchBuilder(compression, TimestampType.CREATE_TIME, 0))
-                .isInstanceOf(MillraceException.class)
-                .hasMessageContaining(compression.name())
-                .extracting(e -> ((MillraceException) e).errorCode()).isEqualTo(ErrorCode.UNSUPPORTED_COMPRESSION);
-    }
-
-    @ParameterizedTest
-    @EnumSource(value = CompressionType.class, names = {"SNAPPY", "LZ4", "ZSTD"})
-    void batchesWithUnsupportedCodecsCanBeValidatedButNotDecoded(CompressionType compression) {
-        RecordBatch batch = withAttributes(sampleBatch(), compression.id());
-
-        assertThat(batch.isValid()).isTrue();
-        assertThat(batch.compressionType()).isEqualTo(compression);
-        assertThatThrownBy(batch::records)
-                .isInstanceOf(MillraceException.class)
-                .isNotInstanceOf(CorruptRecordException.class)
-                .hasMessageContaining(compression.name())
-                .extracting(e -> ((MillraceException) e).errorCode()).isEqualTo(ErrorCode.UNSUPPORTED_COMPRESSION);
-    }
+    // ---- codec ids ----
 
     @ParameterizedTest
     @ValueSource(ints = {5, 6, 7})
     void unknownCodecIdsAreUnsupported(int id) {
         RecordBatch batch = withAttributes(sampleBatch(), id);
 
+        assertThat(batch.isValid()).isTrue();
         assertThatThrownBy(batch::compressionType)
+                .hasMessageContaining("Unknown compression type id " + id)
+                .extracting(e -> ((MillraceException) e).errorCode()).isEqualTo(ErrorCode.UNSUPPORTED_COMPRESSION);
+        assertThatThrownBy(batch::records)
+                .extracting(e -> ((MillraceException) e).errorCode()).isEqualTo(ErrorCode.UNSUPPORTED_COMPRESSION);
+        assertThatThrownBy(() -> batch.validateRecords(1 << 20))
                 .extracting(e -> ((MillraceException) e).errorCode()).isEqualTo(ErrorCode.UNSUPPORTED_COMPRESSION);
         assertThatThrownBy(() -> CompressionType.forId(id)).isInstanceOf(MillraceException.class);
     }
@@ -305,7 +289,10 @@ class RecordBatchTest {
         assertThat(CompressionType.values()).extracting(CompressionType::id).containsExactly(0, 1, 2, 3, 4);
         for (CompressionType c : CompressionType.values()) {
             assertThat(CompressionType.forId(c.id())).isEqualTo(c);
+            assertThat(c.isSupported()).as("%s's library is on the broker's class path", c).isTrue();
         }
+        assertThat(CompressionType.NONE.library()).isNull();
+        assertThat(CompressionType.LZ4.library()).isEqualTo("org.lz4:lz4-java");
     }
 
     // ---- records ----

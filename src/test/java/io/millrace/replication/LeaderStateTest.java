@@ -51,6 +51,20 @@ class LeaderStateTest {
     }
 
     @Test
+    void onlyAnInSyncFollowerBehindTheLogEndCanBeDroppedSoOnlyThenIsACheckDue() {
+        LeaderState state = leader(Set.of(1, 2), 10, 0);
+        assertThat(state.inSyncFollowerBehind()).as("not heard from yet").isTrue();
+        state.onFollowerFetch(2, 10, 1);
+        assertThat(state.inSyncFollowerBehind()).isFalse();
+        assertThat(state.maybeShrinkIsr(LAG_MAX * 5)).as("idle and caught up: stays").isEmpty();
+        state.onFollowerFetch(3, 0, 1);
+        assertThat(state.inSyncFollowerBehind()).as("replica 3 is not in sync").isFalse();
+        state.updateLeaderEnd(11, 2);
+        assertThat(state.inSyncFollowerBehind()).isTrue();
+        assertThat(new LeaderState(1, 3, List.of(1), Set.of(1), 10, 10, LAG_MAX, 0).inSyncFollowerBehind()).isFalse();
+    }
+
+    @Test
     void aFollowerOutsideTheIsrDoesNotHoldTheHighWatermark() {
         LeaderState state = leader(Set.of(1, 2), 10, 0);
         state.onFollowerFetch(2, 10, 1);

@@ -11,8 +11,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.ManualTime;
 import io.millrace.common.MillraceException;
+import io.millrace.record.CompressionType;
 import io.millrace.record.Record;
 import io.millrace.record.RecordBatch;
+import io.millrace.record.RecordBatchBuilder;
 import io.millrace.record.RecordBatches;
 import io.millrace.record.TimestampType;
 import java.io.IOException;
@@ -31,6 +33,8 @@ import java.util.zip.CRC32C;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class PartitionLogTest {
 
@@ -267,6 +271,25 @@ class PartitionLogTest {
         assertThat(log.size()).isZero();
     }
 
+    /** A compressed batch is validated by decoding it, then stored and served byte for byte as it came. */
+    @ParameterizedTest
+    @EnumSource(CompressionType.class)
+    void compressedBatchesAreKeptAsTheyCame(CompressionType compression) {
+        log = open(dir, time, Map.of());
+        RecordBatchBuilder builder = new RecordBatchBuilder(compression, TimestampType.CREATE_TIME, 0);
+        for (int i = 0; i < 20; i++) {
+            builder.append(time.milliseconds(), ("k" + i).getBytes(), ("value " + i).repeat(10).getBytes());
+        }
+        RecordBatch sent = builder.build();
+        ByteBuffer expected = ByteBuffer.allocate(sent.sizeInBytes()).put(sent.buffer().duplicate()).flip();
+        RecordBatch.wrap(expected).setPartitionLeaderEpoch(3);
+
+        log.appendAsLeader(sent, 3);
+
+        assertThat(log.read(0, 1 << 20).readFully()).isEqualTo(expected);
+        assertThat(readAll(log, 0)).hasSize(20);
+    }
+
     @Test
     void followerAppendKeepsOffsetsAndMustContinueTheLog() {
         log = open(dir, time, Map.of());
@@ -293,11 +316,19 @@ class PartitionLogTest {
         bytes.put(bytes.limit() - 1, (byte) (bytes.get(bytes.limit() - 1) ^ 0x5a));
         assertThat(errorOf(() -> log.appendAsLeader(RecordBatch.wrap(bytes), 0))).isEqualTo(ErrorCode.CORRUPT_RECORD);
 
-        ByteBuffer snappy = batch(0, 1, 0).buffer();
-        snappy.putShort(RecordBatch.ATTRIBUTES_OFFSET, (short) 2);
-        rewriteCrc(snappy);
-        assertThat(errorOf(() -> log.appendAsLeader(RecordBatch.wrap(snappy), 0)))
+        // Attribute bits 0-2 = 5: no codec has that id.
+        ByteBuffer unknownCodec = batch(0, 1, 0).buffer();
+        unknownCodec.putShort(RecordBatch.ATTRIBUTES_OFFSET, (short) 5);
+        rewriteCrc(unknownCodec);
+        assertThat(errorOf(() -> log.appendAsLeader(RecordBatch.wrap(unknownCodec), 0)))
                 .isEqualTo(ErrorCode.UNSUPPORTED_COMPRESSION);
+
+        // Labelled Snappy, but the records section is not a Snappy stream.
+        ByteBuffer notSnappy = batch(0, 1, 0).buffer();
+        notSnappy.putShort(RecordBatch.ATTRIBUTES_OFFSET, (short) CompressionType.SNAPPY.id());
+        rewriteCrc(notSnappy);
+        assertThat(errorOf(() -> log.appendAsLeader(RecordBatch.wrap(notSnappy), 0)))
+                .isEqualTo(ErrorCode.CORRUPT_RECORD);
 
         // A correct checksum over malformed records: the CRC cannot tell, the record walk can.
         ByteBuffer garbage = batch(0, 2, 0).buffer();

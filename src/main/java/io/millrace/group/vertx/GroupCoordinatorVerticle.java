@@ -17,7 +17,6 @@ import io.millrace.group.OffsetRecord;
 import io.millrace.group.OffsetStore;
 import io.millrace.group.OffsetsTopic;
 import io.millrace.partition.Acks;
-import io.millrace.partition.LocalCodec;
 import io.millrace.partition.PartitionAddress;
 import io.millrace.partition.PartitionRequest;
 import io.millrace.partition.PartitionResponse;
@@ -599,8 +598,7 @@ public final class GroupCoordinatorVerticle extends VerticleBase {
     }
 
     private <T> Future<T> ask(TopicPartition tp, PartitionRequest request) {
-        DeliveryOptions options = new DeliveryOptions().setCodecName(LocalCodec.NAME)
-                .setSendTimeout(settings.requestTimeoutMs());
+        DeliveryOptions options = PartitionAddress.delivery(settings.requestTimeoutMs());
         return vertx.eventBus().<T>request(PartitionAddress.of(tp), request, options)
                 .map(message -> message.body())
                 .recover(error -> {
