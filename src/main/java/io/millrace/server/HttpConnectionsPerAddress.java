@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.impl.ConnectionBase;
 import java.util.concurrent.TimeUnit;
@@ -69,6 +70,7 @@ final class HttpConnectionsPerAddress {
     private final class Refusal extends ChannelInboundHandlerAdapter {
 
         private final String message;
+        private ScheduledFuture<?> lingerLimit;
 
         Refusal(String message) {
             this.message = message;
@@ -86,7 +88,13 @@ final class HttpConnectionsPerAddress {
                     });
             // The client's end of stream closes the channel (no half-closure allowed); this bounds a client that
             // never closes.
-            ctx.executor().schedule(() -> ctx.close(), refusedLingerMs, TimeUnit.MILLISECONDS);
+            lingerLimit = ctx.executor().schedule(() -> ctx.close(), refusedLingerMs, TimeUnit.MILLISECONDS);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            lingerLimit.cancel(false);
+            ctx.fireChannelInactive();
         }
 
         @Override
