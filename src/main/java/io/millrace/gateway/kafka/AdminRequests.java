@@ -61,10 +61,13 @@ final class AdminRequests {
 
     /**
      * The live brokers, the controller and the topics asked for (all but internal ones when the request names none:
-     * null topics, or an empty list in version 0). Topics asked for by id get UNKNOWN_TOPIC_ID: Millrace topics have
-     * no ids (every topic id is the zero id). A topic named in the request that does not exist is created with the
-     * broker defaults when the client allows it (always, before version 4) and {@code auto.create.topics.enable} is
-     * on, as Kafka does.
+     * null topics, or an empty list in version 0). Each partition carries its leader, leader epoch, replicas and
+     * in-sync replicas, and as offline replicas those whose broker is not alive; a leader that is not a live broker
+     * with a Kafka listener is answered LEADER_NOT_AVAILABLE and -1, so that a client waits for the next leader
+     * instead of connecting to a dead one. Topics asked for by id get UNKNOWN_TOPIC_ID: Millrace topics have no ids
+     * (every topic id is the zero id). A topic named in the request that does not exist is created with the broker
+     * defaults when the client allows it (always, before version 4) and {@code auto.create.topics.enable} is on, as
+     * Kafka does.
      */
     Future<MetadataResponseData> metadata(MetadataRequestData request, short version) {
         boolean all = request.topics() == null || version == 0 && request.topics().isEmpty();
@@ -83,7 +86,7 @@ final class AdminRequests {
             }
             names = Future.succeededFuture(named);
         }
-        Future<List<BrokerDescription>> brokers = kafkaBrokers();
+        Future<List<BrokerDescription>> brokers = broker.brokers();
         boolean create = !all && autoCreateTopics && (version < 4 || request.allowAutoTopicCreation());
         Future<List<MetadataResponseData.MetadataResponseTopic>> topics = names.compose(list -> {
             List<Future<MetadataResponseData.MetadataResponseTopic>> each = list.stream()
@@ -94,10 +97,13 @@ final class AdminRequests {
             return Future.all(each).map(v -> each.stream().map(Future::result).toList());
         });
         return Future.all(brokers, topics).map(v -> {
-            Set<Integer> reachable = brokers.result().stream().map(BrokerDescription::id).collect(Collectors.toSet());
+            Set<Integer> alive = brokers.result().stream().filter(BrokerDescription::alive)
+                    .map(BrokerDescription::id).collect(Collectors.toSet());
+            List<BrokerDescription> listed = withKafkaListener(brokers.result());
+            Set<Integer> reachable = listed.stream().map(BrokerDescription::id).collect(Collectors.toSet());
             MetadataResponseData response = new MetadataResponseData().setClusterId(CLUSTER_ID)
-                    .setControllerId(controller(brokers.result()));
-            for (BrokerDescription b : brokers.result()) {
+                    .setControllerId(controller(listed));
+            for (BrokerDescription b : listed) {
                 response.brokers().add(new MetadataResponseData.MetadataResponseBroker().setNodeId(b.id())
                         .setHost(b.kafkaHost()).setPort(b.kafkaPort()));
             }
@@ -106,6 +112,7 @@ final class AdminRequests {
                     if (!reachable.contains(p.leaderId())) {
                         p.setErrorCode(Errors.LEADER_NOT_AVAILABLE.code()).setLeaderId(-1);
                     }
+                    p.setOfflineReplicas(p.replicaNodes().stream().filter(id -> !alive.contains(id)).toList());
                 }
                 response.topics().add(topic);
             }
@@ -146,7 +153,11 @@ final class AdminRequests {
 
     /** The live brokers that have a Kafka listener. */
     private Future<List<BrokerDescription>> kafkaBrokers() {
-        return broker.brokers().map(all -> all.stream().filter(b -> b.alive() && b.kafkaPort() > 0).toList());
+        return broker.brokers().map(AdminRequests::withKafkaListener);
+    }
+
+    private static List<BrokerDescription> withKafkaListener(List<BrokerDescription> brokers) {
+        return brokers.stream().filter(b -> b.alive() && b.kafkaPort() > 0).toList();
     }
 
     /**

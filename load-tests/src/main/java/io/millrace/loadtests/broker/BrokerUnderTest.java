@@ -118,7 +118,7 @@ abstract class BrokerUnderTest implements AutoCloseable {
         }
     }
 
-    private static long cpuMicros(List<Process> processes) {
+    static long cpuMicros(List<Process> processes) {
         long ticks = 0;
         for (Process p : processes) {
             try {

@@ -11,7 +11,15 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -25,14 +33,18 @@ import org.HdrHistogram.Recorder;
 
 /**
  * WebSocket fan-out: K browser-like subscribers (Vert.x WebSocket clients in this JVM, speaking the JSON protocol of
- * docs/PROTOCOL.md, granting credit back as they read) on one topic, while the SDK produces a fixed rate into it.
- * Delivery latency is from a record's scheduled send time, carried as decimal text at the start of its value, to
- * its arrival at each subscriber; broker RSS is sampled from /proc every second.
+ * docs/PROTOCOL.md, each with a subscription and credit of its own, granted back as they read) on one topic, while
+ * the SDK produces a fixed rate into it: 1,000 × 100 records/s ({@code ws-fanout}) or 10,000 × 10
+ * ({@code ws-fanout-10k}). Delivery latency is from a record's scheduled send time, carried as decimal text at the
+ * start of its value, to its arrival at each subscriber; broker RSS is sampled from /proc every second, and its RSS
+ * and heap per idle subscribed socket are measured before the records flow.
  */
 final class FanOut {
 
     private static final String VALUE_FIELD = "\"value\":\"";
     private static final int CREDITS = 1000;
+    /** Descriptors the harness JVM needs besides the subscribers: its jars, SDK and HTTP connections, epoll. */
+    static final int DESCRIPTOR_MARGIN = 1024;
     /** The subscribers' event loops: as many as the machine's cores, like the broker's. */
     private static final int EVENT_LOOPS = Math.max(2, Runtime.getRuntime().availableProcessors());
 
@@ -46,12 +58,17 @@ final class FanOut {
         this.o = o;
     }
 
-    ScenarioResult run(MillraceBroker broker, LoadClient client, int run) throws Exception {
-        int subscribers = o.wsSubscribers();
-        int rate = o.wsRate();
-        String topic = "ws-fanout";
+    /**
+     * Runs the fan-out as scenario {@code name}: {@code subscribers} sockets, each with a subscription and credit of
+     * its own, while the SDK produces {@code rate} records/s. Before any traffic it measures what the subscribed,
+     * idle sockets cost the broker ({@link #idleMemory}).
+     */
+    ScenarioResult run(MillraceBroker broker, LoadClient client, int run, String name, int subscribers, int rate)
+            throws Exception {
+        checkDescriptors(subscribers);
+        String topic = name;
         client.createTopic(topic, 1);
-        ScenarioResult result = new ScenarioResult("ws-fanout", "millrace", run);
+        ScenarioResult result = new ScenarioResult(name, "millrace", run);
         Recorder latency = new Recorder(3);
         AtomicLong delivered = new AtomicLong();
         // Records scheduled at or after this time (ns since ORIGIN) are measured; earlier ones are the warm-up.
@@ -61,10 +78,19 @@ final class FanOut {
         // cost in system calls is taken from the broker.
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(EVENT_LOOPS).setPreferNativeTransport(true));
         try {
-            WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions()
-                    .setMaxFrameSize(1 << 20).setMaxMessageSize(16 << 20).setMaxConnections(subscribers + 16)
-                    .setConnectTimeout(30_000));
-            long rssIdle = broker.residentBytes().orElse(0);
+            List<String> sources = sourceAddresses(subscribers);
+            List<WebSocketClient> clients = new ArrayList<>();
+            for (String source : sources) {
+                WebSocketClientOptions options = new WebSocketClientOptions().setMaxFrameSize(1 << 20)
+                        .setMaxMessageSize(16 << 20).setMaxConnections(subscribers / sources.size() + 16)
+                        .setConnectTimeout(30_000);
+                if (sources.size() > 1) {
+                    options.setLocalAddress(source);
+                }
+                clients.add(vertx.createWebSocketClient(options));
+            }
+            result.metric("source_addresses", sources.size());
+            Memory idle = idleMemory(broker);
             long connectStart = System.nanoTime();
             List<WebSocket> sockets = new ArrayList<>();
             // A socket is served by the event loop of the context that connected it: connect from one context per
@@ -82,6 +108,7 @@ final class FanOut {
                 List<Future<WebSocket>> batch = new ArrayList<>();
                 for (int j = i; j < Math.min(subscribers, i + 100); j++) {
                     Promise<WebSocket> connected = Promise.promise();
+                    WebSocketClient ws = clients.get(j % clients.size());
                     loops.get(j % loops.size()).runOnContext(v -> subscribe(ws, broker.httpPort(), topic, latency,
                             delivered, measuring, measured).onComplete(connected));
                     batch.add(connected.future());
@@ -90,8 +117,18 @@ final class FanOut {
                 batch.forEach(f -> sockets.add(f.result()));
             }
             result.metric("connect_seconds", (System.nanoTime() - connectStart) / 1e9);
-            result.metric("rss_subscribed_mib", broker.residentBytes().orElse(0) / 1048576.0);
-            result.metric("rss_before_mib", rssIdle / 1048576.0);
+            Memory subscribed = idleMemory(broker);
+            result.metric("rss_before_mib", idle.rss() / 1048576.0)
+                    .metric("rss_subscribed_mib", subscribed.rss() / 1048576.0)
+                    .metric("idle_socket_rss_kib", (subscribed.rss() - idle.rss()) / 1024.0 / subscribers);
+            if (idle.heapUsed() >= 0 && subscribed.heapUsed() >= 0) {
+                result.metric("heap_before_mib", idle.heapUsed() / 1048576.0)
+                        .metric("heap_subscribed_mib", subscribed.heapUsed() / 1048576.0)
+                        .metric("idle_socket_heap_kib", (subscribed.heapUsed() - idle.heapUsed()) / 1024.0
+                                / subscribers);
+            } else {
+                result.notes.put("heap", "the broker's /metrics has no jvm_memory_used_bytes{area=\"heap\"}");
+            }
 
             int valueSize = o.wsRecordSize();
             long total = (long) rate * (o.wsSeconds() + o.wsWarmupSeconds());
@@ -104,11 +141,19 @@ final class FanOut {
                 long interval = 1_000_000_000L / rate;
                 measuring.set(start + warmupEnd * interval - Scenarios.ORIGIN);
                 long nextRss = start;
+                long brokerCpuAtMeasuring = 0;
+                long harnessCpuAtMeasuring = 0;
+                long measuringStart = 0;
                 for (long i = 0; i < total; i++) {
                     long due = start + i * interval;
                     long wait;
                     while ((wait = due - System.nanoTime()) > 0) {
                         LockSupport.parkNanos(Math.min(wait, 1_000_000));
+                    }
+                    if (i == warmupEnd) {
+                        brokerCpuAtMeasuring = broker.brokerCpuMicros();
+                        harnessCpuAtMeasuring = BrokerUnderTest.harnessCpuMicros();
+                        measuringStart = System.nanoTime();
                     }
                     if (System.nanoTime() >= nextRss) {
                         maxRss = Math.max(maxRss, broker.residentBytes().orElse(0));
@@ -123,11 +168,19 @@ final class FanOut {
                     maxRss = Math.max(maxRss, broker.residentBytes().orElse(0));
                 }
                 long got = measured.get();
+                long brokerUs = broker.brokerCpuMicros() - brokerCpuAtMeasuring;
+                long harnessUs = BrokerUnderTest.harnessCpuMicros() - harnessCpuAtMeasuring;
+                double measuredSeconds = (System.nanoTime() - measuringStart) / 1e9;
                 result.metric("subscribers", subscribers).metric("records_per_s", rate)
                         .metric("record_bytes", valueSize).metric("expected_deliveries", expected)
-                        .metric("deliveries", got)
+                        .metric("deliveries", got).metric("deliveries_missing", Math.max(0, expected - got))
                         .metric("rss_max_mib", maxRss / 1048576.0)
-                        .metric("rss_end_mib", broker.residentBytes().orElse(0) / 1048576.0);
+                        .metric("rss_end_mib", broker.residentBytes().orElse(0) / 1048576.0)
+                        .metric("broker_cores", brokerUs / 1e6 / measuredSeconds);
+                if (got > 0) {
+                    result.metric("broker_cpu_us_per_delivery", (double) brokerUs / got)
+                            .metric("harness_cpu_us_per_delivery", (double) harnessUs / got);
+                }
                 result.latency("delivery", latency.getIntervalHistogram());
                 if (got < expected) {
                     result.notes.put("missing", (expected - got) + " of " + expected + " deliveries not seen");
@@ -143,11 +196,94 @@ final class FanOut {
             sockets.forEach(WebSocket::close);
             // Vert.x closes a client that becomes unreachable, with every socket it opened: keep it referenced until
             // here, or a garbage collection during the run closes all subscribers at once.
-            ws.close().await(30, TimeUnit.SECONDS);
+            for (WebSocketClient ws : clients) {
+                ws.close().await(30, TimeUnit.SECONDS);
+            }
         } finally {
             vertx.close().await(30, TimeUnit.SECONDS);
         }
         return result;
+    }
+
+    /** The broker's resident memory and heap in use (-1 when its /metrics does not say), in bytes. */
+    record Memory(long rss, long heapUsed) {
+    }
+
+    /**
+     * The broker's memory once its garbage is gone: a full GC ({@code jcmd <pid> GC.run}), then, once the broker is
+     * idle again, VmRSS from /proc and the heap in use from its {@code /metrics} (the sum of
+     * {@code jvm_memory_used_bytes} over the heap's pools). Taken before the sockets connect and after they have all
+     * subscribed, the difference divided by the sockets is what an idle subscribed socket costs.
+     */
+    private static Memory idleMemory(MillraceBroker broker) throws Exception {
+        Process gc = new ProcessBuilder("jcmd", Long.toString(broker.pid()), "GC.run").redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (!gc.waitFor(60, TimeUnit.SECONDS) || gc.exitValue() != 0) {
+            gc.destroyForcibly();
+            throw new IllegalStateException("jcmd " + broker.pid() + " GC.run failed");
+        }
+        broker.awaitQuiet(30_000);
+        return new Memory(broker.residentBytes().orElse(0), heapUsed(broker.httpPort()));
+    }
+
+    private static long heapUsed(int httpPort) throws Exception {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/metrics"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        double sum = -1;
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
+                sum = Math.max(sum, 0) + Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return (long) sum;
+    }
+
+    /**
+     * Fails before any socket opens when this process may not hold {@code sockets} descriptors and a margin for its
+     * own jars and connections (run-load-tests.sh raises the soft limit; the broker inherits it).
+     */
+    static void checkDescriptors(int sockets) throws IOException {
+        long needed = sockets + DESCRIPTOR_MARGIN;
+        for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+            if (line.startsWith("Max open files")) {
+                String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
+                if (!soft.equals("unlimited") && Long.parseLong(soft) < needed) {
+                    throw new IllegalStateException(sockets + " WebSocket subscribers need " + needed
+                            + " open files in the harness (and in the broker), but the limit is " + soft
+                            + "; run through load-tests/run-load-tests.sh, which raises ulimit -n, or raise it");
+                }
+            }
+        }
+    }
+
+    /**
+     * Loopback addresses to connect from: {@code 127.0.0.1} (no explicit bind) while one address's ephemeral ports
+     * suffice, else as many of {@code 127.0.0.2 ...} as it takes. A client that binds its local address takes a
+     * port for that address alone (bind before connect), so each address gets at most half of
+     * {@code ip_local_port_range}, the rest left to sockets in TIME_WAIT and to other processes.
+     * {@code --ws-source-addresses} forces a count.
+     */
+    List<String> sourceAddresses(int sockets) throws IOException {
+        int count = o.wsSourceAddresses();
+        if (count <= 0) {
+            // readAllLines, not readString: a sysctl file claims a size that readString takes at its word.
+            String[] range = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim()
+                    .split("\\s+");
+            int perAddress = (Integer.parseInt(range[1]) - Integer.parseInt(range[0]) + 1) / 2;
+            count = (sockets + perAddress - 1) / perAddress;
+        }
+        if (count == 1) {
+            return List.of("127.0.0.1");
+        }
+        if (count > 250) {
+            throw new IllegalArgumentException(count + " source addresses: more than 127.0.0.2-127.0.0.251");
+        }
+        List<String> addresses = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            addresses.add("127.0.0." + (2 + i));
+        }
+        return addresses;
     }
 
     private static byte[] value(long dueNanos, int size) {

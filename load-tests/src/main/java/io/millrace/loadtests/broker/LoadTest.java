@@ -24,7 +24,11 @@ import java.util.stream.Collectors;
 public final class LoadTest {
 
     static final List<String> ALL_SCENARIOS = List.of("produce-acks1", "produce-acksall", "consume", "latency",
-            "e2e-max", "mixed", "ws-fanout");
+            "e2e-max", "mixed", "ws-fanout", "ws-fanout-10k");
+    /** Scenarios that run on a Millrace broker of their own, one each (see {@link #runFanOut}). */
+    static final List<String> FAN_OUT_SCENARIOS = List.of("ws-fanout", "ws-fanout-10k");
+    /** {@code ws.max.connections} and {@code ws.max.connections.per.ip} in conf/millrace.json. */
+    private static final int DEFAULT_WS_MAX_CONNECTIONS = 10_000;
     /** Scenarios that --compare-kafka also runs against Kafka. */
     static final Set<String> KAFKA_SCENARIOS = Set.of("produce-acks1", "produce-acksall", "consume", "latency",
             "e2e-max", "mixed");
@@ -38,7 +42,9 @@ public final class LoadTest {
                    long scenarioWarmupRecords, List<String> systems, String millraceJavaOpts, String fanoutJavaOpts,
                    String kafkaJavaOpts, Path home, Path results, String kafkaClassPath, String command,
                    int brokers, int replicationFactor, int minInsyncReplicas, boolean failover, int failoverRate,
-                   int failoverBeforeSeconds, int failoverAfterSeconds) {
+                   int failoverBeforeSeconds, int failoverAfterSeconds, int ws10kSubscribers, int ws10kRate,
+                   int wsSourceAddresses, boolean backgroundLoad, double backgroundLoadDuty,
+                   int backgroundLoadThreads) {
 
         /** A cluster of several brokers (and topics created with {@link #topicSettings()}). */
         boolean cluster() {
@@ -72,8 +78,19 @@ public final class LoadTest {
               --full-speed-records N     records of e2e-max and mixed (default 200000)
               --ws-subscribers K         WebSocket subscribers of ws-fanout (default 1000)
               --ws-rate N                records/s produced to the fan-out topic (default 100)
-              --ws-seconds N             measured seconds of ws-fanout (default 30), after --ws-warmup-seconds (5)
+              --ws-seconds N             measured seconds of each fan-out (default 30), after --ws-warmup-seconds (5)
               --ws-record-size B         value bytes of fan-out records (default 1024)
+              --ws-10k-subscribers K     WebSocket subscribers of ws-fanout-10k, each with its own subscription and
+                                         credit (default 10000)
+              --ws-10k-rate N            records/s produced to its topic (default 10): the same 100,000 deliveries/s
+                                         as ws-fanout, over ten times the sockets
+              --ws-source-addresses N    loopback addresses the subscribers connect from, 127.0.0.2 ... (default:
+                                         as many as the ephemeral port range needs, 127.0.0.1 when one suffices)
+              --background-load          run a CPU burner (a process of its own) during every scenario of every
+                                         system alike; its measured CPU is in the report
+              --background-load-duty F   share of each 10 ms period each burner thread spins (default 0.5)
+              --background-load-threads N
+                                         burner threads (default 1)
               --millrace-java-opts S     extra JVM options of the Millrace broker (MILLRACE_JAVA_OPTS), e.g. JFR
               --fanout-java-opts S       further JVM options of the fan-out's own broker, e.g. -Xmx256m
               --kafka-java-opts S        extra JVM options of the Kafka broker
@@ -121,6 +138,11 @@ public final class LoadTest {
                 java.util.Collections.reverse(systems);
             }
             for (String system : systems) {
+                if (!o.failover() && o.scenarios().stream().allMatch(FAN_OUT_SCENARIOS::contains)) {
+                    // Only fan-out scenarios: each starts a broker of its own below; the shared one would idle.
+                    runFanOuts(o, run, system, stamp, dataRoot, logs, results);
+                    continue;
+                }
                 Path data = dataRoot.resolve(system + "-" + stamp + "-" + run);
                 Path log = logs.resolve(system + "-run" + run + ".log");
                 BrokerUnderTest broker = brokerUnderTest(o, system, data, log);
@@ -141,10 +163,7 @@ public final class LoadTest {
                 } catch (Exception e) {
                     failed(system, run, e, results);
                 }
-                if (system.equals("millrace") && o.scenarios().contains("ws-fanout") && !o.cluster()) {
-                    runFanOut(o, run, dataRoot.resolve("fanout-" + stamp + "-" + run),
-                            logs.resolve("millrace-fanout-run" + run + ".log"), results);
-                }
+                runFanOuts(o, run, system, stamp, dataRoot, logs, results);
             }
         }
         Report report = new Report(o, stamp, results);
@@ -188,8 +207,8 @@ public final class LoadTest {
             drop(client, broker, "warm-up-produce");
         }
         long quietAfter = broker.awaitQuiet(30_000);
-        ScenarioResult r = s.failover(broker, client, run, "failover", o.failoverRate(), o.failoverBeforeSeconds(),
-                o.failoverAfterSeconds());
+        ScenarioResult r = underBackgroundLoad(o, () -> s.failover(broker, client, run, "failover", o.failoverRate(),
+                o.failoverBeforeSeconds(), o.failoverAfterSeconds()));
         r.metric("quiet_wait_s", quietAfter / 1000.0);
         results.add(r);
         System.out.println("   " + Report.oneLine(r));
@@ -231,19 +250,45 @@ public final class LoadTest {
         results.add(failed);
     }
 
+    /** The chosen WebSocket fan-out scenarios, Millrace only, single broker only: each on a broker of its own. */
+    private static void runFanOuts(Options o, int run, String system, String stamp, Path dataRoot, Path logs,
+                                   List<ScenarioResult> results) {
+        for (String fanOut : FAN_OUT_SCENARIOS) {
+            if (system.equals("millrace") && o.scenarios().contains(fanOut) && !o.cluster()) {
+                runFanOut(o, run, fanOut, dataRoot.resolve(fanOut + "-" + stamp + "-" + run),
+                        logs.resolve("millrace-" + fanOut + "-run" + run + ".log"), results);
+            }
+        }
+    }
+
     /**
-     * WebSocket fan-out on a broker of its own, so that its RSS is the fan-out's and not what earlier scenarios left
-     * in the heap; {@code --fanout-java-opts} are added to that broker's JVM options (e.g. a heap limit).
+     * A WebSocket fan-out scenario on a broker of its own, so that its RSS is the fan-out's and not what earlier
+     * scenarios left in the heap; {@code --fanout-java-opts} are added to that broker's JVM options (e.g. a heap
+     * limit). {@code ws-fanout} has {@code --ws-subscribers} sockets at {@code --ws-rate} records/s,
+     * {@code ws-fanout-10k} {@code --ws-10k-subscribers} at {@code --ws-10k-rate}. The broker's WebSocket limits
+     * ({@code ws.max.connections}, and per client address) are raised only when the sockets exceed their defaults.
      */
-    private static void runFanOut(Options o, int run, Path data, Path log, List<ScenarioResult> results) {
+    private static void runFanOut(Options o, int run, String name, Path data, Path log,
+                                  List<ScenarioResult> results) {
+        boolean wide = name.equals("ws-fanout-10k");
+        int subscribers = wide ? o.ws10kSubscribers() : o.wsSubscribers();
+        int rate = wide ? o.ws10kRate() : o.wsRate();
         String opts = (o.millraceJavaOpts() + " " + o.fanoutJavaOpts()).trim();
-        System.out.printf("== run %d/%d: millrace, WebSocket fan-out, MILLRACE_JAVA_OPTS='%s' (log %s)%n", run,
-                o.runs(), opts, log);
-        try (MillraceBroker broker = new MillraceBroker(o.home(), data, log, opts)) {
+        List<String> settings = subscribers > DEFAULT_WS_MAX_CONNECTIONS
+                ? List.of("ws.max.connections=" + subscribers, "ws.max.connections.per.ip=" + subscribers)
+                : List.of();
+        System.out.printf("== run %d/%d: millrace, %s (%d WebSocket subscribers, %d records/s), "
+                + "MILLRACE_JAVA_OPTS='%s'%s (log %s)%n", run, o.runs(), name, subscribers, rate, opts,
+                settings.isEmpty() ? "" : " " + settings, log);
+        try (MillraceBroker broker = new MillraceBroker(o.home(), data, log, opts, settings)) {
             broker.start();
             try (LoadClient client = broker.client()) {
-                ScenarioResult r = new FanOut(o).run(broker, client, run);
+                ScenarioResult r = underBackgroundLoad(o, () -> new FanOut(o).run(broker, client, run, name,
+                        subscribers, rate));
                 r.notes.put("broker_java_opts", opts.isEmpty() ? "(none)" : opts);
+                if (!settings.isEmpty()) {
+                    r.notes.put("broker_settings", String.join(" ", settings));
+                }
                 results.add(r);
                 System.out.println("   " + Report.oneLine(r));
             }
@@ -256,7 +301,6 @@ public final class LoadTest {
                                      List<ScenarioResult> results) throws Exception {
         String system = broker.system();
         boolean kafka = system.equals("kafka");
-        int latencyAcks = o.latencyAcks();
         if (o.warmupRecords() > 0) {
             // Warms up both JVMs (JIT, page cache, connections) the same way for either system; not reported. A
             // producer alone first, then a producer with a consumer: warmed up by the latter alone, the first
@@ -271,31 +315,11 @@ public final class LoadTest {
             drop(client, broker, "warm-up");
         }
         for (String name : o.scenarios()) {
-            if (name.equals("ws-fanout") || (kafka && !KAFKA_SCENARIOS.contains(name))) {
+            if (FAN_OUT_SCENARIOS.contains(name) || (kafka && !KAFKA_SCENARIOS.contains(name))) {
                 continue;
             }
             long quietAfter = broker.awaitQuiet(30_000);
-            ScenarioResult r = switch (name) {
-                case "produce-acks1" -> warmedProduce(o, s, broker, client, run, name, 1);
-                case "produce-acksall" -> warmedProduce(o, s, broker, client, run, name, -1);
-                case "consume" -> {
-                    // Reads what produce-acksall wrote (or writes it first when that scenario is not chosen).
-                    ScenarioResult written = results.stream().filter(x -> x.system.equals(system) && x.run == run
-                            && x.scenario.equals("produce-acksall")).findFirst().orElse(null);
-                    if (written == null) {
-                        written = warmedProduce(o, s, broker, client, run, "produce-acksall", -1);
-                    }
-                    yield s.consume(client, system, run, "produce-acksall", o.partitions(),
-                            (long) (double) written.metrics.get("topic_records"));
-                }
-                case "latency" -> withCpu(broker, () -> s.latencyAtRate(client, system, run, "latency",
-                        latencyAcks, o.rate(), o.latencySeconds(), o.warmupSeconds()));
-                case "e2e-max" -> s.fullSpeed(client, system, run, name, "e2e-max", latencyAcks, 1, 1,
-                        o.fullSpeedRecords());
-                case "mixed" -> s.fullSpeed(client, system, run, name, "mixed", latencyAcks,
-                        Math.max(2, o.producers()), Math.max(2, o.partitions()), o.fullSpeedRecords());
-                default -> throw new IllegalArgumentException("Unknown scenario " + name);
-            };
+            ScenarioResult r = underBackgroundLoad(o, () -> scenario(o, s, broker, client, run, name, results));
             r.metric("broker_rss_mib", broker.residentBytes().orElse(0) / 1048576.0);
             r.metric("quiet_wait_s", quietAfter / 1000.0);
             results.add(r);
@@ -304,6 +328,48 @@ public final class LoadTest {
             if (!(name.equals("produce-acksall") && o.scenarios().contains("consume"))) {
                 drop(client, broker, written);
             }
+        }
+    }
+
+    private static ScenarioResult scenario(Options o, Scenarios s, BrokerUnderTest broker, LoadClient client, int run,
+                                           String name, List<ScenarioResult> results) throws Exception {
+        String system = broker.system();
+        int latencyAcks = o.latencyAcks();
+        return switch (name) {
+            case "produce-acks1" -> warmedProduce(o, s, broker, client, run, name, 1);
+            case "produce-acksall" -> warmedProduce(o, s, broker, client, run, name, -1);
+            case "consume" -> {
+                // Reads what produce-acksall wrote (or writes it first when that scenario is not chosen).
+                ScenarioResult written = results.stream().filter(x -> x.system.equals(system) && x.run == run
+                        && x.scenario.equals("produce-acksall")).findFirst().orElse(null);
+                if (written == null) {
+                    written = warmedProduce(o, s, broker, client, run, "produce-acksall", -1);
+                }
+                yield s.consume(client, system, run, "produce-acksall", o.partitions(),
+                        (long) (double) written.metrics.get("topic_records"));
+            }
+            case "latency" -> withCpu(broker, () -> s.latencyAtRate(client, system, run, "latency",
+                    latencyAcks, o.rate(), o.latencySeconds(), o.warmupSeconds()));
+            case "e2e-max" -> s.fullSpeed(client, system, run, name, "e2e-max", latencyAcks, 1, 1,
+                    o.fullSpeedRecords());
+            case "mixed" -> s.fullSpeed(client, system, run, name, "mixed", latencyAcks,
+                    Math.max(2, o.producers()), Math.max(2, o.partitions()), o.fullSpeedRecords());
+            default -> throw new IllegalArgumentException("Unknown scenario " + name);
+        };
+    }
+
+    /**
+     * Runs {@code scenario} with the {@code --background-load} burner, if on, started just before it (after the quiet
+     * wait, where the scenario has one) and stopped by PID right after; the burner's own CPU time goes into the
+     * result.
+     */
+    static ScenarioResult underBackgroundLoad(Options o, Callable<ScenarioResult> scenario) throws Exception {
+        try (BackgroundLoad load = BackgroundLoad.startIf(o)) {
+            ScenarioResult r = scenario.call();
+            if (load != null) {
+                load.recordInto(r);
+            }
+            return r;
         }
     }
 
@@ -344,6 +410,7 @@ public final class LoadTest {
         Map<String, String> a = new LinkedHashMap<>();
         boolean compare = false;
         boolean failover = false;
+        boolean backgroundLoad = false;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             if (arg.equals("--help") || arg.equals("-h")) {
@@ -353,6 +420,8 @@ public final class LoadTest {
                 compare = true;
             } else if (arg.equals("--failover")) {
                 failover = true;
+            } else if (arg.equals("--background-load")) {
+                backgroundLoad = true;
             } else if (arg.startsWith("--") && i + 1 < args.length) {
                 a.put(arg.substring(2), args[++i]);
             } else {
@@ -382,6 +451,10 @@ public final class LoadTest {
                 throw new IllegalArgumentException("Unknown scenarios " + chosen + "; known: " + ALL_SCENARIOS);
             }
         }
+        if (!backgroundLoad && (a.containsKey("background-load-duty") || a.containsKey("background-load-threads"))) {
+            throw new IllegalArgumentException("--background-load-duty and --background-load-threads need "
+                    + "--background-load");
+        }
         Path home = Path.of(System.getProperty("millrace.home", "..")).toAbsolutePath().normalize();
         String acks = a.getOrDefault("latency-acks", "all");
         Options o = new Options(compare, i(a, "runs", failover ? 5 : 3), scenarios, l(a, "records", 1_000_000),
@@ -397,13 +470,21 @@ public final class LoadTest {
                 System.getProperty("loadtests.kafka.classpath", System.getProperty("java.class.path")),
                 System.getProperty("loadtests.command", "LoadTest " + String.join(" ", args)),
                 brokers, replicationFactor, minInsync, failover, i(a, "failover-rate", 5_000),
-                i(a, "failover-before-seconds", 10), i(a, "failover-after-seconds", 20));
+                i(a, "failover-before-seconds", 10), i(a, "failover-after-seconds", 20),
+                i(a, "ws-10k-subscribers", 10_000), i(a, "ws-10k-rate", 10), i(a, "ws-source-addresses", 0),
+                backgroundLoad, d(a, "background-load-duty", 0.5), i(a, "background-load-threads", 1));
         a.keySet().removeAll(List.of("runs", "records", "record-size", "batch-size", "linger-ms", "buffer-memory",
                 "producers", "partitions", "rate", "latency-seconds", "warmup-seconds", "latency-acks",
                 "full-speed-records", "ws-subscribers", "ws-rate", "ws-seconds", "ws-warmup-seconds", "ws-record-size",
                 "timeout-seconds", "warmup-records", "scenario-warmup-records", "systems", "millrace-java-opts", "fanout-java-opts", "kafka-java-opts",
                 "brokers", "replication-factor", "min-insync-replicas", "failover-rate", "failover-before-seconds",
-                "failover-after-seconds"));
+                "failover-after-seconds", "ws-10k-subscribers", "ws-10k-rate", "ws-source-addresses",
+                "background-load-duty", "background-load-threads"));
+        if (backgroundLoad && (!(o.backgroundLoadDuty() > 0 && o.backgroundLoadDuty() <= 1)
+                || o.backgroundLoadThreads() < 1)) {
+            throw new IllegalArgumentException("--background-load-duty must be in (0, 1] and "
+                    + "--background-load-threads at least 1");
+        }
         if (!a.isEmpty()) {
             throw new IllegalArgumentException("Unknown options " + a.keySet() + "; see --help");
         }
@@ -412,6 +493,10 @@ public final class LoadTest {
 
     private static int i(Map<String, String> a, String key, int def) {
         return a.containsKey(key) ? Integer.parseInt(a.get(key)) : def;
+    }
+
+    private static double d(Map<String, String> a, String key, double def) {
+        return a.containsKey(key) ? Double.parseDouble(a.get(key)) : def;
     }
 
     private static long l(Map<String, String> a, String key, long def) {

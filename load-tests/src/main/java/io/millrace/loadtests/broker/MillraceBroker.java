@@ -19,15 +19,22 @@ final class MillraceBroker extends BrokerUnderTest {
 
     private final Path home;
     private final String javaOpts;
+    private final List<String> settings;
     private final int httpPort = freePort();
     private final int tcpPort = freePort();
     private final int kafkaPort = freePort();
     private final int zookeeperPort = freePort();
 
     MillraceBroker(Path home, Path dataDir, Path logFile, String javaOpts) {
+        this(home, dataDir, logFile, javaOpts, List.of());
+    }
+
+    /** With further {@code --set key=value} settings, e.g. WebSocket limits a scenario needs raised. */
+    MillraceBroker(Path home, Path dataDir, Path logFile, String javaOpts, List<String> settings) {
         super(dataDir, logFile);
         this.home = home;
         this.javaOpts = javaOpts;
+        this.settings = settings;
     }
 
     @Override
@@ -51,6 +58,10 @@ final class MillraceBroker extends BrokerUnderTest {
                 "--tcp-port", Integer.toString(tcpPort), "--kafka-port", Integer.toString(kafkaPort),
                 "--zookeeper-port", Integer.toString(zookeeperPort),
                 "--set", "listen.host=127.0.0.1", "--set", "advertised.host=127.0.0.1"));
+        for (String setting : settings) {
+            command.add("--set");
+            command.add(setting);
+        }
         ProcessBuilder builder = new ProcessBuilder(command).directory(home.toFile()).redirectErrorStream(true)
                 .redirectOutput(logFile.toFile());
         builder.environment().put("MILLRACE_JAVA_OPTS", javaOpts);

@@ -2,6 +2,9 @@ package io.millrace.loadtests.broker;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,7 +49,21 @@ final class Report {
             new Figure("ws-fanout", "delivery_p99_ms", "WebSocket delivery p99 ms", null, 50.0),
             new Figure("ws-fanout", "delivery_p99.9_ms", "WebSocket delivery p99.9 ms", null, null),
             new Figure("ws-fanout", "rss_max_mib", "broker RSS max MiB (fan-out)", null, 512.0),
-            new Figure("ws-fanout", "deliveries", "WebSocket deliveries (of expected)", null, null));
+            new Figure("ws-fanout", "deliveries", "WebSocket deliveries (of expected)", null, null),
+            new Figure("ws-fanout", "deliveries_missing", "WebSocket deliveries not seen", null, 0.0),
+            new Figure("ws-fanout", "broker_cpu_us_per_delivery", "fan-out: broker CPU µs/delivery", null, null),
+            new Figure("ws-fanout", "idle_socket_rss_kib", "fan-out: broker RSS KiB/idle socket", null, null),
+            new Figure("ws-fanout", "idle_socket_heap_kib", "fan-out: broker heap KiB/idle socket", null, null),
+            new Figure("ws-fanout-10k", "delivery_p50_ms", "10k: WebSocket delivery p50 ms", null, null),
+            new Figure("ws-fanout-10k", "delivery_p99_ms", "10k: WebSocket delivery p99 ms", null, null),
+            new Figure("ws-fanout-10k", "delivery_max_ms", "10k: WebSocket delivery max ms", null, null),
+            new Figure("ws-fanout-10k", "deliveries", "10k: deliveries (of expected)", null, null),
+            new Figure("ws-fanout-10k", "deliveries_missing", "10k: deliveries not seen", null, 0.0),
+            new Figure("ws-fanout-10k", "rss_max_mib", "10k: broker RSS max MiB", null, null),
+            new Figure("ws-fanout-10k", "broker_cpu_us_per_delivery", "10k: broker CPU µs/delivery", null, null),
+            new Figure("ws-fanout-10k", "idle_socket_rss_kib", "10k: broker RSS KiB/idle socket", null, null),
+            new Figure("ws-fanout-10k", "idle_socket_heap_kib", "10k: broker heap KiB/idle socket", null, null),
+            new Figure("ws-fanout-10k", "connect_seconds", "10k: seconds to connect, subscribe", null, null));
 
     /** Three brokers, replication factor 3 (issue 12, Done-when item 9): the targets of a cluster run. */
     static final List<Figure> CLUSTER_FIGURES = List.of(
@@ -193,6 +210,7 @@ final class Report {
                     cell(row, "kafka"), row.containsKey("ratio") ? String.format("%.2f", row.get("ratio")) : "",
                     row.get("target"), row.get("verdict")));
         }
+        b.append(backgroundLoad()).append('\n');
         notes().forEach(n -> b.append("note: ").append(n).append('\n'));
         return b.toString();
     }
@@ -212,7 +230,8 @@ final class Report {
     String markdown() {
         StringBuilder b = new StringBuilder("# Broker and SDK load tests, ").append(stamp).append("\n\n");
         b.append("Command: `").append(o.command()).append("`  \n");
-        b.append(machine()).append("\n\n");
+        b.append(machine()).append("  \n");
+        b.append(backgroundLoad()).append("\n\n");
         b.append("| figure | Millrace (median) | Kafka (median) | Millrace/Kafka | target | verdict | Millrace runs | Kafka runs |\n");
         b.append("|---|---|---|---|---|---|---|---|\n");
         for (Map<String, Object> row : rows()) {
@@ -234,7 +253,20 @@ final class Report {
     private String machine() {
         return "Machine: " + Runtime.getRuntime().availableProcessors() + " cores, "
                 + System.getProperty("os.name") + " " + System.getProperty("os.version") + ", Java "
-                + System.getProperty("java.version") + "; settings: " + settings();
+                + System.getProperty("java.version") + ", " + loadAverage() + "; settings: " + settings();
+    }
+
+    /**
+     * The machine's load average when the report is written: with {@code --background-load} the burner is a known
+     * part of the contention, and this says how much other tenants of the machine added.
+     */
+    private static String loadAverage() {
+        try {
+            String[] fields = Files.readAllLines(Path.of("/proc/loadavg")).get(0).split(" ");
+            return "load average " + fields[0] + " / " + fields[1] + " / " + fields[2] + " (1/5/15 min, at the end)";
+        } catch (IOException | RuntimeException e) {
+            return "load average unknown";
+        }
     }
 
     private String settings() {
@@ -254,12 +286,54 @@ final class Report {
                 + o.latencySeconds() + " s after " + o.warmupSeconds() + " s warm-up, acks="
                 + (o.latencyAcks() == -1 ? "all" : o.latencyAcks())
                 + (o.cluster() ? "" : "; fan-out: " + o.wsSubscribers() + " subscribers, " + o.wsRate()
-                        + " records/s of " + o.wsRecordSize() + " B for " + o.wsSeconds() + " s")
+                        + " records/s, and (10k) " + o.ws10kSubscribers() + " subscribers, " + o.ws10kRate()
+                        + " records/s, of " + o.wsRecordSize() + " B for " + o.wsSeconds() + " s after "
+                        + o.wsWarmupSeconds() + " s warm-up")
                 + "; runs=" + o.runs();
+    }
+
+    /** The burner's measured cores in every scenario of {@code system}, in the order they ran. */
+    private List<Double> backgroundCores(String system) {
+        return results.stream().filter(r -> r.system.equals(system))
+                .map(r -> r.metrics.get("background_load_cores")).filter(Objects::nonNull).toList();
+    }
+
+    /**
+     * Whether {@code --background-load} was on and, if so, what the burner took in each system's scenarios
+     * (median, min and max of its cores), so that a reader sees both were measured under the same contention.
+     */
+    String backgroundLoad() {
+        if (!o.backgroundLoad()) {
+            return "Background load: off";
+        }
+        StringBuilder b = new StringBuilder(String.format("Background load: on, %d thread(s) at %.0f %% duty (%s "
+                        + "ms periods) in a process of its own, during every scenario; measured",
+                o.backgroundLoadThreads(), o.backgroundLoadDuty() * 100, BackgroundLoad.PERIOD_MS));
+        for (String system : List.of("millrace", "kafka")) {
+            List<Double> cores = backgroundCores(system);
+            if (!cores.isEmpty()) {
+                b.append(String.format(" %s %s cores (median of %d scenarios, %s-%s)", system,
+                        fmt(median(cores).getAsDouble()), cores.size(),
+                        fmt(cores.stream().mapToDouble(Double::doubleValue).min().getAsDouble()),
+                        fmt(cores.stream().mapToDouble(Double::doubleValue).max().getAsDouble())));
+            }
+        }
+        return b.toString();
     }
 
     String json() {
         JsonObject root = new JsonObject().put("time", stamp).put("command", o.command()).put("machine", machine());
+        JsonObject load = new JsonObject().put("enabled", o.backgroundLoad());
+        if (o.backgroundLoad()) {
+            load.put("duty", o.backgroundLoadDuty()).put("threads", o.backgroundLoadThreads());
+            for (String system : List.of("millrace", "kafka")) {
+                List<Double> cores = backgroundCores(system);
+                if (!cores.isEmpty()) {
+                    load.put(system + "_cores_per_scenario", new JsonArray(new ArrayList<Object>(cores)));
+                }
+            }
+        }
+        root.put("background_load", load);
         JsonArray summary = new JsonArray();
         rows().forEach(r -> summary.add(new JsonObject(new LinkedHashMap<>(r))));
         root.put("summary", summary);
@@ -295,7 +369,8 @@ final class Report {
                         + ".FAIL{color:#c62828;font-weight:bold}svg{background:#fafafa;border:1px solid #ddd;margin:4px}"
                         + "code{background:#f3f3f3;padding:1px 4px}</style></head><body>");
         b.append("<h1>Broker and SDK load tests</h1><p>").append(esc(stamp)).append("<br>Command: <code>")
-                .append(esc(o.command())).append("</code><br>").append(esc(machine())).append("</p>");
+                .append(esc(o.command())).append("</code><br>").append(esc(machine())).append("<br>")
+                .append(esc(backgroundLoad())).append("</p>");
         b.append("<p><span style=\"color:").append(MILLRACE_COLOR).append("\">■ Millrace</span> &nbsp; <span style=\"color:")
                 .append(KAFKA_COLOR).append("\">■ Apache Kafka</span></p>");
         b.append("<h2>Summary (median of runs)</h2><table><tr><th>figure</th><th>Millrace</th><th>Kafka</th>"
