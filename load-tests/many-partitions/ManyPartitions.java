@@ -298,10 +298,7 @@ public class ManyPartitions {
         command.addAll(List.of(root.resolve("bin/millrace").toString(), "start", "--data-dir",
                 dataDir.resolve("broker").toString(), "--http-port", Integer.toString(ports[0]), "--tcp-port",
                 Integer.toString(ports[1]), "--zookeeper-port", Integer.toString(ports[2]), "--set",
-                "listen.host=127.0.0.1", "--set", "advertised.host=127.0.0.1",
-                // The HTTP port's idle timeout is the WebSocket one (120 s): a create or delete that takes longer
-                // would lose its answer, and the run its figures. docs/PERFORMANCE.md ("Many partitions") says so.
-                "--set", "ws.idle.timeout.ms=" + LONG_STEP.toMillis()));
+                "listen.host=127.0.0.1", "--set", "advertised.host=127.0.0.1"));
         base = "http://127.0.0.1:" + ports[0];
         broker = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         // prlimit and bin/millrace exec the JVM, so the process is the broker itself.

@@ -73,6 +73,8 @@ public final class ReplicaManager extends VerticleBase {
     private final Set<String> refreshesWaiting = new HashSet<>();
     /** Written on this verticle's context only; volatile for {@link #topicsReread()}. */
     private volatile long topicsReread;
+    /** Set once the broker stops: metadata that arrives after it opens no partition and changes none. */
+    private volatile boolean stopping;
 
     /**
      * @param logLimits             what a topic's config may ask of this broker: a topic stored asking for more
@@ -124,6 +126,15 @@ public final class ReplicaManager extends VerticleBase {
                     Future.all(deployed).<Void>mapEmpty().onComplete(started);
                 }));
         return started.future();
+    }
+
+    /**
+     * The broker is stopping: from now on no partition verticle is opened (a new topic, a replica moved here, a
+     * failed open tried again) and no running one is handed a new assignment, so nothing starts, or changes, between
+     * the partitions' stop and the process's exit. Any thread; the broker calls it before it undeploys anything.
+     */
+    public void beginStop() {
+        stopping = true;
     }
 
     /**
@@ -244,6 +255,10 @@ public final class ReplicaManager extends VerticleBase {
     }
 
     private Future<Void> deployPartitions(TopicMetadata topic) {
+        if (stopping) {
+            LOG.debug("Broker {} is stopping; ignoring new metadata of topic {}", brokerId, topic.name());
+            return Future.succeededFuture();
+        }
         TopicMetadata previous = topics.get(topic.name());
         LogConfig asked = logDefaults.with(topic.config());
         LogConfig config = logLimits.clamp(asked);
@@ -306,6 +321,9 @@ public final class ReplicaManager extends VerticleBase {
     private void reopen(TopicPartition tp, long nextRetryDelayMs) {
         lastSync = lastSync.transform(ignored -> {
             TopicMetadata topic = topics.get(tp.topic());
+            if (stopping) {
+                return Future.succeededFuture();
+            }
             if (topic == null || tp.partition() >= topic.partitionCount()
                     || !topic.partition(tp.partition()).replicas().contains(brokerId)) {
                 failedOpens.remove(tp);

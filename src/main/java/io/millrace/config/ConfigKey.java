@@ -110,7 +110,8 @@ public enum ConfigKey {
     WS_MAX_CONNECTIONS("ws.max.connections", Type.INT, "Most concurrent WebSocket connections."),
     WS_MAX_CONNECTIONS_PER_IP("ws.max.connections.per.ip", Type.INT,
             "Most concurrent WebSocket connections from one client IP address; more are refused with HTTP 429."),
-    WS_IDLE_TIMEOUT_MS("ws.idle.timeout.ms", Type.INT, "A WebSocket silent this long (no frames, no pongs) is closed."),
+    WS_IDLE_TIMEOUT_MS("ws.idle.timeout.ms", Type.INT,
+            "A WebSocket from which nothing came this long (no frames, no pongs to the broker's pings) is closed."),
     WS_MESSAGE_READ_TIMEOUT_MS("ws.message.read.timeout.ms", Type.INT,
             "A WebSocket message (all its frames) must arrive within this time of its first byte, else the socket is"
                     + " closed."),
@@ -141,6 +142,12 @@ public enum ConfigKey {
     HTTP_REQUEST_READ_TIMEOUT_MS("http.request.read.timeout.ms", Type.INT,
             "An HTTP request (headers and body) must arrive within this time of its first byte, else it is answered"
                     + " 408 and the connection closed."),
+    HTTP_IDLE_TIMEOUT_MS("http.idle.timeout.ms", Type.INT,
+            "An HTTP connection on which no byte moved either way for this long is closed, except while the broker"
+                    + " prepares an answer (a long-poll may wait longer). WebSockets follow ws.idle.timeout.ms."),
+    HTTP_MAX_CONNECTIONS_PER_IP("http.max.connections.per.ip", Type.INT,
+            "Most concurrent connections to the HTTP port from one client IP address, WebSockets included; more are"
+                    + " answered 429 BROKER_OVERLOADED and closed."),
     HTTP_MAX_STATS_STREAMS("http.max.stats.streams", Type.INT,
             "Most dashboards listening to the live stats stream at once; more get BROKER_OVERLOADED (503)."),
     OFFSETS_TOPIC_NUM_PARTITIONS("offsets.topic.num.partitions", Type.INT,

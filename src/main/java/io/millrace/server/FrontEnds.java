@@ -14,7 +14,9 @@ import io.millrace.gateway.ws.WebSocketSettings;
 import io.millrace.http.HttpApi;
 import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerOptions;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,11 +57,11 @@ final class FrontEnds {
         // for the same negative port (distinct from the TCP gateway's).
         int port = config.getInt(ConfigKey.HTTP_PORT) == 0 ? -8080 : config.getInt(ConfigKey.HTTP_PORT);
         HttpServerOptions options = httpServerOptions(port);
+        Handler<HttpConnection> connectionSetup = httpConnectionSetup();
         HttpServerVerticle[] first = new HttpServerVerticle[1];
         deployments.add(MillraceServer.await(vertx.deployVerticle(() -> {
             HttpServerVerticle v = new HttpServerVerticle(api, webSockets, new HttpServerOptions(options),
-                    config.getInt(ConfigKey.SHUTDOWN_GRACE_MS), config.getInt(ConfigKey.HTTP_REQUEST_READ_TIMEOUT_MS),
-                    config.getInt(ConfigKey.WS_MESSAGE_READ_TIMEOUT_MS));
+                    config.getInt(ConfigKey.SHUTDOWN_GRACE_MS), connectionSetup);
             if (first[0] == null) {
                 first[0] = v;
             }
@@ -69,10 +71,28 @@ final class FrontEnds {
     }
 
     /**
+     * What every new connection to the HTTP port goes through first: the limit of its client address, then the
+     * deadlines of an admitted one. One per broker: the count of an address is shared by all the server's instances.
+     */
+    private Handler<HttpConnection> httpConnectionSetup() {
+        long requestReadTimeoutMs = config.getInt(ConfigKey.HTTP_REQUEST_READ_TIMEOUT_MS);
+        long messageReadTimeoutMs = config.getInt(ConfigKey.WS_MESSAGE_READ_TIMEOUT_MS);
+        long idleTimeoutMs = config.getInt(ConfigKey.HTTP_IDLE_TIMEOUT_MS);
+        HttpConnectionsPerAddress perAddress = new HttpConnectionsPerAddress(
+                config.getInt(ConfigKey.HTTP_MAX_CONNECTIONS_PER_IP), requestReadTimeoutMs);
+        return connection -> {
+            if (perAddress.admit(connection)) {
+                ConnectionDeadlines.install(connection, requestReadTimeoutMs, messageReadTimeoutMs, idleTimeoutMs);
+            }
+        };
+    }
+
+    /**
      * The HTTP server's options. Response compression (gzip for clients that accept it) and WebSocket compression
      * are separate switches in Vert.x, and Vert.x accepts permessage-deflate by default: each socket that negotiates
      * it holds zlib state in native memory for as long as it is open, so it is off unless
-     * {@code ws.compression.enable} turns it on.
+     * {@code ws.compression.enable} turns it on. Vert.x's idle timeout is off: it would cut a long-poll that waits
+     * longer than it, and {@link ConnectionDeadlines} keeps idle time (and WebSocketSession a socket's).
      */
     HttpServerOptions httpServerOptions(int port) {
         boolean webSocketCompression = config.getBoolean(ConfigKey.WS_COMPRESSION_ENABLE);
@@ -82,7 +102,7 @@ final class FrontEnds {
                 .setPort(port)
                 .setMaxWebSocketFrameSize(config.getInt(ConfigKey.WS_MAX_FRAME_BYTES))
                 .setMaxWebSocketMessageSize(config.getInt(ConfigKey.WS_MAX_FRAME_BYTES))
-                .setIdleTimeout((int) Math.max(1, config.getInt(ConfigKey.WS_IDLE_TIMEOUT_MS) / 1000))
+                .setIdleTimeout(0)
                 .setCompressionSupported(true)
                 .setPerMessageWebSocketCompressionSupported(webSocketCompression)
                 .setPerFrameWebSocketCompressionSupported(false)

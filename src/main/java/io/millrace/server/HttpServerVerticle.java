@@ -3,7 +3,9 @@ package io.millrace.server;
 import io.millrace.gateway.ws.WebSocketGateway;
 import io.millrace.http.HttpApi;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
@@ -11,8 +13,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The HTTP server: REST API, health and metrics ({@link HttpApi}) and the WebSocket gateway at {@code /ws}
- * ({@link WebSocketGateway}) on one port. Several instances share the port, one per event loop. Every connection
- * has the idle timeout ({@code ws.idle.timeout.ms}, in whole seconds) and a {@link ReadDeadline} against slow senders.
+ * ({@link WebSocketGateway}) on one port. Several instances share the port, one per event loop. Each new connection
+ * is first given to the connection setup: the per-address limit and the {@link ConnectionDeadlines} against slow
+ * senders and idle connections.
  */
 final class HttpServerVerticle extends VerticleBase {
 
@@ -20,26 +23,21 @@ final class HttpServerVerticle extends VerticleBase {
     private final WebSocketGateway webSockets;
     private final HttpServerOptions options;
     private final long shutdownGraceMs;
-    private final long requestReadTimeoutMs;
-    private final long messageReadTimeoutMs;
+    private final Handler<HttpConnection> connectionSetup;
     private HttpServer server;
 
     /**
      * @param options              this instance's own copy: the server keeps it
      * @param shutdownGraceMs      how long {@link #stop()} lets connections finish the answers under way
-     * @param requestReadTimeoutMs time from an HTTP request's first byte to its last
-     *                             ({@code http.request.read.timeout.ms})
-     * @param messageReadTimeoutMs time from a WebSocket message's first byte to its last
-     *                             ({@code ws.message.read.timeout.ms})
+     * @param connectionSetup      called on each new connection's event loop before anything it sent is read
      */
     HttpServerVerticle(HttpApi api, WebSocketGateway webSockets, HttpServerOptions options, long shutdownGraceMs,
-                       long requestReadTimeoutMs, long messageReadTimeoutMs) {
+                       Handler<HttpConnection> connectionSetup) {
         this.api = api;
         this.webSockets = webSockets;
         this.options = options;
         this.shutdownGraceMs = shutdownGraceMs;
-        this.requestReadTimeoutMs = requestReadTimeoutMs;
-        this.messageReadTimeoutMs = messageReadTimeoutMs;
+        this.connectionSetup = connectionSetup;
     }
 
     @Override
@@ -47,8 +45,7 @@ final class HttpServerVerticle extends VerticleBase {
         Router router = Router.router(vertx);
         api.mount(router);
         server = vertx.createHttpServer(options)
-                .connectionHandler(connection -> ReadDeadline.install(connection, requestReadTimeoutMs,
-                        messageReadTimeoutMs))
+                .connectionHandler(connectionSetup)
                 .webSocketHandshakeHandler(webSockets.handshakeHandler())
                 .webSocketHandler(webSockets.socketHandler())
                 .requestHandler(router);

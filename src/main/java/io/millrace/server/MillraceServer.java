@@ -78,6 +78,7 @@ public final class MillraceServer implements AutoCloseable {
     private int kafkaPort;
     private final List<String> frontEndDeployments = new ArrayList<>();
     private String replicaManagerDeployment;
+    private ReplicaManager replicaManager;
     /** The replication endpoint and the controller's duties: stopped after the partitions. */
     private final List<String> replicationDeployments = new ArrayList<>();
     private String groupDeployment;
@@ -203,6 +204,7 @@ public final class MillraceServer implements AutoCloseable {
                 zkTimeout));
         ReplicationMetrics replicationMetrics = new ReplicationMetrics(registry, replicas);
         replicas.metrics(replicationMetrics);
+        replicaManager = replicas;
         replicaManagerDeployment = await(vertx.deployVerticle(replicas), zkTimeout);
         FrontEnds frontEnds = new FrontEnds(config, broker, registry, options.getEventLoopPoolSize());
         httpPort = frontEnds.startHttp(vertx, frontEndDeployments);
@@ -296,6 +298,10 @@ public final class MillraceServer implements AutoCloseable {
         if (broker != null) {
             LOG.info("Broker {} shutting down", config.brokerId());
             broker.beginShutdown();
+        }
+        if (replicaManager != null) {
+            // Before anything stops: a watch event in the window before exit must not open a partition again.
+            replicaManager.beginStop();
         }
         if (vertx != null) {
             undeploy("Group coordinator", groupDeployment == null ? List.of() : List.of(groupDeployment), timeout);

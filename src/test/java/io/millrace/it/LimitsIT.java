@@ -12,6 +12,7 @@ import io.millrace.protocol.FrameCodec;
 import io.millrace.protocol.HandshakeRequest;
 import io.millrace.protocol.ProduceRequest;
 import io.millrace.protocol.ProduceResponse;
+import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,6 +29,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
@@ -36,8 +38,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The broker's limits against too much and too slow (issue 16), over real sockets: the cluster-wide partition cap on
- * the REST, TCP and auto-create paths; connections per client address on the TCP and WebSocket ports; and the read
- * deadlines that close a client sending a byte now and then on each port, though it is never idle. All the while a
+ * the REST, TCP and auto-create paths; connections per client address on the TCP port, the HTTP port and its
+ * WebSockets; the read deadlines that close a client sending a byte now and then on each port, though it is never
+ * idle; and the idle timeouts. All the while a
  * well-behaved TCP client keeps producing and consuming, and each test checks that it got on and that the broker is
  * healthy.
  */
@@ -46,12 +49,16 @@ class LimitsIT {
     private static final int MAX_PARTITIONS = 8;
     private static final int OFFSETS_PARTITIONS = 4;
     private static final int PER_IP = 3;
+    /** Above {@link #PER_IP}: every WebSocket is also a connection to the HTTP port. */
+    private static final int HTTP_PER_IP = PER_IP + 2;
     private static final int READ_TIMEOUT_MS = 2000;
     /** How late after its deadline a slow sender may still be closed: timers, scheduling on a busy machine. */
     private static final Duration MARGIN = Duration.ofMillis(2500);
     /** A byte this often keeps a connection from ever being idle. */
     private static final Duration TRICKLE = Duration.ofMillis(400);
     private static final int WS_IDLE_TIMEOUT_MS = 8000;
+    /** Longer than a read deadline and its margin: the 408 test keeps a connection quiet that long. */
+    private static final int HTTP_IDLE_TIMEOUT_MS = 6000;
     private static final Duration WAIT = Duration.ofSeconds(10);
 
     static BrokerProcess broker;
@@ -69,6 +76,8 @@ class LimitsIT {
                 Map.entry("num.partitions", "1"),
                 Map.entry("tcp.max.connections.per.ip", Integer.toString(PER_IP)),
                 Map.entry("ws.max.connections.per.ip", Integer.toString(PER_IP)),
+                Map.entry("http.max.connections.per.ip", Integer.toString(HTTP_PER_IP)),
+                Map.entry("http.idle.timeout.ms", Integer.toString(HTTP_IDLE_TIMEOUT_MS)),
                 Map.entry("tcp.request.read.timeout.ms", Integer.toString(READ_TIMEOUT_MS)),
                 Map.entry("http.request.read.timeout.ms", Integer.toString(READ_TIMEOUT_MS)),
                 Map.entry("ws.message.read.timeout.ms", Integer.toString(READ_TIMEOUT_MS)),
@@ -207,6 +216,53 @@ class LimitsIT {
         assertHealthyWhileGoodClientProgresses(before);
     }
 
+    @Test
+    void httpConnectionsBeyondThePerAddressLimitAreAnswered429AndClosedOtherAddressesUnaffected() throws IOException {
+        InetAddress address = ownAddress();
+        int before = good.acknowledgedCount();
+        List<RawConnection> open = new ArrayList<>();
+        try {
+            for (int i = 0; i < HTTP_PER_IP; i++) {
+                RawConnection connection = RawConnection.from(address, broker.httpPort());
+                open.add(connection);
+                assertThat(connection.get("/health")).startsWith("HTTP/1.1 200");
+            }
+            try (RawConnection refused = RawConnection.from(address, broker.httpPort())) {
+                String answer = refused.get("/api/topics");
+                assertThat(answer).startsWith("HTTP/1.1 429").containsIgnoringCase("connection: close");
+                JsonObject error = new JsonObject(answer.substring(answer.indexOf("\r\n\r\n") + 4))
+                        .getJsonObject("error");
+                assertThat(error.getString("code")).isEqualTo("BROKER_OVERLOADED");
+                assertThat(error.getBoolean("retriable")).isTrue();
+                assertThat(error.getString("message")).contains("http.max.connections.per.ip");
+                assertThat(refused.awaitClosed(WAIT)).as("the refused connection is closed").isTrue();
+            }
+            try (RawConnection upgrade = RawConnection.from(address, broker.httpPort())) {
+                assertThat(upgrade.upgrade()).as("a WebSocket handshake on a refused connection")
+                        .startsWith("HTTP/1.1 429");
+            }
+            // The address at its limit keeps what it has; another address, and the usual REST client, are served.
+            assertThat(open.get(0).get("/health")).startsWith("HTTP/1.1 200");
+            try (RawConnection other = RawConnection.from(ownAddress(), broker.httpPort())) {
+                assertThat(other.get("/api/topics/steady/partitions/0/records?offset=earliest&maxRecords=1"))
+                        .startsWith("HTTP/1.1 200").contains("\"records\"");
+            }
+            assertThat(rest.get("/api/topics/steady").status()).isEqualTo(200);
+
+            open.remove(0).close();
+            await().atMost(WAIT).untilAsserted(() -> {
+                RawConnection again = RawConnection.from(address, broker.httpPort());
+                open.add(again);
+                assertThat(again.get("/health")).startsWith("HTTP/1.1 200");
+            });
+        } finally {
+            for (RawConnection connection : open) {
+                connection.close();
+            }
+        }
+        assertHealthyWhileGoodClientProgresses(before);
+    }
+
     // ---------------------------------------------------------------- slow senders
 
     @Test
@@ -286,6 +342,23 @@ class LimitsIT {
             assertThat(Duration.ofNanos(System.nanoTime() - started))
                     .isGreaterThanOrEqualTo(Duration.ofMillis(WS_IDLE_TIMEOUT_MS - 100));
             assertThat(new String(close, 2, close.length - 2, StandardCharsets.UTF_8)).contains("ws.idle.timeout.ms");
+        }
+        assertHealthyWhileGoodClientProgresses(before);
+    }
+
+    @Test
+    void anIdleHttpConnectionIsClosedAfterTheIdleTimeout() throws IOException {
+        InetAddress address = ownAddress();
+        int before = good.acknowledgedCount();
+        try (RawConnection keptAlive = RawConnection.from(address, broker.httpPort());
+             RawConnection silent = RawConnection.from(address, broker.httpPort())) {
+            long started = System.nanoTime();
+            assertThat(keptAlive.get("/health")).startsWith("HTTP/1.1 200");
+            Duration latest = Duration.ofMillis(HTTP_IDLE_TIMEOUT_MS).plus(MARGIN);
+            assertThat(keptAlive.awaitClosed(latest)).as("a keep-alive connection idle after its answer").isTrue();
+            assertThat(silent.awaitClosed(latest)).as("a connection that never sent a byte").isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - started))
+                    .isGreaterThanOrEqualTo(Duration.ofMillis(HTTP_IDLE_TIMEOUT_MS - 100));
         }
         assertHealthyWhileGoodClientProgresses(before);
     }
@@ -423,6 +496,32 @@ class LimitsIT {
                 if ((first & 0x0F) == opcode) {
                     return payload;
                 }
+            }
+        }
+
+        /**
+         * Reads, discarding, until the broker closes the connection (an end of stream, or a reset if bytes of ours
+         * were unread) or {@code timeout} passes; returns whether it closed.
+         */
+        boolean awaitClosed(Duration timeout) throws IOException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            InputStream in = socket.getInputStream();
+            byte[] chunk = new byte[4096];
+            try {
+                while (true) {
+                    long leftMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                    if (leftMs <= 0) {
+                        return false;
+                    }
+                    socket.setSoTimeout((int) leftMs);
+                    if (in.read(chunk) < 0) {
+                        return true;
+                    }
+                }
+            } catch (SocketTimeoutException e) {
+                return false;
+            } catch (java.net.SocketException reset) {
+                return true;
             }
         }
 

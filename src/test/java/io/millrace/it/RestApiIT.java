@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.net.InetAddress;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -12,12 +14,15 @@ import org.junit.jupiter.api.Test;
 /** The REST API of one real broker process: admin, simple produce/consume, errors, health and metrics. */
 class RestApiIT {
 
+    /** Short, so that a long-poll can outlast it: the time the broker prepares an answer is never idle. */
+    private static final int HTTP_IDLE_TIMEOUT_MS = 2000;
+
     static BrokerProcess broker;
     static Rest rest;
 
     @BeforeAll
     static void start() {
-        broker = BrokerProcess.start("rest", Map.of());
+        broker = BrokerProcess.start("rest", Map.of("http.idle.timeout.ms", Integer.toString(HTTP_IDLE_TIMEOUT_MS)));
         rest = new Rest(broker.baseUrl());
     }
 
@@ -114,6 +119,26 @@ class RestApiIT {
         Rest.Response r = waiting.get(10, java.util.concurrent.TimeUnit.SECONDS);
         assertThat(r.json().getJsonArray("records").getJsonObject(0).getString("value")).isEqualTo("wake up");
         assertThat(System.nanoTime() - start).isLessThan(java.util.concurrent.TimeUnit.SECONDS.toNanos(10));
+    }
+
+    @Test
+    void aLongPollLongerThanTheIdleTimeoutIsAnswered() throws Exception {
+        rest.createTopic("patient", 1);
+        int maxWaitMs = 3 * HTTP_IDLE_TIMEOUT_MS;
+        // One plain connection: an HTTP client library would send the GET again on a new connection if the first
+        // were cut, and hide the loss.
+        try (LimitsIT.RawConnection connection = LimitsIT.RawConnection.from(InetAddress.getLoopbackAddress(),
+                broker.httpPort())) {
+            long start = System.nanoTime();
+            String answer = connection.get("/api/topics/patient/partitions/0/records?offset=0&maxWaitMs=" + maxWaitMs);
+            long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertThat(answer).startsWith("HTTP/1.1 200");
+            assertThat(new JsonObject(answer.substring(answer.indexOf("\r\n\r\n") + 4)).getJsonArray("records"))
+                    .isEmpty();
+            assertThat(tookMs).as("answered when its wait ran out, not cut by the idle timeout")
+                    .isGreaterThanOrEqualTo(maxWaitMs - 100L);
+        }
+        assertThat(rest.get("/health").status()).isEqualTo(200);
     }
 
     @Test
