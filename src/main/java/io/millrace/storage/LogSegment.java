@@ -580,21 +580,21 @@ final class LogSegment implements AutoCloseable {
      */
     private boolean indexKeysMatchBatches(FileChannel open) throws IOException {
         for (Optional<OffsetIndex.Entry> found : List.of(offsetIndex.firstEntry(), offsetIndex.lastEntry())) {
-            if (found.isEmpty()) {
-                continue;
-            }
-            OffsetIndex.Entry entry = found.get();
-            Optional<BatchHeader> header = headerAt(open, entry.position());
-            if (header.isEmpty() || header.get().lastOffset() != entry.offset()) {
-                boolean keyedOnBase = header.isPresent() && header.get().baseOffset() == entry.offset();
-                LOG.info("Rebuilding the indexes of {}: the offset index maps offset {} to position {}, where the batch"
-                        + " of offsets {} starts{}", logFile, entry.offset(), entry.position(),
-                        header.map(h -> h.baseOffset() + ".." + h.lastOffset()).orElse("(none)"),
-                        keyedOnBase ? " (an index keyed on base offsets, as earlier Millrace builds wrote it)" : "");
+            if (found.isPresent() && indexedBatch(open, found.get()).isEmpty()) {
+                logRebuild(open, found.get());
                 return false;
             }
         }
         return true;
+    }
+
+    private void logRebuild(FileChannel open, OffsetIndex.Entry entry) throws IOException {
+        Optional<BatchHeader> header = headerAt(open, entry.position());
+        boolean keyedOnBase = header.isPresent() && header.get().baseOffset() == entry.offset();
+        LOG.info("Rebuilding the indexes of {}: the offset index maps offset {} to position {}, where the batch of"
+                + " offsets {} starts{}", logFile, entry.offset(), entry.position(),
+                header.map(h -> h.baseOffset() + ".." + h.lastOffset()).orElse("(none)"),
+                keyedOnBase ? " (an index keyed on base offsets, as earlier Millrace builds wrote it)" : "");
     }
 
     private boolean timeIndexWithinSegment() {
@@ -647,7 +647,13 @@ final class LogSegment implements AutoCloseable {
         open.truncate(position);
         size = position;
         if (!loadTail(open)) {
-            throw new IllegalStateException("Segment " + logFile + " is inconsistent after truncation");
+            // An index trusted at open by its first and last entries may still hold entries keyed on base offsets in
+            // between (earlier builds wrote them), one of which is now the last.
+            Optional<OffsetIndex.Entry> last = offsetIndex.lastEntry();
+            if (last.isPresent()) {
+                logRebuild(open, last.get());
+            }
+            removed += recover(open);
         }
         return removed;
     }

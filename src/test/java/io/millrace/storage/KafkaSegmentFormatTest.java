@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntPredicate;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.kafka.common.record.MemoryRecords;
@@ -120,6 +121,32 @@ class KafkaSegmentFormatTest {
     }
 
     @Test
+    void aTruncationOntoAnEntryKeyedOnABaseOffsetRebuildsTheIndexes() throws IOException {
+        Path dir = tmp.resolve("log");
+        List<String> values = writeMillraceLog(dir, ONE_SEGMENT, 40);
+        Path index = dir.resolve(FIRST_SEGMENT + OffsetIndex.SUFFIX);
+        int entries = entries(index, 8);
+        // Only entries between the first and the last keyed the old way: the index passes the check at open.
+        rekeyOnBaseOffsets(index, n -> n > 0 && n < entries - 1);
+        ByteBuffer logFile = ByteBuffer.wrap(read(dir.resolve(FIRST_SEGMENT + LogSegment.LOG_SUFFIX)));
+        int nextEntryPosition = ByteBuffer.wrap(read(index)).getInt(8 * (entries / 2 + 1) + 4);
+        long cutAt = logFile.getLong(nextEntryPosition);
+
+        PartitionLog log = LogFixture.open(dir, time, ONE_SEGMENT);
+        try {
+            assertThat(log.recoveryReport().segmentsRecovered()).isEmpty();
+            // Cuts the batch of entry entries/2 + 1, which leaves the one before it, keyed the old way, last.
+            assertThat(log.truncateTo(cutAt)).isEqualTo(cutAt);
+            assertThat(LogFixture.values(LogFixture.readAll(log, 0))).isEqualTo(values.subList(0, (int) cutAt));
+            log.appendAsLeader(LogFixture.batch((int) cutAt, 3, time.milliseconds()), 3);
+            assertThat(log.logEndOffset()).isEqualTo(cutAt + 3);
+        } finally {
+            log.close();
+        }
+        assertThat(LogFixture.assertOffsetIndexesKeyedOnLastOffsets(dir)).isGreaterThan(entries / 2);
+    }
+
+    @Test
     void kafkaDumpLogSegmentsVerifiesEverySegmentMillraceWrote() throws Exception {
         Path dir = tmp.resolve("log");
         writeMillraceLog(dir, SEVERAL_SEGMENTS, 80);
@@ -214,13 +241,20 @@ class KafkaSegmentFormatTest {
 
     /** Rewrites each entry's key to the base offset of its batch, as Millrace wrote indexes before. */
     private static void rekeyOnBaseOffsets(Path index) throws IOException {
+        rekeyOnBaseOffsets(index, n -> true);
+    }
+
+    /** Rewrites the keys of the entries {@code which} accepts (by entry number) to the base offset of their batch. */
+    private static void rekeyOnBaseOffsets(Path index, IntPredicate which) throws IOException {
         long segmentBase = Long.parseLong(index.getFileName().toString().replace(OffsetIndex.SUFFIX, ""));
         ByteBuffer entries = ByteBuffer.wrap(Files.readAllBytes(index));
         ByteBuffer log = ByteBuffer.wrap(read(Path.of(index.toString().replace(OffsetIndex.SUFFIX,
                 LogSegment.LOG_SUFFIX))));
-        for (int slot = 0; slot + 8 <= entries.limit(); slot += 8) {
-            long batchBase = log.getLong(entries.getInt(slot + 4));
-            entries.putInt(slot, (int) (batchBase - segmentBase));
+        for (int n = 0; 8 * n + 8 <= entries.limit(); n++) {
+            if (which.test(n)) {
+                long batchBase = log.getLong(entries.getInt(8 * n + 4));
+                entries.putInt(8 * n, (int) (batchBase - segmentBase));
+            }
         }
         Files.write(index, entries.array());
     }

@@ -8,18 +8,12 @@ import io.millrace.record.RecordBatch;
 import io.millrace.record.RecordBatchBuilder;
 import io.millrace.record.RecordBatches;
 import io.millrace.record.TimestampType;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -132,43 +126,8 @@ class OffsetIndexLookupTest {
         }
     }
 
-    /** Each entry of every offset index names the last offset of the batch starting at its position. */
     private void assertIndexesKeyedOnLastOffsets() {
-        int checked = 0;
-        for (Path index : files(OffsetIndex.SUFFIX)) {
-            long segmentBase = Long.parseLong(index.getFileName().toString().replace(OffsetIndex.SUFFIX, ""));
-            ByteBuffer entries = read(index);
-            ByteBuffer logFile = read(Path.of(index.toString().replace(OffsetIndex.SUFFIX, LogSegment.LOG_SUFFIX)));
-            while (entries.remaining() >= 8) {
-                long key = segmentBase + entries.getInt();
-                int position = entries.getInt();
-                if (position == 0) {
-                    // The zeroed, pre-allocated tail of the active segment's index: a segment's first batch is never
-                    // indexed, so no real entry points at position 0.
-                    break;
-                }
-                long batchBase = logFile.getLong(position);
-                long lastOffset = batchBase + logFile.getInt(position + RecordBatch.LAST_OFFSET_DELTA_OFFSET);
-                assertThat(key).as("key of the entry at position %d of %s", position, index).isEqualTo(lastOffset);
-                checked++;
-            }
-        }
-        assertThat(checked).as("index entries checked").isGreaterThan(20);
-    }
-
-    private List<Path> files(String suffix) {
-        try (Stream<Path> list = Files.list(dir)) {
-            return list.filter(p -> p.toString().endsWith(suffix)).sorted().toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static ByteBuffer read(Path file) {
-        try {
-            return ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.BIG_ENDIAN);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        assertThat(LogFixture.assertOffsetIndexesKeyedOnLastOffsets(dir)).as("index entries checked")
+                .isGreaterThan(20);
     }
 }
