@@ -73,7 +73,7 @@ class KafkaSegmentFormatTest {
         writeWithKafka(kafka, batchesOf(millrace.resolve(FIRST_SEGMENT + LogSegment.LOG_SUFFIX)));
         byte[] kafkaIndex = Files.readAllBytes(kafka.resolve(FIRST_SEGMENT + OffsetIndex.SUFFIX));
         byte[] kafkaTimeIndex = Files.readAllBytes(kafka.resolve(FIRST_SEGMENT + TimeIndex.SUFFIX));
-        // As a broker stopping cleanly leaves a directory: only then are indexes trusted without a scan.
+        // Millrace's clean-shutdown marker: without it the last segment is validated whole, indexes rebuilt.
         Files.createFile(kafka.resolve(PartitionLog.CLEAN_SHUTDOWN_FILE));
 
         PartitionLog log = LogFixture.open(kafka, time, ONE_SEGMENT);
