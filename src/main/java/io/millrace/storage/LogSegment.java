@@ -132,7 +132,8 @@ final class LogSegment implements AutoCloseable {
         try {
             segment = new LogSegment(dir, baseOffset, config, budget);
             FileChannel opened = segment.channel;
-            boolean indexesUsable = !recover && segment.indexesConsistent(opened);
+            boolean indexesUsable = !recover && segment.indexesConsistent(opened)
+                    && segment.indexKeysMatchBatches(opened);
             long truncated = 0;
             if (indexesUsable) {
                 indexesUsable = segment.loadTail(opened) && segment.timeIndexWithinSegment();
@@ -258,7 +259,7 @@ final class LogSegment implements AutoCloseable {
             if (position == 0) {
                 firstBatchTimestamp = batch.maxTimestamp();
             }
-            onBatch(batch.baseOffset(), position, batch.sizeInBytes(), batch.lastOffset(), batch.maxTimestamp());
+            onBatch(position, batch.sizeInBytes(), batch.lastOffset(), batch.maxTimestamp());
             position += batch.sizeInBytes();
         }
         size = position;
@@ -275,21 +276,21 @@ final class LogSegment implements AutoCloseable {
     }
 
     /** Updates the derived state for a batch written at {@code position}: end offset, max timestamp, indexes. */
-    private void onBatch(long batchBaseOffset, long position, int batchSize, long lastOffset, long batchMaxTimestamp) {
+    private void onBatch(long position, int batchSize, long lastOffset, long batchMaxTimestamp) {
         if (batchMaxTimestamp > maxTimestamp) {
             maxTimestamp = batchMaxTimestamp;
             offsetOfMaxTimestamp = lastOffset;
         }
         if (bytesSinceLastIndexEntry > indexIntervalBytes && !offsetIndex.isFull()) {
             try {
-                offsetIndex.append(batchBaseOffset, (int) position);
+                offsetIndex.append(lastOffset, (int) position);
                 timeIndex.maybeAppend(maxTimestamp, offsetOfMaxTimestamp);
                 bytesSinceLastIndexEntry = 0;
             } catch (UncheckedIOException e) {
                 // The batch is already in the log file; failing its produce now would report a write that happened as
                 // lost. The indexes are sparse, so a missing entry only makes lookups scan a little further, and
                 // the next batch tries to index again.
-                LOG.warn("Index entry for offset {} of {} skipped: {}", batchBaseOffset, logFile, e.getMessage());
+                LOG.warn("Index entry for offset {} of {} skipped: {}", lastOffset, logFile, e.getMessage());
             }
         }
         bytesSinceLastIndexEntry += batchSize;
@@ -506,7 +507,7 @@ final class LogSegment implements AutoCloseable {
             if (position == 0) {
                 firstBatchTimestamp = header.maxTimestamp();
             }
-            onBatch(header.baseOffset(), position, header.sizeInBytes(), header.lastOffset(), header.maxTimestamp());
+            onBatch(position, header.sizeInBytes(), header.lastOffset(), header.maxTimestamp());
             position = header.nextPosition();
         }
         size = position;
@@ -519,29 +520,32 @@ final class LogSegment implements AutoCloseable {
 
     /**
      * After a clean open: takes the end offset and largest timestamp from the indexes and reads only the batch headers
-     * after the last index entry. Returns false if those headers do not line up, so the caller recovers instead.
-     * The caller has pinned the files.
+     * from the last index entry's batch on. Returns false if those headers do not line up, so the caller recovers
+     * instead. The caller has pinned the files.
      */
     private boolean loadTail(FileChannel open) throws IOException {
         resetDerivedState();
         Optional<OffsetIndex.Entry> lastEntry = offsetIndex.lastEntry();
         long position = lastEntry.map(OffsetIndex.Entry::position).orElse(0);
-        nextOffset = lastEntry.map(OffsetIndex.Entry::offset).orElse(baseOffset);
+        if (lastEntry.isPresent()) {
+            Optional<BatchHeader> indexed = indexedBatch(open, lastEntry.get());
+            if (indexed.isEmpty()) {
+                return false;
+            }
+            // The key is the batch's last offset; the scan below expects the offset the batch starts at.
+            nextOffset = indexed.get().baseOffset();
+        }
         timeIndex.lastEntry().ifPresent(e -> {
             maxTimestamp = e.timestamp();
             offsetOfMaxTimestamp = e.offset();
         });
         bytesSinceLastIndexEntry = (int) Math.min(Integer.MAX_VALUE, size - position);
         while (position < size) {
-            BatchHeader header;
-            try {
-                header = BatchHeader.read(open, position, size, headerScratch);
-            } catch (EOFException e) {
+            Optional<BatchHeader> next = headerAt(open, position);
+            if (next.isEmpty() || !next.get().isPlausible(nextOffset, size)) {
                 return false;
             }
-            if (!header.isPlausible(nextOffset, size)) {
-                return false;
-            }
+            BatchHeader header = next.get();
             if (header.maxTimestamp() > maxTimestamp) {
                 maxTimestamp = header.maxTimestamp();
                 offsetOfMaxTimestamp = header.lastOffset();
@@ -550,6 +554,48 @@ final class LogSegment implements AutoCloseable {
             position = header.nextPosition();
         }
         return true;
+    }
+
+    /**
+     * The header of the batch an offset index entry points at, if that batch ends at the entry's key; empty when the
+     * entry does not describe a batch of this log file.
+     */
+    private Optional<BatchHeader> indexedBatch(FileChannel open, OffsetIndex.Entry entry) throws IOException {
+        return headerAt(open, entry.position())
+                .filter(header -> header.lastOffset() == entry.offset() && header.baseOffset() >= baseOffset);
+    }
+
+    private Optional<BatchHeader> headerAt(FileChannel open, long position) throws IOException {
+        try {
+            return Optional.of(BatchHeader.read(open, position, size, headerScratch));
+        } catch (EOFException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Whether the first and last offset index entries are keyed on their batch's last offset, as Kafka and this class
+     * write them; two header reads per segment at open. Earlier Millrace builds keyed entries on the batch's base
+     * offset: lookups still landed at or before the right batch, but Kafka's tools report each such entry of a batch
+     * of several records as a mismatch, so an index like that is rebuilt, once.
+     */
+    private boolean indexKeysMatchBatches(FileChannel open) throws IOException {
+        for (Optional<OffsetIndex.Entry> found : List.of(offsetIndex.firstEntry(), offsetIndex.lastEntry())) {
+            if (found.isPresent() && indexedBatch(open, found.get()).isEmpty()) {
+                logRebuild(open, found.get());
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void logRebuild(FileChannel open, OffsetIndex.Entry entry) throws IOException {
+        Optional<BatchHeader> header = headerAt(open, entry.position());
+        boolean keyedOnBase = header.isPresent() && header.get().baseOffset() == entry.offset();
+        LOG.info("Rebuilding the indexes of {}: the offset index maps offset {} to position {}, where the batch of"
+                + " offsets {} starts{}", logFile, entry.offset(), entry.position(),
+                header.map(h -> h.baseOffset() + ".." + h.lastOffset()).orElse("(none)"),
+                keyedOnBase ? " (an index keyed on base offsets, as earlier Millrace builds wrote it)" : "");
     }
 
     private boolean timeIndexWithinSegment() {
@@ -602,7 +648,13 @@ final class LogSegment implements AutoCloseable {
         open.truncate(position);
         size = position;
         if (!loadTail(open)) {
-            throw new IllegalStateException("Segment " + logFile + " is inconsistent after truncation");
+            // An index trusted at open by its first and last entries may still hold entries keyed on base offsets in
+            // between (earlier builds wrote them), one of which is now the last.
+            Optional<OffsetIndex.Entry> last = offsetIndex.lastEntry();
+            if (last.isPresent()) {
+                logRebuild(open, last.get());
+            }
+            removed += recover(open);
         }
         return removed;
     }

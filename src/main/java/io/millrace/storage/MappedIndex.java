@@ -52,6 +52,7 @@ abstract class MappedIndex implements AutoCloseable {
     private long mappedLength;
     private int entries;
     private final boolean foundOnDisk;
+    private final boolean foundWholeEntries;
 
     /**
      * Opens or creates the index. An existing file's length decides how many entries it holds; a corrupt index is
@@ -68,6 +69,7 @@ abstract class MappedIndex implements AutoCloseable {
                     StandardOpenOption.WRITE);
             long length = channel.size();
             entries = existed ? (int) Math.min(length / entrySize, maxEntries) : 0;
+            foundWholeEntries = length % entrySize == 0;
             map(Math.max(length, (long) maxEntries * entrySize));
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot open index " + path, e);
@@ -77,6 +79,11 @@ abstract class MappedIndex implements AutoCloseable {
     /** Whether the file existed before this object opened it; a missing index must be rebuilt, not trusted empty. */
     final boolean foundOnDisk() {
         return foundOnDisk;
+    }
+
+    /** Whether the file's length was a multiple of the entry size when opened, which Kafka's sanity check demands. */
+    final boolean foundWholeEntries() {
+        return foundWholeEntries;
     }
 
     final Path path() {

@@ -5,16 +5,20 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * A sparse map from offset to byte position in one segment's log file: file {@code <base offset>.index}.
+ * A sparse map from offset to byte position in one segment's log file: file {@code <base offset>.index}, the same
+ * bytes Kafka's broker writes for the same log file.
  *
  * <p>Format: a sequence of 8-byte entries, no header, sorted by offset.
  * <pre>
- *   relative offset  int32  (offset - segment base offset)
- *   position         int32  (byte position of the batch with that base offset in the .log file)
+ *   relative offset  int32  (the LAST offset of a batch - segment base offset)
+ *   position         int32  (byte position in the .log file where that batch starts)
  * </pre>
- * An entry is added at most every {@code index.interval.bytes} of log. A lookup finds the last entry at or below
- * the target, and the reader scans batch headers forward from there. The index is derived data: it is rebuilt
- * from the log whenever it is missing or fails {@link #isConsistent}. Not thread-safe.
+ * An entry is added at most every {@code index.interval.bytes} of log. Keying on the batch's last offset, as Kafka
+ * does, makes an entry an exact answer for that offset and a lower bound for every later one: a lookup finds the
+ * last entry at or below the target, whose batch starts at or before the batch holding the target, and the reader
+ * scans batch headers forward from there. The index is derived data: it is rebuilt from the log whenever it is
+ * missing or fails {@link #isConsistent} or {@link LogSegment}'s check of its keys against the batches. Not
+ * thread-safe.
  */
 final class OffsetIndex extends MappedIndex {
 
@@ -28,21 +32,30 @@ final class OffsetIndex extends MappedIndex {
         this.baseOffset = baseOffset;
     }
 
-    void append(long offset, int position) {
-        appendEntry(ByteBuffer.allocate(ENTRY_SIZE).putInt((int) (offset - baseOffset)).putInt(position).flip());
+    /** Indexes the batch starting at {@code position}, whose last offset is {@code batchLastOffset}. */
+    void append(long batchLastOffset, int position) {
+        appendEntry(ByteBuffer.allocate(ENTRY_SIZE).putInt((int) (batchLastOffset - baseOffset)).putInt(position)
+                .flip());
     }
 
-    /** The position of the last indexed batch starting at or before {@code offset}, or empty if there is none. */
+    /**
+     * The last entry whose key is at or below {@code offset}, or empty if there is none: its batch ends at or before
+     * {@code offset}, so the batch holding {@code offset} starts at its position or after it.
+     */
     Optional<Entry> lookup(long offset) {
         int n = floorEntry(offset, false);
         return n < 0 ? Optional.empty() : Optional.of(entry(n));
+    }
+
+    Optional<Entry> firstEntry() {
+        return entries() == 0 ? Optional.empty() : Optional.of(entry(0));
     }
 
     Optional<Entry> lastEntry() {
         return entries() == 0 ? Optional.empty() : Optional.of(entry(entries() - 1));
     }
 
-    /** Drops every entry for offsets at or above {@code offset}. */
+    /** Drops the entries of every batch ending at or above {@code offset}. */
     void truncateTo(long offset) {
         truncateToEntries(floorEntry(offset, true) + 1);
     }
@@ -56,8 +69,14 @@ final class OffsetIndex extends MappedIndex {
         return baseOffset + readInt(slot(n));
     }
 
-    /** True when entries strictly increase in offset and position, and stay inside the segment. */
+    /**
+     * True when the file holds whole entries, and entries strictly increase in offset and position and stay inside
+     * the segment: the checks Kafka's sanity check makes, and more.
+     */
     boolean isConsistent(long nextSegmentBase, long logFileSize) {
+        if (!foundWholeEntries()) {
+            return false;
+        }
         long lastOffset = baseOffset - 1;
         long lastPosition = -1;
         for (int n = 0; n < entries(); n++) {
@@ -73,6 +92,7 @@ final class OffsetIndex extends MappedIndex {
         return true;
     }
 
+    /** {@code offset}: the last offset of the batch starting at {@code position}. */
     record Entry(long offset, int position) {
     }
 }

@@ -5,21 +5,24 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * A sparse map from timestamp to offset in one segment: file {@code <base offset>.timeindex}.
+ * A sparse map from timestamp to offset in one segment: file {@code <base offset>.timeindex}, the same bytes Kafka's
+ * broker writes for the same log file.
  *
  * <p>Format: a sequence of 12-byte entries, no header, sorted by timestamp (strictly increasing).
  * <pre>
- *   timestamp        int64  (the largest record timestamp in the segment up to the offset below)
- *   relative offset  int32  (offset of the record holding that timestamp, minus the segment base offset)
+ *   timestamp        int64  (the largest batch timestamp in the segment up to the offset below)
+ *   relative offset  int32  (last offset of the batch holding that timestamp, minus the segment base offset)
  * </pre>
- * An entry is added beside each offset index entry when the segment's largest timestamp grew, and once more when
- * the segment is rolled, so its last entry always holds the segment's largest timestamp. Derived data, rebuilt
- * like the offset index. Not thread-safe.
+ * An entry is added beside each offset index entry when the segment's largest timestamp grew past the last entry's
+ * (an empty index counts as holding {@code -1}, Kafka's "no timestamp", so batches without timestamps add none),
+ * and once more when the segment is rolled, so its last entry always holds the segment's largest timestamp.
+ * Derived data, rebuilt like the offset index. Not thread-safe.
  */
 final class TimeIndex extends MappedIndex {
 
     static final String SUFFIX = ".timeindex";
     private static final int ENTRY_SIZE = 12;
+    private static final long NO_TIMESTAMP = -1;
 
     private final long baseOffset;
 
@@ -30,7 +33,8 @@ final class TimeIndex extends MappedIndex {
 
     /** Appends an entry if {@code timestamp} is larger than the last one; returns whether it did. */
     boolean maybeAppend(long timestamp, long offset) {
-        if ((entries() > 0 && timestamp <= keyAt(entries() - 1)) || isFull()) {
+        long lastTimestamp = entries() > 0 ? keyAt(entries() - 1) : NO_TIMESTAMP;
+        if (timestamp <= lastTimestamp || isFull()) {
             return false;
         }
         appendEntry(ByteBuffer.allocate(ENTRY_SIZE).putLong(timestamp).putInt((int) (offset - baseOffset)).flip());
@@ -68,8 +72,14 @@ final class TimeIndex extends MappedIndex {
         return readLong(slot(n));
     }
 
-    /** True when timestamps strictly increase and offsets stay inside the segment and never decrease. */
+    /**
+     * True when the file holds whole entries, timestamps strictly increase, and offsets stay inside the segment and
+     * never decrease: the checks Kafka's sanity check makes, and more.
+     */
     boolean isConsistent(long nextSegmentBase) {
+        if (!foundWholeEntries()) {
+            return false;
+        }
         long lastTimestamp = Long.MIN_VALUE;
         long lastOffset = baseOffset;
         for (int n = 0; n < entries(); n++) {

@@ -7,12 +7,17 @@ import io.millrace.record.RecordBatch;
 import io.millrace.record.RecordBatchBuilder;
 import io.millrace.record.RecordBatches;
 import io.millrace.record.TimestampType;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
+import java.util.stream.Stream;
 
 /** Builds batches and logs for storage tests. Flushes run on the calling thread, so tests stay deterministic. */
 final class LogFixture {
@@ -72,6 +77,40 @@ final class LogFixture {
             offset = slice.nextOffset();
         }
         return out;
+    }
+
+    /**
+     * Checks that each entry of every offset index in {@code dir} is keyed on the last offset of the batch starting at
+     * its position, as Kafka keys it; returns the number of entries checked.
+     */
+    static int assertOffsetIndexesKeyedOnLastOffsets(Path dir) {
+        int checked = 0;
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path index : files.filter(p -> p.toString().endsWith(OffsetIndex.SUFFIX)).sorted().toList()) {
+                String base = index.getFileName().toString().replace(OffsetIndex.SUFFIX, "");
+                ByteBuffer entries = ByteBuffer.wrap(Files.readAllBytes(index));
+                ByteBuffer log = ByteBuffer.wrap(Files.readAllBytes(dir.resolve(base + LogSegment.LOG_SUFFIX)));
+                while (entries.remaining() >= 8) {
+                    long key = Long.parseLong(base) + entries.getInt();
+                    int position = entries.getInt();
+                    if (position == 0) {
+                        // The zeroed, pre-allocated tail of the active segment's index: a segment's first batch is
+                        // never indexed, so no real entry points at position 0.
+                        break;
+                    }
+                    long lastOffset = log.getLong(position)
+                            + log.getInt(position + RecordBatch.LAST_OFFSET_DELTA_OFFSET);
+                    if (key != lastOffset) {
+                        throw new AssertionError("Entry " + key + " -> " + position + " of " + index
+                                + " is not keyed on the last offset of the batch there, " + lastOffset);
+                    }
+                    checked++;
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return checked;
     }
 
     static List<String> values(List<Record> records) {
