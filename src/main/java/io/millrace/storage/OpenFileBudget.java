@@ -85,8 +85,10 @@ public final class OpenFileBudget {
 
     private static long maxMapCount() {
         try {
-            return Long.parseLong(Files.readString(Path.of("/proc/sys/vm/max_map_count"), StandardCharsets.US_ASCII)
-                    .trim());
+            // Read as lines: procfs files report a size of 0, and Files.readString trusted it (Java 17 returned "6"
+            // for 65530, which made the default budget one segment for the whole broker).
+            return Long.parseLong(Files.readAllLines(Path.of("/proc/sys/vm/max_map_count"), StandardCharsets.US_ASCII)
+                    .get(0).trim());
         } catch (IOException | RuntimeException e) {
             return DEFAULT_MAX_MAP_COUNT;
         }

@@ -79,6 +79,17 @@ class OpenFileBudgetTest {
     }
 
     @Test
+    void theDefaultBudgetIsHalfTheDescriptorLimitWithinHalfTheMappingLimit() throws IOException {
+        long descriptors = ((com.sun.management.UnixOperatingSystemMXBean)
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getMaxFileDescriptorCount();
+        long mappings = Long.parseLong(Files.readAllLines(Path.of("/proc/sys/vm/max_map_count")).get(0).trim());
+        long segmentsByMappings = mappings / 2 / OpenFileBudget.MAPPINGS_PER_SEGMENT;
+
+        assertThat(OpenFileBudget.defaultMaxOpenFiles()).isEqualTo((int) Math.max(OpenFileBudget.FILES_PER_SEGMENT,
+                Math.min(descriptors / 2, segmentsByMappings * OpenFileBudget.FILES_PER_SEGMENT)));
+    }
+
+    @Test
     void thirtyLogsKeepNoMoreThanTheBudgetOpen() {
         int maxOpenFiles = 3 * OpenFileBudget.FILES_PER_SEGMENT;
         OpenFileBudget budget = new OpenFileBudget(maxOpenFiles);
