@@ -83,6 +83,7 @@ final class ConnectionDeadlines {
     private int unansweredRequests;
     /** Writes handed to the socket that have not completed: bytes the client has not taken yet. */
     private int pendingWrites;
+    private boolean upgraded;
 
     private ConnectionDeadlines(long httpTimeoutMs, long webSocketTimeoutMs, long idleTimeoutMs) {
         this.httpTimeoutMs = httpTimeoutMs;
@@ -155,9 +156,15 @@ final class ConnectionDeadlines {
         return upgraded() ? webSocketTimeoutMs : httpTimeoutMs;
     }
 
-    /** Whether the connection is a WebSocket now: the upgrade took the HTTP decoder out. */
+    /**
+     * Whether the connection is a WebSocket now: the upgrade took the HTTP decoder out, for good, so the answer is
+     * kept once it is yes.
+     */
     private boolean upgraded() {
-        return clockContext.pipeline().get(HTTP_DECODER) == null;
+        if (!upgraded) {
+            upgraded = clockContext.pipeline().get(HTTP_DECODER) == null;
+        }
+        return upgraded;
     }
 
     /** Whether the connection still speaks HTTP/1.x or WebSocket, not HTTP/2 after an h2c upgrade. */
@@ -245,6 +252,11 @@ final class ConnectionDeadlines {
 
         @Override
         public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            if (upgraded()) {
+                // A WebSocket's idleness is its session's: its frames (one per delivery in a fan-out) go untracked.
+                ctx.write(msg, promise);
+                return;
+            }
             pendingWrites++;
             // Vert.x writes with void promises, which take no listener.
             ChannelPromise written = promise.unvoid();
