@@ -34,7 +34,15 @@ import io.millrace.record.RecordBatchBuilder;
 import io.millrace.record.TimestampType;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.internal.buffer.BufferInternal;
+import io.netty.buffer.Unpooled;
+import io.vertx.core.Promise;
+import io.millrace.common.LeaderEpoch;
+import java.util.function.IntConsumer;
+import java.util.function.IntFunction;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.OptionalLong;
@@ -64,8 +72,11 @@ public final class BrokerService implements Broker {
     private final BrokerSettings settings;
     private final Time time;
     private final AtomicInteger stickyPartition = new AtomicInteger();
-    /** Names withdrawable fetches; unique on this broker, which is the only sender to its partition verticles. */
-    private final AtomicLong nextFetchId = new AtomicLong(PartitionRequest.Fetch.UNNAMED);
+    /**
+     * Names withdrawable fetches. The broker id in the high bits keeps them unique at a partition's leader, where
+     * fetches forwarded from other brokers wait beside this broker's own.
+     */
+    private final AtomicLong nextFetchId;
     private final BrokerMetrics metrics;
     /** Producer ids reserved in ZooKeeper and not yet handed out: [nextProducerId, producerIdLimit). */
     private long nextProducerId;
@@ -88,6 +99,7 @@ public final class BrokerService implements Broker {
         this.topicAdmin = topicAdmin;
         this.settings = settings;
         this.time = time;
+        this.nextFetchId = new AtomicLong((long) brokerId << 40);
     }
 
     @Override
@@ -186,25 +198,55 @@ public final class BrokerService implements Broker {
     @Override
     public Future<ProduceResult> produce(TopicPartition tp, RecordBatch batch, Acks acks, int currentLeaderEpoch) {
         return topicForProduce(tp.topic()).compose(topic -> {
-            requireLeaderHere(topic, tp);
             int records = batch.recordCount();
             int bytes = batch.sizeInBytes();
-            PartitionRequest.Produce request = new PartitionRequest.Produce(batch, acks, currentLeaderEpoch);
-            if (acks == Acks.NONE) {
-                vertx.eventBus().send(PartitionAddress.of(tp), request,
-                        PartitionAddress.delivery(settings.requestTimeoutMs()));
-                metrics.recordsIn(tp.topic(), records, bytes);
-                return Future.succeededFuture(new ProduceResult(tp, -1, -1, java.util.OptionalLong.empty(), -1));
-            }
             long start = System.nanoTime();
-            return this.<PartitionResponse.Produced>ask(tp, request, settings.requestTimeoutMs())
-                    .map(p -> {
+            // A retry after NOT_LEADER could write the batch twice (a leader that lost leadership with it appended
+            // but not committed answers so), unless the batch is idempotent: the leader then drops the repeat.
+            boolean repeatable = batch.producerId() != RecordBatch.NO_PRODUCER_ID;
+            return onLeader(tp, currentLeaderEpoch, repeatable, leader -> leader == brokerId
+                    ? produceHere(tp, batch, acks, currentLeaderEpoch)
+                    : forwardProduce(leader, tp, batch, acks, currentLeaderEpoch))
+                    .map(result -> {
                         metrics.recordsIn(tp.topic(), records, bytes);
-                        metrics.requestLatency("produce", System.nanoTime() - start);
-                        return new ProduceResult(tp, p.baseOffset(), p.lastOffset(), p.logAppendTime(),
-                                p.logStartOffset());
+                        if (acks != Acks.NONE) {
+                            metrics.requestLatency("produce", System.nanoTime() - start);
+                        }
+                        return result;
                     });
         });
+    }
+
+    /** Appends to the partition led here; NOT_LEADER if this broker does not lead it. */
+    Future<ProduceResult> produceHere(TopicPartition tp, RecordBatch batch, Acks acks, int currentLeaderEpoch) {
+        try {
+            requireLeaderHere(topic(tp.topic()), tp);
+        } catch (MillraceException e) {
+            return Future.failedFuture(e);
+        }
+        PartitionRequest.Produce request = new PartitionRequest.Produce(batch, acks, currentLeaderEpoch);
+        if (acks == Acks.NONE) {
+            vertx.eventBus().send(PartitionAddress.of(tp), request, PartitionAddress.delivery(settings.requestTimeoutMs()));
+            return Future.succeededFuture(new ProduceResult(tp, -1, -1, OptionalLong.empty(), -1));
+        }
+        return this.<PartitionResponse.Produced>ask(tp, request, settings.requestTimeoutMs())
+                .map(p -> new ProduceResult(tp, p.baseOffset(), p.lastOffset(), p.logAppendTime(),
+                        p.logStartOffset()));
+    }
+
+    private Future<ProduceResult> forwardProduce(int leader, TopicPartition tp, RecordBatch batch, Acks acks,
+                                                 int currentLeaderEpoch) {
+        Forwarded.Produce request = new Forwarded.Produce(tp, BufferInternal.buffer(Unpooled.wrappedBuffer(
+                batch.buffer())), acks, currentLeaderEpoch);
+        if (acks == Acks.NONE) {
+            vertx.eventBus().send(ForwardingEndpoint.address(leader), request, forwardOptions(settings
+                    .requestTimeoutMs()));
+            return Future.succeededFuture(new ProduceResult(tp, -1, -1, OptionalLong.empty(), -1));
+        }
+        return this.<Forwarded.Produced>forward(leader, request, settings.requestTimeoutMs())
+                .map(p -> new ProduceResult(tp, p.baseOffset(), p.lastOffset(),
+                        p.logAppendTime() == Forwarded.Produced.NO_LOG_APPEND_TIME ? OptionalLong.empty()
+                                : OptionalLong.of(p.logAppendTime()), p.logStartOffset()));
     }
 
     @Override
@@ -270,27 +312,57 @@ public final class BrokerService implements Broker {
     /** A fetch; {@code countOut} is false for subscriptions, which count what their subscriber actually took. */
     Future<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMs, int currentLeaderEpoch,
                               boolean countOut) {
-        return fetch(tp, offset, maxBytes, maxWaitMs, currentLeaderEpoch, countOut, PartitionRequest.Fetch.UNNAMED);
+        return routedFetch(tp, offset, maxBytes, maxWaitMs, currentLeaderEpoch, countOut, PartitionRequest.Fetch.UNNAMED,
+                leader -> { });
     }
 
     /**
      * A fetch for a subscription, which may withdraw it when it no longer wants the answer (see
-     * {@link PendingFetch}).
+     * {@link PendingFetch}): at the partition when it is led here, else at the broker the fetch was forwarded to.
      */
     PendingFetch withdrawableFetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMs,
                                    int currentLeaderEpoch) {
         long fetchId = nextFetchId.incrementAndGet();
-        Future<FetchResult> result = fetch(tp, offset, maxBytes, maxWaitMs, currentLeaderEpoch, false, fetchId);
+        int[] askedBroker = {-1};
+        Future<FetchResult> result = routedFetch(tp, offset, maxBytes, maxWaitMs, currentLeaderEpoch, false, fetchId,
+                leader -> askedBroker[0] = leader);
         return new PendingFetch(result, () -> {
-            if (!result.isComplete()) {
-                vertx.eventBus().send(PartitionAddress.of(tp), new PartitionRequest.CancelFetch(fetchId),
-                        PartitionAddress.delivery(settings.requestTimeoutMs()));
+            if (result.isComplete() || askedBroker[0] < 0) {
+                return;
+            }
+            if (askedBroker[0] == brokerId) {
+                cancelFetchHere(tp, fetchId);
+            } else {
+                vertx.eventBus().send(ForwardingEndpoint.address(askedBroker[0]), new Forwarded.CancelFetch(tp,
+                        fetchId), forwardOptions(settings.requestTimeoutMs()));
             }
         });
     }
 
-    private Future<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMs,
-                                      int currentLeaderEpoch, boolean countOut, long fetchId) {
+    /** {@code asking} learns which broker each attempt goes to (a withdrawal must go there). */
+    private Future<FetchResult> routedFetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMs,
+                                            int currentLeaderEpoch, boolean countOut, long fetchId,
+                                            IntConsumer asking) {
+        long wait = Math.max(0, Math.min(maxWaitMs, settings.maxFetchWaitMs()));
+        return onLeader(tp, currentLeaderEpoch, true, leader -> {
+            asking.accept(leader);
+            return leader == brokerId ? fetchHere(tp, offset, maxBytes, wait, currentLeaderEpoch, fetchId)
+                    : this.<Forwarded.Fetched>forward(leader, new Forwarded.Fetch(tp, offset, maxBytes, wait,
+                            currentLeaderEpoch, fetchId), wait + FETCH_TIMEOUT_SLACK_MS)
+                    .map(f -> FetchResult.ofBytes(tp, f.records(), f.firstOffset(), f.nextOffset(),
+                            f.highWatermark(), f.logStartOffset(), f.logEndOffset()));
+        }).map(result -> {
+            if (countOut && !result.records().isEmpty()) {
+                metrics.recordsOut(tp.topic(), result.nextOffset() - Math.max(offset, result.records().firstOffset()),
+                        result.records().sizeInBytes());
+            }
+            return result;
+        });
+    }
+
+    /** Reads from the partition led here, waiting up to {@code maxWaitMs} for records; NOT_LEADER if not led here. */
+    Future<FetchResult> fetchHere(TopicPartition tp, long offset, int maxBytes, long maxWaitMs, int currentLeaderEpoch,
+                                  long fetchId) {
         try {
             requireLeaderHere(topic(tp.topic()), tp);
         } catch (MillraceException e) {
@@ -300,29 +372,50 @@ public final class BrokerService implements Broker {
         PartitionRequest.Fetch request = new PartitionRequest.Fetch(offset, maxBytes, wait, currentLeaderEpoch,
                 fetchId);
         return this.<PartitionResponse.Fetched>ask(tp, request, wait + FETCH_TIMEOUT_SLACK_MS)
-                .map(f -> {
-                    if (countOut && !f.records().isEmpty()) {
-                        metrics.recordsOut(tp.topic(), f.records().nextOffset() - Math.max(offset,
-                                f.records().firstOffset()), f.records().sizeInBytes());
-                    }
-                    return new FetchResult(tp, f.records(), f.highWatermark(), f.logStartOffset(), f.logEndOffset());
-                });
+                .map(f -> new FetchResult(tp, f.records(), f.highWatermark(), f.logStartOffset(), f.logEndOffset()));
+    }
+
+    /** Answers the waiting fetch {@code fetchId} of the partition here at once, if it still waits. */
+    void cancelFetchHere(TopicPartition tp, long fetchId) {
+        vertx.eventBus().send(PartitionAddress.of(tp), new PartitionRequest.CancelFetch(fetchId),
+                PartitionAddress.delivery(settings.requestTimeoutMs()));
     }
 
     @Override
     public Future<ResolvedOffset> listOffset(TopicPartition tp, OffsetSpec spec, int currentLeaderEpoch) {
+        return onLeader(tp, currentLeaderEpoch, true, leader -> leader == brokerId
+                ? listOffsetHere(tp, spec, currentLeaderEpoch)
+                : this.<Forwarded.Position>forward(leader, new Forwarded.ListOffset(tp, spec, currentLeaderEpoch),
+                        settings.requestTimeoutMs()).map(p -> new ResolvedOffset(p.offset(), p.timestampOrEpoch())));
+    }
+
+    Future<ResolvedOffset> listOffsetHere(TopicPartition tp, OffsetSpec spec, int currentLeaderEpoch) {
         return this.<PartitionResponse.Offset>askLeader(tp, new PartitionRequest.ListOffset(spec, currentLeaderEpoch))
                 .map(o -> new ResolvedOffset(o.offset(), o.timestamp()));
     }
 
     @Override
     public Future<Long> deleteRecords(TopicPartition tp, long offset) {
+        return onLeader(tp, LeaderEpoch.UNKNOWN, true, leader -> leader == brokerId ? deleteRecordsHere(tp, offset)
+                : this.<Forwarded.Position>forward(leader, new Forwarded.DeleteRecords(tp, offset),
+                        settings.requestTimeoutMs()).map(Forwarded.Position::offset));
+    }
+
+    Future<Long> deleteRecordsHere(TopicPartition tp, long offset) {
         return this.<PartitionResponse.Status>askLeader(tp, new PartitionRequest.DeleteRecords(offset))
                 .map(PartitionResponse.Status::logStartOffset);
     }
 
     @Override
     public Future<EpochEndOffset> endOffsetForEpoch(TopicPartition tp, int leaderEpoch, int currentLeaderEpoch) {
+        return onLeader(tp, currentLeaderEpoch, true, leader -> leader == brokerId
+                ? endOffsetForEpochHere(tp, leaderEpoch, currentLeaderEpoch)
+                : this.<Forwarded.Position>forward(leader, new Forwarded.EndOffsetForEpoch(tp, leaderEpoch,
+                        currentLeaderEpoch), settings.requestTimeoutMs())
+                        .map(p -> new EpochEndOffset((int) p.timestampOrEpoch(), p.offset())));
+    }
+
+    Future<EpochEndOffset> endOffsetForEpochHere(TopicPartition tp, int leaderEpoch, int currentLeaderEpoch) {
         return askLeader(tp, new PartitionRequest.EndOffsetForEpoch(leaderEpoch, currentLeaderEpoch));
     }
 
@@ -334,6 +427,81 @@ public final class BrokerService implements Broker {
             return Future.failedFuture(e);
         }
         return ask(tp, request, settings.requestTimeoutMs());
+    }
+
+    /**
+     * Runs {@code call} with the id of the broker that leads {@code tp} by this broker's metadata: this one, or
+     * another that the call forwards to. A client that named no leader epoch does not know leaders, so the leader
+     * is followed for it: when the answer is that leadership moved (NOT_LEADER, FENCED_LEADER_EPOCH) or the leader
+     * cannot be reached, the call is made again, after a pause that grows, wherever the metadata then points, until
+     * the request timeout. {@code repeatable} says whether that is safe after the request may have reached the
+     * partition (a produce that is not idempotent is repeated only when it cannot have).
+     */
+    private <T> Future<T> onLeader(TopicPartition tp, int currentLeaderEpoch, boolean repeatable,
+                                   IntFunction<Future<T>> call) {
+        long deadline = System.nanoTime() + settings.requestTimeoutMs() * 1_000_000L;
+        return attempt(tp, currentLeaderEpoch, repeatable, call, deadline, 0);
+    }
+
+    private <T> Future<T> attempt(TopicPartition tp, int currentLeaderEpoch, boolean repeatable,
+                                  IntFunction<Future<T>> call, long deadline, int attempt) {
+        int leader;
+        try {
+            leader = leaderOf(tp);
+        } catch (MillraceException e) {
+            return retryLater(tp, currentLeaderEpoch, repeatable, call, deadline, attempt, e);
+        }
+        return call.apply(leader).recover(error -> {
+            boolean unreached = error instanceof MillraceException m && m.getCause() instanceof ReplyException reply
+                    && reply.failureType() == ReplyFailure.NO_HANDLERS;
+            boolean moved = error instanceof MillraceException m && (m.errorCode() == ErrorCode.NOT_LEADER
+                    || m.errorCode() == ErrorCode.FENCED_LEADER_EPOCH);
+            if (unreached || moved && repeatable) {
+                return retryLater(tp, currentLeaderEpoch, repeatable, call, deadline, attempt, error);
+            }
+            return Future.failedFuture(error);
+        });
+    }
+
+    private <T> Future<T> retryLater(TopicPartition tp, int currentLeaderEpoch, boolean repeatable,
+                                     IntFunction<Future<T>> call, long deadline, int attempt, Throwable error) {
+        long pauseMs = Math.min(1_000, 25L << Math.min(attempt, 6));
+        boolean followsLeader = currentLeaderEpoch == LeaderEpoch.UNKNOWN && !shuttingDown
+                && error instanceof MillraceException m && m.errorCode() != ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        if (!followsLeader || System.nanoTime() + pauseMs * 1_000_000L - deadline > 0) {
+            return Future.failedFuture(error);
+        }
+        Promise<T> later = Promise.promise();
+        vertx.setTimer(pauseMs, id -> attempt(tp, currentLeaderEpoch, repeatable, call, deadline, attempt + 1)
+                .onComplete(later));
+        return later.future();
+    }
+
+    /**
+     * The broker leading {@code tp} by this broker's metadata; NOT_LEADER when it has none now or this broker is
+     * shutting down. Also refuses a partition the topic does not have.
+     */
+    private int leaderOf(TopicPartition tp) {
+        TopicMetadata topic = topic(tp.topic());
+        if (shuttingDown) {
+            throw new MillraceException(ErrorCode.NOT_LEADER, "Broker " + brokerId + " is shutting down; " + tp
+                    + " is served by its leader: connect to another broker and retry");
+        }
+        PartitionAssignment p = topic.partition(tp.partition());
+        if (!p.hasLeader()) {
+            throw new MillraceException(ErrorCode.NOT_LEADER, tp + " has no leader now (no in-sync replica is alive)");
+        }
+        return p.leader();
+    }
+
+    private <T> Future<T> forward(int broker, Forwarded.Request request, long timeoutMs) {
+        return vertx.eventBus().<T>request(ForwardingEndpoint.address(broker), request, forwardOptions(timeoutMs))
+                .map(message -> message.body())
+                .recover(BrokerService::asMillraceError);
+    }
+
+    private static DeliveryOptions forwardOptions(long timeoutMs) {
+        return new DeliveryOptions().setCodecName(ForwardingCodec.NAME).setSendTimeout(timeoutMs);
     }
 
     @Override
@@ -496,17 +664,10 @@ public final class BrokerService implements Broker {
         return out;
     }
 
-    /** Whether the metadata shows another broker leading {@code tp} now. */
-    boolean ledElsewhere(TopicPartition tp) {
-        return replicas.topic(tp.topic()).filter(t -> tp.partition() < t.partitionCount())
-                .map(t -> t.partition(tp.partition()))
-                .map(p -> p.hasLeader() && p.leader() != brokerId).orElse(false);
-    }
-
     /**
-     * Fails with NOT_LEADER, naming the leader, when the metadata says another broker leads {@code tp} (forwarding to
-     * it is the next step of the cluster work); the partition verticle checks again, so a stale view only costs a
-     * round trip. Also refuses a partition the topic does not have.
+     * Fails with NOT_LEADER, naming the leader, when the metadata says another broker leads {@code tp}: the local path
+     * (a forwarded request, or one routed here by {@link #onLeader}) never forwards again. The partition verticle
+     * checks again, so a stale view only costs a round trip. Also refuses a partition the topic does not have.
      */
     private void requireLeaderHere(TopicMetadata topic, TopicPartition tp) {
         if (shuttingDown) {
@@ -581,7 +742,8 @@ public final class BrokerService implements Broker {
                 case RECIPIENT_FAILURE -> Future.failedFuture(new MillraceException(
                         ErrorCode.forCode(reply.failureCode()), reply.getMessage()));
                 case NO_HANDLERS -> Future.failedFuture(new MillraceException(ErrorCode.NOT_LEADER,
-                        "The partition is not (yet) served by this broker; retry shortly"));
+                        "The partition is not (yet) served by its leader's broker, or that broker is gone; retry"
+                                + " shortly", reply));
                 case TIMEOUT -> Future.failedFuture(new MillraceException(ErrorCode.REQUEST_TIMED_OUT,
                         "The partition did not answer in time"));
                 default -> Future.failedFuture(new MillraceException(ErrorCode.UNKNOWN, reply.getMessage()));

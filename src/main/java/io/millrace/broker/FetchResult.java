@@ -31,6 +31,12 @@ public final class FetchResult {
         this.logEndOffset = logEndOffset;
     }
 
+    /** Batches another broker read and sent. TEMPORARY until the one-boundary change lands (buffer form). */
+    static FetchResult ofBytes(TopicPartition tp, io.vertx.core.buffer.Buffer records, long firstOffset,
+                               long nextOffset, long highWatermark, long logStartOffset, long logEndOffset) {
+        throw new UnsupportedOperationException("remote fetch results need the buffer form");
+    }
+
     public TopicPartition topicPartition() {
         return topicPartition;
     }

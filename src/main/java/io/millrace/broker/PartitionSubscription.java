@@ -16,7 +16,9 @@ import io.vertx.core.AsyncResult;
  * <p>Every fetch carries the subscriber's leader epoch. With a known epoch a leader change ends the subscription at
  * once ({@code FENCED_LEADER_EPOCH} or {@code NOT_LEADER} to the handler): retrying with the same epoch could never
  * succeed, and the subscriber (a TCP client) learns the new leader and epoch and subscribes again. Without one
- * (WebSocket, older TCP clients) those errors are retried for a while like other retriable ones.
+ * (WebSocket, older TCP clients) the broker follows the leader: each fetch goes to the partition's leader, on this
+ * broker or forwarded to another, from the subscription's own position, so a leader change neither skips nor
+ * repeats a record for it.
  *
  * <p>A cancel or a seek withdraws the fetch in flight ({@link PendingFetch}), so that subscribing and unsubscribing
  * again and again cannot fill the partition's waiting slots with fetches nobody wants.
@@ -146,15 +148,14 @@ final class PartitionSubscription implements Subscription {
     }
 
     /**
-     * Whether {@code code} means leadership moved away, so a retry here cannot succeed and the subscriber must follow
-     * the leader: always when the subscription named an epoch; without one (WebSocket, older clients), when the
-     * metadata shows another broker leading (a partition still starting up here is worth waiting for).
+     * Whether {@code code} means leadership moved away so that the subscriber must follow the leader itself: only
+     * when it named a leader epoch (a TCP client, which learns the new leader and epoch and subscribes again). Without
+     * one (WebSocket, older clients) the broker follows the leader for it: each fetch goes wherever the metadata
+     * points, so these errors are retried like other retriable ones.
      */
     private boolean leaderChanged(ErrorCode code) {
-        if (code != ErrorCode.FENCED_LEADER_EPOCH && code != ErrorCode.NOT_LEADER) {
-            return false;
-        }
-        return currentLeaderEpoch != LeaderEpoch.UNKNOWN || broker.ledElsewhere(tp);
+        return (code == ErrorCode.FENCED_LEADER_EPOCH || code == ErrorCode.NOT_LEADER)
+                && currentLeaderEpoch != LeaderEpoch.UNKNOWN;
     }
 
     /** Handles one fetch's outcome; true when the subscription should wait (for a timer or a request). */

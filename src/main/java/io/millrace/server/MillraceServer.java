@@ -25,6 +25,8 @@ import io.millrace.group.GroupSettings;
 import io.millrace.partition.LocalCodec;
 import io.millrace.partition.PartitionSettings;
 import io.millrace.partition.ReplicaEndpoint;
+import io.millrace.broker.ForwardingCodec;
+import io.millrace.broker.ForwardingEndpoint;
 import io.millrace.partition.ReplicationCodec;
 import io.millrace.storage.OpenFileBudget;
 import io.millrace.storage.StorageHealth;
@@ -148,6 +150,7 @@ public final class MillraceServer implements AutoCloseable {
         toClose.add(0, () -> await(vertx.close(), config.getInt(ConfigKey.SHUTDOWN_TIMEOUT_MS)));
         vertx.eventBus().registerCodec(new LocalCodec());
         vertx.eventBus().registerCodec(new ReplicationCodec());
+        vertx.eventBus().registerCodec(new ForwardingCodec());
         if (options.getPreferNativeTransport() && !vertx.isNativeTransportEnabled()) {
             LOG.warn("native.transport is on but epoll is unavailable here, using Java NIO: {}",
                     String.valueOf(vertx.unavailableNativeTransportCause()));
@@ -199,6 +202,8 @@ public final class MillraceServer implements AutoCloseable {
                 config.getInt(ConfigKey.NUM_PARTITIONS), config.getInt(ConfigKey.DEFAULT_REPLICATION_FACTOR));
         broker = new BrokerService(vertx, brokerId, store, replicas, topicAdmin, brokerSettings, Time.SYSTEM,
                 new BrokerMetrics(registry));
+        // One instance: the requests of one sending broker are served in the order they were sent.
+        replicationDeployments.add(await(vertx.deployVerticle(new ForwardingEndpoint(broker)), zkTimeout));
 
         replicationDeployments.add(await(vertx.deployVerticle(new ReplicaEndpoint(brokerId, replicas::localPartition)),
                 zkTimeout));

@@ -12,10 +12,8 @@ import io.millrace.client.ProducerConfig;
 import io.millrace.client.ProducerRecord;
 import io.millrace.client.RecordMetadata;
 import io.millrace.client.Seek;
-import io.millrace.common.ErrorCode;
 import io.millrace.common.TopicPartition;
-import io.millrace.protocol.ApiError;
-import io.millrace.protocol.ErrorResponse;
+import io.millrace.protocol.Push;
 import io.millrace.protocol.ListOffsetsRequest;
 import io.millrace.protocol.ListOffsetsResponse;
 import io.millrace.protocol.SubscribeRequest;
@@ -44,7 +42,7 @@ import reactor.core.publisher.Flux;
 /**
  * Two broker processes sharing one ZooKeeper, and topics with replication factor 1 whose partitions are led by
  * either broker: the SDK sends each partition's requests to its leader (learned from metadata, bootstrapping from
- * one broker only), a broker asked for a partition it does not lead answers NOT_LEADER naming the leader, and a
+ * one broker only), a broker asked for a partition it does not lead forwards the request to the leader, and a
  * reader whose leader dies keeps retrying with back-off until the broker is back.
  */
 class LeaderRoutingIT {
@@ -113,24 +111,35 @@ class LeaderRoutingIT {
     }
 
     @Test
-    void aBrokerAskedForAPartitionItDoesNotLeadNamesTheLeader() {
+    void aBrokerAskedForAPartitionItDoesNotLeadServesItFromTheLeader() {
         TopicDescription topic = createSpreadTopic("misrouted", 4);
         TopicDescription.PartitionDescription elsewhere = topic.partitions().stream()
                 .filter(p -> p.leader().getAsInt() == 1).findFirst().orElseThrow();
+        Producer producer = client.producer(ProducerConfig.defaults());
+        for (int i = 0; i < 3; i++) {
+            producer.sendSync(ProducerRecord.of("misrouted", null, "led-by-1-" + i)
+                    .withPartition(elsewhere.partition()));
+        }
+        producer.close();
 
+        // a raw connection to broker 0 only: it forwards to broker 1, which leads the partition
         try (TcpClient raw = TcpClient.connect(first.tcpPort())) {
             ListOffsetsResponse offsets = raw.ok(new ListOffsetsRequest("misrouted", List.of(
                     new ListOffsetsRequest.PartitionQuery(elsewhere.partition(), ListOffsetsRequest.LATEST_TIMESTAMP))),
                     ListOffsetsResponse.class);
-            ApiError error = offsets.partitions().get(0).error().orElseThrow();
-            assertThat(error.code()).isEqualTo(ErrorCode.NOT_LEADER);
-            assertThat(error.leader()).contains(new ApiError.LeaderHint(1, elsewhere.leaderEpoch()));
+            assertThat(offsets.partitions().get(0).error()).isEmpty();
+            assertThat(offsets.partitions().get(0).offset()).hasValue(3);
 
-            TcpClient.Received refused = raw.call(new SubscribeRequest("misrouted", elsewhere.partition(),
+            int sid = raw.send(new SubscribeRequest("misrouted", elsewhere.partition(),
                     SubscribeRequest.StartPosition.earliest(), 10, 1 << 20));
-            assertThat(refused.errorCode()).isEqualTo(ErrorCode.NOT_LEADER);
-            assertThat(refused.as(ErrorResponse.class).error().leader())
-                    .contains(new ApiError.LeaderHint(1, elsewhere.leaderEpoch()));
+            assertThat(raw.awaitResponse(sid, Duration.ofSeconds(30)).error()).isEmpty();
+            List<String> values = new ArrayList<>();
+            while (values.size() < 3) {
+                Push push = raw.awaitPush(sid, Duration.ofSeconds(30));
+                TcpGatewayIT.records(push.recordBatches()).forEach(r -> values.add(r.offset() + ":"
+                        + TcpGatewayIT.text(r.value())));
+            }
+            assertThat(values).containsExactly("0:led-by-1-0", "1:led-by-1-1", "2:led-by-1-2");
         }
     }
 
