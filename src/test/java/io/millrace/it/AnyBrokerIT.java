@@ -1,0 +1,143 @@
+package io.millrace.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 13, "Done when" 1 and 5: any broker serves any client. Three real broker processes against one ZooKeeper; a
+ * WebSocket client on a broker that leads none of a topic's partitions produces and subscribes through it, and keeps
+ * its subscription, on the same socket, through the SIGKILL of a leader; REST against each broker returns the same
+ * records.
+ */
+class AnyBrokerIT {
+
+    private static final Duration WAIT = Duration.ofSeconds(60);
+
+    static ClusterHarness cluster;
+    static Replicas replicas;
+
+    @BeforeAll
+    static void start() {
+        cluster = ClusterHarness.start(3);
+        replicas = new Replicas(cluster);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void aWebSocketClientOnABrokerLeadingNothingKeepsReadingEveryAcknowledgedRecordThroughALeaderFailure() {
+        String topic = "through-b";
+        // Two partitions of three replicas: their leaders are two different brokers, so one broker leads neither.
+        replicas.createTopic(topic, 2, 3, Map.of());
+        replicas.awaitFullyReplicated(topic, Replicas.HEAL_DEADLINE);
+        int leader0 = replicas.leader(topic, 0);
+        int leader1 = replicas.leader(topic, 1);
+        int front = cluster.ids().stream().filter(id -> id != leader0 && id != leader1).findFirst().orElseThrow();
+        assertThat(leader0).isNotEqualTo(leader1);
+
+        Map<Integer, TreeMap<Long, String>> acknowledged = new ConcurrentHashMap<>();
+        try (WsClient producer = WsClient.connect(cluster.broker(front).webSocketUri());
+             WsClient subscriber = WsClient.connect(cluster.broker(front).webSocketUri())) {
+            JsonObject subscribed = subscriber.call(new JsonObject().put("op", "subscribe").put("topic", topic)
+                    .put("from", "earliest").put("credits", 100_000));
+            assertThat(subscribed.getString("op")).as("%s", subscribed).isEqualTo("result");
+            Map<Integer, List<Long>> delivered = new LinkedHashMap<>();
+            Map<Integer, List<String>> values = new LinkedHashMap<>();
+
+            int n = 0;
+            for (; n < 100; n++) {
+                produce(producer, topic, n, acknowledged);
+            }
+            cluster.kill(leader0);
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            // Records produced meanwhile are acknowledged once partition 0 has a new leader. A refused one is produced
+            // again: if the refusal was a timeout it may be in the log twice, once unacknowledged, which is allowed.
+            for (; n < 200; n++) {
+                while (!produce(producer, topic, n, acknowledged)) {
+                    assertThat(System.nanoTime() - deadline).as("record %d acknowledged within %s", n, WAIT)
+                            .isNegative();
+                }
+            }
+
+            await().alias("every acknowledged record delivered").atMost(WAIT).until(() -> {
+                for (JsonObject push : subscriber.drain()) {
+                    if (!"records".equals(push.getString("op"))) {
+                        throw new AssertionError("The subscription got " + push);
+                    }
+                    int partition = push.getInteger("partition");
+                    for (Object o : push.getJsonArray("records")) {
+                        JsonObject r = (JsonObject) o;
+                        delivered.computeIfAbsent(partition, p -> new ArrayList<>()).add(r.getLong("offset"));
+                        values.computeIfAbsent(partition, p -> new ArrayList<>()).add(r.getString("value"));
+                    }
+                }
+                return acknowledged.entrySet().stream().allMatch(e -> delivered.getOrDefault(e.getKey(), List.of())
+                        .containsAll(e.getValue().keySet()));
+            });
+            assertThat(subscriber.closed()).as("the subscriber's socket stayed open").isNotDone();
+            for (Map.Entry<Integer, List<Long>> e : delivered.entrySet()) {
+                List<Long> offsets = e.getValue();
+                assertThat(offsets).as("partition %d: each offset once, in order", e.getKey()).isSorted()
+                        .doesNotHaveDuplicates();
+                TreeMap<Long, String> expected = acknowledged.get(e.getKey());
+                for (int i = 0; i < offsets.size(); i++) {
+                    String ackedValue = expected.get(offsets.get(i));
+                    if (ackedValue != null) {
+                        assertThat(values.get(e.getKey()).get(i)).as("value at %d-%d", e.getKey(), offsets.get(i))
+                                .isEqualTo(ackedValue);
+                    }
+                }
+            }
+            assertThat(acknowledged.values().stream().mapToInt(Map::size).sum()).isEqualTo(200);
+        }
+
+        // Done when 5: the same records through REST on every live broker, whoever leads
+        for (int id : cluster.runningIds()) {
+            Rest rest = new Rest(cluster.baseUrl(id));
+            for (int partition = 0; partition < 2; partition++) {
+                Rest.Response read = rest.get("/api/topics/" + topic + "/partitions/" + partition
+                        + "/records?offset=0&maxRecords=500");
+                assertThat(read.status()).as("broker %d, partition %d: %s", id, partition, read.body()).isEqualTo(200);
+                Map<Long, String> got = new TreeMap<>();
+                for (Object o : read.json().getJsonArray("records")) {
+                    JsonObject r = (JsonObject) o;
+                    got.put(r.getLong("offset"), r.getString("value"));
+                }
+                assertThat(got).as("broker %d, partition %d", id, partition)
+                        .containsAllEntriesOf(acknowledged.get(partition));
+            }
+        }
+    }
+
+    /** Produces record {@code n} to partition {@code n % 2} through the socket; false when it was refused. */
+    private static boolean produce(WsClient producer, String topic, int n, Map<Integer, TreeMap<Long, String>> acked) {
+        String value = "record-" + n;
+        JsonObject answer = producer.call(new JsonObject().put("op", "produce").put("topic", topic).put("acks", "all")
+                .put("records", new JsonArray().add(new JsonObject().put("partition", n % 2).put("value", value))));
+        if (!"result".equals(answer.getString("op"))) {
+            System.out.printf("AnyBrokerIT: record %d refused: %s%n", n, answer.encode());
+            return false;
+        }
+        JsonObject at = answer.getJsonArray("offsets").getJsonObject(0);
+        acked.computeIfAbsent(at.getInteger("partition"), p -> new TreeMap<>()).put(at.getLong("offset"), value);
+        return true;
+    }
+}
