@@ -57,7 +57,7 @@ class AnyBrokerIT {
         try (WsClient producer = WsClient.connect(cluster.broker(front).webSocketUri());
              WsClient subscriber = WsClient.connect(cluster.broker(front).webSocketUri())) {
             JsonObject subscribed = subscriber.call(new JsonObject().put("op", "subscribe").put("topic", topic)
-                    .put("from", "earliest").put("credits", 100_000));
+                    .put("from", "earliest").put("credits", 10_000));
             assertThat(subscribed.getString("op")).as("%s", subscribed).isEqualTo("result");
             Map<Integer, List<Long>> delivered = new LinkedHashMap<>();
             Map<Integer, List<String>> values = new LinkedHashMap<>();
