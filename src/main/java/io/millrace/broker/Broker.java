@@ -156,8 +156,11 @@ public interface Broker {
     /** Committed offsets of {@code partitions} (all of the group's when empty); partitions without one are absent. */
     Future<Map<TopicPartition, OffsetAndMetadata>> fetchOffsets(String groupId, Collection<TopicPartition> partitions);
 
-    /** The groups this broker coordinates, sorted by id. */
+    /** Every group of the cluster, whichever broker coordinates it, sorted by id. */
     Future<List<GroupListing>> listGroups();
+
+    /** The groups this broker coordinates, sorted by id (Kafka's ListGroups: its clients ask every broker). */
+    Future<List<GroupListing>> listGroupsCoordinatedHere();
 
     /** State, members, committed offsets and lag per partition. UNKNOWN_GROUP when it does not exist. */
     Future<GroupDetails> describeGroup(String groupId);

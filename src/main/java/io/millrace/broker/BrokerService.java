@@ -41,7 +41,10 @@ import io.vertx.core.internal.buffer.BufferInternal;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.Promise;
 import io.millrace.common.LeaderEpoch;
+import java.util.function.Function;
 import java.util.function.IntConsumer;
+import java.util.function.Supplier;
+import io.vertx.core.json.JsonObject;
 import java.util.function.IntFunction;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -494,7 +497,7 @@ public final class BrokerService implements Broker {
         return p.leader();
     }
 
-    private <T> Future<T> forward(int broker, Forwarded.Request request, long timeoutMs) {
+    private <T> Future<T> forward(int broker, Forwarded request, long timeoutMs) {
         return vertx.eventBus().<T>request(ForwardingEndpoint.address(broker), request, forwardOptions(timeoutMs))
                 .map(message -> message.body())
                 .recover(BrokerService::asMillraceError);
@@ -553,18 +556,24 @@ public final class BrokerService implements Broker {
         return guarded(() -> {
             GroupCoordinator.validateGroupId(request.groupId());
             request.topics().forEach(TopicMetadata::validateName);
-            return groups().join(request);
+            // A join is answered when the rebalance completes, which may wait for every member to rejoin.
+            return atCoordinator(request.groupId(), () -> groups().join(request), "join",
+                    GroupMessages.joinRequest(request), request.rebalanceTimeoutMs() + settings.requestTimeoutMs(),
+                    GroupMessages::joinResult);
         });
     }
 
     @Override
     public Future<Void> heartbeat(String groupId, String memberId, int generation) {
-        return guarded(() -> groups().heartbeat(groupId, memberId, generation));
+        return atCoordinator(groupId, () -> groups().heartbeat(groupId, memberId, generation), "heartbeat",
+                new JsonObject().put("memberId", memberId).put("generation", generation), settings.requestTimeoutMs(),
+                answer -> null);
     }
 
     @Override
     public Future<Void> leaveGroup(String groupId, String memberId) {
-        return guarded(() -> groups().leave(groupId, memberId));
+        return atCoordinator(groupId, () -> groups().leave(groupId, memberId), "leave",
+                new JsonObject().put("memberId", memberId), settings.requestTimeoutMs(), answer -> null);
     }
 
     @Override
@@ -572,7 +581,10 @@ public final class BrokerService implements Broker {
                                       Map<TopicPartition, OffsetAndMetadata> offsets) {
         return guarded(() -> {
             validateGroupAndTopics(groupId, offsets.keySet());
-            return groups().commitOffsets(groupId, memberId, generation, offsets);
+            return atCoordinator(groupId, () -> groups().commitOffsets(groupId, memberId, generation, offsets),
+                    "commitOffsets", new JsonObject().put("memberId", memberId).put("generation", generation)
+                            .put("offsets", GroupMessages.offsets(offsets)), settings.requestTimeoutMs(),
+                    answer -> null);
         });
     }
 
@@ -581,12 +593,40 @@ public final class BrokerService implements Broker {
                                                                       Collection<TopicPartition> partitions) {
         return guarded(() -> {
             validateGroupAndTopics(groupId, partitions);
-            return groups().fetchOffsets(groupId, partitions);
+            return atCoordinator(groupId, () -> groups().fetchOffsets(groupId, partitions), "fetchOffsets",
+                    new JsonObject().put("partitions", GroupMessages.partitions(partitions)),
+                    settings.requestTimeoutMs(), answer -> GroupMessages.offsets(answer.getJsonArray("offsets")));
         });
     }
 
+    /**
+     * Every group of the cluster: those coordinated here and those of every other live broker. A broker that cannot
+     * be reached is left out (its groups are moving to another coordinator, which lists them once they have).
+     */
     @Override
     public Future<List<GroupListing>> listGroups() {
+        return listGroupsCoordinatedHere().compose(local -> brokers().compose(all -> {
+            List<Future<List<GroupListing>>> others = new ArrayList<>();
+            for (BrokerDescription other : all) {
+                if (other.alive() && other.id() != brokerId) {
+                    others.add(this.<Forwarded.GroupAnswer>forward(other.id(), new Forwarded.GroupCall("",
+                                    "listGroups", new JsonObject(), settings.requestTimeoutMs()),
+                            settings.requestTimeoutMs())
+                            .map(answer -> GroupMessages.listings(answer.body().getJsonArray("groups")))
+                            .recover(e -> unreachable(e) ? Future.succeededFuture(List.of()) : Future.failedFuture(e)));
+                }
+            }
+            return Future.all(others).map(done -> {
+                Map<String, GroupListing> byId = new java.util.TreeMap<>();
+                local.forEach(g -> byId.put(g.groupId(), g));
+                others.forEach(f -> f.result().forEach(g -> byId.putIfAbsent(g.groupId(), g)));
+                return List.copyOf(byId.values());
+            });
+        }));
+    }
+
+    @Override
+    public Future<List<GroupListing>> listGroupsCoordinatedHere() {
         return guarded(() -> groups().listGroups());
     }
 
@@ -594,12 +634,13 @@ public final class BrokerService implements Broker {
     public Future<GroupDetails> describeGroup(String groupId) {
         return guarded(() -> {
             GroupCoordinator.validateGroupId(groupId);
-            return groups().describeGroup(groupId);
+            return atCoordinator(groupId, () -> groups().describeGroup(groupId), "describeGroup", new JsonObject(),
+                    settings.requestTimeoutMs(), GroupMessages::description);
         }).map(description -> new GroupDetails(description,
                 description.lag(this::highWatermark)));
     }
 
-    /** The high watermark of a partition led here (today: every partition), for lag. */
+    /** The high watermark of a partition led here, for lag; unknown for a partition led elsewhere. */
     private OptionalLong highWatermark(TopicPartition tp) {
         return replicas.localPartition(tp).map(p -> OptionalLong.of(p.stats().highWatermark()))
                 .orElse(OptionalLong.empty());
@@ -609,7 +650,9 @@ public final class BrokerService implements Broker {
     public Future<Void> resetOffsets(String groupId, Map<TopicPartition, Long> offsets) {
         return guarded(() -> {
             validateGroupAndTopics(groupId, offsets.keySet());
-            return groups().resetOffsets(groupId, offsets);
+            return atCoordinator(groupId, () -> groups().resetOffsets(groupId, offsets), "resetOffsets",
+                    new JsonObject().put("offsets", GroupMessages.positions(offsets)), settings.requestTimeoutMs(),
+                    answer -> null);
         });
     }
 
@@ -617,7 +660,68 @@ public final class BrokerService implements Broker {
     public Future<Void> deleteGroup(String groupId) {
         return guarded(() -> {
             GroupCoordinator.validateGroupId(groupId);
-            return groups().deleteGroup(groupId);
+            return atCoordinator(groupId, () -> groups().deleteGroup(groupId), "deleteGroup", new JsonObject(),
+                    settings.requestTimeoutMs(), answer -> null);
+        });
+    }
+
+    /**
+     * Runs a group call at the broker coordinating {@code groupId} by this broker's metadata (the leader of the
+     * group's offsets partition): {@code here} when that is this broker, or when it is not known (the local
+     * coordinator then answers NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS, both retriable); else forwarded as
+     * {@code operation} with {@code arguments}, the answer read back with {@code answer}. A coordinator that cannot be
+     * reached answers NOT_COORDINATOR, so that members retry once the group has moved.
+     */
+    private <T> Future<T> atCoordinator(String groupId, Supplier<Future<T>> here, String operation,
+                                        JsonObject arguments, long timeoutMs, Function<JsonObject, T> answer) {
+        return guarded(() -> {
+            int coordinator = coordinatorOf(groupId);
+            if (coordinator == brokerId) {
+                return here.get();
+            }
+            return this.<Forwarded.GroupAnswer>forward(coordinator, new Forwarded.GroupCall(groupId, operation,
+                            arguments, timeoutMs), timeoutMs)
+                    .map(a -> answer.apply(a.body()))
+                    .recover(e -> Future.failedFuture(unreachable(e) ? new MillraceException(ErrorCode.NOT_COORDINATOR,
+                            "Broker " + coordinator + ", which coordinates group " + groupId + ", cannot be reached;"
+                                    + " retry once the group has moved", e) : e));
+        });
+    }
+
+    private int coordinatorOf(String groupId) {
+        return replicas.topic(OffsetsTopic.NAME).filter(t -> t.partitionCount() > 0)
+                .map(t -> t.partition(OffsetsTopic.partitionFor(groupId, t.partitionCount())))
+                .filter(PartitionAssignment::hasLeader).map(PartitionAssignment::leader).orElse(brokerId);
+    }
+
+    /** Whether a forwarded request failed because its broker could not be reached (gone, or not answering). */
+    private static boolean unreachable(Throwable error) {
+        return error instanceof MillraceException m && (m.errorCode() == ErrorCode.REQUEST_TIMED_OUT
+                || m.getCause() instanceof ReplyException reply && reply.failureType() == ReplyFailure.NO_HANDLERS);
+    }
+
+    /** A forwarded group call, served by the coordinator here. */
+    Future<JsonObject> groupCallHere(Forwarded.GroupCall call) {
+        JsonObject a = call.arguments();
+        String groupId = call.groupId();
+        JsonObject none = new JsonObject();
+        return guarded(() -> switch (call.operation()) {
+            case "join" -> groups().join(GroupMessages.joinRequest(a)).map(GroupMessages::joinResult);
+            case "heartbeat" -> groups().heartbeat(groupId, a.getString("memberId"), a.getInteger("generation"))
+                    .map(none);
+            case "leave" -> groups().leave(groupId, a.getString("memberId")).map(none);
+            case "commitOffsets" -> groups().commitOffsets(groupId, a.getString("memberId"),
+                    a.getInteger("generation"), GroupMessages.offsets(a.getJsonArray("offsets"))).map(none);
+            case "fetchOffsets" -> groups().fetchOffsets(groupId, GroupMessages.partitions(a.getJsonArray(
+                    "partitions"))).map(o -> new JsonObject().put("offsets", GroupMessages.offsets(o)));
+            case "listGroups" -> groups().listGroups()
+                    .map(l -> new JsonObject().put("groups", GroupMessages.listings(l)));
+            case "describeGroup" -> groups().describeGroup(groupId).map(GroupMessages::description);
+            case "resetOffsets" -> groups().resetOffsets(groupId, GroupMessages.positions(a.getJsonArray("offsets")))
+                    .map(none);
+            case "deleteGroup" -> groups().deleteGroup(groupId).map(none);
+            default -> Future.failedFuture(new MillraceException(ErrorCode.INVALID_REQUEST,
+                    "Unknown group operation " + call.operation()));
         });
     }
 

@@ -4,6 +4,7 @@ import io.millrace.common.TopicPartition;
 import io.millrace.partition.Acks;
 import io.millrace.partition.OffsetSpec;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
 
 /**
  * What one broker asks another over the clustered event bus when a client's request is for a partition the other
@@ -42,6 +43,17 @@ sealed interface Forwarded {
 
     record EndOffsetForEpoch(TopicPartition topicPartition, int leaderEpoch, int currentLeaderEpoch)
             implements Request {
+    }
+
+    /**
+     * A call for the group coordinator of {@code groupId} ({@link GroupMessages} defines the arguments and answers of
+     * each {@code operation}); {@code groupId} is empty for a call to every coordinator (listing groups).
+     */
+    record GroupCall(String groupId, String operation, JsonObject arguments, long timeoutMs) implements Forwarded {
+    }
+
+    /** The answer to a {@link GroupCall}. */
+    record GroupAnswer(JsonObject body) implements Forwarded {
     }
 
     /** The answer to {@link Produce}. */

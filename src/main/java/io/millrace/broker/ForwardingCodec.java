@@ -5,6 +5,7 @@ import io.millrace.partition.Acks;
 import io.millrace.partition.OffsetSpec;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageCodec;
+import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -24,9 +25,11 @@ public final class ForwardingCodec implements MessageCodec<Forwarded, Forwarded>
     private static final byte LIST_OFFSET = 4;
     private static final byte DELETE_RECORDS = 5;
     private static final byte END_OFFSET_FOR_EPOCH = 6;
+    private static final byte GROUP_CALL = 7;
     private static final byte PRODUCED = 21;
     private static final byte FETCHED = 22;
     private static final byte POSITION = 23;
+    private static final byte GROUP_ANSWER = 24;
 
     @Override
     public void encodeToWire(Buffer out, Forwarded message) {
@@ -56,6 +59,11 @@ public final class ForwardingCodec implements MessageCodec<Forwarded, Forwarded>
         } else if (message instanceof Forwarded.EndOffsetForEpoch e) {
             partition(out.appendByte(END_OFFSET_FOR_EPOCH), e.topicPartition()).appendInt(e.leaderEpoch())
                     .appendInt(e.currentLeaderEpoch());
+        } else if (message instanceof Forwarded.GroupCall g) {
+            string(string(out.appendByte(GROUP_CALL), g.groupId()), g.operation());
+            string(out.appendLong(g.timeoutMs()), g.arguments().encode());
+        } else if (message instanceof Forwarded.GroupAnswer a) {
+            string(out.appendByte(GROUP_ANSWER), a.body().encode());
         } else if (message instanceof Forwarded.Produced p) {
             out.appendByte(PRODUCED).appendLong(p.baseOffset()).appendLong(p.lastOffset())
                     .appendLong(p.logAppendTime()).appendLong(p.logStartOffset());
@@ -68,6 +76,11 @@ public final class ForwardingCodec implements MessageCodec<Forwarded, Forwarded>
         } else {
             throw new IllegalArgumentException(NAME + " cannot carry " + message.getClass().getName());
         }
+    }
+
+    private static Buffer string(Buffer out, String text) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        return out.appendInt(bytes.length).appendBytes(bytes);
     }
 
     private static Buffer partition(Buffer out, TopicPartition tp) {
@@ -113,6 +126,13 @@ public final class ForwardingCodec implements MessageCodec<Forwarded, Forwarded>
                 yield new Forwarded.Fetched(r.bytes(), first, next, hw, logStart, logEnd);
             }
             case POSITION -> new Forwarded.Position(r.i64(), r.i64());
+            case GROUP_CALL -> {
+                String groupId = r.string();
+                String operation = r.string();
+                long timeoutMs = r.i64();
+                yield new Forwarded.GroupCall(groupId, operation, new JsonObject(r.string()), timeoutMs);
+            }
+            case GROUP_ANSWER -> new Forwarded.GroupAnswer(new JsonObject(r.string()));
             default -> throw new IllegalArgumentException(NAME + ": unknown message type " + type);
         };
     }
@@ -148,6 +168,13 @@ public final class ForwardingCodec implements MessageCodec<Forwarded, Forwarded>
             Buffer b = in.getBuffer(pos, pos + length);
             pos += length;
             return b;
+        }
+
+        String string() {
+            int length = i32();
+            String text = in.getString(pos, pos + length, "UTF-8");
+            pos += length;
+            return text;
         }
 
         TopicPartition partition() {

@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * This broker's one clustered event-bus address for requests other brokers forward on behalf of their clients
- * ({@link #address}): a produce, fetch or offset lookup for a partition led here. It serves each as if the client were
+ * ({@link #address}): a produce, fetch or offset lookup for a partition led here, or a call for a group coordinated
+ * here. It serves each as if the client were
  * connected here, through {@link BrokerService}'s local path, which never forwards again: if this broker does not
  * lead the partition (metadata moved on), the answer is NOT_LEADER and the sender retries where its metadata points.
  * One address per broker, naming one broker, so Vert.x never round-robins a request to another.
@@ -27,7 +28,7 @@ public final class ForwardingEndpoint extends VerticleBase {
     static final DeliveryOptions REPLY = new DeliveryOptions().setCodecName(ForwardingCodec.NAME);
 
     private final BrokerService broker;
-    private MessageConsumer<Forwarded.Request> consumer;
+    private MessageConsumer<Forwarded> consumer;
 
     public ForwardingEndpoint(BrokerService broker) {
         this.broker = broker;
@@ -44,8 +45,8 @@ public final class ForwardingEndpoint extends VerticleBase {
         return consumer.completion();
     }
 
-    private void serve(Message<Forwarded.Request> message) {
-        Forwarded.Request request = message.body();
+    private void serve(Message<Forwarded> message) {
+        Forwarded request = message.body();
         Future<? extends Forwarded> answer;
         try {
             answer = answer(request);
@@ -67,7 +68,10 @@ public final class ForwardingEndpoint extends VerticleBase {
         });
     }
 
-    private Future<? extends Forwarded> answer(Forwarded.Request request) {
+    private Future<? extends Forwarded> answer(Forwarded request) {
+        if (request instanceof Forwarded.GroupCall call) {
+            return broker.groupCallHere(call).map(Forwarded.GroupAnswer::new);
+        }
         if (request instanceof Forwarded.Produce p) {
             RecordBatch batch = RecordBatch.wrap(((BufferInternal) p.batch()).getByteBuf().nioBuffer());
             return broker.produceHere(p.topicPartition(), batch, p.acks(), p.currentLeaderEpoch())

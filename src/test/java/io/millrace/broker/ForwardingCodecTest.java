@@ -7,6 +7,8 @@ import io.millrace.common.TopicPartition;
 import io.millrace.partition.Acks;
 import io.millrace.partition.OffsetSpec;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -33,7 +35,10 @@ class ForwardingCodecTest {
                 new Forwarded.Produced(10, 14, Forwarded.Produced.NO_LOG_APPEND_TIME, 0),
                 new Forwarded.Produced(10, 14, 1_700_000_000_123L, 2),
                 new Forwarded.Fetched(batch, 40, 45, 45, 0, 50),
-                new Forwarded.Position(12, 1_700_000_000_000L));
+                new Forwarded.Position(12, 1_700_000_000_000L),
+                new Forwarded.GroupCall("grüppe", "join", new JsonObject().put("memberId", "m-1"), 65_000),
+                new Forwarded.GroupCall("", "listGroups", new JsonObject(), 30_000),
+                new Forwarded.GroupAnswer(new JsonObject().put("groups", new JsonArray().add("a"))));
         for (Forwarded message : messages) {
             Buffer wire = Buffer.buffer("prefix");
             codec.encodeToWire(wire, message);

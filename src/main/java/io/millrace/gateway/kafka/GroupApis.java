@@ -296,7 +296,7 @@ final class GroupApis {
 
     /** The groups this broker coordinates, in Kafka's state names; the states filter is applied, types are all classic. */
     Future<ListGroupsResponseData> listGroups(ListGroupsRequestData request) {
-        return DataRequests.call(broker::listGroups).map(groups -> {
+        return DataRequests.call(broker::listGroupsCoordinatedHere).map(groups -> {
             ListGroupsResponseData response = new ListGroupsResponseData();
             groups.stream().filter(g -> request.statesFilter().isEmpty()
                             || request.statesFilter().stream().anyMatch(s -> s.equalsIgnoreCase(state(g.state()))))
