@@ -3,6 +3,7 @@ package io.millrace.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.millrace.group.OffsetsTopic;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -124,6 +125,67 @@ class AnyBrokerIT {
                 assertThat(got).as("broker %d, partition %d", id, partition)
                         .containsAllEntriesOf(acknowledged.get(partition));
             }
+        }
+    }
+
+    @Test
+    void aWebSocketGroupMemberJoinsAndCommitsThroughABrokerThatDoesNotCoordinateItsGroup() {
+        List<Integer> running = cluster.runningIds();
+        int front = running.get(0);
+        Rest rest = new Rest(cluster.baseUrl(front));
+        String topic = "grouped";
+        replicas.createTopic(topic, 2, 2, Map.of());
+        // the offsets topic is created on first use; describing it is such a use
+        JsonObject offsetsTopic = await().atMost(WAIT).until(() -> {
+            Rest.Response r = rest.get("/api/topics/" + OffsetsTopic.NAME);
+            return r.status() == 200 ? r.json() : null;
+        }, d -> d != null && d.getJsonArray("partitions").stream()
+                .allMatch(p -> ((JsonObject) p).getInteger("leader", -1) >= 0));
+        int offsetsPartitions = offsetsTopic.getJsonArray("partitions").size();
+        String group = null;
+        int coordinator = -1;
+        for (int i = 0; group == null; i++) {
+            int leader = Replicas.partitionOf(offsetsTopic, OffsetsTopic.partitionFor("g-" + i, offsetsPartitions))
+                    .getInteger("leader");
+            if (leader != front && running.contains(leader)) {
+                group = "g-" + i;
+                coordinator = leader;
+            }
+        }
+
+        try (WsClient member = WsClient.connect(cluster.broker(front).webSocketUri())) {
+            JsonObject joined = member.call(new JsonObject().put("op", "joinGroup").put("group", group)
+                    .put("topics", new JsonArray().add(topic)).put("autoCommit", false).put("reset", "earliest")
+                    .put("credits", 1_000).put("sessionTimeoutMs", 10_000).put("rebalanceTimeoutMs", 10_000));
+            assertThat(joined.getString("op")).as("%s", joined).isEqualTo("result");
+            assertThat(joined.getJsonArray("assignment").getJsonObject(0).getJsonArray("partitions")).hasSize(2);
+
+            JsonArray records = new JsonArray();
+            for (int n = 0; n < 10; n++) {
+                records.add(new JsonObject().put("partition", n % 2).put("value", "member-" + n));
+            }
+            assertThat(rest.post("/api/topics/" + topic + "/records", new JsonObject().put("records", records))
+                    .status()).isEqualTo(200);
+            List<String> read = new ArrayList<>();
+            while (read.size() < 10) {
+                JsonObject push = member.await(m -> "records".equals(m.getString("op")), WAIT);
+                push.getJsonArray("records").forEach(r -> read.add(((JsonObject) r).getString("value")));
+            }
+            assertThat(read).containsExactlyInAnyOrderElementsOf(records.stream()
+                    .map(r -> ((JsonObject) r).getString("value")).toList());
+
+            JsonObject committed = member.call(new JsonObject().put("op", "commit").put("group", group));
+            assertThat(committed.getString("op")).as("%s", committed).isEqualTo("result");
+        }
+
+        // every broker knows the group and its offsets, whichever coordinates it
+        for (int id : running) {
+            Rest other = new Rest(cluster.baseUrl(id));
+            assertThat(other.get("/api/groups").body()).as("groups listed by broker %d", id).contains(group);
+            Rest.Response described = other.get("/api/groups/" + group);
+            assertThat(described.status()).as("broker %d: %s", id, described.body()).isEqualTo(200);
+            assertThat(described.body()).as("described by broker %d (coordinator %d)", id, coordinator)
+                    .contains("\"committed\":5");
         }
     }
 
