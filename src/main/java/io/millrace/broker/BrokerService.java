@@ -1,5 +1,7 @@
 package io.millrace.broker;
 
+import io.millrace.common.Acks;
+import io.millrace.common.OffsetSpec;
 import io.millrace.storage.StorageHealth;
 import io.millrace.cluster.ClusterController;
 import io.millrace.cluster.TopicAdmin;
@@ -19,9 +21,7 @@ import io.millrace.group.JoinRequest;
 import io.millrace.group.JoinResult;
 import io.millrace.group.OffsetAndMetadata;
 import io.millrace.group.OffsetsTopic;
-import io.millrace.partition.Acks;
 import io.millrace.partition.LocalCodec;
-import io.millrace.partition.OffsetSpec;
 import io.millrace.partition.PartitionAddress;
 import io.millrace.partition.PartitionRequest;
 import io.millrace.partition.PartitionResponse;
