@@ -305,7 +305,8 @@ public final class BrokerService implements Broker {
                         metrics.recordsOut(tp.topic(), f.records().nextOffset() - Math.max(offset,
                                 f.records().firstOffset()), f.records().sizeInBytes());
                     }
-                    return new FetchResult(tp, f.records(), f.highWatermark(), f.logStartOffset(), f.logEndOffset());
+                    return new FetchResult(tp, new SegmentRegion(f.records()), f.highWatermark(), f.logStartOffset(),
+                            f.logEndOffset());
                 });
     }
 
