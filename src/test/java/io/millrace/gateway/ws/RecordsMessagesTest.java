@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.millrace.broker.FetchResult;
 import io.millrace.broker.FetchedRecords;
-import io.millrace.broker.SegmentRegions;
+import io.millrace.broker.TestFetchedRecords;
 import io.millrace.broker.json.JsonMapping;
 import io.millrace.broker.json.JsonMapping.Encoding;
 import io.millrace.common.ManualTime;
@@ -21,7 +21,6 @@ import io.millrace.storage.LogSlice;
 import io.millrace.storage.PartitionLog;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -275,14 +274,8 @@ class RecordsMessagesTest {
 
     private FetchResult fetch(long offset) {
         LogSlice slice = log.read(offset, 1 << 20);
-        FetchedRecords records;
-        if (form == Form.SEGMENT_FILE) {
-            records = SegmentRegions.of(slice);
-        } else {
-            byte[] bytes = new byte[slice.sizeInBytes()];
-            slice.readFully().get(bytes);
-            records = FetchedRecords.of(Buffer.buffer(bytes), slice.firstOffset(), slice.nextOffset());
-        }
+        FetchedRecords records = form == Form.SEGMENT_FILE ? TestFetchedRecords.fileRegion(slice)
+                : TestFetchedRecords.inMemory(slice);
         return new FetchResult(TP, records, log.logEndOffset(), log.logStartOffset(), log.logEndOffset());
     }
 
