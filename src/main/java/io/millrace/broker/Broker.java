@@ -1,14 +1,14 @@
 package io.millrace.broker;
 
+import io.millrace.common.Acks;
 import io.millrace.common.EpochEndOffset;
 import io.millrace.common.LeaderEpoch;
+import io.millrace.common.OffsetSpec;
 import io.millrace.common.TopicPartition;
 import io.millrace.group.GroupListing;
 import io.millrace.group.JoinRequest;
 import io.millrace.group.JoinResult;
 import io.millrace.group.OffsetAndMetadata;
-import io.millrace.partition.Acks;
-import io.millrace.partition.OffsetSpec;
 import io.millrace.record.RecordBatch;
 import io.vertx.core.Future;
 import java.util.Collection;

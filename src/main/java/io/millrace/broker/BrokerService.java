@@ -1,5 +1,7 @@
 package io.millrace.broker;
 
+import io.millrace.common.Acks;
+import io.millrace.common.OffsetSpec;
 import io.millrace.storage.StorageHealth;
 import io.millrace.cluster.ClusterController;
 import io.millrace.cluster.TopicAdmin;
@@ -19,9 +21,7 @@ import io.millrace.group.JoinRequest;
 import io.millrace.group.JoinResult;
 import io.millrace.group.OffsetAndMetadata;
 import io.millrace.group.OffsetsTopic;
-import io.millrace.partition.Acks;
 import io.millrace.partition.LocalCodec;
-import io.millrace.partition.OffsetSpec;
 import io.millrace.partition.PartitionAddress;
 import io.millrace.partition.PartitionRequest;
 import io.millrace.partition.PartitionResponse;
@@ -352,7 +352,7 @@ public final class BrokerService implements Broker {
             return leader == brokerId ? fetchHere(tp, offset, maxBytes, wait, currentLeaderEpoch, fetchId)
                     : this.<Forwarded.Fetched>forward(leader, new Forwarded.Fetch(tp, offset, maxBytes, wait,
                             currentLeaderEpoch, fetchId), wait + FETCH_TIMEOUT_SLACK_MS)
-                    .map(f -> FetchResult.ofBytes(tp, f.records(), f.firstOffset(), f.nextOffset(),
+                    .map(f -> new FetchResult(tp, FetchedRecords.of(f.records(), f.firstOffset(), f.nextOffset()),
                             f.highWatermark(), f.logStartOffset(), f.logEndOffset()));
         }).map(result -> {
             if (countOut && !result.records().isEmpty()) {
@@ -375,7 +375,7 @@ public final class BrokerService implements Broker {
         PartitionRequest.Fetch request = new PartitionRequest.Fetch(offset, maxBytes, wait, currentLeaderEpoch,
                 fetchId);
         return this.<PartitionResponse.Fetched>ask(tp, request, wait + FETCH_TIMEOUT_SLACK_MS)
-                .map(f -> new FetchResult(tp, f.records(), f.highWatermark(), f.logStartOffset(), f.logEndOffset()));
+                .map(f -> new FetchResult(tp, new SegmentRegion(f.records()), f.highWatermark(), f.logStartOffset(), f.logEndOffset()));
     }
 
     /** Answers the waiting fetch {@code fetchId} of the partition here at once, if it still waits. */

@@ -1,28 +1,35 @@
 package io.millrace.broker;
 
 import io.millrace.common.TopicPartition;
-import io.millrace.storage.LogSlice;
 import java.nio.ByteBuffer;
 import java.util.Objects;
 
 /**
- * Whole record batches read from a partition, all below its high watermark, as a file region (send it or read it
- * promptly: retention may delete the segment later). The first batch may start before the offset asked for;
- * readers skip records below it.
+ * What a fetch of one partition returns to a front-end: whole record batches, all below the partition's high
+ * watermark, and the partition's offsets at the time. The batches ({@link #records()}) are a region of a local segment
+ * file or bytes in memory (from another broker, say); front-ends handle both through {@link FetchedRecords} alone.
+ * Send or read a file region promptly: retention may delete its segment later. The first batch may start before the
+ * offset asked for; readers skip records below it.
  *
  * <p>One result may be handed to many subscriptions (they share a fetch when they wait at the same position), so the
- * region is read into memory at most once, by the first {@link #readRecords()}. Confined to one event loop.
+ * batches are read into memory at most once, by the first {@link #readRecords()}. Confined to one event loop.
  */
 public final class FetchResult {
 
     private final TopicPartition topicPartition;
-    private final LogSlice records;
+    private final FetchedRecords records;
     private final long highWatermark;
     private final long logStartOffset;
     private final long logEndOffset;
     private ByteBuffer read;
 
-    public FetchResult(TopicPartition topicPartition, LogSlice records, long highWatermark, long logStartOffset,
+    /**
+     * @param records        the batches read, e.g. {@link FetchedRecords#of} for bytes another broker sent
+     * @param highWatermark  the partition's high watermark when it was read
+     * @param logStartOffset its log start offset then
+     * @param logEndOffset   its log end offset then
+     */
+    public FetchResult(TopicPartition topicPartition, FetchedRecords records, long highWatermark, long logStartOffset,
                        long logEndOffset) {
         this.topicPartition = Objects.requireNonNull(topicPartition, "topicPartition");
         this.records = Objects.requireNonNull(records, "records");
@@ -31,18 +38,12 @@ public final class FetchResult {
         this.logEndOffset = logEndOffset;
     }
 
-    /** Batches another broker read and sent. TEMPORARY until the one-boundary change lands (buffer form). */
-    static FetchResult ofBytes(TopicPartition tp, io.vertx.core.buffer.Buffer records, long firstOffset,
-                               long nextOffset, long highWatermark, long logStartOffset, long logEndOffset) {
-        throw new UnsupportedOperationException("remote fetch results need the buffer form");
-    }
-
     public TopicPartition topicPartition() {
         return topicPartition;
     }
 
-    /** The region in its segment file, for zero-copy sends. */
-    public LogSlice records() {
+    /** The batches read: a segment file region or bytes in memory; {@link FetchedRecords#sendTo} sends either. */
+    public FetchedRecords records() {
         return records;
     }
 
@@ -64,8 +65,8 @@ public final class FetchResult {
     }
 
     /**
-     * The region's bytes, read from the file on the first call; each call returns its own view (position 0, limit
-     * the size) of the same read-only memory.
+     * The batches' bytes, read from the file (for a file region) on the first call; each call returns its own view
+     * (position 0, limit the size) of the same read-only memory.
      */
     public ByteBuffer readRecords() {
         if (read == null) {

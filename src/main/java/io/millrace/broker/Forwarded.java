@@ -1,8 +1,8 @@
 package io.millrace.broker;
 
 import io.millrace.common.TopicPartition;
-import io.millrace.partition.Acks;
-import io.millrace.partition.OffsetSpec;
+import io.millrace.common.Acks;
+import io.millrace.common.OffsetSpec;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 

@@ -1,6 +1,8 @@
 package io.millrace.partition;
 
+import io.millrace.common.Acks;
 import io.millrace.common.LeaderEpoch;
+import io.millrace.common.OffsetSpec;
 import io.millrace.common.TopicPartition;
 import io.millrace.record.RecordBatch;
 

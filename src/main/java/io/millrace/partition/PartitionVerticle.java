@@ -1,9 +1,11 @@
 package io.millrace.partition;
 
+import io.millrace.common.Acks;
 import io.millrace.common.EpochEndOffset;
 import io.millrace.common.LeaderEpoch;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
+import io.millrace.common.OffsetSpec;
 import io.millrace.common.Time;
 import io.millrace.common.TopicPartition;
 import io.millrace.partition.PartitionRequest.CancelFetch;

@@ -48,6 +48,9 @@ class LayeringTest {
     /** Packages that must stay free of Vert.x and Netty, so they can be reused by the SDK and tested as plain Java. */
     private static final List<String> PLAIN_JAVA = List.of("common", "record", "storage", "protocol", "replication");
 
+    /** The front-ends of DESIGN.md: one package per protocol, and the HTTP port. */
+    private static final List<String> FRONT_ENDS = List.of(BASE + "gateway..", BASE + "http..");
+
     private static JavaClasses classes;
 
     @BeforeAll
@@ -95,6 +98,18 @@ class LayeringTest {
     void onlyTheKafkaListenerUsesKafkaClasses() {
         noClasses().that().resideOutsideOfPackage(BASE + "gateway.kafka..")
                 .should().dependOnClassesThat().resideInAPackage("org.apache.kafka..")
+                .check(classes);
+    }
+
+    /**
+     * DESIGN.md: front-ends see the broker API's own types only, never a storage or partition class. The layering
+     * above would let them reach both through broker; this rule does not, so a fetch result cannot leak a segment file
+     * region (which only the broker may create) and the broker can answer from another broker's bytes instead.
+     */
+    @org.junit.jupiter.api.Test
+    void frontEndsUseNoStorageOrPartitionTypes() {
+        noClasses().that().resideInAnyPackage(FRONT_ENDS.toArray(String[]::new))
+                .should().dependOnClassesThat().resideInAnyPackage(BASE + "storage..", BASE + "partition..")
                 .check(classes);
     }
 

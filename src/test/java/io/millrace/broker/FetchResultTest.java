@@ -34,7 +34,7 @@ class FetchResultTest {
         log.appendAsLeader(new RecordBatchBuilder(CompressionType.NONE, TimestampType.CREATE_TIME, 0)
                 .append(time.milliseconds(), null, "a".getBytes(StandardCharsets.UTF_8))
                 .append(time.milliseconds(), null, "b".getBytes(StandardCharsets.UTF_8)).build(), 0);
-        FetchResult result = new FetchResult(TP, log.read(0, 1 << 20), 2, 0, 2);
+        FetchResult result = new FetchResult(TP, TestFetchedRecords.fileRegion(log.read(0, 1 << 20)), 2, 0, 2);
         int size = result.records().sizeInBytes();
 
         ByteBuffer first = result.readRecords();
@@ -56,7 +56,7 @@ class FetchResultTest {
     void anEmptyReadIsAnEmptyBuffer() {
         PartitionLog log = PartitionLog.open(dir, LogConfig.from(Map.of()), new ManualTime(), Runnable::run);
         try {
-            FetchResult result = new FetchResult(TP, log.read(0, 1 << 20), 0, 0, 0);
+            FetchResult result = new FetchResult(TP, TestFetchedRecords.fileRegion(log.read(0, 1 << 20)), 0, 0, 0);
             assertThat(result.readRecords().remaining()).isZero();
             assertThat(result.nextOffset()).isZero();
         } finally {

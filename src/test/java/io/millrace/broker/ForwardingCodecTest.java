@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.millrace.common.TopicPartition;
-import io.millrace.partition.Acks;
-import io.millrace.partition.OffsetSpec;
+import io.millrace.common.Acks;
+import io.millrace.common.OffsetSpec;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

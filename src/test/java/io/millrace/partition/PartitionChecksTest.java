@@ -3,6 +3,7 @@ package io.millrace.partition;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.millrace.common.Acks;
 import io.millrace.common.Time;
 import io.millrace.common.TopicPartition;
 import io.millrace.record.RecordBatch;

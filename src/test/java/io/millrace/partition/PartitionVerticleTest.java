@@ -2,9 +2,11 @@ package io.millrace.partition;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.millrace.common.Acks;
 import io.millrace.common.EpochEndOffset;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.LeaderEpoch;
+import io.millrace.common.OffsetSpec;
 import io.millrace.common.Time;
 import io.millrace.common.TopicPartition;
 import io.millrace.record.RecordBatch;

@@ -3,11 +3,11 @@ package io.millrace.gateway.kafka;
 import io.millrace.broker.Broker;
 import io.millrace.broker.FetchResult;
 import io.millrace.broker.ResolvedOffset;
+import io.millrace.common.Acks;
 import io.millrace.common.LeaderEpoch;
 import io.millrace.common.MillraceException;
+import io.millrace.common.OffsetSpec;
 import io.millrace.common.TopicPartition;
-import io.millrace.partition.Acks;
-import io.millrace.partition.OffsetSpec;
 import io.millrace.record.RecordBatch;
 import io.millrace.record.RecordBatches;
 import io.vertx.core.Future;
@@ -132,7 +132,7 @@ final class DataRequests {
         final TopicPartition tp;
         final FetchRequestData.FetchPartition request;
         final FetchResponseData.PartitionData answer;
-        /** What was read: whole committed batches as a segment region; null before the read or on error. */
+        /** What was read: whole committed batches (segment region or memory); null before the read or on error. */
         FetchResult result;
 
         PartitionRead(TopicPartition tp, FetchRequestData.FetchPartition request,
@@ -156,10 +156,10 @@ final class DataRequests {
      * allows a wait, long-polls the partitions that had nothing for the rest of {@code maxWaitMs} (each partition
      * answers as soon as it has a committed batch), and answers when the first of them brings data or all have run
      * out. Partitions then go into the response in request order while they fit in {@code maxBytes}; the first with
-     * data always does, as in Kafka. The records are the segment regions the partitions read, which the connection
-     * sends from the files; a partition whose segment changed since the read (retention deleted it) is answered
-     * without records, so the client reads it again. No fetch sessions: the answer's session id is 0, so clients send
-     * full fetches.
+     * data always does, as in Kafka. The records are the batches the broker returned, which the connection sends as
+     * they are (segment regions from their files); a partition whose segment changed since the read (retention
+     * deleted it) is answered without records, so the client reads it again. No fetch sessions: the answer's session
+     * id is 0, so clients send full fetches.
      */
     Future<FetchResponseData> fetch(FetchRequestData request) {
         List<PartitionRead> reads = new ArrayList<>();
@@ -191,7 +191,7 @@ final class DataRequests {
                 boolean include = size > 0 && (total == 0 || total + size <= request.maxBytes())
                         && read.result.records().isStillValid(size);
                 total += include ? size : 0;
-                read.answer.setRecords(include ? new SegmentRecords(read.result.records()) : MemoryRecords.EMPTY);
+                read.answer.setRecords(include ? new BrokerRecords(read.result.records()) : MemoryRecords.EMPTY);
             }
             return response;
         });

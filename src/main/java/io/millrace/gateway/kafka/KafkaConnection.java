@@ -1,14 +1,13 @@
 package io.millrace.gateway.kafka;
 
 import io.millrace.broker.BrokerMetrics;
+import io.millrace.broker.FetchedRecords;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.parsetools.RecordParser;
-import io.millrace.storage.LogSlice;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * A request is a 4-byte size, then a request header (v1, or v2 with tagged fields for flexible versions, as
  * {@link ApiKeys#requestHeaderVersion} says) and the request body; a response is a 4-byte size, a response header (v0,
  * or v1 for flexible versions, except ApiVersions which always answers with v0) and the response body. Headers and
- * bodies are read and written by the message classes of kafka-clients; a Fetch answer's records are sent from their
- * segment files ({@link SegmentRecords}, {@link ResponseParts}), not through the heap.
+ * bodies are read and written by the message classes of kafka-clients; a Fetch answer's records are sent as the broker
+ * returned them ({@link BrokerRecords}, {@link ResponseParts}): from their segment files, not through the heap, or
+ * from memory when another broker sent them.
  *
  * <h2>One request at a time</h2>
  * As Apache Kafka's broker does, the connection stops reading when a request is complete and reads on once it is
@@ -55,8 +55,6 @@ final class KafkaConnection {
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaConnection.class);
     private static final int SIZE_BYTES = 4;
-    /** Bytes per {@code sendFile}: under Vert.x's 1 MiB region split (see {@link #respond}). */
-    private static final int FILE_CHUNK_BYTES = 512 * 1024;
 
     private final NetSocket socket;
     private final KafkaApis apis;
@@ -193,18 +191,17 @@ final class KafkaConnection {
     }
 
     /**
-     * Writes a response: the heap parts as buffers, the records of a fetch from their segment files in chunks of
-     * {@value #FILE_CHUNK_BYTES} bytes. Vert.x queues writes and file regions in call order except that it splits a
-     * region of a megabyte or more and queues the rest behind whatever is written meanwhile, so no chunk reaches that
-     * size. Completes when the last chunk is sent; fails when a segment changed since it was read (its bytes are
-     * announced already, so the connection must close) or a send fails.
+     * Writes a response: the heap parts as buffers, the records of a fetch with {@link FetchedRecords#sendTo} (from
+     * their segment files in chunks small enough that Vert.x queues each whole, in call order). Completes when the last
+     * part is sent; fails when a segment changed since it was read (its bytes are announced already, so the connection
+     * must close) or a send fails.
      */
     private Future<Void> respond(int correlationId, ApiKeys key, short version, ApiMessage response) {
         short headerVersion = key.responseHeaderVersion(version);
         ObjectSerializationCache cache = new ObjectSerializationCache();
         ResponseHeaderData header = new ResponseHeaderData().setCorrelationId(correlationId);
         int size = header.size(cache, headerVersion) + response.size(cache, version);
-        ResponseParts out = new ResponseParts(SIZE_BYTES + size - segmentBytes(response));
+        ResponseParts out = new ResponseParts(SIZE_BYTES + size - brokerRecordsBytes(response));
         out.writeInt(size);
         header.write(out, cache, headerVersion);
         response.write(out, cache, version);
@@ -212,37 +209,23 @@ final class KafkaConnection {
         for (ResponseParts.Part part : out.parts()) {
             if (part instanceof ResponseParts.Heap heap) {
                 sent.add(socket.write(BufferInternal.buffer(Unpooled.wrappedBuffer(heap.bytes()))));
-            } else if (part instanceof ResponseParts.Region region) {
-                sendRegion(region.slice(), sent);
+            } else if (part instanceof ResponseParts.Batches batches) {
+                sent.add(batches.records().sendTo(socket, 0, batches.records().sizeInBytes()));
             }
         }
         return Future.all(sent).mapEmpty();
     }
 
-    /** Sends a segment region in chunks, adding each send to {@code sent}; stops at the first that cannot go. */
-    private void sendRegion(LogSlice slice, List<Future<Void>> sent) {
-        String file = slice.file().toAbsolutePath().toString();
-        for (long at = 0; at < slice.sizeInBytes(); at += FILE_CHUNK_BYTES) {
-            int chunk = (int) Math.min(FILE_CHUNK_BYTES, slice.sizeInBytes() - at);
-            if (!slice.isStillValid((int) at + chunk)) {
-                sent.add(Future.failedFuture(new IOException("Segment " + file + " changed (truncated or deleted)"
-                        + " before its batches were sent")));
-                return;
-            }
-            sent.add(socket.sendFile(file, slice.position() + at, chunk));
-        }
-    }
-
-    /** The bytes of a response that are sent from segment files rather than written from the heap. */
-    private static int segmentBytes(ApiMessage response) {
+    /** The bytes of a response that are sent as the broker's batches rather than written from the heap. */
+    private static int brokerRecordsBytes(ApiMessage response) {
         if (!(response instanceof FetchResponseData fetch)) {
             return 0;
         }
         int bytes = 0;
         for (FetchResponseData.FetchableTopicResponse topic : fetch.responses()) {
             for (FetchResponseData.PartitionData partition : topic.partitions()) {
-                if (partition.records() instanceof SegmentRecords segment) {
-                    bytes += segment.sizeInBytes();
+                if (partition.records() instanceof BrokerRecords records) {
+                    bytes += records.sizeInBytes();
                 }
             }
         }

@@ -1,6 +1,6 @@
 package io.millrace.gateway.kafka;
 
-import io.millrace.storage.LogSlice;
+import io.millrace.broker.FetchedRecords;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,31 +10,31 @@ import org.apache.kafka.common.record.BaseRecords;
 import org.apache.kafka.common.record.MemoryRecords;
 
 /**
- * A response serialised as it goes on the wire: bytes from the heap, and, where it holds {@link SegmentRecords}, the
- * regions of segment files to send in their place. Everything a message class writes lands in one heap buffer of
- * exactly the response's size less its segment bytes; each {@code writeRecords} of segment records marks where in it
- * the region goes.
+ * A response serialised as it goes on the wire: bytes from the heap, and, where it holds {@link BrokerRecords}, the
+ * broker's batches (segment file regions, or bytes another broker sent) to send in their place. Everything a message
+ * class writes lands in one heap buffer of exactly the response's size less the broker records' bytes; each
+ * {@code writeRecords} of broker records marks where in it the batches go.
  *
  * <p>Not thread-safe; one response at a time.
  */
 final class ResponseParts implements Writable {
 
-    /** A part of the response in wire order: heap bytes, or a region of a segment file. */
-    sealed interface Part permits Heap, Region {
+    /** A part of the response in wire order: heap bytes, or the broker's batches. */
+    sealed interface Part permits Heap, Batches {
     }
 
     record Heap(ByteBuffer bytes) implements Part {
     }
 
-    record Region(LogSlice slice) implements Part {
+    record Batches(FetchedRecords records) implements Part {
     }
 
     private final ByteBuffer heap;
     private final ByteBufferAccessor out;
     private final List<Integer> cuts = new ArrayList<>();
-    private final List<LogSlice> regions = new ArrayList<>();
+    private final List<FetchedRecords> batches = new ArrayList<>();
 
-    /** @param heapBytes the response's size (with its size field) less the bytes of its segment records */
+    /** @param heapBytes the response's size (with its size field) less the bytes of its broker records */
     ResponseParts(int heapBytes) {
         this.heap = ByteBuffer.allocate(heapBytes);
         this.out = new ByteBufferAccessor(heap);
@@ -50,7 +50,7 @@ final class ResponseParts implements Writable {
         int from = 0;
         for (int i = 0; i < cuts.size(); i++) {
             parts.add(new Heap(heap.duplicate().position(from).limit(cuts.get(i)).slice()));
-            parts.add(new Region(regions.get(i)));
+            parts.add(new Batches(batches.get(i)));
             from = cuts.get(i);
         }
         parts.add(new Heap(heap.duplicate().position(from).limit(heap.capacity()).slice()));
@@ -59,9 +59,9 @@ final class ResponseParts implements Writable {
 
     @Override
     public void writeRecords(BaseRecords records) {
-        if (records instanceof SegmentRecords segment) {
+        if (records instanceof BrokerRecords broker) {
             cuts.add(heap.position());
-            regions.add(segment.slice());
+            batches.add(broker.records());
         } else if (records instanceof MemoryRecords memory) {
             out.writeByteBuffer(memory.buffer());
         } else {

@@ -1,29 +1,30 @@
 package io.millrace.gateway.tcp;
 
-import io.millrace.storage.LogSlice;
+import io.millrace.broker.FetchedRecords;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.net.NetSocket;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.function.Consumer;
 
 /**
- * The outgoing byte stream of one connection: encoded frames and frame headers from the heap, record batches straight
- * from segment files ({@code sendfile}), in exactly the order they are handed over.
+ * The outgoing byte stream of one connection: encoded frames and frame headers from the heap, record batches as the
+ * broker returned them ({@link FetchedRecords}: straight from segment files with {@code sendfile}, or from memory when
+ * they came from another broker), in exactly the order they are handed over.
  *
  * <p>Order is the whole point. Vert.x queues writes and file regions in call order, with one exception: a region of a
  * megabyte or more is split, and its later parts are queued only when the first part has been written, behind
  * anything written meanwhile. A frame header announcing N batch bytes followed by a response written in between would
- * corrupt the stream, so regions go to Vert.x in chunks of {@value #FILE_CHUNK_BYTES} bytes, each queued whole.
+ * corrupt the stream, so batches go to Vert.x in chunks of {@value #FILE_CHUNK_BYTES} bytes, each queued whole.
  *
  * <p>Bounded. Each {@code sendFile} holds an open file until its bytes are in the socket, and file regions do not
  * count towards the socket's write queue, so this class keeps its own queue: at most {@value #MAX_FILE_BYTES_IN_FLIGHT}
- * file bytes are handed to Vert.x at a time; later chunks, and anything written after them, wait here (as a file
- * position or a small heap buffer) until earlier chunks are sent. {@link #blocked()} is true while the socket's write
- * queue is full or {@value #MAX_QUEUED_FILE_BYTES} file bytes or more wait; producers of output (subscriptions, the
- * request reader) hold off then and continue on {@code onWritable} (or the socket's drain).
+ * batch bytes are handed to Vert.x at a time; later chunks, and anything written after them, wait here (as a position
+ * in the batches or a small heap buffer) until earlier chunks are sent. {@link #blocked()} is true while the socket's
+ * write queue is full or {@value #MAX_QUEUED_FILE_BYTES} batch bytes or more wait; producers of output (subscriptions,
+ * the request reader) hold off then and continue on {@code onWritable} (or the socket's drain). Batches in memory are
+ * counted the same way: they hold no file, but the bound on what one connection keeps queued is the same.
  *
  * <p>Not thread-safe: only the connection's event loop calls it.
  */
@@ -68,29 +69,28 @@ final class FrameOutput {
     }
 
     /**
-     * Queues {@code length} bytes of a slice's file from the slice's position: whole batches, zero copy. The caller
-     * has already written the frame header that counts them, and checked them {@link #readable}.
+     * Queues the first {@code length} bytes of {@code records}: whole batches, zero copy from a segment file. The
+     * caller has already written the frame header that counts them, and checked them {@link #readable}.
      */
-    void sendBatches(LogSlice slice, int length) {
-        String file = slice.file().toAbsolutePath().toString();
-        for (long at = 0; at < length; at += FILE_CHUNK_BYTES) {
-            int chunk = (int) Math.min(FILE_CHUNK_BYTES, length - at);
+    void sendBatches(FetchedRecords records, int length) {
+        for (int at = 0; at < length; at += FILE_CHUNK_BYTES) {
+            int chunk = Math.min(FILE_CHUNK_BYTES, length - at);
             fileBytesQueued += chunk;
-            waiting.add(new FileChunk(slice, file, slice.position() + at, chunk));
+            waiting.add(new BatchChunk(records, at, chunk));
         }
         flush();
     }
 
     /**
-     * Whether the first {@code length} bytes of a slice can still be sent: its segment still holds the bytes it held
-     * when read ({@link LogSlice#isStillValid(int)}: not deleted, and not truncated or recreated since, even if the
-     * file has grown back to the same length). Checked before writing the header that announces them, because once
-     * the header is out other bytes corrupt the stream (Vert.x sends what the file has and reports success).
-     * Retention may delete the segment between a read and this check; then the caller leaves the batches out and the
-     * client's next read reports the offset as out of range.
+     * Whether the first {@code length} bytes of {@code records} can still be sent: a segment region's file still holds
+     * the bytes it held when read ({@link FetchedRecords#isStillValid(int)}: not deleted, and not truncated or
+     * recreated since, even if the file has grown back to the same length); batches in memory always can. Checked
+     * before writing the header that announces them, because once the header is out other bytes corrupt the stream
+     * (Vert.x sends what the file has and reports success). Retention may delete the segment between a read and this
+     * check; then the caller leaves the batches out and the client's next read reports the offset as out of range.
      */
-    static boolean readable(LogSlice slice, int length) {
-        return slice.isStillValid(length);
+    static boolean readable(FetchedRecords records, int length) {
+        return records.isStillValid(length);
     }
 
     /** Whether whoever produces output should wait: the socket's queue is full or too many file bytes wait. */
@@ -102,19 +102,15 @@ final class FrameOutput {
     private void flush() {
         while (!waiting.isEmpty() && !broken) {
             Object next = waiting.peek();
-            if (next instanceof FileChunk chunk) {
+            if (next instanceof BatchChunk chunk) {
                 if (fileBytesInFlight > 0 && fileBytesInFlight + chunk.length() > MAX_FILE_BYTES_IN_FLIGHT) {
                     return;
                 }
                 waiting.poll();
                 fileBytesInFlight += chunk.length();
-                if (!chunk.slice().isStillValid((int) (chunk.position() - chunk.slice().position()) + chunk.length())) {
-                    // Its header is out already: the connection cannot continue without these exact bytes.
-                    sent(chunk, new IOException("Segment " + chunk.file() + " changed (truncated or deleted) before"
-                            + " its batches were sent"));
-                    return;
-                }
-                socket.sendFile(chunk.file(), chunk.position(), chunk.length())
+                // A segment that changed since the read fails the send before anything is queued; its header is out
+                // already, so the connection cannot continue without these exact bytes (sent() reports it broken).
+                chunk.records().sendTo(socket, chunk.from(), chunk.length())
                         .onComplete(result -> sent(chunk, result.cause()));
             } else {
                 waiting.poll();
@@ -123,7 +119,7 @@ final class FrameOutput {
         }
     }
 
-    private void sent(FileChunk chunk, Throwable failure) {
+    private void sent(BatchChunk chunk, Throwable failure) {
         boolean wasBlocked = fileBytesQueued >= MAX_QUEUED_FILE_BYTES;
         fileBytesInFlight -= chunk.length();
         fileBytesQueued -= chunk.length();
@@ -141,7 +137,7 @@ final class FrameOutput {
         }
     }
 
-    /** {@code length} bytes of {@code file} from {@code position}, to send with one {@code sendFile}. */
-    private record FileChunk(LogSlice slice, String file, long position, int length) {
+    /** Bytes {@code [from, from + length)} of {@code records}, to send with one {@link FetchedRecords#sendTo}. */
+    private record BatchChunk(FetchedRecords records, int from, int length) {
     }
 }

@@ -2,10 +2,10 @@ package io.millrace.gateway.tcp;
 
 import io.millrace.broker.BrokerDescription;
 import io.millrace.broker.PartitionDescription;
+import io.millrace.common.Acks;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
-import io.millrace.partition.Acks;
-import io.millrace.partition.OffsetSpec;
+import io.millrace.common.OffsetSpec;
 import io.millrace.protocol.ApiError;
 import io.millrace.protocol.ApiKey;
 import io.millrace.protocol.ListOffsetsRequest;

@@ -2,6 +2,7 @@ package io.millrace.gateway.tcp;
 
 import io.millrace.broker.Broker;
 import io.millrace.broker.FetchResult;
+import io.millrace.broker.FetchedRecords;
 import io.millrace.broker.Subscription;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
@@ -10,7 +11,6 @@ import io.millrace.protocol.ApiError;
 import io.millrace.protocol.FrameCodec;
 import io.millrace.protocol.Push;
 import io.millrace.record.RecordBatch;
-import io.millrace.storage.LogSlice;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.function.Consumer;
@@ -19,18 +19,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One SUBSCRIBE of a connection: a broker {@link Subscription} whose data goes out as PUSH frames, the batches sent
- * straight from the segment file.
+ * straight from the segment file (or from memory, when the broker got them from another broker).
  *
  * <p>Credits count records, as docs/PROTOCOL.md says: a batch joins a push only while the balance is at least 1,
  * and its record count is then taken off, so the balance may end up to one batch below zero and the client gets at
- * most one batch beyond what it granted. When the whole slice a fetch brought fits (its offset span does not exceed
+ * most one batch beyond what it granted. When all the batches a fetch brought fits (its offset span does not exceed
  * the balance), it goes out as one push without looking inside; otherwise the batch headers are read one by one to
  * find where the credit runs out, and the rest is left for the broker to fetch again when credit returns. For
  * batches written by producers the record count equals the offset span, so both ways charge the same.
  *
  * <p>Nothing is pushed while the connection's output is {@link FrameOutput#blocked() blocked}; the connection calls
  * {@link #resume()} when it drains. The broker subscription then holds at most one fetch, so a slow client costs one
- * file region per subscription, never a queue.
+ * fetch's batches per subscription, never a queue.
  *
  * <p>Not thread-safe: the connection's event loop creates it, and the broker runs the subscription there.
  */
@@ -130,17 +130,17 @@ final class PushSubscription implements Subscription.Handler {
         if (closed || credits < 1 || output.blocked()) {
             return position;
         }
-        LogSlice slice = result.records();
+        FetchedRecords records = result.records();
         Cut cut;
         try {
-            cut = cut(slice);
+            cut = cut(records);
         } catch (IOException | RuntimeException e) {
             LOG.warn("Cannot read batch headers of {} for subscription {}", tp, id, e);
             end(new MillraceException(ErrorCode.STORAGE_ERROR, "Cannot read " + tp + " at offset " + position
                     + ": " + e.getMessage() + "; subscribe again"));
             return position;
         }
-        if (!FrameOutput.readable(slice, cut.bytes())) {
+        if (!FrameOutput.readable(records, cut.bytes())) {
             if (refetched) {
                 end(new MillraceException(ErrorCode.STORAGE_ERROR, "The segment holding offset " + position + " of "
                         + tp + " was deleted or cut while being read; subscribe again"));
@@ -155,7 +155,7 @@ final class PushSubscription implements Subscription.Handler {
         refetched = false;
         output.write(FrameCodec.encodePushHeader(id, tp.topic(), tp.partition(), result.highWatermark(),
                 cut.bytes()));
-        output.sendBatches(slice, cut.bytes());
+        output.sendBatches(records, cut.bytes());
         credits -= cut.records();
         return cut.nextOffset();
     }
@@ -184,24 +184,24 @@ final class PushSubscription implements Subscription.Handler {
         });
     }
 
-    /** The leading batches of {@code slice} the balance allows: at least one, since the balance is at least 1. */
-    private Cut cut(LogSlice slice) throws IOException {
-        long span = slice.nextOffset() - slice.firstOffset();
+    /** The leading batches of {@code batches} the balance allows: at least one, since the balance is at least 1. */
+    private Cut cut(FetchedRecords batches) throws IOException {
+        long span = batches.nextOffset() - batches.firstOffset();
         if (span <= credits) {
-            return new Cut(slice.sizeInBytes(), span, slice.nextOffset());
+            return new Cut(batches.sizeInBytes(), span, batches.nextOffset());
         }
         ByteBuffer header = ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
-        long at = slice.position();
-        long end = at + slice.sizeInBytes();
+        int at = 0;
+        int end = batches.sizeInBytes();
         long balance = credits;
         long records = 0;
-        long next = slice.firstOffset();
+        long next = batches.firstOffset();
         while (at < end && balance >= 1) {
-            slice.read(header.clear(), at);
+            batches.read(header.clear(), at);
             int size = RecordBatch.LOG_OVERHEAD + header.getInt(RecordBatch.LENGTH_OFFSET);
-            if (size < RecordBatch.HEADER_SIZE || at + size > end) {
-                throw new IOException("Batch at position " + at + " of " + slice.file() + " declares " + size
-                        + " bytes, inconsistent with the slice");
+            if (size < RecordBatch.HEADER_SIZE || size > end - at) {
+                throw new IOException("Batch at byte " + at + " of " + batches + " declares " + size
+                        + " bytes, inconsistent with the batches");
             }
             int count = header.getInt(RecordBatch.RECORD_COUNT_OFFSET);
             next = header.getLong(RecordBatch.BASE_OFFSET_OFFSET)
@@ -210,11 +210,10 @@ final class PushSubscription implements Subscription.Handler {
             records += count;
             at += size;
         }
-        return new Cut((int) (at - slice.position()), records, next);
+        return new Cut(at, records, next);
     }
 
-
-    /** The part of a slice one push carries: its first {@code bytes}, holding {@code records} records. */
+    /** The part of the batches one push carries: their first {@code bytes}, holding {@code records} records. */
     private record Cut(int bytes, long records, long nextOffset) {
     }
 }

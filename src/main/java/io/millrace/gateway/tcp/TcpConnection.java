@@ -4,13 +4,14 @@ import io.millrace.broker.Broker;
 import io.millrace.broker.BrokerDescription;
 import io.millrace.broker.BrokerMetrics;
 import io.millrace.broker.FetchResult;
+import io.millrace.broker.FetchedRecords;
 import io.millrace.broker.NewTopic;
 import io.millrace.broker.ProduceResult;
 import io.millrace.broker.ResolvedOffset;
+import io.millrace.common.Acks;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
 import io.millrace.common.TopicPartition;
-import io.millrace.partition.Acks;
 import io.millrace.protocol.AddPartitionsRequest;
 import io.millrace.protocol.AddPartitionsResponse;
 import io.millrace.protocol.ApiError;
@@ -47,7 +48,6 @@ import io.millrace.protocol.UnsubscribeRequest;
 import io.millrace.protocol.UnsubscribeResponse;
 import io.millrace.record.RecordBatch;
 import io.millrace.record.RecordBatches;
-import io.millrace.storage.LogSlice;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetSocket;
@@ -514,38 +514,39 @@ final class TcpConnection {
     }
 
     /**
-     * Writes a FETCH response as headers from the heap and batches from the segment files. Partitions are taken in
-     * request order while they fit in {@code maxBytes}; the first with data always does. A partition that does not
-     * fit, or whose segment went away since the read, is answered without batches, so the client reads it again.
+     * Writes a FETCH response as headers from the heap and batches from the segment files (or from memory, for batches
+     * another broker sent). Partitions are taken in request order while they fit in {@code maxBytes}; the first with
+     * data always does. A partition that does not fit, or whose segment went away since the read, is answered without
+     * batches, so the client reads it again.
      */
     private void writeFetchResponse(int correlationId, FetchRequest request, List<LongPollFetch.Outcome> outcomes) {
         List<FetchResponse.PartitionHeader> headers = new ArrayList<>(outcomes.size());
-        List<LogSlice> slices = new ArrayList<>(outcomes.size());
+        List<FetchedRecords> batches = new ArrayList<>(outcomes.size());
         long total = 0;
         for (LongPollFetch.Outcome outcome : outcomes) {
             if (outcome.result().isEmpty()) {
                 headers.add(new FetchResponse.PartitionHeader(outcome.partition(), outcome.error(), -1, -1, 0));
-                slices.add(null);
+                batches.add(null);
                 continue;
             }
             FetchResult result = outcome.result().get();
-            LogSlice slice = result.records();
-            int size = slice.sizeInBytes();
+            FetchedRecords records = result.records();
+            int size = records.sizeInBytes();
             boolean include = size > 0 && (total == 0 || total + size <= request.maxBytes())
-                    && FrameOutput.readable(slice, size);
+                    && FrameOutput.readable(records, size);
             if (include) {
                 total += size;
             }
             headers.add(new FetchResponse.PartitionHeader(outcome.partition(), Optional.empty(),
                     result.highWatermark(), result.logStartOffset(), include ? size : 0));
-            slices.add(include ? slice : null);
+            batches.add(include ? records : null);
         }
         List<ByteBuffer> buffers = FrameCodec.encodeFetchResponseHeaders(correlationId, headers, version);
         output.write(buffers.get(0));
         for (int i = 0; i < headers.size(); i++) {
             output.write(buffers.get(i + 1));
-            if (slices.get(i) != null) {
-                output.sendBatches(slices.get(i), headers.get(i).batchesLength());
+            if (batches.get(i) != null) {
+                output.sendBatches(batches.get(i), headers.get(i).batchesLength());
             }
         }
         maybePauseReading();

@@ -1,5 +1,6 @@
 package io.millrace.group.vertx;
 
+import io.millrace.common.Acks;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
 import io.millrace.common.Time;
@@ -16,7 +17,6 @@ import io.millrace.group.OffsetAndMetadata;
 import io.millrace.group.OffsetRecord;
 import io.millrace.group.OffsetStore;
 import io.millrace.group.OffsetsTopic;
-import io.millrace.partition.Acks;
 import io.millrace.partition.PartitionAddress;
 import io.millrace.partition.PartitionRequest;
 import io.millrace.partition.PartitionResponse;

@@ -3,6 +3,8 @@ package io.millrace.gateway.ws;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.millrace.broker.FetchResult;
+import io.millrace.broker.FetchedRecords;
+import io.millrace.broker.TestFetchedRecords;
 import io.millrace.broker.json.JsonMapping;
 import io.millrace.broker.json.JsonMapping.Encoding;
 import io.millrace.common.ManualTime;
@@ -15,6 +17,7 @@ import io.millrace.record.RecordBatchBuilder;
 import io.millrace.record.RecordBatches;
 import io.millrace.record.TimestampType;
 import io.millrace.storage.LogConfig;
+import io.millrace.storage.LogSlice;
 import io.millrace.storage.PartitionLog;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -32,15 +35,29 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * {@link RecordsMessages} over {@link FetchResult}s read from a real partition log. Every message must be what one
- * socket encoding its own records would send (the oracle {@link #perSocket} is the encoding WebSocketSession did
- * before messages were shared), whatever the socket before it on the event loop asked for.
+ * {@link RecordsMessages} over {@link FetchResult}s read from a real partition log, in both forms the broker API
+ * hands out: the segment file region a local read returns, and the same batches in memory, as another broker sends
+ * them. Every message must be what one socket encoding its own records would send (the oracle {@link #perSocket} is
+ * the encoding WebSocketSession did before messages were shared), whatever the socket before it on the event loop
+ * asked for.
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(RecordsMessagesTest.Form.class)
 class RecordsMessagesTest {
+
+    /** Where a fetch result's batches are. */
+    enum Form {
+        SEGMENT_FILE, IN_MEMORY
+    }
+
+    @Parameter
+    Form form;
 
     private static final TopicPartition TP = new TopicPartition("orders", 3);
 
@@ -256,8 +273,10 @@ class RecordsMessagesTest {
     }
 
     private FetchResult fetch(long offset) {
-        return new FetchResult(TP, log.read(offset, 1 << 20), log.logEndOffset(), log.logStartOffset(),
-                log.logEndOffset());
+        LogSlice slice = log.read(offset, 1 << 20);
+        FetchedRecords records = form == Form.SEGMENT_FILE ? TestFetchedRecords.fileRegion(slice)
+                : TestFetchedRecords.inMemory(slice);
+        return new FetchResult(TP, records, log.logEndOffset(), log.logStartOffset(), log.logEndOffset());
     }
 
     private static RecordBatch batch(CompressionType compression, List<Sent> records) {

@@ -1,7 +1,4 @@
-package io.millrace.partition;
-
-import io.millrace.common.ErrorCode;
-import io.millrace.common.MillraceException;
+package io.millrace.common;
 
 /** When a producer is answered: never, once the leader wrote the batch, or once every in-sync replica has it. */
 public enum Acks {

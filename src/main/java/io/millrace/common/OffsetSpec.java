@@ -1,7 +1,4 @@
-package io.millrace.partition;
-
-import io.millrace.common.ErrorCode;
-import io.millrace.common.MillraceException;
+package io.millrace.common;
 
 /** Where a reader starts: the log start, the log end (only new records), an offset, or the first record at a time. */
 public sealed interface OffsetSpec {

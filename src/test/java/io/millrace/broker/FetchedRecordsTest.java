@@ -1,0 +1,228 @@
+package io.millrace.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.millrace.record.CorruptRecordException;
+import io.millrace.record.RecordBatch;
+import io.millrace.record.RecordBatches;
+import io.millrace.storage.LogSlice;
+import io.millrace.storage.PartitionLog;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetSocket;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ReadOnlyBufferException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Both forms of {@link FetchedRecords} over the same batches: the same answers, positions relative to the first batch,
+ * and the same bytes on a real socket, in order with what is written around them.
+ */
+class FetchedRecordsTest {
+
+    /** Four batches of 100 records of 2 KiB: about 820 KiB, so a send needs two chunks of the file form. */
+    private static final int BATCHES = 4;
+    private static final int RECORDS_PER_BATCH = 100;
+
+    enum Form {
+        FILE_REGION(TestFetchedRecords::fileRegion), IN_MEMORY(TestFetchedRecords::inMemory);
+
+        final Function<LogSlice, FetchedRecords> of;
+
+        Form(Function<LogSlice, FetchedRecords> of) {
+            this.of = of;
+        }
+    }
+
+    @TempDir
+    Path dir;
+
+    private PartitionLog log;
+    private Vertx vertx;
+
+    @BeforeEach
+    void fillLog() {
+        log = TestFetchedRecords.log(dir, BATCHES, RECORDS_PER_BATCH, 2048);
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        if (vertx != null) {
+            vertx.close().await(10, TimeUnit.SECONDS);
+        }
+        log.close();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Form.class)
+    void offsetsSizeAndBytesAreThoseOfTheBatchesRead(Form form) {
+        LogSlice slice = log.read(RECORDS_PER_BATCH + 5, 1 << 30);
+        FetchedRecords records = form.of.apply(slice);
+
+        assertThat(records.firstOffset()).as("the batch holding the offset asked for").isEqualTo(RECORDS_PER_BATCH);
+        assertThat(records.nextOffset()).isEqualTo(BATCHES * RECORDS_PER_BATCH);
+        assertThat(records.sizeInBytes()).isEqualTo(slice.sizeInBytes());
+        assertThat(records.isEmpty()).isFalse();
+        assertThat(TestFetchedRecords.bytes(records.readFully()))
+                .isEqualTo(TestFetchedRecords.bytes(slice.readFully()));
+        assertThat(RecordBatches.split(records.readFully())).hasSize(BATCHES - 1);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Form.class)
+    void readTakesPositionsRelativeToTheFirstBatch(Form form) throws IOException {
+        LogSlice slice = log.read(RECORDS_PER_BATCH, 1 << 30);
+        assertThat(slice.position()).as("the slice starts inside the file").isPositive();
+        FetchedRecords records = form.of.apply(slice);
+        int batchSize = RecordBatches.split(records.readFully()).get(0).sizeInBytes();
+
+        ByteBuffer header = ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
+        records.read(header, 0);
+        assertThat(header.position()).as("flipped for reading").isZero();
+        assertThat(header.getLong(RecordBatch.BASE_OFFSET_OFFSET)).isEqualTo(RECORDS_PER_BATCH);
+        records.read(header.clear(), batchSize);
+        assertThat(header.getLong(RecordBatch.BASE_OFFSET_OFFSET)).isEqualTo(2L * RECORDS_PER_BATCH);
+
+        int size = records.sizeInBytes();
+        assertThatThrownBy(() -> records.read(ByteBuffer.allocate(RecordBatch.HEADER_SIZE), size - 10))
+                .isInstanceOf(IOException.class);
+    }
+
+    @Test
+    void theMemoryFormIsAReadOnlyViewAndAlwaysValid() {
+        LogSlice slice = log.read(0, 1 << 30);
+        FetchedRecords records = TestFetchedRecords.inMemory(slice);
+        log.truncateTo(0);
+
+        ByteBuffer first = records.readFully();
+        ByteBuffer second = records.readFully();
+        assertThat(first.isReadOnly()).isTrue();
+        assertThatThrownBy(() -> first.put(0, (byte) 1)).isInstanceOf(ReadOnlyBufferException.class);
+        first.position(first.limit());
+        assertThat(second.position()).as("each call its own view").isZero();
+        assertThat(records.isStillValid(records.sizeInBytes())).isTrue();
+        assertThat(RecordBatches.split(second)).hasSize(BATCHES);
+    }
+
+    @Test
+    void theFileFormIsNoLongerValidOnceItsSegmentIsTruncated() {
+        FetchedRecords records = TestFetchedRecords.fileRegion(log.read(0, 1 << 30));
+        assertThat(records.isStillValid(records.sizeInBytes())).isTrue();
+
+        log.truncateTo(RECORDS_PER_BATCH);
+
+        assertThat(records.isStillValid(1)).isFalse();
+        assertThat(records.isStillValid(0)).as("nothing to send is always sendable").isTrue();
+    }
+
+    @Test
+    void emptyIsNoBytesAtTheOffset() {
+        FetchedRecords empty = FetchedRecords.empty(42);
+        assertThat(empty.isEmpty()).isTrue();
+        assertThat(empty.firstOffset()).isEqualTo(42);
+        assertThat(empty.nextOffset()).isEqualTo(42);
+        assertThat(empty.readFully().remaining()).isZero();
+        assertThat(FetchedRecords.of(Buffer.buffer(), 7, 7).nextOffset()).isEqualTo(7);
+        assertThatThrownBy(() -> FetchedRecords.of(Buffer.buffer(), 7, 8)).isInstanceOf(CorruptRecordException.class);
+    }
+
+    @Test
+    void bytesThatAreNotWholeBatchesOrDisagreeWithTheOffsetsAreRefused() {
+        byte[] batches = TestFetchedRecords.bytes(log.read(0, 1 << 30).readFully());
+        int first = RecordBatches.split(ByteBuffer.wrap(batches)).get(0).sizeInBytes();
+        long end = BATCHES * RECORDS_PER_BATCH;
+
+        assertThat(FetchedRecords.of(Buffer.buffer(batches), 0, end).sizeInBytes()).isEqualTo(batches.length);
+        assertThatThrownBy(() -> FetchedRecords.of(Buffer.buffer(Arrays.copyOf(batches, batches.length - 1)), 0, end))
+                .as("cut inside the last batch").isInstanceOf(CorruptRecordException.class);
+        assertThatThrownBy(() -> FetchedRecords.of(Buffer.buffer(Arrays.copyOf(batches, first + 20)), 0,
+                RECORDS_PER_BATCH)).as("cut inside a header").isInstanceOf(CorruptRecordException.class);
+        assertThatThrownBy(() -> FetchedRecords.of(Buffer.buffer(batches), 1, end))
+                .as("another first offset").isInstanceOf(CorruptRecordException.class);
+        assertThatThrownBy(() -> FetchedRecords.of(Buffer.buffer(batches), 0, end - 1))
+                .as("another next offset").isInstanceOf(CorruptRecordException.class);
+        byte[] lying = batches.clone();
+        ByteBuffer.wrap(lying).putInt(RecordBatch.LENGTH_OFFSET, 10);
+        assertThatThrownBy(() -> FetchedRecords.of(Buffer.buffer(lying), 0, end))
+                .as("a length below a header").isInstanceOf(CorruptRecordException.class);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Form.class)
+    void sendToPutsTheRangeOnTheSocketBetweenWhatIsWrittenAroundIt(Form form) throws Exception {
+        FetchedRecords records = form.of.apply(log.read(0, 1 << 30));
+        byte[] all = TestFetchedRecords.bytes(records.readFully());
+        int from = 1000;
+        int length = all.length - 2000;
+        assertThat(length).as("more than one chunk of the file form").isGreaterThan(512 * 1024);
+
+        Buffer received = sendAndReceive(socket -> {
+            socket.write(Buffer.buffer("<"));
+            records.sendTo(socket, from, length);
+            socket.write(Buffer.buffer(">"));
+            return records.sendTo(socket, 0, 0);
+        }, length + 2);
+
+        assertThat(received.getBytes(1, length + 1)).isEqualTo(Arrays.copyOfRange(all, from, from + length));
+        assertThat(received.getString(0, 1) + received.getString(length + 1, length + 2)).isEqualTo("<>");
+    }
+
+    @Test
+    void sendToFailsWhenTheFileChangedAndOutsideTheBatches() throws Exception {
+        FetchedRecords records = TestFetchedRecords.fileRegion(log.read(0, 1 << 30));
+        FetchedRecords memory = TestFetchedRecords.inMemory(log.read(0, 1 << 30));
+        log.truncateTo(RECORDS_PER_BATCH);
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+
+        sendAndReceive(socket -> {
+            records.sendTo(socket, 0, 10).onFailure(failures::add);
+            memory.sendTo(socket, memory.sizeInBytes() - 5, 10).onFailure(failures::add);
+            return memory.sendTo(socket, 0, 1);
+        }, 1);
+
+        assertThat(failures).hasSize(2).allMatch(e -> e instanceof IOException);
+    }
+
+    /**
+     * Runs {@code send} on the event loop of a server-side socket, then reads {@code expectedBytes} from the client
+     * side; fails if {@code send}'s future fails or the bytes do not come within 10 s.
+     */
+    private Buffer sendAndReceive(Function<NetSocket, Future<Void>> send, int expectedBytes)
+            throws Exception {
+        vertx = Vertx.vertx();
+        Promise<Void> sent = Promise.promise();
+        NetServer server = vertx.createNetServer().connectHandler(socket -> {
+            Context context = vertx.getOrCreateContext();
+            context.runOnContext(v -> send.apply(socket).onComplete(sent));
+        });
+        int port = server.listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS).actualPort();
+        Promise<Buffer> received = Promise.promise();
+        Buffer bytes = Buffer.buffer();
+        NetSocket client = vertx.createNetClient().connect(port, "127.0.0.1").await(10, TimeUnit.SECONDS);
+        client.handler(chunk -> {
+            bytes.appendBuffer(chunk);
+            if (bytes.length() >= expectedBytes) {
+                received.tryComplete(bytes);
+            }
+        });
+        sent.future().await(10, TimeUnit.SECONDS);
+        return received.future().await(10, TimeUnit.SECONDS);
+    }
+}
