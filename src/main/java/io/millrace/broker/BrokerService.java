@@ -40,6 +40,10 @@ import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.Promise;
+import io.vertx.core.Context;
+import io.vertx.core.internal.ContextInternal;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import io.millrace.common.LeaderEpoch;
 import java.util.function.Function;
 import java.util.function.IntConsumer;
@@ -81,6 +85,8 @@ public final class BrokerService implements Broker {
      */
     private final AtomicLong nextFetchId;
     private final BrokerMetrics metrics;
+    /** Forwarded requests awaiting an answer, by the broker they went to. */
+    private final Map<Integer, Set<InFlight>> inFlightByBroker = new ConcurrentHashMap<>();
     /** Producer ids reserved in ZooKeeper and not yet handed out: [nextProducerId, producerIdLimit). */
     private long nextProducerId;
     private long producerIdLimit;
@@ -497,10 +503,64 @@ public final class BrokerService implements Broker {
         return p.leader();
     }
 
+    /**
+     * Sends {@code request} to broker {@code broker}'s {@link ForwardingEndpoint}. The answer completes on the
+     * caller's context. If that broker is found dead meanwhile, the request fails at once rather than at its
+     * timeout (the event bus would hold it for the dead broker until then): a produce with REQUEST_TIMED_OUT, since
+     * it may or may not have been written, anything else with NOT_LEADER, which the caller may retry elsewhere.
+     */
     private <T> Future<T> forward(int broker, Forwarded request, long timeoutMs) {
-        return vertx.eventBus().<T>request(ForwardingEndpoint.address(broker), request, forwardOptions(timeoutMs))
+        ClusterController controller = clusterController;
+        if (controller != null && !controller.liveBrokers().contains(broker)) {
+            // Not sent, so safe to retry anywhere: reported as the event bus reports an address nobody serves.
+            return Future.failedFuture(new MillraceException(ErrorCode.NOT_LEADER, "Broker " + broker
+                    + " is not alive; retry once its partitions and groups have moved",
+                    new ReplyException(ReplyFailure.NO_HANDLERS, "broker " + broker + " is not alive")));
+        }
+        ContextInternal context = (ContextInternal) vertx.getOrCreateContext();
+        Promise<T> answer = context.promise();
+        InFlight inFlight = new InFlight(context, answer, request instanceof Forwarded.Produce);
+        Set<InFlight> toBroker = inFlightByBroker.computeIfAbsent(broker, b -> ConcurrentHashMap.newKeySet());
+        toBroker.add(inFlight);
+        vertx.eventBus().<T>request(ForwardingEndpoint.address(broker), request, forwardOptions(timeoutMs))
                 .map(message -> message.body())
-                .recover(BrokerService::asMillraceError);
+                .recover(BrokerService::asMillraceError)
+                .onComplete(done -> {
+                    toBroker.remove(inFlight);
+                    if (done.succeeded()) {
+                        answer.tryComplete(done.result());
+                    } else {
+                        answer.tryFail(done.cause());
+                    }
+                });
+        return answer.future();
+    }
+
+    /** A forwarded request awaiting its answer. */
+    private record InFlight(Context context, Promise<?> answer, boolean produce) {
+    }
+
+    /** Fails what waits on brokers that are no longer alive (see {@link #forward}). */
+    public void brokersChanged() {
+        ClusterController controller = clusterController;
+        if (controller == null) {
+            return;
+        }
+        Set<Integer> live = controller.liveBrokers();
+        inFlightByBroker.forEach((broker, waiting) -> {
+            if (live.contains(broker) || waiting.isEmpty()) {
+                return;
+            }
+            for (InFlight inFlight : List.copyOf(waiting)) {
+                waiting.remove(inFlight);
+                String message = "Broker " + broker + " failed while this request was in flight";
+                MillraceException failure = inFlight.produce()
+                        ? new MillraceException(ErrorCode.REQUEST_TIMED_OUT, message + ": the records may or may not"
+                                + " have been written; retry (an idempotent producer's retry is not written twice)")
+                        : new MillraceException(ErrorCode.NOT_LEADER, message + "; retry at the partition's new leader");
+                inFlight.context().runOnContext(v -> inFlight.answer().tryFail(failure));
+            }
+        });
     }
 
     private static DeliveryOptions forwardOptions(long timeoutMs) {

@@ -225,7 +225,10 @@ public final class MillraceServer implements AutoCloseable {
                         kafkaPort)), zkTimeout);
         ClusterController[] controllerRef = new ClusterController[1];
         BrokerFailureDetector failureDetector = new BrokerFailureDetector(brokerId, store,
-                config.getBoolean(ConfigKey.BROKER_FAILURE_PROBE), () -> controllerRef[0].changed());
+                config.getBoolean(ConfigKey.BROKER_FAILURE_PROBE), () -> {
+                    controllerRef[0].changed();
+                    broker.brokersChanged();
+                });
         ClusterController clusterController = new ClusterController(brokerId, store,
                 config.getBoolean(ConfigKey.UNCLEAN_LEADER_ELECTION), config.getBoolean(ConfigKey.AUTO_LEADER_REBALANCE),
                 config.getInt(ConfigKey.LEADER_IMBALANCE_CHECK_INTERVAL_MS), failureDetector, replicationMetrics);
@@ -233,6 +236,7 @@ public final class MillraceServer implements AutoCloseable {
         replicationDeployments.add(await(vertx.deployVerticle(failureDetector), zkTimeout));
         replicationDeployments.add(await(vertx.deployVerticle(clusterController), zkTimeout));
         broker.clusterController(clusterController);
+        store.watchLiveBrokers(broker::brokersChanged);
 
         // Groups come last: the offsets topic can only be created once this broker is registered (live).
         GroupSettings groupSettings = new GroupSettings(config.getInt(ConfigKey.GROUP_MIN_SESSION_TIMEOUT_MS),
