@@ -1,0 +1,180 @@
+package io.millrace.gateway.tcp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.millrace.broker.FetchResult;
+import io.millrace.broker.FetchedRecords;
+import io.millrace.broker.TestFetchedRecords;
+import io.millrace.common.TopicPartition;
+import io.millrace.protocol.Frame;
+import io.millrace.protocol.FrameCodec;
+import io.millrace.protocol.Message;
+import io.millrace.protocol.Push;
+import io.millrace.record.RecordBatch;
+import io.millrace.record.RecordBatches;
+import io.millrace.storage.PartitionLog;
+import io.vertx.core.Context;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetSocket;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The TCP gateway's push path ({@link PushSubscription} over {@link FrameOutput}) with batches in memory, as the broker
+ * hands them out when another broker read them, and mixed with segment file regions on one connection: a real server
+ * socket writes, a real client socket reads the PUSH frames and decodes them with the SDK's codec.
+ */
+class PushSubscriptionTest {
+
+    private static final TopicPartition TP = new TopicPartition("orders", 2);
+    private static final int BATCHES = 4;
+    private static final int RECORDS_PER_BATCH = 100;
+    private static final int SUBSCRIPTION_ID = 17;
+
+    @TempDir
+    Path dir;
+
+    private PartitionLog log;
+    private Vertx vertx;
+    /** The server side of the one connection, and its event loop. */
+    private NetSocket server;
+    private Context serverContext;
+    private final BlockingQueue<Frame<Message>> received = new LinkedBlockingQueue<>();
+    private final List<Throwable> broken = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void connect() throws Exception {
+        log = TestFetchedRecords.log(dir, BATCHES, RECORDS_PER_BATCH, 2048);
+        vertx = Vertx.vertx();
+        Promise<NetSocket> accepted = Promise.promise();
+        int port = vertx.createNetServer().connectHandler(socket -> {
+            serverContext = vertx.getOrCreateContext();
+            accepted.complete(socket);
+        }).listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS).actualPort();
+        NetSocket client = vertx.createNetClient().connect(port, "127.0.0.1").await(10, TimeUnit.SECONDS);
+        Buffer[] pending = {Buffer.buffer()};
+        client.handler(chunk -> {
+            pending[0].appendBuffer(chunk);
+            while (pending[0].length() >= 4 && pending[0].length() >= 4 + pending[0].getInt(0)) {
+                int size = pending[0].getInt(0);
+                received.add(FrameCodec.decodeResponse(ByteBuffer.wrap(pending[0].getBytes(4, 4 + size))));
+                pending[0] = pending[0].getBuffer(4 + size, pending[0].length());
+            }
+        });
+        server = accepted.future().await(10, TimeUnit.SECONDS);
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        vertx.close().await(10, TimeUnit.SECONDS);
+        log.close();
+    }
+
+    @Test
+    void batchesFromMemoryGoOutAsOnePushWhenTheCreditCoversThem() throws Exception {
+        FetchedRecords records = TestFetchedRecords.inMemory(log.read(0, 1 << 30));
+
+        long next = onServer(() -> subscription(1_000).onData(result(records), 0));
+
+        assertThat(next).isEqualTo(BATCHES * RECORDS_PER_BATCH);
+        Push push = nextPush();
+        assertThat(push.topic()).isEqualTo(TP.topic());
+        assertThat(push.partition()).isEqualTo(TP.partition());
+        assertThat(push.highWatermark()).isEqualTo(log.logEndOffset());
+        assertThat(push.error()).isEmpty();
+        assertThat(TestFetchedRecords.bytes(push.batches())).isEqualTo(TestFetchedRecords.bytes(records.readFully()));
+        assertThat(broken).isEmpty();
+    }
+
+    @Test
+    void theCreditCutsBatchesFromMemoryAfterTheBatchThatUsesItUp() throws Exception {
+        // Starts at the second batch, so the cut's positions are relative to the records, not to the log file.
+        FetchedRecords records = TestFetchedRecords.inMemory(log.read(RECORDS_PER_BATCH, 1 << 30));
+        List<RecordBatch> batches = RecordBatches.split(records.readFully());
+
+        long next = onServer(() -> subscription(RECORDS_PER_BATCH + 1).onData(result(records), RECORDS_PER_BATCH));
+
+        assertThat(next).as("one record of credit left after the first batch takes the second").isEqualTo(
+                3L * RECORDS_PER_BATCH);
+        Push push = nextPush();
+        int twoBatches = batches.get(0).sizeInBytes() + batches.get(1).sizeInBytes();
+        assertThat(TestFetchedRecords.bytes(push.batches()))
+                .isEqualTo(Arrays.copyOf(TestFetchedRecords.bytes(records.readFully()), twoBatches));
+        assertThat(push.recordBatches()).extracting(RecordBatch::baseOffset)
+                .containsExactly((long) RECORDS_PER_BATCH, 2L * RECORDS_PER_BATCH);
+    }
+
+    @Test
+    void fileRegionsAndBatchesFromMemoryFollowEachOtherInOrder() throws Exception {
+        // ~820 KiB each: the file regions go out in two chunks, and the third push waits for the in-flight limit.
+        FetchedRecords file = TestFetchedRecords.fileRegion(log.read(0, 1 << 30));
+        FetchedRecords memory = TestFetchedRecords.inMemory(log.read(RECORDS_PER_BATCH, 1 << 30));
+        List<FetchedRecords> sent = List.of(file, memory, file, memory);
+        assertThat(file.sizeInBytes()).isGreaterThan(FrameOutput.FILE_CHUNK_BYTES);
+
+        onServer(() -> {
+            FrameOutput output = new FrameOutput(server, () -> { }, broken::add);
+            for (int i = 0; i < sent.size(); i++) {
+                FetchedRecords records = sent.get(i);
+                output.write(FrameCodec.encodePushHeader(SUBSCRIPTION_ID + i, TP.topic(), TP.partition(), i,
+                        records.sizeInBytes()));
+                output.sendBatches(records, records.sizeInBytes());
+            }
+            return null;
+        });
+
+        for (int i = 0; i < sent.size(); i++) {
+            Frame<Message> frame = received.poll(10, TimeUnit.SECONDS);
+            assertThat(frame).as("push %d", i).isNotNull();
+            assertThat(frame.correlationId()).isEqualTo(SUBSCRIPTION_ID + i);
+            Push push = (Push) frame.message();
+            assertThat(push.highWatermark()).isEqualTo(i);
+            assertThat(TestFetchedRecords.bytes(push.batches()))
+                    .isEqualTo(TestFetchedRecords.bytes(sent.get(i).readFully()));
+        }
+        assertThat(broken).isEmpty();
+    }
+
+    private PushSubscription subscription(int credits) {
+        return new PushSubscription(SUBSCRIPTION_ID, TP, -1, credits, 1 << 20,
+                new FrameOutput(server, () -> { }, broken::add), new LeaderHints(null), FrameCodec.MAX_VERSION,
+                ended -> broken.add(new AssertionError("the subscription ended")));
+    }
+
+    private FetchResult result(FetchedRecords records) {
+        return new FetchResult(TP, records, log.logEndOffset(), log.logStartOffset(), log.logEndOffset());
+    }
+
+    private Push nextPush() throws InterruptedException {
+        Frame<Message> frame = received.poll(10, TimeUnit.SECONDS);
+        assertThat(frame).as("a PUSH within 10 s").isNotNull();
+        assertThat(frame.correlationId()).isEqualTo(SUBSCRIPTION_ID);
+        return (Push) frame.message();
+    }
+
+    /** Runs {@code action} on the server socket's event loop, as the connection would, and returns its result. */
+    private <T> T onServer(Callable<T> action) throws Exception {
+        Promise<T> done = Promise.promise();
+        serverContext.runOnContext(v -> {
+            try {
+                done.complete(action.call());
+            } catch (Exception e) {
+                done.fail(e);
+            }
+        });
+        return done.future().await(10, TimeUnit.SECONDS);
+    }
+}
