@@ -496,6 +496,26 @@ public final class BrokerService implements Broker {
         return out;
     }
 
+    /**
+     * How many partition replicas this broker holds now, how many of them it leads, and how many of those have fewer
+     * in-sync replicas than replicas; read from the partitions' published figures, without asking them.
+     */
+    public LocalPartitionCounts localPartitionCounts() {
+        int held = 0;
+        int leaders = 0;
+        int underReplicated = 0;
+        for (PartitionVerticle p : replicas.localPartitions()) {
+            if (OffsetsTopic.NAME.equals(p.topicPartition().topic())) {
+                continue; // internal, as in the topic listings and leader counts the dashboard shows
+            }
+            PartitionStats stats = p.stats();
+            held++;
+            leaders += stats.leader() ? 1 : 0;
+            underReplicated += stats.underReplicated() ? 1 : 0;
+        }
+        return new LocalPartitionCounts(held, leaders, underReplicated);
+    }
+
     /** Whether the metadata shows another broker leading {@code tp} now. */
     boolean ledElsewhere(TopicPartition tp) {
         return replicas.topic(tp.topic()).filter(t -> tp.partition() < t.partitionCount())

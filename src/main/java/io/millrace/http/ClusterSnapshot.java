@@ -16,19 +16,25 @@ import java.util.Objects;
 
 /**
  * The state of the cluster as the dashboard shows it, read from the broker API: health, brokers with their
- * partition counts, every topic with its partitions, and consumer groups. A part that cannot be read (ZooKeeper
- * down, say) is left empty and named in {@code problems}, so one missing part never blanks the whole page.
- * Stateless; the futures complete on the caller's context.
+ * partition counts and the newest figures each published ({@link BrokerSummaries}), the cluster's partition counts
+ * (under-replicated, offline), every topic with its partitions, and consumer groups. A part that cannot be read
+ * (ZooKeeper down, say) is left empty and named in {@code problems}, so one missing part never blanks the whole page.
+ * Stateless apart from the summaries it reads; the futures complete on the caller's context.
  */
 final class ClusterSnapshot {
 
     private final Broker broker;
+    private final BrokerSummaries summaries;
 
-    ClusterSnapshot(Broker broker) {
+    ClusterSnapshot(Broker broker, BrokerSummaries summaries) {
         this.broker = broker;
+        this.summaries = summaries;
     }
 
-    /** {@code {"brokerId", "health", "controller", "brokers", "topics", "groups", "problems"}}; never fails. */
+    /**
+     * {@code {"brokerId", "health", "controller", "brokers", "partitions", "topics", "groups", "problems"}}; never
+     * fails.
+     */
     Future<JsonObject> take() {
         List<String> problems = new ArrayList<>();
         Future<List<BrokerDescription>> brokers = broker.brokers().recover(e -> {
@@ -59,6 +65,18 @@ final class ClusterSnapshot {
                 json(brokers.result(), topics.result(), groups.result(), problems)));
     }
 
+    /**
+     * The body of {@code GET /api/cluster}: {@link #take()} without {@code topics} and {@code groups}, so its size
+     * grows with the brokers only.
+     */
+    Future<JsonObject> summary() {
+        return take().map(all -> {
+            all.remove("topics");
+            all.remove("groups");
+            return all;
+        });
+    }
+
     private JsonObject json(List<BrokerDescription> brokers, List<TopicDescription> topics, List<GroupDetails> groups,
                             List<String> problems) {
         JsonArray brokerList = new JsonArray();
@@ -75,10 +93,26 @@ final class ClusterSnapshot {
             if (b.controller()) {
                 controller = b.id();
             }
-            brokerList.add(JsonMapping.broker(b).put("leaders", leaders).put("replicas", replicas));
+            JsonObject entry = JsonMapping.broker(b).put("leaders", leaders).put("replicas", replicas);
+            // Only a live broker's figures: a dead one's last summary may not have gone stale yet.
+            summaries.of(b.id()).filter(s -> b.alive())
+                    .ifPresent(summary -> entry.put("stats", summary.toDashboardJson()));
+            brokerList.add(entry);
         }
+        int partitions = 0;
+        int underReplicated = 0;
+        int offline = 0;
+        for (TopicDescription t : topics) {
+            for (PartitionDescription p : t.partitions()) {
+                partitions++;
+                underReplicated += p.underReplicated() ? 1 : 0;
+                offline += p.leader() < 0 ? 1 : 0;
+            }
+        }
+        JsonObject partitionCounts = new JsonObject().put("total", partitions).put("underReplicated", underReplicated)
+                .put("offline", offline);
         return new JsonObject().put("brokerId", broker.brokerId()).put("health", health(broker))
-                .put("controller", controller).put("brokers", brokerList)
+                .put("controller", controller).put("brokers", brokerList).put("partitions", partitionCounts)
                 .put("topics", new JsonArray(topics.stream().map(JsonMapping::topic).toList()))
                 .put("groups", new JsonArray(groups.stream().map(JsonMapping::group).toList()))
                 .put("problems", new JsonArray(problems));
