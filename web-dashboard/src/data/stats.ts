@@ -27,6 +27,15 @@ export interface HistoryEvent {
   samples: RateSample[];
 }
 
+/** What each broker publishes to the others every second (absent while it is down or not heard from). */
+export interface BrokerFigures {
+  time: number;
+  rates: Rates;
+  replicas: number;
+  leaders: number;
+  underReplicated: number;
+}
+
 export interface BrokerState {
   id: number;
   host: string;
@@ -36,6 +45,14 @@ export interface BrokerState {
   controller: boolean;
   leaders: number;
   replicas: number;
+  stats?: BrokerFigures;
+}
+
+/** The cluster's partitions of user topics: all, with fewer in-sync replicas than replicas, without a leader. */
+export interface PartitionCounts {
+  total: number;
+  underReplicated: number;
+  offline: number;
 }
 
 export interface Health {
@@ -55,6 +72,7 @@ export interface StatsFrame {
   health?: Health;
   controller?: number;
   brokers?: BrokerState[];
+  partitions?: PartitionCounts;
   topics?: TopicDescription[];
   groups?: unknown[];
   problems?: string[];
