@@ -28,7 +28,8 @@ export function ClusterScreen() {
       <header class="screen-head">
         <div>
           <h1>Cluster</h1>
-          <p class="muted">Brokers, partitions and throughput, live every second.</p>
+          <p class="muted">Brokers, partitions and throughput, live every second. The charts show the traffic through
+            broker {frame.brokerId ?? '?'}, which this page is connected to; the table shows every broker's.</p>
         </div>
       </header>
       <div class="stats">
@@ -41,8 +42,9 @@ export function ClusterScreen() {
                   sub={frame.health?.status === 'ready' ? 'broker ready' : 'broker not ready'} testId="stat-zookeeper" />
         <StatCard label="Topics" value={topics.length} sub={`${counts.partitions} partitions`} />
         <StatCard label="Partitions" value={counts.underReplicated + counts.offline === 0 ? 'all in sync'
-                    : `${counts.underReplicated} under-replicated`}
-                  sub={counts.offline > 0 ? `${counts.offline} offline` : 'none offline'}
+                    : `${counts.underReplicated} of ${counts.partitions}`}
+                  sub={counts.underReplicated + counts.offline === 0 ? `${counts.partitions} partitions · none offline`
+                    : `under-replicated · ${counts.offline > 0 ? `${counts.offline} offline` : 'none offline'}`}
                   tone={counts.offline > 0 ? 'error' : counts.underReplicated > 0 ? 'warn' : 'ok'}
                   testId="stat-partitions" />
         <StatCard label="Throughput" value={formatRate(clusterIn)}
