@@ -17,7 +17,8 @@ import java.util.Objects;
 /**
  * The state of the cluster as the dashboard shows it, read from the broker API: health, brokers with their
  * partition counts and the newest figures each published ({@link BrokerSummaries}), the cluster's partition counts
- * (under-replicated, offline), every topic with its partitions, and consumer groups. A part that cannot be read
+ * (under-replicated, offline), a summary of every topic (counts, never its partitions: the frame must stay small at
+ * 20,000 partitions, and a page asks for one topic's partitions when it shows them), and consumer groups. A part that cannot be read
  * (ZooKeeper down, say) is left empty and named in {@code problems}, so one missing part never blanks the whole page.
  * Stateless apart from the summaries it reads; the futures complete on the caller's context.
  */
@@ -113,9 +114,32 @@ final class ClusterSnapshot {
                 .put("offline", offline);
         return new JsonObject().put("brokerId", broker.brokerId()).put("health", health(broker))
                 .put("controller", controller).put("brokers", brokerList).put("partitions", partitionCounts)
-                .put("topics", new JsonArray(topics.stream().map(JsonMapping::topic).toList()))
+                .put("topics", new JsonArray(topics.stream().map(ClusterSnapshot::topicSummary).toList()))
                 .put("groups", new JsonArray(groups.stream().map(JsonMapping::group).toList()))
                 .put("problems", new JsonArray(problems));
+    }
+
+    /**
+     * {@code {"name", "replicationFactor", "partitionCount", "underReplicated", "offline", "records", "sizeBytes"}}:
+     * {@code records} (committed and retained: high watermark minus log start, summed) and {@code sizeBytes} are
+     * {@code null} unless this broker holds a replica of every partition.
+     */
+    static JsonObject topicSummary(TopicDescription topic) {
+        int underReplicated = 0;
+        int offline = 0;
+        long records = 0;
+        long size = 0;
+        boolean known = true;
+        for (PartitionDescription p : topic.partitions()) {
+            underReplicated += p.underReplicated() ? 1 : 0;
+            offline += p.leader() < 0 ? 1 : 0;
+            known &= p.highWatermark() >= 0 && p.sizeBytes() >= 0;
+            records += Math.max(0, p.highWatermark() - p.logStartOffset());
+            size += Math.max(0, p.sizeBytes());
+        }
+        return new JsonObject().put("name", topic.name()).put("replicationFactor", topic.replicationFactor())
+                .put("partitionCount", topic.partitions().size()).put("underReplicated", underReplicated)
+                .put("offline", offline).put("records", known ? records : null).put("sizeBytes", known ? size : null);
     }
 
     /**
