@@ -235,7 +235,7 @@ export class MillraceClient {
   private currentState: ConnectionState = 'connecting';
   private readonly listeners = new Set<(state: ConnectionState) => void>();
   private readonly pending = new Map<number, Pending>();
-  private readonly subscriptions = new Set<Subscription | GroupMember>();
+  private readonly subscriptions = new Set<PushStream<any>>();
   /** Server subscription id → what receives its pushes, for the current connection. */
   private readonly bySid = new Map<string, PushTarget>();
   private nextId = 1;
@@ -401,7 +401,7 @@ export class MillraceClient {
     this.bySid.set(sid, target);
   }
 
-  unbind(sid: string | null, subscription: Subscription | GroupMember, forget: boolean): void {
+  unbind(sid: string | null, subscription: PushStream<any>, forget: boolean): void {
     if (sid) this.bySid.delete(sid);
     if (forget) this.subscriptions.delete(subscription);
   }
@@ -535,40 +535,122 @@ export class MillraceClient {
   }
 }
 
-/** One subscription of a {@link MillraceClient}; see {@link MillraceClient.subscribe}. */
-export class Subscription implements PushTarget {
-  /** The topic read. */
-  readonly topic: string;
-  private readonly client: MillraceClient;
-  private readonly options: SubscribeOptions;
-  private readonly handlers: SubscriptionHandlers;
-  private readonly window: number;
-  private sid: string | null = null;
-  /** Next offset to deliver, per partition, once known. */
-  private readonly next = new Map<number, number>();
-  /** Records received while paused, delivered on resume. */
-  private buffered: { partition: number; highWatermark: number; records: ConsumedRecord[] }[] = [];
+/**
+ * What a {@link Subscription} and a {@link GroupMember} share: a stream of pushes under a server-side subscription id
+ * that lives as long as one connection, set up again on each new one (`establish`), a `ready` promise, a credit
+ * window, and one way to end on the broker (`endMessage`).
+ */
+abstract class PushStream<R> implements PushTarget {
+  protected readonly client: MillraceClient;
+  protected readonly window: number;
+  protected sid: string | null = null;
   /** Records taken by the application since the last grant. */
-  private taken = 0;
-  private isPaused = false;
-  private closed = false;
-  private generation = 0;
-  private readyResolve!: (positions: Map<number, number>) => void;
+  protected taken = 0;
+  protected closed = false;
+  /** Bumped on every (re)establish and disconnect, so late answers of an older attempt are ignored. */
+  protected generation = 0;
+  private readonly onError: ((error: MillraceError) => void) | undefined;
+  private readyResolve!: (value: R) => void;
   private readyReject!: (error: MillraceError) => void;
-  /** Resolves with each partition's start offset once the broker accepted the subscription. */
-  readonly ready: Promise<Map<number, number>>;
+  readonly ready: Promise<R>;
 
-  constructor(client: MillraceClient, options: SubscribeOptions, handlers: SubscriptionHandlers) {
+  protected constructor(client: MillraceClient, window: number | undefined,
+      onError: ((error: MillraceError) => void) | undefined) {
     this.client = client;
-    this.options = options;
-    this.handlers = handlers;
-    this.topic = options.topic;
-    this.window = Math.max(1, Math.floor(options.window ?? 500));
+    this.window = Math.max(1, Math.floor(window ?? 500));
+    this.onError = onError;
     this.ready = new Promise((resolve, reject) => {
       this.readyResolve = resolve;
       this.readyReject = reject;
     });
     this.ready.catch(() => { /* reported through onError as well */ });
+  }
+
+  /** (Re)starts the stream on the current connection. */
+  abstract establish(): void;
+
+  abstract push(message: Record<string, any>): void;
+
+  /** The request that ends the stream on the broker. */
+  protected abstract endMessage(sid: string): Record<string, unknown>;
+
+  disconnected(): void {
+    this.sid = null;
+    this.generation++;
+  }
+
+  /** The stream failed (or setting it up did): it ends, on the broker too, and `onError` hears why. */
+  failed(error: MillraceError): void {
+    if (this.closed) return;
+    const sid = this.forget();
+    if (sid && this.client.isOpen()) this.client.request(this.endMessage(sid)).catch(() => { /* already gone */ });
+    this.readyReject(error);
+    this.onError?.(error);
+  }
+
+  ended(): void {
+    this.closed = true;
+    this.readyReject(closedError());
+  }
+
+  protected resolveReady(value: R): void {
+    this.readyResolve(value);
+  }
+
+  /** Ends the stream on the broker, at the application's request. */
+  protected async end(): Promise<void> {
+    if (this.closed) return;
+    const sid = this.forget();
+    if (sid && this.client.isOpen()) {
+      try {
+        await this.client.request(this.endMessage(sid));
+      } catch {
+        // Gone with the connection: nothing left to end.
+      }
+    }
+  }
+
+  /** Binds the id the broker gave this stream on the current connection. */
+  protected bound(sid: string): void {
+    this.sid = sid;
+    this.client.bind(sid, this);
+  }
+
+  /** The failure of an `establish` attempt: a dropped connection is retried by the next establish. */
+  protected establishFailed(generation: number, error: MillraceError): void {
+    if (generation !== this.generation || this.closed) return;
+    if (error.code === 'DISCONNECTED') return; // establish() runs again on reconnect
+    this.failed(error);
+  }
+
+  private forget(): string | null {
+    this.closed = true;
+    const sid = this.sid;
+    this.client.unbind(sid, this, true);
+    this.sid = null;
+    return sid;
+  }
+}
+
+/** One subscription of a {@link MillraceClient}; see {@link MillraceClient.subscribe}. */
+export class Subscription extends PushStream<Map<number, number>> {
+  /** The topic read. */
+  readonly topic: string;
+  private readonly options: SubscribeOptions;
+  private readonly handlers: SubscriptionHandlers;
+  /** Next offset to deliver, per partition, once known. */
+  private readonly next = new Map<number, number>();
+  /** Records received while paused, delivered on resume. */
+  private buffered: { partition: number; highWatermark: number; records: ConsumedRecord[] }[] = [];
+  private isPaused = false;
+  /** Resolves with each partition's start offset once the broker accepted the subscription. */
+  declare readonly ready: Promise<Map<number, number>>;
+
+  constructor(client: MillraceClient, options: SubscribeOptions, handlers: SubscriptionHandlers) {
+    super(client, options.window, handlers.onError);
+    this.options = options;
+    this.handlers = handlers;
+    this.topic = options.topic;
   }
 
   get paused(): boolean {
@@ -605,19 +687,12 @@ export class Subscription implements PushTarget {
   }
 
   /** Ends the subscription. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    const sid = this.sid;
-    this.client.unbind(sid, this, true);
-    this.sid = null;
-    if (sid && this.client.isOpen()) {
-      try {
-        await this.client.request({ op: 'unsubscribe', subscription: sid });
-      } catch {
-        // Gone with the connection: nothing left to close.
-      }
-    }
+  close(): Promise<void> {
+    return this.end();
+  }
+
+  protected endMessage(sid: string): Record<string, unknown> {
+    return { op: 'unsubscribe', subscription: sid };
   }
 
   // ---- called by the client -----------------------------------------------------------------------------------
@@ -642,8 +717,7 @@ export class Subscription implements PushTarget {
     if (partitions) message.partitions = partitions;
     this.client.request(message).then(async (answer) => {
       if (generation !== this.generation || this.closed) return;
-      this.sid = answer.subscription as string;
-      this.client.bind(this.sid, this);
+      this.bound(answer.subscription as string);
       if (resuming) {
         await Promise.all([...this.next].map(([partition, offset]) =>
           this.client.request({ op: 'seek', subscription: this.sid, partition, to: { offset } })));
@@ -652,18 +726,9 @@ export class Subscription implements PushTarget {
         this.client.notify({ op: 'credit', subscription: this.sid, credits: this.window });
       } else {
         for (const p of answer.partitions as { partition: number; offset: number }[]) this.next.set(p.partition, p.offset);
-        this.readyResolve(this.positions());
+        this.resolveReady(this.positions());
       }
-    }).catch((error: MillraceError) => {
-      if (generation !== this.generation || this.closed) return;
-      if (error.code === 'DISCONNECTED') return; // establish() runs again on reconnect
-      this.failed(error);
-    });
-  }
-
-  disconnected(): void {
-    this.sid = null;
-    this.generation++;
+    }).catch((error: MillraceError) => this.establishFailed(generation, error));
   }
 
   received(partition: number, highWatermark: number, records: ConsumedRecord[]): void {
@@ -674,25 +739,6 @@ export class Subscription implements PushTarget {
     }
     this.deliver(partition, highWatermark, records);
     this.maybeGrant();
-  }
-
-  /** A partition of the subscription failed (or subscribing did): the whole subscription ends, on the broker too. */
-  failed(error: MillraceError): void {
-    if (this.closed) return;
-    this.closed = true;
-    const sid = this.sid;
-    this.client.unbind(sid, this, true);
-    this.sid = null;
-    if (sid && this.client.isOpen()) {
-      this.client.request({ op: 'unsubscribe', subscription: sid }).catch(() => { /* already gone */ });
-    }
-    this.readyReject(error);
-    this.handlers.onError?.(error);
-  }
-
-  ended(): void {
-    this.closed = true;
-    this.readyReject(closedError());
   }
 
   private deliver(partition: number, highWatermark: number, records: ConsumedRecord[]): void {
@@ -718,16 +764,10 @@ export class Subscription implements PushTarget {
  * One membership of a consumer group; see {@link MillraceClient.joinGroup}. The broker the client is connected to
  * joins, heart-beats and rejoins for it; after a dropped connection the client joins again through the next broker.
  */
-export class GroupMember implements PushTarget {
+export class GroupMember extends PushStream<GroupAssignment> {
   readonly group: string;
-  private readonly client: MillraceClient;
   private readonly options: JoinGroupOptions;
   private readonly handlers: GroupHandlers;
-  private readonly window: number;
-  private sid: string | null = null;
-  private closed = false;
-  private generation = 0;
-  private taken = 0;
   private current: GroupAssignment | null = null;
   /**
    * Next offset to deliver per partition ("topic/partition"), kept across reconnects while the partition stays
@@ -735,22 +775,14 @@ export class GroupMember implements PushTarget {
    * are not delivered again.
    */
   private readonly next = new Map<string, number>();
-  private readyResolve!: (assignment: GroupAssignment) => void;
-  private readyReject!: (error: MillraceError) => void;
   /** Resolves with the first assignment. */
-  readonly ready: Promise<GroupAssignment>;
+  declare readonly ready: Promise<GroupAssignment>;
 
   constructor(client: MillraceClient, options: JoinGroupOptions, handlers: GroupHandlers) {
-    this.client = client;
+    super(client, options.window, handlers.onError);
     this.options = options;
     this.handlers = handlers;
     this.group = options.group;
-    this.window = Math.max(1, Math.floor(options.window ?? 500));
-    this.ready = new Promise((resolve, reject) => {
-      this.readyResolve = resolve;
-      this.readyReject = reject;
-    });
-    this.ready.catch(() => { /* reported through onError as well */ });
   }
 
   /** What this member reads now; null before the first assignment. */
@@ -768,20 +800,16 @@ export class GroupMember implements PushTarget {
     await this.client.request({ op: 'commit', group: this.group, ...(offsets ? { offsets } : {}) });
   }
 
-  /** Leaves the group (committing first with auto-commit) and ends the membership. */
-  async leave(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    const sid = this.sid;
-    this.client.unbind(sid, this, true);
-    this.sid = null;
-    if (sid && this.client.isOpen()) {
-      try {
-        await this.client.request({ op: 'leaveGroup', group: this.group });
-      } catch {
-        // Gone with the connection: the group drops the member after its session timeout.
-      }
-    }
+  /**
+   * Leaves the group (committing first with auto-commit) and ends the membership. Without a connection, the group
+   * drops the member after its session timeout.
+   */
+  leave(): Promise<void> {
+    return this.end();
+  }
+
+  protected endMessage(): Record<string, unknown> {
+    return { op: 'leaveGroup', group: this.group };
   }
 
   // ---- called by the client -----------------------------------------------------------------------------------
@@ -803,21 +831,11 @@ export class GroupMember implements PushTarget {
     const timeout = Math.max(60_000, (o.rebalanceTimeoutMs ?? 30_000) + 30_000);
     this.client.request(message, timeout).then((answer) => {
       if (generation !== this.generation || this.closed) return;
-      this.sid = answer.subscription as string;
-      this.client.bind(this.sid, this);
+      this.bound(answer.subscription as string);
       this.assigned(answer);
       this.taken = 0;
       this.client.notify({ op: 'credit', subscription: this.sid, credits: this.window });
-    }).catch((error: MillraceError) => {
-      if (generation !== this.generation || this.closed) return;
-      if (error.code === 'DISCONNECTED') return; // establish() runs again on reconnect
-      this.failed(error);
-    });
-  }
-
-  disconnected(): void {
-    this.sid = null;
-    this.generation++;
+    }).catch((error: MillraceError) => this.establishFailed(generation, error));
   }
 
   push(message: Record<string, any>): void {
@@ -856,24 +874,6 @@ export class GroupMember implements PushTarget {
     }
   }
 
-  failed(error: MillraceError): void {
-    if (this.closed) return;
-    this.closed = true;
-    const sid = this.sid;
-    this.client.unbind(sid, this, true);
-    this.sid = null;
-    if (sid && this.client.isOpen()) {
-      this.client.request({ op: 'leaveGroup', group: this.group }).catch(() => { /* already gone */ });
-    }
-    this.readyReject(error);
-    this.handlers.onError?.(error);
-  }
-
-  ended(): void {
-    this.closed = true;
-    this.readyReject(closedError());
-  }
-
   private assigned(message: Record<string, any>): void {
     const assignment: GroupAssignment = { memberId: message.memberId, generation: message.generation,
       partitions: message.partitions ?? [], assignment: message.assignment ?? [] };
@@ -882,7 +882,7 @@ export class GroupMember implements PushTarget {
     [...this.next.keys()].filter((k) => !now.has(k)).forEach((k) => this.next.delete(k));
     const first = this.current === null;
     this.current = assignment;
-    if (first) this.readyResolve(assignment);
+    if (first) this.resolveReady(assignment);
     this.handlers.onAssigned?.(assignment);
   }
 }
