@@ -17,12 +17,11 @@
  * broker and goes on showing the cluster; only the browser's reports of the refused connections to the dead broker
  * are allowed then. Screenshots go to --out.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
+import { openBrowser } from './browser.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -99,30 +98,12 @@ function startLoad(topic) {
 }
 
 // ---- the browser -------------------------------------------------------------------------------------------------
-const profile = mkdtempSync(join(tmpdir(), 'millrace-e2e-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: args.chromium,
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run'],
-  viewport: { width: 1280, height: 900 },
-  deviceScaleFactor: 1,
-  locale: 'en-GB',
-  timezoneId: 'UTC',
-});
-context.setDefaultTimeout(15_000);
-
 const problems = [];
 /** While the page's own broker is dead, the browser reports its refused connections; nothing else is allowed. */
 let pageBrokerDown = false;
-const page = context.pages()[0] ?? await context.newPage();
-page.on('console', (message) => {
-  if (message.type() !== 'error') return;
-  const text = message.text();
-  if (pageBrokerDown && /net::ERR_|WebSocket connection to .* failed/.test(text)) return;
-  problems.push(`console error: ${text}`);
-});
-page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+const browser = await openBrowser({ executablePath: args.chromium, viewport: { width: 1280, height: 900 }, problems,
+  networkErrorsExpected: () => pageBrokerDown });
+const page = browser.page;
 
 async function shot(name) {
   const file = join(out, `${name}.png`);
@@ -222,8 +203,7 @@ try {
   problems.push(`step failed: ${error.message}`);
 } finally {
   await stopLoad().catch((e) => problems.push(`load failed: ${e.message}`));
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  await browser.close();
 }
 
 if (problems.length > 0) {
