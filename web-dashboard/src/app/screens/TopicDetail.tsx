@@ -47,8 +47,10 @@ export function TopicDetailScreen(props: { name: string }) {
         <StatCard label="In" value={formatRate(rates.recordsIn)} sub={formatByteRate(rates.bytesIn)} testId="topic-rate-in" />
         <StatCard label="Out" value={formatRate(rates.recordsOut)} sub={formatByteRate(rates.bytesOut)} />
         <StatCard label="Health" value={s.offline > 0 ? `${s.offline} offline` : s.underReplicated > 0
-                    ? `${s.underReplicated} under-replicated` : 'in sync'}
-                  tone={s.offline > 0 ? 'error' : s.underReplicated > 0 ? 'warn' : 'ok'} sub="in-sync replicas" />
+                    ? `${s.underReplicated} of ${s.partitions}` : 'in sync'}
+                  tone={s.offline > 0 ? 'error' : s.underReplicated > 0 ? 'warn' : 'ok'}
+                  sub={s.offline > 0 ? 'partitions without a leader' : s.underReplicated > 0
+                    ? 'partitions under-replicated' : 'every replica in sync'} testId="topic-health" />
       </div>
       <ThroughputCharts window={feed.window} topic={topic.name} testPrefix="topic" />
       <div class="grid-detail">
