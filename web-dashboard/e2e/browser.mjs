@@ -2,10 +2,31 @@
  * What the browser tests share: Debian's headless Chromium in a throw-away profile, driven by playwright-core, and a
  * page whose console errors and page errors are collected as problems.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
+
+/** Ends the run as failed. */
+export function fail(message) {
+  console.error(`[e2e] FAILED: ${message}`);
+  process.exit(1);
+}
+
+/** A log function that stamps each line with the seconds since `started`. */
+export function logSince(started) {
+  return (message) => console.log(`[e2e +${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`);
+}
+
+/** Fails at once without Chromium at `chromiumPath`; creates the screenshot folder `out` and returns its full path. */
+export function prepare(chromiumPath, out) {
+  if (!existsSync(chromiumPath)) {
+    fail(`No Chromium at ${chromiumPath}: install Debian's package (apt-get install -y chromium); bin/run-tests does.`);
+  }
+  const folder = resolve(out);
+  mkdirSync(folder, { recursive: true });
+  return folder;
+}
 
 /**
  * Starts Chromium at `executablePath` with one page of `viewport`. Console errors and page errors go to `problems`,

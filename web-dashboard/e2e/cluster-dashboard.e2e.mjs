@@ -17,11 +17,10 @@
  * broker and goes on showing the cluster; only the browser's reports of the refused connections to the dead broker
  * are allowed then. Screenshots go to --out.
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openBrowser } from './browser.mjs';
+import { fail, logSince, openBrowser, prepare } from './browser.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -33,18 +32,10 @@ const { values: args } = parseArgs({
 if (!args['base-urls']) fail('--base-urls is required');
 const bases = args['base-urls'].split(',');
 if (bases.length !== 3) fail(`--base-urls needs three brokers, got ${bases.length}`);
-if (!existsSync(args.chromium)) {
-  fail(`No Chromium at ${args.chromium}: install Debian's package (apt-get install -y chromium); bin/run-tests does.`);
-}
-const out = resolve(args.out);
-mkdirSync(out, { recursive: true });
+const out = prepare(args.chromium, args.out);
 
 const started = Date.now();
-const log = (message) => console.log(`[e2e +${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`);
-function fail(message) {
-  console.error(`[e2e] FAILED: ${message}`);
-  process.exit(1);
-}
+const log = logSince(started);
 
 // ---- the test on the other end of stdin/stdout kills and restarts brokers ---------------------------------------
 const answers = createInterface({ input: process.stdin })[Symbol.asyncIterator]();

@@ -15,12 +15,12 @@
  * Screenshots go to --out at 1280 px and at phone width (390 px). Any browser console error or page error fails the
  * run, except the network errors of the deliberate outage; so does a phone layout that scrolls sideways.
  */
-import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openBrowser } from './browser.mjs';
+import { fail, logSince, openBrowser, prepare } from './browser.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -34,18 +34,10 @@ const { values: args } = parseArgs({
 });
 const base = args['base-url'];
 if (!base) fail('--base-url is required');
-if (!existsSync(args.chromium)) {
-  fail(`No Chromium at ${args.chromium}: install Debian's package (apt-get install -y chromium); bin/run-tests does.`);
-}
-const out = resolve(args.out);
-mkdirSync(out, { recursive: true });
+const out = prepare(args.chromium, args.out);
 
 const started = Date.now();
-const log = (message) => console.log(`[e2e +${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`);
-function fail(message) {
-  console.error(`[e2e] FAILED: ${message}`);
-  process.exit(1);
-}
+const log = logSince(started);
 
 // ---- the broker's REST API, used beside the browser ----------------------------------------------------------
 async function rest(method, path, body) {
