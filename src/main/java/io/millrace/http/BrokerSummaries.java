@@ -1,5 +1,6 @@
 package io.millrace.http;
 
+import io.millrace.broker.BrokerDescription;
 import io.millrace.broker.LocalPartitionCounts;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
@@ -89,6 +90,17 @@ final class BrokerSummaries {
             return Optional.empty();
         }
         return Optional.of(heard.summary());
+    }
+
+    /**
+     * Adds {@code "stats"} (the dashboard's form of the newest summary) to a broker's JSON, if that broker is alive
+     * and its summary fresh: a dead broker's last summary may not have gone stale yet.
+     */
+    JsonObject withStats(JsonObject brokerJson, BrokerDescription broker) {
+        if (broker.alive()) {
+            of(broker.id()).ifPresent(summary -> brokerJson.put("stats", summary.toDashboardJson()));
+        }
+        return brokerJson;
     }
 
     private record Heard(BrokerSummary summary, long at) {

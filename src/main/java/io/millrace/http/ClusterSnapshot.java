@@ -94,11 +94,8 @@ final class ClusterSnapshot {
             if (b.controller()) {
                 controller = b.id();
             }
-            JsonObject entry = JsonMapping.broker(b).put("leaders", leaders).put("replicas", replicas);
-            // Only a live broker's figures: a dead one's last summary may not have gone stale yet.
-            summaries.of(b.id()).filter(s -> b.alive())
-                    .ifPresent(summary -> entry.put("stats", summary.toDashboardJson()));
-            brokerList.add(entry);
+            brokerList.add(summaries.withStats(JsonMapping.broker(b).put("leaders", leaders).put("replicas", replicas),
+                    b));
         }
         int partitions = 0;
         int underReplicated = 0;

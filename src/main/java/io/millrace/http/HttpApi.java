@@ -112,12 +112,8 @@ public final class HttpApi {
         router.get("/api/stats").handler(ctx -> reply(ctx, 200, Future.succeededFuture(stats.historyJson())));
         router.get("/api/cluster").handler(ctx -> reply(ctx, 200, cluster.summary()));
         router.get("/api/brokers").handler(ctx -> reply(ctx, 200, broker.brokers()
-                .map(list -> new JsonArray(list.stream().map(b -> {
-                    JsonObject json = JsonMapping.broker(b);
-                    summaries.of(b.id()).filter(s -> b.alive())
-                            .ifPresent(summary -> json.put("stats", summary.toDashboardJson()));
-                    return json;
-                }).toList()))));
+                .map(list -> new JsonArray(list.stream()
+                        .map(b -> summaries.withStats(JsonMapping.broker(b), b)).toList()))));
         router.post("/api/cluster/preferred-leader-election").handler(ctx -> reply(ctx, 200,
                 broker.electPreferredLeaders().map(moved -> new JsonObject().put("partitionsMoved", moved))));
         router.get("/api/topics").handler(this::listTopics);
