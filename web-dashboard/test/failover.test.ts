@@ -57,6 +57,18 @@ describe('several brokers', () => {
     expect(FakeSocket.latest().url).toBe('ws://10.0.0.2:8082/ws');
     client.close();
   });
+
+  it('keeps the URLs it knows when the broker cannot be asked for the others', async () => {
+    const client = new MillraceClient({ url: 'ws://a:1/ws', WebSocket: FakeSocket,
+      fetch: async () => { throw new Error('refused'); }, reconnect: { initialDelayMs: 100, maxDelayMs: 1000 } });
+    FakeSocket.latest().open();
+    for (let i = 0; i < 5; i++) await vi.advanceTimersByTimeAsync(0);
+    expect(client.brokerUrls()).toEqual(['ws://a:1/ws']);
+    FakeSocket.latest().drop();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(FakeSocket.latest().url).toBe('ws://a:1/ws');
+    client.close();
+  });
 });
 
 describe('resuming on another broker', () => {

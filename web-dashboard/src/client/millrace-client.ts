@@ -4,7 +4,8 @@
  *
  * ```js
  * import { MillraceClient } from '/millrace-client.js';
- * const client = new MillraceClient();                 // ws(s)://<this page's host>/ws
+ * const client = new MillraceClient();                 // ws(s)://<this page's host>/ws, then the brokers it lists
+ * // or: new MillraceClient({ urls: ['ws://broker-1:8080/ws', 'ws://broker-2:8080/ws'] })
  * await client.createTopic({ name: 'orders', partitions: 3 });
  * await client.produce('orders', { key: 'order-1', value: JSON.stringify({ total: 42 }) });
  * const sub = client.subscribe({ topic: 'orders', from: 'earliest' }, {
