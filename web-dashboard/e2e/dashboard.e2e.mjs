@@ -15,13 +15,12 @@
  * Screenshots go to --out at 1280 px and at phone width (390 px). Any browser console error or page error fails the
  * run, except the network errors of the deliberate outage; so does a phone layout that scrolls sideways.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, copyFileSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { spawn } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
+import { fail, logSince, openBrowser, prepare } from './browser.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -35,18 +34,10 @@ const { values: args } = parseArgs({
 });
 const base = args['base-url'];
 if (!base) fail('--base-url is required');
-if (!existsSync(args.chromium)) {
-  fail(`No Chromium at ${args.chromium}: install Debian's package (apt-get install -y chromium); bin/run-tests does.`);
-}
-const out = resolve(args.out);
-mkdirSync(out, { recursive: true });
+const out = prepare(args.chromium, args.out);
 
 const started = Date.now();
-const log = (message) => console.log(`[e2e +${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`);
-function fail(message) {
-  console.error(`[e2e] FAILED: ${message}`);
-  process.exit(1);
-}
+const log = logSince(started);
 
 // ---- the broker's REST API, used beside the browser ----------------------------------------------------------
 async function rest(method, path, body) {
@@ -128,30 +119,12 @@ function cutConnections(down) {
 }
 
 // ---- the browser -----------------------------------------------------------------------------------------------
-const profile = mkdtempSync(join(tmpdir(), 'millrace-e2e-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: args.chromium,
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run'],
-  viewport: { width: 1280, height: 800 },
-  deviceScaleFactor: 1,
-  locale: 'en-GB',
-  timezoneId: 'UTC',
-});
-context.setDefaultTimeout(15_000);
-
 const problems = [];
 let outage = false;
-const page = context.pages()[0] ?? await context.newPage();
-page.on('console', (message) => {
-  if (message.type() !== 'error') return;
-  const text = message.text();
-  // During the deliberate outage the browser reports the dropped connections; nothing else is allowed.
-  if (outage && /net::ERR_|WebSocket connection to .* failed/.test(text)) return;
-  problems.push(`console error: ${text}`);
-});
-page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+// During the deliberate outage the browser reports the dropped connections; nothing else is allowed.
+const browser = await openBrowser({ executablePath: args.chromium, viewport: { width: 1280, height: 800 }, problems,
+  networkErrorsExpected: () => outage });
+const page = browser.page;
 
 async function shot(name, fullPage = true) {
   const file = join(out, `${name}.png`);
@@ -354,8 +327,7 @@ try {
   problems.push(`step failed: ${error.message}`);
 } finally {
   for (const stop of loads) await stop().catch((e) => problems.push(`load failed: ${e.message}`));
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  await browser.close();
   cutConnections(true);
   proxy.close();
 }

@@ -59,3 +59,26 @@ it('treats a silent stream as lost', async () => {
   await vi.advanceTimersByTimeAsync(1000);
   expect(FakeEventSource.all).toHaveLength(2);
 });
+
+const broker = (id: number, alive = true) =>
+  ({ id, host: '127.0.0.1', httpPort: 8080 + id, tcpPort: 9090 + id, alive, controller: id === 1, leaders: 0, replicas: 0 });
+
+it('moves to another live broker of the last frame when its own broker goes away, and round the cluster', async () => {
+  const first = FakeEventSource.latest();
+  first.emit('stats', { ...frame(1), brokerId: 1, brokers: [broker(1), broker(2), broker(3), broker(4, false)] });
+  expect(feed.otherBrokers()).toEqual(['http://127.0.0.1:8082/api/stats/stream', 'http://127.0.0.1:8083/api/stats/stream']);
+  first.fail(0); // the browser would retry broker 1 only
+  expect(first.closed).toBe(true);
+  expect(feed.state).toBe('reconnecting');
+  await vi.advanceTimersByTimeAsync(0);
+  const second = FakeEventSource.latest();
+  expect(second.url).toBe('http://127.0.0.1:8082/api/stats/stream');
+  second.fail(2); // broker 2 is down too: try broker 3 next, not broker 2 again
+  await vi.advanceTimersByTimeAsync(0);
+  const third = FakeEventSource.latest();
+  expect(third.url).toBe('http://127.0.0.1:8083/api/stats/stream');
+  third.emit('stats', { ...frame(2), brokerId: 3, brokers: [broker(1, false), broker(2), broker(3)] });
+  expect(feed.state).toBe('live');
+  expect(feed.url).toBe('http://127.0.0.1:8083/api/stats/stream');
+  expect(feed.otherBrokers()).toEqual(['http://127.0.0.1:8082/api/stats/stream']);
+});

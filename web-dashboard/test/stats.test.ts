@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateWindow, ZERO, clusterCounts, summarizeTopic, type RateSample } from '../src/data/stats';
+import { RateWindow, ZERO, clusterCounts, figuresOf, summarizeTopic, type RateSample } from '../src/data/stats';
 import { formatBytes, formatCount, formatOffset, formatRate } from '../src/data/format';
 import { matchesKey, prependRecords } from '../src/data/records';
 import type { TopicDescription } from '../src/client/millrace-client';
@@ -65,14 +65,14 @@ describe('topic summaries', () => {
   };
 
   it('counts committed records, size, under-replicated and offline partitions', () => {
-    expect(summarizeTopic(topic)).toMatchObject({ partitions: 3, replicationFactor: 2, underReplicated: 2, offline: 1,
-      records: 95, sizeBytes: 5120 });
-    expect(clusterCounts([topic, topic])).toEqual({ partitions: 6, underReplicated: 4, offline: 2 });
+    expect(summarizeTopic(figuresOf(topic))).toMatchObject({ partitions: 3, replicationFactor: 2, underReplicated: 2,
+      offline: 1, records: 95, sizeBytes: 5120 });
+    expect(clusterCounts([figuresOf(topic), figuresOf(topic)])).toEqual({ partitions: 6, underReplicated: 4, offline: 2 });
   });
 
   it('says "unknown" rather than a wrong number when a leader could not be asked', () => {
     const unknown = { ...topic, partitions: [{ ...topic.partitions[0], highWatermark: -1, sizeBytes: -1 }] };
-    expect(summarizeTopic(unknown)).toMatchObject({ records: null, sizeBytes: null });
+    expect(summarizeTopic(figuresOf(unknown))).toMatchObject({ records: null, sizeBytes: null });
   });
 });
 

@@ -75,7 +75,11 @@ export function App() {
           <span class={`pill ${live && !disconnected ? 'pill-ok' : 'pill-warn'}`} data-testid="connection-pill">
             <span class="dot" />{live && !disconnected ? 'Live' : feed.state === 'connecting' ? 'Connecting' : 'Reconnecting'}
           </span>
-          {feed.latest?.brokerId !== undefined && <span class="muted small">via broker {feed.latest.brokerId}</span>}
+          {feed.latest?.brokerId !== undefined && (
+            <span class="muted small" data-testid="connected-broker" title={connectedTo(feed.url)}>
+              {live ? 'connected to' : 'last heard from'} broker {feed.latest.brokerId}
+            </span>
+          )}
         </div>
       </aside>
       <main class="main">
@@ -94,4 +98,13 @@ export function App() {
       </main>
     </div>
   );
+}
+
+/** Where the stats stream comes from, for the tooltip: the page's own broker or another one's address. */
+function connectedTo(url: string): string {
+  try {
+    return `stats from ${new URL(url, window.location.href).host}`;
+  } catch {
+    return url;
+  }
 }

@@ -4,7 +4,8 @@
  *
  * ```js
  * import { MillraceClient } from '/millrace-client.js';
- * const client = new MillraceClient();                 // ws(s)://<this page's host>/ws
+ * const client = new MillraceClient();                 // ws(s)://<this page's host>/ws, then the brokers it lists
+ * // or: new MillraceClient({ urls: ['ws://broker-1:8080/ws', 'ws://broker-2:8080/ws'] })
  * await client.createTopic({ name: 'orders', partitions: 3 });
  * await client.produce('orders', { key: 'order-1', value: JSON.stringify({ total: 42 }) });
  * const sub = client.subscribe({ topic: 'orders', from: 'earliest' }, {
@@ -12,11 +13,15 @@
  * });
  * ```
  *
- * Reconnects by itself with exponential back-off. Requests made while disconnected wait for the connection (within
- * their timeout); requests that were in flight when the connection dropped fail with `DISCONNECTED` (retriable),
- * because the client cannot know whether the broker acted on them. Subscriptions survive reconnects: the client
- * subscribes again and seeks each partition to the record after the last one it delivered, so nothing is skipped
- * or repeated.
+ * Reconnects by itself with exponential back-off, to another broker when it knows more than one: give several
+ * `urls`, or let it learn the cluster's live brokers from the first one it reaches (`GET /api/brokers`). Any broker
+ * serves any partition, so the client never needs to find a leader. Requests made while disconnected wait for the
+ * connection (within their timeout); requests that were in flight when the connection dropped fail with
+ * `DISCONNECTED` (retriable), because the client cannot know whether the broker acted on them. Subscriptions survive
+ * reconnects: the client subscribes again and seeks each partition to the record after the last one it delivered to
+ * the application, so nothing is skipped or repeated. Group members join again; the group resumes from its
+ * committed offsets, so records delivered but not yet committed may come again (the client drops those it already
+ * delivered while it keeps the partition).
  *
  * Flow control: a subscription grants the broker a window of credits (records). The client grants more as the
  * application takes records, and stops granting while the subscription is paused, so a paused or slow page is
@@ -93,6 +98,19 @@ export interface NewTopic {
 export interface ClientOptions {
   /** The broker's WebSocket URL. Default: `/ws` on the host that served the page. */
   url?: string;
+  /**
+   * Several brokers' WebSocket URLs (`ws://host:port/ws`), tried in turn: the first one first, the next one after
+   * each dropped connection or failed attempt. With `url` as well, `url` comes first.
+   */
+  urls?: string[];
+  /**
+   * Learn the other live brokers from each broker reached (`GET /api/brokers` on its HTTP port, which is the
+   * WebSocket's port), so a dropped connection goes to another broker even when only one URL was given. Default true
+   * in a browser page or when `fetch` is given.
+   */
+  discover?: boolean;
+  /** A fetch function for `discover`, for environments without a global one (tests). */
+  fetch?: FetchLike;
   /** How long a request may wait for its answer (including waiting for a connection). Default 30 s. */
   requestTimeoutMs?: number;
   /** Back-off between reconnect attempts, doubling from `initialDelayMs` to `maxDelayMs`; `false` never reconnects. */
@@ -146,6 +164,56 @@ export interface WebSocketLike {
 
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
+/** The part of the standard fetch this client uses. */
+export type FetchLike = (url: string) => Promise<{ ok: boolean; json(): Promise<unknown> }>;
+
+/** How a member joins a consumer group; see docs/PROTOCOL.md, "Consumer groups". */
+export interface JoinGroupOptions {
+  group: string;
+  topics: string[];
+  strategy?: 'range' | 'roundrobin' | 'cooperative-sticky';
+  sessionTimeoutMs?: number;
+  rebalanceTimeoutMs?: number;
+  /** Commit the delivered positions with each heartbeat, before giving a partition up, and on leaving. Default true. */
+  autoCommit?: boolean;
+  /** Where partitions without a committed offset start. Default `earliest`. */
+  reset?: 'earliest' | 'latest' | 'none';
+  /** Credits (records) the broker may send ahead of the application; default 500. */
+  window?: number;
+  encoding?: 'utf8' | 'base64';
+  clientId?: string;
+}
+
+export interface TopicPartitionOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+/** What a group member now reads: `assignment` is everything, `partitions` only the newly assigned ones. */
+export interface GroupAssignment {
+  memberId: string;
+  generation: number;
+  partitions: TopicPartitionOffset[];
+  assignment: { topic: string; partitions: number[] }[];
+}
+
+export interface GroupHandlers {
+  /** Records of one partition, in offset order. */
+  onRecords: (records: ConsumedRecord[], info: { topic: string; partition: number; highWatermark: number }) => void;
+  /** After every rebalance (and every rejoin after a reconnect). */
+  onAssigned?: (assignment: GroupAssignment) => void;
+  /** Before partitions are given up in a rebalance. */
+  onRevoked?: (partitions: { topic: string; partition: number }[]) => void;
+  /** The membership failed for good (not a dropped connection: the client rejoins by itself then). */
+  onError?: (error: MillraceError) => void;
+}
+
+/** What receives the pushes of one server-side subscription id. */
+interface PushTarget {
+  push(message: Record<string, any>): void;
+}
+
 interface Pending {
   resolve: (value: any) => void;
   reject: (error: MillraceError) => void;
@@ -156,7 +224,11 @@ interface Pending {
 }
 
 export class MillraceClient {
-  private readonly url: string;
+  /** Known brokers' WebSocket URLs, the given ones first, then those learned. */
+  private readonly urls: string[];
+  private urlIndex = 0;
+  private readonly discover: boolean;
+  private readonly fetchImpl: FetchLike | undefined;
   private readonly requestTimeoutMs: number;
   private readonly reconnect: { initialDelayMs: number; maxDelayMs: number } | false;
   private readonly WebSocketImpl: WebSocketConstructor;
@@ -164,16 +236,21 @@ export class MillraceClient {
   private currentState: ConnectionState = 'connecting';
   private readonly listeners = new Set<(state: ConnectionState) => void>();
   private readonly pending = new Map<number, Pending>();
-  private readonly subscriptions = new Set<Subscription>();
-  /** Server subscription id → subscription, for the current connection. */
-  private readonly bySid = new Map<string, Subscription>();
+  private readonly subscriptions = new Set<PushStream<any>>();
+  /** Server subscription id → what receives its pushes, for the current connection. */
+  private readonly bySid = new Map<string, PushTarget>();
   private nextId = 1;
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private wasOpen = false;
 
   constructor(options: ClientOptions = {}) {
-    this.url = options.url ?? defaultUrl();
+    const given = [...(options.url ? [options.url] : []), ...(options.urls ?? [])];
+    this.urls = given.length > 0 ? [...new Set(given)] : [defaultUrl()];
+    this.fetchImpl = options.fetch ?? (typeof globalThis.fetch === 'function'
+      ? (url: string) => globalThis.fetch(url) : undefined);
+    const inPage = (globalThis as { location?: unknown }).location !== undefined;
+    this.discover = (options.discover ?? (inPage || options.fetch !== undefined)) && this.fetchImpl !== undefined;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.reconnect = options.reconnect === false ? false : {
       initialDelayMs: options.reconnect?.initialDelayMs ?? 500,
@@ -190,6 +267,16 @@ export class MillraceClient {
   /** The connection's state now. */
   get state(): ConnectionState {
     return this.currentState;
+  }
+
+  /** The WebSocket URL of the broker this client is connected (or connecting) to now. */
+  get url(): string {
+    return this.urls[this.urlIndex];
+  }
+
+  /** Every broker URL this client knows: those given, then those learned from the cluster. */
+  brokerUrls(): string[] {
+    return [...this.urls];
   }
 
   /** Calls `listener` on every state change; returns a function that stops it. */
@@ -276,18 +363,30 @@ export class MillraceClient {
     return subscription;
   }
 
+  /**
+   * Joins a consumer group; the group's partitions' records go to `handlers.onRecords`. `member.ready` resolves with
+   * the first assignment. After a dropped connection the client joins again through the next broker, and the group
+   * resumes from its committed offsets.
+   */
+  joinGroup(options: JoinGroupOptions, handlers: GroupHandlers): GroupMember {
+    if (this.currentState === 'closed') throw closedError();
+    const member = new GroupMember(this, options, handlers);
+    this.subscriptions.add(member);
+    member.establish();
+    return member;
+  }
+
   // ---- internals shared with Subscription -------------------------------------------------------------------
 
   /** Sends a request and resolves with the broker's `result` message (or rejects with its error). */
-  request(message: Record<string, unknown>): Promise<Record<string, any>> {
+  request(message: Record<string, unknown>, timeoutMs = this.requestTimeoutMs): Promise<Record<string, any>> {
     if (this.currentState === 'closed') return Promise.reject(closedError());
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new MillraceError('TIMEOUT', `No answer to '${String(message.op)}' within ${this.requestTimeoutMs} ms`,
-          true));
-      }, this.requestTimeoutMs);
+        reject(new MillraceError('TIMEOUT', `No answer to '${String(message.op)}' within ${timeoutMs} ms`, true));
+      }, timeoutMs);
       const entry: Pending = { resolve, reject, timer, sent: false, message: { ...message, id } };
       this.pending.set(id, entry);
       if (this.currentState === 'open') this.transmit(entry);
@@ -299,11 +398,11 @@ export class MillraceClient {
     if (this.currentState === 'open' && this.socket) this.socket.send(JSON.stringify(message));
   }
 
-  bind(sid: string, subscription: Subscription): void {
-    this.bySid.set(sid, subscription);
+  bind(sid: string, target: PushTarget): void {
+    this.bySid.set(sid, target);
   }
 
-  unbind(sid: string | null, subscription: Subscription, forget: boolean): void {
+  unbind(sid: string | null, subscription: PushStream<any>, forget: boolean): void {
     if (sid) this.bySid.delete(sid);
     if (forget) this.subscriptions.delete(subscription);
   }
@@ -330,6 +429,7 @@ export class MillraceClient {
       this.setState('open');
       this.pending.forEach((p) => { if (!p.sent) this.transmit(p); });
       this.subscriptions.forEach((s) => s.establish());
+      if (this.discover) this.learnBrokers(socket);
     };
     socket.onmessage = (event) => {
       if (this.socket === socket) this.onMessage(event.data);
@@ -351,13 +451,42 @@ export class MillraceClient {
     this.scheduleReconnect();
   }
 
+  /**
+   * Adds the live brokers that the broker behind `socket` lists to the known URLs (same scheme and path as the
+   * current URL). A broker that cannot be asked is no loss: the URLs already known stay.
+   */
+  private learnBrokers(socket: WebSocketLike): void {
+    let base: URL;
+    try {
+      base = new URL(this.url);
+    } catch {
+      return;
+    }
+    const http = `${base.protocol === 'wss:' ? 'https:' : 'http:'}//${base.host}/api/brokers`;
+    this.fetchImpl!(http).then(async (response) => {
+      if (!response.ok || this.socket !== socket) return;
+      const brokers = await response.json() as { host?: string; httpPort?: number; alive?: boolean }[];
+      if (!Array.isArray(brokers)) return;
+      for (const b of brokers) {
+        if (!b.alive || typeof b.host !== 'string' || typeof b.httpPort !== 'number') continue;
+        const url = new URL(base.href);
+        url.hostname = b.host;
+        url.port = String(b.httpPort);
+        if (!this.urls.includes(url.href) && !sameBroker(url, base)) this.urls.push(url.href);
+      }
+    }).catch(() => { /* keep the URLs known so far */ });
+  }
+
   private scheduleReconnect(): void {
     if (this.reconnect === false) {
       this.close();
       return;
     }
     this.setState(this.wasOpen ? 'reconnecting' : 'connecting');
-    const delay = Math.min(this.reconnect.maxDelayMs, this.reconnect.initialDelayMs * 2 ** this.attempt++);
+    // Each attempt goes to the next known broker; the back-off grows once every broker has been tried.
+    const round = Math.floor(this.attempt++ / this.urls.length);
+    this.urlIndex = (this.urlIndex + 1) % this.urls.length;
+    const delay = Math.min(this.reconnect.maxDelayMs, this.reconnect.initialDelayMs * 2 ** round);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       if (this.currentState !== 'closed') this.open();
@@ -402,48 +531,127 @@ export class MillraceClient {
       return;
     }
     if (typeof message.subscription === 'string') {
-      const subscription = this.bySid.get(message.subscription);
-      if (!subscription) return;
-      if (message.op === 'records') subscription.received(message.partition, message.highWatermark, message.records);
-      else if (message.op === 'error') subscription.failed(toError(message.error));
+      this.bySid.get(message.subscription)?.push(message);
     }
   }
 }
 
-/** One subscription of a {@link MillraceClient}; see {@link MillraceClient.subscribe}. */
-export class Subscription {
-  /** The topic read. */
-  readonly topic: string;
-  private readonly client: MillraceClient;
-  private readonly options: SubscribeOptions;
-  private readonly handlers: SubscriptionHandlers;
-  private readonly window: number;
-  private sid: string | null = null;
-  /** Next offset to deliver, per partition, once known. */
-  private readonly next = new Map<number, number>();
-  /** Records received while paused, delivered on resume. */
-  private buffered: { partition: number; highWatermark: number; records: ConsumedRecord[] }[] = [];
+/**
+ * What a {@link Subscription} and a {@link GroupMember} share: a stream of pushes under a server-side subscription id
+ * that lives as long as one connection, set up again on each new one (`establish`), a `ready` promise, a credit
+ * window, and one way to end on the broker (`endMessage`).
+ */
+abstract class PushStream<R> implements PushTarget {
+  protected readonly client: MillraceClient;
+  protected readonly window: number;
+  protected sid: string | null = null;
   /** Records taken by the application since the last grant. */
-  private taken = 0;
-  private isPaused = false;
-  private closed = false;
-  private generation = 0;
-  private readyResolve!: (positions: Map<number, number>) => void;
+  protected taken = 0;
+  protected closed = false;
+  /** Bumped on every (re)establish and disconnect, so late answers of an older attempt are ignored. */
+  protected generation = 0;
+  private readonly onError: ((error: MillraceError) => void) | undefined;
+  private readyResolve!: (value: R) => void;
   private readyReject!: (error: MillraceError) => void;
-  /** Resolves with each partition's start offset once the broker accepted the subscription. */
-  readonly ready: Promise<Map<number, number>>;
+  readonly ready: Promise<R>;
 
-  constructor(client: MillraceClient, options: SubscribeOptions, handlers: SubscriptionHandlers) {
+  protected constructor(client: MillraceClient, window: number | undefined,
+      onError: ((error: MillraceError) => void) | undefined) {
     this.client = client;
-    this.options = options;
-    this.handlers = handlers;
-    this.topic = options.topic;
-    this.window = Math.max(1, Math.floor(options.window ?? 500));
+    this.window = Math.max(1, Math.floor(window ?? 500));
+    this.onError = onError;
     this.ready = new Promise((resolve, reject) => {
       this.readyResolve = resolve;
       this.readyReject = reject;
     });
     this.ready.catch(() => { /* reported through onError as well */ });
+  }
+
+  /** (Re)starts the stream on the current connection. */
+  abstract establish(): void;
+
+  abstract push(message: Record<string, any>): void;
+
+  /** The request that ends the stream on the broker. */
+  protected abstract endMessage(sid: string): Record<string, unknown>;
+
+  disconnected(): void {
+    this.sid = null;
+    this.generation++;
+  }
+
+  /** The stream failed (or setting it up did): it ends, on the broker too, and `onError` hears why. */
+  failed(error: MillraceError): void {
+    if (this.closed) return;
+    const sid = this.forget();
+    if (sid && this.client.isOpen()) this.client.request(this.endMessage(sid)).catch(() => { /* already gone */ });
+    this.readyReject(error);
+    this.onError?.(error);
+  }
+
+  ended(): void {
+    this.closed = true;
+    this.readyReject(closedError());
+  }
+
+  protected resolveReady(value: R): void {
+    this.readyResolve(value);
+  }
+
+  /** Ends the stream on the broker, at the application's request. */
+  protected async end(): Promise<void> {
+    if (this.closed) return;
+    const sid = this.forget();
+    if (sid && this.client.isOpen()) {
+      try {
+        await this.client.request(this.endMessage(sid));
+      } catch {
+        // Gone with the connection: nothing left to end.
+      }
+    }
+  }
+
+  /** Binds the id the broker gave this stream on the current connection. */
+  protected bound(sid: string): void {
+    this.sid = sid;
+    this.client.bind(sid, this);
+  }
+
+  /** The failure of an `establish` attempt: a dropped connection is retried by the next establish. */
+  protected establishFailed(generation: number, error: MillraceError): void {
+    if (generation !== this.generation || this.closed) return;
+    if (error.code === 'DISCONNECTED') return; // establish() runs again on reconnect
+    this.failed(error);
+  }
+
+  private forget(): string | null {
+    this.closed = true;
+    const sid = this.sid;
+    this.client.unbind(sid, this, true);
+    this.sid = null;
+    return sid;
+  }
+}
+
+/** One subscription of a {@link MillraceClient}; see {@link MillraceClient.subscribe}. */
+export class Subscription extends PushStream<Map<number, number>> {
+  /** The topic read. */
+  readonly topic: string;
+  private readonly options: SubscribeOptions;
+  private readonly handlers: SubscriptionHandlers;
+  /** Next offset to deliver, per partition, once known. */
+  private readonly next = new Map<number, number>();
+  /** Records received while paused, delivered on resume. */
+  private buffered: { partition: number; highWatermark: number; records: ConsumedRecord[] }[] = [];
+  private isPaused = false;
+  /** Resolves with each partition's start offset once the broker accepted the subscription. */
+  declare readonly ready: Promise<Map<number, number>>;
+
+  constructor(client: MillraceClient, options: SubscribeOptions, handlers: SubscriptionHandlers) {
+    super(client, options.window, handlers.onError);
+    this.options = options;
+    this.handlers = handlers;
+    this.topic = options.topic;
   }
 
   get paused(): boolean {
@@ -480,22 +688,20 @@ export class Subscription {
   }
 
   /** Ends the subscription. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    const sid = this.sid;
-    this.client.unbind(sid, this, true);
-    this.sid = null;
-    if (sid && this.client.isOpen()) {
-      try {
-        await this.client.request({ op: 'unsubscribe', subscription: sid });
-      } catch {
-        // Gone with the connection: nothing left to close.
-      }
-    }
+  close(): Promise<void> {
+    return this.end();
+  }
+
+  protected endMessage(sid: string): Record<string, unknown> {
+    return { op: 'unsubscribe', subscription: sid };
   }
 
   // ---- called by the client -----------------------------------------------------------------------------------
+
+  push(message: Record<string, any>): void {
+    if (message.op === 'records') this.received(message.partition, message.highWatermark, message.records);
+    else if (message.op === 'error') this.failed(toError(message.error));
+  }
 
   /** (Re)subscribes on the current connection, resuming from the saved positions after a reconnect. */
   establish(): void {
@@ -512,8 +718,7 @@ export class Subscription {
     if (partitions) message.partitions = partitions;
     this.client.request(message).then(async (answer) => {
       if (generation !== this.generation || this.closed) return;
-      this.sid = answer.subscription as string;
-      this.client.bind(this.sid, this);
+      this.bound(answer.subscription as string);
       if (resuming) {
         await Promise.all([...this.next].map(([partition, offset]) =>
           this.client.request({ op: 'seek', subscription: this.sid, partition, to: { offset } })));
@@ -522,18 +727,9 @@ export class Subscription {
         this.client.notify({ op: 'credit', subscription: this.sid, credits: this.window });
       } else {
         for (const p of answer.partitions as { partition: number; offset: number }[]) this.next.set(p.partition, p.offset);
-        this.readyResolve(this.positions());
+        this.resolveReady(this.positions());
       }
-    }).catch((error: MillraceError) => {
-      if (generation !== this.generation || this.closed) return;
-      if (error.code === 'DISCONNECTED') return; // establish() runs again on reconnect
-      this.failed(error);
-    });
-  }
-
-  disconnected(): void {
-    this.sid = null;
-    this.generation++;
+    }).catch((error: MillraceError) => this.establishFailed(generation, error));
   }
 
   received(partition: number, highWatermark: number, records: ConsumedRecord[]): void {
@@ -544,25 +740,6 @@ export class Subscription {
     }
     this.deliver(partition, highWatermark, records);
     this.maybeGrant();
-  }
-
-  /** A partition of the subscription failed (or subscribing did): the whole subscription ends, on the broker too. */
-  failed(error: MillraceError): void {
-    if (this.closed) return;
-    this.closed = true;
-    const sid = this.sid;
-    this.client.unbind(sid, this, true);
-    this.sid = null;
-    if (sid && this.client.isOpen()) {
-      this.client.request({ op: 'unsubscribe', subscription: sid }).catch(() => { /* already gone */ });
-    }
-    this.readyReject(error);
-    this.handlers.onError?.(error);
-  }
-
-  ended(): void {
-    this.closed = true;
-    this.readyReject(closedError());
   }
 
   private deliver(partition: number, highWatermark: number, records: ConsumedRecord[]): void {
@@ -582,6 +759,138 @@ export class Subscription {
     this.taken = 0;
     this.client.notify({ op: 'credit', subscription: this.sid, credits });
   }
+}
+
+/**
+ * One membership of a consumer group; see {@link MillraceClient.joinGroup}. The broker the client is connected to
+ * joins, heart-beats and rejoins for it; after a dropped connection the client joins again through the next broker.
+ */
+export class GroupMember extends PushStream<GroupAssignment> {
+  readonly group: string;
+  private readonly options: JoinGroupOptions;
+  private readonly handlers: GroupHandlers;
+  private current: GroupAssignment | null = null;
+  /**
+   * Next offset to deliver per partition ("topic/partition"), kept across reconnects while the partition stays
+   * assigned: after a rejoin the group starts from the committed offset, and records this member already delivered
+   * are not delivered again.
+   */
+  private readonly next = new Map<string, number>();
+  /** Resolves with the first assignment. */
+  declare readonly ready: Promise<GroupAssignment>;
+
+  constructor(client: MillraceClient, options: JoinGroupOptions, handlers: GroupHandlers) {
+    super(client, options.window, handlers.onError);
+    this.options = options;
+    this.handlers = handlers;
+    this.group = options.group;
+  }
+
+  /** What this member reads now; null before the first assignment. */
+  assignment(): GroupAssignment | null {
+    return this.current;
+  }
+
+  /** The next offset this member will deliver, per partition, keyed `topic/partition`. */
+  positions(): Map<string, number> {
+    return new Map(this.next);
+  }
+
+  /** Commits the delivered positions, or the offsets given. */
+  async commit(offsets?: TopicPartitionOffset[]): Promise<void> {
+    await this.client.request({ op: 'commit', group: this.group, ...(offsets ? { offsets } : {}) });
+  }
+
+  /**
+   * Leaves the group (committing first with auto-commit) and ends the membership. Without a connection, the group
+   * drops the member after its session timeout.
+   */
+  leave(): Promise<void> {
+    return this.end();
+  }
+
+  protected endMessage(): Record<string, unknown> {
+    return { op: 'leaveGroup', group: this.group };
+  }
+
+  // ---- called by the client -----------------------------------------------------------------------------------
+
+  /** (Re)joins on the current connection. */
+  establish(): void {
+    if (this.closed || !this.client.isOpen()) return;
+    const generation = ++this.generation;
+    const o = this.options;
+    const message: Record<string, unknown> = {
+      op: 'joinGroup', group: o.group, topics: o.topics, encoding: o.encoding ?? 'utf8',
+      // No credit until the answer names the subscription, so no record arrives for an id not known yet.
+      credits: 0,
+    };
+    for (const key of ['strategy', 'sessionTimeoutMs', 'rebalanceTimeoutMs', 'autoCommit', 'reset', 'clientId'] as const) {
+      if (o[key] !== undefined) message[key] = o[key];
+    }
+    // The answer comes after the first rebalance, which may wait for the other members up to the rebalance timeout.
+    const timeout = Math.max(60_000, (o.rebalanceTimeoutMs ?? 30_000) + 30_000);
+    this.client.request(message, timeout).then((answer) => {
+      if (generation !== this.generation || this.closed) return;
+      this.bound(answer.subscription as string);
+      this.assigned(answer);
+      this.taken = 0;
+      this.client.notify({ op: 'credit', subscription: this.sid, credits: this.window });
+    }).catch((error: MillraceError) => this.establishFailed(generation, error));
+  }
+
+  push(message: Record<string, any>): void {
+    if (this.closed) return;
+    switch (message.op) {
+      case 'records': {
+        const key = `${message.topic}/${message.partition}`;
+        const records = message.records as ConsumedRecord[];
+        const from = this.next.get(key) ?? 0;
+        const fresh = records.filter((r) => r.offset >= from);
+        this.taken += records.length;
+        if (fresh.length > 0) {
+          this.next.set(key, fresh[fresh.length - 1].offset + 1);
+          this.handlers.onRecords(fresh, { topic: message.topic, partition: message.partition,
+            highWatermark: message.highWatermark });
+        }
+        if (this.sid && this.taken >= Math.ceil(this.window / 2)) {
+          this.client.notify({ op: 'credit', subscription: this.sid, credits: this.taken });
+          this.taken = 0;
+        }
+        break;
+      }
+      case 'assigned':
+        this.assigned(message);
+        break;
+      case 'revoked': {
+        const lost = message.partitions as { topic: string; partition: number }[];
+        // Another member may read these next; if they come back, the group's committed offset is where to start.
+        lost.forEach((p) => this.next.delete(`${p.topic}/${p.partition}`));
+        this.handlers.onRevoked?.(lost);
+        break;
+      }
+      case 'error':
+        this.failed(toError(message.error));
+        break;
+    }
+  }
+
+  private assigned(message: Record<string, any>): void {
+    const assignment: GroupAssignment = { memberId: message.memberId, generation: message.generation,
+      partitions: message.partitions ?? [], assignment: message.assignment ?? [] };
+    // Positions of partitions no longer assigned are forgotten (the member lost them while disconnected).
+    const now = new Set(assignment.assignment.flatMap((a) => a.partitions.map((p) => `${a.topic}/${p}`)));
+    [...this.next.keys()].filter((k) => !now.has(k)).forEach((k) => this.next.delete(k));
+    const first = this.current === null;
+    this.current = assignment;
+    if (first) this.resolveReady(assignment);
+    this.handlers.onAssigned?.(assignment);
+  }
+}
+
+function sameBroker(a: URL, b: URL): boolean {
+  const local = (h: string) => (h === 'localhost' || h === '[::1]' || h.startsWith('127.') ? 'loopback' : h);
+  return local(a.hostname) === local(b.hostname) && a.port === b.port;
 }
 
 function stripEnvelope<T>(answer: Record<string, any>): T {

@@ -1,7 +1,10 @@
 /**
  * The dashboard's one live connection for stats: an EventSource on /api/stats/stream that reconnects by itself.
  * EventSource retries on its own after a dropped connection, but gives up for good on an HTTP error (503 when the
- * broker is at http.max.stats.streams, say) and cannot notice a stream that went silent; this class covers both.
+ * broker is at http.max.stats.streams, say), cannot notice a stream that went silent, and only ever retries the broker
+ * it was opened on; this class covers all three. Each frame lists the cluster's brokers: when the stream breaks and
+ * other brokers were live in the last frame, the feed moves to the next of them at once (their stats streams allow
+ * any origin), so a page keeps going when the broker that served it dies.
  */
 import { RateWindow, type HistoryEvent, type StatsFrame } from './stats';
 
@@ -17,6 +20,7 @@ export interface EventSourceLike {
 }
 
 export interface FeedOptions {
+  /** The first stream to open; default `/api/stats/stream` on the page's own broker. */
   url?: string;
   EventSource?: new (url: string) => EventSourceLike;
   /** A live stream with no event for this long is treated as lost. Default 5 s (events come every second). */
@@ -38,7 +42,10 @@ export class StatsFeed {
   private reopenTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly watchdog: ReturnType<typeof setInterval>;
   private readonly listeners = new Set<() => void>();
-  private readonly url: string;
+  /** The stream open now (or being opened). */
+  private currentUrl: string;
+  /** Which broker `currentUrl` reaches, once a frame said so. */
+  private currentBroker: number | undefined;
   private readonly EventSourceImpl: new (url: string) => EventSourceLike;
   private readonly staleAfterMs: number;
   private readonly retryMs: number;
@@ -46,7 +53,7 @@ export class StatsFeed {
   private everLive = false;
 
   constructor(options: FeedOptions = {}) {
-    this.url = options.url ?? '/api/stats/stream';
+    this.currentUrl = options.url ?? '/api/stats/stream';
     this.EventSourceImpl = options.EventSource ?? (globalThis as any).EventSource;
     this.staleAfterMs = options.staleAfterMs ?? 5000;
     this.retryMs = options.retryMs ?? 1000;
@@ -57,6 +64,30 @@ export class StatsFeed {
 
   get state(): FeedState {
     return this.currentState;
+  }
+
+  /** The URL of the stream open now. */
+  get url(): string {
+    return this.currentUrl;
+  }
+
+  /**
+   * The other brokers live in the last frame, as stats-stream URLs, in broker order starting after the current one
+   * (so successive moves go round the cluster).
+   */
+  otherBrokers(): string[] {
+    return this.others().map((b) => b.url);
+  }
+
+  private others(): { id: number; url: string }[] {
+    const brokers = (this.latest?.brokers ?? []).filter((b) => b.alive).sort((a, b) => a.id - b.id);
+    const self = this.currentBroker ?? this.latest?.brokerId;
+    const after = brokers.filter((b) => self === undefined || b.id > self);
+    const before = brokers.filter((b) => self !== undefined && b.id < self);
+    const protocol = (globalThis as { location?: { protocol: string } }).location?.protocol === 'https:'
+      ? 'https:' : 'http:';
+    return [...after, ...before].map((b) => ({ id: b.id,
+      url: `${protocol}//${hostForUrl(b.host)}:${b.httpPort}/api/stats/stream` }));
   }
 
   /** Called after every change (new frame, new state); returns a function that stops it. */
@@ -80,7 +111,7 @@ export class StatsFeed {
   }
 
   private open(): void {
-    const source = new this.EventSourceImpl(this.url);
+    const source = new this.EventSourceImpl(this.currentUrl);
     this.source = source;
     this.lastEventAt = this.now();
     source.addEventListener('history', (event) => {
@@ -93,11 +124,13 @@ export class StatsFeed {
       const frame = JSON.parse(event.data) as StatsFrame;
       this.window.add(frame.rates);
       this.latest = frame;
+      this.currentBroker = frame.brokerId;
       this.heard();
     });
     source.onerror = () => {
       if (this.source !== source) return;
-      if (source.readyState === CLOSED) {
+      // The browser would retry only this broker; another live one is a better bet.
+      if (source.readyState === CLOSED || this.otherBrokers().length > 0) {
         this.lost();
       } else {
         // The browser retries by itself (after the stream's retry delay).
@@ -118,7 +151,15 @@ export class StatsFeed {
     this.source?.close();
     this.source = null;
     this.setState(this.everLive ? 'reconnecting' : 'connecting');
-    const delay = Math.min(15_000, this.retryMs * 2 ** this.failures++);
+    const others = this.others();
+    // Round the cluster at once; back off only when every broker known has failed in a row.
+    const round = Math.floor(this.failures++ / (others.length + 1));
+    const delay = others.length > 0 && this.failures <= others.length ? 0
+      : Math.min(15_000, this.retryMs * 2 ** round);
+    if (others.length > 0) {
+      this.currentUrl = others[0].url;
+      this.currentBroker = others[0].id;
+    }
     if (this.reopenTimer) clearTimeout(this.reopenTimer);
     this.reopenTimer = setTimeout(() => {
       this.reopenTimer = null;
@@ -135,4 +176,9 @@ export class StatsFeed {
   private emit(): void {
     this.listeners.forEach((l) => l());
   }
+}
+
+/** A host as it goes into a URL: IPv6 addresses in brackets. */
+function hostForUrl(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }

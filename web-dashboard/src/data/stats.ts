@@ -27,6 +27,15 @@ export interface HistoryEvent {
   samples: RateSample[];
 }
 
+/** What each broker publishes to the others every second (absent while it is down or not heard from). */
+export interface BrokerFigures {
+  time: number;
+  rates: Rates;
+  replicas: number;
+  leaders: number;
+  underReplicated: number;
+}
+
 export interface BrokerState {
   id: number;
   host: string;
@@ -36,6 +45,14 @@ export interface BrokerState {
   controller: boolean;
   leaders: number;
   replicas: number;
+  stats?: BrokerFigures;
+}
+
+/** The cluster's partitions of user topics: all, with fewer in-sync replicas than replicas, without a leader. */
+export interface PartitionCounts {
+  total: number;
+  underReplicated: number;
+  offline: number;
 }
 
 export interface Health {
@@ -55,7 +72,9 @@ export interface StatsFrame {
   health?: Health;
   controller?: number;
   brokers?: BrokerState[];
-  topics?: TopicDescription[];
+  partitions?: PartitionCounts;
+  /** Every topic, summed up: a page asks for one topic's partitions (describeTopic) when it shows them. */
+  topics?: TopicFigures[];
   groups?: unknown[];
   problems?: string[];
   rates: RateSample;
@@ -170,6 +189,31 @@ export class RateWindow {
   }
 }
 
+/** One topic in a stats frame: counts, never its partitions. `records` and `sizeBytes` are null when unknown. */
+export interface TopicFigures {
+  name: string;
+  replicationFactor: number;
+  partitionCount: number;
+  underReplicated: number;
+  offline: number;
+  records: number | null;
+  sizeBytes: number | null;
+}
+
+/** The figures of a full description, counted as the broker counts them for the frame. */
+export function figuresOf(topic: TopicDescription): TopicFigures {
+  const known = topic.partitions.every((p) => p.highWatermark >= 0 && p.sizeBytes >= 0);
+  return {
+    name: topic.name,
+    replicationFactor: topic.replicationFactor,
+    partitionCount: topic.partitions.length,
+    underReplicated: topic.partitions.filter(isUnderReplicated).length,
+    offline: topic.partitions.filter((p) => p.leader < 0).length,
+    records: known ? topic.partitions.reduce((n, p) => n + Math.max(0, p.highWatermark - p.logStartOffset), 0) : null,
+    sizeBytes: known ? topic.partitions.reduce((n, p) => n + Math.max(0, p.sizeBytes), 0) : null,
+  };
+}
+
 /** What the topics table shows for one topic. */
 export interface TopicSummary {
   name: string;
@@ -183,16 +227,15 @@ export interface TopicSummary {
   rates: Rates;
 }
 
-export function summarizeTopic(topic: TopicDescription, rates: Rates = ZERO): TopicSummary {
-  const known = topic.partitions.every((p) => p.highWatermark >= 0);
+export function summarizeTopic(topic: TopicFigures, rates: Rates = ZERO): TopicSummary {
   return {
     name: topic.name,
-    partitions: topic.partitions.length,
+    partitions: topic.partitionCount,
     replicationFactor: topic.replicationFactor,
-    underReplicated: topic.partitions.filter(isUnderReplicated).length,
-    offline: topic.partitions.filter((p) => p.leader < 0).length,
-    records: known ? topic.partitions.reduce((n, p) => n + Math.max(0, p.highWatermark - p.logStartOffset), 0) : null,
-    sizeBytes: known ? topic.partitions.reduce((n, p) => n + Math.max(0, p.sizeBytes), 0) : null,
+    underReplicated: topic.underReplicated,
+    offline: topic.offline,
+    records: topic.records,
+    sizeBytes: topic.sizeBytes,
     rates,
   };
 }
@@ -202,17 +245,15 @@ export function isUnderReplicated(p: PartitionDescription): boolean {
 }
 
 /** Partition counts of the whole cluster. */
-export function clusterCounts(topics: TopicDescription[]): { partitions: number; underReplicated: number;
+export function clusterCounts(topics: TopicFigures[]): { partitions: number; underReplicated: number;
     offline: number } {
   let partitions = 0;
   let underReplicated = 0;
   let offline = 0;
   for (const t of topics) {
-    for (const p of t.partitions) {
-      partitions++;
-      if (isUnderReplicated(p)) underReplicated++;
-      if (p.leader < 0) offline++;
-    }
+    partitions += t.partitionCount;
+    underReplicated += t.underReplicated;
+    offline += t.offline;
   }
   return { partitions, underReplicated, offline };
 }

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { MillraceError, type TopicDescription } from '../../client/millrace-client';
+import type { TopicFigures } from '../../data/stats';
 import { client } from '../state';
 import { Field, FormResult } from './Field';
 
@@ -61,13 +62,13 @@ export function CreateTopicForm(props: { onCreated?: (t: TopicDescription) => vo
   );
 }
 
-export function AddPartitionsForm(props: { topics: TopicDescription[]; fixedTopic?: string }) {
+export function AddPartitionsForm(props: { topics: TopicFigures[]; fixedTopic?: string }) {
   const [topic, setTopic] = useState(props.fixedTopic ?? '');
   const [total, setTotal] = useState('');
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<Result>(null);
   const chosen = props.fixedTopic ?? (topic || props.topics[0]?.name || '');
-  const current = props.topics.find((t) => t.name === chosen)?.partitions.length ?? 0;
+  const current = props.topics.find((t) => t.name === chosen)?.partitionCount ?? 0;
 
   async function submit(e: Event) {
     e.preventDefault();

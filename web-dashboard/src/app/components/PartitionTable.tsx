@@ -1,6 +1,8 @@
 import type { TopicDescription } from '../../client/millrace-client';
 import { formatBytes, formatOffset } from '../../data/format';
 import { isUnderReplicated } from '../../data/stats';
+import { useTopicDescription } from '../state';
+import { EmptyState } from './EmptyState';
 
 function Replicas(props: { ids: number[]; leader?: number; isr?: number[] }) {
   return (
@@ -50,4 +52,14 @@ export function PartitionTable(props: { topic: TopicDescription }) {
       </table>
     </div>
   );
+}
+
+/** A topic's partitions, asked for every second while shown (the stats frame only sums topics up). */
+export function LivePartitionTable(props: { name: string }) {
+  const { topic, error } = useTopicDescription(props.name);
+  if (topic) return <PartitionTable topic={topic} />;
+  if (error && error.code !== 'DISCONNECTED' && error.code !== 'TIMEOUT') {
+    return <EmptyState compact title={`Cannot describe ${props.name}`} tone="error">{error.code}: {error.message}</EmptyState>;
+  }
+  return <EmptyState compact title="Loading partitions…" tone="loading" />;
 }

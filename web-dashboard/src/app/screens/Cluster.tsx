@@ -10,9 +10,17 @@ export function ClusterScreen() {
   const frame = feed.latest!;
   const brokers = frame.brokers ?? [];
   const topics = frame.topics ?? [];
-  const counts = clusterCounts(topics);
+  const counts = frame.partitions
+    ? { partitions: frame.partitions.total, underReplicated: frame.partitions.underReplicated,
+      offline: frame.partitions.offline }
+    : clusterCounts(topics);
   const up = brokers.filter((b) => b.alive).length;
   const rates = frame.rates.total;
+  // Every live broker publishes its own figures; before any arrive (an older broker), this broker's are the total.
+  const reporting = brokers.filter((b) => b.stats);
+  const clusterIn = reporting.length > 0 ? reporting.reduce((n, b) => n + b.stats!.rates.recordsIn, 0) : rates.recordsIn;
+  const clusterOut = reporting.length > 0 ? reporting.reduce((n, b) => n + b.stats!.rates.recordsOut, 0)
+    : rates.recordsOut;
   const zk = frame.health?.zookeeper;
 
   return (
@@ -20,7 +28,8 @@ export function ClusterScreen() {
       <header class="screen-head">
         <div>
           <h1>Cluster</h1>
-          <p class="muted">Brokers, partitions and throughput, live every second.</p>
+          <p class="muted">Brokers, partitions and throughput, live every second. The charts show the traffic through
+            broker {frame.brokerId ?? '?'}, which this page is connected to; the table shows every broker's.</p>
         </div>
       </header>
       <div class="stats">
@@ -33,11 +42,13 @@ export function ClusterScreen() {
                   sub={frame.health?.status === 'ready' ? 'broker ready' : 'broker not ready'} testId="stat-zookeeper" />
         <StatCard label="Topics" value={topics.length} sub={`${counts.partitions} partitions`} />
         <StatCard label="Partitions" value={counts.underReplicated + counts.offline === 0 ? 'all in sync'
-                    : `${counts.underReplicated} under-replicated`}
-                  sub={counts.offline > 0 ? `${counts.offline} offline` : 'none offline'}
-                  tone={counts.offline > 0 ? 'error' : counts.underReplicated > 0 ? 'warn' : 'ok'} />
-        <StatCard label="Throughput" value={formatRate(rates.recordsIn)}
-                  sub={`in · ${formatRate(rates.recordsOut)} out`} testId="stat-throughput" />
+                    : `${counts.underReplicated} of ${counts.partitions}`}
+                  sub={counts.underReplicated + counts.offline === 0 ? `${counts.partitions} partitions · none offline`
+                    : `under-replicated · ${counts.offline > 0 ? `${counts.offline} offline` : 'none offline'}`}
+                  tone={counts.offline > 0 ? 'error' : counts.underReplicated > 0 ? 'warn' : 'ok'}
+                  testId="stat-partitions" />
+        <StatCard label="Throughput" value={formatRate(clusterIn)}
+                  sub={`in · ${formatRate(clusterOut)} out, all brokers`} testId="stat-throughput" />
       </div>
 
       <ThroughputCharts window={feed.window} testPrefix="cluster" />
@@ -51,28 +62,34 @@ export function ClusterScreen() {
             <table class="table" data-testid="brokers-table">
               <thead>
                 <tr><th>Broker</th><th>Status</th><th>Address</th><th class="num">Leaders</th>
-                  <th class="num">Replicas</th><th class="num">Records in/out</th><th class="num">Bytes in/out</th></tr>
+                  <th class="num">Replicas</th><th class="num">Under-replicated</th><th class="num">Records in/out</th>
+                  <th class="num">Bytes in/out</th></tr>
               </thead>
               <tbody>
                 {brokers.map((b) => {
                   const self = b.id === frame.brokerId;
+                  // Each broker measures its own traffic and publishes it to every broker, once a second.
+                  const own = b.stats?.rates ?? (self ? rates : undefined);
+                  const why = b.alive ? 'not heard from this broker in the last seconds' : 'the broker is down';
                   return (
-                    <tr>
+                    <tr data-broker={b.id} class={b.alive ? '' : 'row-error'}>
                       <td>
                         <span class="mono">{b.id}</span>
                         {b.controller && <span class="badge badge-info">controller</span>}
-                        {self && <span class="badge">serving this page</span>}
+                        {self && <span class="badge" data-testid="serving-badge">connected</span>}
                       </td>
-                      <td>{b.alive ? <span class="badge badge-ok">up</span> : <span class="badge badge-error">down</span>}</td>
+                      <td data-testid={`broker-status-${b.id}`}>
+                        {b.alive ? <span class="badge badge-ok">up</span> : <span class="badge badge-error">down</span>}
+                      </td>
                       <td class="mono small">{b.host}:{b.httpPort}{b.tcpPort > 0 ? ` · tcp ${b.tcpPort}` : ''}</td>
                       <td class="num">{b.leaders}</td>
                       <td class="num">{b.replicas}</td>
-                      {/* Throughput is measured by each broker for itself; this page hears from one broker. */}
-                      <td class="num" title={self ? '' : 'measured on that broker'}>
-                        {self ? `${formatRate(rates.recordsIn)} / ${formatRate(rates.recordsOut)}` : '—'}
+                      <td class="num">{b.stats ? b.stats.underReplicated : '—'}</td>
+                      <td class="num" title={own ? 'measured on that broker' : why} data-testid={`broker-records-${b.id}`}>
+                        {own ? `${formatRate(own.recordsIn)} / ${formatRate(own.recordsOut)}` : '—'}
                       </td>
-                      <td class="num" title={self ? '' : 'measured on that broker'}>
-                        {self ? `${formatByteRate(rates.bytesIn)} / ${formatByteRate(rates.bytesOut)}` : '—'}
+                      <td class="num" title={own ? 'measured on that broker' : why}>
+                        {own ? `${formatByteRate(own.bytesIn)} / ${formatByteRate(own.bytesOut)}` : '—'}
                       </td>
                     </tr>
                   );

@@ -3,7 +3,7 @@ import { formatBytes, formatCount, formatRate } from '../../data/format';
 import { summarizeTopic, topicRates } from '../../data/stats';
 import { EmptyState } from '../components/EmptyState';
 import { AddPartitionsForm, CreateTopicForm } from '../components/Forms';
-import { PartitionTable } from '../components/PartitionTable';
+import { LivePartitionTable } from '../components/PartitionTable';
 import { topicHref, useFeed } from '../state';
 
 export function TopicsScreen() {
@@ -12,7 +12,7 @@ export function TopicsScreen() {
   const latest = feed.window.latest();
   const [filter, setFilter] = useState('');
   const [open, setOpen] = useState<Record<string, boolean>>({});
-  const totalPartitions = topics.reduce((n, t) => n + t.partitions.length, 0);
+  const totalPartitions = topics.reduce((n, t) => n + t.partitionCount, 0);
   const expandedByDefault = totalPartitions <= 24;
   const shown = topics.filter((t) => t.name.toLowerCase().includes(filter.toLowerCase()));
 
@@ -74,7 +74,7 @@ export function TopicsScreen() {
                     </tr>
                     {expanded && (
                       <tr class="detail-row">
-                        <td colSpan={8}><PartitionTable topic={t} /></td>
+                        <td colSpan={8}><LivePartitionTable name={t.name} /></td>
                       </tr>
                     )}
                   </tbody>

@@ -829,6 +829,26 @@ public final class BrokerService implements Broker {
     }
 
     /**
+     * How many partition replicas this broker holds now, how many of them it leads, and how many of those have fewer
+     * in-sync replicas than replicas; read from the partitions' published figures, without asking them.
+     */
+    public LocalPartitionCounts localPartitionCounts() {
+        int held = 0;
+        int leaders = 0;
+        int underReplicated = 0;
+        for (PartitionVerticle p : replicas.localPartitions()) {
+            if (OffsetsTopic.NAME.equals(p.topicPartition().topic())) {
+                continue; // internal, as in the topic listings and leader counts the dashboard shows
+            }
+            PartitionStats stats = p.stats();
+            held++;
+            leaders += stats.leader() ? 1 : 0;
+            underReplicated += stats.underReplicated() ? 1 : 0;
+        }
+        return new LocalPartitionCounts(held, leaders, underReplicated);
+    }
+
+    /**
      * Fails with NOT_LEADER, naming the leader, when the metadata says another broker leads {@code tp}: the local path
      * (a forwarded request, or one routed here by {@link #onLeader}) never forwards again. The partition verticle
      * checks again, so a stale view only costs a round trip. Also refuses a partition the topic does not have.

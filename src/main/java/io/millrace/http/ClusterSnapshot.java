@@ -16,19 +16,26 @@ import java.util.Objects;
 
 /**
  * The state of the cluster as the dashboard shows it, read from the broker API: health, brokers with their
- * partition counts, every topic with its partitions, and consumer groups. A part that cannot be read (ZooKeeper
- * down, say) is left empty and named in {@code problems}, so one missing part never blanks the whole page.
- * Stateless; the futures complete on the caller's context.
+ * partition counts and the newest figures each published ({@link BrokerSummaries}), the cluster's partition counts
+ * (under-replicated, offline), a summary of every topic (counts, never its partitions: the frame must stay small at
+ * 20,000 partitions, and a page asks for one topic's partitions when it shows them), and consumer groups. A part that cannot be read
+ * (ZooKeeper down, say) is left empty and named in {@code problems}, so one missing part never blanks the whole page.
+ * Stateless apart from the summaries it reads; the futures complete on the caller's context.
  */
 final class ClusterSnapshot {
 
     private final Broker broker;
+    private final BrokerSummaries summaries;
 
-    ClusterSnapshot(Broker broker) {
+    ClusterSnapshot(Broker broker, BrokerSummaries summaries) {
         this.broker = broker;
+        this.summaries = summaries;
     }
 
-    /** {@code {"brokerId", "health", "controller", "brokers", "topics", "groups", "problems"}}; never fails. */
+    /**
+     * {@code {"brokerId", "health", "controller", "brokers", "partitions", "topics", "groups", "problems"}}; never
+     * fails.
+     */
     Future<JsonObject> take() {
         List<String> problems = new ArrayList<>();
         Future<List<BrokerDescription>> brokers = broker.brokers().recover(e -> {
@@ -59,6 +66,18 @@ final class ClusterSnapshot {
                 json(brokers.result(), topics.result(), groups.result(), problems)));
     }
 
+    /**
+     * The body of {@code GET /api/cluster}: {@link #take()} without {@code topics} and {@code groups}, so its size
+     * grows with the brokers only.
+     */
+    Future<JsonObject> summary() {
+        return take().map(all -> {
+            all.remove("topics");
+            all.remove("groups");
+            return all;
+        });
+    }
+
     private JsonObject json(List<BrokerDescription> brokers, List<TopicDescription> topics, List<GroupDetails> groups,
                             List<String> problems) {
         JsonArray brokerList = new JsonArray();
@@ -75,13 +94,49 @@ final class ClusterSnapshot {
             if (b.controller()) {
                 controller = b.id();
             }
-            brokerList.add(JsonMapping.broker(b).put("leaders", leaders).put("replicas", replicas));
+            brokerList.add(summaries.withStats(JsonMapping.broker(b).put("leaders", leaders).put("replicas", replicas),
+                    b));
         }
+        int partitions = 0;
+        int underReplicated = 0;
+        int offline = 0;
+        for (TopicDescription t : topics) {
+            for (PartitionDescription p : t.partitions()) {
+                partitions++;
+                underReplicated += p.underReplicated() ? 1 : 0;
+                offline += p.leader() < 0 ? 1 : 0;
+            }
+        }
+        JsonObject partitionCounts = new JsonObject().put("total", partitions).put("underReplicated", underReplicated)
+                .put("offline", offline);
         return new JsonObject().put("brokerId", broker.brokerId()).put("health", health(broker))
-                .put("controller", controller).put("brokers", brokerList)
-                .put("topics", new JsonArray(topics.stream().map(JsonMapping::topic).toList()))
+                .put("controller", controller).put("brokers", brokerList).put("partitions", partitionCounts)
+                .put("topics", new JsonArray(topics.stream().map(ClusterSnapshot::topicSummary).toList()))
                 .put("groups", new JsonArray(groups.stream().map(JsonMapping::group).toList()))
                 .put("problems", new JsonArray(problems));
+    }
+
+    /**
+     * {@code {"name", "replicationFactor", "partitionCount", "underReplicated", "offline", "records", "sizeBytes"}}:
+     * {@code records} (committed and retained: high watermark minus log start, summed) and {@code sizeBytes} are
+     * {@code null} unless this broker holds a replica of every partition.
+     */
+    static JsonObject topicSummary(TopicDescription topic) {
+        int underReplicated = 0;
+        int offline = 0;
+        long records = 0;
+        long size = 0;
+        boolean known = true;
+        for (PartitionDescription p : topic.partitions()) {
+            underReplicated += p.underReplicated() ? 1 : 0;
+            offline += p.leader() < 0 ? 1 : 0;
+            known &= p.highWatermark() >= 0 && p.sizeBytes() >= 0;
+            records += Math.max(0, p.highWatermark() - p.logStartOffset());
+            size += Math.max(0, p.sizeBytes());
+        }
+        return new JsonObject().put("name", topic.name()).put("replicationFactor", topic.replicationFactor())
+                .put("partitionCount", topic.partitions().size()).put("underReplicated", underReplicated)
+                .put("offline", offline).put("records", known ? records : null).put("sizeBytes", known ? size : null);
     }
 
     /**

@@ -52,6 +52,11 @@ public final class HttpApi {
     static final String WEB_ROOT = "webroot";
     /** Vite names every file under /assets/ by its content hash, so those can be cached for good. */
     private static final String HASHED_ASSETS = "/assets/";
+    /**
+     * A broker's summary is shown for this many stats periods after it arrived: long enough to ride out a late
+     * message, short enough that a dead broker's rates disappear within seconds.
+     */
+    private static final int SUMMARY_STALE_PERIODS = 3;
     /** Where {@link #readBody} leaves the body for the handlers. */
     private static final String BODY = "millrace.body";
 
@@ -61,6 +66,8 @@ public final class HttpApi {
     private final int maxBodyBytes;
     private final JsonInput jsonInput;
     private final StatsStream stats;
+    private final BrokerSummaries summaries;
+    private final ClusterSnapshot cluster;
 
     /**
      * @param maxBodyBytes    largest request body ({@code http.max.body.bytes})
@@ -74,14 +81,19 @@ public final class HttpApi {
         this.registry = registry;
         this.maxBodyBytes = maxBodyBytes;
         this.jsonInput = jsonInput;
-        ClusterSnapshot cluster = new ClusterSnapshot(broker);
+        this.summaries = new BrokerSummaries(broker.brokerId(), broker::localPartitionCounts,
+                SUMMARY_STALE_PERIODS * StatsStream.PERIOD_MS, System::currentTimeMillis);
+        this.cluster = new ClusterSnapshot(broker, summaries);
         this.stats = new StatsStream(broker.metrics()::topicTotals, () -> cluster.take().toCompletionStage(),
-                StatsStream.PERIOD_MS, StatsStream.HISTORY_SAMPLES, maxStatsStreams);
+                summaries::publish, StatsStream.PERIOD_MS, StatsStream.HISTORY_SAMPLES, maxStatsStreams);
     }
 
-    /** The verticle that runs the stats stream; deploy it once, beside the HTTP servers that share this API. */
+    /**
+     * The verticle that runs the stats stream and exchanges the brokers' summaries; deploy it once, beside the HTTP
+     * servers that share this API.
+     */
     public StatsVerticle statsVerticle() {
-        return new StatsVerticle(stats);
+        return new StatsVerticle(stats, summaries);
     }
 
     /** Adds the routes to {@code router}. */
@@ -89,10 +101,19 @@ public final class HttpApi {
         router.get("/health").handler(this::health);
         router.get("/metrics").handler(this::metrics);
         router.route("/api/*").handler(this::readBody);
+        // A dashboard or page whose own broker died reads these from another broker, another origin.
+        for (String shared : List.of("/api/stats/stream", "/api/stats", "/api/cluster", "/api/brokers")) {
+            router.get(shared).handler(ctx -> {
+                ctx.response().putHeader(HttpHeaders.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+                ctx.next();
+            });
+        }
         router.get("/api/stats/stream").handler(stats::serve);
         router.get("/api/stats").handler(ctx -> reply(ctx, 200, Future.succeededFuture(stats.historyJson())));
+        router.get("/api/cluster").handler(ctx -> reply(ctx, 200, cluster.summary()));
         router.get("/api/brokers").handler(ctx -> reply(ctx, 200, broker.brokers()
-                .map(list -> new JsonArray(list.stream().map(JsonMapping::broker).toList()))));
+                .map(list -> new JsonArray(list.stream()
+                        .map(b -> summaries.withStats(JsonMapping.broker(b), b)).toList()))));
         router.post("/api/cluster/preferred-leader-election").handler(ctx -> reply(ctx, 200,
                 broker.electPreferredLeaders().map(moved -> new JsonObject().put("partitionsMoved", moved))));
         router.get("/api/topics").handler(this::listTopics);
@@ -438,7 +459,7 @@ public final class HttpApi {
     /** The list of routes, for the docs and the start-up log. */
     public static List<String> routes() {
         return List.of("GET /", "GET /millrace-client.js", "GET /health", "GET /metrics", "GET /api/stats",
-                "GET /api/stats/stream", "GET /api/brokers", "GET|POST /api/topics",
+                "GET /api/stats/stream", "GET /api/cluster", "GET /api/brokers", "GET|POST /api/topics",
                 "GET|DELETE /api/topics/{topic}", "POST /api/topics/{topic}/partitions",
                 "POST /api/topics/{topic}/records", "GET /api/topics/{topic}/partitions/{p}/records",
                 "GET /api/groups", "GET|DELETE /api/groups/{group}", "POST /api/groups/{group}/offsets");

@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,6 +32,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  *  interval(1 s) ─> read totals ─> buffer(2, 1) ─> rate per second ─> publish ─┬─> history (last 5 minutes, always)
+ *                                                                              │   and {@code sampled} (always)
  *                                                                              └─> latest ─> + cluster state ─> share
  *                                                                                                        │
  *                                                                                       SSE event text, once ─> share
@@ -61,6 +63,7 @@ public final class StatsStream {
 
     private final Supplier<Map<String, long[]>> totals;
     private final Supplier<CompletionStage<JsonObject>> cluster;
+    private final Consumer<RateSample> sampled;
     private final long periodMs;
     private final int maxStreams;
     private final RateHistory history;
@@ -81,8 +84,19 @@ public final class StatsStream {
      */
     public StatsStream(Supplier<Map<String, long[]>> totals, Supplier<CompletionStage<JsonObject>> cluster,
                        long periodMs, int historySize, int maxStreams) {
+        this(totals, cluster, sample -> { }, periodMs, historySize, maxStreams);
+    }
+
+    /**
+     * As above, and hands every rate sample to {@code sampled} as it is measured, on the pipeline's scheduler,
+     * whether or not a page listens (the broker publishes its summary to the cluster from there). It must not block;
+     * what it throws is logged and the sampling goes on.
+     */
+    public StatsStream(Supplier<Map<String, long[]>> totals, Supplier<CompletionStage<JsonObject>> cluster,
+                       Consumer<RateSample> sampled, long periodMs, int historySize, int maxStreams) {
         this.totals = totals;
         this.cluster = cluster;
+        this.sampled = sampled;
         this.periodMs = periodMs;
         this.maxStreams = maxStreams;
         this.history = new RateHistory(historySize);
@@ -97,7 +111,14 @@ public final class StatsStream {
                 .map(pair -> RateSample.between(pair.get(0), pair.get(1)))
                 .publish();
         // Unbounded consumers only, so the publish never stalls the interval.
-        running.add(rates.subscribe(history::add, e -> LOG.error("Stats sampling failed", e)));
+        running.add(rates.subscribe(sample -> {
+            history.add(sample);
+            try {
+                sampled.accept(sample);
+            } catch (RuntimeException e) {
+                LOG.warn("Handing on a rate sample failed", e);
+            }
+        }, e -> LOG.error("Stats sampling failed", e)));
         frames = rates
                 .onBackpressureLatest()
                 .concatMapSingle(sample -> Single.fromCompletionStage(cluster.get())

@@ -4,19 +4,23 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.rxjava3.RxHelper;
 
-/** Gives the {@link StatsStream} its own event-loop context for the life of the HTTP front-end. */
+/**
+ * Gives the {@link StatsStream} its own event-loop context for the life of the HTTP front-end, and listens there for
+ * the other brokers' summaries ({@link BrokerSummaries}).
+ */
 public final class StatsVerticle extends VerticleBase {
 
     private final StatsStream stream;
+    private final BrokerSummaries summaries;
 
-    public StatsVerticle(StatsStream stream) {
+    StatsVerticle(StatsStream stream, BrokerSummaries summaries) {
         this.stream = stream;
+        this.summaries = summaries;
     }
 
     @Override
     public Future<?> start() {
-        stream.start(RxHelper.scheduler(context));
-        return Future.succeededFuture();
+        return summaries.attach(vertx.eventBus()).onSuccess(consumer -> stream.start(RxHelper.scheduler(context)));
     }
 
     @Override

@@ -1,0 +1,64 @@
+/**
+ * What the browser tests share: Debian's headless Chromium in a throw-away profile, driven by playwright-core, and a
+ * page whose console errors and page errors are collected as problems.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+/** Ends the run as failed. */
+export function fail(message) {
+  console.error(`[e2e] FAILED: ${message}`);
+  process.exit(1);
+}
+
+/** A log function that stamps each line with the seconds since `started`. */
+export function logSince(started) {
+  return (message) => console.log(`[e2e +${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`);
+}
+
+/** Fails at once without Chromium at `chromiumPath`; creates the screenshot folder `out` and returns its full path. */
+export function prepare(chromiumPath, out) {
+  if (!existsSync(chromiumPath)) {
+    fail(`No Chromium at ${chromiumPath}: install Debian's package (apt-get install -y chromium); bin/run-tests does.`);
+  }
+  const folder = resolve(out);
+  mkdirSync(folder, { recursive: true });
+  return folder;
+}
+
+/**
+ * Starts Chromium at `executablePath` with one page of `viewport`. Console errors and page errors go to `problems`,
+ * except network errors (refused or dropped connections) while `networkErrorsExpected()` says they are.
+ * Returns the page and `close()`, which ends the browser and deletes its profile.
+ */
+export async function openBrowser({ executablePath, viewport, problems, networkErrorsExpected = () => false }) {
+  const profile = mkdtempSync(join(tmpdir(), 'millrace-e2e-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+    viewport,
+    deviceScaleFactor: 1,
+    locale: 'en-GB',
+    timezoneId: 'UTC',
+  });
+  context.setDefaultTimeout(15_000);
+  const page = context.pages()[0] ?? await context.newPage();
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return;
+    const text = message.text();
+    if (networkErrorsExpected() && /net::ERR_|WebSocket connection to .* failed/.test(text)) return;
+    problems.push(`console error: ${text}`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  return {
+    page,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
