@@ -215,13 +215,14 @@ class FetchedRecordsTest {
         int port = server.listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS).actualPort();
         Promise<Buffer> received = Promise.promise();
         Buffer bytes = Buffer.buffer();
-        NetSocket client = vertx.createNetClient().connect(port, "127.0.0.1").await(10, TimeUnit.SECONDS);
-        client.handler(chunk -> {
+        // The handler is set in the connect callback, on the client's event loop, before it reads: set from this
+        // thread after the connect, it could miss bytes the server sent at once.
+        vertx.createNetClient().connect(port, "127.0.0.1").onSuccess(client -> client.handler(chunk -> {
             bytes.appendBuffer(chunk);
             if (bytes.length() >= expectedBytes) {
                 received.tryComplete(bytes);
             }
-        });
+        })).await(10, TimeUnit.SECONDS);
         sent.future().await(10, TimeUnit.SECONDS);
         return received.future().await(10, TimeUnit.SECONDS);
     }
