@@ -381,7 +381,8 @@ public final class BrokerService implements Broker {
         PartitionRequest.Fetch request = new PartitionRequest.Fetch(offset, maxBytes, wait, currentLeaderEpoch,
                 fetchId);
         return this.<PartitionResponse.Fetched>ask(tp, request, wait + FETCH_TIMEOUT_SLACK_MS)
-                .map(f -> new FetchResult(tp, new SegmentRegion(f.records()), f.highWatermark(), f.logStartOffset(), f.logEndOffset()));
+                .map(f -> new FetchResult(tp, new SegmentRegion(f.records()), f.highWatermark(), f.logStartOffset(),
+                        f.logEndOffset()));
     }
 
     /** Answers the waiting fetch {@code fetchId} of the partition here at once, if it still waits. */
@@ -507,7 +508,8 @@ public final class BrokerService implements Broker {
      * Sends {@code request} to broker {@code broker}'s {@link ForwardingEndpoint}. The answer completes on the
      * caller's context. If that broker is found dead meanwhile, the request fails at once rather than at its
      * timeout (the event bus would hold it for the dead broker until then): a produce with REQUEST_TIMED_OUT, since
-     * it may or may not have been written, anything else with NOT_LEADER, which the caller may retry elsewhere.
+     * it may or may not have been written, anything else as unreachable (NOT_LEADER, or NOT_COORDINATOR for a group
+     * call), which the caller may retry elsewhere.
      */
     private <T> Future<T> forward(int broker, Forwarded request, long timeoutMs) {
         ClusterController controller = clusterController;
@@ -557,7 +559,8 @@ public final class BrokerService implements Broker {
                 MillraceException failure = inFlight.produce()
                         ? new MillraceException(ErrorCode.REQUEST_TIMED_OUT, message + ": the records may or may not"
                                 + " have been written; retry (an idempotent producer's retry is not written twice)")
-                        : new MillraceException(ErrorCode.NOT_LEADER, message + "; retry at the partition's new leader");
+                        : new MillraceException(ErrorCode.NOT_LEADER, message + "; retry at the new leader or"
+                                + " coordinator", new ReplyException(ReplyFailure.NO_HANDLERS, message));
                 inFlight.context().runOnContext(v -> inFlight.answer().tryFail(failure));
             }
         });
