@@ -235,7 +235,8 @@ public final class BrokerService implements Broker {
         }
         PartitionRequest.Produce request = new PartitionRequest.Produce(batch, acks, currentLeaderEpoch);
         if (acks == Acks.NONE) {
-            vertx.eventBus().send(PartitionAddress.of(tp), request, PartitionAddress.delivery(settings.requestTimeoutMs()));
+            vertx.eventBus().send(PartitionAddress.of(tp), request,
+                    PartitionAddress.delivery(settings.requestTimeoutMs()));
             return Future.succeededFuture(new ProduceResult(tp, -1, -1, OptionalLong.empty(), -1));
         }
         return this.<PartitionResponse.Produced>ask(tp, request, settings.requestTimeoutMs())
@@ -321,8 +322,8 @@ public final class BrokerService implements Broker {
     /** A fetch; {@code countOut} is false for subscriptions, which count what their subscriber actually took. */
     Future<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMs, int currentLeaderEpoch,
                               boolean countOut) {
-        return routedFetch(tp, offset, maxBytes, maxWaitMs, currentLeaderEpoch, countOut, PartitionRequest.Fetch.UNNAMED,
-                leader -> { });
+        return routedFetch(tp, offset, maxBytes, maxWaitMs, currentLeaderEpoch, countOut,
+                PartitionRequest.Fetch.UNNAMED, leader -> { });
     }
 
     /**
