@@ -29,11 +29,10 @@
  *     further failed attempt would add at most BATCH more, and the test allows no more than MAX_FAILED_ATTEMPTS.
  *   - no console error or page error, except the browser's reports of connections to the dead broker.
  */
-import { createInterface } from 'node:readline';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fail, logSince, openBrowser, prepare } from './browser.mjs';
+import { clusterTest, fail, logSince, openBrowser, prepare, rest } from './browser.mjs';
 
 const PARTITIONS = 6;
 const BATCH = 5;
@@ -57,22 +56,8 @@ const out = prepare(args.chromium, args.out);
 const started = Date.now();
 const log = logSince(started);
 
-const answers = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-async function ask(command, id) {
-  console.log(`@@ ${command} ${id}`);
-  const { value, done } = await answers.next();
-  if (done || value.trim() !== `killed ${id}`) throw new Error(`asked to ${command} ${id}, the test answered ${value}`);
-}
+const ask = clusterTest();
 
-async function rest(base, method, path, body) {
-  const response = await fetch(base + path, {
-    method, headers: { 'content-type': 'application/json' }, body: body && JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${base}${path}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
 
 /** Polls `check` (a function of the page's state, run in the page) until it returns a truthy value. */
 async function until(what, check, timeout, arg) {
@@ -117,7 +102,7 @@ const page = browser.page;
 
 try {
   const topic = 'failover';
-  await rest(bases[0], 'POST', '/api/topics', { name: topic, partitions: PARTITIONS, replicationFactor: 3 });
+  await rest(bases[0], 'POST', '/api/topics', { name: topic, partitions: PARTITIONS, replicationFactor: 3 }, 10_000);
   const description = await rest(bases[0], 'GET', `/api/topics/${topic}`);
   const brokers = await rest(bases[0], 'GET', '/api/brokers');
   const controller = brokers.find((b) => b.controller)?.id;

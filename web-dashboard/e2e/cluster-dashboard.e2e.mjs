@@ -17,10 +17,9 @@
  * broker and goes on showing the cluster; only the browser's reports of the refused connections to the dead broker
  * are allowed then. Screenshots go to --out.
  */
-import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fail, logSince, openBrowser, prepare } from './browser.mjs';
+import { clusterTest, fail, logSince, openBrowser, prepare, rest } from './browser.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,25 +37,9 @@ const started = Date.now();
 const log = logSince(started);
 
 // ---- the test on the other end of stdin/stdout kills and restarts brokers ---------------------------------------
-const answers = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-async function ask(command, id) {
-  console.log(`@@ ${command} ${id}`);
-  const { value, done } = await answers.next();
-  const expected = `${command === 'kill' ? 'killed' : 'restarted'} ${id}`;
-  if (done || value.trim() !== expected) throw new Error(`asked to ${command} ${id}, the test answered ${value}`);
-}
+const ask = clusterTest();
 
-// ---- REST, beside the browser ------------------------------------------------------------------------------------
-async function rest(base, method, path, body) {
-  const response = await fetch(base + path, {
-    method, headers: { 'content-type': 'application/json' }, body: body && JSON.stringify(body),
-    signal: AbortSignal.timeout(5000),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${base}${path}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
+// ---- load through REST, beside the browser -------------------------------------------------------------------------
 const dead = new Set();
 const live = () => bases.filter((_, i) => !dead.has(i + 1));
 

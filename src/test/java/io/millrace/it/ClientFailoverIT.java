@@ -3,8 +3,6 @@ package io.millrace.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,22 +19,7 @@ import org.junit.jupiter.api.Test;
  * that failed after the kill (a bounded number), and that the browser logged no error but the refused connections
  * to B. The page's record of all that lands in target/e2e/client-failover/page-state.json.
  */
-class ClientFailoverIT {
-
-    static ClusterHarness cluster;
-
-    @BeforeAll
-    static void start() {
-        BrowserScript.assumeChromium();
-        cluster = ClusterHarness.start(3);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
+class ClientFailoverIT extends ThreeBrokerBrowserTest {
 
     @Test
     void theClientModuleMovesToAnotherBrokerWhenItsOwnDiesAndLosesNothing() throws Exception {

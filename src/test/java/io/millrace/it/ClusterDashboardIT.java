@@ -3,8 +3,6 @@ package io.millrace.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,22 +15,7 @@ import org.junit.jupiter.api.Test;
  *
  * <p>Never skipped: without Chromium this fails and says how to install it (bin/run-tests installs it).
  */
-class ClusterDashboardIT {
-
-    static ClusterHarness cluster;
-
-    @BeforeAll
-    static void start() {
-        BrowserScript.assumeChromium();
-        cluster = ClusterHarness.start(3);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
+class ClusterDashboardIT extends ThreeBrokerBrowserTest {
 
     @Test
     void theClusterScreenFollowsAKilledBrokerAndItsReturn() throws Exception {
