@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 
 /** Ends the run as failed. */
@@ -88,4 +89,22 @@ export async function rest(base, method, path, body, timeout = 5000) {
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${base}${path}: ${response.status} ${text}`);
   return text ? JSON.parse(text) : null;
+}
+
+/**
+ * The arguments of a script run against a three-broker cluster by it.BrowserScript: `--base-urls` (three, in broker id
+ * order), `--out` (default `defaultOut`) and `--chromium`. Fails the run without them; creates the output folder.
+ */
+export function clusterScriptArgs(defaultOut) {
+  const { values: args } = parseArgs({
+    options: {
+      'base-urls': { type: 'string' },
+      out: { type: 'string', default: defaultOut },
+      chromium: { type: 'string', default: process.env.CHROMIUM ?? '/usr/bin/chromium' },
+    },
+  });
+  if (!args['base-urls']) fail('--base-urls is required');
+  const bases = args['base-urls'].split(',');
+  if (bases.length !== 3) fail(`--base-urls needs three brokers, got ${bases.length}`);
+  return { bases, out: prepare(args.chromium, args.out), chromium: args.chromium };
 }

@@ -31,8 +31,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { clusterTest, fail, logSince, openBrowser, prepare, rest } from './browser.mjs';
+import { clusterScriptArgs, clusterTest, fail, logSince, openBrowser, rest } from './browser.mjs';
 
 const PARTITIONS = 6;
 const BATCH = 5;
@@ -41,17 +40,7 @@ const MAX_FAILED_ATTEMPTS = 2 * PARTITIONS;
 /** Duplicated records allowed: BATCH per failed attempt, and at most one lost batch per partition. */
 const MAX_DUPLICATES = PARTITIONS * BATCH;
 
-const { values: args } = parseArgs({
-  options: {
-    'base-urls': { type: 'string' },
-    out: { type: 'string', default: '../target/e2e/client-failover' },
-    chromium: { type: 'string', default: process.env.CHROMIUM ?? '/usr/bin/chromium' },
-  },
-});
-if (!args['base-urls']) fail('--base-urls is required');
-const bases = args['base-urls'].split(',');
-if (bases.length !== 3) fail(`--base-urls needs three brokers, got ${bases.length}`);
-const out = prepare(args.chromium, args.out);
+const { bases, out, chromium } = clusterScriptArgs('../target/e2e/client-failover');
 
 const started = Date.now();
 const log = logSince(started);
@@ -96,7 +85,7 @@ function summary() {
 // ---- the browser -------------------------------------------------------------------------------------------------
 const problems = [];
 let pageBrokerDown = false;
-const browser = await openBrowser({ executablePath: args.chromium, viewport: { width: 800, height: 600 }, problems,
+const browser = await openBrowser({ executablePath: chromium, viewport: { width: 800, height: 600 }, problems,
   networkErrorsExpected: () => pageBrokerDown });
 const page = browser.page;
 

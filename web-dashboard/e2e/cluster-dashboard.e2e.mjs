@@ -18,20 +18,9 @@
  * are allowed then. Screenshots go to --out.
  */
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { clusterTest, fail, logSince, openBrowser, prepare, rest } from './browser.mjs';
+import { clusterScriptArgs, clusterTest, fail, logSince, openBrowser, rest } from './browser.mjs';
 
-const { values: args } = parseArgs({
-  options: {
-    'base-urls': { type: 'string' },
-    out: { type: 'string', default: '../target/e2e/cluster' },
-    chromium: { type: 'string', default: process.env.CHROMIUM ?? '/usr/bin/chromium' },
-  },
-});
-if (!args['base-urls']) fail('--base-urls is required');
-const bases = args['base-urls'].split(',');
-if (bases.length !== 3) fail(`--base-urls needs three brokers, got ${bases.length}`);
-const out = prepare(args.chromium, args.out);
+const { bases, out, chromium } = clusterScriptArgs('../target/e2e/cluster');
 
 const started = Date.now();
 const log = logSince(started);
@@ -75,7 +64,7 @@ function startLoad(topic) {
 const problems = [];
 /** While the page's own broker is dead, the browser reports its refused connections; nothing else is allowed. */
 let pageBrokerDown = false;
-const browser = await openBrowser({ executablePath: args.chromium, viewport: { width: 1280, height: 900 }, problems,
+const browser = await openBrowser({ executablePath: chromium, viewport: { width: 1280, height: 900 }, problems,
   networkErrorsExpected: () => pageBrokerDown });
 const page = browser.page;
 
