@@ -3,8 +3,10 @@
  * page whose console errors and page errors are collected as problems.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 
 /** Ends the run as failed. */
@@ -61,4 +63,48 @@ export async function openBrowser({ executablePath, viewport, problems, networkE
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The conversation with the Java test that runs a cluster script (it.BrowserScript): `ask('kill', id)` or
+ * `ask('restart', id)` prints `@@ <command> <id>` and resolves once the test answers `killed <id>` or
+ * `restarted <id>` on stdin.
+ */
+export function clusterTest() {
+  const answers = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+  return async function ask(command, id) {
+    console.log(`@@ ${command} ${id}`);
+    const { value, done } = await answers.next();
+    const expected = `${command === 'kill' ? 'killed' : 'restarted'} ${id}`;
+    if (done || value.trim() !== expected) throw new Error(`asked to ${command} ${id}, the test answered ${value}`);
+  };
+}
+
+/** A JSON call to a broker's REST API; fails on any status but 2xx, or after `timeout` ms. */
+export async function rest(base, method, path, body, timeout = 5000) {
+  const response = await fetch(base + path, {
+    method, headers: { 'content-type': 'application/json' }, body: body && JSON.stringify(body),
+    signal: AbortSignal.timeout(timeout),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${base}${path}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/**
+ * The arguments of a script run against a three-broker cluster by it.BrowserScript: `--base-urls` (three, in broker id
+ * order), `--out` (default `defaultOut`) and `--chromium`. Fails the run without them; creates the output folder.
+ */
+export function clusterScriptArgs(defaultOut) {
+  const { values: args } = parseArgs({
+    options: {
+      'base-urls': { type: 'string' },
+      out: { type: 'string', default: defaultOut },
+      chromium: { type: 'string', default: process.env.CHROMIUM ?? '/usr/bin/chromium' },
+    },
+  });
+  if (!args['base-urls']) fail('--base-urls is required');
+  const bases = args['base-urls'].split(',');
+  if (bases.length !== 3) fail(`--base-urls needs three brokers, got ${bases.length}`);
+  return { bases, out: prepare(args.chromium, args.out), chromium: args.chromium };
 }

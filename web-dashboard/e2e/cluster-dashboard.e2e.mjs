@@ -17,46 +17,18 @@
  * broker and goes on showing the cluster; only the browser's reports of the refused connections to the dead broker
  * are allowed then. Screenshots go to --out.
  */
-import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { fail, logSince, openBrowser, prepare } from './browser.mjs';
+import { clusterScriptArgs, clusterTest, fail, logSince, openBrowser, rest } from './browser.mjs';
 
-const { values: args } = parseArgs({
-  options: {
-    'base-urls': { type: 'string' },
-    out: { type: 'string', default: '../target/e2e/cluster' },
-    chromium: { type: 'string', default: process.env.CHROMIUM ?? '/usr/bin/chromium' },
-  },
-});
-if (!args['base-urls']) fail('--base-urls is required');
-const bases = args['base-urls'].split(',');
-if (bases.length !== 3) fail(`--base-urls needs three brokers, got ${bases.length}`);
-const out = prepare(args.chromium, args.out);
+const { bases, out, chromium } = clusterScriptArgs('../target/e2e/cluster');
 
 const started = Date.now();
 const log = logSince(started);
 
 // ---- the test on the other end of stdin/stdout kills and restarts brokers ---------------------------------------
-const answers = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-async function ask(command, id) {
-  console.log(`@@ ${command} ${id}`);
-  const { value, done } = await answers.next();
-  const expected = `${command === 'kill' ? 'killed' : 'restarted'} ${id}`;
-  if (done || value.trim() !== expected) throw new Error(`asked to ${command} ${id}, the test answered ${value}`);
-}
+const ask = clusterTest();
 
-// ---- REST, beside the browser ------------------------------------------------------------------------------------
-async function rest(base, method, path, body) {
-  const response = await fetch(base + path, {
-    method, headers: { 'content-type': 'application/json' }, body: body && JSON.stringify(body),
-    signal: AbortSignal.timeout(5000),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${base}${path}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
+// ---- load through REST, beside the browser -------------------------------------------------------------------------
 const dead = new Set();
 const live = () => bases.filter((_, i) => !dead.has(i + 1));
 
@@ -92,7 +64,7 @@ function startLoad(topic) {
 const problems = [];
 /** While the page's own broker is dead, the browser reports its refused connections; nothing else is allowed. */
 let pageBrokerDown = false;
-const browser = await openBrowser({ executablePath: args.chromium, viewport: { width: 1280, height: 900 }, problems,
+const browser = await openBrowser({ executablePath: chromium, viewport: { width: 1280, height: 900 }, problems,
   networkErrorsExpected: () => pageBrokerDown });
 const page = browser.page;
 

@@ -114,6 +114,75 @@ describe('resuming on another broker', () => {
     client.close();
   });
 
+  it('a resume that the new broker refuses with a retriable error is tried again, not ended', async () => {
+    const client = new MillraceClient({ urls: ['ws://a:1/ws', 'ws://b:2/ws'], WebSocket: FakeSocket, discover: false,
+      reconnect: { initialDelayMs: 100, maxDelayMs: 1000 } });
+    const first = FakeSocket.latest();
+    first.open();
+    const got: number[] = [];
+    const errors: string[] = [];
+    client.subscribe({ topic: 't', from: 'earliest', window: 4 }, { onRecords: (r) => got.push(...r.map((x) => x.offset)),
+      onError: (e) => errors.push(e.code) });
+    first.answer('subscribe', { subscription: 's1', partitions: [{ partition: 0, offset: 0 }] });
+    await vi.advanceTimersByTimeAsync(0);
+    first.receive({ op: 'records', subscription: 's1', topic: 't', partition: 0, highWatermark: 9,
+      records: [record(0, 0), record(0, 1)] });
+    first.drop();
+
+    await vi.advanceTimersByTimeAsync(100);
+    const second = FakeSocket.latest();
+    second.open();
+    // The broker that died led the partition; the new one cannot reach a leader yet.
+    const refused = second.last('subscribe');
+    second.receive({ op: 'error', id: refused.id, error: { code: 'REQUEST_TIMED_OUT', message: 'no leader yet',
+      retriable: true } });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(errors).toEqual([]);
+    // The subscription was accepted, but a seek is refused: the half-made one is ended, and all is tried again.
+    await vi.advanceTimersByTimeAsync(250);
+    second.answer('subscribe', { subscription: 's7', partitions: [{ partition: 0, offset: 0 }] });
+    await vi.advanceTimersByTimeAsync(0);
+    const seek = second.last('seek');
+    second.receive({ op: 'error', id: seek.id, error: { code: 'NOT_LEADER', message: 'moving', retriable: true } });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(second.last('unsubscribe')).toMatchObject({ subscription: 's7' });
+    expect(errors).toEqual([]);
+    await vi.advanceTimersByTimeAsync(250);
+    expect(second.sent.filter((m) => m.op === 'subscribe')).toHaveLength(3);
+    second.answer('subscribe', { subscription: 's8', partitions: [{ partition: 0, offset: 0 }] });
+    await vi.advanceTimersByTimeAsync(0);
+    const again = second.last('seek');
+    expect(again).toMatchObject({ subscription: 's8', partition: 0, to: { offset: 2 } });
+    second.receive({ op: 'result', id: again.id, subscription: 's8', partition: 0, offset: 2 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(second.last('credit')).toEqual({ op: 'credit', subscription: 's8', credits: 4 });
+    second.receive({ op: 'records', subscription: 's8', topic: 't', partition: 0, highWatermark: 9,
+      records: [record(0, 2)] });
+    expect(got).toEqual([0, 1, 2]);
+    expect(errors).toEqual([]);
+    client.close();
+  });
+
+  it('a resume refused because the topic is gone ends the subscription', async () => {
+    const client = new MillraceClient({ urls: ['ws://a:1/ws', 'ws://b:2/ws'], WebSocket: FakeSocket, discover: false,
+      reconnect: { initialDelayMs: 100, maxDelayMs: 1000 } });
+    FakeSocket.latest().open();
+    const errors: string[] = [];
+    client.subscribe({ topic: 't', from: 'earliest' }, { onRecords: () => {}, onError: (e) => errors.push(e.code) });
+    FakeSocket.latest().answer('subscribe', { subscription: 's1', partitions: [{ partition: 0, offset: 0 }] });
+    await vi.advanceTimersByTimeAsync(0);
+    FakeSocket.latest().drop();
+    await vi.advanceTimersByTimeAsync(100);
+    const second = FakeSocket.latest();
+    second.open();
+    second.receive({ op: 'error', id: second.last('subscribe').id, error: { code: 'UNKNOWN_TOPIC_OR_PARTITION',
+      message: 'deleted', retriable: true } });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(errors).toEqual(['UNKNOWN_TOPIC_OR_PARTITION']);
+    expect(second.sent.filter((m) => m.op === 'subscribe')).toHaveLength(1);
+    client.close();
+  });
+
   it('a group member joins again through the next broker and does not deliver twice what it already did', async () => {
     const client = new MillraceClient({ urls: ['ws://a:1/ws', 'ws://b:2/ws'], WebSocket: FakeSocket, discover: false,
       reconnect: { initialDelayMs: 100, maxDelayMs: 1000 } });

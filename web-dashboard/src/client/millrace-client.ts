@@ -550,6 +550,10 @@ abstract class PushStream<R> implements PushTarget {
   protected closed = false;
   /** Bumped on every (re)establish and disconnect, so late answers of an older attempt are ignored. */
   protected generation = 0;
+  /** The stream was set up once: a later establish is a resume. */
+  private wasEstablished = false;
+  /** Retriable failures of resumes in a row, for the back-off. */
+  private retries = 0;
   private readonly onError: ((error: MillraceError) => void) | undefined;
   private readyResolve!: (value: R) => void;
   private readyReject!: (error: MillraceError) => void;
@@ -595,6 +599,7 @@ abstract class PushStream<R> implements PushTarget {
   }
 
   protected resolveReady(value: R): void {
+    this.wasEstablished = true;
     this.readyResolve(value);
   }
 
@@ -614,14 +619,38 @@ abstract class PushStream<R> implements PushTarget {
   /** Binds the id the broker gave this stream on the current connection. */
   protected bound(sid: string): void {
     this.sid = sid;
+    this.retries = 0;
     this.client.bind(sid, this);
   }
 
-  /** The failure of an `establish` attempt: a dropped connection is retried by the next establish. */
+  /**
+   * The failure of an `establish` attempt: a dropped connection is retried by the next establish. So is a retriable
+   * error of a resume (the stream was established before; this is a reconnect): right after a broker dies the new
+   * broker may answer `NOT_LEADER`, `REQUEST_TIMED_OUT` and the like while leaders move, and the stream is the
+   * application's to keep, not to lose. A first establish reports every error, so `ready` tells the application.
+   */
   protected establishFailed(generation: number, error: MillraceError): void {
     if (generation !== this.generation || this.closed) return;
     if (error.code === 'DISCONNECTED') return; // establish() runs again on reconnect
+    if (this.wasEstablished && error.retriable && error.code !== 'UNKNOWN_TOPIC_OR_PARTITION') {
+      this.retryEstablish(generation);
+      return;
+    }
     this.failed(error);
+  }
+
+  /** Ends a half-set-up attempt on the broker and establishes again after a pause growing from 250 ms to 5 s. */
+  private retryEstablish(generation: number): void {
+    const sid = this.sid;
+    if (sid) {
+      this.client.unbind(sid, this, false);
+      this.sid = null;
+      this.client.request(this.endMessage(sid)).catch(() => { /* gone already */ });
+    }
+    const delay = Math.min(5000, 250 * 2 ** this.retries++);
+    setTimeout(() => {
+      if (generation === this.generation && !this.closed) this.establish();
+    }, delay);
   }
 
   private forget(): string | null {
