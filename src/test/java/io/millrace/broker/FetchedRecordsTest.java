@@ -8,12 +8,8 @@ import io.millrace.record.RecordBatch;
 import io.millrace.record.RecordBatches;
 import io.millrace.storage.LogSlice;
 import io.millrace.storage.PartitionLog;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetSocket;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -55,7 +51,6 @@ class FetchedRecordsTest {
     Path dir;
 
     private PartitionLog log;
-    private Vertx vertx;
 
     @BeforeEach
     void fillLog() {
@@ -63,10 +58,7 @@ class FetchedRecordsTest {
     }
 
     @AfterEach
-    void close() throws Exception {
-        if (vertx != null) {
-            vertx.close().await(10, TimeUnit.SECONDS);
-        }
+    void close() {
         log.close();
     }
 
@@ -173,15 +165,18 @@ class FetchedRecordsTest {
         int length = all.length - 2000;
         assertThat(length).as("more than one chunk of the file form").isGreaterThan(512 * 1024);
 
-        Buffer received = sendAndReceive(socket -> {
-            socket.write(Buffer.buffer("<"));
+        ByteBuffer received = sendAndReceive(socket -> {
+            socket.write(Buffer.buffer().appendInt(length + 2).appendString("<"));
             records.sendTo(socket, from, length);
             socket.write(Buffer.buffer(">"));
             return records.sendTo(socket, 0, 0);
-        }, length + 2);
+        });
 
-        assertThat(received.getBytes(1, length + 1)).isEqualTo(Arrays.copyOfRange(all, from, from + length));
-        assertThat(received.getString(0, 1) + received.getString(length + 1, length + 2)).isEqualTo("<>");
+        assertThat(received.remaining()).isEqualTo(length + 2);
+        assertThat(Arrays.copyOfRange(received.array(), 1, length + 1))
+                .isEqualTo(Arrays.copyOfRange(all, from, from + length));
+        assertThat(received.get(0)).isEqualTo((byte) '<');
+        assertThat(received.get(length + 1)).isEqualTo((byte) '>');
     }
 
     @Test
@@ -194,36 +189,23 @@ class FetchedRecordsTest {
         sendAndReceive(socket -> {
             records.sendTo(socket, 0, 10).onFailure(failures::add);
             memory.sendTo(socket, memory.sizeInBytes() - 5, 10).onFailure(failures::add);
+            socket.write(Buffer.buffer().appendInt(1));
             return memory.sendTo(socket, 0, 1);
-        }, 1);
+        });
 
         assertThat(failures).hasSize(2).allMatch(e -> e instanceof IOException);
     }
 
     /**
-     * Runs {@code send} on the event loop of a server-side socket, then reads {@code expectedBytes} from the client
-     * side; fails if {@code send}'s future fails or the bytes do not come within 10 s.
+     * Runs {@code send} on the event loop of a server-side socket and returns the one frame (size-prefixed) the client
+     * side then receives; fails if {@code send}'s future fails or no frame comes within 10 s.
      */
-    private Buffer sendAndReceive(Function<NetSocket, Future<Void>> send, int expectedBytes)
-            throws Exception {
-        vertx = Vertx.vertx();
-        Promise<Void> sent = Promise.promise();
-        NetServer server = vertx.createNetServer().connectHandler(socket -> {
-            Context context = vertx.getOrCreateContext();
-            context.runOnContext(v -> send.apply(socket).onComplete(sent));
-        });
-        int port = server.listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS).actualPort();
-        Promise<Buffer> received = Promise.promise();
-        Buffer bytes = Buffer.buffer();
-        // The handler is set in the connect callback, on the client's event loop, before it reads: set from this
-        // thread after the connect, it could miss bytes the server sent at once.
-        vertx.createNetClient().connect(port, "127.0.0.1").onSuccess(client -> client.handler(chunk -> {
-            bytes.appendBuffer(chunk);
-            if (bytes.length() >= expectedBytes) {
-                received.tryComplete(bytes);
-            }
-        })).await(10, TimeUnit.SECONDS);
-        sent.future().await(10, TimeUnit.SECONDS);
-        return received.future().await(10, TimeUnit.SECONDS);
+    private static ByteBuffer sendAndReceive(Function<NetSocket, Future<Void>> send) throws Exception {
+        try (LoopbackConnection connection = LoopbackConnection.open(socket -> { })) {
+            connection.onServer(() -> send.apply(connection.server())).await(10, TimeUnit.SECONDS);
+            ByteBuffer frame = connection.nextFrame();
+            assertThat(frame).as("a frame within 10 s").isNotNull();
+            return frame;
+        }
     }
 }

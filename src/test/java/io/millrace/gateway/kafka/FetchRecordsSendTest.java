@@ -7,20 +7,17 @@ import io.millrace.broker.Broker;
 import io.millrace.broker.BrokerMetrics;
 import io.millrace.broker.FetchResult;
 import io.millrace.broker.FetchedRecords;
+import io.millrace.broker.LoopbackConnection;
 import io.millrace.broker.TestFetchedRecords;
 import io.millrace.common.TopicPartition;
 import io.millrace.storage.PartitionLog;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.net.NetSocket;
 import java.lang.reflect.Proxy;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchResponseData;
@@ -52,9 +49,7 @@ class FetchRecordsSendTest {
     Path dir;
 
     private PartitionLog log;
-    private Vertx vertx;
-    private NetSocket client;
-    private final BlockingQueue<ByteBuffer> responses = new LinkedBlockingQueue<>();
+    private LoopbackConnection connection;
     private int correlationId;
 
     @BeforeEach
@@ -64,8 +59,8 @@ class FetchRecordsSendTest {
 
     @AfterEach
     void close() throws Exception {
-        if (vertx != null) {
-            vertx.close().await(10, TimeUnit.SECONDS);
+        if (connection != null) {
+            connection.close();
         }
         log.close();
     }
@@ -111,22 +106,11 @@ class FetchRecordsSendTest {
                     throw new UnsupportedOperationException(method.getName() + " is not part of this test");
                 });
         KafkaSettings settings = new KafkaSettings(1 << 20, false);
-        vertx = Vertx.vertx();
-        int port = vertx.createNetServer().connectHandler(socket -> {
-            KafkaConnection connection = new KafkaConnection(socket, new KafkaApis(broker, settings, "127.0.0.1"),
+        connection = LoopbackConnection.open(socket -> {
+            KafkaConnection kafka = new KafkaConnection(socket, new KafkaApis(broker, settings, "127.0.0.1"),
                     settings, new BrokerMetrics(new SimpleMeterRegistry()));
-            socket.closeHandler(v -> connection.closed());
-            connection.start();
-        }).listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS).actualPort();
-        client = vertx.createNetClient().connect(port, "127.0.0.1").await(10, TimeUnit.SECONDS);
-        Buffer[] pending = {Buffer.buffer()};
-        client.handler(chunk -> {
-            pending[0].appendBuffer(chunk);
-            while (pending[0].length() >= 4 && pending[0].length() >= 4 + pending[0].getInt(0)) {
-                int size = pending[0].getInt(0);
-                responses.add(ByteBuffer.wrap(pending[0].getBytes(4, 4 + size)));
-                pending[0] = pending[0].getBuffer(4 + size, pending[0].length());
-            }
+            socket.closeHandler(v -> kafka.closed());
+            kafka.start();
         });
     }
 
@@ -149,9 +133,9 @@ class FetchRecordsSendTest {
         ByteBufferAccessor out = new ByteBufferAccessor(frame);
         header.write(out, cache, headerVersion);
         request.write(out, cache, VERSION);
-        client.write(Buffer.buffer(frame.array())).await(10, TimeUnit.SECONDS);
+        connection.client().write(Buffer.buffer(frame.array())).await(10, TimeUnit.SECONDS);
 
-        ByteBuffer answer = responses.poll(10, TimeUnit.SECONDS);
+        ByteBuffer answer = connection.nextFrame();
         assertThat(answer).as("an answer within 10 s").isNotNull();
         ByteBufferAccessor in = new ByteBufferAccessor(answer);
         ResponseHeaderData responseHeader = new ResponseHeaderData(in, ApiKeys.FETCH.responseHeaderVersion(VERSION));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.millrace.broker.FetchResult;
 import io.millrace.broker.FetchedRecords;
+import io.millrace.broker.LoopbackConnection;
 import io.millrace.broker.TestFetchedRecords;
 import io.millrace.common.TopicPartition;
 import io.millrace.protocol.Frame;
@@ -13,20 +14,11 @@ import io.millrace.protocol.Push;
 import io.millrace.record.RecordBatch;
 import io.millrace.record.RecordBatches;
 import io.millrace.storage.PartitionLog;
-import io.vertx.core.Context;
-import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.net.NetSocket;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -48,38 +40,18 @@ class PushSubscriptionTest {
     Path dir;
 
     private PartitionLog log;
-    private Vertx vertx;
-    /** The server side of the one connection, and its event loop. */
-    private NetSocket server;
-    private Context serverContext;
-    private final BlockingQueue<Frame<Message>> received = new LinkedBlockingQueue<>();
+    private LoopbackConnection connection;
     private final List<Throwable> broken = new CopyOnWriteArrayList<>();
 
     @BeforeEach
     void connect() throws Exception {
         log = TestFetchedRecords.log(dir, BATCHES, RECORDS_PER_BATCH, 2048);
-        vertx = Vertx.vertx();
-        Promise<NetSocket> accepted = Promise.promise();
-        int port = vertx.createNetServer().connectHandler(socket -> {
-            serverContext = vertx.getOrCreateContext();
-            accepted.complete(socket);
-        }).listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS).actualPort();
-        NetSocket client = vertx.createNetClient().connect(port, "127.0.0.1").await(10, TimeUnit.SECONDS);
-        Buffer[] pending = {Buffer.buffer()};
-        client.handler(chunk -> {
-            pending[0].appendBuffer(chunk);
-            while (pending[0].length() >= 4 && pending[0].length() >= 4 + pending[0].getInt(0)) {
-                int size = pending[0].getInt(0);
-                received.add(FrameCodec.decodeResponse(ByteBuffer.wrap(pending[0].getBytes(4, 4 + size))));
-                pending[0] = pending[0].getBuffer(4 + size, pending[0].length());
-            }
-        });
-        server = accepted.future().await(10, TimeUnit.SECONDS);
+        connection = LoopbackConnection.open(socket -> { });
     }
 
     @AfterEach
     void close() throws Exception {
-        vertx.close().await(10, TimeUnit.SECONDS);
+        connection.close();
         log.close();
     }
 
@@ -87,7 +59,7 @@ class PushSubscriptionTest {
     void batchesFromMemoryGoOutAsOnePushWhenTheCreditCoversThem() throws Exception {
         FetchedRecords records = TestFetchedRecords.inMemory(log.read(0, 1 << 30));
 
-        long next = onServer(() -> subscription(1_000).onData(result(records), 0));
+        long next = connection.onServer(() -> subscription(1_000).onData(result(records), 0));
 
         assertThat(next).isEqualTo(BATCHES * RECORDS_PER_BATCH);
         Push push = nextPush();
@@ -105,7 +77,8 @@ class PushSubscriptionTest {
         FetchedRecords records = TestFetchedRecords.inMemory(log.read(RECORDS_PER_BATCH, 1 << 30));
         List<RecordBatch> batches = RecordBatches.split(records.readFully());
 
-        long next = onServer(() -> subscription(RECORDS_PER_BATCH + 1).onData(result(records), RECORDS_PER_BATCH));
+        long next = connection.onServer(() -> subscription(RECORDS_PER_BATCH + 1).onData(result(records),
+                RECORDS_PER_BATCH));
 
         assertThat(next).as("one record of credit left after the first batch takes the second").isEqualTo(
                 3L * RECORDS_PER_BATCH);
@@ -125,8 +98,8 @@ class PushSubscriptionTest {
         List<FetchedRecords> sent = List.of(file, memory, file, memory);
         assertThat(file.sizeInBytes()).isGreaterThan(FrameOutput.FILE_CHUNK_BYTES);
 
-        onServer(() -> {
-            FrameOutput output = new FrameOutput(server, () -> { }, broken::add);
+        connection.onServer(() -> {
+            FrameOutput output = new FrameOutput(connection.server(), () -> { }, broken::add);
             for (int i = 0; i < sent.size(); i++) {
                 FetchedRecords records = sent.get(i);
                 output.write(FrameCodec.encodePushHeader(SUBSCRIPTION_ID + i, TP.topic(), TP.partition(), i,
@@ -137,8 +110,7 @@ class PushSubscriptionTest {
         });
 
         for (int i = 0; i < sent.size(); i++) {
-            Frame<Message> frame = received.poll(10, TimeUnit.SECONDS);
-            assertThat(frame).as("push %d", i).isNotNull();
+            Frame<Message> frame = nextFrame();
             assertThat(frame.correlationId()).isEqualTo(SUBSCRIPTION_ID + i);
             Push push = (Push) frame.message();
             assertThat(push.highWatermark()).isEqualTo(i);
@@ -150,7 +122,8 @@ class PushSubscriptionTest {
 
     private PushSubscription subscription(int credits) {
         return new PushSubscription(SUBSCRIPTION_ID, TP, -1, credits, 1 << 20,
-                new FrameOutput(server, () -> { }, broken::add), new LeaderHints(null), FrameCodec.MAX_VERSION,
+                new FrameOutput(connection.server(), () -> { }, broken::add), new LeaderHints(null),
+                FrameCodec.MAX_VERSION,
                 ended -> broken.add(new AssertionError("the subscription ended")));
     }
 
@@ -159,22 +132,14 @@ class PushSubscriptionTest {
     }
 
     private Push nextPush() throws InterruptedException {
-        Frame<Message> frame = received.poll(10, TimeUnit.SECONDS);
-        assertThat(frame).as("a PUSH within 10 s").isNotNull();
+        Frame<Message> frame = nextFrame();
         assertThat(frame.correlationId()).isEqualTo(SUBSCRIPTION_ID);
         return (Push) frame.message();
     }
 
-    /** Runs {@code action} on the server socket's event loop, as the connection would, and returns its result. */
-    private <T> T onServer(Callable<T> action) throws Exception {
-        Promise<T> done = Promise.promise();
-        serverContext.runOnContext(v -> {
-            try {
-                done.complete(action.call());
-            } catch (Exception e) {
-                done.fail(e);
-            }
-        });
-        return done.future().await(10, TimeUnit.SECONDS);
+    private Frame<Message> nextFrame() throws InterruptedException {
+        ByteBuffer frame = connection.nextFrame();
+        assertThat(frame).as("a frame within 10 s").isNotNull();
+        return FrameCodec.decodeResponse(frame);
     }
 }
