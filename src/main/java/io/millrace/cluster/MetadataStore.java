@@ -34,6 +34,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * /millrace/topics/&lt;name&gt;        persistent, {@link TopicMetadata} JSON
  * /millrace/topics/&lt;name&gt;/partitions/&lt;p&gt;  persistent, {@link PartitionAssignment} JSON, updated conditionally
+ * /millrace/topics/&lt;name&gt;/reassignments/&lt;p&gt;  persistent, {@link Reassignment} JSON while the partition moves
  * /millrace/brokers/ids/&lt;id&gt;      persistent, {@link BrokerInfo} JSON: every broker that ever joined
  * /millrace/brokers/alive/&lt;id&gt;    ephemeral, present while the broker's session lives
  * /millrace/controller             ephemeral, {"brokerId": id}: the broker that assigns partitions
@@ -426,6 +427,62 @@ public final class MetadataStore {
         });
     }
 
+    /**
+     * Stores moves to start (or to replace, a cancel included): each one's node is created, or overwritten when the
+     * partition is already moving. Fails with {@code UNKNOWN_TOPIC_OR_PARTITION}, writing nothing more, when a topic is
+     * gone. The controller, watching the topics, takes them from there.
+     */
+    public Future<Void> writeReassignments(List<Reassignment> moves) {
+        return blocking(() -> {
+            for (Reassignment move : moves) {
+                if (curator.checkExists().forPath(partitionPath(move.topic(), move.partition())) == null) {
+                    throw new MillraceException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "Topic " + move.topic()
+                            + " has no partition " + move.partition());
+                }
+                String path = reassignmentPath(move.topic(), move.partition());
+                byte[] data = bytes(move.toJson());
+                try {
+                    curator.create().creatingParentsIfNeeded().forPath(path, data);
+                } catch (KeeperException.NodeExistsException moving) {
+                    curator.setData().forPath(path, data);
+                }
+            }
+            return null;
+        });
+    }
+
+    /** Deletes a finished move's node if it is still at {@code move.version()}; false when it changed or went. */
+    public Future<Boolean> deleteReassignment(Reassignment move) {
+        return blocking(() -> {
+            try {
+                curator.delete().withVersion(move.version()).forPath(reassignmentPath(move.topic(), move.partition()));
+                return true;
+            } catch (KeeperException.BadVersionException | KeeperException.NoNodeException changed) {
+                return false;
+            }
+        });
+    }
+
+    /** Every move in progress as the cache holds it, by topic then partition. */
+    public List<Reassignment> cachedReassignments() {
+        CuratorCache cache = topicCache;
+        if (cache == null) {
+            return List.of();
+        }
+        String marker = "/" + REASSIGNMENTS + "/";
+        List<Reassignment> out = new ArrayList<>();
+        cache.stream().filter(d -> d.getPath().startsWith(TOPICS + "/") && d.getPath().contains(marker)
+                        && d.getData() != null && d.getData().length > 0)
+                .forEach(d -> {
+                    String rest = d.getPath().substring(TOPICS.length() + 1);
+                    String topic = rest.substring(0, rest.indexOf('/'));
+                    int partition = Integer.parseInt(rest.substring(rest.lastIndexOf('/') + 1));
+                    out.add(Reassignment.fromJson(topic, partition, json(d.getData()), d.getStat().getVersion()));
+                });
+        out.sort(java.util.Comparator.comparing(Reassignment::topic).thenComparingInt(Reassignment::partition));
+        return out;
+    }
+
     /** Every topic, read from ZooKeeper (not the cache). */
     public Future<List<TopicMetadata>> topics() {
         return blocking(() -> {
@@ -609,6 +666,12 @@ public final class MetadataStore {
 
     static String partitionsPath(String name) {
         return TOPICS + "/" + name + "/partitions";
+    }
+
+    static final String REASSIGNMENTS = "reassignments";
+
+    static String reassignmentPath(String name, int partition) {
+        return TOPICS + "/" + name + "/" + REASSIGNMENTS + "/" + partition;
     }
 
     static String partitionPath(String name, int partition) {

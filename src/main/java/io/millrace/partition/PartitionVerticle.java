@@ -260,7 +260,12 @@ public final class PartitionVerticle extends VerticleBase {
                 becomeFollower(next);
             }
         } else if (leader != null) {
-            if (leader.applyIsr(new HashSet<>(next.isr()), time.milliseconds())) {
+            // A reassignment changes the replicas within an epoch: the leader starts serving the added ones (and
+            // stops tracking the dropped ones) without a leader change that clients would have to follow.
+            boolean moved = next.replicas().equals(leader.replicas())
+                    ? leader.applyIsr(new HashSet<>(next.isr()), time.milliseconds())
+                    : leader.applyReplicas(next.replicas(), new HashSet<>(next.isr()), time.milliseconds());
+            if (moved) {
                 onHighWatermarkMoved();
             }
             settlePendingAcks();
