@@ -50,8 +50,8 @@ public enum ErrorCode {
             + "clock or the timestamps it sets, or raise the topic's limits."),
     TOO_MANY_PARTITIONS(36, false, "The cluster would have more partitions than max.partitions allows; delete topics "
             + "or raise max.partitions."),
-    INVALID_REPLICA_ASSIGNMENT(37, false, "The replica list is invalid: name distinct brokers that are registered, "
-            + "as many as the topic's replication factor or more."),
+    INVALID_REPLICA_ASSIGNMENT(37, false, "The replica list is invalid: name distinct brokers, at least the topic's "
+            + "min.insync.replicas of them, such that every partition has somewhere to go."),
     NO_REASSIGNMENT_IN_PROGRESS(38, false, "The partition has no reassignment in progress (it finished, or never "
             + "started)."),
     BROKER_NOT_AVAILABLE(39, true, "The broker named is not alive; start it, or plan without it.");
