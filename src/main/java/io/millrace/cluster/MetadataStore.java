@@ -463,6 +463,16 @@ public final class MetadataStore {
         });
     }
 
+    /** The move of one partition in progress, as the cache holds it. */
+    public Optional<Reassignment> cachedReassignment(String topic, int partition) {
+        CuratorCache cache = topicCache;
+        if (cache == null) {
+            return Optional.empty();
+        }
+        return cache.get(reassignmentPath(topic, partition)).filter(d -> d.getData() != null && d.getData().length > 0)
+                .map(d -> Reassignment.fromJson(topic, partition, json(d.getData()), d.getStat().getVersion()));
+    }
+
     /** Every move in progress as the cache holds it, by topic then partition. */
     public List<Reassignment> cachedReassignments() {
         CuratorCache cache = topicCache;
