@@ -69,10 +69,10 @@ public final class HttpApi {
      * @param maxStatsStreams most dashboards listening to the stats stream at once ({@code http.max.stats.streams})
      * @param jsonInput       how request bodies are parsed ({@code json.max.*})
      */
-    public HttpApi(BrokerService broker, Reassignments reassignments, PrometheusMeterRegistry registry,
-                   int maxBodyBytes, int maxStatsStreams, JsonInput jsonInput) {
+    public HttpApi(BrokerService broker, PrometheusMeterRegistry registry, int maxBodyBytes, int maxStatsStreams,
+                   JsonInput jsonInput) {
         this.broker = broker;
-        this.reassignments = reassignments;
+        this.reassignments = broker.reassignments();
         this.brokerService = broker;
         this.registry = registry;
         this.maxBodyBytes = maxBodyBytes;

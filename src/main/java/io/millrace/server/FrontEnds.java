@@ -2,7 +2,6 @@ package io.millrace.server;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.millrace.broker.BrokerService;
-import io.millrace.broker.Reassignments;
 import io.millrace.broker.json.JsonInput;
 import io.millrace.config.BrokerConfig;
 import io.millrace.config.ConfigKey;
@@ -31,16 +30,13 @@ final class FrontEnds {
 
     private final BrokerConfig config;
     private final BrokerService broker;
-    private final Reassignments reassignments;
     private final PrometheusMeterRegistry registry;
     /** Server instances per front-end: one per event loop, so that connections are spread over all of them. */
     private final int instances;
 
-    FrontEnds(BrokerConfig config, BrokerService broker, Reassignments reassignments, PrometheusMeterRegistry registry,
-              int eventLoops) {
+    FrontEnds(BrokerConfig config, BrokerService broker, PrometheusMeterRegistry registry, int eventLoops) {
         this.config = config;
         this.broker = broker;
-        this.reassignments = reassignments;
         this.registry = registry;
         this.instances = eventLoops;
     }
@@ -49,7 +45,7 @@ final class FrontEnds {
     int startHttp(Vertx vertx, List<String> deployments) {
         JsonInput json = new JsonInput(config.getInt(ConfigKey.JSON_MAX_NESTING_DEPTH),
                 config.getInt(ConfigKey.JSON_MAX_STRING_BYTES));
-        HttpApi api = new HttpApi(broker, reassignments, registry, config.getInt(ConfigKey.HTTP_MAX_BODY_BYTES),
+        HttpApi api = new HttpApi(broker, registry, config.getInt(ConfigKey.HTTP_MAX_BODY_BYTES),
                 config.getInt(ConfigKey.HTTP_MAX_STATS_STREAMS), json);
         deployments.add(MillraceServer.await(vertx.deployVerticle(api.statsVerticle()), 30_000));
         WebSocketGateway webSockets = new WebSocketGateway(broker, broker.metrics(), new WebSocketSettings(

@@ -6,7 +6,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.millrace.broker.BrokerMetrics;
 import io.millrace.broker.BrokerService;
-import io.millrace.broker.ReassignmentService;
 import io.millrace.broker.BrokerSettings;
 import io.millrace.cluster.BrokerFailureDetector;
 import io.millrace.cluster.BrokerInfo;
@@ -209,8 +208,7 @@ public final class MillraceServer implements AutoCloseable {
         replicas.metrics(replicationMetrics);
         replicaManager = replicas;
         replicaManagerDeployment = await(vertx.deployVerticle(replicas), zkTimeout);
-        FrontEnds frontEnds = new FrontEnds(config, broker, new ReassignmentService(store), registry,
-                options.getEventLoopPoolSize());
+        FrontEnds frontEnds = new FrontEnds(config, broker, registry, options.getEventLoopPoolSize());
         httpPort = frontEnds.startHttp(vertx, frontEndDeployments);
         tcpPort = frontEnds.startTcp(vertx, frontEndDeployments);
         String kafkaHost = config.getString(ConfigKey.KAFKA_ADVERTISED_HOST).isEmpty() ? host
