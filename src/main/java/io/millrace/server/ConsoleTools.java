@@ -323,30 +323,30 @@ final class ConsoleTools {
             throw new MillraceException(ErrorCode.NOT_LEADER, broker + " is not the controller and knows of none "
                     + "(an election may be under way); retry shortly");
         }
+    }
 
-        /** Sends {@code request}; a broker's error answer becomes a {@link MillraceException} with its code. */
-        private static String send(HttpClient http, HttpRequest request) throws IOException, InterruptedException {
-            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() / 100 == 2) {
-                return response.body();
-            }
-            JsonObject error;
-            try {
-                error = new JsonObject(response.body()).getJsonObject("error");
-            } catch (RuntimeException notJson) {
-                error = null;
-            }
-            if (error == null) {
-                throw new MillraceException(ErrorCode.UNKNOWN, request.method() + " " + request.uri() + " answered "
-                        + response.statusCode());
-            }
-            ErrorCode code;
-            try {
-                code = ErrorCode.valueOf(error.getString("code"));
-            } catch (RuntimeException unknown) {
-                code = ErrorCode.UNKNOWN;
-            }
-            throw new MillraceException(code, error.getString("message"));
+    /** Sends {@code request}; a broker's error answer becomes a {@link MillraceException} with its code. */
+    static String send(HttpClient http, HttpRequest request) throws IOException, InterruptedException {
+        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() / 100 == 2) {
+            return response.body();
         }
+        JsonObject error;
+        try {
+            error = new JsonObject(response.body()).getJsonObject("error");
+        } catch (RuntimeException notJson) {
+            error = null;
+        }
+        if (error == null) {
+            throw new MillraceException(ErrorCode.UNKNOWN, request.method() + " " + request.uri() + " answered "
+                    + response.statusCode());
+        }
+        ErrorCode code;
+        try {
+            code = ErrorCode.valueOf(error.getString("code"));
+        } catch (RuntimeException unknown) {
+            code = ErrorCode.UNKNOWN;
+        }
+        throw new MillraceException(code, error.getString("message"));
     }
 }
