@@ -41,7 +41,8 @@ import reactor.core.publisher.Flux;
  * adding, catching up, moving leadership, dropping). The producers see no error the SDK does not retry by itself,
  * nothing acknowledged is lost, the group reads every record, and afterwards the fourth broker leads the partitions
  * moved to it while the replicas dropped are gone from disk. Then the throttle: a move of a few MiB onto the fourth
- * broker, started with {@code replication.throttled.rate}, takes at least as long as that rate allows.
+ * broker, started with {@code replication.throttled.rate}, takes at least as long as that rate allows, and survives
+ * the controller's death mid-move; and a cancel takes a move back.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ReassignmentIT {
@@ -186,16 +187,20 @@ class ReassignmentIT {
             newBroker = cluster.addBroker(Map.of("replication.throttled.rate", Integer.toString(THROTTLE)));
         }
         String topic = "throttled";
-        Rest rest = replicas.rest(1);
+        int controller = replicas.agreedController();
+        // The partitions live on a broker that is neither the controller (killed mid-move below) nor the new one.
+        int source = cluster.ids().stream().filter(id -> id != controller && id != newBroker).findFirst()
+                .orElseThrow();
+        Rest rest = replicas.rest(source);
         replicas.createTopic(topic, 2, 1, Map.of());
         replicas.awaitFullyReplicated(topic, Replicas.HEAL_DEADLINE);
-        // Both partitions away from the throttled broker first (the topic may have been placed there).
         for (int p = 0; p < 2; p++) {
-            if (replicaSet(topic, p).equals(List.of(newBroker))) {
-                move(rest, topic, p, 1);
+            if (!replicaSet(topic, p).equals(List.of(source))) {
+                move(rest, topic, p, source);
                 int partition = p;
-                await().alias(topic + "-" + p + " off broker " + newBroker).atMost(Duration.ofSeconds(60))
-                        .pollInterval(Duration.ofMillis(50)).until(() -> replicaSet(topic, partition).equals(List.of(1)));
+                await().alias(topic + "-" + p + " on broker " + source).atMost(Duration.ofSeconds(60))
+                        .pollInterval(Duration.ofMillis(50))
+                        .until(() -> replicaSet(topic, partition).equals(List.of(source)));
             }
         }
         // Four MiB in each partition.
@@ -210,12 +215,26 @@ class ReassignmentIT {
         long size = Replicas.partitionOf(replicas.describe(topic), 0).getLong("sizeBytes");
         assertThat(size).isGreaterThan(4L * 1024 * 1024);
 
-        // Partition 0 moves onto the throttled broker: it takes as long as the rate says.
+        // Partition 0 moves onto the throttled broker: it takes as long as the rate says, and the controller dies
+        // (SIGKILL) while the new replica copies: the next controller finishes the move from ZooKeeper.
         long startedAt = System.nanoTime();
         move(rest, topic, 0, newBroker);
+        await().alias(topic + "-0 being added to broker " + newBroker).atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(20)).until(() -> replicaSet(topic, 0).contains(newBroker));
+        boolean controllerKilled = controller != newBroker;
+        if (controllerKilled) {
+            cluster.kill(controller);
+            System.out.printf("%s: killed the controller, broker %d, mid-move%n", getClass().getSimpleName(),
+                    controller);
+        }
         await().alias(topic + "-0 on broker " + newBroker + " only").atMost(Duration.ofSeconds(120))
                 .pollInterval(Duration.ofMillis(50)).until(() -> replicaSet(topic, 0).equals(List.of(newBroker)));
         long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt);
+        if (controllerKilled) {
+            assertThat(replicas.agreedController()).as("a new controller finished the move").isNotEqualTo(controller);
+            cluster.restart(controller);
+            cluster.awaitLiveBrokers(cluster.ids().size());
+        }
         // The bucket starts full: one second's worth comes at once, and one more fetch (at most a second's worth)
         // overdraws it; the rest comes at the rate.
         long leastMs = (size - 2L * THROTTLE) * 1000 / THROTTLE;
