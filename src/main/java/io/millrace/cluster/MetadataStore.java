@@ -429,22 +429,37 @@ public final class MetadataStore {
 
     /**
      * Stores moves to start (or to replace, a cancel included): each one's node is created, or overwritten when the
-     * partition is already moving. Fails with {@code UNKNOWN_TOPIC_OR_PARTITION}, writing nothing more, when a topic is
-     * gone. The controller, watching the topics, takes them from there.
+     * partition is already moving, in transactions of {@value #PARTITIONS_PER_TRANSACTION} moves, so a plan of up to
+     * that many lands whole or not at all. Fails with {@code UNKNOWN_TOPIC_OR_PARTITION} when a partition does not
+     * exist. The controller, watching the topics, takes them from there.
      */
     public Future<Void> writeReassignments(List<Reassignment> moves) {
         return blocking(() -> {
-            for (Reassignment move : moves) {
-                if (curator.checkExists().forPath(partitionPath(move.topic(), move.partition())) == null) {
-                    throw new MillraceException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "Topic " + move.topic()
-                            + " has no partition " + move.partition());
+            for (int from = 0; from < moves.size(); from += PARTITIONS_PER_TRANSACTION) {
+                List<CuratorOp> ops = new ArrayList<>();
+                for (Reassignment move : moves.subList(from, Math.min(moves.size(),
+                        from + PARTITIONS_PER_TRANSACTION))) {
+                    if (curator.checkExists().forPath(partitionPath(move.topic(), move.partition())) == null) {
+                        throw new MillraceException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "Topic " + move.topic()
+                                + " has no partition " + move.partition());
+                    }
+                    String parent = topicPath(move.topic()) + "/" + REASSIGNMENTS;
+                    try {
+                        curator.create().forPath(parent);
+                    } catch (KeeperException.NodeExistsException moving) {
+                        // Another move of the topic made it.
+                    }
+                    String path = reassignmentPath(move.topic(), move.partition());
+                    byte[] data = bytes(move.toJson());
+                    ops.add(curator.checkExists().forPath(path) == null
+                            ? curator.transactionOp().create().forPath(path, data)
+                            : curator.transactionOp().setData().forPath(path, data));
                 }
-                String path = reassignmentPath(move.topic(), move.partition());
-                byte[] data = bytes(move.toJson());
                 try {
-                    curator.create().creatingParentsIfNeeded().forPath(path, data);
-                } catch (KeeperException.NodeExistsException moving) {
-                    curator.setData().forPath(path, data);
+                    curator.transaction().forOperations(ops);
+                } catch (KeeperException.NodeExistsException | KeeperException.NoNodeException raced) {
+                    throw new MillraceException(ErrorCode.INVALID_REQUEST, "A move of the same partitions changed"
+                            + " meanwhile, or its topic was deleted; look at the moves in progress and retry");
                 }
             }
             return null;
@@ -479,15 +494,16 @@ public final class MetadataStore {
         if (cache == null) {
             return List.of();
         }
-        String marker = "/" + REASSIGNMENTS + "/";
         List<Reassignment> out = new ArrayList<>();
-        cache.stream().filter(d -> d.getPath().startsWith(TOPICS + "/") && d.getPath().contains(marker)
-                        && d.getData() != null && d.getData().length > 0)
+        cache.stream().filter(d -> d.getPath().startsWith(TOPICS + "/") && d.getData() != null
+                        && d.getData().length > 0)
                 .forEach(d -> {
-                    String rest = d.getPath().substring(TOPICS.length() + 1);
-                    String topic = rest.substring(0, rest.indexOf('/'));
-                    int partition = Integer.parseInt(rest.substring(rest.lastIndexOf('/') + 1));
-                    out.add(Reassignment.fromJson(topic, partition, json(d.getData()), d.getStat().getVersion()));
+                    // <topic>/reassignments/<p>: a topic may itself be named "reassignments", so match the shape
+                    String[] parts = d.getPath().substring(TOPICS.length() + 1).split("/");
+                    if (parts.length == 3 && parts[1].equals(REASSIGNMENTS)) {
+                        out.add(Reassignment.fromJson(parts[0], Integer.parseInt(parts[2]), json(d.getData()),
+                                d.getStat().getVersion()));
+                    }
                 });
         out.sort(java.util.Comparator.comparing(Reassignment::topic).thenComparingInt(Reassignment::partition));
         return out;
