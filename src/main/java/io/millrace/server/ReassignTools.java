@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -30,12 +31,8 @@ final class ReassignTools {
 
     /** What every tool here shares: the broker's address, the HTTP client, waiting for moves to finish. */
     abstract static class RestTool implements Callable<Integer> {
-        @Option(names = "--url", defaultValue = "http://localhost:8080",
-                description = "HTTP address of any broker. Default: ${DEFAULT-VALUE}.")
-        String url;
-        @Option(names = "--timeout-ms", defaultValue = "30000",
-                description = "Longest wait for each HTTP request. Default: ${DEFAULT-VALUE}.")
-        long timeoutMs;
+        @Mixin
+        ConsoleTools.RestOptions rest;
         @Option(names = "--wait", description = "After starting the moves, wait until every reassignment is done, "
                 + "printing progress.")
         boolean waitForMoves;
@@ -52,8 +49,8 @@ final class ReassignTools {
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
-            http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(timeoutMs)).build();
-            broker = URI.create(url.endsWith("/") ? url.substring(0, url.length() - 1) : url);
+            http = rest.http();
+            broker = rest.broker();
             try {
                 int code = run(out, err);
                 if (code == 0 && waitForMoves) {
@@ -88,7 +85,7 @@ final class ReassignTools {
         }
 
         private HttpRequest.Builder request(String path) {
-            return HttpRequest.newBuilder(broker.resolve(path)).timeout(Duration.ofMillis(timeoutMs));
+            return HttpRequest.newBuilder(broker.resolve(path)).timeout(Duration.ofMillis(rest.timeoutMs));
         }
 
         /** Starts a plan's moves and prints each. */

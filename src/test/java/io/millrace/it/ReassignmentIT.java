@@ -171,7 +171,8 @@ class ReassignmentIT {
             ReadLog fresh = new ReadLog();
             Disposable reading = readers.consumer(ConsumerConfig.defaults()).assign(all, Seek.earliest()).receive()
                     .subscribe(fresh::add, fresh::failed, fresh::completed);
-            fresh.assertReadEvery(oracle, Duration.ofSeconds(90), "a new reader", () -> replicas.describe(topic).encode());
+            fresh.assertReadEvery(oracle, Duration.ofSeconds(240), "a new reader",
+                    () -> replicas.describe(topic).encode());
             reading.dispose();
             oracle.assertEveryAcknowledgedRecordReadOnce(fresh.snapshot());
         }
