@@ -55,6 +55,9 @@ public interface Broker {
      */
     Future<Integer> electPreferredLeaders();
 
+    /** Moving partitions between brokers online: reassignments, rebalance and decommission plans. */
+    Reassignments reassignments();
+
     /**
      * Appends one batch (one or more whole RecordBatch v2 bytes, as a producer sends them) to a partition. The
      * broker rewrites the batch's offsets in place: the caller hands the buffer over.

@@ -97,6 +97,7 @@ public final class BrokerService implements Broker {
     private volatile GroupCoordinatorVerticle groups;
     /** Set when the broker begins to shut down: data requests are refused from then on. */
     private volatile boolean shuttingDown;
+    private final Reassignments reassignments;
 
     public BrokerService(Vertx vertx, int brokerId, MetadataStore store, ReplicaManager replicas,
                          TopicAdmin topicAdmin, BrokerSettings settings, Time time, BrokerMetrics metrics) {
@@ -109,6 +110,12 @@ public final class BrokerService implements Broker {
         this.settings = settings;
         this.time = time;
         this.nextFetchId = new AtomicLong((long) brokerId << 40);
+        this.reassignments = new ReassignmentService(store);
+    }
+
+    @Override
+    public Reassignments reassignments() {
+        return reassignments;
     }
 
     @Override

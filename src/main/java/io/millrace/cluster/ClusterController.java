@@ -3,8 +3,11 @@ package io.millrace.cluster;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.millrace.common.TopicPartition;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -27,6 +30,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Preferred leaders: every {@code leader.imbalance.check.interval.ms} (and on demand), leadership moves back to
  * each partition's first replica when it is alive and in sync, so leaders spread again after a broker returns.
+ *
+ * <p>Reassignments: a partition with a move in progress ({@link Reassignment}, stored next to its state) is taken
+ * one step further at each pass that finds nothing to elect for it, so a controller that takes over mid-move resumes
+ * it from ZooKeeper alone.
  *
  * <p>All state lives on this verticle's context; ZooKeeper events hop onto it.
  */
@@ -172,6 +179,10 @@ public final class ClusterController extends VerticleBase {
     private Future<Void> reconcile() {
         Set<Integer> live = liveness.liveBrokers();
         List<Future<?>> writes = new ArrayList<>();
+        Map<TopicPartition, Reassignment> moves = new HashMap<>();
+        for (Reassignment move : store.cachedReassignments()) {
+            moves.put(new TopicPartition(move.topic(), move.partition()), move);
+        }
         for (String name : store.cachedTopicNames()) {
             Optional<TopicMetadata> topic = store.cachedTopic(name);
             if (topic.isEmpty()) {
@@ -182,10 +193,40 @@ public final class ClusterController extends VerticleBase {
                 if (p.version() < 0) {
                     continue;
                 }
-                decide(p, live, uncleanLeaderElection).ifPresent(next -> writes.add(write(name, p, next)));
+                Optional<PartitionAssignment> election = decide(p, live, uncleanLeaderElection);
+                Reassignment move = moves.get(topic.get().topicPartition(p.partition()));
+                if (election.isPresent()) {
+                    writes.add(write(name, p, election.get()));
+                } else if (move != null) {
+                    writes.add(step(move, p, live));
+                }
             }
         }
         return Future.join(writes).mapEmpty();
+    }
+
+    /**
+     * Takes a partition's move one step further ({@link Reassignment#next}): the write lands, its watch event brings
+     * the next pass, which takes the next step. A lost race (the leader changed the in-sync set meanwhile) is decided
+     * again in that pass too.
+     */
+    private Future<?> step(Reassignment move, PartitionAssignment p, Set<Integer> live) {
+        Reassignment.Step step = move.next(p, live);
+        Future<Boolean> written = step.write().isEmpty() ? Future.succeededFuture(true)
+                : store.updatePartition(move.topic(), step.write().get()).map(w -> {
+                    w.ifPresent(next -> LOG.info("{}-{}: reassignment to {}: {} (replicas {} -> {}, leader {} -> {}, "
+                                    + "epoch {})", move.topic(), p.partition(), move.target(), step.phase(),
+                            p.replicas(), next.replicas(), p.leader(), next.leader(), next.leaderEpoch()));
+                    if (w.isPresent() && w.get().leader() != p.leader()) {
+                        metrics.leaderElection(false);
+                    }
+                    return w.isPresent();
+                });
+        return written.compose(ok -> ok && step.finished() ? store.deleteReassignment(move).onSuccess(deleted -> {
+            if (deleted) {
+                LOG.info("{}-{}: reassignment done, replicas {}", move.topic(), p.partition(), move.target());
+            }
+        }) : Future.succeededFuture(ok));
     }
 
     /**

@@ -34,6 +34,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * /millrace/topics/&lt;name&gt;        persistent, {@link TopicMetadata} JSON
  * /millrace/topics/&lt;name&gt;/partitions/&lt;p&gt;  persistent, {@link PartitionAssignment} JSON, updated conditionally
+ * /millrace/topics/&lt;name&gt;/reassignments/&lt;p&gt;  persistent, {@link Reassignment} JSON while the partition moves
  * /millrace/brokers/ids/&lt;id&gt;      persistent, {@link BrokerInfo} JSON: every broker that ever joined
  * /millrace/brokers/alive/&lt;id&gt;    ephemeral, present while the broker's session lives
  * /millrace/controller             ephemeral, {"brokerId": id}: the broker that assigns partitions
@@ -426,6 +427,88 @@ public final class MetadataStore {
         });
     }
 
+    /**
+     * Stores moves to start (or to replace, a cancel included): each one's node is created, or overwritten when the
+     * partition is already moving, in transactions of {@value #PARTITIONS_PER_TRANSACTION} moves, so a plan of up to
+     * that many lands whole or not at all. Fails with {@code UNKNOWN_TOPIC_OR_PARTITION} when a partition does not
+     * exist. The controller, watching the topics, takes them from there.
+     */
+    public Future<Void> writeReassignments(List<Reassignment> moves) {
+        return blocking(() -> {
+            for (int from = 0; from < moves.size(); from += PARTITIONS_PER_TRANSACTION) {
+                List<CuratorOp> ops = new ArrayList<>();
+                for (Reassignment move : moves.subList(from, Math.min(moves.size(),
+                        from + PARTITIONS_PER_TRANSACTION))) {
+                    if (curator.checkExists().forPath(partitionPath(move.topic(), move.partition())) == null) {
+                        throw new MillraceException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "Topic " + move.topic()
+                                + " has no partition " + move.partition());
+                    }
+                    String parent = topicPath(move.topic()) + "/" + REASSIGNMENTS;
+                    try {
+                        curator.create().forPath(parent);
+                    } catch (KeeperException.NodeExistsException moving) {
+                        // Another move of the topic made it.
+                    }
+                    String path = reassignmentPath(move.topic(), move.partition());
+                    byte[] data = bytes(move.toJson());
+                    ops.add(curator.checkExists().forPath(path) == null
+                            ? curator.transactionOp().create().forPath(path, data)
+                            : curator.transactionOp().setData().forPath(path, data));
+                }
+                try {
+                    curator.transaction().forOperations(ops);
+                } catch (KeeperException.NodeExistsException | KeeperException.NoNodeException raced) {
+                    throw new MillraceException(ErrorCode.INVALID_REQUEST, "A move of the same partitions changed"
+                            + " meanwhile, or its topic was deleted; look at the moves in progress and retry");
+                }
+            }
+            return null;
+        });
+    }
+
+    /** Deletes a finished move's node if it is still at {@code move.version()}; false when it changed or went. */
+    public Future<Boolean> deleteReassignment(Reassignment move) {
+        return blocking(() -> {
+            try {
+                curator.delete().withVersion(move.version()).forPath(reassignmentPath(move.topic(), move.partition()));
+                return true;
+            } catch (KeeperException.BadVersionException | KeeperException.NoNodeException changed) {
+                return false;
+            }
+        });
+    }
+
+    /** The move of one partition in progress, as the cache holds it. */
+    public Optional<Reassignment> cachedReassignment(String topic, int partition) {
+        CuratorCache cache = topicCache;
+        if (cache == null) {
+            return Optional.empty();
+        }
+        return cache.get(reassignmentPath(topic, partition)).filter(d -> d.getData() != null && d.getData().length > 0)
+                .map(d -> Reassignment.fromJson(topic, partition, json(d.getData()), d.getStat().getVersion()));
+    }
+
+    /** Every move in progress as the cache holds it, by topic then partition. */
+    public List<Reassignment> cachedReassignments() {
+        CuratorCache cache = topicCache;
+        if (cache == null) {
+            return List.of();
+        }
+        List<Reassignment> out = new ArrayList<>();
+        cache.stream().filter(d -> d.getPath().startsWith(TOPICS + "/") && d.getData() != null
+                        && d.getData().length > 0)
+                .forEach(d -> {
+                    // <topic>/reassignments/<p>: a topic may itself be named "reassignments", so match the shape
+                    String[] parts = d.getPath().substring(TOPICS.length() + 1).split("/");
+                    if (parts.length == 3 && parts[1].equals(REASSIGNMENTS)) {
+                        out.add(Reassignment.fromJson(parts[0], Integer.parseInt(parts[2]), json(d.getData()),
+                                d.getStat().getVersion()));
+                    }
+                });
+        out.sort(java.util.Comparator.comparing(Reassignment::topic).thenComparingInt(Reassignment::partition));
+        return out;
+    }
+
     /** Every topic, read from ZooKeeper (not the cache). */
     public Future<List<TopicMetadata>> topics() {
         return blocking(() -> {
@@ -609,6 +692,12 @@ public final class MetadataStore {
 
     static String partitionsPath(String name) {
         return TOPICS + "/" + name + "/partitions";
+    }
+
+    static final String REASSIGNMENTS = "reassignments";
+
+    static String reassignmentPath(String name, int partition) {
+        return TOPICS + "/" + name + "/" + REASSIGNMENTS + "/" + partition;
     }
 
     static String partitionPath(String name, int partition) {

@@ -43,6 +43,11 @@ public record PartitionAssignment(int partition, List<Integer> replicas, int lea
         return new PartitionAssignment(partition, replicas, leader, leaderEpoch, newIsr, version);
     }
 
+    /** This state with other replicas and in-sync set, in the same leader epoch (a step of a reassignment). */
+    public PartitionAssignment withReplicas(List<Integer> newReplicas, List<Integer> newIsr) {
+        return new PartitionAssignment(partition, newReplicas, leader, leaderEpoch, newIsr, version);
+    }
+
     public PartitionAssignment withVersion(int newVersion) {
         return new PartitionAssignment(partition, replicas, leader, leaderEpoch, isr, newVersion);
     }

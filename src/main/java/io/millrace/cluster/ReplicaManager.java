@@ -355,9 +355,12 @@ public final class ReplicaManager extends VerticleBase {
                 && p.partition() < previous.partitionCount() && previous.partition(p.partition()).equals(p);
     }
 
-    private static ReplicaAssignment toReplicaAssignment(TopicMetadata topic, PartitionAssignment p) {
+    /** The verticle's view of {@code p}; {@code adding} while a reassignment in progress adds this broker. */
+    private ReplicaAssignment toReplicaAssignment(TopicMetadata topic, PartitionAssignment p) {
+        boolean adding = store.cachedReassignment(topic.name(), p.partition())
+                .filter(move -> move.adding().contains(brokerId)).isPresent();
         return new ReplicaAssignment(p.leader(), p.leaderEpoch(), p.replicas(), p.isr(), p.version(),
-                topic.minInSyncReplicas());
+                topic.minInSyncReplicas(), adding);
     }
 
     /** Stores a leader's new in-sync set, if the partition's state is still the one the leader saw. */

@@ -57,6 +57,9 @@ public enum ConfigKey {
             "How long a caught-up follower's fetch waits at the leader for new records."),
     REPLICA_FETCH_BACKOFF_MS("replica.fetch.backoff.ms", Type.INT,
             "Pause before a follower retries a failed fetch."),
+    REPLICATION_THROTTLED_RATE("replication.throttled.rate", Type.LONG,
+            "Bytes per second that the replicas a reassignment is adding to this broker may copy from their leaders,"
+                    + " all together, until they are in sync; 0: no bound."),
     STORAGE_CHECK_INTERVAL_MS("storage.check.interval.ms", Type.INT,
             "How often the data directory is probed for being full or read-only; writes resume at the first probe"
                     + " that finds it writable again."),

@@ -6,6 +6,7 @@ import io.millrace.broker.BrokerMetrics;
 import io.millrace.broker.BrokerService;
 import io.millrace.broker.FetchResult;
 import io.millrace.broker.NewTopic;
+import io.millrace.broker.Reassignments;
 import io.millrace.broker.json.JsonInput;
 import io.millrace.broker.json.JsonMapping;
 import io.millrace.common.Acks;
@@ -65,6 +66,7 @@ public final class HttpApi {
     private final PrometheusMeterRegistry registry;
     private final int maxBodyBytes;
     private final JsonInput jsonInput;
+    private final Reassignments reassignments;
     private final StatsStream stats;
     private final BrokerSummaries summaries;
     private final ClusterSnapshot cluster;
@@ -77,6 +79,7 @@ public final class HttpApi {
     public HttpApi(BrokerService broker, PrometheusMeterRegistry registry, int maxBodyBytes, int maxStatsStreams,
                    JsonInput jsonInput) {
         this.broker = broker;
+        this.reassignments = broker.reassignments();
         this.brokerService = broker;
         this.registry = registry;
         this.maxBodyBytes = maxBodyBytes;
@@ -116,6 +119,22 @@ public final class HttpApi {
                         .map(b -> summaries.withStats(JsonMapping.broker(b), b)).toList()))));
         router.post("/api/cluster/preferred-leader-election").handler(ctx -> reply(ctx, 200,
                 broker.electPreferredLeaders().map(moved -> new JsonObject().put("partitionsMoved", moved))));
+        router.get("/api/reassignments").handler(ctx -> reply(ctx, 200,
+                reassignments.reassignments().map(JsonMapping::progress)));
+        router.post("/api/reassignments").handler(ctx -> reply(ctx, 200, body(ctx)
+                .compose(json -> reassignments.reassign(JsonMapping.parsePlan(json))).map(JsonMapping::plan)));
+        router.delete("/api/reassignments").handler(ctx -> reply(ctx, 200, reassignments.cancel(List.of())
+                .map(n -> new JsonObject().put("cancelled", n))));
+        router.delete("/api/reassignments/:topic/:partition").handler(ctx -> reply(ctx, 200,
+                pathPartition(ctx).compose(tp -> reassignments.cancel(List.of(tp)))
+                        .map(n -> new JsonObject().put("cancelled", n))));
+        router.get("/api/cluster/rebalance-plan").handler(ctx -> reply(ctx, 200,
+                reassignments.rebalancePlan().map(JsonMapping::plan)));
+        router.get("/api/brokers/:broker/decommission-plan").handler(ctx -> reply(ctx, 200,
+                pathBroker(ctx).compose(reassignments::decommissionPlan).map(JsonMapping::plan)));
+        router.post("/api/brokers/:broker/decommission").handler(ctx -> reply(ctx, 200,
+                pathBroker(ctx).compose(reassignments::decommissionPlan).compose(reassignments::reassign)
+                        .map(JsonMapping::plan)));
         router.get("/api/topics").handler(this::listTopics);
         router.post("/api/topics").handler(this::createTopic);
         router.get("/api/topics/:topic").handler(ctx -> reply(ctx, 200,
@@ -394,6 +413,25 @@ public final class HttpApi {
                 + "http.max.body.bytes=" + maxBodyBytes + " bytes; split the records over several requests"));
     }
 
+    private static Future<TopicPartition> pathPartition(RoutingContext ctx) {
+        try {
+            return Future.succeededFuture(new TopicPartition(ctx.pathParam("topic"),
+                    Integer.parseInt(ctx.pathParam("partition"))));
+        } catch (NumberFormatException e) {
+            return Future.failedFuture(JsonMapping.invalid("The partition must be a number, was '"
+                    + ctx.pathParam("partition") + "'"));
+        }
+    }
+
+    private static Future<Integer> pathBroker(RoutingContext ctx) {
+        try {
+            return Future.succeededFuture(Integer.parseInt(ctx.pathParam("broker")));
+        } catch (NumberFormatException e) {
+            return Future.failedFuture(JsonMapping.invalid("The broker id must be a number, was '"
+                    + ctx.pathParam("broker") + "'"));
+        }
+    }
+
     private Future<JsonObject> body(RoutingContext ctx) {
         Buffer bytes = ctx.get(BODY);
         if (bytes == null || bytes.length() == 0) {
@@ -443,14 +481,16 @@ public final class HttpApi {
         return switch (code) {
             case INVALID_REQUEST, INVALID_CONFIG, INVALID_TOPIC, INVALID_REPLICATION_FACTOR, CORRUPT_RECORD,
                  UNSUPPORTED_COMPRESSION, UNSUPPORTED_VERSION -> 400;
-            case INVALID_GROUP_ID, INVALID_SESSION_TIMEOUT, OFFSET_METADATA_TOO_LARGE, INVALID_TIMESTAMP -> 400;
+            case INVALID_GROUP_ID, INVALID_SESSION_TIMEOUT, OFFSET_METADATA_TOO_LARGE, INVALID_TIMESTAMP,
+                 INVALID_REPLICA_ASSIGNMENT -> 400;
+            case NO_REASSIGNMENT_IN_PROGRESS -> 404;
             case UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_GROUP, UNKNOWN_MEMBER_ID -> 404;
             case TOPIC_ALREADY_EXISTS, GROUP_NOT_EMPTY, REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION,
                  INCONSISTENT_GROUP_PROTOCOL, GROUP_MAX_SIZE_REACHED, TOO_MANY_PARTITIONS -> 409;
             case OFFSET_OUT_OF_RANGE -> 416;
             case RECORD_TOO_LARGE, FRAME_TOO_LARGE -> 413;
             case BROKER_OVERLOADED, NOT_LEADER, NOT_ENOUGH_REPLICAS, FENCED_LEADER_EPOCH, NOT_COORDINATOR,
-                 COORDINATOR_LOAD_IN_PROGRESS, STORAGE_ERROR -> 503;
+                 COORDINATOR_LOAD_IN_PROGRESS, STORAGE_ERROR, BROKER_NOT_AVAILABLE -> 503;
             case REQUEST_TIMED_OUT -> 504;
             default -> 500;
         };
@@ -459,7 +499,10 @@ public final class HttpApi {
     /** The list of routes, for the docs and the start-up log. */
     public static List<String> routes() {
         return List.of("GET /", "GET /millrace-client.js", "GET /health", "GET /metrics", "GET /api/stats",
-                "GET /api/stats/stream", "GET /api/cluster", "GET /api/brokers", "GET|POST /api/topics",
+                "GET /api/stats/stream", "GET /api/cluster", "GET /api/brokers", "GET|POST|DELETE /api/reassignments",
+                "DELETE /api/reassignments/{topic}/{p}", "GET /api/cluster/rebalance-plan",
+                "GET /api/brokers/{id}/decommission-plan", "POST /api/brokers/{id}/decommission",
+                "POST /api/cluster/preferred-leader-election", "GET|POST /api/topics",
                 "GET|DELETE /api/topics/{topic}", "POST /api/topics/{topic}/partitions",
                 "POST /api/topics/{topic}/records", "GET /api/topics/{topic}/partitions/{p}/records",
                 "GET /api/groups", "GET|DELETE /api/groups/{group}", "POST /api/groups/{group}/offsets");

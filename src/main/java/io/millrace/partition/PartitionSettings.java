@@ -17,10 +17,21 @@ import io.millrace.storage.OpenFileBudget;
  * @param replicaFetchBackoffMs pause before a follower retries a failed fetch ({@code replica.fetch.backoff.ms})
  * @param openFiles             the bound on open segment files that every partition of the broker shares
  *                              ({@code log.max.open.files})
+ * @param throttle              the bound on what replicas being added to this broker copy
+ *                              ({@code replication.throttled.rate}), shared by every partition of the broker
  */
 public record PartitionSettings(long maxFetchWaitMs, int maxFetchWaiters, long retentionCheckMs, long flushCheckMs,
                                 long replicaLagTimeMaxMs, int replicaFetchMaxBytes, long replicaFetchWaitMaxMs,
-                                long replicaFetchBackoffMs, OpenFileBudget openFiles) {
+                                long replicaFetchBackoffMs, OpenFileBudget openFiles, ReplicationThrottle throttle) {
+
+    /** These settings with no replication throttle. */
+    public PartitionSettings(long maxFetchWaitMs, int maxFetchWaiters, long retentionCheckMs, long flushCheckMs,
+                             long replicaLagTimeMaxMs, int replicaFetchMaxBytes, long replicaFetchWaitMaxMs,
+                             long replicaFetchBackoffMs, OpenFileBudget openFiles) {
+        this(maxFetchWaitMs, maxFetchWaiters, retentionCheckMs, flushCheckMs, replicaLagTimeMaxMs,
+                replicaFetchMaxBytes, replicaFetchWaitMaxMs, replicaFetchBackoffMs, openFiles,
+                ReplicationThrottle.UNLIMITED);
+    }
 
     public static final PartitionSettings DEFAULTS = new PartitionSettings(30_000, 10_000, 300_000, 1_000, 10_000,
             1024 * 1024, 500, 100);

@@ -262,7 +262,12 @@ public final class PartitionVerticle extends VerticleBase {
                 becomeFollower(next);
             }
         } else if (leader != null) {
-            if (leader.applyIsr(new HashSet<>(next.isr()), time.milliseconds())) {
+            // A reassignment changes the replicas within an epoch: the leader starts serving the added ones (and
+            // stops tracking the dropped ones) without a leader change that clients would have to follow.
+            boolean moved = next.replicas().equals(leader.replicas())
+                    ? leader.applyIsr(new HashSet<>(next.isr()), time.milliseconds())
+                    : leader.applyReplicas(next.replicas(), new HashSet<>(next.isr()), time.milliseconds());
+            if (moved) {
                 onHighWatermarkMoved();
             }
             settlePendingAcks();
@@ -834,10 +839,21 @@ public final class PartitionVerticle extends VerticleBase {
                 || fetchGenerationInFlight == roleGeneration || followerRetryTimer >= 0) {
             return;
         }
+        ReplicationThrottle throttle = settings.throttle();
+        boolean throttled = throttle.limited() && following.adding() && !following.isr().contains(brokerId);
+        long throttleDelayMs = throttled ? throttle.delayMs() : 0;
+        if (throttleDelayMs > 0) {
+            followerRetryTimer = vertx.setTimer(throttleDelayMs, id -> {
+                followerRetryTimer = -1;
+                fetchFromLeader();
+            });
+            return;
+        }
         long generation = roleGeneration;
         fetchGenerationInFlight = generation;
+        int maxBytes = throttled ? throttle.fetchBytes(settings.replicaFetchMaxBytes()) : settings.replicaFetchMaxBytes();
         ReplicaFetch request = new ReplicaFetch(tp, brokerId, following.leaderEpoch(), log.logEndOffset(),
-                log.latestEpoch(), settings.replicaFetchMaxBytes(), settings.replicaFetchWaitMaxMs());
+                log.latestEpoch(), maxBytes, settings.replicaFetchWaitMaxMs());
         DeliveryOptions options = new DeliveryOptions().setCodecName(ReplicationCodec.NAME)
                 .setSendTimeout(settings.replicaFetchWaitMaxMs() + REPLICA_FETCH_SLACK_MS);
         vertx.eventBus().<ReplicaData>request(ReplicaEndpoint.address(following.leader()), request, options)
@@ -847,6 +863,9 @@ public final class PartitionVerticle extends VerticleBase {
                     }
                     if (generation != roleGeneration || log == null) {
                         return; // sent under an older role, which started its own fetch (or leads now)
+                    }
+                    if (throttled && ar.succeeded()) {
+                        throttle.record(ar.result().body().records().length());
                     }
                     boolean again;
                     try {

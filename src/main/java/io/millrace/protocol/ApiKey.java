@@ -34,10 +34,15 @@ public enum ApiKey {
     LIST_GROUPS(20),
     DESCRIBE_GROUP(21),
     RESET_OFFSETS(22),
-    DELETE_GROUP(23);
+    DELETE_GROUP(23),
+    // Partition reassignments, protocol version 5
+    ALTER_REASSIGNMENTS(24),
+    LIST_REASSIGNMENTS(25);
 
     /** The first key of protocol version 2. */
     private static final int FIRST_OF_VERSION_2 = 15;
+    /** The first key of protocol version 5. */
+    private static final int FIRST_OF_VERSION_5 = 24;
 
     private static final ApiKey[] BY_ID = new ApiKey[values().length];
 
@@ -58,9 +63,12 @@ public enum ApiKey {
         return id;
     }
 
-    /** The lowest protocol version that has this key: 1, or 2 for the consumer-group keys (15 and up). */
+    /**
+     * The lowest protocol version that has this key: 1, 2 for the consumer-group keys (15 to 23), 5 for the
+     * reassignment keys (24 and up).
+     */
     public int sinceVersion() {
-        return id >= FIRST_OF_VERSION_2 ? 2 : 1;
+        return id >= FIRST_OF_VERSION_5 ? 5 : id >= FIRST_OF_VERSION_2 ? 2 : 1;
     }
 
     /** Whether a client may send a frame with this key: every key but {@link #PUSH}. */

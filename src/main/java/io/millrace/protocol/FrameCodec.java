@@ -161,6 +161,18 @@ import java.util.function.Consumer;
  * 5 SUBSCRIBE     topic string, partition int32, currentLeaderEpoch int32, startKind int8, ...
  * </pre>
  *
+ * <h2>Version 5: partition reassignments</h2>
+ * Version 5 adds two keys and changes no layout; a connection of an older version gets UNSUPPORTED_VERSION for them.
+ * Errors that concern the whole request (INVALID_REPLICA_ASSIGNMENT, BROKER_NOT_AVAILABLE,
+ * NO_REASSIGNMENT_IN_PROGRESS, UNKNOWN_TOPIC_OR_PARTITION) come in the response header; nothing was changed then.
+ * <pre>
+ * 24 ALTER_REASSIGNMENTS request   partitions [topic string, partition int32, replicas int32[]? (null: cancel)][]
+ *                        response  started [topic string, partition int32, replicas int32[]][], cancelled int32
+ * 25 LIST_REASSIGNMENTS  request   empty
+ *                        response  reassignments [topic string, partition int32, original int32[], target int32[],
+ *                                                 replicas int32[], isr int32[], leader int32, phase string][]
+ * </pre>
+ *
  * <h2>Versions</h2>
  * The version is negotiated once per connection by HANDSHAKE (whose layout never changes) rather than carried in
  * every frame; this class speaks versions {@value #MIN_VERSION} to {@value #MAX_VERSION}. The methods without a
@@ -199,7 +211,7 @@ public final class FrameCodec {
     /** The lowest protocol version this codec speaks. */
     public static final int MIN_VERSION = 1;
     /** The highest protocol version this codec speaks: the current version. */
-    public static final int MAX_VERSION = 4;
+    public static final int MAX_VERSION = 5;
     /**
      * The version from which a NOT_LEADER or FENCED_LEADER_EPOCH {@code error} is followed by the partition's current
      * leader ({@code leaderId int32, leaderEpoch int32}, -1 when unknown); see {@link ApiError#leader()}.
@@ -353,6 +365,8 @@ public final class FrameCodec {
             case DESCRIBE_GROUP -> DescribeGroupRequest.read(r);
             case RESET_OFFSETS -> ResetOffsetsRequest.read(r);
             case DELETE_GROUP -> DeleteGroupRequest.read(r);
+            case ALTER_REASSIGNMENTS -> AlterReassignmentsRequest.read(r);
+            case LIST_REASSIGNMENTS -> ListReassignmentsRequest.read(r);
         });
         return new Frame<>(header.correlationId(), request);
     }
@@ -411,6 +425,8 @@ public final class FrameCodec {
             case FETCH_OFFSETS -> FetchOffsetsResponse.read(r);
             case LIST_GROUPS -> ListGroupsResponse.read(r);
             case DESCRIBE_GROUP -> DescribeGroupResponse.read(r);
+            case ALTER_REASSIGNMENTS -> AlterReassignmentsResponse.read(r);
+            case LIST_REASSIGNMENTS -> ListReassignmentsResponse.read(r);
             case HEARTBEAT, LEAVE_GROUP, COMMIT_OFFSETS, RESET_OFFSETS, DELETE_GROUP -> new GroupAckResponse(key);
             case CREDIT, PUSH -> throw new IllegalStateException("unreachable: " + key);
         });
@@ -613,6 +629,8 @@ public final class FrameCodec {
             case DESCRIBE_GROUP -> ((DescribeGroupRequest) request).write(w);
             case RESET_OFFSETS -> ((ResetOffsetsRequest) request).write(w);
             case DELETE_GROUP -> ((DeleteGroupRequest) request).write(w);
+            case ALTER_REASSIGNMENTS -> ((AlterReassignmentsRequest) request).write(w);
+            case LIST_REASSIGNMENTS -> ((ListReassignmentsRequest) request).write(w);
             case PUSH -> throw new IllegalStateException("unreachable: no request has apiKey PUSH");
         }
     }
@@ -636,6 +654,8 @@ public final class FrameCodec {
             case FETCH_OFFSETS -> ((FetchOffsetsResponse) response).write(w);
             case LIST_GROUPS -> ((ListGroupsResponse) response).write(w);
             case DESCRIBE_GROUP -> ((DescribeGroupResponse) response).write(w);
+            case ALTER_REASSIGNMENTS -> ((AlterReassignmentsResponse) response).write(w);
+            case LIST_REASSIGNMENTS -> ((ListReassignmentsResponse) response).write(w);
             case HEARTBEAT, LEAVE_GROUP, COMMIT_OFFSETS, RESET_OFFSETS, DELETE_GROUP ->
                     ((GroupAckResponse) response).write(w);
             case CREDIT, PUSH -> throw new IllegalStateException("unreachable: " + response.apiKey()

@@ -5,7 +5,8 @@ public sealed interface Request extends Message permits HandshakeRequest, Metada
         FetchRequest, ListOffsetsRequest, SubscribeRequest, CreditRequest, UnsubscribeRequest, CreateTopicRequest,
         DeleteTopicRequest, DescribeTopicRequest, ListTopicsRequest, AddPartitionsRequest, InitProducerIdRequest,
         JoinGroupRequest, HeartbeatRequest, LeaveGroupRequest, CommitOffsetsRequest, FetchOffsetsRequest,
-        ListGroupsRequest, DescribeGroupRequest, ResetOffsetsRequest, DeleteGroupRequest {
+        ListGroupsRequest, DescribeGroupRequest, ResetOffsetsRequest, DeleteGroupRequest, AlterReassignmentsRequest,
+        ListReassignmentsRequest {
 
     /**
      * Whether the server answers this request with a response frame. False for {@link CreditRequest} and for a

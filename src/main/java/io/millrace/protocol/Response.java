@@ -9,5 +9,5 @@ public sealed interface Response extends Message permits HandshakeResponse, Meta
         FetchResponse, ListOffsetsResponse, SubscribeResponse, UnsubscribeResponse, CreateTopicResponse,
         DeleteTopicResponse, DescribeTopicResponse, ListTopicsResponse, AddPartitionsResponse, InitProducerIdResponse,
         JoinGroupResponse, FetchOffsetsResponse, ListGroupsResponse, DescribeGroupResponse, GroupAckResponse,
-        ErrorResponse {
+        AlterReassignmentsResponse, ListReassignmentsResponse, ErrorResponse {
 }

@@ -183,6 +183,19 @@ final class WireReader {
         return Collections.unmodifiableList(values);
     }
 
+    /** {@code int32[]} that may be null (count -1). */
+    Optional<List<Integer>> nullableInt32Array(String field) {
+        int n = nullableCount(field, 4);
+        if (n == -1) {
+            return Optional.empty();
+        }
+        List<Integer> values = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            values.add(buffer.getInt()); // nullableCount() checked that all n fit
+        }
+        return Optional.of(Collections.unmodifiableList(values));
+    }
+
     /** {@code string[]}, not null, of non-null strings. */
     List<String> stringArray(String field) {
         return strings(field, count(field, 2));

@@ -71,7 +71,7 @@ public final class LeaderState {
 
     private final int leaderId;
     private final int leaderEpoch;
-    private final List<Integer> replicas;
+    private List<Integer> replicas;
     private final long epochStartOffset;
     private final long lagTimeMaxMs;
     private final Map<Integer, Follower> followers = new LinkedHashMap<>();
@@ -328,6 +328,32 @@ public final class LeaderState {
         this.isr = applied;
         this.pendingIsr = null;
         return maybeUpdateHighWatermark();
+    }
+
+    /**
+     * The partition's replicas changed within this epoch (a reassignment adds replicas, then drops the old ones once
+     * the new ones are in sync), with the in-sync set stored alongside. An added replica counts as never caught up
+     * until it fetches, as at a leader change; a dropped one is forgotten. Clears any pending proposal (its
+     * conditional write cannot succeed against the new state); returns whether the high watermark moved.
+     *
+     * @throws IllegalArgumentException if {@code newReplicas} lacks the leader, or {@code isr} lacks the leader or
+     *                                  names a broker outside {@code newReplicas}
+     */
+    public boolean applyReplicas(List<Integer> newReplicas, Set<Integer> isr, long nowMs) {
+        if (!newReplicas.contains(leaderId)) {
+            throw new IllegalArgumentException("Leader " + leaderId + " is not a replica of " + newReplicas);
+        }
+        this.replicas = List.copyOf(newReplicas);
+        followers.keySet().retainAll(replicas);
+        for (int replica : replicas) {
+            if (replica != leaderId && !followers.containsKey(replica)) {
+                Follower follower = new Follower();
+                follower.lastCaughtUpMs = Long.MIN_VALUE / 2;
+                followers.put(replica, follower);
+            }
+        }
+        pendingIsr = null;
+        return applyIsr(isr, nowMs);
     }
 
     /**

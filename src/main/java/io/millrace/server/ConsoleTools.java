@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -256,12 +257,8 @@ final class ConsoleTools {
                     + "replica is alive and in sync, and print how many partitions moved. The controller does it; "
                     + "asked elsewhere, the command follows the broker to the controller.")
     static final class PreferredLeaderElection implements Callable<Integer> {
-        @Option(names = "--url", defaultValue = "http://localhost:8080",
-                description = "HTTP address of any broker. Default: ${DEFAULT-VALUE}.")
-        String url;
-        @Option(names = "--timeout-ms", defaultValue = "30000",
-                description = "Longest wait for each HTTP request. Default: ${DEFAULT-VALUE}.")
-        long timeoutMs;
+        @Mixin
+        RestOptions rest;
         @Spec
         CommandSpec spec;
 
@@ -269,8 +266,8 @@ final class ConsoleTools {
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
-            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(timeoutMs)).build();
-            URI broker = URI.create(url.endsWith("/") ? url.substring(0, url.length() - 1) : url);
+            HttpClient http = rest.http();
+            URI broker = rest.broker();
             try {
                 int moved;
                 try {
@@ -300,14 +297,14 @@ final class ConsoleTools {
         /** {@code POST /api/cluster/preferred-leader-election}: how many partitions moved. */
         private int elect(HttpClient http, URI broker) throws IOException, InterruptedException {
             HttpRequest request = HttpRequest.newBuilder(broker.resolve("/api/cluster/preferred-leader-election"))
-                    .timeout(Duration.ofMillis(timeoutMs)).POST(HttpRequest.BodyPublishers.noBody()).build();
+                    .timeout(Duration.ofMillis(rest.timeoutMs)).POST(HttpRequest.BodyPublishers.noBody()).build();
             return new JsonObject(send(http, request)).getInteger("partitionsMoved");
         }
 
         /** The controller's HTTP address from {@code GET /api/brokers}. */
         private URI controllerAddress(HttpClient http, URI broker) throws IOException, InterruptedException {
             HttpRequest request = HttpRequest.newBuilder(broker.resolve("/api/brokers"))
-                    .timeout(Duration.ofMillis(timeoutMs)).GET().build();
+                    .timeout(Duration.ofMillis(rest.timeoutMs)).GET().build();
             JsonArray brokers = new JsonArray(send(http, request));
             for (int i = 0; i < brokers.size(); i++) {
                 JsonObject b = brokers.getJsonObject(i);
@@ -323,30 +320,48 @@ final class ConsoleTools {
             throw new MillraceException(ErrorCode.NOT_LEADER, broker + " is not the controller and knows of none "
                     + "(an election may be under way); retry shortly");
         }
+    }
 
-        /** Sends {@code request}; a broker's error answer becomes a {@link MillraceException} with its code. */
-        private static String send(HttpClient http, HttpRequest request) throws IOException, InterruptedException {
-            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() / 100 == 2) {
-                return response.body();
-            }
-            JsonObject error;
-            try {
-                error = new JsonObject(response.body()).getJsonObject("error");
-            } catch (RuntimeException notJson) {
-                error = null;
-            }
-            if (error == null) {
-                throw new MillraceException(ErrorCode.UNKNOWN, request.method() + " " + request.uri() + " answered "
-                        + response.statusCode());
-            }
-            ErrorCode code;
-            try {
-                code = ErrorCode.valueOf(error.getString("code"));
-            } catch (RuntimeException unknown) {
-                code = ErrorCode.UNKNOWN;
-            }
-            throw new MillraceException(code, error.getString("message"));
+    /** The options of the tools that talk to a broker's REST API. */
+    static final class RestOptions {
+        @Option(names = "--url", defaultValue = "http://localhost:8080",
+                description = "HTTP address of any broker. Default: ${DEFAULT-VALUE}.")
+        String url;
+        @Option(names = "--timeout-ms", defaultValue = "30000",
+                description = "Longest wait for each HTTP request. Default: ${DEFAULT-VALUE}.")
+        long timeoutMs;
+
+        HttpClient http() {
+            return HttpClient.newBuilder().connectTimeout(Duration.ofMillis(timeoutMs)).build();
         }
+
+        URI broker() {
+            return URI.create(url.endsWith("/") ? url.substring(0, url.length() - 1) : url);
+        }
+    }
+
+    /** Sends {@code request}; a broker's error answer becomes a {@link MillraceException} with its code. */
+    static String send(HttpClient http, HttpRequest request) throws IOException, InterruptedException {
+        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() / 100 == 2) {
+            return response.body();
+        }
+        JsonObject error;
+        try {
+            error = new JsonObject(response.body()).getJsonObject("error");
+        } catch (RuntimeException notJson) {
+            error = null;
+        }
+        if (error == null) {
+            throw new MillraceException(ErrorCode.UNKNOWN, request.method() + " " + request.uri() + " answered "
+                    + response.statusCode());
+        }
+        ErrorCode code;
+        try {
+            code = ErrorCode.valueOf(error.getString("code"));
+        } catch (RuntimeException unknown) {
+            code = ErrorCode.UNKNOWN;
+        }
+        throw new MillraceException(code, error.getString("message"));
     }
 }

@@ -18,7 +18,8 @@ import picocli.CommandLine.Option;
 @Command(name = "millrace", mixinStandardHelpOptions = true, version = "Millrace 0.1.0",
         description = "A Kafka-style event-streaming broker on Vert.x.",
         subcommands = {Main.Start.class, ZooKeeperCommand.class, ConsoleTools.Produce.class,
-                ConsoleTools.Consume.class, ConsoleTools.Topics.class, ConsoleTools.PreferredLeaderElection.class})
+                ConsoleTools.Consume.class, ConsoleTools.Topics.class, ConsoleTools.PreferredLeaderElection.class,
+                ReassignTools.Reassign.class, ReassignTools.Rebalance.class, ReassignTools.Decommission.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {

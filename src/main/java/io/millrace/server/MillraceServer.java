@@ -24,6 +24,7 @@ import io.millrace.group.vertx.GroupCoordinatorVerticle;
 import io.millrace.group.GroupSettings;
 import io.millrace.partition.LocalCodec;
 import io.millrace.partition.PartitionSettings;
+import io.millrace.partition.ReplicationThrottle;
 import io.millrace.partition.ReplicaEndpoint;
 import io.millrace.broker.ForwardingCodec;
 import io.millrace.broker.ForwardingEndpoint;
@@ -173,7 +174,8 @@ public final class MillraceServer implements AutoCloseable {
                 config.getInt(ConfigKey.LOG_FLUSH_CHECK_INTERVAL_MS),
                 config.getInt(ConfigKey.REPLICA_LAG_TIME_MAX_MS), config.getInt(ConfigKey.REPLICA_FETCH_MAX_BYTES),
                 config.getInt(ConfigKey.REPLICA_FETCH_WAIT_MAX_MS), config.getInt(ConfigKey.REPLICA_FETCH_BACKOFF_MS),
-                openFileBudget(config, registry));
+                openFileBudget(config, registry),
+                new ReplicationThrottle(config.getLong(ConfigKey.REPLICATION_THROTTLED_RATE), Time.SYSTEM));
         if (config.logDefaults().maxMessageBytes() < config.getInt(ConfigKey.LOG_MAX_MESSAGE_BYTES)) {
             LOG.warn("{}={} is more than this broker can carry ({}); new topics default to {}",
                     ConfigKey.LOG_MAX_MESSAGE_BYTES.key(), config.getInt(ConfigKey.LOG_MAX_MESSAGE_BYTES),

@@ -49,11 +49,14 @@ public final class ClusterHarness implements AutoCloseable {
     private final Path root;
     private final int sessionTimeoutMs;
     private final List<BrokerProcess> brokers = new ArrayList<>();
+    /** The {@code --set} settings every broker got, for brokers added later. */
+    private final Map<String, String> settings;
 
-    private ClusterHarness(ZooKeeperProcess zookeeper, Path root, int sessionTimeoutMs) {
+    private ClusterHarness(ZooKeeperProcess zookeeper, Path root, int sessionTimeoutMs, Map<String, String> settings) {
         this.zookeeper = zookeeper;
         this.root = root;
         this.sessionTimeoutMs = sessionTimeoutMs;
+        this.settings = Map.copyOf(settings);
     }
 
     /** Starts ZooKeeper and {@code brokerCount} brokers with the default settings; waits until all see each other. */
@@ -78,17 +81,9 @@ public final class ClusterHarness implements AutoCloseable {
         }
         ClusterHarness cluster = null;
         try {
-            cluster = new ClusterHarness(ZooKeeperProcess.start("cluster-zookeeper"), root, sessionTimeoutMs);
+            cluster = new ClusterHarness(ZooKeeperProcess.start("cluster-zookeeper"), root, sessionTimeoutMs, extra);
             for (int id = 1; id <= brokerCount; id++) {
-                int httpPort = BrokerProcess.freePort();
-                int tcpPort = BrokerProcess.freePort();
-                int kafkaPort = BrokerProcess.freePort();
-                Path dataDir = root.resolve("broker-" + id);
-                // named after the cluster's ZooKeeper port too, so that each cluster's logs survive the next one's
-                cluster.brokers.add(BrokerProcess.prepare("cluster-" + cluster.zookeeper.port() + "-broker-" + id,
-                        dataDir, httpPort, tcpPort, kafkaPort,
-                        brokerArguments(id, cluster.zookeeper.connectString(), dataDir, httpPort, tcpPort, kafkaPort,
-                                sessionTimeoutMs, extra)));
+                cluster.prepareBroker(id, extra);
             }
             cluster.brokers.forEach(BrokerProcess::spawn);
             cluster.awaitAllHealthy();
@@ -102,6 +97,34 @@ public final class ClusterHarness implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    private BrokerProcess prepareBroker(int id, Map<String, String> extra) {
+        int httpPort = BrokerProcess.freePort();
+        int tcpPort = BrokerProcess.freePort();
+        int kafkaPort = BrokerProcess.freePort();
+        Path dataDir = root.resolve("broker-" + id);
+        // named after the cluster's ZooKeeper port too, so that each cluster's logs survive the next one's
+        BrokerProcess broker = BrokerProcess.prepare("cluster-" + zookeeper.port() + "-broker-" + id, dataDir,
+                httpPort, tcpPort, kafkaPort, brokerArguments(id, zookeeper.connectString(), dataDir, httpPort,
+                        tcpPort, kafkaPort, sessionTimeoutMs, extra));
+        brokers.add(broker);
+        return broker;
+    }
+
+    /**
+     * Starts one more broker (the next id), with the settings the others got plus {@code more}, and waits until it is
+     * healthy and every running broker sees it: a cluster growing online. Returns its id.
+     */
+    public int addBroker(Map<String, String> more) {
+        Map<String, String> extra = new LinkedHashMap<>(settings);
+        extra.putAll(more);
+        int id = brokers.size() + 1;
+        BrokerProcess broker = prepareBroker(id, extra);
+        broker.spawn();
+        broker.awaitHealthy(START_DEADLINE);
+        awaitLiveBrokers(runningIds().size());
+        return id;
     }
 
     /**

@@ -130,4 +130,19 @@ final class ReadLog {
                     + state.get(), e);
         }
     }
+
+    /**
+     * {@link #awaitEvery}, then asserts what a reader that ran through a disturbance must show: its stream neither
+     * failed nor ended, no acknowledged record is missing and none was read at another offset (duplicates allowed: a
+     * group member may read again what it had not committed).
+     */
+    void assertReadEvery(Oracle oracle, Duration atMost, String what, Supplier<String> state) {
+        awaitEvery(oracle, atMost, what, state);
+        org.assertj.core.api.Assertions.assertThat(error()).as(what + ": the stream failed").isNull();
+        org.assertj.core.api.Assertions.assertThat(isCompleted()).as(what + ": the stream ended").isFalse();
+        org.assertj.core.api.Assertions.assertThat(missing(oracle)).as(what + ": acknowledged records never read")
+                .isEmpty();
+        org.assertj.core.api.Assertions.assertThat(conflicts(oracle)).as(what + ": records at another offset")
+                .isEmpty();
+    }
 }

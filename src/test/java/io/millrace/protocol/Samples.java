@@ -144,7 +144,12 @@ final class Samples {
                 frame("DESCRIBE_GROUP", 39, new DescribeGroupRequest(UNICODE)),
                 frame("RESET_OFFSETS", 40, new ResetOffsetsRequest("billing", List.of(
                         new CommitOffsetsRequest.PartitionOffset("orders", 1, 0, "")))),
-                frame("DELETE_GROUP", 41, new DeleteGroupRequest("billing")));
+                frame("DELETE_GROUP", 41, new DeleteGroupRequest("billing")),
+                frame("ALTER_REASSIGNMENTS", 42, new AlterReassignmentsRequest(List.of(
+                        new AlterReassignmentsRequest.Move("orders", 0, java.util.Optional.of(List.of(4, 2, 3))),
+                        new AlterReassignmentsRequest.Move(UNICODE, 7, java.util.Optional.empty())))),
+                frame("ALTER_REASSIGNMENTS empty", 43, new AlterReassignmentsRequest(List.of())),
+                frame("LIST_REASSIGNMENTS", 44, new ListReassignmentsRequest()));
     }
 
     /** Every response type, error responses and pushes, several times over. */
@@ -234,6 +239,14 @@ final class Samples {
                         List.of())),
                 frame("RESET_OFFSETS", 40, new GroupAckResponse(ApiKey.RESET_OFFSETS)),
                 frame("DELETE_GROUP", 41, new GroupAckResponse(ApiKey.DELETE_GROUP)),
+                frame("ALTER_REASSIGNMENTS", 42, new AlterReassignmentsResponse(List.of(
+                        new AlterReassignmentsResponse.Started("orders", 0, List.of(4, 2, 3))), 1)),
+                frame("LIST_REASSIGNMENTS", 44, new ListReassignmentsResponse(List.of(
+                        new ListReassignmentsResponse.Reassignment("orders", 0, List.of(1, 2, 3), List.of(4, 2, 3),
+                                List.of(4, 2, 3, 1), List.of(2, 3, 1), 1, "CATCH_UP"),
+                        new ListReassignmentsResponse.Reassignment(UNICODE, 1, List.of(1), List.of(2), List.of(2, 1),
+                                List.of(1), -1, "ADD")))),
+                frame("LIST_REASSIGNMENTS none", 45, new ListReassignmentsResponse(List.of())),
                 frame("PUSH", 10, Push.of("orders", 0, 8, batches())),
                 frame("PUSH high watermark only", 10, Push.of(UNICODE, 3, 0, empty())),
                 frame("PUSH subscription ended", Integer.MIN_VALUE, Push.failure("orders", 0,

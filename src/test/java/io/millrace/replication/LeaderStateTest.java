@@ -279,4 +279,37 @@ class LeaderStateTest {
         assertThatThrownBy(() -> new LeaderState(4, 1, REPLICAS, Set.of(4), 0, 0, LAG_MAX, 0))
                 .isInstanceOf(IllegalArgumentException.class);
     }
+
+    // ---- replicas changed within an epoch (reassignment) ----
+
+    @Test
+    void anAddedReplicaIsServedAndJoinsTheIsrOnlyOnceCaughtUp() {
+        LeaderState state = leader(Set.of(1, 2), 10, 0);
+        state.onFollowerFetch(2, 10, 1);
+        assertThat(state.highWatermark()).isEqualTo(10);
+        assertThatThrownBy(() -> state.onFollowerFetch(4, 0, 1)).isInstanceOf(IllegalArgumentException.class);
+
+        assertThat(state.applyReplicas(List.of(4, 1, 2, 3), Set.of(1, 2), 2)).isFalse();
+        assertThat(state.replicas()).containsExactly(4, 1, 2, 3);
+        LeaderState.FollowerFetch behind = state.onFollowerFetch(4, 5, 3);
+        assertThat(behind.isrToPropose()).as("below the high watermark").isEmpty();
+        assertThat(state.highWatermark()).as("an added replica outside the ISR holds nothing back").isEqualTo(10);
+        LeaderState.FollowerFetch caughtUp = state.onFollowerFetch(4, 10, 4);
+        assertThat(caughtUp.isrToPropose()).hasValue(Set.of(4, 1, 2));
+    }
+
+    @Test
+    void aDroppedReplicaIsForgottenAndNoLongerHoldsTheHighWatermark() {
+        LeaderState state = leader(Set.of(1, 2, 3), 10, 0);
+        state.onFollowerFetch(2, 10, 1);
+        assertThat(state.highWatermark()).as("3 has not fetched").isEqualTo(0);
+        state.proposeIsr(Set.of(1, 2));
+        assertThat(state.applyReplicas(List.of(1, 2), Set.of(1, 2), 2)).isTrue();
+        assertThat(state.highWatermark()).isEqualTo(10);
+        assertThat(state.isrUpdatePending()).as("a proposal against the old state is void").isFalse();
+        assertThat(state.followerEnds()).containsOnlyKeys(2);
+        assertThatThrownBy(() -> state.onFollowerFetch(3, 10, 3)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> state.applyReplicas(List.of(2, 3), Set.of(2), 4))
+                .as("the leader cannot be dropped within its epoch").isInstanceOf(IllegalArgumentException.class);
+    }
 }

@@ -1,5 +1,7 @@
 package io.millrace.broker.json;
 
+import io.millrace.broker.MoveProgress;
+import io.millrace.broker.PartitionMove;
 import io.millrace.broker.BrokerDescription;
 import io.millrace.broker.GroupDetails;
 import io.millrace.broker.NewRecord;
@@ -170,6 +172,67 @@ public final class JsonMapping {
             offsets.put(new TopicPartition(topic, partition), offset);
         }
         return offsets;
+    }
+
+    /**
+     * A reassignment plan, {@code {"partitions": [{"topic", "partition", "replicas": [broker ids]}]}} (the shape
+     * {@link #plan} writes, so a generated plan can be saved, reviewed and posted back).
+     */
+    public static List<PartitionMove> parsePlan(JsonObject body) {
+        if (!(body.getValue("partitions") instanceof JsonArray array)) {
+            throw invalid("'partitions' must be an array of {topic, partition, replicas}");
+        }
+        List<PartitionMove> moves = new ArrayList<>();
+        for (Object o : array) {
+            if (!(o instanceof JsonObject e) || !(e.getValue("replicas") instanceof JsonArray replicas)) {
+                throw invalid("'partitions' must be an array of {topic, partition, replicas}");
+            }
+            List<Integer> ids = new ArrayList<>();
+            for (Object id : replicas) {
+                if (!(id instanceof Integer i) || i < 0) {
+                    throw invalid("'replicas' must be an array of broker ids");
+                }
+                ids.add(i);
+            }
+            moves.add(new PartitionMove(requireString(e, "topic"), requirePartition(e, "partition"), ids));
+        }
+        return moves;
+    }
+
+    /** {@code {"partitions": [{"topic", "partition"}]}}: the partitions a cancel names; none means all. */
+    public static List<TopicPartition> parseTopicPartitions(JsonObject body) {
+        Object value = body.getValue("partitions");
+        if (value == null) {
+            return List.of();
+        }
+        if (!(value instanceof JsonArray array)) {
+            throw invalid("'partitions' must be an array of {topic, partition}");
+        }
+        List<TopicPartition> out = new ArrayList<>();
+        for (Object o : array) {
+            if (!(o instanceof JsonObject e)) {
+                throw invalid("'partitions' must be an array of {topic, partition}");
+            }
+            out.add(new TopicPartition(requireString(e, "topic"), requirePartition(e, "partition")));
+        }
+        return out;
+    }
+
+    public static JsonObject plan(List<PartitionMove> moves) {
+        JsonArray partitions = new JsonArray();
+        moves.forEach(m -> partitions.add(new JsonObject().put("topic", m.topic()).put("partition", m.partition())
+                .put("replicas", new JsonArray(m.replicas()))));
+        return new JsonObject().put("version", 1).put("partitions", partitions);
+    }
+
+    public static JsonObject progress(List<MoveProgress> moves) {
+        JsonArray out = new JsonArray();
+        moves.forEach(m -> out.add(new JsonObject().put("topic", m.topic()).put("partition", m.partition())
+                .put("original", new JsonArray(m.original())).put("target", new JsonArray(m.target()))
+                .put("replicas", new JsonArray(m.replicas())).put("isr", new JsonArray(m.isr()))
+                .put("leader", m.leader()).put("phase", m.phase()).put("adding", new JsonArray(m.adding()))
+                .put("removing", new JsonArray(m.removing()))));
+        return new JsonObject().put("reassignments", out);
     }
 
     public static JsonObject record(String topic, int partition, Record record, Encoding encoding) {

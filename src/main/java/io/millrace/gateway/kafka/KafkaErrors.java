@@ -60,6 +60,9 @@ final class KafkaErrors {
         BY_CODE.put(ErrorCode.INVALID_TIMESTAMP, Errors.INVALID_TIMESTAMP);
         // Kafka has no partition cap; a policy refusal is its non-retriable "the cluster does not allow this".
         BY_CODE.put(ErrorCode.TOO_MANY_PARTITIONS, Errors.POLICY_VIOLATION);
+        BY_CODE.put(ErrorCode.INVALID_REPLICA_ASSIGNMENT, Errors.INVALID_REPLICA_ASSIGNMENT);
+        BY_CODE.put(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, Errors.NO_REASSIGNMENT_IN_PROGRESS);
+        BY_CODE.put(ErrorCode.BROKER_NOT_AVAILABLE, Errors.BROKER_NOT_AVAILABLE);
     }
 
     private KafkaErrors() {

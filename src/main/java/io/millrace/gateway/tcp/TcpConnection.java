@@ -14,6 +14,7 @@ import io.millrace.common.MillraceException;
 import io.millrace.common.TopicPartition;
 import io.millrace.protocol.AddPartitionsRequest;
 import io.millrace.protocol.AddPartitionsResponse;
+import io.millrace.protocol.AlterReassignmentsRequest;
 import io.millrace.protocol.ApiError;
 import io.millrace.protocol.ApiKey;
 import io.millrace.protocol.CreateTopicRequest;
@@ -366,12 +367,20 @@ final class TcpConnection {
                     + " has its own path in dispatch");
             case PUSH -> throw new IllegalStateException("unreachable: the codec refuses PUSH from clients");
             case JOIN_GROUP, HEARTBEAT, LEAVE_GROUP, COMMIT_OFFSETS, FETCH_OFFSETS, LIST_GROUPS, DESCRIBE_GROUP,
-                 RESET_OFFSETS, DELETE_GROUP -> request.apiKey().sinceVersion() > version
-                    ? Future.failedFuture(new MillraceException(ErrorCode.UNSUPPORTED_VERSION, request.apiKey()
-                            + " needs protocol version " + request.apiKey().sinceVersion() + "; this connection "
-                            + "negotiated version " + version))
+                 RESET_OFFSETS, DELETE_GROUP -> request.apiKey().sinceVersion() > version ? tooNew(request)
                     : GroupRequests.answer(broker, request, socket.remoteAddress().host());
+            case ALTER_REASSIGNMENTS, LIST_REASSIGNMENTS -> request.apiKey().sinceVersion() > version ? tooNew(request)
+                    : request instanceof AlterReassignmentsRequest alter
+                    ? ReassignmentRequests.alter(broker.reassignments(), alter)
+                    : ReassignmentRequests.list(broker.reassignments());
         };
+    }
+
+    /** The answer to a request of a key newer than the version this connection negotiated. */
+    private Future<Response> tooNew(Request request) {
+        return Future.failedFuture(new MillraceException(ErrorCode.UNSUPPORTED_VERSION, request.apiKey()
+                + " needs protocol version " + request.apiKey().sinceVersion() + "; this connection negotiated"
+                + " version " + version));
     }
 
     /**
