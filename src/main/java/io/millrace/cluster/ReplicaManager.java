@@ -357,7 +357,8 @@ public final class ReplicaManager extends VerticleBase {
 
     /** The verticle's view of {@code p}; {@code adding} while a reassignment in progress adds this broker. */
     private ReplicaAssignment toReplicaAssignment(TopicMetadata topic, PartitionAssignment p) {
-        boolean adding = store.cachedReassignment(topic.name(), p.partition())
+        // Without a metadata store (a partition hosted by a test, not a broker) nothing is being reassigned.
+        boolean adding = store != null && store.cachedReassignment(topic.name(), p.partition())
                 .filter(move -> move.adding().contains(brokerId)).isPresent();
         return new ReplicaAssignment(p.leader(), p.leaderEpoch(), p.replicas(), p.isr(), p.version(),
                 topic.minInSyncReplicas(), adding);
