@@ -123,7 +123,7 @@ class TcpBadInputIT {
                         frame(new Raw().int16(0).int32(1).string("MILLRACF").int16(1).int16(1).string("x")),
                         ErrorCode.INVALID_REQUEST, 0, 1),
                 closing("handshake with no common version", false,
-                        encoded(1, new HandshakeRequest(5, 7, "from-the-future")),
+                        encoded(1, new HandshakeRequest(50, 70, "from-the-future")),
                         ErrorCode.UNSUPPORTED_VERSION, 0, 1),
                 closing("a count larger than the frame", true,
                         frame(new Raw().int16(ApiKey.PRODUCE.id()).int32(8).int8(-1).int32(1000).string("steady")
