@@ -4,6 +4,8 @@ import io.vertx.core.Context;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetSocket;
 import java.nio.ByteBuffer;
 import java.util.concurrent.BlockingQueue;
@@ -21,6 +23,12 @@ public final class LoopbackConnection implements AutoCloseable {
 
     private final Vertx vertx = Vertx.vertx();
     private final BlockingQueue<ByteBuffer> frames = new LinkedBlockingQueue<>();
+    /*
+     * Held for the connection's life: Vert.x closes a NetClient (and with it its connections) or a NetServer once
+     * nothing references it, which a GC between connecting and writing would do.
+     */
+    private NetServer netServer;
+    private NetClient netClient;
     private NetSocket server;
     private Context serverContext;
     private NetSocket client;
@@ -43,12 +51,14 @@ public final class LoopbackConnection implements AutoCloseable {
 
     private void connect(Consumer<NetSocket> onAccept) throws Exception {
         Promise<NetSocket> accepted = Promise.promise();
-        int port = vertx.createNetServer().connectHandler(socket -> {
+        netServer = vertx.createNetServer().connectHandler(socket -> {
             serverContext = vertx.getOrCreateContext();
             onAccept.accept(socket);
             accepted.complete(socket);
-        }).listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS).actualPort();
-        client = vertx.createNetClient().connect(port, "127.0.0.1").await(10, TimeUnit.SECONDS);
+        });
+        int port = netServer.listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS).actualPort();
+        netClient = vertx.createNetClient();
+        client = netClient.connect(port, "127.0.0.1").await(10, TimeUnit.SECONDS);
         client.handler(chunk -> {
             pending.appendBuffer(chunk);
             while (pending.length() >= 4 && pending.length() >= 4 + pending.getInt(0)) {
@@ -70,15 +80,7 @@ public final class LoopbackConnection implements AutoCloseable {
 
     /** Runs {@code action} on the server socket's event loop and returns what it returned. */
     public <T> T onServer(Callable<T> action) throws Exception {
-        Promise<T> done = Promise.promise();
-        serverContext.runOnContext(v -> {
-            try {
-                done.complete(action.call());
-            } catch (Exception e) {
-                done.fail(e);
-            }
-        });
-        return done.future().await(10, TimeUnit.SECONDS);
+        return InProcessBroker.on(serverContext, action);
     }
 
     /** The next frame the client received, without its size field; null if none came within 10 s. */
