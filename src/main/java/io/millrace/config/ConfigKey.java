@@ -20,6 +20,9 @@ public enum ConfigKey {
     KAFKA_ADVERTISED_HOST("kafka.advertised.host", Type.STRING,
             "Host name Kafka clients are told to connect to (Metadata, FindCoordinator, DescribeCluster); empty:"
                     + " advertised.host."),
+    KAFKA_MAX_INFLIGHT_PRODUCE_REQUESTS("kafka.max.inflight.produce.requests", Type.INT,
+            "Most Produce requests of one Kafka connection worked on at once; at this many unanswered the"
+                    + " connection stops reading until one is answered. Other requests are answered one at a time."),
     ZOOKEEPER_CONNECT("zookeeper.connect", Type.STRING,
             "host:port,... of an external ZooKeeper ensemble; empty starts an embedded ZooKeeper server."),
     ZOOKEEPER_EMBEDDED_PORT("zookeeper.embedded.port", Type.INT, "Client port of the embedded ZooKeeper server; 0 picks a free one."),

@@ -133,7 +133,8 @@ final class FrontEnds {
     /** Deploys the Kafka listener on every event loop; returns the port it listens on. */
     int startKafka(Vertx vertx, List<String> deployments) {
         KafkaSettings settings = new KafkaSettings(config.getInt(ConfigKey.SOCKET_REQUEST_MAX_BYTES),
-                config.getBoolean(ConfigKey.AUTO_CREATE_TOPICS));
+                config.getBoolean(ConfigKey.AUTO_CREATE_TOPICS),
+                config.getInt(ConfigKey.KAFKA_MAX_INFLIGHT_PRODUCE_REQUESTS));
         return deployOnEveryEventLoop(vertx, deployments, KafkaGateway.instances(broker, broker.metrics(), settings,
                 config.getString(ConfigKey.LISTEN_HOST), config.getInt(ConfigKey.KAFKA_PORT))).actualPort();
     }

@@ -85,7 +85,12 @@ public final class LoopbackConnection implements AutoCloseable {
 
     /** The next frame the client received, without its size field; null if none came within 10 s. */
     public ByteBuffer nextFrame() throws InterruptedException {
-        return frames.poll(10, TimeUnit.SECONDS);
+        return nextFrame(10_000);
+    }
+
+    /** The next frame the client received, without its size field; null if none came within {@code millis}. */
+    public ByteBuffer nextFrame(long millis) throws InterruptedException {
+        return frames.poll(millis, TimeUnit.MILLISECONDS);
     }
 
     @Override

@@ -9,6 +9,7 @@ import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.parsetools.RecordParser;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -34,11 +35,22 @@ import org.slf4j.LoggerFactory;
  * returned them ({@link BrokerRecords}, {@link ResponseParts}): from their segment files, not through the heap, or
  * from memory when another broker sent them.
  *
- * <h2>One request at a time</h2>
- * As Apache Kafka's broker does, the connection stops reading when a request is complete and reads on once it is
- * answered: a Kafka client matches each response to the oldest request it has in flight, so answers must go back in
- * request order, and a client pipelining requests waits in the socket's buffers meanwhile. It also bounds what one
- * connection can ask of the broker at once without a limit of its own.
+ * <h2>Answers in request order; Produce pipelined</h2>
+ * A Kafka client matches each response to the oldest request it has in flight, so answers go back in request order
+ * ({@link #pending}): one that is ready waits behind any earlier one still being worked on. The connection stops
+ * reading when a request is complete and decides when to read on:
+ * <ul>
+ *   <li>after a Produce, at once, while every unanswered request is a Produce and there are fewer than
+ *       {@code kafka.max.inflight.produce.requests}: a producer keeps several requests in flight (Kafka's
+ *       {@code max.in.flight.requests.per.connection}, 5 by default), and working on them together overlaps one
+ *       request's append and replication with the next one's, where one at a time left the producer waiting a round
+ *       trip per request. They are handed to the broker in the order they came, so each partition appends them in
+ *       that order, as an idempotent producer's sequence numbers require;</li>
+ *   <li>after any other request, only once it and all before it are answered and sent, as Apache Kafka's broker does
+ *       for every request: a consumer has one Fetch in flight per broker anyway, and reading on only after a fetch
+ *       answer's file regions are out bounds the open files a connection holds.</li>
+ * </ul>
+ * Either way a connection can ask only so much of the broker at once without a limit of its own.
  *
  * <h2>Bad input</h2>
  * The stream cannot be resynchronised after a bad frame, so each of these closes the connection (and only it), with a
@@ -61,7 +73,10 @@ final class KafkaConnection {
     private final KafkaSettings settings;
     private final BrokerMetrics metrics;
     private final RecordParser parser;
+    /** Requests read whose answers are not yet sent whole, oldest first. */
+    private final ArrayDeque<PendingAnswer> pending = new ArrayDeque<>();
     private boolean readingSize = true;
+    private boolean readingPaused;
     private boolean closed;
     private String clientId = "";
 
@@ -95,9 +110,11 @@ final class KafkaConnection {
             } else {
                 readingSize = true;
                 parser.fixedSizeMode(SIZE_BYTES);
-                // One request at a time: read on once this one is answered (see the class comment).
+                // Whether to read on depends on what this request is and what is still unanswered (class comment).
+                readingPaused = true;
                 parser.pause();
                 onRequest(ByteBuffer.wrap(record.getBytes()));
+                readOnIfAllowed();
             }
         } catch (RuntimeException e) {
             // A bug here or in a synchronous broker path must cost this connection, not the event loop's next task.
@@ -131,7 +148,10 @@ final class KafkaConnection {
             if (key == ApiKeys.API_VERSIONS) {
                 // A newer client than this broker: Kafka answers in version 0 with its versions, so the client can
                 // retry in one both know.
-                respond(correlationId, key, (short) 0, apis.unsupportedApiVersions()).onSuccess(v -> parser.resume());
+                PendingAnswer answer = new PendingAnswer(correlationId, key, (short) 0);
+                pending.add(answer);
+                answer.response = Optional.of(apis.unsupportedApiVersions());
+                writeReadyAnswers();
             } else {
                 close(key + " version " + version + ", which this broker does not answer ("
                         + apis.describeSupport(key) + " in its ApiVersions)");
@@ -151,6 +171,8 @@ final class KafkaConnection {
             close(key + " v" + version + " that does not decode (" + e + ")");
             return;
         }
+        PendingAnswer pendingAnswer = new PendingAnswer(correlationId, key, version);
+        pending.add(pendingAnswer);
         long start = System.nanoTime();
         Future<Optional<ApiMessage>> answer;
         try {
@@ -175,19 +197,48 @@ final class KafkaConnection {
                 close(key + " that could not be answered");
                 return;
             }
-            Future<Void> sent = result.result().map(response -> respond(correlationId, key, version, response))
+            pendingAnswer.response = result.result();
+            writeReadyAnswers();
+        });
+    }
+
+    /** Writes, in request order, every answer that is ready and has no unanswered request before it. */
+    private void writeReadyAnswers() {
+        // A copy: a send that completes at once removes its answer from the queue while this walks it.
+        for (PendingAnswer answer : new ArrayList<>(pending)) {
+            if (closed || answer.response == null) {
+                return;
+            }
+            if (answer.writing) {
+                continue;
+            }
+            answer.writing = true;
+            Future<Void> sent = answer.response
+                    .map(response -> respond(answer.correlationId, answer.key, answer.version, response))
                     .orElseGet(Future::succeededFuture);
-            // Reading on once the answer's file regions are out also bounds the open files a connection holds.
             sent.onComplete(done -> {
                 if (done.succeeded()) {
-                    parser.resume();
+                    pending.remove(answer);
+                    readOnIfAllowed();
                 } else if (!closed) {
                     LOG.warn("Cannot send the {} answer to {}; closing the connection, whose stream is cut short: {}",
-                            key, socket.remoteAddress(), done.cause().toString());
-                    close(key + " whose answer could not be sent whole");
+                            answer.key, socket.remoteAddress(), done.cause().toString());
+                    close(answer.key + " whose answer could not be sent whole");
                 }
             });
-        });
+        }
+    }
+
+    /** Reads on if what is still unanswered allows it (see the class comment). */
+    private void readOnIfAllowed() {
+        if (closed || !readingPaused) {
+            return;
+        }
+        boolean onlyProduce = pending.stream().allMatch(answer -> answer.key == ApiKeys.PRODUCE);
+        if (pending.isEmpty() || (onlyProduce && pending.size() < settings.maxInFlightProduceRequests())) {
+            readingPaused = false;
+            parser.resume();
+        }
     }
 
     /**
@@ -240,5 +291,21 @@ final class KafkaConnection {
         LOG.info("Closing the Kafka connection from {} (client '{}'): it sent {}", socket.remoteAddress(), clientId,
                 reason);
         socket.close();
+    }
+
+    /** A request read and not yet answered whole; {@code version} is the one its answer is written in. */
+    private static final class PendingAnswer {
+        final int correlationId;
+        final ApiKeys key;
+        final short version;
+        /** Null until the broker answered; empty when the request gets no answer (Produce with acks 0). */
+        Optional<ApiMessage> response;
+        boolean writing;
+
+        PendingAnswer(int correlationId, ApiKeys key, short version) {
+            this.correlationId = correlationId;
+            this.key = key;
+            this.version = version;
+        }
     }
 }

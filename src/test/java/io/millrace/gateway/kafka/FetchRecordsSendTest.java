@@ -105,7 +105,7 @@ class FetchRecordsSendTest {
                     }
                     throw new UnsupportedOperationException(method.getName() + " is not part of this test");
                 });
-        KafkaSettings settings = new KafkaSettings(1 << 20, false);
+        KafkaSettings settings = new KafkaSettings(1 << 20, false, 5);
         connection = LoopbackConnection.open(socket -> {
             KafkaConnection kafka = new KafkaConnection(socket, new KafkaApis(broker, settings, "127.0.0.1"),
                     settings, new BrokerMetrics(new SimpleMeterRegistry()));
