@@ -2,9 +2,7 @@ package io.millrace.gateway.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.millrace.broker.Broker;
-import io.millrace.broker.BrokerMetrics;
 import io.millrace.broker.FetchResult;
 import io.millrace.broker.FetchedRecords;
 import io.millrace.broker.LoopbackConnection;
@@ -12,7 +10,6 @@ import io.millrace.broker.TestFetchedRecords;
 import io.millrace.common.TopicPartition;
 import io.millrace.storage.PartitionLog;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 import java.lang.reflect.Proxy;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -21,12 +18,10 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchResponseData;
-import org.apache.kafka.common.message.RequestHeaderData;
 import org.apache.kafka.common.message.ResponseHeaderData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.protocol.ObjectSerializationCache;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -105,13 +100,7 @@ class FetchRecordsSendTest {
                     }
                     throw new UnsupportedOperationException(method.getName() + " is not part of this test");
                 });
-        KafkaSettings settings = new KafkaSettings(1 << 20, false, 5);
-        connection = LoopbackConnection.open(socket -> {
-            KafkaConnection kafka = new KafkaConnection(socket, new KafkaApis(broker, settings, "127.0.0.1"),
-                    settings, new BrokerMetrics(new SimpleMeterRegistry()));
-            socket.closeHandler(v -> kafka.closed());
-            kafka.start();
-        });
+        connection = KafkaLoopback.open(broker, new KafkaSettings(1 << 20, false, 5));
     }
 
     /** Sends a FETCH v12 of {@code partitions} from offset 0, without waiting, and decodes the answer. */
@@ -124,16 +113,8 @@ class FetchRecordsSendTest {
         FetchRequestData request = new FetchRequestData().setReplicaId(-1).setMaxWaitMs(0).setMinBytes(1)
                 .setMaxBytes(16 << 20).setSessionId(0).setSessionEpoch(-1).setTopics(List.of(topic));
         correlationId++;
-        RequestHeaderData header = new RequestHeaderData().setRequestApiKey(ApiKeys.FETCH.id)
-                .setRequestApiVersion(VERSION).setCorrelationId(correlationId).setClientId("fetch-records-test");
-        short headerVersion = ApiKeys.FETCH.requestHeaderVersion(VERSION);
-        ObjectSerializationCache cache = new ObjectSerializationCache();
-        int size = header.size(cache, headerVersion) + request.size(cache, VERSION);
-        ByteBuffer frame = ByteBuffer.allocate(4 + size).putInt(size);
-        ByteBufferAccessor out = new ByteBufferAccessor(frame);
-        header.write(out, cache, headerVersion);
-        request.write(out, cache, VERSION);
-        connection.client().write(Buffer.buffer(frame.array())).await(10, TimeUnit.SECONDS);
+        connection.client().write(KafkaLoopback.requestFrame(ApiKeys.FETCH, VERSION, correlationId,
+                "fetch-records-test", request)).await(10, TimeUnit.SECONDS);
 
         ByteBuffer answer = connection.nextFrame();
         assertThat(answer).as("an answer within 10 s").isNotNull();

@@ -3,14 +3,11 @@ package io.millrace.gateway.kafka;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.millrace.broker.Broker;
-import io.millrace.broker.BrokerMetrics;
 import io.millrace.broker.LoopbackConnection;
 import io.millrace.broker.ProduceResult;
 import io.millrace.common.TopicPartition;
 import io.vertx.core.Promise;
-import io.vertx.core.buffer.Buffer;
 import java.lang.reflect.Proxy;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -23,13 +20,11 @@ import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData;
-import org.apache.kafka.common.message.RequestHeaderData;
 import org.apache.kafka.common.message.ResponseHeaderData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.protocol.ObjectSerializationCache;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.record.SimpleRecord;
 import org.junit.jupiter.api.AfterEach;
@@ -142,16 +137,8 @@ class PipelinedProduceTest {
     }
 
     private void send(ApiKeys key, short version, int correlationId, ApiMessage request) throws Exception {
-        RequestHeaderData header = new RequestHeaderData().setRequestApiKey(key.id).setRequestApiVersion(version)
-                .setCorrelationId(correlationId).setClientId("pipelined-produce-test");
-        short headerVersion = key.requestHeaderVersion(version);
-        ObjectSerializationCache cache = new ObjectSerializationCache();
-        int size = header.size(cache, headerVersion) + request.size(cache, version);
-        ByteBuffer frame = ByteBuffer.allocate(4 + size).putInt(size);
-        ByteBufferAccessor out = new ByteBufferAccessor(frame);
-        header.write(out, cache, headerVersion);
-        request.write(out, cache, version);
-        connection.client().write(Buffer.buffer(frame.array())).await(10, TimeUnit.SECONDS);
+        connection.client().write(KafkaLoopback.requestFrame(key, version, correlationId, "pipelined-produce-test",
+                request)).await(10, TimeUnit.SECONDS);
     }
 
     /** Broker futures complete on the connection's event loop, as the real broker's do. */
@@ -172,12 +159,6 @@ class PipelinedProduceTest {
                     }
                     throw new UnsupportedOperationException(method.getName() + " is not part of this test");
                 });
-        KafkaSettings settings = new KafkaSettings(1 << 20, false, MAX_IN_FLIGHT);
-        connection = LoopbackConnection.open(socket -> {
-            KafkaConnection kafka = new KafkaConnection(socket, new KafkaApis(broker, settings, "127.0.0.1"),
-                    settings, new BrokerMetrics(new SimpleMeterRegistry()));
-            socket.closeHandler(v -> kafka.closed());
-            kafka.start();
-        });
+        connection = KafkaLoopback.open(broker, new KafkaSettings(1 << 20, false, MAX_IN_FLIGHT));
     }
 }
