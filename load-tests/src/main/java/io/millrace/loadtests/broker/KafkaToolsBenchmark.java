@@ -58,28 +58,35 @@ public final class KafkaToolsBenchmark {
             new Figure("consumer", "rebalance_ms", "consumer group join ms", null, null),
             new Figure("consumer", "broker_cpu_us_per_record", "consumer: broker CPU µs/record", null, null),
             new Figure("fixed-rate", "records_per_s", "fixed rate: records/s achieved", null, null),
-            new Figure("fixed-rate", "p50_ms", "fixed rate: p50 latency ms", null, null),
-            new Figure("fixed-rate", "p95_ms", "fixed rate: p95 latency ms", null, null),
-            new Figure("fixed-rate", "p99_ms", "fixed rate: p99 latency ms", null, 5.0),
-            new Figure("fixed-rate", "p99.9_ms", "fixed rate: p99.9 latency ms", null, null),
-            new Figure("fixed-rate", "max_ms", "fixed rate: max latency ms", null, null),
+            new Figure("fixed-rate", "p50_ms", "fixed rate, after warm-up: p50 latency ms", null, null),
+            new Figure("fixed-rate", "p95_ms", "fixed rate, after warm-up: p95 latency ms", null, null),
+            new Figure("fixed-rate", "p99_ms", "fixed rate, after warm-up: p99 latency ms", null, 5.0),
+            new Figure("fixed-rate", "p99.9_ms", "fixed rate, after warm-up: p99.9 latency ms", null, null),
+            new Figure("fixed-rate", "max_ms", "fixed rate, after warm-up: max latency ms", null, null),
+            new Figure("fixed-rate", "p99_all_ms", "fixed rate, warm-up included: p99 latency ms", null, null),
             new Figure("fixed-rate", "broker_cpu_us_per_record", "fixed rate: broker CPU µs/record", null, null),
             new Figure("fixed-rate", "broker_rss_mib", "broker RSS MiB after the run", null, null));
 
     /**
-     * ProducerPerformance's last line: {@code N records sent, R records/sec (M MB/sec), A ms avg latency, X ms max
-     * latency, P ms 50th, P ms 95th, P ms 99th, P ms 99.9th.} Its percentiles are whole milliseconds.
+     * ProducerPerformance's summary lines: {@code N records sent, R records/sec (M MB/sec), A ms avg latency, X ms max
+     * latency, P ms 50th, P ms 95th, P ms 99th, P ms 99.9th.} for the whole run and, with {@code --warmup-records},
+     * the same with {@code N steady state records sent} for the records after the warm-up. Its percentiles are whole
+     * milliseconds.
      */
-    static final Pattern PRODUCER_SUMMARY = Pattern.compile("(\\d+) records sent, ([\\d.]+) records/sec \\(([\\d.]+) "
+    static final Pattern PRODUCER_SUMMARY = Pattern.compile("(\\d+)( steady state)? records sent, ([\\d.]+) records/sec \\(([\\d.]+) "
             + "MB/sec\\), ([\\d.]+) ms avg latency, ([\\d.]+) ms max latency, (\\d+) ms 50th, (\\d+) ms 95th, "
             + "(\\d+) ms 99th, (\\d+) ms 99.9th\\.");
 
     record Options(int runs, long records, int recordSize, int partitions, String acks, int rate, int rateSeconds,
-                   List<String> systems, int timeoutSeconds, String millraceJavaOpts, String kafkaJavaOpts, Path home,
+                   int rateWarmupSeconds, List<String> systems, int timeoutSeconds, String millraceJavaOpts, String kafkaJavaOpts, Path home,
                    Path results, String kafkaClassPath, String command) {
 
         long fixedRateRecords() {
             return (long) rate * rateSeconds;
+        }
+
+        long fixedRateWarmupRecords() {
+            return (long) rate * rateWarmupSeconds;
         }
 
         String settings() {
@@ -89,7 +96,8 @@ public final class KafkaToolsBenchmark {
                     + "--producer-props acks=" + acks + " (client defaults otherwise: idempotence on with acks=all, "
                     + "batch.size 16384, linger.ms 5); ConsumerPerformance --messages " + records + "; fixed rate: "
                     + "ProducerPerformance --throughput " + rate + " --num-records " + fixedRateRecords() + " ("
-                    + rateSeconds + " s) to a topic of its own; tools' JVM " + String.join(" ", TOOL_JVM_OPTS)
+                    + rateSeconds + " s) --warmup-records " + fixedRateWarmupRecords() + " (its first "
+                    + rateWarmupSeconds + " s, left out of the latency figures) to a topic of its own; tools' JVM " + String.join(" ", TOOL_JVM_OPTS)
                     + "; runs=" + runs;
         }
     }
@@ -104,6 +112,9 @@ public final class KafkaToolsBenchmark {
               --acks A                 the producer's acks, the same for both systems (default all)
               --rate N                 records/s of the fixed-rate ProducerPerformance (default 10000), for
               --rate-seconds N         seconds (default 30)
+              --rate-warmup-seconds N  the fixed-rate run's first N seconds of records are its warm-up
+                                       (ProducerPerformance --warmup-records), left out of its latency
+                                       figures; the whole run's p99 is reported too (default 5)
               --systems a,b            millrace and/or kafka (default millrace,kafka)
               --timeout-seconds N      limit of each tool run; the tool is killed after it (default 300)
               --millrace-java-opts S   extra JVM options of the Millrace broker (MILLRACE_JAVA_OPTS)
@@ -169,7 +180,7 @@ public final class KafkaToolsBenchmark {
 
         broker.awaitQuiet(30_000);
         ScenarioResult producer = withBrokerCpu(broker, () -> producerPerformance(o, broker, system, run, "producer",
-                THROUGHPUT_TOPIC, o.records(), -1, Path.of(logPrefix + "producer.log")));
+                THROUGHPUT_TOPIC, o.records(), -1, 0, Path.of(logPrefix + "producer.log")));
         report(producer, results);
 
         broker.awaitQuiet(30_000);
@@ -179,7 +190,7 @@ public final class KafkaToolsBenchmark {
 
         broker.awaitQuiet(30_000);
         ScenarioResult fixedRate = withBrokerCpu(broker, () -> producerPerformance(o, broker, system, run,
-                "fixed-rate", FIXED_RATE_TOPIC, o.fixedRateRecords(), o.rate(),
+                "fixed-rate", FIXED_RATE_TOPIC, o.fixedRateRecords(), o.rate(), o.fixedRateWarmupRecords(),
                 Path.of(logPrefix + "fixed-rate.log")));
         fixedRate.metric("broker_rss_mib", broker.residentBytes().orElse(0) / 1048576.0);
         report(fixedRate, results);
@@ -209,33 +220,52 @@ public final class KafkaToolsBenchmark {
         }
     }
 
+    /**
+     * ProducerPerformance's figures: with {@code warmupRecords} above 0 the latency figures are those of the records
+     * after the warm-up (the tool's steady-state line) and {@code p99_all_ms} the whole run's p99.
+     */
     private static ScenarioResult producerPerformance(Options o, BrokerUnderTest broker, String system, int run,
                                                       String phase, String topic, long records, int throughput,
-                                                      Path log) throws Exception {
-        List<String> output = runTool(o, log, PRODUCER_PERFORMANCE, "--topic", topic,
+                                                      long warmupRecords, Path log) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--topic", topic,
                 "--num-records", Long.toString(records), "--record-size", Integer.toString(o.recordSize()),
-                "--throughput", Integer.toString(throughput),
-                "--producer-props", "acks=" + o.acks(), "bootstrap.servers=" + broker.kafkaBootstrap());
-        ScenarioResult r = new ScenarioResult(phase, system, run);
-        Matcher m = null;
+                "--throughput", Integer.toString(throughput)));
+        if (warmupRecords > 0) {
+            args.addAll(List.of("--warmup-records", Long.toString(warmupRecords)));
+        }
+        args.addAll(List.of("--producer-props", "acks=" + o.acks(), "bootstrap.servers=" + broker.kafkaBootstrap()));
+        List<String> output = runTool(o, log, PRODUCER_PERFORMANCE, args.toArray(String[]::new));
+        Matcher whole = null;
+        Matcher steady = null;
         for (String line : output) {
             Matcher candidate = PRODUCER_SUMMARY.matcher(line);
             if (candidate.find()) {
-                m = candidate;
+                if (candidate.group(2) == null) {
+                    whole = candidate;
+                } else {
+                    steady = candidate;
+                }
             }
         }
-        if (m == null) {
-            throw new IllegalStateException("no ProducerPerformance summary in " + log + ":\n" + tail(output));
+        if (whole == null || (warmupRecords > 0 && steady == null)) {
+            throw new IllegalStateException("no ProducerPerformance summary" + (warmupRecords > 0 ? " (whole run and"
+                    + " steady state)" : "") + " in " + log + ":\n" + tail(output));
         }
-        r.metric("records", Double.parseDouble(m.group(1)));
-        r.metric("records_per_s", Double.parseDouble(m.group(2)));
-        r.metric("mib_per_s", Double.parseDouble(m.group(3)));
-        r.metric("avg_ms", Double.parseDouble(m.group(4)));
-        r.metric("max_ms", Double.parseDouble(m.group(5)));
-        r.metric("p50_ms", Double.parseDouble(m.group(6)));
-        r.metric("p95_ms", Double.parseDouble(m.group(7)));
-        r.metric("p99_ms", Double.parseDouble(m.group(8)));
-        r.metric("p99.9_ms", Double.parseDouble(m.group(9)));
+        Matcher latency = warmupRecords > 0 ? steady : whole;
+        ScenarioResult r = new ScenarioResult(phase, system, run);
+        r.metric("records", Double.parseDouble(whole.group(1)));
+        r.metric("records_per_s", Double.parseDouble(whole.group(3)));
+        r.metric("mib_per_s", Double.parseDouble(whole.group(4)));
+        r.metric("avg_ms", Double.parseDouble(latency.group(5)));
+        r.metric("max_ms", Double.parseDouble(latency.group(6)));
+        r.metric("p50_ms", Double.parseDouble(latency.group(7)));
+        r.metric("p95_ms", Double.parseDouble(latency.group(8)));
+        r.metric("p99_ms", Double.parseDouble(latency.group(9)));
+        r.metric("p99.9_ms", Double.parseDouble(latency.group(10)));
+        if (warmupRecords > 0) {
+            r.metric("warmup_records", warmupRecords);
+            r.metric("p99_all_ms", Double.parseDouble(whole.group(9)));
+        }
         long failed = output.stream().filter(line -> line.contains("Error when sending message")).count();
         if (failed > 0) {
             r.notes.put("send errors", failed + " lines of 'Error when sending message' in " + log);
@@ -365,16 +395,20 @@ public final class KafkaToolsBenchmark {
         Path home = Path.of(System.getProperty("millrace.home", "..")).toAbsolutePath().normalize();
         Options o = new Options(integer(a, "runs", 3), Long.parseLong(a.getOrDefault("records", "1000000")),
                 integer(a, "record-size", 1024), integer(a, "partitions", 1), a.getOrDefault("acks", "all"),
-                integer(a, "rate", 10_000), integer(a, "rate-seconds", 30),
+                integer(a, "rate", 10_000), integer(a, "rate-seconds", 30), integer(a, "rate-warmup-seconds", 5),
                 List.of(a.getOrDefault("systems", "millrace,kafka").split(",")), integer(a, "timeout-seconds", 300),
                 a.getOrDefault("millrace-java-opts", ""), a.getOrDefault("kafka-java-opts", ""), home,
                 home.resolve("load-tests/results"),
                 System.getProperty("loadtests.kafka.classpath", System.getProperty("java.class.path")),
                 System.getProperty("loadtests.command", "KafkaToolsBenchmark " + String.join(" ", args)));
         a.keySet().removeAll(List.of("runs", "records", "record-size", "partitions", "acks", "rate", "rate-seconds",
-                "systems", "timeout-seconds", "millrace-java-opts", "kafka-java-opts"));
+                "rate-warmup-seconds", "systems", "timeout-seconds", "millrace-java-opts", "kafka-java-opts"));
         if (!a.isEmpty()) {
             throw new IllegalArgumentException("Unknown options " + a.keySet() + "; see --help");
+        }
+        if (o.rateWarmupSeconds() < 0 || o.rateWarmupSeconds() >= o.rateSeconds()) {
+            throw new IllegalArgumentException("--rate-warmup-seconds must be at least 0 and below --rate-seconds ("
+                    + o.rateSeconds() + "), not " + o.rateWarmupSeconds());
         }
         if (!List.of("millrace", "kafka").containsAll(o.systems())) {
             throw new IllegalArgumentException("--systems takes millrace and/or kafka, not " + o.systems());
