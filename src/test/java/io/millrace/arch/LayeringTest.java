@@ -38,9 +38,10 @@ class LayeringTest {
         MAY_IMPORT.put("cluster", List.of("partition"));
         MAY_IMPORT.put("group", List.of("cluster"));
         MAY_IMPORT.put("broker", List.of("cluster", "group", "partition"));
+        MAY_IMPORT.put("gateway.framing", List.of());
         MAY_IMPORT.put("gateway.ws", List.of("broker", "protocol"));
-        MAY_IMPORT.put("gateway.tcp", List.of("broker", "protocol"));
-        MAY_IMPORT.put("gateway.kafka", List.of("broker", "protocol"));
+        MAY_IMPORT.put("gateway.tcp", List.of("broker", "protocol", "gateway.framing"));
+        MAY_IMPORT.put("gateway.kafka", List.of("broker", "protocol", "gateway.framing"));
         MAY_IMPORT.put("http", List.of("broker"));
         MAY_IMPORT.put("client", List.of("protocol", "record"));
     }

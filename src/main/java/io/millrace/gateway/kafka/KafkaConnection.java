@@ -2,12 +2,11 @@ package io.millrace.gateway.kafka;
 
 import io.millrace.broker.BrokerMetrics;
 import io.millrace.broker.FetchedRecords;
+import io.millrace.gateway.framing.FrameReader;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.net.NetSocket;
-import io.vertx.core.parsetools.RecordParser;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -72,7 +71,8 @@ final class KafkaConnection {
     private final KafkaApis apis;
     private final KafkaSettings settings;
     private final BrokerMetrics metrics;
-    private final RecordParser parser;
+    /** Cuts the stream into size fields and requests, each request copied once into an array of its own. */
+    private final FrameReader reader;
     /** Requests read whose answers are not yet sent whole, oldest first. */
     private final ArrayDeque<PendingAnswer> pending = new ArrayDeque<>();
     private boolean readingSize = true;
@@ -85,14 +85,13 @@ final class KafkaConnection {
         this.apis = apis;
         this.settings = settings;
         this.metrics = metrics;
-        this.parser = RecordParser.newFixed(SIZE_BYTES, socket);
+        this.reader = new FrameReader(socket, SIZE_BYTES, this::onRecord, unfinishedBytes -> { });
     }
 
     /** Starts reading requests. */
     void start() {
         socket.exceptionHandler(e -> LOG.debug("Kafka connection from {} failed", socket.remoteAddress(), e));
-        parser.exceptionHandler(e -> LOG.debug("Kafka connection from {} failed", socket.remoteAddress(), e));
-        parser.handler(this::onRecord);
+        reader.start();
     }
 
     /** The socket closed, whoever closed it: answers still pending are dropped. */
@@ -100,20 +99,20 @@ final class KafkaConnection {
         closed = true;
     }
 
-    private void onRecord(Buffer record) {
+    private void onRecord(ByteBuffer record) {
         if (closed) {
             return;
         }
         try {
             if (readingSize) {
-                onSize(record.getInt(0));
+                onSize(record.getInt());
             } else {
                 readingSize = true;
-                parser.fixedSizeMode(SIZE_BYTES);
+                reader.fixedSizeMode(SIZE_BYTES);
                 // Whether to read on depends on what this request is and what is still unanswered (class comment).
                 readingPaused = true;
-                parser.pause();
-                onRequest(ByteBuffer.wrap(record.getBytes()));
+                reader.pause();
+                onRequest(record);
                 readOnIfAllowed();
             }
         } catch (RuntimeException e) {
@@ -131,7 +130,7 @@ final class KafkaConnection {
                     + ")");
         } else {
             readingSize = false;
-            parser.fixedSizeMode(size);
+            reader.fixedSizeMode(size);
         }
     }
 
@@ -237,7 +236,7 @@ final class KafkaConnection {
         boolean onlyProduce = pending.stream().allMatch(answer -> answer.key == ApiKeys.PRODUCE);
         if (pending.isEmpty() || (onlyProduce && pending.size() < settings.maxInFlightProduceRequests())) {
             readingPaused = false;
-            parser.resume();
+            reader.resume();
         }
     }
 

@@ -12,6 +12,7 @@ import io.millrace.common.Acks;
 import io.millrace.common.ErrorCode;
 import io.millrace.common.MillraceException;
 import io.millrace.common.TopicPartition;
+import io.millrace.gateway.framing.FrameReader;
 import io.millrace.protocol.AddPartitionsRequest;
 import io.millrace.protocol.AddPartitionsResponse;
 import io.millrace.protocol.AlterReassignmentsRequest;

@@ -1,4 +1,4 @@
-package io.millrace.gateway.tcp;
+package io.millrace.gateway.framing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.millrace.gateway.tcp;
+package io.millrace.gateway.framing;
 
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
@@ -10,8 +10,9 @@ import java.util.function.IntConsumer;
 /**
  * Cuts a byte stream into records whose size the reader is told before each one (fixed-size mode, as Vert.x's
  * {@code RecordParser}), copying each byte of the stream's chunks once: a record is an array of exactly its size,
- * allocated when its first byte arrives, and the chunks are copied straight into it. {@link TcpConnection} alternates
- * between the 4-byte size field and the body.
+ * allocated when its first byte arrives, and the chunks are copied straight into it. The native TCP gateway and the
+ * Kafka listener, whose frames are both a 4-byte size and a body, alternate between the two. ({@code RecordParser}
+ * grows and compacts a buffer of its own and copies each record out of it twice more.)
  *
  * <p>Each record is handed out as a {@link ByteBuffer} over an array of its own (position 0, limit the record's size)
  * that the reader never touches again: the receiver may decode it in place, write into it and keep slices of it.
@@ -31,7 +32,7 @@ import java.util.function.IntConsumer;
  * <p>Not thread-safe: the stream's context calls it. The record and end handlers may call {@link #pause()},
  * {@link #resume()} and {@link #fixedSizeMode(int)}, and close the stream, while they run.
  */
-final class FrameReader {
+public final class FrameReader {
 
     private final ReadStream<Buffer> stream;
     private final Handler<ByteBuffer> recordHandler;
@@ -57,7 +58,7 @@ final class FrameReader {
      * @param recordHandler called with each record
      * @param endHandler called once when the stream ends, with the number of bytes of the unfinished record
      */
-    FrameReader(ReadStream<Buffer> stream, int size, Handler<ByteBuffer> recordHandler, IntConsumer endHandler) {
+    public FrameReader(ReadStream<Buffer> stream, int size, Handler<ByteBuffer> recordHandler, IntConsumer endHandler) {
         this.stream = stream;
         this.recordHandler = recordHandler;
         this.endHandler = endHandler;
@@ -65,7 +66,7 @@ final class FrameReader {
     }
 
     /** Sets the stream's data and end handlers; the caller keeps its exception handler. */
-    void start() {
+    public void start() {
         stream.endHandler(v -> {
             ended = true;
             drain();
@@ -74,7 +75,7 @@ final class FrameReader {
     }
 
     /** Sets what to call when the first byte of a record is taken in (not for records of a stream that ended). */
-    void recordStartHandler(Runnable handler) {
+    public void recordStartHandler(Runnable handler) {
         this.recordStartHandler = handler;
     }
 
@@ -84,7 +85,7 @@ final class FrameReader {
      * @throws IllegalStateException when part of a record is already read; the record handler is always called
      *                               between records
      */
-    void fixedSizeMode(int size) {
+    public void fixedSizeMode(int size) {
         if (size <= 0) {
             throw new IllegalArgumentException("A record size must be positive, not " + size);
         }
@@ -96,7 +97,7 @@ final class FrameReader {
     }
 
     /** Hands out no more records, and pauses the stream, until {@link #resume()}. */
-    void pause() {
+    public void pause() {
         paused = true;
         if (!streamPaused) {
             streamPaused = true;
@@ -105,7 +106,7 @@ final class FrameReader {
     }
 
     /** Hands out the records already received while not paused again, then resumes the stream. */
-    void resume() {
+    public void resume() {
         paused = false;
         drain();
     }
