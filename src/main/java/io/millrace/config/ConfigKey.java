@@ -44,7 +44,8 @@ public enum ConfigKey {
             "Replication factor of an auto-created topic, and the default for create."),
     MAX_PARTITIONS("max.partitions", Type.INT,
             "Most partitions of all topics together, each counted once (not per replica); a create or add-partitions"
-                    + " over it gets TOO_MANY_PARTITIONS. __consumer_offsets counts but is created regardless."),
+                    + " over it gets TOO_MANY_PARTITIONS. __consumer_offsets counts but is created regardless. 0:"
+                    + " derived from the heap, (max heap - 96 MiB) / 8 KiB within 1,000..50,000 (20,480 at -Xmx256m)."),
     MIN_INSYNC_REPLICAS("min.insync.replicas", Type.INT,
             "Default in-sync replicas an acks=all produce needs (topics may override); 0: 2 for topics of 3 or more"
                     + " replicas, else 1."),
