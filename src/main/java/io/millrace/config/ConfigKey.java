@@ -84,7 +84,7 @@ public enum ConfigKey {
     PARTITION_MAX_FETCH_WAITERS("partition.max.fetch.waiters", Type.INT,
             "Most fetches that may wait on one partition at once; more get BROKER_OVERLOADED."),
     LOG_RETENTION_CHECK_INTERVAL_MS("log.retention.check.interval.ms", Type.INT,
-            "How often each partition applies retention."),
+            "How often retention is applied: one broker-wide sweep asks the partitions in turn."),
     LOG_FLUSH_CHECK_INTERVAL_MS("log.flush.check.interval.ms", Type.INT,
             "How often each partition checks the flush.ms policy."),
     LOG_MAX_OPEN_FILES("log.max.open.files", Type.INT,

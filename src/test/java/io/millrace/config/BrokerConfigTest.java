@@ -139,8 +139,8 @@ class BrokerConfigTest {
     @Test
     void theDerivedCapLeavesAThirdOfTheDefaultHeapFreeAtTheMeasuredCost() {
         long heap = 256L * 1024 * 1024;
-        double measuredBytesPerPartition = 6.7 * 1024;
-        long idleBroker = 13L * 1024 * 1024;
+        double measuredBytesPerPartition = 7.2 * 1024;
+        long idleBroker = 14L * 1024 * 1024;
         double used = idleBroker + BrokerConfig.maxPartitionsForHeap(heap) * measuredBytesPerPartition;
         assertThat(heap - used).isGreaterThan(heap / 3.0);
     }
