@@ -157,11 +157,6 @@ public final class ReplicaManager extends VerticleBase {
         return Future.succeededFuture();
     }
 
-    /** Applies retention to every local partition now, as the periodic sweep does; completes with how many it asked. */
-    public Future<Integer> applyRetention() {
-        return retention == null ? Future.succeededFuture(0) : retention.sweep();
-    }
-
     /**
      * How many times a watch event made this broker re-read the metadata of a topic that exists, each a read of all
      * its partitions (any thread).
