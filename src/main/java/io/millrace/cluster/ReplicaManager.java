@@ -5,6 +5,7 @@ import io.millrace.common.TopicPartition;
 import io.millrace.partition.PartitionSettings;
 import io.millrace.partition.ReplicaAssignment;
 import io.millrace.partition.PartitionVerticle;
+import io.millrace.partition.RetentionSweep;
 import io.millrace.storage.LogConfig;
 import io.millrace.storage.LogLimits;
 import io.millrace.storage.StorageHealth;
@@ -38,6 +39,9 @@ import org.slf4j.LoggerFactory;
  * up to {@code partition.open.retry.backoff.max.ms}, for as long as this broker should hold it. Meanwhile it counts
  * as down ({@link #localPartitionsDown()}), and the change that asked for it (a topic creation, start-up) completes
  * without waiting for it.
+ *
+ * <p>Retention runs from here too: one {@link RetentionSweep} asks every local partition in turn every
+ * {@code log.retention.check.interval.ms}, rather than each partition keeping a timer of its own.
  *
  * <p>Every change runs on this verticle's context, one topic at a time in arrival order; {@link #topics()},
  * {@link #localPartition} and {@link #localPartitionsDown()} may be called from any thread.
@@ -75,6 +79,8 @@ public final class ReplicaManager extends VerticleBase {
     private volatile long topicsReread;
     /** Set once the broker stops: metadata that arrives after it opens no partition and changes none. */
     private volatile boolean stopping;
+    /** Created at start, on this verticle's context. */
+    private RetentionSweep retention;
 
     /**
      * @param logLimits             what a topic's config may ask of this broker: a topic stored asking for more
@@ -123,6 +129,8 @@ public final class ReplicaManager extends VerticleBase {
                     for (String name : store.cachedTopicNames()) {
                         store.cachedTopic(name).ifPresent(topic -> deployed.add(apply(topic)));
                     }
+                    retention = new RetentionSweep(vertx, partitionSettings.retentionCheckMs(), this::localPartitions);
+                    retention.start();
                     Future.all(deployed).<Void>mapEmpty().onComplete(started);
                 }));
         return started.future();
@@ -138,11 +146,14 @@ public final class ReplicaManager extends VerticleBase {
     }
 
     /**
-     * Nothing to do: the partition verticles were deployed from this verticle's context, so Vert.x undeploys them,
-     * each closing its log cleanly, before this verticle stops.
+     * Stops the retention sweep. The partition verticles were deployed from this verticle's context, so Vert.x
+     * undeploys them, each closing its log cleanly, before this verticle stops.
      */
     @Override
     public Future<?> stop() {
+        if (retention != null) {
+            retention.stop();
+        }
         return Future.succeededFuture();
     }
 

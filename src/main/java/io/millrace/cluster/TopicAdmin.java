@@ -160,7 +160,9 @@ public final class TopicAdmin {
         if ((long) existing + adding > maxPartitions) {
             throw new MillraceException(ErrorCode.TOO_MANY_PARTITIONS, what + " would bring the cluster to "
                     + ((long) existing + adding) + " partitions, over max.partitions=" + maxPartitions + " (it has "
-                    + existing + " now, counted once each, not per replica); delete topics or raise max.partitions");
+                    + existing + " now, counted once each, not per replica); delete topics, or raise max.partitions"
+                    + " together with the brokers' heap (-Xmx, MILLRACE_HEAP_OPTS): each partition takes about 8 KiB"
+                    + " of it");
         }
     }
 

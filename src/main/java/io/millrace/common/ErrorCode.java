@@ -49,7 +49,7 @@ public enum ErrorCode {
             + "(message.timestamp.after.max.ms ahead, message.timestamp.before.max.ms behind); fix the producer's "
             + "clock or the timestamps it sets, or raise the topic's limits."),
     TOO_MANY_PARTITIONS(36, false, "The cluster would have more partitions than max.partitions allows; delete topics "
-            + "or raise max.partitions."),
+            + "or raise max.partitions together with the brokers' heap (about 8 KiB a partition)."),
     INVALID_REPLICA_ASSIGNMENT(37, false, "The replica list is invalid: name distinct brokers, at least the topic's "
             + "min.insync.replicas of them, such that every partition has somewhere to go."),
     NO_REASSIGNMENT_IN_PROGRESS(38, false, "The partition has no reassignment in progress (it finished, or never "

@@ -30,6 +30,24 @@ public final class BrokerConfig {
     /** The defaults file inside the jar, a copy of {@code conf/millrace.json}. */
     public static final String BUNDLED_DEFAULTS = "/millrace.json";
 
+    /**
+     * Heap a broker keeps for itself when {@code max.partitions} is derived: the idle broker (about 13 MiB) and
+     * requests, connections and garbage in flight.
+     */
+    public static final long HEAP_RESERVED_BYTES = 96L * 1024 * 1024;
+    /**
+     * Heap one partition is reckoned to take when {@code max.partitions} is derived: measured at about 6.7 KiB once
+     * written (docs/PERFORMANCE.md, "Many partitions"), rounded up for margin.
+     */
+    public static final long HEAP_BYTES_PER_PARTITION = 8L * 1024;
+    /** Fewest partitions a derived {@code max.partitions} allows, however small the heap. */
+    public static final int MIN_DERIVED_PARTITIONS = 1_000;
+    /**
+     * Most partitions a derived {@code max.partitions} allows, however large the heap: past it other costs (ZooKeeper's
+     * tree, start-up time, descriptors) dominate, and an operator should choose the cap.
+     */
+    public static final int MAX_DERIVED_PARTITIONS = 50_000;
+
     private final Map<ConfigKey, Object> values;
 
     private BrokerConfig(Map<ConfigKey, Object> values) {
@@ -76,6 +94,7 @@ public final class BrokerConfig {
         config.logDefaults();
         config.eventLoopThreads();
         config.logMaxOpenFiles();
+        config.maxPartitions();
         return config;
     }
 
@@ -176,6 +195,30 @@ public final class BrokerConfig {
                     + " least " + OpenFileBudget.FILES_PER_SEGMENT + " (one segment's files), was " + configured);
         }
         return configured == 0 ? OpenFileBudget.defaultMaxOpenFiles() : configured;
+    }
+
+    /**
+     * Most partitions of all topics together: {@code max.partitions}, or when it is 0 what
+     * {@link #maxPartitionsForHeap} derives from this JVM's largest heap ({@code -Xmx}).
+     */
+    public int maxPartitions() {
+        int configured = getInt(ConfigKey.MAX_PARTITIONS);
+        if (configured < 0) {
+            throw invalid(ConfigKey.MAX_PARTITIONS.key(), "must be 0 (derived from the heap) or more, was "
+                    + configured);
+        }
+        return configured == 0 ? maxPartitionsForHeap(Runtime.getRuntime().maxMemory()) : configured;
+    }
+
+    /**
+     * The partitions a heap of {@code maxHeapBytes} holds with room to spare: what is left after
+     * {@link #HEAP_RESERVED_BYTES} for the broker itself and requests in flight, at {@link #HEAP_BYTES_PER_PARTITION}
+     * each, within {@link #MIN_DERIVED_PARTITIONS} and {@link #MAX_DERIVED_PARTITIONS}. At {@code -Xmx256m} that is
+     * 20,480.
+     */
+    public static int maxPartitionsForHeap(long maxHeapBytes) {
+        long fits = (maxHeapBytes - HEAP_RESERVED_BYTES) / HEAP_BYTES_PER_PARTITION;
+        return (int) Math.max(MIN_DERIVED_PARTITIONS, Math.min(MAX_DERIVED_PARTITIONS, fits));
     }
 
     /** {@code ws.compression.level}, a zlib level 1-9 (0 would negotiate compression and then not compress). */

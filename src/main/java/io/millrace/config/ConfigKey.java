@@ -47,7 +47,8 @@ public enum ConfigKey {
             "Replication factor of an auto-created topic, and the default for create."),
     MAX_PARTITIONS("max.partitions", Type.INT,
             "Most partitions of all topics together, each counted once (not per replica); a create or add-partitions"
-                    + " over it gets TOO_MANY_PARTITIONS. __consumer_offsets counts but is created regardless."),
+                    + " over it gets TOO_MANY_PARTITIONS. __consumer_offsets counts but is created regardless. 0:"
+                    + " derived from the heap, (max heap - 96 MiB) / 8 KiB within 1,000..50,000 (20,480 at -Xmx256m)."),
     MIN_INSYNC_REPLICAS("min.insync.replicas", Type.INT,
             "Default in-sync replicas an acks=all produce needs (topics may override); 0: 2 for topics of 3 or more"
                     + " replicas, else 1."),
@@ -86,7 +87,7 @@ public enum ConfigKey {
     PARTITION_MAX_FETCH_WAITERS("partition.max.fetch.waiters", Type.INT,
             "Most fetches that may wait on one partition at once; more get BROKER_OVERLOADED."),
     LOG_RETENTION_CHECK_INTERVAL_MS("log.retention.check.interval.ms", Type.INT,
-            "How often each partition applies retention."),
+            "How often retention is applied: one broker-wide sweep asks the partitions in turn."),
     LOG_FLUSH_CHECK_INTERVAL_MS("log.flush.check.interval.ms", Type.INT,
             "How often each partition checks the flush.ms policy."),
     LOG_MAX_OPEN_FILES("log.max.open.files", Type.INT,

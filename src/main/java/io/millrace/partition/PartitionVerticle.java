@@ -29,6 +29,7 @@ import io.millrace.storage.PartitionLog;
 import io.millrace.storage.StorageHealth;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -119,7 +120,6 @@ public final class PartitionVerticle extends VerticleBase {
     private final List<ReplicaWaiter> replicaWaiters = new ArrayList<>();
     private final List<PendingAck> pendingAcks = new ArrayList<>();
     private final List<QueuedProduce> queuedProduces = new ArrayList<>();
-    private long retentionTimer = -1;
     /** The one-shot flush and checkpoint check, armed only while there is something to flush or checkpoint. */
     private long flushCheckTimer = -1;
     private boolean stopped;
@@ -177,7 +177,6 @@ public final class PartitionVerticle extends VerticleBase {
                     checkpointedHighWatermark = followerHighWatermark;
                     apply(latestAssignment);
                     consumer = vertx.eventBus().localConsumer(PartitionAddress.of(tp), this::handle);
-                    retentionTimer = vertx.setPeriodic(settings.retentionCheckMs(), id -> enforceRetention());
                     armChecks();
                     return consumer.completion();
                 });
@@ -186,7 +185,6 @@ public final class PartitionVerticle extends VerticleBase {
     @Override
     public Future<?> stop() {
         stopped = true;
-        vertx.cancelTimer(retentionTimer);
         vertx.cancelTimer(flushCheckTimer);
         flushCheckTimer = -1;
         roleGeneration++;
@@ -1016,6 +1014,22 @@ public final class PartitionVerticle extends VerticleBase {
                     .map(found -> new PartitionResponse.Offset(found.offset(), found.timestamp()))
                     .orElseGet(() -> new PartitionResponse.Offset(highWatermark, -1));
         }
+    }
+
+    /**
+     * Applies retention by time and size, and forgets expired producers, on this verticle's context; completes when
+     * that is done (nothing is done while the log is not open or the verticle is stopping). Any thread, once the
+     * verticle is deployed: the broker's {@link RetentionSweep} calls it for every partition in turn.
+     */
+    public Future<Void> applyRetention() {
+        Promise<Void> applied = Promise.promise();
+        context.runOnContext(v -> {
+            if (log != null && !stopped) {
+                enforceRetention();
+            }
+            applied.complete();
+        });
+        return applied.future();
     }
 
     /** Retention never deletes what a replica may still need: only records below the high watermark go. */

@@ -198,7 +198,7 @@ public final class MillraceServer implements AutoCloseable {
                 config.getInt(ConfigKey.PARTITION_OPEN_RETRY_BACKOFF_MS),
                 config.getInt(ConfigKey.PARTITION_OPEN_RETRY_BACKOFF_MAX_MS));
         TopicAdmin topicAdmin = new TopicAdmin(store, replicas, config.logDefaults(), config.logLimits(),
-                config.getInt(ConfigKey.MIN_INSYNC_REPLICAS), config.getInt(ConfigKey.MAX_PARTITIONS));
+                config.getInt(ConfigKey.MIN_INSYNC_REPLICAS), maxPartitions(config));
         BrokerSettings brokerSettings = new BrokerSettings(config.getInt(ConfigKey.REQUEST_TIMEOUT_MS),
                 config.getInt(ConfigKey.FETCH_MAX_WAIT_MS), config.getBoolean(ConfigKey.AUTO_CREATE_TOPICS),
                 config.getInt(ConfigKey.NUM_PARTITIONS), config.getInt(ConfigKey.DEFAULT_REPLICATION_FACTOR));
@@ -263,6 +263,14 @@ public final class MillraceServer implements AutoCloseable {
     }
 
     /** The budget of open segment files every partition of this broker shares, with its metrics. */
+    private static int maxPartitions(BrokerConfig config) {
+        int maxPartitions = config.maxPartitions();
+        LOG.info("The cluster may hold at most {} partitions on this broker's word ({}={}, max heap {} MiB)",
+                maxPartitions, ConfigKey.MAX_PARTITIONS.key(), config.getInt(ConfigKey.MAX_PARTITIONS),
+                Runtime.getRuntime().maxMemory() / (1024 * 1024));
+        return maxPartitions;
+    }
+
     private static OpenFileBudget openFileBudget(BrokerConfig config, PrometheusMeterRegistry registry) {
         OpenFileBudget budget = new OpenFileBudget(config.logMaxOpenFiles());
         LOG.info("Partition logs keep at most {} segment files open ({}={})", budget.maxOpenFiles(),

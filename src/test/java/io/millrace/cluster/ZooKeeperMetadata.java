@@ -66,10 +66,14 @@ final class ZooKeeperMetadata implements AutoCloseable {
 
     /** A replica manager of broker {@code brokerId} with default settings, its logs under {@code dir}, deployed. */
     ReplicaManager deployReplicaManager(int brokerId, Path dir) throws Exception {
+        return deployReplicaManager(brokerId, dir, PartitionSettings.DEFAULTS);
+    }
+
+    /** A replica manager of broker {@code brokerId} with these partition settings, deployed. */
+    ReplicaManager deployReplicaManager(int brokerId, Path dir, PartitionSettings settings) throws Exception {
         ReplicaManager replicas = new ReplicaManager(brokerId, dir.resolve("logs"), LogConfig.DEFAULTS,
                 new LogLimits(LogConfig.DEFAULTS.maxMessageBytes(), "the default max.message.bytes"),
-                PartitionSettings.DEFAULTS, Time.SYSTEM, Runnable::run, store, new StorageHealth(dir, 0), 1_000,
-                30_000);
+                settings, Time.SYSTEM, Runnable::run, store, new StorageHealth(dir, 0), 1_000, 30_000);
         vertx.deployVerticle(replicas).await(30, TimeUnit.SECONDS);
         return replicas;
     }

@@ -18,6 +18,8 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class BrokerConfigTest {
 
@@ -110,6 +112,37 @@ class BrokerConfigTest {
         assertThat(BrokerConfig.withOverrides(Map.of("log.max.open.files", "16")).logMaxOpenFiles()).isEqualTo(16);
         assertThatThrownBy(() -> BrokerConfig.withOverrides(Map.of("log.max.open.files", "2")))
                 .isInstanceOf(MillraceException.class).hasMessageContaining("log.max.open.files");
+    }
+
+    @Test
+    void maxPartitionsDefaultsToWhatTheHeapHoldsAndAnExplicitValueWins() {
+        assertThat(BrokerConfig.withOverrides(Map.of()).maxPartitions())
+                .isEqualTo(BrokerConfig.maxPartitionsForHeap(Runtime.getRuntime().maxMemory()));
+        assertThat(BrokerConfig.withOverrides(Map.of("max.partitions", "70000")).maxPartitions()).isEqualTo(70_000);
+        assertThat(BrokerConfig.withOverrides(Map.of("max.partitions", "12")).maxPartitions()).isEqualTo(12);
+        assertThatThrownBy(() -> BrokerConfig.withOverrides(Map.of("max.partitions", "-1")))
+                .isInstanceOf(MillraceException.class).hasMessageContaining("max.partitions");
+    }
+
+    @ParameterizedTest(name = "-Xmx{0}m holds {1} partitions")
+    @CsvSource({
+            "256, 20480",   // bin/millrace's default heap: a topic of 20,000 partitions fits
+            "128, 4096",
+            "64, 1000",     // less than the reserve: the floor
+            "480, 49152",
+            "512, 50000",   // the ceiling
+            "16384, 50000"})
+    void theDerivedCapLeavesTheReserveAndEightKibibytesAPartition(long heapMib, int expected) {
+        assertThat(BrokerConfig.maxPartitionsForHeap(heapMib * 1024 * 1024)).isEqualTo(expected);
+    }
+
+    @Test
+    void theDerivedCapLeavesAThirdOfTheDefaultHeapFreeAtTheMeasuredCost() {
+        long heap = 256L * 1024 * 1024;
+        double measuredBytesPerPartition = 7.2 * 1024;
+        long idleBroker = 14L * 1024 * 1024;
+        double used = idleBroker + BrokerConfig.maxPartitionsForHeap(heap) * measuredBytesPerPartition;
+        assertThat(heap - used).isGreaterThan(heap / 3.0);
     }
 
     @Test
