@@ -105,7 +105,8 @@ public final class HttpApi {
         router.get("/metrics").handler(this::metrics);
         router.route("/api/*").handler(this::readBody);
         // A dashboard or page whose own broker died reads these from another broker, another origin.
-        for (String shared : List.of("/api/stats/stream", "/api/stats", "/api/cluster", "/api/brokers")) {
+        for (String shared : List.of("/api/stats/stream", "/api/stats", "/api/cluster", "/api/brokers",
+                "/api/reassignments")) {
             router.get(shared).handler(ctx -> {
                 ctx.response().putHeader(HttpHeaders.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
                 ctx.next();

@@ -107,7 +107,7 @@ class StatsStreamIT {
 
     @Test
     void theReadOnlyStatsRoutesMayBeReadFromAnotherOrigin() throws Exception {
-        for (String path : List.of("/api/cluster", "/api/brokers", "/api/stats")) {
+        for (String path : List.of("/api/cluster", "/api/brokers", "/api/stats", "/api/reassignments")) {
             assertThat(get(path).headers().firstValue("access-control-allow-origin")).as(path).hasValue("*");
         }
         assertThat(get("/api/topics").headers().firstValue("access-control-allow-origin")).isEmpty();
