@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import {
   ReassignmentApi, describeStatus, moveKey, moveStatus, type MoveProgress, type PlannedMove,
 } from '../../data/reassignments';
-import { useReassignments } from '../state';
+import { controllerBase, useReassignments } from '../state';
 import { EmptyState } from './EmptyState';
 import { FormResult } from './Field';
 import { Replicas } from './PartitionTable';
@@ -10,7 +10,10 @@ import { errorText } from './Forms';
 
 type Result = { ok: boolean; text: string } | null;
 
-/** Starting and cancelling go to the broker that served the page: another broker's origin would need CORS. */
+/**
+ * Planning, starting and cancelling go to the broker that served the page (any broker answers them, and another
+ * broker's origin would need CORS); only the election goes to the controller.
+ */
 const api = new ReassignmentApi();
 
 /** Four segments, one per step of a move: done, the current one, still ahead. */
@@ -150,7 +153,7 @@ export function RebalanceCard(props: { onStarted: () => void }) {
   });
 
   const elect = () => run('elect', async () => {
-    const moved = await api.electPreferredLeaders();
+    const moved = await new ReassignmentApi(controllerBase()).electPreferredLeaders();
     setResult({ ok: true, text: moved === 0 ? 'Every partition is already led by its preferred replica.'
       : `Leadership moved to the preferred replica of ${moved} ${moved === 1 ? 'partition' : 'partitions'}.` });
   });
