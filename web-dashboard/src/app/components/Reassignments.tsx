@@ -77,7 +77,8 @@ export function ReassignmentsPanel(props: ReturnType<typeof useReassignments>) {
         <div class="table-wrap">
           <table class="table" data-testid="reassignments-table">
             <thead>
-              <tr><th>Partition</th><th>From</th><th>To</th><th>Phase</th><th>Progress</th><th>In sync</th><th /></tr>
+              <tr><th>Partition</th><th>From</th><th>To</th><th>Phase</th><th>Progress</th>
+                <th title="the leader highlighted, replicas not in sync yet struck through">Replicas now</th><th /></tr>
             </thead>
             <tbody>
               {moves.map((m) => (
