@@ -101,6 +101,11 @@ try {
   if (!/adding replicas|catching up|moving leadership|dropping old replicas|finishing/.test(phase)) {
     throw new Error(`the panel shows the phase "${phase}"`);
   }
+  const from = await row.locator('td:nth-child(2) .chip').allInnerTexts();
+  const to = await row.locator('td:nth-child(3) .chip').allInnerTexts();
+  if (from.join() !== '1' || to.length !== 1 || to[0] === '1') {
+    throw new Error(`the panel shows a move from [${from}] to [${to}], not from broker 1 to another`);
+  }
   log(`the panel shows ${await row.getAttribute('data-move')} moving (${phase}): `
     + `${(await row.innerText()).replace(/\s+/g, ' ')}`);
   await shot('reassignment-running');
