@@ -13,8 +13,9 @@
  * button and the partition is back where it was. "Preferred leader election" says what it did. Any console error or
  * page error fails the run. Screenshots go to --out.
  */
-import { join } from 'node:path';
-import { clusterScriptArgs, fail, logSince, openBrowser, rest } from './browser.mjs';
+import {
+  clusterScriptArgs, expectText as expectTextOn, fail, logSince, openBrowser, rest, screenshots,
+} from './browser.mjs';
 
 const { bases, out, chromium } = clusterScriptArgs('../target/e2e/reassign');
 const log = logSince(Date.now());
@@ -47,21 +48,10 @@ const problems = [];
 const browser = await openBrowser({ executablePath: chromium, viewport: { width: 1280, height: 1400 }, problems });
 const page = browser.page;
 
-async function shot(name) {
-  const file = join(out, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  log(`screenshot ${file}`);
-}
-
-async function expectText(testId, pattern, what, timeout = 30_000) {
-  const locator = page.getByTestId(testId);
-  try {
-    await locator.filter({ hasText: pattern }).first().waitFor({ timeout });
-  } catch (e) {
-    throw new Error(`${what}: no ${pattern} in ${testId} within ${timeout} ms; it shows `
-      + `"${await locator.first().innerText().catch(() => '(nothing)')}"`);
-  }
-}
+const shot = screenshots(page, out, log);
+/** 30 s unless told: a loaded machine renders late. */
+const expectText = (testId, pattern, what, timeout = 30_000) =>
+  expectTextOn(page, testId, pattern, what, timeout);
 
 try {
   // Every partition on broker 1, moved there while empty (an instant move), then filled.
@@ -76,7 +66,7 @@ try {
         (_, k) => ({ key: `k-${sent + k}`, value: VALUE, partition })) });
     }
   }
-  log(`topic ${TOPIC}: ${PARTITIONS} partitions of ${RECORDS_PER_PARTITION} KiB records, all on broker 1`);
+  log(`topic ${TOPIC}: ${PARTITIONS} partitions of ${RECORDS_PER_PARTITION} records of 1 KiB, all on broker 1`);
 
   await page.goto(bases[0] + '/#/cluster');
   await page.getByTestId('cluster-screen').waitFor();
