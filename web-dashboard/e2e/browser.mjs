@@ -65,6 +65,29 @@ export async function openBrowser({ executablePath, viewport, problems, networkE
   };
 }
 
+/** A function `shot(name)` that saves a full-page screenshot of `page` as `out/<name>.png` and logs where. */
+export function screenshots(page, out, log) {
+  return async (name) => {
+    const file = join(out, `${name}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    log(`screenshot ${file}`);
+  };
+}
+
+/**
+ * Waits up to `timeout` ms until an element of `page` with data-testid `testId` shows text matching `pattern`; else
+ * fails, naming `what` and what the element shows instead.
+ */
+export async function expectText(page, testId, pattern, what, timeout = 15_000) {
+  const locator = page.getByTestId(testId);
+  try {
+    await locator.filter({ hasText: pattern }).first().waitFor({ timeout });
+  } catch {
+    throw new Error(`${what}: no ${pattern} in ${testId} within ${timeout} ms; it shows `
+      + `"${await locator.first().innerText().catch(() => '(nothing)')}"`);
+  }
+}
+
 /**
  * The conversation with the Java test that runs a cluster script (it.BrowserScript): `ask('kill', id)` or
  * `ask('restart', id)` prints `@@ <command> <id>` and resolves once the test answers `killed <id>` or

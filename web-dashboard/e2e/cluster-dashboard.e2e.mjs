@@ -17,8 +17,9 @@
  * broker and goes on showing the cluster; only the browser's reports of the refused connections to the dead broker
  * are allowed then. Screenshots go to --out.
  */
-import { join } from 'node:path';
-import { clusterScriptArgs, clusterTest, fail, logSince, openBrowser, rest } from './browser.mjs';
+import {
+  clusterScriptArgs, clusterTest, expectText as expectTextOn, fail, logSince, openBrowser, rest, screenshots,
+} from './browser.mjs';
 
 const { bases, out, chromium } = clusterScriptArgs('../target/e2e/cluster');
 
@@ -68,21 +69,8 @@ const browser = await openBrowser({ executablePath: chromium, viewport: { width:
   networkErrorsExpected: () => pageBrokerDown });
 const page = browser.page;
 
-async function shot(name) {
-  const file = join(out, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  log(`screenshot ${file}`);
-}
-
-async function expectText(testId, pattern, what, timeout = 15_000) {
-  const locator = page.getByTestId(testId);
-  try {
-    await locator.filter({ hasText: pattern }).first().waitFor({ timeout });
-  } catch (e) {
-    throw new Error(`${what}: no ${pattern} in ${testId} within ${timeout} ms; it shows `
-      + `"${await locator.first().innerText().catch(() => '(nothing)')}"`);
-  }
-}
+const shot = screenshots(page, out, log);
+const expectText = (...args) => expectTextOn(page, ...args);
 
 let stopLoad = async () => {};
 try {

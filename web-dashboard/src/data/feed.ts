@@ -84,10 +84,7 @@ export class StatsFeed {
     const self = this.currentBroker ?? this.latest?.brokerId;
     const after = brokers.filter((b) => self === undefined || b.id > self);
     const before = brokers.filter((b) => self !== undefined && b.id < self);
-    const protocol = (globalThis as { location?: { protocol: string } }).location?.protocol === 'https:'
-      ? 'https:' : 'http:';
-    return [...after, ...before].map((b) => ({ id: b.id,
-      url: `${protocol}//${hostForUrl(b.host)}:${b.httpPort}/api/stats/stream` }));
+    return [...after, ...before].map((b) => ({ id: b.id, url: `${brokerBase(b)}/api/stats/stream` }));
   }
 
   /** Called after every change (new frame, new state); returns a function that stops it. */
@@ -179,6 +176,13 @@ export class StatsFeed {
 }
 
 /** A host as it goes into a URL: IPv6 addresses in brackets. */
+/** A broker's HTTP address as a page reaches it: `http://host:port`, `https:` when the page itself is. */
+export function brokerBase(broker: { host: string; httpPort: number }): string {
+  const protocol = (globalThis as { location?: { protocol: string } }).location?.protocol === 'https:'
+    ? 'https:' : 'http:';
+  return `${protocol}//${hostForUrl(broker.host)}:${broker.httpPort}`;
+}
+
 function hostForUrl(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }

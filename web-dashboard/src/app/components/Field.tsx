@@ -11,11 +11,11 @@ export function Field(props: { label: string; hint?: string; children: Component
 }
 
 /** An inline result line under a form: success or the broker's error (code and message). */
-export function FormResult(props: { result: { ok: boolean; text: string } | null }) {
+export function FormResult(props: { result: { ok: boolean; text: string } | null; testId?: string }) {
   if (!props.result) return null;
   return (
     <div class={`form-result ${props.result.ok ? 'ok' : 'error'}`} role={props.result.ok ? 'status' : 'alert'}
-         data-testid="form-result">
+         data-testid={props.testId ?? 'form-result'}>
       {props.result.text}
     </div>
   );

@@ -4,7 +4,8 @@ import { isUnderReplicated } from '../../data/stats';
 import { useTopicDescription } from '../state';
 import { EmptyState } from './EmptyState';
 
-function Replicas(props: { ids: number[]; leader?: number; isr?: number[] }) {
+/** Broker ids as chips: the leader stands out, replicas outside `isr` are struck through. */
+export function Replicas(props: { ids: number[]; leader?: number; isr?: number[] }) {
   return (
     <span class="replicas">
       {props.ids.map((id) => {

@@ -1,12 +1,14 @@
 import { formatByteRate, formatRate } from '../../data/format';
 import { clusterCounts } from '../../data/stats';
 import { EmptyState } from '../components/EmptyState';
+import { RebalanceCard, ReassignmentsPanel } from '../components/Reassignments';
 import { StatCard } from '../components/StatCard';
 import { ThroughputCharts } from '../components/Throughput';
-import { useFeed } from '../state';
+import { useFeed, useReassignments } from '../state';
 
 export function ClusterScreen() {
   const feed = useFeed();
+  const reassignments = useReassignments();
   const frame = feed.latest!;
   const brokers = frame.brokers ?? [];
   const topics = frame.topics ?? [];
@@ -99,6 +101,9 @@ export function ClusterScreen() {
           </div>
         )}
       </section>
+
+      <ReassignmentsPanel {...reassignments} />
+      <RebalanceCard onStarted={reassignments.refresh} />
     </div>
   );
 }

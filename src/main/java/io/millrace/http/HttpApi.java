@@ -99,18 +99,24 @@ public final class HttpApi {
         return new StatsVerticle(stats, summaries);
     }
 
+    private static void allowAnyOrigin(RoutingContext ctx) {
+        ctx.response().putHeader(HttpHeaders.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+        ctx.next();
+    }
+
     /** Adds the routes to {@code router}. */
     public void mount(Router router) {
         router.get("/health").handler(this::health);
         router.get("/metrics").handler(this::metrics);
         router.route("/api/*").handler(this::readBody);
         // A dashboard or page whose own broker died reads these from another broker, another origin.
-        for (String shared : List.of("/api/stats/stream", "/api/stats", "/api/cluster", "/api/brokers")) {
-            router.get(shared).handler(ctx -> {
-                ctx.response().putHeader(HttpHeaders.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
-                ctx.next();
-            });
+        for (String shared : List.of("/api/stats/stream", "/api/stats", "/api/cluster", "/api/brokers",
+                "/api/reassignments")) {
+            router.get(shared).handler(HttpApi::allowAnyOrigin);
         }
+        // Only the controller elects; a dashboard served by another broker asks it directly (a POST without a body
+        // needs no preflight, and any origin could already send it: the header only lets the page read the count).
+        router.post("/api/cluster/preferred-leader-election").handler(HttpApi::allowAnyOrigin);
         router.get("/api/stats/stream").handler(stats::serve);
         router.get("/api/stats").handler(ctx -> reply(ctx, 200, Future.succeededFuture(stats.historyJson())));
         router.get("/api/cluster").handler(ctx -> reply(ctx, 200, cluster.summary()));

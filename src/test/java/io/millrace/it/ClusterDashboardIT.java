@@ -11,7 +11,10 @@ import org.junit.jupiter.api.Test;
  * {@link ClusterHarness} cluster, killing and restarting brokers when the script asks ({@link BrowserScript}). The
  * script checks that a SIGKILLed broker shows as down and the RF=3 topic's partitions as under-replicated within 5 s,
  * that the screen heals after the broker returns, that the page moves to another broker when its own dies, and that
- * the browser logs no console error. Screenshots land in target/e2e/cluster/.
+ * the browser logs no console error. Screenshots land in target/e2e/cluster/. A second script,
+ * web-dashboard/e2e/reassign-dashboard.e2e.mjs, plans and applies a rebalance from the cluster screen, watches the
+ * moves in its Reassignments panel until they finish, and cancels one with its button (screenshots in
+ * target/e2e/reassign/). Each script leaves the cluster with three brokers up and no move running.
  *
  * <p>Never skipped: without Chromium this fails and says how to install it (bin/run-tests installs it).
  */
@@ -25,5 +28,16 @@ class ClusterDashboardIT extends ThreeBrokerBrowserTest {
         assertThat(output).contains("partitions under-replicated").contains("passed");
         assertThat(out.resolve("cluster-broker-down.png")).exists();
         assertThat(out.resolve("cluster-healed.png")).exists();
+    }
+
+    @Test
+    void theClusterScreenStartsFollowsAndCancelsReassignments() throws Exception {
+        Path out = BrowserScript.HOME.resolve("target/e2e/reassign");
+        String output = BrowserScript.run(cluster, "e2e/reassign-dashboard.e2e.mjs", out,
+                BrowserScript.HOME.resolve("target/it-logs/reassign-dashboard-e2e.log"), 420);
+        assertThat(output).contains("the panel shows no reassignment running").contains("was cancelled from the panel")
+                .contains("passed");
+        assertThat(out.resolve("reassignment-running.png")).exists();
+        assertThat(out.resolve("reassignment-finished.png")).exists();
     }
 }

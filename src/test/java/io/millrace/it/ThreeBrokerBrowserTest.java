@@ -1,5 +1,6 @@
 package io.millrace.it;
 
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -10,12 +11,20 @@ import org.junit.jupiter.api.BeforeAll;
  */
 abstract class ThreeBrokerBrowserTest {
 
+    /**
+     * Bytes per second a broker copies into replicas that a reassignment adds to it: low, so that moving a partition of
+     * a MiB takes seconds and a page can be seen following it. It bounds nothing else (followers in sync, or catching
+     * up after a restart, copy at full speed), so scripts that move no partition run as they would without it.
+     */
+    static final long THROTTLED_BYTES_PER_SECOND = 128 * 1024;
+
     static ClusterHarness cluster;
 
     @BeforeAll
     static void startCluster() {
         BrowserScript.assumeChromium();
-        cluster = ClusterHarness.start(3);
+        cluster = ClusterHarness.start(3,
+                Map.of("replication.throttled.rate", Long.toString(THROTTLED_BYTES_PER_SECOND)));
     }
 
     @AfterAll
