@@ -47,7 +47,7 @@ final class Scenarios {
         return (int) Math.max(1, o.bufferMemory() / o.recordSize());
     }
 
-    private byte[] stamped(long sendNanos, long index) {
+    byte[] stamped(long sendNanos, long index) {
         byte[] value = template.clone();
         ByteBuffer.wrap(value).putLong(0, sendNanos - ORIGIN).putLong(8, index);
         return value;
