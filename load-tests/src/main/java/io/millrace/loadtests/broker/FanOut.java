@@ -38,7 +38,9 @@ import org.HdrHistogram.Recorder;
  * the SDK produces a fixed rate into it: 1,000 × 100 records/s ({@code ws-fanout}) or 10,000 × 10
  * ({@code ws-fanout-10k}). Delivery latency is from a record's scheduled send time, carried as decimal text at the
  * start of its value, to its arrival at each subscriber; broker RSS is sampled from /proc every second, and its RSS
- * and heap per idle subscribed socket are measured before the records flow.
+ * and heap per idle subscribed socket are measured before the records flow. On a cluster
+ * ({@code ws-fanout-cluster}) the subscribers are spread over the brokers' gateways and the figures are also split by
+ * the role of the broker a subscriber is on.
  */
 final class FanOut {
 

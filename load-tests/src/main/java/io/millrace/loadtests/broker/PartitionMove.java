@@ -73,7 +73,7 @@ final class PartitionMove {
         List<Integer> target = List.of(added, follower);
         result.metric("added_broker", added).metric("leader_before", leader)
                 .metric("throttle_bytes_per_s", o.reassignThrottle());
-        result.notes.put("move", before.getJsonArray("replicas") + " -> " + target);
+        result.notes.put("move", "replicas " + replicas(restPort, topic) + " -> " + target);
 
         int rate = o.reassignRate();
         result.metric("offered_records_per_s", rate);
