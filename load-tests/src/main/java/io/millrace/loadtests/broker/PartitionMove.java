@@ -16,7 +16,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -100,14 +99,7 @@ final class PartitionMove {
                     if (scheduled >= stopAt.get()) {
                         break;
                     }
-                    long wait;
-                    while ((wait = scheduled - System.nanoTime()) > 0) {
-                        if (wait > 20_000) {
-                            LockSupport.parkNanos(wait - 10_000);
-                        } else {
-                            Thread.onSpinWait();
-                        }
-                    }
+                    Scenarios.awaitSchedule(scheduled);
                     due[i] = scheduled;
                     int index = i;
                     sender.sendWithOffset(topic, 0, scenarios.stamped(scheduled, i), (offset, e) -> {
