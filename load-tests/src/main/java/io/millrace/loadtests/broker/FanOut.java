@@ -90,6 +90,10 @@ final class FanOut {
         checkDescriptors(subscribers);
         ScenarioResult result = new ScenarioResult(name, "millrace", run);
         Recorder latency = new Recorder(3);
+        // The producer's side of each delivery (schedule to acks=1 answer), to tell the way into the partition from
+        // the way out to the subscribers.
+        Recorder produceLatency = new Recorder(3);
+        AtomicLong produceErrors = new AtomicLong();
         Map<String, Recorder> latencyByRole = new LinkedHashMap<>();
         endpoints.stream().map(Endpoint::role).filter(role -> !role.isEmpty())
                 .forEach(role -> latencyByRole.computeIfAbsent(role, r -> new Recorder(3)));
@@ -191,7 +195,14 @@ final class FanOut {
                         sampleRss(endpoints, maxRssOf);
                         nextRss += 1_000_000_000L;
                     }
-                    sender.send(topic, 0, value(due, valueSize), e -> { });
+                    boolean measuredRecord = i >= warmupEnd;
+                    sender.send(topic, 0, value(due, valueSize), e -> {
+                        if (e != null) {
+                            produceErrors.incrementAndGet();
+                        } else if (measuredRecord) {
+                            produceLatency.recordValue(Math.max(0, (System.nanoTime() - due) / 1000));
+                        }
+                    });
                 }
                 long expected = (total - warmupEnd) * subscribers;
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -215,6 +226,8 @@ final class FanOut {
                             .metric("harness_cpu_us_per_delivery", (double) harnessUs / got);
                 }
                 result.latency("delivery", latency.getIntervalHistogram());
+                result.latency("produce", produceLatency.getIntervalHistogram());
+                result.metric("produce_errors", produceErrors.get());
                 latencyByRole.forEach((role, r) -> result.latency("delivery_" + role, r.getIntervalHistogram()));
                 perBroker(result, endpoints, cpuAtMeasuringOf, maxRssOf, measuredSeconds);
                 if (got < expected) {

@@ -117,6 +117,7 @@ final class Report {
                     null, null),
             new Figure("ws-fanout-cluster", "delivery_follower_p99_ms", "3 brokers: p99 ms, followers' subscribers",
                     null, null),
+            new Figure("ws-fanout-cluster", "produce_p99_ms", "3 brokers: producer p99 ms (acks=1)", null, null),
             new Figure("ws-fanout-cluster", "expected_deliveries", "3 brokers: deliveries expected", null, null),
             new Figure("ws-fanout-cluster", "deliveries", "3 brokers: deliveries seen", null, null),
             new Figure("ws-fanout-cluster", "deliveries_missing", "3 brokers: deliveries not seen", null, 0.0),
