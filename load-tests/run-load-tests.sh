@@ -2,7 +2,8 @@
 # Broker and SDK load tests: producer, consumer, end-to-end latency, mixed, WebSocket fan-out (1,000 and 10,000
 # subscribers); --background-load adds a CPU burner around every scenario; with --compare-kafka
 # the same client scenarios against Apache Kafka (KRaft, from the kafka_2.13 jars of this module) in the same run.
-# --brokers 3 --replication-factor 3 runs them on 3-broker clusters of each system; --failover measures failover time.
+# --brokers 3 --replication-factor 3 runs them on 3-broker clusters of each system; --failover measures failover time;
+# --scenarios ws-fanout-cluster,reassign-1gib run the fan-out over 3 brokers and a 1 GiB partition's move onto a 4th.
 # Each run starts its own broker(s) on free loopback ports with a fresh data folder and stops them by PID.
 # Writes load-tests/results/load-<time>.{md,json,html}. Options: --help. Extra JVM options of the harness (client) JVM:
 # LOADTESTS_JAVA_OPTS, e.g. a JFR recording of the clients.
@@ -31,7 +32,7 @@ if [ "$scenarios" = default ]; then
     sockets=$((ws_subscribers > ws_10k_subscribers ? ws_subscribers : ws_10k_subscribers))
   fi
 else
-  if [[ "$scenarios" == *,ws-fanout,* ]]; then sockets=$ws_subscribers; fi
+  if [[ "$scenarios" == *,ws-fanout,* || "$scenarios" == *,ws-fanout-cluster,* ]]; then sockets=$ws_subscribers; fi
   if [[ "$scenarios" == *,ws-fanout-10k,* ]] && [ "$ws_10k_subscribers" -gt "$sockets" ]; then
     sockets=$ws_10k_subscribers
   fi

@@ -82,21 +82,30 @@ abstract class BrokerUnderTest implements AutoCloseable {
         long sum = 0;
         boolean any = false;
         for (Process p : brokerProcesses()) {
-            if (!p.isAlive()) {
-                continue;
-            }
-            try {
-                for (String line : Files.readAllLines(Path.of("/proc", Long.toString(p.pid()), "status"))) {
-                    if (line.startsWith("VmRSS:")) {
-                        sum += Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-                        any = true;
-                    }
-                }
-            } catch (IOException e) {
-                // exited meanwhile
+            OptionalLong rss = residentBytes(p);
+            if (rss.isPresent()) {
+                sum += rss.getAsLong();
+                any = true;
             }
         }
         return any ? OptionalLong.of(sum) : OptionalLong.empty();
+    }
+
+    /** Resident memory of one process in bytes (VmRSS), empty once it has exited. */
+    static OptionalLong residentBytes(Process p) {
+        if (!p.isAlive()) {
+            return OptionalLong.empty();
+        }
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(p.pid()), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return OptionalLong.of(Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024);
+                }
+            }
+        } catch (IOException exitedMeanwhile) {
+            // its memory is gone with it
+        }
+        return OptionalLong.empty();
     }
 
     /**

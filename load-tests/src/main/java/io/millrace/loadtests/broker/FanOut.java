@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,7 +38,9 @@ import org.HdrHistogram.Recorder;
  * the SDK produces a fixed rate into it: 1,000 × 100 records/s ({@code ws-fanout}) or 10,000 × 10
  * ({@code ws-fanout-10k}). Delivery latency is from a record's scheduled send time, carried as decimal text at the
  * start of its value, to its arrival at each subscriber; broker RSS is sampled from /proc every second, and its RSS
- * and heap per idle subscribed socket are measured before the records flow.
+ * and heap per idle subscribed socket are measured before the records flow. On a cluster
+ * ({@code ws-fanout-cluster}) the subscribers are spread over the brokers' gateways and the figures are also split by
+ * the role of the broker a subscriber is on.
  */
 final class FanOut {
 
@@ -59,17 +62,41 @@ final class FanOut {
     }
 
     /**
-     * Runs the fan-out as scenario {@code name}: {@code subscribers} sockets, each with a subscription and credit of
-     * its own, while the SDK produces {@code rate} records/s. Before any traffic it measures what the subscribed,
-     * idle sockets cost the broker ({@link #idleMemory}).
+     * Where a share of the subscribers connect: a broker's HTTP port and process, named by its broker id; with a
+     * {@code role} ({@code leader}, {@code follower}) its subscribers' latency, CPU and RSS are also reported under
+     * it, and without (a single broker) only the totals.
+     */
+    record Endpoint(String broker, int httpPort, Process process, String role) {
+    }
+
+    /**
+     * Runs the fan-out as scenario {@code name} on a single broker: {@code subscribers} sockets, each with a
+     * subscription and credit of its own, while the SDK produces {@code rate} records/s. Before any traffic it
+     * measures what the subscribed, idle sockets cost the broker ({@link #idleMemory}).
      */
     ScenarioResult run(MillraceBroker broker, LoadClient client, int run, String name, int subscribers, int rate)
             throws Exception {
+        client.createTopic(name, 1);
+        return run(broker, List.of(new Endpoint("", broker.httpPort(), broker.brokerProcesses().get(0), "")), client,
+                run, name, name, subscribers, rate);
+    }
+
+    /**
+     * The fan-out with its subscribers spread round robin over {@code endpoints} (brokers of one cluster), on
+     * {@code topic}, which exists; figures as for one broker, summed over the brokers, and per endpoint role.
+     */
+    ScenarioResult run(BrokerUnderTest brokers, List<Endpoint> endpoints, LoadClient client, int run, String name,
+                       String topic, int subscribers, int rate) throws Exception {
         checkDescriptors(subscribers);
-        String topic = name;
-        client.createTopic(topic, 1);
         ScenarioResult result = new ScenarioResult(name, "millrace", run);
         Recorder latency = new Recorder(3);
+        // The producer's side of each delivery (schedule to acks=1 answer), to tell the way into the partition from
+        // the way out to the subscribers.
+        Recorder produceLatency = new Recorder(3);
+        AtomicLong produceErrors = new AtomicLong();
+        Map<String, Recorder> latencyByRole = new LinkedHashMap<>();
+        endpoints.stream().map(Endpoint::role).filter(role -> !role.isEmpty())
+                .forEach(role -> latencyByRole.computeIfAbsent(role, r -> new Recorder(3)));
         AtomicLong delivered = new AtomicLong();
         // Records scheduled at or after this time (ns since ORIGIN) are measured; earlier ones are the warm-up.
         AtomicLong measuring = new AtomicLong(Long.MAX_VALUE);
@@ -90,7 +117,7 @@ final class FanOut {
                 clients.add(vertx.createWebSocketClient(options));
             }
             result.metric("source_addresses", sources.size());
-            Memory idle = idleMemory(broker);
+            Memory idle = idleMemory(brokers, endpoints);
             long connectStart = System.nanoTime();
             List<WebSocket> sockets = new ArrayList<>();
             // A socket is served by the event loop of the context that connected it: connect from one context per
@@ -109,15 +136,18 @@ final class FanOut {
                 for (int j = i; j < Math.min(subscribers, i + 100); j++) {
                     Promise<WebSocket> connected = Promise.promise();
                     WebSocketClient ws = clients.get(j % clients.size());
-                    loops.get(j % loops.size()).runOnContext(v -> subscribe(ws, broker.httpPort(), topic, latency,
-                            delivered, measuring, measured).onComplete(connected));
+                    Endpoint endpoint = endpoints.get(j % endpoints.size());
+                    Recorder[] recorders = endpoint.role().isEmpty() ? new Recorder[] {latency}
+                            : new Recorder[] {latency, latencyByRole.get(endpoint.role())};
+                    loops.get(j % loops.size()).runOnContext(v -> subscribe(ws, endpoint.httpPort(), topic,
+                            recorders, delivered, measuring, measured).onComplete(connected));
                     batch.add(connected.future());
                 }
                 Future.all(batch).await(60, TimeUnit.SECONDS);
                 batch.forEach(f -> sockets.add(f.result()));
             }
             result.metric("connect_seconds", (System.nanoTime() - connectStart) / 1e9);
-            Memory subscribed = idleMemory(broker);
+            Memory subscribed = idleMemory(brokers, endpoints);
             result.metric("rss_before_mib", idle.rss() / 1048576.0)
                     .metric("rss_subscribed_mib", subscribed.rss() / 1048576.0)
                     .metric("idle_socket_rss_kib", (subscribed.rss() - idle.rss()) / 1024.0 / subscribers);
@@ -134,6 +164,8 @@ final class FanOut {
             long total = (long) rate * (o.wsSeconds() + o.wsWarmupSeconds());
             long warmupEnd = (long) rate * o.wsWarmupSeconds();
             long maxRss = 0;
+            long[] maxRssOf = new long[endpoints.size()];
+            long[] cpuAtMeasuringOf = new long[endpoints.size()];
             try (LoadClient.Sender sender = client.sender(new LoadClient.ProducerSettings(1, o.batchSize(), 0,
                          o.bufferMemory()));
                  Scenarios.Sampler sampler = new Scenarios.Sampler(result.series("deliveries/s"), delivered)) {
@@ -151,37 +183,53 @@ final class FanOut {
                         LockSupport.parkNanos(Math.min(wait, 1_000_000));
                     }
                     if (i == warmupEnd) {
-                        brokerCpuAtMeasuring = broker.brokerCpuMicros();
+                        brokerCpuAtMeasuring = brokers.brokerCpuMicros();
+                        for (int e = 0; e < endpoints.size(); e++) {
+                            cpuAtMeasuringOf[e] = BrokerUnderTest.cpuMicros(List.of(endpoints.get(e).process()));
+                        }
                         harnessCpuAtMeasuring = BrokerUnderTest.harnessCpuMicros();
                         measuringStart = System.nanoTime();
                     }
                     if (System.nanoTime() >= nextRss) {
-                        maxRss = Math.max(maxRss, broker.residentBytes().orElse(0));
+                        maxRss = Math.max(maxRss, brokers.residentBytes().orElse(0));
+                        sampleRss(endpoints, maxRssOf);
                         nextRss += 1_000_000_000L;
                     }
-                    sender.send(topic, 0, value(due, valueSize), e -> { });
+                    boolean measuredRecord = i >= warmupEnd;
+                    sender.send(topic, 0, value(due, valueSize), e -> {
+                        if (e != null) {
+                            produceErrors.incrementAndGet();
+                        } else if (measuredRecord) {
+                            produceLatency.recordValue(Math.max(0, (System.nanoTime() - due) / 1000));
+                        }
+                    });
                 }
                 long expected = (total - warmupEnd) * subscribers;
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
                 while (measured.get() < expected && System.nanoTime() < deadline) {
                     Thread.sleep(100);
-                    maxRss = Math.max(maxRss, broker.residentBytes().orElse(0));
+                    maxRss = Math.max(maxRss, brokers.residentBytes().orElse(0));
+                    sampleRss(endpoints, maxRssOf);
                 }
                 long got = measured.get();
-                long brokerUs = broker.brokerCpuMicros() - brokerCpuAtMeasuring;
+                long brokerUs = brokers.brokerCpuMicros() - brokerCpuAtMeasuring;
                 long harnessUs = BrokerUnderTest.harnessCpuMicros() - harnessCpuAtMeasuring;
                 double measuredSeconds = (System.nanoTime() - measuringStart) / 1e9;
                 result.metric("subscribers", subscribers).metric("records_per_s", rate)
                         .metric("record_bytes", valueSize).metric("expected_deliveries", expected)
                         .metric("deliveries", got).metric("deliveries_missing", Math.max(0, expected - got))
                         .metric("rss_max_mib", maxRss / 1048576.0)
-                        .metric("rss_end_mib", broker.residentBytes().orElse(0) / 1048576.0)
+                        .metric("rss_end_mib", brokers.residentBytes().orElse(0) / 1048576.0)
                         .metric("broker_cores", brokerUs / 1e6 / measuredSeconds);
                 if (got > 0) {
                     result.metric("broker_cpu_us_per_delivery", (double) brokerUs / got)
                             .metric("harness_cpu_us_per_delivery", (double) harnessUs / got);
                 }
                 result.latency("delivery", latency.getIntervalHistogram());
+                result.latency("produce", produceLatency.getIntervalHistogram());
+                result.metric("produce_errors", produceErrors.get());
+                latencyByRole.forEach((role, r) -> result.latency("delivery_" + role, r.getIntervalHistogram()));
+                perBroker(result, endpoints, cpuAtMeasuringOf, maxRssOf, measuredSeconds);
                 if (got < expected) {
                     result.notes.put("missing", (expected - got) + " of " + expected + " deliveries not seen");
                 }
@@ -205,25 +253,75 @@ final class FanOut {
         return result;
     }
 
-    /** The broker's resident memory and heap in use (-1 when its /metrics does not say), in bytes. */
+    /** The brokers' resident memory and heap in use (-1 when a broker's /metrics does not say), in bytes, summed. */
     record Memory(long rss, long heapUsed) {
     }
 
     /**
-     * The broker's memory once its garbage is gone: a full GC ({@code jcmd <pid> GC.run}), then, once the broker is
-     * idle again, VmRSS from /proc and the heap in use from its {@code /metrics} (the sum of
-     * {@code jvm_memory_used_bytes} over the heap's pools). Taken before the sockets connect and after they have all
-     * subscribed, the difference divided by the sockets is what an idle subscribed socket costs.
+     * The brokers' memory once their garbage is gone: a full GC in each ({@code jcmd <pid> GC.run}), then, once they
+     * are idle again, VmRSS from /proc and the heap in use from each one's {@code /metrics} (the sum of
+     * {@code jvm_memory_used_bytes} over the heap's pools), summed over the brokers. Taken before the sockets connect
+     * and after they have all subscribed, the difference divided by the sockets is what an idle subscribed socket
+     * costs.
      */
-    private static Memory idleMemory(MillraceBroker broker) throws Exception {
-        Process gc = new ProcessBuilder("jcmd", Long.toString(broker.pid()), "GC.run").redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        if (!gc.waitFor(60, TimeUnit.SECONDS) || gc.exitValue() != 0) {
-            gc.destroyForcibly();
-            throw new IllegalStateException("jcmd " + broker.pid() + " GC.run failed");
+    private static Memory idleMemory(BrokerUnderTest brokers, List<Endpoint> endpoints) throws Exception {
+        for (Endpoint endpoint : endpoints) {
+            long pid = endpoint.process().pid();
+            Process gc = new ProcessBuilder("jcmd", Long.toString(pid), "GC.run").redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!gc.waitFor(60, TimeUnit.SECONDS) || gc.exitValue() != 0) {
+                gc.destroyForcibly();
+                throw new IllegalStateException("jcmd " + pid + " GC.run failed");
+            }
         }
-        broker.awaitQuiet(30_000);
-        return new Memory(broker.residentBytes().orElse(0), heapUsed(broker.httpPort()));
+        brokers.awaitQuiet(30_000);
+        long heap = 0;
+        for (Endpoint endpoint : endpoints) {
+            long used = heapUsed(endpoint.httpPort());
+            if (used < 0) {
+                heap = -1;
+                break;
+            }
+            heap += used;
+        }
+        return new Memory(brokers.residentBytes().orElse(0), heap);
+    }
+
+    /** Raises each endpoint's entry of {@code maxRss} to its broker's resident memory now. */
+    private static void sampleRss(List<Endpoint> endpoints, long[] maxRss) {
+        for (int e = 0; e < endpoints.size(); e++) {
+            maxRss[e] = Math.max(maxRss[e], BrokerUnderTest.residentBytes(endpoints.get(e).process()).orElse(0));
+        }
+    }
+
+    /**
+     * With several brokers: each one's cores in use over the measured part and its largest RSS
+     * ({@code broker_<id>_cores}, {@code broker_<id>_rss_max_mib}), and the same per role, since which broker leads
+     * changes from run to run: the mean cores of a role's brokers ({@code leader_broker_cores},
+     * {@code follower_broker_cores}) and the largest RSS among them.
+     */
+    private static void perBroker(ScenarioResult result, List<Endpoint> endpoints, long[] cpuAtMeasuring,
+                                  long[] maxRss, double measuredSeconds) {
+        if (endpoints.size() < 2) {
+            return;
+        }
+        Map<String, double[]> coresByRole = new LinkedHashMap<>();
+        Map<String, Double> rssByRole = new LinkedHashMap<>();
+        for (int e = 0; e < endpoints.size(); e++) {
+            Endpoint endpoint = endpoints.get(e);
+            long cpuUs = BrokerUnderTest.cpuMicros(List.of(endpoint.process())) - cpuAtMeasuring[e];
+            double cores = cpuUs / 1e6 / measuredSeconds;
+            double rssMib = maxRss[e] / 1048576.0;
+            result.metric("broker_" + endpoint.broker() + "_cores", cores)
+                    .metric("broker_" + endpoint.broker() + "_rss_max_mib", rssMib);
+            double[] sumAndCount = coresByRole.computeIfAbsent(endpoint.role(), r -> new double[2]);
+            sumAndCount[0] += cores;
+            sumAndCount[1]++;
+            rssByRole.merge(endpoint.role(), rssMib, Math::max);
+        }
+        coresByRole.forEach((role, sumAndCount) -> result.metric(role + "_broker_cores",
+                sumAndCount[0] / sumAndCount[1]));
+        rssByRole.forEach((role, rss) -> result.metric(role + "_broker_rss_max_mib", rss));
     }
 
     private static long heapUsed(int httpPort) throws Exception {
@@ -294,7 +392,8 @@ final class FanOut {
         return value;
     }
 
-    private Future<WebSocket> subscribe(WebSocketClient client, int port, String topic, Recorder latency,
+    /** One subscriber; each latency it measures goes into every one of {@code latencies}. */
+    private Future<WebSocket> subscribe(WebSocketClient client, int port, String topic, Recorder[] latencies,
                                         AtomicLong delivered, AtomicLong measuring, AtomicLong measured) {
         return client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/ws"))
                 .compose(socket -> {
@@ -317,7 +416,9 @@ final class FanOut {
                                 int colon = text.indexOf(':', from);
                                 long sent = Long.parseLong(text, from, colon, 10);
                                 if (sent >= measuring.get()) {
-                                    latency.recordValue(Math.max(0, (now - sent) / 1000));
+                                    for (Recorder latency : latencies) {
+                                        latency.recordValue(Math.max(0, (now - sent) / 1000));
+                                    }
                                     measured.incrementAndGet();
                                 }
                                 n++;

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * The broker and SDK load tests: starts a broker per run (Millrace as the README does, and with
@@ -27,6 +28,9 @@ public final class LoadTest {
             "e2e-max", "mixed", "ws-fanout", "ws-fanout-10k");
     /** Scenarios that run on a Millrace broker of their own, one each (see {@link #runFanOut}). */
     static final List<String> FAN_OUT_SCENARIOS = List.of("ws-fanout", "ws-fanout-10k");
+    /** Every scenario {@code --scenarios} may name: the default ones and those on a cluster of their own. */
+    static final List<String> KNOWN_SCENARIOS = Stream.concat(ALL_SCENARIOS.stream(),
+            OwnClusters.SCENARIOS.stream()).toList();
     /** {@code ws.max.connections} and {@code ws.max.connections.per.ip} in conf/millrace.json. */
     private static final int DEFAULT_WS_MAX_CONNECTIONS = 10_000;
     /** Scenarios that --compare-kafka also runs against Kafka. */
@@ -44,7 +48,8 @@ public final class LoadTest {
                    int brokers, int replicationFactor, int minInsyncReplicas, boolean failover, int failoverRate,
                    int failoverBeforeSeconds, int failoverAfterSeconds, int ws10kSubscribers, int ws10kRate,
                    int wsSourceAddresses, boolean backgroundLoad, double backgroundLoadDuty,
-                   int backgroundLoadThreads) {
+                   int backgroundLoadThreads, long reassignFillBytes, int reassignRate, int reassignBeforeSeconds,
+                   int reassignAfterSeconds, int reassignTimeoutSeconds, long reassignThrottle) {
 
         /** A cluster of several brokers (and topics created with {@link #topicSettings()}). */
         boolean cluster() {
@@ -63,7 +68,7 @@ public final class LoadTest {
               --compare-kafka            also run producer, consumer and latency scenarios on Apache Kafka (KRaft),
                                          alternating with Millrace in every run, and print Millrace/Kafka ratios
               --runs N                   repetitions; each figure is the median over runs (default 3)
-              --scenarios a,b            subset of %s
+              --scenarios a,b            subset of %s (the default), or also of %s (below)
               --records N                records per producer/consumer throughput run (default 1000000)
               --record-size B            value bytes (default 1024)
               --batch-size B             producer batch.size (default 16384)
@@ -115,6 +120,22 @@ public final class LoadTest {
                                          --failover-before-seconds (10) its leader is SIGKILLed; the schedule goes on
                                          for --failover-after-seconds (20); time from the kill to the ack of the first
                                          record sent after it, and the longest pause between acks
+
+            Scenarios on a Millrace cluster of their own (3 brokers, replication factor 3, min.insync.replicas 2;
+            each started and stopped in every run, whatever --brokers says; only when named in --scenarios):
+              ws-fanout-cluster          the ws-fanout (--ws-subscribers, --ws-rate, --ws-* durations) with its
+                                         subscribers spread round robin over the three brokers; the topic (one
+                                         partition) is led by one of them; latency split by leader / followers
+              reassign-1gib              one partition filled with --reassign-fill-bytes, a 4th broker added, the
+                                         partition moved onto [new broker, an old follower] through the REST API while
+                                         a steady idempotent acks=all producer runs
+              --reassign-fill-bytes B    record value bytes written to the partition before the move (1073741824)
+              --reassign-rate N          the steady producer's records/s (default 2000)
+              --reassign-before-seconds N, --reassign-after-seconds N
+                                         its seconds before the move starts and after it ends (default 10 each)
+              --reassign-timeout-seconds N
+                                         longest move before it is cancelled and reported so (default 600)
+              --reassign-throttle B      replication.throttled.rate of the added broker, bytes/s (default 0: none)
             """;
 
     private LoadTest() {
@@ -137,9 +158,11 @@ public final class LoadTest {
                 java.util.Collections.reverse(systems);
             }
             for (String system : systems) {
-                if (!o.failover() && o.scenarios().stream().allMatch(FAN_OUT_SCENARIOS::contains)) {
-                    // Only fan-out scenarios: each starts a broker of its own below; the shared one would idle.
+                if (!o.failover() && o.scenarios().stream().allMatch(name -> FAN_OUT_SCENARIOS.contains(name)
+                        || OwnClusters.SCENARIOS.contains(name))) {
+                    // Only scenarios that start brokers of their own below; the shared broker would idle.
                     runFanOuts(o, run, system, stamp, dataRoot, logs, results);
+                    OwnClusters.runChosen(o, scenarios, run, system, stamp, dataRoot, logs, results);
                     continue;
                 }
                 Path data = dataRoot.resolve(system + "-" + stamp + "-" + run);
@@ -163,6 +186,7 @@ public final class LoadTest {
                     failed(system, run, e, results);
                 }
                 runFanOuts(o, run, system, stamp, dataRoot, logs, results);
+                OwnClusters.runChosen(o, scenarios, run, system, stamp, dataRoot, logs, results);
             }
         }
         Report report = new Report(o, stamp, results);
@@ -320,7 +344,8 @@ public final class LoadTest {
             drop(client, broker, "warm-up");
         }
         for (String name : o.scenarios()) {
-            if (FAN_OUT_SCENARIOS.contains(name) || (kafka && !KAFKA_SCENARIOS.contains(name))) {
+            if (FAN_OUT_SCENARIOS.contains(name) || OwnClusters.SCENARIOS.contains(name)
+                    || (kafka && !KAFKA_SCENARIOS.contains(name))) {
                 continue;
             }
             long quietAfter = broker.awaitQuiet(30_000);
@@ -419,7 +444,7 @@ public final class LoadTest {
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             if (arg.equals("--help") || arg.equals("-h")) {
-                System.out.printf(HELP, ALL_SCENARIOS);
+                System.out.printf(HELP, ALL_SCENARIOS, OwnClusters.SCENARIOS);
                 System.exit(0);
             } else if (arg.equals("--compare-kafka")) {
                 compare = true;
@@ -430,7 +455,8 @@ public final class LoadTest {
             } else if (arg.startsWith("--") && i + 1 < args.length) {
                 a.put(arg.substring(2), args[++i]);
             } else {
-                System.err.println("Unknown argument " + arg + "\n" + HELP.formatted(ALL_SCENARIOS));
+                System.err.println("Unknown argument " + arg + "\n" + HELP.formatted(ALL_SCENARIOS,
+                        OwnClusters.SCENARIOS));
                 System.exit(2);
             }
         }
@@ -447,13 +473,13 @@ public final class LoadTest {
             throw new IllegalArgumentException("--failover runs only the failover scenario; drop --scenarios");
         }
         if (a.containsKey("scenarios")) {
-            scenarios = new LinkedHashSet<>(ALL_SCENARIOS);
+            scenarios = new LinkedHashSet<>(KNOWN_SCENARIOS);
             Set<String> chosen = Arrays.stream(a.remove("scenarios").split(",")).map(String::trim)
                     .collect(Collectors.toSet());
             scenarios.retainAll(chosen);
-            chosen.removeAll(ALL_SCENARIOS);
+            chosen.removeAll(KNOWN_SCENARIOS);
             if (!chosen.isEmpty()) {
-                throw new IllegalArgumentException("Unknown scenarios " + chosen + "; known: " + ALL_SCENARIOS);
+                throw new IllegalArgumentException("Unknown scenarios " + chosen + "; known: " + KNOWN_SCENARIOS);
             }
         }
         if (!backgroundLoad && (a.containsKey("background-load-duty") || a.containsKey("background-load-threads"))) {
@@ -477,14 +503,18 @@ public final class LoadTest {
                 brokers, replicationFactor, minInsync, failover, i(a, "failover-rate", 5_000),
                 i(a, "failover-before-seconds", 10), i(a, "failover-after-seconds", 20),
                 i(a, "ws-10k-subscribers", 10_000), i(a, "ws-10k-rate", 10), i(a, "ws-source-addresses", 0),
-                backgroundLoad, d(a, "background-load-duty", 0.5), i(a, "background-load-threads", 1));
+                backgroundLoad, d(a, "background-load-duty", 0.5), i(a, "background-load-threads", 1),
+                l(a, "reassign-fill-bytes", 1L << 30), i(a, "reassign-rate", 2_000), i(a, "reassign-before-seconds", 10),
+                i(a, "reassign-after-seconds", 10), i(a, "reassign-timeout-seconds", 600),
+                l(a, "reassign-throttle", 0));
         a.keySet().removeAll(List.of("runs", "records", "record-size", "batch-size", "linger-ms", "buffer-memory",
                 "producers", "partitions", "rate", "latency-seconds", "warmup-seconds", "latency-acks",
                 "full-speed-records", "ws-subscribers", "ws-rate", "ws-seconds", "ws-warmup-seconds", "ws-record-size",
                 "timeout-seconds", "warmup-records", "scenario-warmup-records", "systems", "millrace-java-opts", "fanout-java-opts", "kafka-java-opts",
                 "brokers", "replication-factor", "min-insync-replicas", "failover-rate", "failover-before-seconds",
                 "failover-after-seconds", "ws-10k-subscribers", "ws-10k-rate", "ws-source-addresses",
-                "background-load-duty", "background-load-threads"));
+                "background-load-duty", "background-load-threads", "reassign-fill-bytes", "reassign-rate",
+                "reassign-before-seconds", "reassign-after-seconds", "reassign-timeout-seconds", "reassign-throttle"));
         if (backgroundLoad && (!(o.backgroundLoadDuty() > 0 && o.backgroundLoadDuty() <= 1)
                 || o.backgroundLoadThreads() < 1)) {
             throw new IllegalArgumentException("--background-load-duty must be in (0, 1] and "
@@ -492,6 +522,11 @@ public final class LoadTest {
         }
         if (!a.isEmpty()) {
             throw new IllegalArgumentException("Unknown options " + a.keySet() + "; see --help");
+        }
+        if (o.reassignRate() < 1 || o.reassignFillBytes() < 1 || o.reassignThrottle() < 0 || o.recordSize() < 16) {
+            throw new IllegalArgumentException("--reassign-rate and --reassign-fill-bytes must be positive, "
+                    + "--reassign-throttle not negative, and --record-size at least 16 (records carry their schedule "
+                    + "and index)");
         }
         return o;
     }

@@ -23,7 +23,8 @@ import java.util.stream.Collectors;
  * N --zookeeper ... --set zookeeper.session.timeout.ms=3000}, loopback listeners); ready when every broker answers
  * {@code /health} with 200 and lists N live brokers in {@code /api/brokers}. Data under {@code <dataDir>/zookeeper}
  * and {@code <dataDir>/broker-N}; logs beside the run's log file, one per process. {@code bin/millrace} execs the
- * JVM, so each PID is the process's own.
+ * JVM, so each PID is the process's own. {@link #addBroker} starts one more broker the same way, as an operator grows
+ * a cluster.
  */
 final class MillraceCluster extends BrokerUnderTest {
 
@@ -32,7 +33,6 @@ final class MillraceCluster extends BrokerUnderTest {
 
     private final Path home;
     private final String javaOpts;
-    private final int brokers;
     private final TopicSettings topics;
     private final int zookeeperPort = freePort();
     private final Map<Integer, int[]> ports = new LinkedHashMap<>();
@@ -44,7 +44,6 @@ final class MillraceCluster extends BrokerUnderTest {
         super(dataDir, logFile);
         this.home = home;
         this.javaOpts = javaOpts;
-        this.brokers = brokers;
         this.topics = topics;
         for (int id = 1; id <= brokers; id++) {
             ports.put(id, new int[] {freePort(), freePort(), freePort()});
@@ -77,17 +76,42 @@ final class MillraceCluster extends BrokerUnderTest {
             }
             Thread.sleep(100);
         }
-        for (Map.Entry<Integer, int[]> e : ports.entrySet()) {
-            int id = e.getKey();
-            processes.put(id, spawn(List.of("start", "--broker-id", Integer.toString(id), "--zookeeper",
-                    "127.0.0.1:" + zookeeperPort, "--data-dir", dataDir.resolve("broker-" + id).toString(),
-                    "--http-port", Integer.toString(e.getValue()[0]), "--tcp-port", Integer.toString(e.getValue()[1]),
-                    "--kafka-port", Integer.toString(e.getValue()[2]),
-                    "--set", "listen.host=127.0.0.1", "--set", "advertised.host=127.0.0.1",
-                    "--set", "zookeeper.session.timeout.ms=" + SESSION_TIMEOUT_MS), log("broker-" + id), null));
-        }
         for (int id : ports.keySet()) {
-            while (!healthy(id) || liveBrokers(id) < brokers) {
+            spawnBroker(id, List.of());
+        }
+        awaitReady(deadline);
+    }
+
+    /**
+     * Starts one more broker, with the next id, against the same ZooKeeper and with {@code settings} ({@code
+     * key=value}, each passed as {@code --set}) besides the others' flags; returns its id once every broker answers
+     * {@code /health} and lists them all as live. It holds nothing until partitions move to it.
+     */
+    int addBroker(List<String> settings) throws Exception {
+        int id = ports.size() + 1;
+        ports.put(id, new int[] {freePort(), freePort(), freePort()});
+        spawnBroker(id, settings);
+        awaitReady(System.nanoTime() + Duration.ofSeconds(120).toNanos());
+        return id;
+    }
+
+    private void spawnBroker(int id, List<String> settings) throws Exception {
+        int[] p = ports.get(id);
+        List<String> args = new ArrayList<>(List.of("start", "--broker-id", Integer.toString(id), "--zookeeper",
+                "127.0.0.1:" + zookeeperPort, "--data-dir", dataDir.resolve("broker-" + id).toString(),
+                "--http-port", Integer.toString(p[0]), "--tcp-port", Integer.toString(p[1]),
+                "--kafka-port", Integer.toString(p[2]),
+                "--set", "listen.host=127.0.0.1", "--set", "advertised.host=127.0.0.1",
+                "--set", "zookeeper.session.timeout.ms=" + SESSION_TIMEOUT_MS));
+        settings.forEach(setting -> args.addAll(List.of("--set", setting)));
+        processes.put(id, spawn(args, log("broker-" + id), null));
+    }
+
+    /** Until every broker answers {@code /health} and lists all brokers started as live. */
+    private void awaitReady(long deadline) throws Exception {
+        int expected = processes.size();
+        for (int id : ports.keySet()) {
+            while (!healthy(id) || liveBrokers(id) < expected) {
                 for (Map.Entry<Integer, Process> p : processes.entrySet()) {
                     if (!p.getValue().isAlive()) {
                         throw new IllegalStateException("broker " + p.getKey() + " exited during start-up; log:\n"
@@ -95,7 +119,7 @@ final class MillraceCluster extends BrokerUnderTest {
                     }
                 }
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("broker " + id + " not healthy with " + brokers
+                    throw new IllegalStateException("broker " + id + " not healthy with " + expected
                             + " live brokers within 120 s; log: " + log("broker-" + id));
                 }
                 Thread.sleep(100);
@@ -195,6 +219,21 @@ final class MillraceCluster extends BrokerUnderTest {
         return OptionalInt.empty();
     }
 
+    /** The brokers' ids in the order they were started. */
+    List<Integer> brokerIds() {
+        return List.copyOf(ports.keySet());
+    }
+
+    /** Broker {@code id}'s HTTP port (REST, WebSocket, /metrics). */
+    int httpPort(int id) {
+        return ports.get(id)[0];
+    }
+
+    /** Broker {@code id}'s process. */
+    Process process(int id) {
+        return processes.get(id);
+    }
+
     String bootstrap() {
         return ports.values().stream().map(p -> "127.0.0.1:" + p[1]).collect(Collectors.joining(","));
     }
@@ -205,7 +244,7 @@ final class MillraceCluster extends BrokerUnderTest {
     }
 
     @Override
-    LoadClient client() {
+    MillraceLoadClient client() {
         return new MillraceLoadClient(bootstrap(), topics);
     }
 }

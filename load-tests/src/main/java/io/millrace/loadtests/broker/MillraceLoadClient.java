@@ -83,6 +83,19 @@ final class MillraceLoadClient implements LoadClient {
         return subscription::dispose;
     }
 
+    /** Called once per record read, in offset order, on a client thread. */
+    interface OffsetRecordSink {
+        void record(long offset, byte[] value);
+    }
+
+    /** Reads {@code topic}'s {@code partition} from {@code offset} on, telling the sink each record's offset. */
+    Receiver receiveFrom(String topic, int partition, long offset, OffsetRecordSink sink) {
+        Disposable subscription = client.consumer(ConsumerConfig.defaults())
+                .assign(List.of(new TopicPartition(topic, partition)), Seek.offset(offset)).receive()
+                .subscribe(r -> sink.record(r.offset(), r.value()));
+        return subscription::dispose;
+    }
+
     @Override
     public void close() {
         client.close();

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalDouble;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /** Turns the results of all runs into the summary (medians, ratios, targets), JSON and an HTML page. */
 final class Report {
@@ -104,6 +105,44 @@ final class Report {
             new Figure("failover", "offsets_backwards", "acked offsets out of order", null, 0.0),
             new Figure("failover", "killed_node", "killed node (the partition's leader)", null, null));
 
+    /**
+     * The scenarios on clusters of their own (issue 13, Done-when item 6), reported whatever else ran: the fan-out
+     * over three brokers and a partition's move onto a fourth.
+     */
+    static final List<Figure> OWN_CLUSTER_FIGURES = List.of(
+            new Figure("ws-fanout-cluster", "delivery_p50_ms", "3 brokers: WebSocket delivery p50 ms", null, null),
+            new Figure("ws-fanout-cluster", "delivery_p99_ms", "3 brokers: WebSocket delivery p99 ms", null, 50.0),
+            new Figure("ws-fanout-cluster", "delivery_p99.9_ms", "3 brokers: delivery p99.9 ms", null, null),
+            new Figure("ws-fanout-cluster", "delivery_leader_p99_ms", "3 brokers: p99 ms, leader's subscribers",
+                    null, null),
+            new Figure("ws-fanout-cluster", "delivery_follower_p99_ms", "3 brokers: p99 ms, followers' subscribers",
+                    null, null),
+            new Figure("ws-fanout-cluster", "produce_p99_ms", "3 brokers: producer p99 ms (acks=1)", null, null),
+            new Figure("ws-fanout-cluster", "expected_deliveries", "3 brokers: deliveries expected", null, null),
+            new Figure("ws-fanout-cluster", "deliveries", "3 brokers: deliveries seen", null, null),
+            new Figure("ws-fanout-cluster", "deliveries_missing", "3 brokers: deliveries not seen", null, 0.0),
+            new Figure("ws-fanout-cluster", "leader_broker_cores", "3 brokers: leader's cores", null, null),
+            new Figure("ws-fanout-cluster", "follower_broker_cores", "3 brokers: cores per follower", null, null),
+            new Figure("ws-fanout-cluster", "leader_broker_rss_max_mib", "3 brokers: leader's RSS max MiB", null,
+                    null),
+            new Figure("ws-fanout-cluster", "follower_broker_rss_max_mib", "3 brokers: followers' RSS max MiB",
+                    null, null),
+            new Figure("ws-fanout-cluster", "broker_cpu_us_per_delivery", "3 brokers: CPU µs/delivery (sum)", null,
+                    null),
+            new Figure("reassign-1gib", "partition_mib", "move: partition MiB", null, null),
+            new Figure("reassign-1gib", "move_s", "move: duration s", null, null),
+            new Figure("reassign-1gib", "move_mib_per_s", "move: MiB/s over the duration", null, null),
+            new Figure("reassign-1gib", "copy_s", "move: s until the new replica is in sync", null, null),
+            new Figure("reassign-1gib", "produce_before_p99_ms", "move: producer p99 ms before", null, null),
+            new Figure("reassign-1gib", "produce_during_p99_ms", "move: producer p99 ms during", null, null),
+            new Figure("reassign-1gib", "produce_after_p99_ms", "move: producer p99 ms after", null, null),
+            new Figure("reassign-1gib", "produce_during_max_ms", "move: producer max ms during", null, null),
+            new Figure("reassign-1gib", "errors", "move: failed sends", null, 0.0),
+            new Figure("reassign-1gib", "unanswered", "move: sends never answered", null, 0.0),
+            new Figure("reassign-1gib", "readback_checked", "move: acked records read back", null, null),
+            new Figure("reassign-1gib", "readback_missing", "move: acked records missing", null, 0.0),
+            new Figure("reassign-1gib", "brokers_cores_during_move", "move: brokers' cores during", null, null));
+
     private final String title;
     private final String command;
     private final String settings;
@@ -120,7 +159,8 @@ final class Report {
     /** The report of the broker and SDK load tests (LoadTest). */
     Report(LoadTest.Options o, String stamp, List<ScenarioResult> results) {
         this("Broker and SDK load tests", o.command(), settings(o),
-                o.failover() ? FAILOVER_FIGURES : o.cluster() ? CLUSTER_FIGURES : FIGURES, stamp, results,
+                Stream.concat((o.failover() ? FAILOVER_FIGURES : o.cluster() ? CLUSTER_FIGURES : FIGURES).stream(),
+                        OWN_CLUSTER_FIGURES.stream()).toList(), stamp, results,
                 new Background(o.backgroundLoad(), o.backgroundLoadDuty(), o.backgroundLoadThreads()));
     }
 
@@ -319,7 +359,25 @@ final class Report {
                         + " records/s, and (10k) " + o.ws10kSubscribers() + " subscribers, " + o.ws10kRate()
                         + " records/s, of " + o.wsRecordSize() + " B for " + o.wsSeconds() + " s after "
                         + o.wsWarmupSeconds() + " s warm-up")
-                + "; runs=" + o.runs();
+                + ownClusters(o) + "; runs=" + o.runs();
+    }
+
+    /** The settings of the scenarios on clusters of their own, when any was chosen. */
+    private static String ownClusters(LoadTest.Options o) {
+        String s = "";
+        if (o.scenarios().contains(OwnClusters.FAN_OUT)) {
+            s += "; " + OwnClusters.FAN_OUT + ": " + OwnClusters.BROKERS + " brokers, replication factor 3, "
+                    + o.wsSubscribers() + " subscribers round robin over them, " + o.wsRate() + " records/s of "
+                    + o.wsRecordSize() + " B for " + o.wsSeconds() + " s after " + o.wsWarmupSeconds() + " s warm-up";
+        }
+        if (o.scenarios().contains(PartitionMove.SCENARIO)) {
+            s += "; " + PartitionMove.SCENARIO + ": " + OwnClusters.BROKERS + " brokers + 1 added, "
+                    + o.reassignFillBytes() + " B of values in the partition, steady idempotent acks=all producer "
+                    + o.reassignRate() + " records/s of " + o.recordSize() + " B, " + o.reassignBeforeSeconds()
+                    + " s before and " + o.reassignAfterSeconds() + " s after the move, throttle "
+                    + (o.reassignThrottle() > 0 ? o.reassignThrottle() + " B/s" : "none");
+        }
+        return s;
     }
 
     /** The burner's measured cores in every scenario of {@code system}, in the order they ran. */

@@ -47,7 +47,7 @@ final class Scenarios {
         return (int) Math.max(1, o.bufferMemory() / o.recordSize());
     }
 
-    private byte[] stamped(long sendNanos, long index) {
+    byte[] stamped(long sendNanos, long index) {
         byte[] value = template.clone();
         ByteBuffer.wrap(value).putLong(0, sendNanos - ORIGIN).putLong(8, index);
         return value;
@@ -177,14 +177,7 @@ final class Scenarios {
             long interval = 1_000_000_000L / rate;
             for (long i = 0; i < total; i++) {
                 long due = start + i * interval;
-                long wait;
-                while ((wait = due - System.nanoTime()) > 0) {
-                    if (wait > 20_000) {
-                        LockSupport.parkNanos(wait - 10_000);
-                    } else {
-                        Thread.onSpinWait();
-                    }
-                }
+                awaitSchedule(due);
                 long index = i;
                 sender.send(topic, 0, stamped(due, i), e -> {
                     if (e != null) {
@@ -347,14 +340,7 @@ final class Scenarios {
                     }
                     killAt = cluster.kill(leader);
                 }
-                long wait;
-                while ((wait = due[i] - System.nanoTime()) > 0) {
-                    if (wait > 20_000) {
-                        LockSupport.parkNanos(wait - 10_000);
-                    } else {
-                        Thread.onSpinWait();
-                    }
-                }
+                awaitSchedule(due[i]);
                 int index = i;
                 sender.sendWithOffset(topic, 0, stamped(due[i], i), (offset, e) -> {
                     ackNanos[index] = System.nanoTime();
@@ -458,6 +444,21 @@ final class Scenarios {
 
     private static String describe(OptionalInt node) {
         return node.isPresent() ? "node " + node.getAsInt() : "unknown";
+    }
+
+    /**
+     * Returns at {@code due} ({@link System#nanoTime()}): parks until 20 µs before it, then spins, so that a fixed
+     * send schedule keeps its timing to within microseconds rather than a park's granularity.
+     */
+    static void awaitSchedule(long due) {
+        long wait;
+        while ((wait = due - System.nanoTime()) > 0) {
+            if (wait > 20_000) {
+                LockSupport.parkNanos(wait - 10_000);
+            } else {
+                Thread.onSpinWait();
+            }
+        }
     }
 
     /** Waits until the partition's ISR holds all {@code replicas} (followers caught up), at most {@code timeoutMs}. */
