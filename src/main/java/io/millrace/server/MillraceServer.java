@@ -262,15 +262,16 @@ public final class MillraceServer implements AutoCloseable {
                 config.eventLoopThreads(), vertx.isNativeTransportEnabled() ? "epoll" : "Java NIO");
     }
 
-    /** The budget of open segment files every partition of this broker shares, with its metrics. */
+    /** The cap on partitions of all topics that this broker enforces when it creates or grows topics. */
     private static int maxPartitions(BrokerConfig config) {
         int maxPartitions = config.maxPartitions();
-        LOG.info("The cluster may hold at most {} partitions on this broker's word ({}={}, max heap {} MiB)",
+        LOG.info("Creates answered by this broker keep the cluster at most {} partitions ({}={}, max heap {} MiB)",
                 maxPartitions, ConfigKey.MAX_PARTITIONS.key(), config.getInt(ConfigKey.MAX_PARTITIONS),
                 Runtime.getRuntime().maxMemory() / (1024 * 1024));
         return maxPartitions;
     }
 
+    /** The budget of open segment files every partition of this broker shares, with its metrics. */
     private static OpenFileBudget openFileBudget(BrokerConfig config, PrometheusMeterRegistry registry) {
         OpenFileBudget budget = new OpenFileBudget(config.logMaxOpenFiles());
         LOG.info("Partition logs keep at most {} segment files open ({}={})", budget.maxOpenFiles(),
