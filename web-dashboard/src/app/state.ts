@@ -1,7 +1,7 @@
 /** The dashboard's two live connections, shared by every screen, and hooks to re-render when they change. */
 import { useEffect, useState } from 'preact/hooks';
 import { MillraceClient, MillraceError, type ConnectionState, type TopicDescription } from '../client/millrace-client';
-import { StatsFeed, brokerBase } from '../data/feed';
+import { StatsFeed } from '../data/feed';
 import { ReassignmentApi, type MoveProgress } from '../data/reassignments';
 
 export const feed = new StatsFeed();
@@ -47,18 +47,6 @@ export function feedBase(): string {
   } catch {
     return '';
   }
-}
-
-/**
- * The controller's HTTP address from the last stats frame ('' for the page's own broker, or when the frame names no
- * live controller): a preferred leader election is answered by the controller only.
- */
-export function controllerBase(): string {
-  const frame = feed.latest;
-  const controller = frame?.brokers?.find((b) => b.id === frame.controller && b.alive);
-  if (!controller) return '';
-  const base = brokerBase(controller);
-  return base === window.location.origin ? '' : base;
 }
 
 /**

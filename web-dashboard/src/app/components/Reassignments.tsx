@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import {
   ReassignmentApi, describeStatus, moveKey, moveStatus, type MoveProgress, type PlannedMove,
 } from '../../data/reassignments';
-import { controllerBase, useReassignments } from '../state';
+import { useReassignments } from '../state';
 import { EmptyState } from './EmptyState';
 import { FormResult } from './Field';
 import { Replicas } from './PartitionTable';
@@ -154,7 +154,7 @@ export function RebalanceCard(props: { onStarted: () => void }) {
   });
 
   const elect = () => run('elect', async () => {
-    const moved = await new ReassignmentApi(controllerBase()).electPreferredLeaders();
+    const moved = await api.electPreferredLeaders();
     setResult({ ok: true, text: moved === 0 ? 'Every partition is already led by its preferred replica.'
       : `Leadership moved to the preferred replica of ${moved} ${moved === 1 ? 'partition' : 'partitions'}.` });
   });

@@ -193,8 +193,22 @@ public final class BrokerService implements Broker {
             return controller.electPreferredLeaders();
         }
         int controllerId = store.cachedController();
-        return Future.failedFuture(new MillraceException(ErrorCode.NOT_LEADER, "Broker " + brokerId
-                + " is not the controller" + (controllerId >= 0 ? "; broker " + controllerId + " is: ask it" : "")));
+        if (controllerId < 0) {
+            return Future.failedFuture(new MillraceException(ErrorCode.NOT_LEADER, "No controller is elected yet;"
+                    + " retry in a moment"));
+        }
+        return this.<Forwarded.Elected>forward(controllerId, new Forwarded.ElectPreferredLeaders(),
+                settings.requestTimeoutMs()).map(Forwarded.Elected::partitions);
+    }
+
+    /** A forwarded election, answered only while this broker is the controller (it may have moved on the way). */
+    Future<Integer> electPreferredLeadersHere() {
+        ClusterController controller = clusterController;
+        if (controller == null || !controller.isActive()) {
+            return Future.failedFuture(new MillraceException(ErrorCode.NOT_LEADER, "Broker " + brokerId
+                    + " is no longer the controller; retry"));
+        }
+        return controller.electPreferredLeaders();
     }
 
     /**

@@ -52,6 +52,14 @@ sealed interface Forwarded {
     record GroupCall(String groupId, String operation, JsonObject arguments, long timeoutMs) implements Forwarded {
     }
 
+    /** Asks the controller to move leadership back to each partition's preferred replica where it can. */
+    record ElectPreferredLeaders() implements Forwarded {
+    }
+
+    /** The answer to {@link ElectPreferredLeaders}: how many partitions changed leader. */
+    record Elected(int partitions) implements Forwarded {
+    }
+
     /** The answer to a {@link GroupCall}. */
     record GroupAnswer(JsonObject body) implements Forwarded {
     }

@@ -26,10 +26,12 @@ public final class ForwardingCodec implements MessageCodec<Forwarded, Forwarded>
     private static final byte DELETE_RECORDS = 5;
     private static final byte END_OFFSET_FOR_EPOCH = 6;
     private static final byte GROUP_CALL = 7;
+    private static final byte ELECT_PREFERRED_LEADERS = 8;
     private static final byte PRODUCED = 21;
     private static final byte FETCHED = 22;
     private static final byte POSITION = 23;
     private static final byte GROUP_ANSWER = 24;
+    private static final byte ELECTED = 25;
 
     @Override
     public void encodeToWire(Buffer out, Forwarded message) {
@@ -64,6 +66,10 @@ public final class ForwardingCodec implements MessageCodec<Forwarded, Forwarded>
             string(out.appendLong(g.timeoutMs()), g.arguments().encode());
         } else if (message instanceof Forwarded.GroupAnswer a) {
             string(out.appendByte(GROUP_ANSWER), a.body().encode());
+        } else if (message instanceof Forwarded.ElectPreferredLeaders) {
+            out.appendByte(ELECT_PREFERRED_LEADERS);
+        } else if (message instanceof Forwarded.Elected e) {
+            out.appendByte(ELECTED).appendInt(e.partitions());
         } else if (message instanceof Forwarded.Produced p) {
             out.appendByte(PRODUCED).appendLong(p.baseOffset()).appendLong(p.lastOffset())
                     .appendLong(p.logAppendTime()).appendLong(p.logStartOffset());
@@ -133,6 +139,8 @@ public final class ForwardingCodec implements MessageCodec<Forwarded, Forwarded>
                 yield new Forwarded.GroupCall(groupId, operation, new JsonObject(r.string()), timeoutMs);
             }
             case GROUP_ANSWER -> new Forwarded.GroupAnswer(new JsonObject(r.string()));
+            case ELECT_PREFERRED_LEADERS -> new Forwarded.ElectPreferredLeaders();
+            case ELECTED -> new Forwarded.Elected(r.i32());
             default -> throw new IllegalArgumentException(NAME + ": unknown message type " + type);
         };
     }

@@ -69,6 +69,9 @@ public final class ForwardingEndpoint extends VerticleBase {
     }
 
     private Future<? extends Forwarded> answer(Forwarded request) {
+        if (request instanceof Forwarded.ElectPreferredLeaders) {
+            return broker.electPreferredLeadersHere().map(Forwarded.Elected::new);
+        }
         if (request instanceof Forwarded.GroupCall call) {
             return broker.groupCallHere(call).map(Forwarded.GroupAnswer::new);
         }

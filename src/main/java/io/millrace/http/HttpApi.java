@@ -114,9 +114,6 @@ public final class HttpApi {
                 "/api/reassignments")) {
             router.get(shared).handler(HttpApi::allowAnyOrigin);
         }
-        // Only the controller elects; a dashboard served by another broker asks it directly (a POST without a body
-        // needs no preflight, and any origin could already send it: the header only lets the page read the count).
-        router.post("/api/cluster/preferred-leader-election").handler(HttpApi::allowAnyOrigin);
         router.get("/api/stats/stream").handler(stats::serve);
         router.get("/api/stats").handler(ctx -> reply(ctx, 200, Future.succeededFuture(stats.historyJson())));
         router.get("/api/cluster").handler(ctx -> reply(ctx, 200, cluster.summary()));

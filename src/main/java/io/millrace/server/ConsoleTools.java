@@ -254,8 +254,8 @@ final class ConsoleTools {
 
     @Command(name = "preferred-leader-election", mixinStandardHelpOptions = true,
             description = "Move leadership of every partition back to its preferred (first) replica where that "
-                    + "replica is alive and in sync, and print how many partitions moved. The controller does it; "
-                    + "asked elsewhere, the command follows the broker to the controller.")
+                    + "replica is alive and in sync, and print how many partitions moved. Any broker takes the "
+                    + "request to the controller, which does it.")
     static final class PreferredLeaderElection implements Callable<Integer> {
         @Mixin
         RestOptions rest;
@@ -266,22 +266,11 @@ final class ConsoleTools {
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
-            HttpClient http = rest.http();
             URI broker = rest.broker();
             try {
-                int moved;
-                try {
-                    moved = elect(http, broker);
-                } catch (MillraceException e) {
-                    if (e.errorCode() != ErrorCode.NOT_LEADER) {
-                        throw e;
-                    }
-                    // Only the controller elects; this broker said which one is, and /api/brokers says where.
-                    URI controller = controllerAddress(http, broker);
-                    err.println("asking the controller at " + controller + " (" + broker + " is not the controller)");
-                    err.flush();
-                    moved = elect(http, controller);
-                }
+                HttpRequest request = HttpRequest.newBuilder(broker.resolve("/api/cluster/preferred-leader-election"))
+                        .timeout(Duration.ofMillis(rest.timeoutMs)).POST(HttpRequest.BodyPublishers.noBody()).build();
+                int moved = new JsonObject(send(rest.http(), request)).getInteger("partitionsMoved");
                 out.println(moved + (moved == 1 ? " partition" : " partitions") + " moved to the preferred leader");
                 out.flush();
                 return 0;
@@ -292,33 +281,6 @@ final class ConsoleTools {
                 err.println("millrace: cannot reach " + broker + ": " + e);
                 return 1;
             }
-        }
-
-        /** {@code POST /api/cluster/preferred-leader-election}: how many partitions moved. */
-        private int elect(HttpClient http, URI broker) throws IOException, InterruptedException {
-            HttpRequest request = HttpRequest.newBuilder(broker.resolve("/api/cluster/preferred-leader-election"))
-                    .timeout(Duration.ofMillis(rest.timeoutMs)).POST(HttpRequest.BodyPublishers.noBody()).build();
-            return new JsonObject(send(http, request)).getInteger("partitionsMoved");
-        }
-
-        /** The controller's HTTP address from {@code GET /api/brokers}. */
-        private URI controllerAddress(HttpClient http, URI broker) throws IOException, InterruptedException {
-            HttpRequest request = HttpRequest.newBuilder(broker.resolve("/api/brokers"))
-                    .timeout(Duration.ofMillis(rest.timeoutMs)).GET().build();
-            JsonArray brokers = new JsonArray(send(http, request));
-            for (int i = 0; i < brokers.size(); i++) {
-                JsonObject b = brokers.getJsonObject(i);
-                if (b.getBoolean("controller", false)) {
-                    String host = b.getString("host", "");
-                    if (host.isEmpty() || host.equals("0.0.0.0") || host.equals("::")) {
-                        host = broker.getHost(); // it listens everywhere: reach it the way this broker was reached
-                    }
-                    return URI.create(broker.getScheme() + "://" + (host.contains(":") ? "[" + host + "]" : host)
-                            + ":" + b.getInteger("httpPort"));
-                }
-            }
-            throw new MillraceException(ErrorCode.NOT_LEADER, broker + " is not the controller and knows of none "
-                    + "(an election may be under way); retry shortly");
         }
     }
 

@@ -38,7 +38,9 @@ class ForwardingCodecTest {
                 new Forwarded.Position(12, 1_700_000_000_000L),
                 new Forwarded.GroupCall("grüppe", "join", new JsonObject().put("memberId", "m-1"), 65_000),
                 new Forwarded.GroupCall("", "listGroups", new JsonObject(), 30_000),
-                new Forwarded.GroupAnswer(new JsonObject().put("groups", new JsonArray().add("a"))));
+                new Forwarded.GroupAnswer(new JsonObject().put("groups", new JsonArray().add("a"))),
+                new Forwarded.ElectPreferredLeaders(),
+                new Forwarded.Elected(12));
         for (Forwarded message : messages) {
             Buffer wire = Buffer.buffer("prefix");
             codec.encodeToWire(wire, message);

@@ -218,9 +218,12 @@ class ControllerFailoverIT {
             Disposable reading = client.consumer(ConsumerConfig.defaults()).assign(all, Seek.earliest()).receive()
                     .subscribe(read::add, read::failed, read::completed);
             await().atMost(Duration.ofSeconds(30)).until(() -> read.size() > 1000);
+            // asked of a broker that is not the controller, which takes it to the controller over the event bus
             int controller = replicas.agreedController();
-            Rest.Response elected = replicas.rest(controller).post("/api/cluster/preferred-leader-election", "{}");
-            System.out.printf("preferred-leader election at %d records read: %s%n", read.size(), elected);
+            int asked = cluster.ids().stream().filter(id -> id != controller).findFirst().orElseThrow();
+            Rest.Response elected = replicas.rest(asked).post("/api/cluster/preferred-leader-election", "{}");
+            System.out.printf("preferred-leader election at %d records read, asked of broker %d (controller %d): %s%n",
+                    read.size(), asked, controller, elected);
             assertThat(elected.status()).as(elected.body()).isEqualTo(200);
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
                     .until(() -> replicas.leader(topic, 0) == preferred);

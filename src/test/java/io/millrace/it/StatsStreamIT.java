@@ -111,11 +111,6 @@ class StatsStreamIT {
             assertThat(get(path).headers().firstValue("access-control-allow-origin")).as(path).hasValue("*");
         }
         assertThat(get("/api/topics").headers().firstValue("access-control-allow-origin")).isEmpty();
-        HttpResponse<String> election = HTTP.send(HttpRequest.newBuilder(
-                URI.create(broker.baseUrl() + "/api/cluster/preferred-leader-election"))
-                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(election.statusCode()).isEqualTo(200);
-        assertThat(election.headers().firstValue("access-control-allow-origin")).hasValue("*");
     }
 
     @Test
