@@ -2,7 +2,6 @@ package io.millrace.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,11 +22,9 @@ class ClientFailoverIT extends ThreeBrokerBrowserTest {
 
     @Test
     void theClientModuleMovesToAnotherBrokerWhenItsOwnDiesAndLosesNothing() throws Exception {
-        Path out = BrowserScript.HOME.resolve("target/e2e/client-failover");
-        String output = BrowserScript.run(cluster, "e2e/client-failover.e2e.mjs", out,
-                BrowserScript.HOME.resolve("target/it-logs/client-failover-e2e.log"), 300);
-        assertThat(output).contains("the client is open on").contains("acknowledged records were delivered")
+        ScriptRun run = runScript("client-failover", "client-failover", 300);
+        assertThat(run.output()).contains("the client is open on").contains("acknowledged records were delivered")
                 .contains("passed");
-        assertThat(out.resolve("page-state.json")).exists();
+        assertThat(run.out().resolve("page-state.json")).exists();
     }
 }

@@ -2,7 +2,6 @@ package io.millrace.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,22 +21,18 @@ class ClusterDashboardIT extends ThreeBrokerBrowserTest {
 
     @Test
     void theClusterScreenFollowsAKilledBrokerAndItsReturn() throws Exception {
-        Path out = BrowserScript.HOME.resolve("target/e2e/cluster");
-        String output = BrowserScript.run(cluster, "e2e/cluster-dashboard.e2e.mjs", out,
-                BrowserScript.HOME.resolve("target/it-logs/cluster-dashboard-e2e.log"), 300);
-        assertThat(output).contains("partitions under-replicated").contains("passed");
-        assertThat(out.resolve("cluster-broker-down.png")).exists();
-        assertThat(out.resolve("cluster-healed.png")).exists();
+        ScriptRun run = runScript("cluster-dashboard", "cluster", 300);
+        assertThat(run.output()).contains("partitions under-replicated").contains("passed");
+        assertThat(run.out().resolve("cluster-broker-down.png")).exists();
+        assertThat(run.out().resolve("cluster-healed.png")).exists();
     }
 
     @Test
     void theClusterScreenStartsFollowsAndCancelsReassignments() throws Exception {
-        Path out = BrowserScript.HOME.resolve("target/e2e/reassign");
-        String output = BrowserScript.run(cluster, "e2e/reassign-dashboard.e2e.mjs", out,
-                BrowserScript.HOME.resolve("target/it-logs/reassign-dashboard-e2e.log"), 420);
-        assertThat(output).contains("the panel shows no reassignment running").contains("was cancelled from the panel")
-                .contains("passed");
-        assertThat(out.resolve("reassignment-running.png")).exists();
-        assertThat(out.resolve("reassignment-finished.png")).exists();
+        ScriptRun run = runScript("reassign-dashboard", "reassign", 420);
+        assertThat(run.output()).contains("the panel shows no reassignment running")
+                .contains("was cancelled from the panel").contains("passed");
+        assertThat(run.out().resolve("reassignment-running.png")).exists();
+        assertThat(run.out().resolve("reassignment-finished.png")).exists();
     }
 }

@@ -1,5 +1,7 @@
 package io.millrace.it;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -7,7 +9,7 @@ import org.junit.jupiter.api.BeforeAll;
 /**
  * What the browser tests against a cluster share: a three-broker {@link ClusterHarness} for the class, started once
  * Chromium is known to be there (else the test fails and says how to install it), and closed after it. Subclasses run
- * their script with {@link BrowserScript#run}.
+ * their script with {@link #runScript}.
  */
 abstract class ThreeBrokerBrowserTest {
 
@@ -33,5 +35,21 @@ abstract class ThreeBrokerBrowserTest {
             cluster.close();
             cluster = null;
         }
+    }
+
+    /** What a script printed, and the folder of its screenshots and files. */
+    record ScriptRun(String output, Path out) {
+    }
+
+    /**
+     * Runs {@code web-dashboard/e2e/<name>.e2e.mjs} against the cluster, its files going to {@code target/e2e/<outDir>}
+     * and its output to {@code target/it-logs/<name>-e2e.log}.
+     */
+    static ScriptRun runScript(String name, String outDir, long timeoutSeconds)
+            throws IOException, InterruptedException {
+        Path out = BrowserScript.HOME.resolve("target/e2e/" + outDir);
+        String output = BrowserScript.run(cluster, "e2e/" + name + ".e2e.mjs", out,
+                BrowserScript.HOME.resolve("target/it-logs/" + name + "-e2e.log"), timeoutSeconds);
+        return new ScriptRun(output, out);
     }
 }
