@@ -210,7 +210,8 @@ class ReassignmentIT {
             assertThat(sent).isEqualTo(12 * 1024);
             producer.closeGracefully().block(Duration.ofSeconds(30));
         }
-        long size = Replicas.partitionOf(replicas.describe(topic), 0).getLong("sizeBytes");
+        // Only a broker holding the partition knows its size on disk; the others describe it as -1.
+        long size = Replicas.partitionOf(replicas.describe(source, topic).orElseThrow(), 0).getLong("sizeBytes");
         assertThat(size).isGreaterThan(6_000_000L);
 
         // Partition 0 moves onto the throttled broker: it takes as long as the rate says, and the controller dies
