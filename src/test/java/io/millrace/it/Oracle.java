@@ -16,6 +16,11 @@ import java.util.stream.Collectors;
  * offset order per partition. Records that were written but never acknowledged (in flight at a failover) may or may
  * not be read; they are counted, not judged.
  *
+ * <p>An acknowledgement may carry offset -1: the SDK reports a batch as written with its offsets unknown when the
+ * broker took a later batch of the same idempotent producer after answering this one with an error (as Kafka's
+ * producer reports a duplicate). Such a record must still be read exactly once, at an offset no other acknowledged
+ * record holds.
+ *
  * <p>Thread-safe: any number of producer threads may {@link #acknowledged record} at once. {@link #check} compares
  * by (key, value), so give every produced record a unique value.
  */
@@ -98,22 +103,34 @@ public final class Oracle {
                 readsOf.computeIfAbsent(r.content(), c -> new ArrayList<>()).add(r);
             }
             Map<Long, Entry> ackedAt = new HashMap<>();
+            Map<Content, Entry> ackedWithoutOffset = new HashMap<>();
             for (Entry a : partition.getValue()) {
+                if (a.offset() < 0) {
+                    ackedWithoutOffset.put(a.content(), a);
+                    continue;
+                }
                 Entry earlier = ackedAt.putIfAbsent(a.offset(), a);
                 if (earlier != null) {
                     conflicting.add("two records acknowledged at one offset: " + earlier + " and " + a);
                 }
+            }
+            for (Entry a : partition.getValue()) {
                 List<Entry> copies = readsOf.getOrDefault(a.content(), List.of());
-                Entry atOffset = readAt.get(a.offset());
+                Entry atOffset = a.offset() < 0 ? null : readAt.get(a.offset());
                 if (copies.isEmpty()) {
-                    lost.add(a + (atOffset == null ? " (offset not read)" : " (read " + atOffset + " there)"));
+                    lost.add(a + (a.offset() < 0 || atOffset == null ? " (offset not read)"
+                            : " (read " + atOffset + " there)"));
                 } else if (copies.size() > 1) {
                     duplicated.add(a + " read " + copies.size() + " times: " + copies);
-                } else if (copies.get(0).offset() != a.offset()) {
+                } else if (a.offset() >= 0 && copies.get(0).offset() != a.offset()) {
                     conflicting.add(a + " read at offset " + copies.get(0).offset());
+                } else if (a.offset() < 0 && ackedAt.containsKey(copies.get(0).offset())) {
+                    conflicting.add(a + " read at offset " + copies.get(0).offset() + ", acknowledged for "
+                            + ackedAt.get(copies.get(0).offset()));
                 }
             }
-            unacknowledgedRead += (int) reads.stream().filter(r -> !ackedAt.containsKey(r.offset())).count();
+            unacknowledgedRead += (int) reads.stream().filter(r -> !ackedAt.containsKey(r.offset())
+                    && !ackedWithoutOffset.containsKey(r.content())).count();
         }
         for (Map.Entry<TopicPartition, List<Entry>> partition : readBack.entrySet()) {
             if (!acked.containsKey(partition.getKey())) {

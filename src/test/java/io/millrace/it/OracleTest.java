@@ -61,6 +61,26 @@ class OracleTest {
                 .anySatisfy(s -> assertThat(s).contains("two records acknowledged at one offset"));
     }
 
+    @Test
+    void aRecordAcknowledgedWithoutItsOffsetMustBeReadOnceWhereNoOtherAcknowledgedRecordIs() {
+        // as the SDK reports a batch written though its own answer was an error: offset -1
+        oracle.acknowledged("orders", 0, 0, "k", "v0");
+        oracle.acknowledged("orders", 0, -1, "k", "v1");
+        oracle.acknowledged("orders", 0, -1, "k", "v2");
+        oracle.acknowledged("orders", 0, 3, "k", "v3");
+
+        Oracle.Verdict fine = oracle.assertEveryAcknowledgedRecordReadOnce(Map.of(P0, List.of(entry(P0, 0, "v0"),
+                entry(P0, 1, "v1"), entry(P0, 2, "v2"), entry(P0, 3, "v3"))));
+        assertThat(fine.unacknowledgedRead()).isZero();
+
+        Oracle.Verdict bad = oracle.check(Map.of(P0, List.of(entry(P0, 0, "v0"), entry(P0, 1, "v1"),
+                entry(P0, 3, "v2"), entry(P0, 4, "v1"))));
+        assertThat(bad.lost()).singleElement().asString().contains("v3");
+        assertThat(bad.duplicated()).singleElement().asString().contains("v1 read 2 times");
+        assertThat(bad.conflicting()).singleElement().asString().contains("v2 read at offset 3")
+                .contains("acknowledged for orders-0@3 k=v3");
+    }
+
     private static Entry entry(TopicPartition p, long offset, String value) {
         return new Entry(p, offset, "k", value);
     }
