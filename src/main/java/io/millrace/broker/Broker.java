@@ -124,8 +124,18 @@ public interface Broker {
      * {@code FENCED_LEADER_EPOCH} or {@code NOT_LEADER} at once (the subscriber subscribes again with the new epoch);
      * without one it retries those errors for a while, as the leader may come back.
      */
+    default Subscription subscribe(TopicPartition tp, long startOffset, int maxBytesPerFetch, int currentLeaderEpoch,
+                                   Subscription.Handler handler) {
+        return subscribe(tp, startOffset, maxBytesPerFetch, currentLeaderEpoch, 0, handler);
+    }
+
+    /**
+     * {@link #subscribe(TopicPartition, long, int, int, Subscription.Handler)} that lingers: after records reach the
+     * handler, the next fetch waits up to {@code lingerMs} so that records appended meanwhile come in one handler
+     * call. It trades that much latency for fewer, larger deliveries; 0 fetches again at once.
+     */
     Subscription subscribe(TopicPartition tp, long startOffset, int maxBytesPerFetch, int currentLeaderEpoch,
-                           Subscription.Handler handler);
+                           long lingerMs, Subscription.Handler handler);
 
     /**
      * A new idempotent-producer identity: an id no other producer of the cluster has, and epoch 0. A producer

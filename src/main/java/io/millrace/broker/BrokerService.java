@@ -594,9 +594,9 @@ public final class BrokerService implements Broker {
 
     @Override
     public Subscription subscribe(TopicPartition tp, long startOffset, int maxBytesPerFetch, int currentLeaderEpoch,
-                                  Subscription.Handler handler) {
+                                  long lingerMs, Subscription.Handler handler) {
         return new PartitionSubscription(this, metrics, tp, startOffset, maxBytesPerFetch, settings.maxFetchWaitMs(),
-                currentLeaderEpoch, handler);
+                currentLeaderEpoch, lingerMs, handler);
     }
 
     @Override

@@ -5,6 +5,7 @@ import io.millrace.common.LeaderEpoch;
 import io.millrace.common.MillraceException;
 import io.millrace.common.TopicPartition;
 import io.vertx.core.AsyncResult;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A {@link Subscription} as a loop of long-poll fetches: while there is demand and no fetch in flight, fetch from
@@ -20,6 +21,10 @@ import io.vertx.core.AsyncResult;
  * broker or forwarded to another, from the subscription's own position, so a leader change neither skips nor
  * repeats a record for it.
  *
+ * <p>A subscription may linger: after records reach it, it waits that long before its next fetch, so that a partition
+ * appended to in a steady trickle reaches it in one answer per linger rather than one per append (a WebSocket pays
+ * a frame and a socket write per answer). Outside Vert.x (no shared fetches) it does not linger.
+ *
  * <p>A cancel or a seek withdraws the fetch in flight ({@link PendingFetch}), so that subscribing and unsubscribing
  * again and again cannot fill the partition's waiting slots with fetches nobody wants.
  *
@@ -33,11 +38,14 @@ final class PartitionSubscription implements Subscription {
     private final int maxBytesPerFetch;
     private final long maxWaitMs;
     private final int currentLeaderEpoch;
+    private final long lingerMs;
     private final Handler handler;
     /** The fetches of this subscription's event loop; null when created outside Vert.x (then nothing is shared). */
     private final SharedFetches sharedFetches;
     private long position;
     private long demand;
+    /** When a lingering subscription may fetch again (a {@link System#nanoTime()}): a linger after its last data. */
+    private long lingerUntil;
     private boolean fetching;
     /** The fetch this subscription waits for; null when none is in flight or its answer is being handled. */
     private PendingFetch pending;
@@ -52,7 +60,8 @@ final class PartitionSubscription implements Subscription {
     private long generation;
 
     PartitionSubscription(BrokerService broker, BrokerMetrics metrics, TopicPartition tp, long startOffset,
-                          int maxBytesPerFetch, long maxWaitMs, int currentLeaderEpoch, Handler handler) {
+                          int maxBytesPerFetch, long maxWaitMs, int currentLeaderEpoch, long lingerMs,
+                          Handler handler) {
         this.broker = broker;
         this.metrics = metrics;
         this.tp = tp;
@@ -60,6 +69,7 @@ final class PartitionSubscription implements Subscription {
         this.maxBytesPerFetch = maxBytesPerFetch;
         this.maxWaitMs = maxWaitMs;
         this.currentLeaderEpoch = currentLeaderEpoch;
+        this.lingerMs = Math.max(0, lingerMs);
         this.handler = handler;
         io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
         this.sharedFetches = context == null ? null : SharedFetches.of(context);
@@ -78,6 +88,7 @@ final class PartitionSubscription implements Subscription {
     @Override
     public void seek(long offset) {
         position = offset;
+        lingerUntil = 0;
         generation++;
         withdrawPending();
         fetching = false;
@@ -125,7 +136,8 @@ final class PartitionSubscription implements Subscription {
         long fetchGeneration = generation;
         PendingFetch fetch = sharedFetches == null
                 ? broker.withdrawableFetch(tp, position, maxBytesPerFetch, maxWaitMs, currentLeaderEpoch)
-                : sharedFetches.fetch(broker, tp, position, maxBytesPerFetch, maxWaitMs, currentLeaderEpoch);
+                : sharedFetches.fetch(broker, tp, position, maxBytesPerFetch, maxWaitMs, currentLeaderEpoch,
+                        lingerMs, lingerUntil);
         pending = fetch;
         fetch.result().onComplete(result -> {
             if (fetchGeneration != generation) {
@@ -208,6 +220,9 @@ final class PartitionSubscription implements Subscription {
         metrics.recordsOut(tp.topic(), taken, fetched.records().sizeInBytes() * taken / Math.max(1, available));
         demand -= taken;
         position = next;
+        if (lingerMs > 0) {
+            lingerUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(lingerMs);
+        }
         return false;
     }
 }

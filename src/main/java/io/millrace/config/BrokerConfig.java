@@ -48,6 +48,9 @@ public final class BrokerConfig {
      */
     public static final int MAX_DERIVED_PARTITIONS = 50_000;
 
+    /** The longest {@code ws.push.linger.ms}: a second's delay is already far past what a live view tolerates. */
+    public static final int MAX_PUSH_LINGER_MS = 1_000;
+
     private final Map<ConfigKey, Object> values;
 
     private BrokerConfig(Map<ConfigKey, Object> values) {
@@ -228,6 +231,16 @@ public final class BrokerConfig {
             throw invalid(ConfigKey.WS_COMPRESSION_LEVEL.key(), "must be 1 (fastest) to 9 (smallest), was " + level);
         }
         return level;
+    }
+
+    /** {@code ws.push.linger.ms}: 0 (push at once) up to {@link #MAX_PUSH_LINGER_MS}. */
+    public int webSocketPushLingerMs() {
+        int linger = getInt(ConfigKey.WS_PUSH_LINGER_MS);
+        if (linger < 0 || linger > MAX_PUSH_LINGER_MS) {
+            throw invalid(ConfigKey.WS_PUSH_LINGER_MS.key(), "must be 0 (push at once) to " + MAX_PUSH_LINGER_MS
+                    + " ms, was " + linger);
+        }
+        return linger;
     }
 
     public Optional<String> externalZookeeper() {

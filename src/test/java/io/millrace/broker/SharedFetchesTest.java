@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.millrace.common.ErrorCode;
+import io.millrace.common.LeaderEpoch;
 import io.millrace.common.MillraceException;
 import io.millrace.common.TopicPartition;
 import io.millrace.partition.PartitionSettings;
@@ -216,14 +217,72 @@ class SharedFetchesTest {
         reader.assertReadExactly(15);
     }
 
+    @Test
+    void aLingeringSubscriptionGetsWhatWasAppendedDuringItsLingerInOneDelivery() throws Exception {
+        long lingerMs = 2_000;
+        Reader lingering = subscribe(one, 1_000, lingerMs);
+        Reader alsoLingering = subscribe(one, 1_000, lingerMs);
+        Reader eager = subscribe(one, 1_000, 0);
+        SharedFetches shared = on(one, () -> SharedFetches.of(one));
+        await().atMost(Duration.ofSeconds(5)).until(() -> on(one, shared::inFlight) == 2);
+
+        // Nothing came before, so the first record is not held back.
+        produce(1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> lingering.offsets.size() == 1
+                && alsoLingering.offsets.size() == 1 && eager.offsets.size() == 1);
+        // Four appends in a row while the lingering readers wait: the eager reader has them before the linger ends,
+        // the lingering ones get all four in one delivery, no sooner than the linger after their last one.
+        for (int i = 0; i < 4; i++) {
+            produce(1);
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> eager.offsets.size() == 5);
+        long eagerDone = eager.deliveries.get(eager.deliveries.size() - 1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> lingering.offsets.size() == 5
+                && alsoLingering.offsets.size() == 5);
+        for (Reader reader : List.of(lingering, alsoLingering)) {
+            reader.assertReadExactly(5);
+            assertThat(reader.deliveries).hasSize(2);
+            assertThat(TimeUnit.NANOSECONDS.toMillis(reader.deliveries.get(1) - reader.deliveries.get(0)))
+                    .as("time between the two deliveries").isGreaterThanOrEqualTo(lingerMs - 10);
+            assertThat(reader.deliveries.get(1)).as("after the eager reader had every record").isGreaterThan(eagerDone);
+        }
+        eager.assertReadExactly(5);
+        // Both lingering readers waited on one timer and one fetch, apart from the eager reader's.
+        await().atMost(Duration.ofSeconds(5)).until(() -> on(one, shared::inFlight) == 2);
+    }
+
+    @Test
+    void aSubscriptionCancelledWhileItLingersLeavesNoFetchBehind() throws Exception {
+        Reader lingering = subscribe(one, 1_000, 60_000);
+        SharedFetches shared = on(one, () -> SharedFetches.of(one));
+        produce(1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> lingering.offsets.size() == 1);
+        assertThat(on(one, shared::inFlight)).as("the lingering fetch, waiting for its timer").isEqualTo(1);
+
+        on(one, () -> {
+            lingering.subscription.cancel();
+            return null;
+        });
+        assertThat(on(one, shared::inFlight)).isZero();
+        produce(1);
+        // A later subscription at the same position is not held back by the cancelled one's linger.
+        Reader next = subscribe(one, 1_000, 60_000);
+        await().atMost(Duration.ofSeconds(5)).until(() -> next.offsets.size() == 2);
+        assertThat(lingering.offsets).hasSize(1);
+    }
+
     private void produce(int... batchSizes) throws Exception {
         local.produce(batchSizes);
     }
 
     private Reader subscribe(Context context, long credit) throws Exception {
+        return subscribe(context, credit, 0);
+    }
+
+    private Reader subscribe(Context context, long credit, long lingerMs) throws Exception {
         Reader reader = new Reader(credit);
         on(context, () -> {
-            reader.subscription = broker.subscribe(TP, 0, MAX_BYTES, reader);
+            reader.subscription = broker.subscribe(TP, 0, MAX_BYTES, LeaderEpoch.UNKNOWN, lingerMs, reader);
             reader.subscription.request(credit);
             return null;
         });
@@ -242,6 +301,8 @@ class SharedFetchesTest {
         final List<Long> offsets = new CopyOnWriteArrayList<>();
         final List<String> values = new CopyOnWriteArrayList<>();
         final List<MillraceException> errors = new CopyOnWriteArrayList<>();
+        /** When each call that took records came ({@link System#nanoTime()}). */
+        final List<Long> deliveries = new CopyOnWriteArrayList<>();
         Subscription subscription;
         private long credit;
 
@@ -270,6 +331,9 @@ class SharedFetchesTest {
                     values.add(new String(record.value(), StandardCharsets.UTF_8));
                     next = record.offset() + 1;
                 }
+            }
+            if (next > position) {
+                deliveries.add(System.nanoTime());
             }
             return next;
         }

@@ -9,6 +9,7 @@ import io.millrace.broker.TopicDescription;
 import io.millrace.broker.json.JsonMapping;
 import io.millrace.common.Acks;
 import io.millrace.common.ErrorCode;
+import io.millrace.common.LeaderEpoch;
 import io.millrace.common.MillraceException;
 import io.millrace.common.OffsetSpec;
 import io.millrace.common.TopicPartition;
@@ -531,7 +532,8 @@ final class WebSocketSession {
         }
 
         void add(TopicPartition tp, long start) {
-            partitions.put(tp, broker.subscribe(tp, start, settings.fetchBytes(), new Subscription.Handler() {
+            partitions.put(tp, broker.subscribe(tp, start, settings.fetchBytes(), LeaderEpoch.UNKNOWN,
+                    settings.pushLingerMs(), new Subscription.Handler() {
                 @Override
                 public long onData(FetchResult result, long position) {
                     return deliver(tp, result, position);
