@@ -98,6 +98,7 @@ public final class BrokerConfig {
         config.eventLoopThreads();
         config.logMaxOpenFiles();
         config.maxPartitions();
+        config.webSocketPushLingerMs();
         return config;
     }
 

@@ -94,6 +94,18 @@ class BrokerConfigTest {
     }
 
     @Test
+    void thePushLingerIsOffByDefaultAndBoundedToASecond() {
+        assertThat(BrokerConfig.withOverrides(Map.of()).webSocketPushLingerMs()).isZero();
+        assertThat(BrokerConfig.withOverrides(Map.of("ws.push.linger.ms", "50")).webSocketPushLingerMs())
+                .isEqualTo(50);
+        for (String bad : new String[] {"-1", "1001"}) {
+            assertThatThrownBy(() -> BrokerConfig.withOverrides(Map.of("ws.push.linger.ms", bad)))
+                    .isInstanceOf(MillraceException.class).hasMessageContaining("ws.push.linger.ms")
+                    .hasMessageContaining("was " + bad);
+        }
+    }
+
+    @Test
     void eventLoopThreadsDefaultToOnePerCoreAndRefuseNegativeCounts() {
         assertThat(BrokerConfig.withOverrides(Map.of()).eventLoopThreads())
                 .isEqualTo(Runtime.getRuntime().availableProcessors());
