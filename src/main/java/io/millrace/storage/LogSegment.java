@@ -336,7 +336,7 @@ final class LogSegment implements AutoCloseable {
         if (first.isEmpty() || first.get().lastOffset() >= maxOffsetExclusive) {
             return LogSlice.empty(offset);
         }
-        BatchHeader last = first.get();
+        BatchHeader last = skipBatchesThatFit(open, first.get(), maxBytes, maxOffsetExclusive);
         long end = last.nextPosition();
         while (end < size) {
             BatchHeader next = BatchHeader.read(open, end, size, headerScratch);
@@ -350,6 +350,33 @@ final class LogSegment implements AutoCloseable {
         long position = first.get().position();
         return new LogSlice(this, generation, logFile, position, (int) (end - position), first.get().baseOffset(),
                 last.nextOffset());
+    }
+
+    /**
+     * The last batch of a read starting with {@code first} that the offset index proves to fit (it ends within
+     * {@code maxBytes} of {@code first}'s start and below {@code maxOffsetExclusive}), or {@code first} when the index
+     * proves none past it. The read then scans headers only from there: a megabyte of 16 KiB batches costs three header
+     * reads instead of sixty-five, which is most of a large fetch's time on the partition's thread.
+     *
+     * <p>An entry that qualifies ({@link OffsetIndex#lastEntryWithin}) starts its batch within the limit, and that
+     * batch ends below the offset limit, but it may end past the byte limit; then the entry before it is used, whose
+     * batch ends where a later batch starts, inside the limit.
+     */
+    private BatchHeader skipBatchesThatFit(FileChannel open, BatchHeader first, int maxBytes,
+                                           long maxOffsetExclusive) throws IOException {
+        long maxEnd = first.position() + maxBytes;
+        int n = offsetIndex.lastEntryWithin(maxOffsetExclusive, maxEnd);
+        for (int candidate = n; candidate >= Math.max(0, n - 1); candidate--) {
+            int position = offsetIndex.entry(candidate).position();
+            if (position <= first.position() || position >= size) {
+                return first;
+            }
+            BatchHeader header = BatchHeader.read(open, position, size, headerScratch);
+            if (header.nextPosition() <= maxEnd && header.lastOffset() < maxOffsetExclusive) {
+                return header;
+            }
+        }
+        return first;
     }
 
     /**

@@ -47,6 +47,27 @@ final class OffsetIndex extends MappedIndex {
         return n < 0 ? Optional.empty() : Optional.of(entry(n));
     }
 
+    /**
+     * The number of the last entry whose batch starts at or before {@code maxPosition} and ends below
+     * {@code offsetLimit}, or -1 when none does. Keys and positions both grow from entry to entry, so the entries that
+     * qualify are a prefix of the index and a binary search finds where it ends.
+     */
+    int lastEntryWithin(long offsetLimit, long maxPosition) {
+        int lo = 0;
+        int hi = entries() - 1;
+        int found = -1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            if (keyAt(mid) < offsetLimit && positionAt(mid) <= maxPosition) {
+                found = mid;
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return found;
+    }
+
     Optional<Entry> firstEntry() {
         return entries() == 0 ? Optional.empty() : Optional.of(entry(0));
     }
@@ -60,8 +81,13 @@ final class OffsetIndex extends MappedIndex {
         truncateToEntries(floorEntry(offset, true) + 1);
     }
 
-    private Entry entry(int n) {
-        return new Entry(keyAt(n), readInt(slot(n) + 4));
+    /** Entry number {@code n}, from 0 to the number of entries less one. */
+    Entry entry(int n) {
+        return new Entry(keyAt(n), positionAt(n));
+    }
+
+    private int positionAt(int n) {
+        return readInt(slot(n) + 4);
     }
 
     @Override
