@@ -106,7 +106,8 @@ public final class KafkaToolsBenchmark {
             Usage: load-tests/run-kafka-tools-bench.sh [options]
               --runs N                 repetitions; each figure is the median over runs (default 3)
               --records N              records of ProducerPerformance at full speed and of ConsumerPerformance
-                                       (default 1000000)
+                                       (default 5000000: with fewer, the first seconds' JIT compilation in
+                                       both brokers and the tool weighs on the figures)
               --record-size B          record size (default 1024)
               --partitions N           partitions of each topic (default 1)
               --acks A                 the producer's acks, the same for both systems (default all)
@@ -393,7 +394,7 @@ public final class KafkaToolsBenchmark {
             }
         }
         Path home = Path.of(System.getProperty("millrace.home", "..")).toAbsolutePath().normalize();
-        Options o = new Options(integer(a, "runs", 3), Long.parseLong(a.getOrDefault("records", "1000000")),
+        Options o = new Options(integer(a, "runs", 3), Long.parseLong(a.getOrDefault("records", "5000000")),
                 integer(a, "record-size", 1024), integer(a, "partitions", 1), a.getOrDefault("acks", "all"),
                 integer(a, "rate", 10_000), integer(a, "rate-seconds", 30), integer(a, "rate-warmup-seconds", 5),
                 List.of(a.getOrDefault("systems", "millrace,kafka").split(",")), integer(a, "timeout-seconds", 300),
