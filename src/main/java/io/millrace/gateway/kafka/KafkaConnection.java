@@ -3,8 +3,12 @@ package io.millrace.gateway.kafka;
 import io.millrace.broker.BrokerMetrics;
 import io.millrace.broker.FetchedRecords;
 import io.millrace.gateway.framing.FrameReader;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.net.NetSocket;
 import java.nio.ByteBuffer;
@@ -12,6 +16,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 import org.apache.kafka.common.message.FetchResponseData;
 import org.apache.kafka.common.message.RequestHeaderData;
@@ -71,6 +76,8 @@ final class KafkaConnection {
     private final KafkaApis apis;
     private final KafkaSettings settings;
     private final BrokerMetrics metrics;
+    /** The event loop that accepted the socket, where everything here runs. */
+    private final Context context;
     /** Cuts the stream into size fields and requests, each request copied once into an array of its own. */
     private final FrameReader reader;
     /** Requests read whose answers are not yet sent whole, oldest first. */
@@ -78,6 +85,8 @@ final class KafkaConnection {
     private boolean readingSize = true;
     private boolean readingPaused;
     private boolean closed;
+    /** Whether {@link #writeReadyAnswers} is queued on the event loop already. */
+    private boolean writeScheduled;
     private String clientId = "";
 
     KafkaConnection(NetSocket socket, KafkaApis apis, KafkaSettings settings, BrokerMetrics metrics) {
@@ -85,6 +94,7 @@ final class KafkaConnection {
         this.apis = apis;
         this.settings = settings;
         this.metrics = metrics;
+        this.context = Objects.requireNonNull(Vertx.currentContext(), "a Kafka connection starts on its event loop");
         this.reader = new FrameReader(socket, SIZE_BYTES, this::onRecord, unfinishedBytes -> { });
     }
 
@@ -197,25 +207,52 @@ final class KafkaConnection {
                 return;
             }
             pendingAnswer.response = result.result();
+            scheduleWrite();
+        });
+    }
+
+    /**
+     * Writes the ready answers once the event loop has run what it has queued: the partition completes the requests of
+     * one append together, and their answers then leave in one write (see {@link Outgoing}).
+     */
+    private void scheduleWrite() {
+        if (writeScheduled) {
+            return;
+        }
+        writeScheduled = true;
+        context.runOnContext(v -> {
+            writeScheduled = false;
             writeReadyAnswers();
         });
     }
 
     /** Writes, in request order, every answer that is ready and has no unanswered request before it. */
     private void writeReadyAnswers() {
-        // A copy: a send that completes at once removes its answer from the queue while this walks it.
-        for (PendingAnswer answer : new ArrayList<>(pending)) {
-            if (closed || answer.response == null) {
-                return;
+        // Picked first: a send that completes at once removes its answer from the queue.
+        List<PendingAnswer> ready = new ArrayList<>();
+        for (PendingAnswer answer : pending) {
+            if (answer.response == null) {
+                break;
             }
-            if (answer.writing) {
-                continue;
+            if (!answer.writing) {
+                answer.writing = true;
+                ready.add(answer);
             }
-            answer.writing = true;
-            Future<Void> sent = answer.response
-                    .map(response -> respond(answer.correlationId, answer.key, answer.version, response))
-                    .orElseGet(Future::succeededFuture);
-            sent.onComplete(done -> {
+        }
+        if (closed || ready.isEmpty()) {
+            return;
+        }
+        Outgoing out = new Outgoing();
+        List<Future<Void>> sent = new ArrayList<>(ready.size());
+        for (PendingAnswer answer : ready) {
+            sent.add(answer.response
+                    .map(response -> respond(out, answer.correlationId, answer.key, answer.version, response))
+                    .orElseGet(Future::succeededFuture));
+        }
+        out.writeHeap();
+        for (int i = 0; i < ready.size(); i++) {
+            PendingAnswer answer = ready.get(i);
+            sent.get(i).onComplete(done -> {
                 if (done.succeeded()) {
                     pending.remove(answer);
                     readOnIfAllowed();
@@ -241,29 +278,31 @@ final class KafkaConnection {
     }
 
     /**
-     * Writes a response: the heap parts as buffers, the records of a fetch with {@link FetchedRecords#sendTo} (from
-     * their segment files in chunks small enough that Vert.x queues each whole, in call order). Completes when the last
-     * part is sent; fails when a segment changed since it was read (its bytes are announced already, so the connection
-     * must close) or a send fails.
+     * Serialises a response into {@code out}: its heap parts join the bytes gathered for the next write, the records
+     * of a fetch go with {@link FetchedRecords#sendTo} (from their segment files in chunks small enough that Vert.x
+     * queues each whole, in call order). Completes when the last part is sent; fails when a segment changed since it
+     * was read (its bytes are announced already, so the connection must close) or a send fails.
      */
-    private Future<Void> respond(int correlationId, ApiKeys key, short version, ApiMessage response) {
+    private Future<Void> respond(Outgoing out, int correlationId, ApiKeys key, short version, ApiMessage response) {
         short headerVersion = key.responseHeaderVersion(version);
         ObjectSerializationCache cache = new ObjectSerializationCache();
         ResponseHeaderData header = new ResponseHeaderData().setCorrelationId(correlationId);
         int size = header.size(cache, headerVersion) + response.size(cache, version);
-        ResponseParts out = new ResponseParts(SIZE_BYTES + size - brokerRecordsBytes(response));
-        out.writeInt(size);
-        header.write(out, cache, headerVersion);
-        response.write(out, cache, version);
+        ResponseParts parts = new ResponseParts(SIZE_BYTES + size - brokerRecordsBytes(response));
+        parts.writeInt(size);
+        header.write(parts, cache, headerVersion);
+        response.write(parts, cache, version);
         List<Future<Void>> sent = new ArrayList<>();
-        for (ResponseParts.Part part : out.parts()) {
+        for (ResponseParts.Part part : parts.parts()) {
             if (part instanceof ResponseParts.Heap heap) {
-                sent.add(socket.write(BufferInternal.buffer(Unpooled.wrappedBuffer(heap.bytes()))));
+                if (heap.bytes().hasRemaining()) {
+                    sent.add(out.heap(heap.bytes()));
+                }
             } else if (part instanceof ResponseParts.Batches batches) {
-                sent.add(batches.records().sendTo(socket, 0, batches.records().sizeInBytes()));
+                sent.add(out.records(batches.records()));
             }
         }
-        return Future.all(sent).mapEmpty();
+        return sent.size() == 1 ? sent.get(0) : Future.all(sent).mapEmpty();
     }
 
     /** The bytes of a response that are sent as the broker's batches rather than written from the heap. */
@@ -290,6 +329,41 @@ final class KafkaConnection {
         LOG.info("Closing the Kafka connection from {} (client '{}'): it sent {}", socket.remoteAddress(), clientId,
                 reason);
         socket.close();
+    }
+
+    /**
+     * The bytes of the answers written in one pass, in wire order: heap bytes of consecutive answers are gathered and
+     * handed to the socket as one buffer, which Vert.x sends with one system call where one write per answer cost a
+     * call and a wake-up of the client each; a fetch's records go in their place between them.
+     */
+    private final class Outgoing {
+        private CompositeByteBuf heap;
+        private Promise<Void> heapSent;
+
+        /** Adds {@code bytes} to the next write; the future completes when that write is sent. */
+        Future<Void> heap(ByteBuffer bytes) {
+            if (heap == null) {
+                heap = Unpooled.compositeBuffer(Integer.MAX_VALUE);
+                heapSent = Promise.promise();
+            }
+            heap.addComponent(true, Unpooled.wrappedBuffer(bytes));
+            return heapSent.future();
+        }
+
+        /** Writes the heap bytes gathered so far, then queues {@code records} behind them. */
+        Future<Void> records(FetchedRecords records) {
+            writeHeap();
+            return records.sendTo(socket, 0, records.sizeInBytes());
+        }
+
+        /** Hands the heap bytes gathered so far to the socket, if any. */
+        void writeHeap() {
+            if (heap != null) {
+                socket.write(BufferInternal.buffer(heap)).onComplete(heapSent);
+                heap = null;
+                heapSent = null;
+            }
+        }
     }
 
     /** A request read and not yet answered whole; {@code version} is the one its answer is written in. */
