@@ -30,6 +30,8 @@ final class SendLoop {
     private final Semaphore permits = new Semaphore(IN_FLIGHT);
     private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
     private final Thread thread;
+    private volatile boolean stopRequested;
+    private volatile int sent;
 
     SendLoop(MillraceClient client, String topic, String name, int count, int keys, Oracle oracle) {
         this.producer = client.producer(ProducerConfig.defaults().withAcks(-1).withIdempotence(true)
@@ -49,7 +51,7 @@ final class SendLoop {
 
     private void run() {
         try {
-            for (int i = 0; i < count; i++) {
+            for (int i = 0; i < count && !stopRequested; i++) {
                 permits.acquire();
                 String key = "key-" + Math.floorMod(i + name.hashCode(), keys);
                 String value = name + "-" + i;
@@ -60,12 +62,28 @@ final class SendLoop {
                     failures.add(value + ": " + e);
                     permits.release();
                 });
+                sent = i + 1;
             }
             permits.acquire(IN_FLIGHT);
             permits.release(IN_FLIGHT);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Sends no more records after the one being sent; {@link #join} then waits for the answers. */
+    void stop() {
+        stopRequested = true;
+    }
+
+    /** Whether records are still being sent: neither all {@code count} sent and answered, nor stopped and drained. */
+    boolean sending() {
+        return thread.isAlive();
+    }
+
+    /** Records sent so far. */
+    int sent() {
+        return sent;
     }
 
     boolean failed() {
