@@ -48,9 +48,15 @@ import reactor.core.publisher.Flux;
 class ReassignmentIT {
 
     private static final int PARTITIONS = 8;
-    /** Enough that the producers are still sending while the fourth broker starts and the partitions move. */
     /** Records acknowledged before the cluster grows; the producers then send until the moves are done. */
-    private static final int BEFORE_GROWTH = 80_000;
+    private static final int BEFORE_GROWTH = 30_000;
+    /**
+     * Each producer's pace: together at most about 450 KB/s even at one record a batch, half of it into the moved
+     * partitions, under the new broker's {@link #THROTTLE}, so its copies catch up while the writes go on; and the
+     * records the test holds in memory stay bounded however long the moves take on a slow machine (unpaced, a CI run
+     * wrote until the test's heap ran out).
+     */
+    private static final int RECORDS_PER_SECOND = 2_500;
     private static final int KEYS = 97;
     /** The fourth broker's replication.throttled.rate: bytes/s its new replicas may copy. */
     private static final int THROTTLE = 1024 * 1024;
@@ -94,8 +100,8 @@ class ReassignmentIT {
                             .withSessionTimeout(Duration.ofSeconds(3), Duration.ofMillis(300)))
                     .receive().subscribe(grouped::add, grouped::failed, grouped::completed);
 
-            SendLoop one = new SendLoop(first, topic, "a", Integer.MAX_VALUE, KEYS, oracle);
-            SendLoop two = new SendLoop(second, topic, "b", Integer.MAX_VALUE, KEYS, oracle);
+            SendLoop one = new SendLoop(first, topic, "a", Integer.MAX_VALUE, KEYS, oracle).paced(RECORDS_PER_SECOND);
+            SendLoop two = new SendLoop(second, topic, "b", Integer.MAX_VALUE, KEYS, oracle).paced(RECORDS_PER_SECOND);
             one.start();
             two.start();
             await().alias(BEFORE_GROWTH + " records acknowledged").atMost(Duration.ofSeconds(120))

@@ -10,11 +10,14 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One idempotent acks=all SDK producer sending {@code count} keyed records ({@code <name>-<i>}, unique values) on its
  * own thread, with at most {@link #IN_FLIGHT} unanswered so that the stream is still going when a test breaks
- * something, logging each acknowledgement in the {@link Oracle} and each failure here.
+ * something, logging each acknowledgement in the {@link Oracle} and each failure here. A loop that runs until
+ * {@link #stop stopped} should be {@link #paced}: unpaced, how many records it sends (and the oracle holds in memory)
+ * depends on how fast the machine is, and a throttled follower may never catch up with it.
  */
 final class SendLoop {
 
@@ -32,6 +35,7 @@ final class SendLoop {
     private final Thread thread;
     private volatile boolean stopRequested;
     private volatile int sent;
+    private int recordsPerSecond;
 
     SendLoop(MillraceClient client, String topic, String name, int count, int keys, Oracle oracle) {
         this.producer = client.producer(ProducerConfig.defaults().withAcks(-1).withIdempotence(true)
@@ -45,13 +49,27 @@ final class SendLoop {
         thread.setDaemon(true);
     }
 
+    /** Sends at most {@code recordsPerSecond} records a second; call before {@link #start}. */
+    SendLoop paced(int recordsPerSecond) {
+        this.recordsPerSecond = recordsPerSecond;
+        return this;
+    }
+
     void start() {
         thread.start();
     }
 
     private void run() {
         try {
+            long startedNanos = System.nanoTime();
             for (int i = 0; i < count && !stopRequested; i++) {
+                if (recordsPerSecond > 0) {
+                    long dueNanos = startedNanos + i * 1_000_000_000L / recordsPerSecond;
+                    long aheadNanos = dueNanos - System.nanoTime();
+                    if (aheadNanos > 0) {
+                        TimeUnit.NANOSECONDS.sleep(aheadNanos);
+                    }
+                }
                 permits.acquire();
                 String key = "key-" + Math.floorMod(i + name.hashCode(), keys);
                 String value = name + "-" + i;
