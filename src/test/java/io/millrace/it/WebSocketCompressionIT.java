@@ -1,6 +1,7 @@
 package io.millrace.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
@@ -13,12 +14,17 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,20 +32,29 @@ import org.junit.jupiter.api.Test;
 /**
  * WebSocket per-message deflate costs native memory per socket, so a broker accepts it only when
  * {@code ws.compression.enable} is on, whatever the client offers; HTTP response compression stays on either way.
- * Checked on the handshake a browser sends, over a real socket.
+ * Checked on the handshake a browser sends, over a real socket. And a {@code records} message larger than
+ * {@code ws.max.frame.bytes} arrives whole in several frames, compressed or not, to each of several sockets reading
+ * the same records (which share one encoded text on the broker).
  */
 class WebSocketCompressionIT {
 
     /** What Chrome and Firefox offer. */
     private static final String BROWSER_OFFER = "permessage-deflate; client_max_window_bits";
 
+    /** Small enough that a push of the records below needs several frames. */
+    private static final int MAX_FRAME_BYTES = 16_384;
+    private static final int LARGE_RECORDS = 12;
+    private static final int LARGE_VALUE_CHARS = 4_000;
+
     static BrokerProcess plain;
     static BrokerProcess compressing;
 
     @BeforeAll
     static void start() {
-        plain = BrokerProcess.start("ws-deflate-default", Map.of());
-        compressing = BrokerProcess.start("ws-deflate-on", Map.of("ws.compression.enable", "true"));
+        String frame = Integer.toString(MAX_FRAME_BYTES);
+        plain = BrokerProcess.start("ws-deflate-default", Map.of("ws.max.frame.bytes", frame));
+        compressing = BrokerProcess.start("ws-deflate-on", Map.of("ws.compression.enable", "true",
+                "ws.max.frame.bytes", frame));
     }
 
     @AfterAll
@@ -92,6 +107,91 @@ class WebSocketCompressionIT {
             assertThat(answer.get("status")).contains(" 200 ");
             assertThat(answer.get("content-encoding")).isEqualTo("gzip");
         }
+    }
+
+    @Test
+    void aPushLargerThanOneFrameArrivesWholeInSeveralFramesToEverySocket() throws Exception {
+        for (BrokerProcess broker : List.of(plain, compressing)) {
+            String topic = "large-push-" + broker.name();
+            new Rest(broker.baseUrl()).createTopic(topic, 1);
+            Vertx vertx = Vertx.vertx();
+            try {
+                WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions()
+                        .setTryUsePerMessageCompression(broker == compressing).setMaxFrameSize(MAX_FRAME_BYTES)
+                        .setMaxMessageSize(1 << 20));
+                WebSocketConnectOptions where = new WebSocketConnectOptions().setHost("127.0.0.1")
+                        .setPort(broker.httpPort()).setURI("/ws");
+                WebSocket producer = client.connect(where).await(10, TimeUnit.SECONDS);
+                List<String> values = new ArrayList<>();
+                for (int i = 0; i < LARGE_RECORDS; i++) {
+                    values.add(i + "-" + "é".repeat(LARGE_VALUE_CHARS / 2) + "x".repeat(LARGE_VALUE_CHARS / 2));
+                    JsonObject produced = call(producer, new JsonObject().put("op", "produce").put("id", i)
+                            .put("topic", topic).put("acks", "all").put("value", values.get(i)));
+                    assertThat(produced.getString("op")).as(produced.encode()).isEqualTo("result");
+                }
+
+                // Three readers of the same records: at least two of them share an event loop, and with it the message.
+                List<FramedReader> readers = new ArrayList<>();
+                for (int r = 0; r < 3; r++) {
+                    readers.add(new FramedReader(client.connect(where).await(10, TimeUnit.SECONDS)));
+                }
+                readers.forEach(reader -> reader.socket.writeTextMessage(new JsonObject().put("op", "subscribe")
+                        .put("id", 1).put("topic", topic).put("from", "earliest").put("credits", 1_000).encode()));
+                for (FramedReader reader : readers) {
+                    await().atMost(Duration.ofSeconds(20)).until(() -> reader.values().size() >= LARGE_RECORDS);
+                    assertThat(reader.values()).as("values read on " + broker.name()).isEqualTo(values);
+                    assertThat(reader.largestFrames.get()).as("frames of the largest message")
+                            .isGreaterThanOrEqualTo(2);
+                    assertThat(reader.largestFrameBytes.get()).isLessThanOrEqualTo(MAX_FRAME_BYTES);
+                }
+            } finally {
+                vertx.close().await(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** Reassembles text messages from their frames, counting how many frames the largest took. */
+    private static final class FramedReader {
+        final WebSocket socket;
+        final List<String> messages = new CopyOnWriteArrayList<>();
+        final AtomicInteger largestFrames = new AtomicInteger();
+        final AtomicInteger largestFrameBytes = new AtomicInteger();
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        private int frames;
+
+        FramedReader(WebSocket socket) {
+            this.socket = socket;
+            socket.frameHandler(frame -> {
+                byte[] data = frame.binaryData().getBytes();
+                largestFrameBytes.accumulateAndGet(data.length, Math::max);
+                bytes.writeBytes(data);
+                frames++;
+                if (frame.isFinal()) {
+                    messages.add(bytes.toString(StandardCharsets.UTF_8));
+                    largestFrames.accumulateAndGet(frames, Math::max);
+                    bytes.reset();
+                    frames = 0;
+                }
+            });
+        }
+
+        List<String> values() {
+            List<String> out = new ArrayList<>();
+            for (String text : messages) {
+                JsonObject message = new JsonObject(text);
+                if ("records".equals(message.getString("op"))) {
+                    message.getJsonArray("records").forEach(r -> out.add(((JsonObject) r).getString("value")));
+                }
+            }
+            return out;
+        }
+    }
+
+    private static JsonObject call(WebSocket socket, JsonObject request) throws Exception {
+        CompletableFuture<JsonObject> answer = new CompletableFuture<>();
+        socket.textMessageHandler(text -> answer.complete(new JsonObject(text)));
+        socket.writeTextMessage(request.encode());
+        return answer.get(10, TimeUnit.SECONDS);
     }
 
     private static JsonObject call(WebSocket socket) throws Exception {
