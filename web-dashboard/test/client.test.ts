@@ -136,6 +136,14 @@ describe('subscriptions', () => {
     expect([...(await sub.ready)]).toEqual([[0, 0], [1, 5]]);
   });
 
+  it('asks for its own linger only when given one', () => {
+    const { request } = subscribed(10);
+    expect(request).not.toHaveProperty('lingerMs');
+    const { client, socket } = connect();
+    client.subscribe({ topic: 't', lingerMs: 16 }, { onRecords: () => {} });
+    expect(socket.last('subscribe')).toMatchObject({ topic: 't', lingerMs: 16 });
+  });
+
   it('grants credit in half-window chunks as records are delivered', async () => {
     const { socket, got } = subscribed(10);
     await settle();

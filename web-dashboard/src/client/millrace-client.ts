@@ -129,6 +129,11 @@ export interface SubscribeOptions {
   window?: number;
   /** `utf8` (default) gives `key`/`value` as text, `base64` as `keyBase64`/`valueBase64`. */
   encoding?: 'utf8' | 'base64';
+  /**
+   * How long the broker may hold records back after a push to send the next ones together, 0 to 1000 ms; default the
+   * broker's ws.push.linger.ms. A view that repaints at 60 frames a second loses nothing to 16.
+   */
+  lingerMs?: number;
 }
 
 export interface SubscriptionHandlers {
@@ -181,6 +186,8 @@ export interface JoinGroupOptions {
   /** Credits (records) the broker may send ahead of the application; default 500. */
   window?: number;
   encoding?: 'utf8' | 'base64';
+  /** As for `subscribe`. */
+  lingerMs?: number;
   clientId?: string;
 }
 
@@ -745,6 +752,7 @@ export class Subscription extends PushStream<Map<number, number>> {
     };
     const partitions = resuming ? [...this.next.keys()] : this.options.partitions;
     if (partitions) message.partitions = partitions;
+    if (this.options.lingerMs !== undefined) message.lingerMs = this.options.lingerMs;
     this.client.request(message).then(async (answer) => {
       if (generation !== this.generation || this.closed) return;
       this.bound(answer.subscription as string);
@@ -854,7 +862,7 @@ export class GroupMember extends PushStream<GroupAssignment> {
       // No credit until the answer names the subscription, so no record arrives for an id not known yet.
       credits: 0,
     };
-    for (const key of ['strategy', 'sessionTimeoutMs', 'rebalanceTimeoutMs', 'autoCommit', 'reset', 'clientId'] as const) {
+    for (const key of ['strategy', 'sessionTimeoutMs', 'rebalanceTimeoutMs', 'autoCommit', 'reset', 'lingerMs', 'clientId'] as const) {
       if (o[key] !== undefined) message[key] = o[key];
     }
     // The answer comes after the first rebalance, which may wait for the other members up to the rebalance timeout.

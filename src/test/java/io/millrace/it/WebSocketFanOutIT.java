@@ -98,6 +98,69 @@ class WebSocketFanOutIT {
     }
 
     /**
+     * A subscription may ask for its own linger ({@code lingerMs}): a stream appended one record at a time then
+     * reaches it in pushes at least that far apart, while a subscription beside it on the same partition that asks for
+     * none still gets every record. A linger outside 0 to 1000 ms is refused.
+     */
+    @Test
+    void aSubscriptionsOwnLingerGathersAStreamIntoFewerPushes() {
+        String topic = "lingering";
+        int records = 20;
+        long lingerMs = 400;
+        rest.createTopic(topic, 1);
+        try (WsClient producer = WsClient.connect(broker.webSocketUri());
+             WsClient patient = WsClient.connect(broker.webSocketUri());
+             WsClient eager = WsClient.connect(broker.webSocketUri())) {
+            for (Object bad : List.of(-1, 1_001, "16", 2.5)) {
+                JsonObject refused = patient.call(new JsonObject().put("op", "subscribe").put("topic", topic)
+                        .put("lingerMs", bad));
+                assertThat(refused.getJsonObject("error").getString("code")).as("lingerMs %s", bad)
+                        .isEqualTo("INVALID_REQUEST");
+                assertThat(refused.getJsonObject("error").getString("message")).contains("lingerMs");
+            }
+            String patientId = subscribeLatest(patient, topic, lingerMs);
+            String eagerId = subscribeLatest(eager, topic, 0);
+
+            long started = System.nanoTime();
+            for (int i = 0; i < records; i++) {
+                JsonObject ack = producer.call(new JsonObject().put("op", "produce").put("topic", topic)
+                        .put("acks", "all").put("value", "r" + i));
+                assertThat(ack.getString("op")).as("%s", ack).isEqualTo("result");
+            }
+            long producingMs = (System.nanoTime() - started) / 1_000_000;
+
+            await().atMost(PUSH_WAIT).until(() -> pushedValues(patient, patientId).size() >= records
+                    && pushedValues(eager, eagerId).size() >= records);
+            List<String> expected = java.util.stream.IntStream.range(0, records).mapToObj(i -> "r" + i).toList();
+            assertThat(pushedValues(patient, patientId)).isEqualTo(expected);
+            assertThat(pushedValues(eager, eagerId)).isEqualTo(expected);
+            // The first push goes at once; each later one waits for the linger since the one before.
+            long pushes = patient.pending().stream().filter(m -> isPushTo(m, patientId)).count();
+            assertThat(pushes).as("pushes of %d records produced over %d ms to a %d ms linger", records,
+                    producingMs, lingerMs).isLessThanOrEqualTo(2 + producingMs / lingerMs);
+        }
+    }
+
+    private static String subscribeLatest(WsClient ws, String topic, long lingerMs) {
+        JsonObject answer = ws.call(new JsonObject().put("op", "subscribe").put("topic", topic).put("from", "latest")
+                .put("credits", 1_000).put("lingerMs", lingerMs));
+        assertThat(answer.getString("op")).as("%s", answer).isEqualTo("result");
+        return answer.getString("subscription");
+    }
+
+    private static boolean isPushTo(JsonObject message, String subscription) {
+        return "records".equals(message.getString("op")) && subscription.equals(message.getString("subscription"));
+    }
+
+    /** The values pushed to {@code subscription} so far, in order (the messages stay queued). */
+    private static List<String> pushedValues(WsClient ws, String subscription) {
+        List<String> values = new ArrayList<>();
+        ws.pending().stream().filter(m -> isPushTo(m, subscription)).forEach(m -> m.getJsonArray("records")
+                .forEach(r -> values.add(((JsonObject) r).getString("value"))));
+        return values;
+    }
+
+    /**
      * Produces records {@code first} to {@code first + 24}: through REST, keyed, in two requests; then over the
      * producer's WebSocket, unkeyed in one request, one at a time to an explicit partition, and keyed.
      */

@@ -256,7 +256,7 @@ final class WebSocketSession {
 
     /**
      * {@code {"op":"subscribe","id","topic","partitions":[..]?,"from":"earliest"|"latest"|{"offset":n}|
-     * {"timestamp":t},"credits":n?,"encoding":"utf8"|"base64"?}}.
+     * {"timestamp":t},"credits":n?,"encoding":"utf8"|"base64"?,"lingerMs":n?}}.
      */
     private Future<JsonObject> subscribe(JsonObject message) {
         String topic = JsonMapping.requireString(message, "topic");
@@ -265,6 +265,7 @@ final class WebSocketSession {
         checkCredits(credits, 0);
         JsonMapping.Encoding encoding = JsonMapping.Encoding.parse(JsonMapping.optionalString(message, "encoding",
                 null));
+        int lingerMs = parseLinger(message);
         Object partitions = message.getValue("partitions");
         List<Integer> requested = partitions == null ? List.of() : JsonMapping.parsePartitions(partitions);
         return broker.describeTopic(topic).compose(description -> {
@@ -286,7 +287,7 @@ final class WebSocketSession {
             }
             return Future.all(starts).map(all -> {
                 String sid = "s" + nextSubscriptionId++;
-                ClientSubscription sub = new ClientSubscription(sid, topic, encoding, credits);
+                ClientSubscription sub = new ClientSubscription(sid, topic, encoding, credits, lingerMs);
                 JsonArray positions = new JsonArray();
                 for (int i = 0; i < chosen.size(); i++) {
                     long start = starts.get(i).result().offset();
@@ -307,7 +308,8 @@ final class WebSocketSession {
 
     /**
      * {@code {"op":"joinGroup","id","group","topics":[..],"strategy"?,"sessionTimeoutMs"?,"rebalanceTimeoutMs"?,
-     * "autoCommit"?,"reset"?,"credits"?,"encoding"?,"clientId"?}}: the gateway becomes the browser's group member.
+     * "autoCommit"?,"reset"?,"credits"?,"encoding"?,"lingerMs"?,"clientId"?}}: the gateway becomes the browser's group
+     * member.
      * Answered once the first assignment is known; records of assigned partitions come under the answer's
      * subscription id, against its credit.
      */
@@ -316,8 +318,9 @@ final class WebSocketSession {
         checkCredits(credits, 0);
         JsonMapping.Encoding encoding = JsonMapping.Encoding.parse(JsonMapping.optionalString(message, "encoding",
                 null));
+        int lingerMs = parseLinger(message);
         String sid = "s" + nextSubscriptionId;
-        ClientSubscription sub = new ClientSubscription(sid, null, encoding, credits);
+        ClientSubscription sub = new ClientSubscription(sid, null, encoding, credits, lingerMs);
         WebSocketGroupMember member = new WebSocketGroupMember(io.vertx.core.Vertx.currentContext().owner(), broker,
                 sid, message, socket.remoteAddress().host(), groupPartitions(sub), this::send);
         if (groups.containsKey(member.groupId())) {
@@ -453,6 +456,20 @@ final class WebSocketSession {
         return sub;
     }
 
+    /**
+     * A subscription's own linger ({@code lingerMs}), within what {@code ws.push.linger.ms} may be; the broker's
+     * {@code ws.push.linger.ms} when absent. The client knows what a push's delay costs it (a chart repainting 60
+     * times a second loses nothing to 16 ms, a live order book does), so it may ask for more or less than the default.
+     */
+    private int parseLinger(JsonObject message) {
+        long lingerMs = JsonMapping.optionalLong(message, "lingerMs").orElse(settings.pushLingerMs());
+        if (lingerMs < 0 || lingerMs > settings.maxPushLingerMs()) {
+            throw JsonMapping.invalid("'lingerMs' must be 0 (push at once) to " + settings.maxPushLingerMs()
+                    + ", got " + lingerMs);
+        }
+        return (int) lingerMs;
+    }
+
     private void checkCredits(long credits, long outstanding) {
         // compared as a difference: a huge grant must not overflow past the check
         if (credits < 0 || credits > settings.maxCredits() - outstanding) {
@@ -516,6 +533,8 @@ final class WebSocketSession {
         final String id;
         final String topic;
         final JsonMapping.Encoding encoding;
+        /** How long after a push its partitions wait before fetching again. */
+        final int lingerMs;
         /** Null for a group's subscription, whose partitions may be of several topics. */
         final Map<TopicPartition, Subscription> partitions = new LinkedHashMap<>();
         /** Per partition, the offset after the last record sent to the browser. */
@@ -524,16 +543,17 @@ final class WebSocketSession {
         WebSocketGroupMember group;
         long credits;
 
-        ClientSubscription(String id, String topic, JsonMapping.Encoding encoding, long credits) {
+        ClientSubscription(String id, String topic, JsonMapping.Encoding encoding, long credits, int lingerMs) {
             this.id = id;
             this.topic = topic;
             this.encoding = encoding;
             this.credits = credits;
+            this.lingerMs = lingerMs;
         }
 
         void add(TopicPartition tp, long start) {
             partitions.put(tp, broker.subscribe(tp, start, settings.fetchBytes(), LeaderEpoch.UNKNOWN,
-                    settings.pushLingerMs(), new Subscription.Handler() {
+                    lingerMs, new Subscription.Handler() {
                 @Override
                 public long onData(FetchResult result, long position) {
                     return deliver(tp, result, position);

@@ -133,7 +133,7 @@ class WebSocketSessionFuzzTest {
                 List<Handler<String>> textHandler = new ArrayList<>();
                 WebSocketSession session = new WebSocketSession(fakeSocket(textHandler, replies), refusingBroker(),
                         new BrokerMetrics(new SimpleMeterRegistry()),
-                        new WebSocketSettings(65536, 10, 10, 30_000, 4, 16, 1000, 0, 65536,
+                        new WebSocketSettings(65536, 10, 10, 30_000, 4, 16, 1000, 0, 1000, 65536,
                                 new JsonInput(32, 2 * 1024 * 1024)));
                 session.start();
                 textHandler.get(0).handle(text);
