@@ -130,7 +130,7 @@ class WebSocketCompressionIT {
                     assertThat(produced.getString("op")).as(produced.encode()).isEqualTo("result");
                 }
 
-                // Three readers of the same records: at least two of them share an event loop, and with it the message.
+                // Three readers of the same records; sockets on one event loop share the encoded message.
                 List<FramedReader> readers = new ArrayList<>();
                 for (int r = 0; r < 3; r++) {
                     readers.add(new FramedReader(client.connect(where).await(10, TimeUnit.SECONDS)));
