@@ -285,14 +285,35 @@ public final class BrokerProcess implements AutoCloseable {
      * between its servers on a port), so that HTTP requests then reach the TCP gateway.
      */
     static int freePort() {
-        while (true) {
-            try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-                if (HANDED_OUT_PORTS.add(socket.getLocalPort())) {
-                    return socket.getLocalPort();
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+        int below = ephemeralPortsStart();
+        int span = Math.min(10_000, below - 1024);
+        int first = java.util.concurrent.ThreadLocalRandom.current().nextInt(span);
+        for (int i = 0; i < span; i++) {
+            int port = below - span + (first + i) % span;
+            if (!HANDED_OUT_PORTS.add(port)) {
+                continue;
             }
+            try (ServerSocket socket = new ServerSocket()) {
+                socket.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port), 1);
+                return port;
+            } catch (IOException inUse) {
+                // taken by something else on this machine: try the next
+            }
+        }
+        throw new IllegalStateException("No free port in " + (below - span) + "-" + (below - 1));
+    }
+
+    /**
+     * Where the kernel's ephemeral ports begin. A port handed out from below it cannot be taken between the check and
+     * the broker's bind by an outgoing connection (the clients, brokers and ZooKeeper of the tests open many), as a
+     * port the kernel chose for a listener ({@code new ServerSocket(0)}) could: a CI run lost a broker to that.
+     */
+    private static int ephemeralPortsStart() {
+        try {
+            String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
+            return Integer.parseInt(range.split("\\s+")[0]);
+        } catch (IOException | RuntimeException unknown) {
+            return 32_768; // Linux's default
         }
     }
 }
