@@ -285,8 +285,9 @@ public final class BrokerProcess implements AutoCloseable {
      * between its servers on a port), so that HTTP requests then reach the TCP gateway.
      */
     static int freePort() {
-        int below = ephemeralPortsStart();
-        int span = Math.min(10_000, below - 1024);
+        // Where ephemeral ports start below 11,024 (not Linux's default) the range overlaps them: correct, racier.
+        int span = 10_000;
+        int below = Math.max(ephemeralPortsStart(), 1024 + span);
         int first = java.util.concurrent.ThreadLocalRandom.current().nextInt(span);
         for (int i = 0; i < span; i++) {
             int port = below - span + (first + i) % span;
@@ -310,7 +311,8 @@ public final class BrokerProcess implements AutoCloseable {
      */
     private static int ephemeralPortsStart() {
         try {
-            String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
+            // Read line by line: readString trusts the size /proc reports and returns a cut-off first byte.
+            String range = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim();
             return Integer.parseInt(range.split("\\s+")[0]);
         } catch (IOException | RuntimeException unknown) {
             return 32_768; // Linux's default
