@@ -52,8 +52,8 @@ final class FrontEnds {
                 config.getInt(ConfigKey.WS_MAX_FRAME_BYTES), config.getInt(ConfigKey.WS_MAX_CONNECTIONS),
                 config.getInt(ConfigKey.WS_MAX_CONNECTIONS_PER_IP), config.getInt(ConfigKey.WS_IDLE_TIMEOUT_MS),
                 config.getInt(ConfigKey.WS_MAX_INFLIGHT_REQUESTS), config.getInt(ConfigKey.WS_MAX_SUBSCRIPTIONS),
-                config.getInt(ConfigKey.WS_MAX_CREDITS), config.webSocketPushLingerMs(), BrokerConfig.MAX_PUSH_LINGER_MS,
-                WS_FETCH_BYTES, json));
+                config.getInt(ConfigKey.WS_MAX_CREDITS), config.webSocketPushLingerMs(),
+                BrokerConfig.MAX_PUSH_LINGER_MS, WS_FETCH_BYTES, json));
         // Port 0 would give each instance its own random port; Vert.x shares one random port among servers that ask
         // for the same negative port (distinct from the TCP gateway's).
         int port = config.getInt(ConfigKey.HTTP_PORT) == 0 ? -8080 : config.getInt(ConfigKey.HTTP_PORT);

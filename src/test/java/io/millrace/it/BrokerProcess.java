@@ -4,6 +4,8 @@ import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -17,6 +19,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -280,22 +283,22 @@ public final class BrokerProcess implements AutoCloseable {
     }
 
     /**
-     * A port free now and never handed out before in this JVM: the kernel may offer the same free port to two calls in
-     * a row, and a broker given it as both its HTTP and TCP port starts anyway (Vert.x shares one listening socket
-     * between its servers on a port), so that HTTP requests then reach the TCP gateway.
+     * A port free now, below the kernel's ephemeral range, and never handed out before in this JVM: a broker given one
+     * port as both its HTTP and TCP port starts anyway (Vert.x shares one listening socket between its servers on a
+     * port), so that HTTP requests then reach the TCP gateway.
      */
     static int freePort() {
         // Where ephemeral ports start below 11,024 (not Linux's default) the range overlaps them: correct, racier.
         int span = 10_000;
         int below = Math.max(ephemeralPortsStart(), 1024 + span);
-        int first = java.util.concurrent.ThreadLocalRandom.current().nextInt(span);
+        int first = ThreadLocalRandom.current().nextInt(span);
         for (int i = 0; i < span; i++) {
             int port = below - span + (first + i) % span;
             if (!HANDED_OUT_PORTS.add(port)) {
                 continue;
             }
             try (ServerSocket socket = new ServerSocket()) {
-                socket.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port), 1);
+                socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
                 return port;
             } catch (IOException inUse) {
                 // taken by something else on this machine: try the next

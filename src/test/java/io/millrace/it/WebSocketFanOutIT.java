@@ -12,6 +12,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -131,7 +132,7 @@ class WebSocketFanOutIT {
 
             await().atMost(PUSH_WAIT).until(() -> pushedValues(patient, patientId).size() >= records
                     && pushedValues(eager, eagerId).size() >= records);
-            List<String> expected = java.util.stream.IntStream.range(0, records).mapToObj(i -> "r" + i).toList();
+            List<String> expected = IntStream.range(0, records).mapToObj(i -> "r" + i).toList();
             assertThat(pushedValues(patient, patientId)).isEqualTo(expected);
             assertThat(pushedValues(eager, eagerId)).isEqualTo(expected);
             // The first push goes at once; each later one waits for the linger since the one before.
