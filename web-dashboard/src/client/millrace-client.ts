@@ -130,8 +130,8 @@ export interface SubscribeOptions {
   /** `utf8` (default) gives `key`/`value` as text, `base64` as `keyBase64`/`valueBase64`. */
   encoding?: 'utf8' | 'base64';
   /**
-   * How long the broker may hold records back after a push to send the next ones together, 0 to 1000 ms; default the
-   * broker's ws.push.linger.ms. A view that repaints at 60 frames a second loses nothing to 16.
+   * How long the broker may hold a new record back to send the ones after it in the same push, 0 to 1000 ms; default
+   * the broker's ws.push.linger.ms. A view that repaints at 60 frames a second loses nothing to 16.
    */
   lingerMs?: number;
 }

@@ -130,9 +130,9 @@ public interface Broker {
     }
 
     /**
-     * {@link #subscribe(TopicPartition, long, int, int, Subscription.Handler)} that lingers: after records reach the
-     * handler, the next fetch waits up to {@code lingerMs} so that records appended meanwhile come in one handler
-     * call. It trades that much latency for fewer, larger deliveries; 0 fetches again at once.
+     * {@link #subscribe(TopicPartition, long, int, int, Subscription.Handler)} that lingers: a record that reaches the
+     * partition's end waits up to {@code lingerMs} for company, so that records appended meanwhile come in the same
+     * handler call. It trades that much latency for fewer, larger deliveries; 0 hands each record on at once.
      */
     Subscription subscribe(TopicPartition tp, long startOffset, int maxBytesPerFetch, int currentLeaderEpoch,
                            long lingerMs, Subscription.Handler handler);

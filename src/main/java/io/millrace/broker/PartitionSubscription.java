@@ -21,9 +21,10 @@ import java.util.concurrent.TimeUnit;
  * broker or forwarded to another, from the subscription's own position, so a leader change neither skips nor
  * repeats a record for it.
  *
- * <p>A subscription may linger: after records reach it, it waits that long before its next fetch, so that a partition
- * appended to in a steady trickle reaches it in one answer per linger rather than one per append (a WebSocket pays
- * a frame and a socket write per answer). Outside Vert.x (no shared fetches) it does not linger.
+ * <p>A subscription may linger: when a fetch finds a record at the partition's end, it waits up to that long for
+ * more before taking it (until the next tick of its own phase), so that a partition appended to in a steady trickle reaches it in one answer per linger
+ * rather than one per append (a WebSocket pays a frame and a socket write per answer); see {@link SharedFetches}.
+ * Outside Vert.x (no shared fetches) it does not linger.
  *
  * <p>A cancel or a seek withdraws the fetch in flight ({@link PendingFetch}), so that subscribing and unsubscribing
  * again and again cannot fill the partition's waiting slots with fetches nobody wants.
@@ -42,10 +43,15 @@ final class PartitionSubscription implements Subscription {
     private final Handler handler;
     /** The fetches of this subscription's event loop; null when created outside Vert.x (then nothing is shared). */
     private final SharedFetches sharedFetches;
+    /** When in its linger this subscription pushes ({@link SharedFetches#nextLingerPhase()}). */
+    private final int lingerPhase;
+    /**
+     * When this lingering subscription last took records that brought it to the partition's end (a
+     * {@link System#nanoTime()}), or 0.
+     */
+    private long lastTakenNanos;
     private long position;
     private long demand;
-    /** When a lingering subscription may fetch again (a {@link System#nanoTime()}): a linger after its last data. */
-    private long lingerUntil;
     private boolean fetching;
     /** The fetch this subscription waits for; null when none is in flight or its answer is being handled. */
     private PendingFetch pending;
@@ -73,6 +79,7 @@ final class PartitionSubscription implements Subscription {
         this.handler = handler;
         io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
         this.sharedFetches = context == null ? null : SharedFetches.of(context);
+        this.lingerPhase = sharedFetches == null || this.lingerMs == 0 ? 0 : sharedFetches.nextLingerPhase();
     }
 
     @Override
@@ -88,7 +95,7 @@ final class PartitionSubscription implements Subscription {
     @Override
     public void seek(long offset) {
         position = offset;
-        lingerUntil = 0;
+        lastTakenNanos = 0;
         generation++;
         withdrawPending();
         fetching = false;
@@ -137,7 +144,7 @@ final class PartitionSubscription implements Subscription {
         PendingFetch fetch = sharedFetches == null
                 ? broker.withdrawableFetch(tp, position, maxBytesPerFetch, maxWaitMs, currentLeaderEpoch)
                 : sharedFetches.fetch(broker, tp, position, maxBytesPerFetch, maxWaitMs, currentLeaderEpoch,
-                        lingerMs, lingerUntil);
+                        lingerMs, lingerPhase, tookWithinLinger());
         pending = fetch;
         fetch.result().onComplete(result -> {
             if (fetchGeneration != generation) {
@@ -157,6 +164,14 @@ final class PartitionSubscription implements Subscription {
                 maybeFetch();
             }
         });
+    }
+
+    /**
+     * Whether a lingering subscription reached the end less than a linger ago: its next records come at its next
+     * tick.
+     */
+    private boolean tookWithinLinger() {
+        return lastTakenNanos != 0 && System.nanoTime() - lastTakenNanos < TimeUnit.MILLISECONDS.toNanos(lingerMs);
     }
 
     /**
@@ -220,9 +235,8 @@ final class PartitionSubscription implements Subscription {
         metrics.recordsOut(tp.topic(), taken, fetched.records().sizeInBytes() * taken / Math.max(1, available));
         demand -= taken;
         position = next;
-        if (lingerMs > 0) {
-            lingerUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(lingerMs);
-        }
+        // Only a subscription that is now at the partition's end waits for its next tick; one behind reads on.
+        lastTakenNanos = lingerMs > 0 && next >= fetched.highWatermark() ? System.nanoTime() : 0;
         return false;
     }
 }

@@ -2,6 +2,7 @@ package io.millrace.broker;
 
 import io.millrace.common.LeaderEpoch;
 import io.millrace.common.TopicPartition;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -25,9 +26,17 @@ import java.util.concurrent.TimeUnit;
 final class SharedFetches {
 
     private static final String CONTEXT_KEY = SharedFetches.class.getName();
+    /**
+     * How many phases a linger is cut into. Lingering readers that pushed together would otherwise all push again
+     * together, one linger later, and an event loop writing to hundreds of sockets in one go holds up whatever
+     * comes behind (a produce request, the next phase's readers) for the whole burst; spread over phases, each
+     * burst is an eighth of that, and readers of one phase still share their timer and fetch.
+     */
+    static final int LINGER_PHASES = 8;
 
     private final Vertx vertx;
     private final Map<Key, Shared> inFlight = new HashMap<>();
+    private int phasesHandedOut;
 
     private SharedFetches(Vertx vertx) {
         this.vertx = vertx;
@@ -35,29 +44,26 @@ final class SharedFetches {
 
     /**
      * The leader epoch is part of the key: a subscriber with a stale epoch must get its own FENCED_LEADER_EPOCH. So
-     * is the linger: a subscriber that does not linger must not wait in a fetch that does.
+     * are the linger and its phase: a subscriber must not wait in a fetch that pushes at other times than its own.
      */
     private record Key(TopicPartition tp, long offset, int maxBytes, long maxWaitMs, int currentLeaderEpoch,
-                       long lingerMs) {
+                       long lingerMs, int phase) {
     }
 
     /**
-     * One fetch and how many readers still want its answer. A lingering fetch waits for its timer before it asks
-     * the partition: until then {@code fetch} is null and {@code timer} is set.
+     * One fetch and how many readers still want its answer. A lingering fetch may wait for a tick of its phase
+     * between requests to the partition: while it waits {@code timer} is set, otherwise {@code fetch} is the request
+     * the partition has.
      */
     private static final class Shared {
-        final Future<FetchResult> result;
+        final Promise<FetchResult> answer = Promise.promise();
         PendingFetch fetch;
         long timer = -1;
         int readers;
 
-        Shared(Future<FetchResult> result) {
-            this.result = result;
-        }
-
         void withdraw(Vertx vertx) {
             if (timer >= 0) {
-                // It never asked the partition; nobody is left to answer, so its result is never completed.
+                // Between its two requests; nobody is left to answer, so its result is never completed.
                 vertx.cancelTimer(timer);
                 timer = -1;
             } else {
@@ -78,58 +84,166 @@ final class SharedFetches {
 
     /** The fetch in flight for exactly these arguments, or a new one; without a leader epoch check or a linger. */
     Future<FetchResult> fetch(BrokerService broker, TopicPartition tp, long offset, int maxBytes, long maxWaitMs) {
-        return fetch(broker, tp, offset, maxBytes, maxWaitMs, LeaderEpoch.UNKNOWN, 0, 0).result();
+        return fetch(broker, tp, offset, maxBytes, maxWaitMs, LeaderEpoch.UNKNOWN, 0, 0, false).result();
+    }
+
+    /** A phase for a new lingering reader, 0 to {@link #LINGER_PHASES} - 1: in turn, so readers spread evenly. */
+    int nextLingerPhase() {
+        int phase = phasesHandedOut;
+        phasesHandedOut = (phasesHandedOut + 1) % LINGER_PHASES;
+        return phase;
     }
 
     /**
      * A share of the fetch in flight for exactly these arguments, or of a new one. Withdrawing the share withdraws
      * the fetch once no other reader holds a share of it.
      *
-     * <p>A reader that lingers ({@code lingerMs > 0}) and received records a moment ago asks the partition no sooner
-     * than {@code notBeforeNanos} (a {@link System#nanoTime()}), so what was appended meanwhile reaches it in one
-     * answer instead of one answer per append. A new fetch waits for that time; a reader that comes later joins it
-     * as it is, so every reader of one turn's delivery shares one timer and one fetch.
+     * <p>A lingering fetch ({@code lingerMs > 0}) answers at the ticks of its phase: they are {@code lingerMs} apart,
+     * {@code phase} eighths of a linger past the clock's multiples of it, so readers of different phases push at
+     * different times. When the partition has only a few records at its end for it, it waits for the next tick and
+     * asks again, so that what is appended meanwhile comes in the same answer; no record waits longer than the
+     * linger for company, and a stream of one record every few milliseconds reaches a reader in one answer per
+     * linger. A reader that was answered less than a linger ago ({@code atNextTick}) starts by waiting for the tick,
+     * so a busy stream costs one timer and one read per tick. A reader that comes while a fetch waits joins it as it
+     * is, so the readers of one phase at one position share one timer and one fetch.
      */
     PendingFetch fetch(BrokerService broker, TopicPartition tp, long offset, int maxBytes, long maxWaitMs,
-                       int currentLeaderEpoch, long lingerMs, long notBeforeNanos) {
-        Key key = new Key(tp, offset, maxBytes, maxWaitMs, currentLeaderEpoch, lingerMs);
+                       int currentLeaderEpoch, long lingerMs, int phase, boolean atNextTick) {
+        Key key = new Key(tp, offset, maxBytes, maxWaitMs, currentLeaderEpoch, lingerMs, phase);
         Shared shared = inFlight.get(key);
         if (shared == null) {
-            long waitNanos = lingerMs > 0 ? notBeforeNanos - System.nanoTime() : 0;
-            Shared created;
-            if (waitNanos >= 1_000_000) {
-                Promise<FetchResult> answer = Promise.promise();
-                created = new Shared(answer.future());
-                created.timer = vertx.setTimer(TimeUnit.NANOSECONDS.toMillis(waitNanos), id -> {
-                    created.timer = -1;
-                    created.fetch = broker.withdrawableFetch(tp, offset, maxBytes, maxWaitMs, currentLeaderEpoch);
-                    created.fetch.result().onComplete(answer);
-                });
+            Shared created = new Shared();
+            Lingering lingering = lingerMs > 0
+                    ? new Lingering(created, broker, tp, offset, maxBytes, maxWaitMs, currentLeaderEpoch, lingerMs,
+                            phase)
+                    : null;
+            if (lingering != null && atNextTick) {
+                lingering.askAtNextTick();
             } else {
-                PendingFetch fetch = broker.withdrawableFetch(tp, offset, maxBytes, maxWaitMs, currentLeaderEpoch);
-                if (fetch.result().isComplete()) {
-                    return fetch;
+                PendingFetch first = broker.withdrawableFetch(tp, offset, maxBytes, maxWaitMs, currentLeaderEpoch);
+                if (first.result().isComplete() && (lingering == null || !lingering.worthWaiting(first.result()))) {
+                    return first;
                 }
-                created = new Shared(fetch.result());
-                created.fetch = fetch;
+                created.fetch = first;
+                first.result().onComplete(answer -> {
+                    if (lingering != null && lingering.worthWaiting(answer)) {
+                        lingering.askAtNextTick();
+                    } else {
+                        created.answer.handle(answer);
+                    }
+                });
             }
-            inFlight.put(key, created);
-            // Registered before any subscriber's listener, so the entry is gone by the time subscribers fetch their
-            // next position: a completed fetch is never handed out again.
-            created.result.onComplete(done -> inFlight.remove(key, created));
-            shared = created;
+            if (created.answer.future().isComplete()) {
+                shared = created; // answered at once (a tick less than a millisecond away): nothing to share
+            } else {
+                inFlight.put(key, created);
+                // Registered before any subscriber's listener, so the entry is gone by the time subscribers fetch
+                // their next position: a completed fetch is never handed out again.
+                created.answer.future().onComplete(done -> inFlight.remove(key, created));
+                shared = created;
+            }
         }
         Shared held = shared;
         held.readers++;
-        return new PendingFetch(held.result, () -> {
+        return new PendingFetch(held.answer.future(), () -> {
             if (--held.readers == 0 && inFlight.remove(key, held)) {
                 held.withdraw(vertx);
             }
         });
     }
 
+    /** The steps of one lingering fetch: wait for a tick of its phase, read, and if that found nothing, wait again. */
+    private final class Lingering {
+        private final Shared shared;
+        private final BrokerService broker;
+        private final TopicPartition tp;
+        private final long offset;
+        private final int maxBytes;
+        private final long maxWaitMs;
+        private final int currentLeaderEpoch;
+        private final long lingerMs;
+        private final int phase;
+
+        Lingering(Shared shared, BrokerService broker, TopicPartition tp, long offset, int maxBytes, long maxWaitMs,
+                  int currentLeaderEpoch, long lingerMs, int phase) {
+            this.shared = shared;
+            this.broker = broker;
+            this.tp = tp;
+            this.offset = offset;
+            this.maxBytes = maxBytes;
+            this.maxWaitMs = maxWaitMs;
+            this.currentLeaderEpoch = currentLeaderEpoch;
+            this.lingerMs = lingerMs;
+            this.phase = phase;
+        }
+
+        /**
+         * Whether an answer should wait for the next tick: records up to the high watermark that fill less than half
+         * of what one answer may carry. A reader behind the end gets its backlog at once.
+         */
+        boolean worthWaiting(AsyncResult<FetchResult> answer) {
+            if (answer.failed()) {
+                return false;
+            }
+            FetchResult fetched = answer.result();
+            return !fetched.records().isEmpty() && fetched.nextOffset() >= fetched.highWatermark()
+                    && fetched.records().sizeInBytes() <= maxBytes / 2;
+        }
+
+        void askAtNextTick() {
+            long untilTick = millisToNextTick(System.nanoTime(), lingerMs, phase);
+            if (untilTick < 1) {
+                askAtTick();
+                return;
+            }
+            shared.fetch = null;
+            shared.timer = vertx.setTimer(untilTick, id -> {
+                shared.timer = -1;
+                askAtTick();
+            });
+        }
+
+        /**
+         * At a tick: whatever is there is the answer; when nothing is, wait for the next record as any fetch does,
+         * and then for the tick after it.
+         */
+        private void askAtTick() {
+            shared.fetch = broker.withdrawableFetch(tp, offset, maxBytes, 0, currentLeaderEpoch);
+            shared.fetch.result().onComplete(atTick -> {
+                if (atTick.failed() || !atTick.result().records().isEmpty()) {
+                    shared.answer.handle(atTick);
+                    return;
+                }
+                shared.fetch = broker.withdrawableFetch(tp, offset, maxBytes, maxWaitMs, currentLeaderEpoch);
+                shared.fetch.result().onComplete(waited -> {
+                    if (worthWaiting(waited)) {
+                        askAtNextTick();
+                    } else {
+                        shared.answer.handle(waited);
+                    }
+                });
+            });
+        }
+    }
+
+    /**
+     * Milliseconds from {@code nowNanos} (a {@link System#nanoTime()}) to the next tick of {@code phase}, in
+     * (0, lingerMs]: rounded down, so a tick less than a millisecond away is 0 (ask now).
+     */
+    static long millisToNextTick(long nowNanos, long lingerMs, int phase) {
+        long lingerNanos = TimeUnit.MILLISECONDS.toNanos(lingerMs);
+        long phaseNanos = lingerNanos * phase / LINGER_PHASES;
+        long sinceTick = Math.floorMod(nowNanos - phaseNanos, lingerNanos);
+        return TimeUnit.NANOSECONDS.toMillis(lingerNanos - sinceTick);
+    }
+
     /** Fetches now in flight or lingering (for tests). */
     int inFlight() {
         return inFlight.size();
+    }
+
+    /** Fetches now waiting for their linger to end (for tests). */
+    int lingering() {
+        return (int) inFlight.values().stream().filter(shared -> shared.timer >= 0).count();
     }
 }

@@ -128,8 +128,9 @@ public enum ConfigKey {
     WS_MAX_CREDITS("ws.max.credits", Type.INT,
             "Most records a WebSocket client may have granted and not yet received, per subscription."),
     WS_PUSH_LINGER_MS("ws.push.linger.ms", Type.INT,
-            "After records are pushed to a WebSocket subscription, wait up to this long before fetching its next ones,"
-                    + " so a steady stream goes out as fewer, larger records messages (0 pushes each append at once)."),
+            "How long a record at the end of a partition may wait for more before it is pushed to a WebSocket"
+                    + " subscription, so a steady stream goes out as fewer, larger records messages (0 pushes each"
+                    + " append at once)."),
     HTTP_MAX_BODY_BYTES("http.max.body.bytes", Type.INT,
             "Largest REST request body; a larger one gets 413 RECORD_TOO_LARGE."),
     JSON_MAX_NESTING_DEPTH("json.max.nesting.depth", Type.INT,

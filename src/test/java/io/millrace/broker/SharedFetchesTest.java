@@ -218,37 +218,97 @@ class SharedFetchesTest {
     }
 
     @Test
-    void aLingeringSubscriptionGetsWhatWasAppendedDuringItsLingerInOneDelivery() throws Exception {
-        long lingerMs = 2_000;
+    void aLingeringSubscriptionGetsAStreamInFewPushesAndNoRecordWaitsLongerThanTheLinger() throws Exception {
+        long lingerMs = 3_000;
         Reader lingering = subscribe(one, 1_000, lingerMs);
-        Reader alsoLingering = subscribe(one, 1_000, lingerMs);
         Reader eager = subscribe(one, 1_000, 0);
-        SharedFetches shared = on(one, () -> SharedFetches.of(one));
-        await().atMost(Duration.ofSeconds(5)).until(() -> on(one, shared::inFlight) == 2);
 
-        // Nothing came before, so the first record is not held back.
-        produce(1);
-        await().atMost(Duration.ofSeconds(5)).until(() -> lingering.offsets.size() == 1
-                && alsoLingering.offsets.size() == 1 && eager.offsets.size() == 1);
-        // Four appends in a row while the lingering readers wait: the eager reader has them before the linger ends,
-        // the lingering ones get all four in one delivery, no sooner than the linger after their last one.
-        for (int i = 0; i < 4; i++) {
+        // Five appends one by one, well within one linger: the eager reader has each as it comes; the lingering one
+        // gets them in one push at the next tick of its phase, or two when that tick fell between the appends.
+        List<Long> appended = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            appended.add(System.nanoTime());
             produce(1);
+            int count = i + 1;
+            await().atMost(Duration.ofSeconds(5)).until(() -> eager.offsets.size() == count);
         }
-        await().atMost(Duration.ofSeconds(5)).until(() -> eager.offsets.size() == 5);
-        long eagerDone = eager.deliveries.get(eager.deliveries.size() - 1);
-        await().atMost(Duration.ofSeconds(5)).until(() -> lingering.offsets.size() == 5
-                && alsoLingering.offsets.size() == 5);
-        for (Reader reader : List.of(lingering, alsoLingering)) {
-            reader.assertReadExactly(5);
-            assertThat(reader.deliveries).hasSize(2);
-            assertThat(TimeUnit.NANOSECONDS.toMillis(reader.deliveries.get(1) - reader.deliveries.get(0)))
-                    .as("time between the two deliveries").isGreaterThanOrEqualTo(lingerMs - 10);
-            assertThat(reader.deliveries.get(1)).as("after the eager reader had every record").isGreaterThan(eagerDone);
-        }
+        await().atMost(Duration.ofMillis(lingerMs + 5_000)).until(() -> lingering.offsets.size() == 5);
         eager.assertReadExactly(5);
-        // Both lingering readers waited on one timer and one fetch, apart from the eager reader's.
-        await().atMost(Duration.ofSeconds(5)).until(() -> on(one, shared::inFlight) == 2);
+        assertThat(eager.deliveries).hasSize(5);
+        lingering.assertReadExactly(5);
+        assertThat(lingering.deliveries).as("pushes to the lingering reader").hasSizeBetween(1, 2);
+        for (int push = 0; push < lingering.deliveries.size(); push++) {
+            long firstRecord = lingering.firstOffsets.get(push);
+            long waitedMs = TimeUnit.NANOSECONDS.toMillis(lingering.deliveries.get(push)
+                    - appended.get((int) firstRecord));
+            assertThat(waitedMs).as("wait of record %d, the first of push %d", firstRecord, push)
+                    .isLessThanOrEqualTo(lingerMs + 1_000);
+        }
+        if (lingering.deliveries.size() == 2) {
+            assertThat(TimeUnit.NANOSECONDS.toMillis(lingering.deliveries.get(1) - lingering.deliveries.get(0)))
+                    .as("time between the two pushes, a tick apart").isGreaterThanOrEqualTo(lingerMs - 10);
+        }
+    }
+
+    @Test
+    void lingeringReadersSpreadOverThePhasesAndShareOneFetchPerPhase() throws Exception {
+        List<Reader> readers = new ArrayList<>();
+        for (int i = 0; i < 2 * SharedFetches.LINGER_PHASES; i++) {
+            readers.add(subscribe(one, 1_000, 60_000));
+        }
+        SharedFetches shared = on(one, () -> SharedFetches.of(one));
+        await().atMost(Duration.ofSeconds(5)).until(() -> on(one, shared::inFlight) == SharedFetches.LINGER_PHASES);
+
+        produce(1);
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> on(one, shared::lingering) == SharedFetches.LINGER_PHASES);
+        assertThat(on(one, shared::inFlight)).isEqualTo(SharedFetches.LINGER_PHASES);
+        assertThat(readers).allSatisfy(reader -> assertThat(reader.offsets).isEmpty());
+        on(one, () -> {
+            readers.forEach(reader -> reader.subscription.cancel());
+            return null;
+        });
+        assertThat(on(one, shared::inFlight)).isZero();
+    }
+
+    @Test
+    void aPhasesTicksAreALingerApartAndOffsetByAPhaseEach() {
+        long linger = 40;
+        long phaseNanos = TimeUnit.MILLISECONDS.toNanos(linger) / SharedFetches.LINGER_PHASES;
+        long tick = TimeUnit.MILLISECONDS.toNanos(linger) * 1_000_003;
+        assertThat(SharedFetches.millisToNextTick(tick, linger, 0)).as("at a tick: the next one").isEqualTo(40);
+        assertThat(SharedFetches.millisToNextTick(tick + 1, linger, 0)).isEqualTo(39);
+        assertThat(SharedFetches.millisToNextTick(tick, linger, 1)).isEqualTo(TimeUnit.NANOSECONDS.toMillis(phaseNanos));
+        assertThat(SharedFetches.millisToNextTick(tick + phaseNanos - 500_000, linger, 1))
+                .as("half a millisecond before its tick: ask now").isZero();
+        assertThat(SharedFetches.millisToNextTick(tick - 1, linger, 7)).as("phase 7 ticks 35 ms after phase 0").isEqualTo(35);
+        assertThat(SharedFetches.millisToNextTick(-tick + 1, linger, 0)).as("nanoTime may be negative")
+                .isEqualTo(39);
+    }
+
+    @Test
+    void aLingeringSubscriptionBehindTheEndGetsItsBacklogAtOnce() throws Exception {
+        produce(1, 1, 1);
+        Reader lingering = subscribe(one, 1_000, 60_000);
+        SharedFetches shared = on(one, () -> SharedFetches.of(one));
+        // Three records at the end, with room for more: it lingers, as a subscriber at the end would.
+        await().atMost(Duration.ofSeconds(5)).until(() -> on(one, shared::lingering) == 1);
+        assertThat(lingering.offsets).isEmpty();
+        on(one, () -> {
+            lingering.subscription.cancel();
+            return null;
+        });
+
+        // A reader whose fetch cannot hold all that is there is behind: it is not held back.
+        Reader behind = new Reader(1_000);
+        on(one, () -> {
+            behind.subscription = broker.subscribe(TP, 0, 1, LeaderEpoch.UNKNOWN, 60_000, behind);
+            behind.subscription.request(1_000);
+            return null;
+        });
+        await().atMost(Duration.ofSeconds(5)).until(() -> behind.offsets.size() == 3);
+        behind.assertReadExactly(3);
+        assertThat(lingering.offsets).isEmpty();
     }
 
     @Test
@@ -256,19 +316,19 @@ class SharedFetchesTest {
         Reader lingering = subscribe(one, 1_000, 60_000);
         SharedFetches shared = on(one, () -> SharedFetches.of(one));
         produce(1);
-        await().atMost(Duration.ofSeconds(5)).until(() -> lingering.offsets.size() == 1);
-        assertThat(on(one, shared::inFlight)).as("the lingering fetch, waiting for its timer").isEqualTo(1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> on(one, shared::lingering) == 1);
+        assertThat(lingering.offsets).as("a record held back for the linger").isEmpty();
 
         on(one, () -> {
             lingering.subscription.cancel();
             return null;
         });
         assertThat(on(one, shared::inFlight)).isZero();
+        assertThat(on(one, shared::lingering)).as("its timer cancelled").isZero();
         produce(1);
-        // A later subscription at the same position is not held back by the cancelled one's linger.
-        Reader next = subscribe(one, 1_000, 60_000);
+        Reader next = subscribe(one, 1_000, 0);
         await().atMost(Duration.ofSeconds(5)).until(() -> next.offsets.size() == 2);
-        assertThat(lingering.offsets).hasSize(1);
+        assertThat(lingering.offsets).isEmpty();
     }
 
     private void produce(int... batchSizes) throws Exception {
@@ -303,6 +363,8 @@ class SharedFetchesTest {
         final List<MillraceException> errors = new CopyOnWriteArrayList<>();
         /** When each call that took records came ({@link System#nanoTime()}). */
         final List<Long> deliveries = new CopyOnWriteArrayList<>();
+        /** The first offset of each delivery. */
+        final List<Long> firstOffsets = new CopyOnWriteArrayList<>();
         Subscription subscription;
         private long credit;
 
@@ -318,6 +380,7 @@ class SharedFetchesTest {
         @Override
         public long onData(FetchResult result, long position) {
             long next = position;
+            long first = -1;
             for (RecordBatch batch : RecordBatches.split(result.readRecords())) {
                 for (Record record : batch.records()) {
                     if (record.offset() < position) {
@@ -327,12 +390,16 @@ class SharedFetchesTest {
                         return next;
                     }
                     credit--;
+                    if (first < 0) {
+                        first = record.offset();
+                    }
                     offsets.add(record.offset());
                     values.add(new String(record.value(), StandardCharsets.UTF_8));
                     next = record.offset() + 1;
                 }
             }
             if (next > position) {
+                firstOffsets.add(first);
                 deliveries.add(System.nanoTime());
             }
             return next;

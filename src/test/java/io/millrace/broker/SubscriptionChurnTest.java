@@ -85,8 +85,8 @@ class SubscriptionChurnTest {
         Context socket = local.vertx.getOrCreateContext();
         SharedFetches shared = on(socket, () -> SharedFetches.of(socket));
         List<PendingFetch> readers = on(socket, () -> List.of(
-                shared.fetch(local.broker, TP, 0, MAX_BYTES, MAX_WAIT_MS, LeaderEpoch.UNKNOWN, 0, 0),
-                shared.fetch(local.broker, TP, 0, MAX_BYTES, MAX_WAIT_MS, LeaderEpoch.UNKNOWN, 0, 0)));
+                shared.fetch(local.broker, TP, 0, MAX_BYTES, MAX_WAIT_MS, LeaderEpoch.UNKNOWN, 0, 0, false),
+                shared.fetch(local.broker, TP, 0, MAX_BYTES, MAX_WAIT_MS, LeaderEpoch.UNKNOWN, 0, 0, false)));
         assertThat(readers.get(1).result()).isSameAs(readers.get(0).result());
         on(socket, () -> {
             readers.get(0).withdraw();
@@ -96,7 +96,7 @@ class SubscriptionChurnTest {
         assertThat(readers.get(1).result().await(10, TimeUnit.SECONDS).nextOffset()).isEqualTo(2);
 
         PendingFetch alone = on(socket, () -> shared.fetch(local.broker, TP, 2, MAX_BYTES, MAX_WAIT_MS,
-                LeaderEpoch.UNKNOWN, 0, 0));
+                LeaderEpoch.UNKNOWN, 0, 0, false));
         on(socket, () -> {
             alone.withdraw();
             return null;

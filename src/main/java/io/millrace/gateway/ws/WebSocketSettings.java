@@ -12,8 +12,8 @@ import io.millrace.broker.json.JsonInput;
  * @param maxInFlightRequests most unanswered requests per socket ({@code ws.max.inflight.requests})
  * @param maxSubscriptions    most partitions subscribed per socket ({@code ws.max.subscriptions})
  * @param maxCredits          most outstanding record credits per subscription ({@code ws.max.credits})
- * @param pushLingerMs        how long a subscription waits after a push before fetching again, unless it asks for
- *                            its own ({@code ws.push.linger.ms})
+ * @param pushLingerMs        how long a record at a partition's end may wait for more before it is pushed, unless
+ *                            the subscription asks for its own ({@code ws.push.linger.ms})
  * @param maxPushLingerMs     the longest linger a subscription may ask for (what {@code ws.push.linger.ms} may be)
  * @param fetchBytes          bytes read per partition fetch for a subscription
  * @param json                how messages are parsed ({@code json.max.nesting.depth}, {@code json.max.string.bytes})

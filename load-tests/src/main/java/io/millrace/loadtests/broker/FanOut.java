@@ -442,7 +442,8 @@ final class FanOut {
                         }
                     });
                     socket.writeTextMessage("{\"op\":\"subscribe\",\"id\":1,\"topic\":\"" + topic
-                            + "\",\"from\":\"latest\",\"credits\":" + CREDITS + "}");
+                            + "\",\"from\":\"latest\",\"credits\":" + CREDITS
+                            + (o.wsLingerMs() >= 0 ? ",\"lingerMs\":" + o.wsLingerMs() : "") + "}");
                     return subscribed.future();
                 });
     }

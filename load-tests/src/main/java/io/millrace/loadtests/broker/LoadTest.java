@@ -49,7 +49,7 @@ public final class LoadTest {
                    int failoverBeforeSeconds, int failoverAfterSeconds, int ws10kSubscribers, int ws10kRate,
                    int wsSourceAddresses, boolean backgroundLoad, double backgroundLoadDuty,
                    int backgroundLoadThreads, long reassignFillBytes, int reassignRate, int reassignBeforeSeconds,
-                   int reassignAfterSeconds, int reassignTimeoutSeconds, long reassignThrottle) {
+                   int reassignAfterSeconds, int reassignTimeoutSeconds, long reassignThrottle, int wsLingerMs) {
 
         /** A cluster of several brokers (and topics created with {@link #topicSettings()}). */
         boolean cluster() {
@@ -85,6 +85,8 @@ public final class LoadTest {
               --ws-rate N                records/s produced to the fan-out topic (default 100)
               --ws-seconds N             measured seconds of each fan-out (default 30), after --ws-warmup-seconds (5)
               --ws-record-size B         value bytes of fan-out records (default 1024)
+              --ws-linger-ms N           the lingerMs each fan-out subscriber asks for, 0 to 1000 (default: none
+                                         asked, so the broker's ws.push.linger.ms, 0 unless it is set)
               --ws-10k-subscribers K     WebSocket subscribers of ws-fanout-10k, each with its own subscription and
                                          credit (default 10000)
               --ws-10k-rate N            records/s produced to its topic (default 10): the same 100,000 deliveries/s
@@ -506,7 +508,7 @@ public final class LoadTest {
                 backgroundLoad, d(a, "background-load-duty", 0.5), i(a, "background-load-threads", 1),
                 l(a, "reassign-fill-bytes", 1L << 30), i(a, "reassign-rate", 2_000), i(a, "reassign-before-seconds", 10),
                 i(a, "reassign-after-seconds", 10), i(a, "reassign-timeout-seconds", 600),
-                l(a, "reassign-throttle", 0));
+                l(a, "reassign-throttle", 0), i(a, "ws-linger-ms", -1));
         a.keySet().removeAll(List.of("runs", "records", "record-size", "batch-size", "linger-ms", "buffer-memory",
                 "producers", "partitions", "rate", "latency-seconds", "warmup-seconds", "latency-acks",
                 "full-speed-records", "ws-subscribers", "ws-rate", "ws-seconds", "ws-warmup-seconds", "ws-record-size",
@@ -514,7 +516,8 @@ public final class LoadTest {
                 "brokers", "replication-factor", "min-insync-replicas", "failover-rate", "failover-before-seconds",
                 "failover-after-seconds", "ws-10k-subscribers", "ws-10k-rate", "ws-source-addresses",
                 "background-load-duty", "background-load-threads", "reassign-fill-bytes", "reassign-rate",
-                "reassign-before-seconds", "reassign-after-seconds", "reassign-timeout-seconds", "reassign-throttle"));
+                "reassign-before-seconds", "reassign-after-seconds", "reassign-timeout-seconds", "reassign-throttle",
+                "ws-linger-ms"));
         if (backgroundLoad && (!(o.backgroundLoadDuty() > 0 && o.backgroundLoadDuty() <= 1)
                 || o.backgroundLoadThreads() < 1)) {
             throw new IllegalArgumentException("--background-load-duty must be in (0, 1] and "
@@ -522,6 +525,9 @@ public final class LoadTest {
         }
         if (!a.isEmpty()) {
             throw new IllegalArgumentException("Unknown options " + a.keySet() + "; see --help");
+        }
+        if (o.wsLingerMs() < -1 || o.wsLingerMs() > 1000) {
+            throw new IllegalArgumentException("--ws-linger-ms must be 0 to 1000");
         }
         if (o.reassignRate() < 1 || o.reassignFillBytes() < 1 || o.reassignThrottle() < 0 || o.recordSize() < 16) {
             throw new IllegalArgumentException("--reassign-rate and --reassign-fill-bytes must be positive, "

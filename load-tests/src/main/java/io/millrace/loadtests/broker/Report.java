@@ -358,8 +358,16 @@ final class Report {
                 + (o.cluster() ? "" : "; fan-out: " + o.wsSubscribers() + " subscribers, " + o.wsRate()
                         + " records/s, and (10k) " + o.ws10kSubscribers() + " subscribers, " + o.ws10kRate()
                         + " records/s, of " + o.wsRecordSize() + " B for " + o.wsSeconds() + " s after "
-                        + o.wsWarmupSeconds() + " s warm-up")
+                        + o.wsWarmupSeconds() + " s warm-up" + wsLinger(o))
                 + ownClusters(o) + "; runs=" + o.runs();
+    }
+
+    /** The linger the fan-out subscribers ask for, or the broker's default when they ask for none. */
+    private static String wsLinger(LoadTest.Options o) {
+        String broker = System.getenv("MILLRACE_WS_PUSH_LINGER_MS");
+        return o.wsLingerMs() >= 0 ? ", subscribers ask lingerMs " + o.wsLingerMs()
+                : ", subscribers ask no lingerMs (broker's ws.push.linger.ms: "
+                        + (broker == null ? "default" : broker + " from MILLRACE_WS_PUSH_LINGER_MS") + ")";
     }
 
     /** The settings of the scenarios on clusters of their own, when any was chosen. */
@@ -368,7 +376,8 @@ final class Report {
         if (o.scenarios().contains(OwnClusters.FAN_OUT)) {
             s += "; " + OwnClusters.FAN_OUT + ": " + OwnClusters.BROKERS + " brokers, replication factor 3, "
                     + o.wsSubscribers() + " subscribers round robin over them, " + o.wsRate() + " records/s of "
-                    + o.wsRecordSize() + " B for " + o.wsSeconds() + " s after " + o.wsWarmupSeconds() + " s warm-up";
+                    + o.wsRecordSize() + " B for " + o.wsSeconds() + " s after " + o.wsWarmupSeconds() + " s warm-up"
+                    + wsLinger(o);
         }
         if (o.scenarios().contains(PartitionMove.SCENARIO)) {
             s += "; " + PartitionMove.SCENARIO + ": " + OwnClusters.BROKERS + " brokers + 1 added, "
