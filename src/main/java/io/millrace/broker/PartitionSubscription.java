@@ -21,10 +21,10 @@ import java.util.concurrent.TimeUnit;
  * broker or forwarded to another, from the subscription's own position, so a leader change neither skips nor
  * repeats a record for it.
  *
- * <p>A subscription may linger: when a fetch finds a record at the partition's end, it waits up to that long for
- * more before taking it (until the next tick of its own phase), so that a partition appended to in a steady trickle reaches it in one answer per linger
- * rather than one per append (a WebSocket pays a frame and a socket write per answer); see {@link SharedFetches}.
- * Outside Vert.x (no shared fetches) it does not linger.
+ * <p>A subscription may linger: at the partition's end, it takes records only at the ticks of its own phase, a linger
+ * apart, so that a partition appended to in a steady trickle reaches it in one answer per linger rather than one per
+ * append (a WebSocket pays a frame and a socket write per answer); see {@link SharedFetches}. Outside Vert.x (no
+ * shared fetches) it does not linger.
  *
  * <p>A cancel or a seek withdraws the fetch in flight ({@link PendingFetch}), so that subscribing and unsubscribing
  * again and again cannot fill the partition's waiting slots with fetches nobody wants.
@@ -43,7 +43,7 @@ final class PartitionSubscription implements Subscription {
     private final Handler handler;
     /** The fetches of this subscription's event loop; null when created outside Vert.x (then nothing is shared). */
     private final SharedFetches sharedFetches;
-    /** When in its linger this subscription pushes ({@link SharedFetches#nextLingerPhase()}). */
+    /** Which ticks this lingering subscription takes records at ({@link SharedFetches#nextLingerPhase()}). */
     private final int lingerPhase;
     /**
      * When this lingering subscription last took records that brought it to the partition's end (a

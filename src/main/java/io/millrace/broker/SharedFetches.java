@@ -63,7 +63,7 @@ final class SharedFetches {
 
         void withdraw(Vertx vertx) {
             if (timer >= 0) {
-                // Between its two requests; nobody is left to answer, so its result is never completed.
+                // Waiting for a tick; nobody is left to answer, so its result is never completed.
                 vertx.cancelTimer(timer);
                 timer = -1;
             } else {
@@ -227,8 +227,8 @@ final class SharedFetches {
     }
 
     /**
-     * Milliseconds from {@code nowNanos} (a {@link System#nanoTime()}) to the next tick of {@code phase}, in
-     * (0, lingerMs]: rounded down, so a tick less than a millisecond away is 0 (ask now).
+     * Milliseconds from {@code nowNanos} (a {@link System#nanoTime()}) to the next tick of {@code phase}, 0 to
+     * {@code lingerMs}: rounded down, so a tick less than a millisecond away is 0 (ask now).
      */
     static long millisToNextTick(long nowNanos, long lingerMs, int phase) {
         long lingerNanos = TimeUnit.MILLISECONDS.toNanos(lingerMs);
