@@ -377,8 +377,9 @@ public final class LoadTest {
                 if (written == null) {
                     written = warmedProduce(o, s, broker, client, run, "produce-acksall", -1);
                 }
-                yield s.consume(client, system, run, "produce-acksall", o.partitions(),
-                        (long) (double) written.metrics.get("topic_records"));
+                long records = (long) (double) written.metrics.get("topic_records");
+                yield withCpu(broker, () -> s.consume(client, system, run, "produce-acksall", o.partitions(),
+                        records));
             }
             case "latency" -> withCpu(broker, () -> s.latencyAtRate(client, system, run, "latency",
                     latencyAcks, o.rate(), o.latencySeconds(), o.warmupSeconds()));

@@ -32,6 +32,7 @@ final class Report {
             new Figure("produce-acks1", "broker_cpu_us_per_record", "broker CPU µs/record, acks=1", null, null),
             new Figure("produce-acksall", "broker_cpu_us_per_record", "broker CPU µs/record, acks=all", null, null),
             new Figure("consume", "records_per_s", "consumer records/s", 1.0, null),
+            new Figure("consume", "broker_cpu_us_per_record", "broker CPU µs/record, consumer", null, null),
             new Figure("latency", "produce_p50_ms", "produce latency p50 ms", null, null),
             new Figure("latency", "produce_p99_ms", "produce latency p99 ms", null, 5.0),
             new Figure("latency", "produce_p99.9_ms", "produce latency p99.9 ms", null, null),
