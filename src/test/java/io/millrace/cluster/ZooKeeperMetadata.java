@@ -3,13 +3,12 @@ package io.millrace.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.millrace.common.Time;
+import io.millrace.it.BrokerProcess;
 import io.millrace.partition.PartitionSettings;
 import io.millrace.storage.LogConfig;
 import io.millrace.storage.LogLimits;
 import io.millrace.storage.StorageHealth;
 import io.vertx.core.Vertx;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Properties;
@@ -41,10 +40,8 @@ final class ZooKeeperMetadata implements AutoCloseable {
 
     /** Starts ZooKeeper with its data under {@code dir}, connects, and loads the (empty) metadata. */
     static ZooKeeperMetadata start(Path dir) throws Exception {
-        int port;
-        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = probe.getLocalPort();
-        }
+        // Not a port the kernel picks for a probe socket: an outgoing connection could take it before ZooKeeper binds.
+        int port = BrokerProcess.freePort();
         Properties props = new Properties();
         props.setProperty("clientPort", Integer.toString(port));
         props.setProperty("clientPortAddress", "127.0.0.1");

@@ -287,7 +287,7 @@ public final class BrokerProcess implements AutoCloseable {
      * port as both its HTTP and TCP port starts anyway (Vert.x shares one listening socket between its servers on a
      * port), so that HTTP requests then reach the TCP gateway.
      */
-    static int freePort() {
+    public static int freePort() {
         // Where ephemeral ports start below 11,024 (not Linux's default) the range overlaps them: correct, racier.
         int span = 10_000;
         int below = Math.max(ephemeralPortsStart(), 1024 + span);

@@ -31,8 +31,16 @@ public final class LoadTest {
     /** Every scenario {@code --scenarios} may name: the default ones and those on a cluster of their own. */
     static final List<String> KNOWN_SCENARIOS = Stream.concat(ALL_SCENARIOS.stream(),
             OwnClusters.SCENARIOS.stream()).toList();
-    /** {@code ws.max.connections} and {@code ws.max.connections.per.ip} in conf/millrace.json. */
-    private static final int DEFAULT_WS_MAX_CONNECTIONS = 10_000;
+    /**
+     * {@code ws.max.connections}, {@code ws.max.connections.per.ip} and {@code http.max.connections.per.ip} in
+     * conf/millrace.json.
+     */
+    private static final int DEFAULT_MAX_CONNECTIONS = 10_000;
+    /**
+     * Connections the harness opens to a fan-out broker besides its subscribers (the SDK's, REST calls, /metrics):
+     * they count against the per-address HTTP limit with the subscribers' WebSockets.
+     */
+    private static final int OTHER_CONNECTIONS = 100;
     /** Scenarios that --compare-kafka also runs against Kafka. */
     static final Set<String> KAFKA_SCENARIOS = Set.of("produce-acks1", "produce-acksall", "consume", "latency",
             "e2e-max", "mixed");
@@ -297,7 +305,8 @@ public final class LoadTest {
      * scenarios left in the heap; {@code --fanout-java-opts} are added to that broker's JVM options (e.g. a heap
      * limit). {@code ws-fanout} has {@code --ws-subscribers} sockets at {@code --ws-rate} records/s,
      * {@code ws-fanout-10k} {@code --ws-10k-subscribers} at {@code --ws-10k-rate}. The broker's WebSocket limits
-     * ({@code ws.max.connections}, and per client address) are raised only when the sockets exceed their defaults.
+     * ({@code ws.max.connections}, and per client address, with the HTTP one) are raised only when the sockets and the
+     * harness's other connections would pass their defaults.
      */
     private static void runFanOut(Options o, int run, String name, Path data, Path log,
                                   List<ScenarioResult> results) {
@@ -305,8 +314,10 @@ public final class LoadTest {
         int subscribers = wide ? o.ws10kSubscribers() : o.wsSubscribers();
         int rate = wide ? o.ws10kRate() : o.wsRate();
         String opts = (o.millraceJavaOpts() + " " + o.fanoutJavaOpts()).trim();
-        List<String> settings = subscribers > DEFAULT_WS_MAX_CONNECTIONS
-                ? List.of("ws.max.connections=" + subscribers, "ws.max.connections.per.ip=" + subscribers)
+        int connections = subscribers + OTHER_CONNECTIONS;
+        List<String> settings = connections > DEFAULT_MAX_CONNECTIONS
+                ? List.of("ws.max.connections=" + connections, "ws.max.connections.per.ip=" + connections,
+                        "http.max.connections.per.ip=" + connections)
                 : List.of();
         System.out.printf("== run %d/%d: millrace, %s (%d WebSocket subscribers, %d records/s), "
                 + "MILLRACE_JAVA_OPTS='%s'%s (log %s)%n", run, o.runs(), name, subscribers, rate, opts,
