@@ -113,10 +113,7 @@ final class SharedFetches {
         Shared shared = inFlight.get(key);
         if (shared == null) {
             Shared created = new Shared();
-            Lingering lingering = lingerMs > 0
-                    ? new Lingering(created, broker, tp, offset, maxBytes, maxWaitMs, currentLeaderEpoch, lingerMs,
-                            phase)
-                    : null;
+            Lingering lingering = lingerMs > 0 ? new Lingering(created, broker, key) : null;
             if (lingering != null && atNextTick) {
                 lingering.askAtNextTick();
             } else {
@@ -156,25 +153,13 @@ final class SharedFetches {
     private final class Lingering {
         private final Shared shared;
         private final BrokerService broker;
-        private final TopicPartition tp;
-        private final long offset;
-        private final int maxBytes;
-        private final long maxWaitMs;
-        private final int currentLeaderEpoch;
-        private final long lingerMs;
-        private final int phase;
+        /** What it fetches, and its linger and phase. */
+        private final Key key;
 
-        Lingering(Shared shared, BrokerService broker, TopicPartition tp, long offset, int maxBytes, long maxWaitMs,
-                  int currentLeaderEpoch, long lingerMs, int phase) {
+        Lingering(Shared shared, BrokerService broker, Key key) {
             this.shared = shared;
             this.broker = broker;
-            this.tp = tp;
-            this.offset = offset;
-            this.maxBytes = maxBytes;
-            this.maxWaitMs = maxWaitMs;
-            this.currentLeaderEpoch = currentLeaderEpoch;
-            this.lingerMs = lingerMs;
-            this.phase = phase;
+            this.key = key;
         }
 
         /**
@@ -187,11 +172,11 @@ final class SharedFetches {
             }
             FetchResult fetched = answer.result();
             return !fetched.records().isEmpty() && fetched.nextOffset() >= fetched.highWatermark()
-                    && fetched.records().sizeInBytes() <= maxBytes / 2;
+                    && fetched.records().sizeInBytes() <= key.maxBytes() / 2;
         }
 
         void askAtNextTick() {
-            long untilTick = millisToNextTick(System.nanoTime(), lingerMs, phase);
+            long untilTick = millisToNextTick(System.nanoTime(), key.lingerMs(), key.phase());
             if (untilTick < 1) {
                 askAtTick();
                 return;
@@ -208,13 +193,13 @@ final class SharedFetches {
          * and then for the tick after it.
          */
         private void askAtTick() {
-            shared.fetch = broker.withdrawableFetch(tp, offset, maxBytes, 0, currentLeaderEpoch);
+            shared.fetch = ask(0);
             shared.fetch.result().onComplete(atTick -> {
                 if (atTick.failed() || !atTick.result().records().isEmpty()) {
                     shared.answer.handle(atTick);
                     return;
                 }
-                shared.fetch = broker.withdrawableFetch(tp, offset, maxBytes, maxWaitMs, currentLeaderEpoch);
+                shared.fetch = ask(key.maxWaitMs());
                 shared.fetch.result().onComplete(waited -> {
                     if (worthWaiting(waited)) {
                         askAtNextTick();
@@ -223,6 +208,11 @@ final class SharedFetches {
                     }
                 });
             });
+        }
+
+        private PendingFetch ask(long maxWaitMs) {
+            return broker.withdrawableFetch(key.tp(), key.offset(), key.maxBytes(), maxWaitMs,
+                    key.currentLeaderEpoch());
         }
     }
 

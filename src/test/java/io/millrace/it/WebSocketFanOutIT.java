@@ -135,7 +135,7 @@ class WebSocketFanOutIT {
             List<String> expected = IntStream.range(0, records).mapToObj(i -> "r" + i).toList();
             assertThat(pushedValues(patient, patientId)).isEqualTo(expected);
             assertThat(pushedValues(eager, eagerId)).isEqualTo(expected);
-            // Each push waits the linger from the first record it carries, so pushes are at least a linger apart.
+            // A lingering subscription is pushed to only at its ticks, a linger apart.
             long pushes = patient.pending().stream().filter(m -> isPushTo(m, patientId)).count();
             assertThat(pushes).as("pushes of %d records produced over %d ms to a %d ms linger", records,
                     producingMs, lingerMs).isLessThanOrEqualTo(2 + producingMs / lingerMs);
