@@ -344,19 +344,22 @@ public final class BrokerService implements Broker {
     Future<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMs, int currentLeaderEpoch,
                               boolean countOut) {
         return routedFetch(tp, offset, maxBytes, maxWaitMs, currentLeaderEpoch, countOut,
-                PartitionRequest.Fetch.UNNAMED, leader -> { });
+                PartitionRequest.Fetch.UNNAMED, false, leader -> { });
     }
 
     /**
      * A fetch for a subscription, which may withdraw it when it no longer wants the answer (see
      * {@link PendingFetch}): at the partition when it is led here, else at the broker the fetch was forwarded to.
+     * A partition of which this broker holds an in-sync replica is read here, up to the high watermark the replica
+     * has heard from its leader ({@code subscription.read.local.replica}): the broker's subscribers then cost its
+     * leader nothing, and a record waiting for its subscription's linger is not also waiting for a round trip.
      */
     PendingFetch withdrawableFetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMs,
                                    int currentLeaderEpoch) {
         long fetchId = nextFetchId.incrementAndGet();
         int[] askedBroker = {-1};
         Future<FetchResult> result = routedFetch(tp, offset, maxBytes, maxWaitMs, currentLeaderEpoch, false, fetchId,
-                leader -> askedBroker[0] = leader);
+                settings.subscriptionsReadLocalReplica(), asked -> askedBroker[0] = asked);
         return new PendingFetch(result, () -> {
             if (result.isComplete() || askedBroker[0] < 0) {
                 return;
@@ -370,18 +373,33 @@ public final class BrokerService implements Broker {
         });
     }
 
-    /** {@code asking} learns which broker each attempt goes to (a withdrawal must go there). */
+    /**
+     * {@code asking} learns which broker each attempt goes to (a withdrawal must go there). With
+     * {@code localReplica}, an in-sync replica here answers when it can; what it cannot (an offset past its log end,
+     * a role it just lost) goes on to the leader.
+     */
     private Future<FetchResult> routedFetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMs,
                                             int currentLeaderEpoch, boolean countOut, long fetchId,
-                                            IntConsumer asking) {
+                                            boolean localReplica, IntConsumer asking) {
         long wait = Math.max(0, Math.min(maxWaitMs, settings.maxFetchWaitMs()));
         return onLeader(tp, currentLeaderEpoch, true, leader -> {
-            asking.accept(leader);
-            return leader == brokerId ? fetchHere(tp, offset, maxBytes, wait, currentLeaderEpoch, fetchId)
-                    : this.<Forwarded.Fetched>forward(leader, new Forwarded.Fetch(tp, offset, maxBytes, wait,
-                            currentLeaderEpoch, fetchId), wait + FETCH_TIMEOUT_SLACK_MS)
-                    .map(f -> new FetchResult(tp, FetchedRecords.of(f.records(), f.firstOffset(), f.nextOffset()),
-                            f.highWatermark(), f.logStartOffset(), f.logEndOffset()));
+            if (leader == brokerId) {
+                asking.accept(leader);
+                return fetchHere(tp, offset, maxBytes, wait, currentLeaderEpoch, fetchId);
+            }
+            Supplier<Future<FetchResult>> atLeader = () -> {
+                asking.accept(leader);
+                return this.<Forwarded.Fetched>forward(leader, new Forwarded.Fetch(tp, offset, maxBytes, wait,
+                        currentLeaderEpoch, fetchId), wait + FETCH_TIMEOUT_SLACK_MS)
+                        .map(f -> new FetchResult(tp, FetchedRecords.of(f.records(), f.firstOffset(),
+                                f.nextOffset()), f.highWatermark(), f.logStartOffset(), f.logEndOffset()));
+            };
+            if (!localReplica || !inSyncReplicaHere(tp)) {
+                return atLeader.get();
+            }
+            asking.accept(brokerId);
+            return askFetch(tp, new PartitionRequest.Fetch(offset, maxBytes, wait, currentLeaderEpoch, fetchId, true))
+                    .recover(notHere -> atLeader.get());
         }).map(result -> {
             if (countOut && !result.records().isEmpty()) {
                 metrics.recordsOut(tp.topic(), result.nextOffset() - Math.max(offset, result.records().firstOffset()),
@@ -400,11 +418,20 @@ public final class BrokerService implements Broker {
             return Future.failedFuture(e);
         }
         long wait = Math.max(0, Math.min(maxWaitMs, settings.maxFetchWaitMs()));
-        PartitionRequest.Fetch request = new PartitionRequest.Fetch(offset, maxBytes, wait, currentLeaderEpoch,
-                fetchId);
-        return this.<PartitionResponse.Fetched>ask(tp, request, wait + FETCH_TIMEOUT_SLACK_MS)
+        return askFetch(tp, new PartitionRequest.Fetch(offset, maxBytes, wait, currentLeaderEpoch, fetchId));
+    }
+
+    private Future<FetchResult> askFetch(TopicPartition tp, PartitionRequest.Fetch request) {
+        return this.<PartitionResponse.Fetched>ask(tp, request, request.maxWaitMs() + FETCH_TIMEOUT_SLACK_MS)
                 .map(f -> new FetchResult(tp, new SegmentRegion(f.records()), f.highWatermark(), f.logStartOffset(),
                         f.logEndOffset()));
+    }
+
+    /** Whether this broker's metadata counts its own replica of {@code tp} in sync, and that replica is open here. */
+    private boolean inSyncReplicaHere(TopicPartition tp) {
+        TopicMetadata topic = replicas.topic(tp.topic()).orElse(null);
+        return topic != null && tp.partition() < topic.partitionCount()
+                && topic.partition(tp.partition()).isr().contains(brokerId) && replicas.localPartition(tp).isPresent();
     }
 
     /** Answers the waiting fetch {@code fetchId} of the partition here at once, if it still waits. */

@@ -8,7 +8,10 @@ package io.millrace.broker;
  * @param autoCreateTopics        create unknown topics on first produce
  * @param defaultPartitions       partitions of a topic created without a count
  * @param defaultReplicationFactor replication factor of a topic created without one
+ * @param subscriptionsReadLocalReplica whether a subscription to a partition led elsewhere reads this broker's
+ *                                in-sync replica of it, when it has one, rather than the leader
  */
 public record BrokerSettings(long requestTimeoutMs, long maxFetchWaitMs, boolean autoCreateTopics,
-                             int defaultPartitions, int defaultReplicationFactor) {
+                             int defaultPartitions, int defaultReplicationFactor,
+                             boolean subscriptionsReadLocalReplica) {
 }

@@ -42,6 +42,10 @@ public enum ConfigKey {
             "Use Linux epoll for sockets when available (falls back to Java NIO elsewhere)."),
     AUTO_CREATE_TOPICS("auto.create.topics.enable", Type.BOOLEAN,
             "Create an unknown topic on its first produce, or when a Kafka client's Metadata request asks for it."),
+    SUBSCRIPTION_READ_LOCAL_REPLICA("subscription.read.local.replica", Type.BOOLEAN,
+            "A subscription (WebSocket, TCP) to a partition led by another broker reads this broker's replica of it"
+                    + " while that replica is in sync, up to the high watermark it has heard from the leader, rather"
+                    + " than asking the leader for every read."),
     NUM_PARTITIONS("num.partitions", Type.INT, "Partitions of an auto-created topic, and the default for create."),
     DEFAULT_REPLICATION_FACTOR("default.replication.factor", Type.INT,
             "Replication factor of an auto-created topic, and the default for create."),

@@ -33,14 +33,22 @@ public sealed interface PartitionRequest {
     /**
      * Read committed records from {@code offset}. If none are there yet, wait up to {@code maxWaitMs} for some.
      *
-     * @param fetchId names a waiting fetch so that its sender can withdraw it with {@link CancelFetch}: unique among
-     *                the sender's fetches, or {@link #UNNAMED} for a fetch that is never withdrawn
+     * @param fetchId     names a waiting fetch so that its sender can withdraw it with {@link CancelFetch}: unique
+     *                    among the sender's fetches, or {@link #UNNAMED} for a fetch that is never withdrawn
+     * @param anyInSync   whether an in-sync follower may answer too, up to the high watermark it has heard from its
+     *                    leader (Kafka's fetch from follower): in the leader's epoch ({@code currentLeaderEpoch} is
+     *                    checked as a leader checks it), from an offset within its log
      */
-    record Fetch(long offset, int maxBytes, long maxWaitMs, int currentLeaderEpoch, long fetchId)
+    record Fetch(long offset, int maxBytes, long maxWaitMs, int currentLeaderEpoch, long fetchId, boolean anyInSync)
             implements PartitionRequest {
 
         /** The id of a fetch that cannot be withdrawn. */
         public static final long UNNAMED = 0;
+
+        /** A fetch that only the leader answers. */
+        public Fetch(long offset, int maxBytes, long maxWaitMs, int currentLeaderEpoch, long fetchId) {
+            this(offset, maxBytes, maxWaitMs, currentLeaderEpoch, fetchId, false);
+        }
 
         /** A fetch that cannot be withdrawn. */
         public Fetch(long offset, int maxBytes, long maxWaitMs, int currentLeaderEpoch) {
@@ -109,9 +117,13 @@ public sealed interface PartitionRequest {
     /**
      * A follower on broker {@code replicaId} copies the leader's log from {@code fetchOffset} (its log end); the
      * epoch of its last record lets the leader find where their logs diverge; {@code leaderEpoch} is the epoch the
-     * follower believes the leader has (a stale one is fenced). Crosses brokers with {@link ReplicationCodec}.
+     * follower believes the leader has (a stale one is fenced). {@code highWatermark} is the one the follower last
+     * heard: a caught-up fetch waits at the leader only while that is still current, so a follower learns each new
+     * high watermark one round trip after it moves (it serves reads up to it). Crosses brokers with
+     * {@link ReplicationCodec}.
      */
     record ReplicaFetch(TopicPartition topicPartition, int replicaId, int leaderEpoch, long fetchOffset,
-                        int lastFetchedEpoch, int maxBytes, long maxWaitMs) implements PartitionRequest {
+                        int lastFetchedEpoch, int maxBytes, long maxWaitMs, long highWatermark)
+            implements PartitionRequest {
     }
 }

@@ -48,6 +48,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executor;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,9 +62,11 @@ import org.slf4j.LoggerFactory;
  *   consumers see and when {@code acks=all} producers are answered. It shrinks and grows the in-sync set through
  *   the {@link IsrWriter} (a conditional update in ZooKeeper).</li>
  *   <li><b>Follower.</b> Copies the leader's log with one {@link ReplicaFetch} in flight at a time, long-polling at
- *   the leader when caught up (an idle follower costs one waiting request). Each fetch names the epoch of the
- *   follower's last record; when the leader answers that the logs diverge there, the follower truncates its
- *   divergent tail first ({@link Divergence}). Client requests get {@code NOT_LEADER}.</li>
+ *   the leader when caught up (an idle follower costs one waiting request, answered as soon as there are records or
+ *   a newer high watermark). Each fetch names the epoch of the follower's last record; when the leader answers that
+ *   the logs diverge there, the follower truncates its divergent tail first ({@link Divergence}). While in sync it
+ *   answers the fetches that allow it ({@link Fetch#anyInSync}) up to the high watermark it last heard, waking them
+ *   as that moves; other client requests get {@code NOT_LEADER}.</li>
  *   <li><b>Role changes</b> come from the cluster's metadata through {@link #applyAssignment}: a larger leader epoch
  *   makes this replica leader or follower; the same epoch may carry a new in-sync set. A smaller epoch is stale and
  *   ignored. Every answer to a follower or a fetch started under an older role is dropped ({@code roleGeneration}).
@@ -364,6 +367,23 @@ public final class PartitionVerticle extends VerticleBase {
      * this replica has not had yet; {@link LeaderEpoch#UNKNOWN} is not checked.
      */
     private LeaderState requireLeader(int requestedEpoch) {
+        checkRequestedEpoch(requestedEpoch);
+        return requireLeader();
+    }
+
+    /**
+     * For a read that an in-sync follower may answer ({@link Fetch#anyInSync}): the leader, or a follower that the
+     * cluster counts in sync in the epoch the request names (checked as a leader checks it).
+     */
+    private void requireInSyncReplica(int requestedEpoch) {
+        checkRequestedEpoch(requestedEpoch);
+        if (leader == null && (assignment == null || !assignment.isr().contains(brokerId))) {
+            throw new MillraceException(ErrorCode.NOT_LEADER, "Broker " + brokerId + " is not in sync for " + tp
+                    + "; ask its leader");
+        }
+    }
+
+    private void checkRequestedEpoch(int requestedEpoch) {
         int current = leaderEpoch();
         if (requestedEpoch != LeaderEpoch.UNKNOWN && requestedEpoch < current) {
             throw new MillraceException(ErrorCode.FENCED_LEADER_EPOCH, "The request for " + tp + " names leader epoch "
@@ -374,7 +394,6 @@ public final class PartitionVerticle extends VerticleBase {
                     + requestedEpoch + " but broker " + brokerId + " has only learned epoch " + current
                     + " so far; retry");
         }
-        return requireLeader();
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -421,7 +440,11 @@ public final class PartitionVerticle extends VerticleBase {
             requireLeader(produce.currentLeaderEpoch());
             produce(produce, message);
         } else if (request instanceof Fetch fetch) {
-            requireLeader(fetch.currentLeaderEpoch());
+            if (fetch.anyInSync()) {
+                requireInSyncReplica(fetch.currentLeaderEpoch());
+            } else {
+                requireLeader(fetch.currentLeaderEpoch());
+            }
             fetch(fetch, message);
         } else if (request instanceof CancelFetch cancel) {
             withdraw(cancel.fetchId());
@@ -606,7 +629,7 @@ public final class PartitionVerticle extends VerticleBase {
             throw new MillraceException(ErrorCode.OFFSET_OUT_OF_RANGE, "Offset must not be negative, was "
                     + fetch.offset());
         }
-        LogSlice slice = log.read(fetch.offset(), fetch.maxBytes(), leader.highWatermark());
+        LogSlice slice = log.read(fetch.offset(), fetch.maxBytes(), highWatermark());
         if (!slice.isEmpty() || fetch.maxWaitMs() <= 0) {
             message.reply(fetched(slice), LOCAL);
             return;
@@ -655,12 +678,12 @@ public final class PartitionVerticle extends VerticleBase {
         return taken;
     }
 
-    /** Answers every waiting fetch that now has committed data, and every acks=all producer now committed. */
+    /**
+     * Answers every waiting fetch that now has committed data; as leader also every acks=all producer now committed
+     * and every follower whose fetch waits with an older high watermark.
+     */
     private void onHighWatermarkMoved() {
-        if (leader == null) {
-            return;
-        }
-        long hw = leader.highWatermark();
+        long hw = highWatermark();
         Iterator<Waiter> it = waiters.iterator();
         while (it.hasNext()) {
             Waiter waiter = it.next();
@@ -676,7 +699,10 @@ public final class PartitionVerticle extends VerticleBase {
                 }
             }
         }
-        settlePendingAcks();
+        if (leader != null) {
+            settlePendingAcks();
+            answerReplicaWaiters(waiter -> waiter.fetch.highWatermark() < hw);
+        }
         refreshStats();
     }
 
@@ -716,7 +742,7 @@ public final class PartitionVerticle extends VerticleBase {
             onHighWatermarkMoved();
         }
         LogSlice slice = log.read(fetch.fetchOffset(), fetch.maxBytes(), log.logEndOffset());
-        if (!slice.isEmpty() || fetch.maxWaitMs() <= 0) {
+        if (!slice.isEmpty() || fetch.maxWaitMs() <= 0 || fetch.highWatermark() < state.highWatermark()) {
             message.reply(replicaData(bytesOf(slice), Optional.empty()), TO_FOLLOWER);
             return;
         }
@@ -731,11 +757,16 @@ public final class PartitionVerticle extends VerticleBase {
 
     /** Sends the records just appended to every follower waiting at the log end. */
     private void wakeReplicaWaiters() {
+        answerReplicaWaiters(waiter -> true);
+    }
+
+    /** Answers the followers' waiting fetches that {@code due} picks with what the log has for them now. */
+    private void answerReplicaWaiters(Predicate<ReplicaWaiter> due) {
         if (replicaWaiters.isEmpty()) {
             return;
         }
-        List<ReplicaWaiter> woken = new ArrayList<>(replicaWaiters);
-        replicaWaiters.clear();
+        List<ReplicaWaiter> woken = new ArrayList<>();
+        replicaWaiters.removeIf(waiter -> due.test(waiter) && woken.add(waiter));
         for (ReplicaWaiter waiter : woken) {
             vertx.cancelTimer(waiter.timer);
             try {
@@ -851,7 +882,7 @@ public final class PartitionVerticle extends VerticleBase {
         fetchGenerationInFlight = generation;
         int maxBytes = throttled ? throttle.fetchBytes(settings.replicaFetchMaxBytes()) : settings.replicaFetchMaxBytes();
         ReplicaFetch request = new ReplicaFetch(tp, brokerId, following.leaderEpoch(), log.logEndOffset(),
-                log.latestEpoch(), maxBytes, settings.replicaFetchWaitMaxMs());
+                log.latestEpoch(), maxBytes, settings.replicaFetchWaitMaxMs(), followerHighWatermark);
         DeliveryOptions options = new DeliveryOptions().setCodecName(ReplicationCodec.NAME)
                 .setSendTimeout(settings.replicaFetchWaitMaxMs() + REPLICA_FETCH_SLACK_MS);
         vertx.eventBus().<ReplicaData>request(ReplicaEndpoint.address(following.leader()), request, options)
@@ -918,8 +949,10 @@ public final class PartitionVerticle extends VerticleBase {
         long hw = Math.min(data.highWatermark(), log.logEndOffset());
         if (hw > followerHighWatermark) {
             followerHighWatermark = hw;
+            onHighWatermarkMoved();
+        } else {
+            refreshStats();
         }
-        refreshStats();
         return true;
     }
 

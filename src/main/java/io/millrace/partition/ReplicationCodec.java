@@ -15,9 +15,9 @@ import java.util.Optional;
  * one broker the objects pass by reference, as with {@link LocalCodec}.
  *
  * <p>Layout (big-endian): a type byte, then for a fetch: topic (u16 length + UTF-8), partition i32, replica i32,
- * leader epoch i32, fetch offset i64, last fetched epoch i32, max bytes i32, max wait i64; for data: leader epoch i32,
- * high watermark i64, log start i64, log end i64, diverging flag i8 [+ epoch i32 + end offset i64], records i32
- * length + bytes.
+ * leader epoch i32, fetch offset i64, last fetched epoch i32, max bytes i32, max wait i64, high watermark i64; for
+ * data: leader epoch i32, high watermark i64, log start i64, log end i64, diverging flag i8 [+ epoch i32 + end offset
+ * i64], records i32 length + bytes.
  */
 public final class ReplicationCodec implements MessageCodec<Object, Object> {
 
@@ -32,7 +32,7 @@ public final class ReplicationCodec implements MessageCodec<Object, Object> {
             buffer.appendByte(FETCH).appendUnsignedShort(topic.length).appendBytes(topic)
                     .appendInt(f.topicPartition().partition()).appendInt(f.replicaId()).appendInt(f.leaderEpoch())
                     .appendLong(f.fetchOffset()).appendInt(f.lastFetchedEpoch()).appendInt(f.maxBytes())
-                    .appendLong(f.maxWaitMs());
+                    .appendLong(f.maxWaitMs()).appendLong(f.highWatermark());
         } else if (o instanceof ReplicaData d) {
             buffer.appendByte(DATA).appendInt(d.leaderEpoch()).appendLong(d.highWatermark())
                     .appendLong(d.logStartOffset()).appendLong(d.logEndOffset());
@@ -58,7 +58,7 @@ public final class ReplicationCodec implements MessageCodec<Object, Object> {
             pos += topicLength;
             return new ReplicaFetch(new TopicPartition(topic, buffer.getInt(pos)), buffer.getInt(pos + 4),
                     buffer.getInt(pos + 8), buffer.getLong(pos + 12), buffer.getInt(pos + 20), buffer.getInt(pos + 24),
-                    buffer.getLong(pos + 28));
+                    buffer.getLong(pos + 28), buffer.getLong(pos + 36));
         }
         if (type == DATA) {
             int leaderEpoch = buffer.getInt(pos);

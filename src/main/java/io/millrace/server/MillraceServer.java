@@ -201,7 +201,8 @@ public final class MillraceServer implements AutoCloseable {
                 config.getInt(ConfigKey.MIN_INSYNC_REPLICAS), maxPartitions(config));
         BrokerSettings brokerSettings = new BrokerSettings(config.getInt(ConfigKey.REQUEST_TIMEOUT_MS),
                 config.getInt(ConfigKey.FETCH_MAX_WAIT_MS), config.getBoolean(ConfigKey.AUTO_CREATE_TOPICS),
-                config.getInt(ConfigKey.NUM_PARTITIONS), config.getInt(ConfigKey.DEFAULT_REPLICATION_FACTOR));
+                config.getInt(ConfigKey.NUM_PARTITIONS), config.getInt(ConfigKey.DEFAULT_REPLICATION_FACTOR),
+                config.getBoolean(ConfigKey.SUBSCRIPTION_READ_LOCAL_REPLICA));
         broker = new BrokerService(vertx, brokerId, store, replicas, topicAdmin, brokerSettings, Time.SYSTEM,
                 new BrokerMetrics(registry));
         // One instance: the requests of one sending broker are served in the order they were sent.

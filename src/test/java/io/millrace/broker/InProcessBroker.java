@@ -50,7 +50,7 @@ final class InProcessBroker implements AutoCloseable {
                 List.of(new PartitionAssignment(0, List.of(0), 0, 0, List.of(0))))).await(10, TimeUnit.SECONDS);
         // fetch, produce and subscribe use neither the metadata store nor the controller
         broker = new BrokerService(vertx, 0, null, replicas, null,
-                new BrokerSettings(10_000, partitionSettings.maxFetchWaitMs(), false, 1, 1), Time.SYSTEM,
+                new BrokerSettings(10_000, partitionSettings.maxFetchWaitMs(), false, 1, 1, true), Time.SYSTEM,
                 new BrokerMetrics(new SimpleMeterRegistry()));
     }
 

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * Issue 13, "Done when" 1 and 5: any broker serves any client. Three real broker processes against one ZooKeeper; a
  * WebSocket client on a broker that leads none of a topic's partitions produces and subscribes through it, and keeps
  * its subscription, on the same socket, through the SIGKILL of a leader; REST against each broker returns the same
- * records.
+ * records. A subscriber on a follower reads its broker's in-sync replica, so it is not held up by a frozen leader.
  */
 class AnyBrokerIT {
 
@@ -187,6 +187,52 @@ class AnyBrokerIT {
             assertThat(described.body()).as("described by broker %d (coordinator %d)", id, coordinator)
                     .contains("\"committed\":5");
         }
+    }
+
+    @Test
+    void aSubscriberOnAFollowerReadsWhatIsCommittedFromItsReplicaWhileTheLeaderIsFrozen() {
+        String topic = "read-on-follower";
+        List<Integer> running = cluster.runningIds();
+        replicas.createTopic(topic, 1, running.size(), Map.of());
+        replicas.awaitFullyReplicated(topic, Replicas.HEAL_DEADLINE);
+        int leader = replicas.leader(topic, 0);
+        int epoch = replicas.leaderEpoch(topic, 0);
+        int follower = running.stream().filter(id -> id != leader).findFirst().orElseThrow();
+        Map<Integer, TreeMap<Long, String>> acknowledged = new ConcurrentHashMap<>();
+        List<String> values = new ArrayList<>();
+        try (WsClient producer = WsClient.connect(cluster.broker(leader).webSocketUri());
+             WsClient subscriber = WsClient.connect(cluster.broker(follower).webSocketUri())) {
+            // One credit: the subscription starts (its start offset comes from the leader) and then stops fetching.
+            JsonObject subscribed = subscriber.call(new JsonObject().put("op", "subscribe").put("topic", topic)
+                    .put("from", "earliest").put("credits", 1));
+            assertThat(subscribed.getString("op")).as("%s", subscribed).isEqualTo("result");
+            for (int n = 0; n < 50; n += 2) {
+                assertThat(produce(producer, topic, n, acknowledged)).as("record %d acknowledged", n).isTrue();
+            }
+            subscriber.await(m -> "records".equals(m.getString("op")), WAIT).getJsonArray("records")
+                    .forEach(r -> values.add(((JsonObject) r).getString("value")));
+            await().alias("the follower has heard the final high watermark").atMost(WAIT)
+                    .until(() -> replicas.describe(follower, topic).map(d -> Replicas.partitionOf(d, 0)
+                            .getLong("highWatermark")).orElse(-1L) == 25);
+
+            // Frozen, the leader keeps its ZooKeeper session for zookeeper.session.timeout.ms: it stays the leader.
+            replicas.freeze(leader);
+            try {
+                subscriber.send(new JsonObject().put("op", "credit").put("subscription",
+                        subscribed.getString("subscription")).put("credits", 1_000));
+                while (values.size() < 25) {
+                    JsonObject push = subscriber.await(m -> "records".equals(m.getString("op")), WAIT);
+                    push.getJsonArray("records").forEach(r -> values.add(((JsonObject) r).getString("value")));
+                }
+                assertThat(replicas.describe(follower, topic).map(d -> Replicas.partitionOf(d, 0)
+                        .getInteger("leaderEpoch")).orElseThrow())
+                        .as("read while the frozen leader still led: not through a new leader").isEqualTo(epoch);
+            } finally {
+                replicas.thaw(leader);
+            }
+        }
+        assertThat(values).containsExactlyElementsOf(acknowledged.get(0).values());
+        replicas.awaitFullyReplicated(topic, Replicas.HEAL_DEADLINE);
     }
 
     /** Produces record {@code n} to partition {@code n % 2} through the socket; false when it was refused. */

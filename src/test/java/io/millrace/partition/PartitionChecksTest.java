@@ -109,7 +109,7 @@ class PartitionChecksTest {
     @Test
     void aFollowerThatStopsAfterCatchingUpLeavesTheIsrAfterTheNextAppend() throws Exception {
         deploy(Map.of(), new ReplicaAssignment(0, 1, List.of(0, 1), List.of(0, 1), 0, 1));
-        ask(new PartitionRequest.ReplicaFetch(TP, 1, 1, 0, -1, 1 << 20, 0));
+        ask(new PartitionRequest.ReplicaFetch(TP, 1, 1, 0, -1, 1 << 20, 0, 0));
         await().during(Duration.ofMillis(LAG_MAX_MS * 2)).atMost(Duration.ofSeconds(10))
                 .until(isrWrites::isEmpty);
 
@@ -128,11 +128,11 @@ class PartitionChecksTest {
         long end = 0;
         long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LAG_MAX_MS * 3);
         while (System.nanoTime() < until) {
-            ask(new PartitionRequest.ReplicaFetch(TP, 1, 1, end, end == 0 ? -1 : 1, 1 << 20, 0));
+            ask(new PartitionRequest.ReplicaFetch(TP, 1, 1, end, end == 0 ? -1 : 1, 1 << 20, 0, 0));
             PartitionResponse.Produced produced = ask(new PartitionRequest.Produce(batch("x"), Acks.LEADER));
             end = produced.lastOffset() + 1;
         }
-        ask(new PartitionRequest.ReplicaFetch(TP, 1, 1, end, 1, 1 << 20, 0));
+        ask(new PartitionRequest.ReplicaFetch(TP, 1, 1, end, 1, 1 << 20, 0, 0));
 
         assertThat(isrWrites).isEmpty();
     }
