@@ -126,6 +126,7 @@ public final class Consumer {
                 .map(e -> Flux.<ConsumerRecord>create(sink -> new PartitionReader(cluster, config, e.getKey(),
                         e.getValue(), sink).start(), FluxSink.OverflowStrategy.BUFFER))
                 .toList();
-        return streams.size() == 1 ? streams.get(0) : Flux.merge(Flux.fromIterable(streams), streams.size(), 32);
+        return streams.size() == 1 ? streams.get(0) : Flux.merge(Flux.fromIterable(streams), streams.size(),
+                config.maxCreditsPerRequest());
     }
 }

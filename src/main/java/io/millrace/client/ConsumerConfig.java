@@ -6,7 +6,9 @@ import java.time.Duration;
  * Consumer settings. Immutable: {@code with} methods return changed copies.
  *
  * @param maxBytesPerPush      most bytes the broker sends in one push per partition
- * @param maxCreditsPerRequest most records asked for at once (larger demand is granted in steps)
+ * @param maxCreditsPerRequest most records asked for at once per partition (larger demand is granted in steps); a
+ *                             stream of several partitions asks each for this many, so it also bounds the records
+ *                             held per partition for an application that reads slower than they come
  * @param reconnectAttempts    no longer limits anything: a partition stream and a group member retry retriable failures
  *                             (a lost connection, a moved leader or coordinator) until cancelled; kept so existing
  *                             configurations compile

@@ -90,7 +90,7 @@ final class GroupSession {
     /** The records of the partitions assigned to this member, as long as the subscription lasts. */
     Flux<GroupRecord> records() {
         return streams.asFlux()
-                .flatMap(stream -> stream, Integer.MAX_VALUE, 32)
+                .flatMap(stream -> stream, Integer.MAX_VALUE, config.maxCreditsPerRequest())
                 .doOnSubscribe(s -> start())
                 .doFinally(signal -> close());
     }
