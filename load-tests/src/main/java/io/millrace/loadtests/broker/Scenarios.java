@@ -120,9 +120,9 @@ final class Scenarios {
     }
 
     /** One consumer reads {@code records} records that are already in {@code topic}, from the earliest offset. */
-    ScenarioResult consume(LoadClient client, String system, int run, String topic, int partitions, long records)
-            throws Exception {
-        ScenarioResult result = new ScenarioResult("consume", system, run);
+    ScenarioResult consume(LoadClient client, String system, int run, String scenario, String topic, int partitions,
+                           long records) throws Exception {
+        ScenarioResult result = new ScenarioResult(scenario, system, run);
         AtomicLong read = new AtomicLong();
         CountDownLatch done = new CountDownLatch(1);
         try (Sampler sampler = new Sampler(result.series("records read/s"), read)) {
