@@ -2,11 +2,9 @@ package io.millrace.it;
 
 import static org.awaitility.Awaitility.await;
 
+import io.millrace.common.LoopbackPorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,7 +17,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -30,9 +27,6 @@ import java.util.stream.Stream;
  * ZooKeeper; {@link ClusterHarness} composes the command line of cluster members itself ({@link #prepare}).
  */
 public final class BrokerProcess implements AutoCloseable {
-
-    /** Every port {@link #freePort} has returned, so that it never returns one twice. */
-    private static final java.util.Set<Integer> HANDED_OUT_PORTS = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private static final Path HOME = Path.of(System.getProperty("millrace.home", ".")).toAbsolutePath();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -283,42 +277,11 @@ public final class BrokerProcess implements AutoCloseable {
     }
 
     /**
-     * A port free now, below the kernel's ephemeral range, and never handed out before in this JVM: a broker given one
-     * port as both its HTTP and TCP port starts anyway (Vert.x shares one listening socket between its servers on a
-     * port), so that HTTP requests then reach the TCP gateway.
+     * A port free now, below the kernel's ephemeral range, and never handed out before in this JVM
+     * ({@link LoopbackPorts#free()}): a broker given one port as both its HTTP and TCP port starts anyway (Vert.x shares
+     * one listening socket between its servers on a port), so that HTTP requests then reach the TCP gateway.
      */
     public static int freePort() {
-        // Where ephemeral ports start below 11,024 (not Linux's default) the range overlaps them: correct, racier.
-        int span = 10_000;
-        int below = Math.max(ephemeralPortsStart(), 1024 + span);
-        int first = ThreadLocalRandom.current().nextInt(span);
-        for (int i = 0; i < span; i++) {
-            int port = below - span + (first + i) % span;
-            if (!HANDED_OUT_PORTS.add(port)) {
-                continue;
-            }
-            try (ServerSocket socket = new ServerSocket()) {
-                socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
-                return port;
-            } catch (IOException inUse) {
-                // taken by something else on this machine: try the next
-            }
-        }
-        throw new IllegalStateException("No free port in " + (below - span) + "-" + (below - 1));
-    }
-
-    /**
-     * Where the kernel's ephemeral ports begin. A port handed out from below it cannot be taken between the check and
-     * the broker's bind by an outgoing connection (the clients, brokers and ZooKeeper of the tests open many), as a
-     * port the kernel chose for a listener ({@code new ServerSocket(0)}) could: a CI run lost a broker to that.
-     */
-    private static int ephemeralPortsStart() {
-        try {
-            // Read line by line: readString trusts the size /proc reports and returns a cut-off first byte.
-            String range = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim();
-            return Integer.parseInt(range.split("\\s+")[0]);
-        } catch (IOException | RuntimeException unknown) {
-            return 32_768; // Linux's default
-        }
+        return LoopbackPorts.free();
     }
 }

@@ -1,5 +1,6 @@
 package io.millrace.loadtests.broker;
 
+import io.millrace.common.LoopbackPorts;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
@@ -365,10 +366,8 @@ final class FanOut {
     List<String> sourceAddresses(int sockets) throws IOException {
         int count = o.wsSourceAddresses();
         if (count <= 0) {
-            // readAllLines, not readString: a sysctl file claims a size that readString takes at its word.
-            String[] range = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim()
-                    .split("\\s+");
-            int perAddress = (Integer.parseInt(range[1]) - Integer.parseInt(range[0]) + 1) / 2;
+            int[] range = LoopbackPorts.ephemeralRange();
+            int perAddress = (range[1] - range[0] + 1) / 2;
             count = (sockets + perAddress - 1) / perAddress;
         }
         if (count == 1) {
