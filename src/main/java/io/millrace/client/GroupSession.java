@@ -281,8 +281,10 @@ final class GroupSession {
         }
         List<Sinks.One<Boolean>> stops = new ArrayList<>();
         synchronized (this) {
+            // No longer owned from here on, not once the commit is done: a join answered meanwhile must see these
+            // partitions as ones to start reading again if it assigns them, not as ones still being read.
             partitions.forEach(tp -> {
-                Sinks.One<Boolean> stop = owned.get(tp);
+                Sinks.One<Boolean> stop = owned.remove(tp);
                 if (stop != null) {
                     stops.add(stop);
                 }
@@ -295,8 +297,7 @@ final class GroupSession {
         Mono<Void> commits = commit ? commitAcknowledged(partitions).onErrorResume(e -> Mono.empty()) : Mono.empty();
         return commits.then(Mono.fromRunnable(() -> {
             synchronized (this) {
-                partitions.forEach(tp -> {
-                    owned.remove(tp);
+                partitions.stream().filter(tp -> !owned.containsKey(tp)).forEach(tp -> {
                     acknowledged.remove(tp);
                     committed.remove(tp);
                 });
@@ -304,10 +305,18 @@ final class GroupSession {
         }));
     }
 
-    /** Looks up committed offsets of {@code partitions} and starts a reader for each. */
+    /**
+     * Looks up committed offsets of {@code partitions} and starts a reader for each, unless the membership moved on
+     * meanwhile (a later join starts its own) or the partition is read already (a rejoin of the same generation
+     * started it first): two readers of one partition would read it twice, and only one of them could be stopped.
+     */
     private Mono<Void> startReaders(Set<TopicPartition> partitions) {
         if (partitions.isEmpty()) {
             return Mono.empty();
+        }
+        int joinedGeneration;
+        synchronized (this) {
+            joinedGeneration = generation;
         }
         Map<String, List<Integer>> byTopic = new LinkedHashMap<>();
         partitions.forEach(tp -> byTopic.computeIfAbsent(tp.topic(), t -> new ArrayList<>()).add(tp.partition()));
@@ -329,11 +338,16 @@ final class GroupSession {
                                     + "none"));
                         }
                     }
+                    Set<TopicPartition> started = new TreeSet<>(ORDER);
                     synchronized (this) {
-                        if (closed) {
+                        if (closed || generation != joinedGeneration) {
                             return Mono.empty();
                         }
                         for (TopicPartition tp : partitions) {
+                            if (owned.containsKey(tp)) {
+                                continue;
+                            }
+                            started.add(tp);
                             Long at = offsets.get(tp);
                             Seek from = at != null ? Seek.offset(at)
                                     : options.resetPolicy() == GroupOptions.ResetPolicy.LATEST ? Seek.latest()
@@ -344,7 +358,9 @@ final class GroupSession {
                             startReader(tp, from);
                         }
                     }
-                    safely(() -> options.onAssigned().accept(partitions));
+                    if (!started.isEmpty()) {
+                        safely(() -> options.onAssigned().accept(started));
+                    }
                     return Mono.<Void>empty();
                 });
     }

@@ -28,6 +28,8 @@ import reactor.core.publisher.Mono;
  * from         event                                            does                                         to
  * IDLE         demand                                           SUBSCRIBE at the leader from the position   SUBSCRIBING
  * SUBSCRIBING  answered                                         grants credit                               READING
+ * SUBSCRIBING  PUSH taken in before the answer                  records: delivered and counted; an error:   SUBSCRIBING
+ *                                                               kept, and the answer then retries with it
  * SUBSCRIBING  retriable failure (NOT_LEADER, FENCED_LEADER_     leader hint: at once; else metadata         SUBSCRIBING
  *              EPOCH, UNKNOWN_TOPIC_OR_PARTITION, lost or        refresh after a back-off that doubles up
  *              refused connection, timeout, ...)                 to reconnectBackoffMax
@@ -42,7 +44,11 @@ import reactor.core.publisher.Mono;
  * an earlier attempt are ignored.
  *
  * <p>Credit accounting: the broker subtracts the record count of every batch it pushes; this reader keeps the same
- * count ({@code brokerCredits}) and tops it up to the outstanding demand, capped at {@code maxCreditsPerRequest}.
+ * count ({@code brokerCredits}) and tops it up to the outstanding demand, capped at {@code maxCreditsPerRequest}. The
+ * count starts when the SUBSCRIBE leaves, not when its answer is taken in: the connection's thread may hand this
+ * reader the pushes that follow the answer (records, or the error that ends the subscription) before the thread that
+ * subscribed has taken the answer, and a count reset by the answer would believe the broker owes records it has
+ * already sent, and wait for them forever.
  *
  * <p>Thread-safe: demand arrives on the subscriber's thread, pushes on the connection's; both take the monitor.
  * Records are handed to the sink outside the monitor, in offset order, by one thread at a time ({@link #deliver}):
@@ -67,8 +73,12 @@ final class PartitionReader {
     private boolean done;
     /** Subscription attempts so far; the current one is this number. */
     private int attempt;
-    /** The connection of the current attempt dropped before its answer came. */
-    private boolean attemptLost;
+    /**
+     * Why the current attempt ended before its answer was taken in (its connection dropped, or the broker ended the
+     * subscription with an error push), or null. The answer may be taken in after the pushes that followed it: the
+     * connection's thread can handle them while the thread that sent the SUBSCRIBE has not yet taken the answer.
+     */
+    private Throwable attemptEnded;
     private int failedAttempts;
     /** Records decoded from pushes and not yet handed to the sink, in offset order. */
     private final ArrayDeque<ConsumerRecord> ready = new ArrayDeque<>();
@@ -105,10 +115,12 @@ final class PartitionReader {
     /** Called with the monitor held. */
     private void subscribe() {
         subscribing = true;
-        attemptLost = false;
+        attemptEnded = null;
         int mine = ++attempt;
         Seek from = position >= 0 ? Seek.offset(position) : start;
         int credits = (int) Math.max(1, Math.min(outstanding, config.maxCreditsPerRequest()));
+        // Counted from here, not from the answer: pushes of this attempt may be taken in before its answer is.
+        brokerCredits = credits;
         BrokerConnection[] target = new BrokerConnection[1];
         cluster.leaderAndEpoch(tp)
                 .doOnNext(leader -> target[0] = leader.connection())
@@ -122,28 +134,27 @@ final class PartitionReader {
                             () -> onDisconnect(mine)).map(result -> Map.entry(conn, result));
                 })
                 .subscribe(result -> subscribed(mine, result.getKey(), result.getValue().getKey(),
-                        result.getValue().getValue().startOffset(), credits),
+                        result.getValue().getValue().startOffset()),
                         error -> subscribeFailed(mine, error, target[0]));
     }
 
-    private void subscribed(int mine, BrokerConnection conn, int id, long startOffset, int credits) {
-        boolean lost;
+    private void subscribed(int mine, BrokerConnection conn, int id, long startOffset) {
+        Throwable ended;
         synchronized (this) {
             if (mine != attempt) {
                 return;
             }
             subscribing = false;
-            lost = attemptLost;
+            ended = attemptEnded;
             if (done) {
                 conn.sendOnCurrent(new UnsubscribeRequest(id)).subscribe();
                 conn.unsubscribed(id);
                 return;
             }
-            if (!lost) {
+            if (ended == null) {
                 failedAttempts = 0;
                 connection = conn;
                 subscriptionId = id;
-                brokerCredits = credits;
                 if (position < 0) {
                     position = startOffset;
                 }
@@ -151,7 +162,8 @@ final class PartitionReader {
                 return;
             }
         }
-        retryLater(new ConnectionException("Connection lost while subscribing to " + tp, null), conn);
+        conn.unsubscribed(id);
+        retryLater(ended, conn);
     }
 
     private void subscribeFailed(int mine, Throwable error, BrokerConnection conn) {
@@ -207,6 +219,11 @@ final class PartitionReader {
             int id;
             synchronized (this) {
                 if (mine != attempt || done) {
+                    return;
+                }
+                if (subscribing) {
+                    // Ended before its answer was taken in: the answer, when it is, follows the leader or gives up.
+                    attemptEnded = MillraceClientException.from(push.error().get());
                     return;
                 }
                 // The broker ended the subscription: forget it here too, then follow the leader or give up.
@@ -303,7 +320,8 @@ final class PartitionReader {
                 return;
             }
             if (subscribing) {
-                attemptLost = true; // the SUBSCRIBE's own failure or answer comes next and retries
+                // the SUBSCRIBE's own failure or answer comes next and retries
+                attemptEnded = new ConnectionException("Connection lost while subscribing to " + tp, null);
                 return;
             }
             lostOn = connection;
