@@ -230,6 +230,11 @@ final class GroupSession {
         }
         this.call(new HeartbeatRequest(groupId, member, gen), Duration.ZERO)
                 .subscribe(ok -> { }, error -> {
+                    if (!isCurrent(member, gen)) {
+                        // Answered for a membership this member has since left (it joined again while the heartbeat
+                        // was out): acting on it would throw away the new one. The next heartbeat speaks for it.
+                        return;
+                    }
                     ErrorCode code = code(error);
                     if (code == ErrorCode.REBALANCE_IN_PROGRESS) {
                         rebalance();
@@ -427,6 +432,10 @@ final class GroupSession {
                         cluster.invalidate(OFFSETS_TOPIC);
                     }
                 });
+    }
+
+    private synchronized boolean isCurrent(String member, int gen) {
+        return member.equals(memberId) && gen == generation;
     }
 
     private synchronized boolean isClosed() {

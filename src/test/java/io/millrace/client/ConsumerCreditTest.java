@@ -29,11 +29,11 @@ import reactor.core.Disposable;
 
 /**
  * How many records a consumer lets the broker push ahead of the application, against a scripted fake broker: every
- * partition of a consumer that reads as fast as the records come gets the whole {@link ConsumerConfig#maxCreditsPerRequest()},
- * however many partitions it reads. A window of a few dozen records per partition made a consumer of several
- * partitions wait for a round trip every few dozen records, so it fell behind producers that a one-partition consumer
- * kept up with. And the count of what the broker still owes starts with the SUBSCRIBE, since the pushes that follow its
- * answer may be taken in before the answer is.
+ * partition of a consumer that reads as fast as the records come gets the whole
+ * {@link ConsumerConfig#maxCreditsPerRequest()}, however many partitions it reads. A window of a few dozen records per
+ * partition made a consumer of several partitions wait for a round trip every few dozen records, so it fell behind
+ * producers that a one-partition consumer kept up with. And the count of what the broker still owes starts with the
+ * SUBSCRIBE, since the pushes that follow its answer may be taken in before the answer is.
  */
 class ConsumerCreditTest {
 
