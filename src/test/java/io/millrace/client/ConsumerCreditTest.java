@@ -18,8 +18,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
-import java.util.OptionalInt;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.IntStream;
@@ -145,9 +144,6 @@ class ConsumerCreditTest {
     }
 
     private MetadataResponse metadata(int partitions) {
-        return new MetadataResponse(List.of(new MetadataResponse.Broker(0, "127.0.0.1", broker.port(), -1)),
-                OptionalInt.of(0), List.of(new MetadataResponse.TopicMetadata("t", Optional.empty(),
-                        IntStream.range(0, partitions).mapToObj(p -> new MetadataResponse.PartitionMetadata(p,
-                                OptionalInt.of(0), 0, List.of(0), List.of(0))).toList())));
+        return broker.metadata(0, Map.of("t", partitions));
     }
 }

@@ -5,6 +5,7 @@ import io.millrace.protocol.FrameCodec;
 import io.millrace.protocol.HandshakeRequest;
 import io.millrace.protocol.HandshakeResponse;
 import io.millrace.protocol.Message;
+import io.millrace.protocol.MetadataResponse;
 import io.millrace.protocol.Request;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -15,8 +16,12 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.BiFunction;
+import java.util.stream.IntStream;
 
 /**
  * A broker on a real socket that answers each request with the frames its script returns; a script that returns none
@@ -29,6 +34,7 @@ final class FakeBroker implements AutoCloseable {
         void answer(Message message);
     }
 
+    private final int id;
     private final ServerSocket server;
     private final ConcurrentLinkedQueue<Request> requests = new ConcurrentLinkedQueue<>();
 
@@ -38,6 +44,7 @@ final class FakeBroker implements AutoCloseable {
 
     /** A broker that speaks protocol versions up to {@code version}. */
     FakeBroker(int id, int version, BiFunction<Request, FakeBroker.Later, List<Message>> script) throws IOException {
+        this.id = id;
         server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread acceptor = new Thread(() -> {
             while (!server.isClosed()) {
@@ -96,6 +103,19 @@ final class FakeBroker implements AutoCloseable {
             out.write(encoded.array(), encoded.arrayOffset(), encoded.remaining());
             out.flush();
         }
+    }
+
+    /**
+     * Metadata of a cluster of this broker alone: the only replica and the leader, in {@code leaderEpoch}, of every
+     * partition of each topic ({@code partitionsByTopic}: name to partition count).
+     */
+    MetadataResponse metadata(int leaderEpoch, Map<String, Integer> partitionsByTopic) {
+        return new MetadataResponse(List.of(new MetadataResponse.Broker(id, "127.0.0.1", port(), -1)),
+                OptionalInt.of(id), partitionsByTopic.entrySet().stream()
+                .map(topic -> new MetadataResponse.TopicMetadata(topic.getKey(), Optional.empty(),
+                        IntStream.range(0, topic.getValue()).mapToObj(p -> new MetadataResponse.PartitionMetadata(p,
+                                OptionalInt.of(id), leaderEpoch, List.of(id), List.of(id))).toList()))
+                .toList());
     }
 
     int port() {

@@ -18,8 +18,7 @@ import io.millrace.protocol.TopicPartitions;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
-import java.util.OptionalInt;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -134,13 +133,6 @@ class GroupReadersTest {
     }
 
     private MetadataResponse metadata() {
-        return new MetadataResponse(List.of(new MetadataResponse.Broker(0, "127.0.0.1", broker.port(), -1)),
-                OptionalInt.of(0), List.of(topic("t", 2), topic(GroupSession.OFFSETS_TOPIC, 1)));
-    }
-
-    private static MetadataResponse.TopicMetadata topic(String name, int partitions) {
-        return new MetadataResponse.TopicMetadata(name, Optional.empty(),
-                java.util.stream.IntStream.range(0, partitions).mapToObj(p -> new MetadataResponse.PartitionMetadata(p,
-                        OptionalInt.of(0), 0, List.of(0), List.of(0))).toList());
+        return broker.metadata(0, Map.of("t", 2, GroupSession.OFFSETS_TOPIC, 1));
     }
 }

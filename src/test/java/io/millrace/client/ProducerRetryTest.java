@@ -12,8 +12,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
-import java.util.OptionalInt;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicReference;
@@ -132,9 +131,7 @@ class ProducerRetryTest {
     }
 
     private MetadataResponse metadata() {
-        return new MetadataResponse(List.of(new MetadataResponse.Broker(0, "127.0.0.1", broker.port(), -1)),
-                OptionalInt.of(0), List.of(new MetadataResponse.TopicMetadata("t", Optional.empty(), List.of(
-                        new MetadataResponse.PartitionMetadata(0, OptionalInt.of(0), 4, List.of(0), List.of(0))))));
+        return broker.metadata(4, Map.of("t", 1));
     }
 
     private static int baseSequence(ByteBuffer batch) {
