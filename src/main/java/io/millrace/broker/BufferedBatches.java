@@ -86,13 +86,23 @@ final class BufferedBatches implements FetchedRecords {
     }
 
     @Override
-    public void read(ByteBuffer dst, int at) throws IOException {
-        if (at < 0 || at + dst.remaining() > view.remaining()) {
-            throw new IOException("Bytes " + at + ".." + (at + dst.remaining()) + " lie outside the " + view.remaining()
-                    + " bytes of batches");
+    public FetchedRecords leadingBatchesBelow(long offsetLimit) {
+        if (offsetLimit >= nextOffset) {
+            return this;
         }
-        dst.put(view.duplicate().position(at).limit(at + dst.remaining()));
-        dst.flip();
+        // The constructor checked the framing, so every header read here lies inside the buffer. Offsets are dense:
+        // once a batch ends at or past the limit, the next starts there.
+        int at = 0;
+        long next = firstOffset;
+        while (at < view.remaining()) {
+            next = view.getLong(at + RecordBatch.BASE_OFFSET_OFFSET)
+                    + view.getInt(at + RecordBatch.LAST_OFFSET_DELTA_OFFSET) + 1;
+            at += RecordBatch.LOG_OVERHEAD + view.getInt(at + RecordBatch.LENGTH_OFFSET);
+            if (next >= offsetLimit) {
+                break;
+            }
+        }
+        return new BufferedBatches(batches.slice(0, at), firstOffset, next);
     }
 
     @Override

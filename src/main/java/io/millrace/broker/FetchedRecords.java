@@ -24,7 +24,7 @@ import java.nio.ByteBuffer;
  *       {@link #readFully} is a read-only view of it.</li>
  * </ul>
  *
- * <p><b>Positions</b> ({@link #read}, {@link #isStillValid}, {@link #sendTo}) are relative to the batches: 0 is the
+ * <p><b>Positions</b> ({@link #isStillValid}, {@link #sendTo}) are relative to the batches: 0 is the
  * first byte of the first batch and {@link #sizeInBytes()} is one past the last byte of the last, whatever the form
  * (the file form adds its position in the segment file itself).
  *
@@ -76,13 +76,15 @@ public sealed interface FetchedRecords permits SegmentRegion, BufferedBatches {
     ByteBuffer readFully();
 
     /**
-     * Reads {@code dst.remaining()} bytes from position {@code at} (relative to the first batch, see the class comment)
-     * into {@code dst} and flips it for reading them: a batch header, say, for a reader that cuts the batches into
-     * pieces.
+     * The leading batches whose base offsets lie below {@code offsetLimit}: at least the first batch, and these
+     * batches themselves when all do. For a front-end whose subscriber's credit ends inside the batches: with
+     * {@code firstOffset() + credit} as the limit, a batch is taken while the credit left before it is at least 1. The
+     * file form reads a header or two from its segment, whatever the number of batches; the memory form walks its
+     * headers in memory and shares its bytes.
      *
-     * @throws IOException if that range is not inside the batches, or the file form's segment cannot be read
+     * @throws IOException if the file form's segment no longer holds the batches that were read, or cannot be read
      */
-    void read(ByteBuffer dst, int at) throws IOException;
+    FetchedRecords leadingBatchesBelow(long offsetLimit) throws IOException;
 
     /**
      * Whether the first {@code length} bytes still hold the batches that were read. The file form checks that its
@@ -94,10 +96,10 @@ public sealed interface FetchedRecords permits SegmentRegion, BufferedBatches {
 
     /**
      * Queues bytes {@code [from, from + length)} on {@code socket}, behind whatever was written to it before and ahead
-     * of whatever is written after this call: the file form with {@code sendFile} in chunks of at most
-     * 512 KiB (Vert.x splits a larger region and would queue its tail behind
-     * later writes), each checked with {@link #isStillValid} as it is queued; the memory form as one write of a slice
-     * of its buffer. Call it on the socket's event loop.
+     * of whatever is written after this call: the file form as file regions ({@code sendfile}) of at most 512 KiB
+     * (Vert.x's {@code sendFile}, used on TLS sockets, splits a larger region and would queue its tail behind later
+     * writes), each checked with {@link #isStillValid} as it is queued; the memory form as one write of a slice of its
+     * buffer. Call it on the socket's event loop.
      *
      * @return completes when every byte is written; fails if the file form's segment changed before a chunk could be
      *         queued (an {@link IOException}; chunks before it are queued) or a write fails. Either way the stream is

@@ -56,15 +56,20 @@ record BatchHeader(long position, long baseOffset, int sizeInBytes, byte magic, 
         }
         scratch.clear().limit(RecordBatch.HEADER_SIZE);
         readFully(channel, scratch, position);
-        long baseOffset = scratch.getLong(RecordBatch.BASE_OFFSET_OFFSET);
-        int length = scratch.getInt(RecordBatch.LENGTH_OFFSET);
-        byte magic = scratch.get(RecordBatch.MAGIC_OFFSET);
-        int lastOffsetDelta = scratch.getInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET);
-        long maxTimestamp = scratch.getLong(RecordBatch.MAX_TIMESTAMP_OFFSET);
+        return parse(position, scratch);
+    }
+
+    /** The header of the batch at {@code position}, from the first {@link RecordBatch#HEADER_SIZE} bytes of a buffer. */
+    static BatchHeader parse(long position, ByteBuffer bytes) {
+        long baseOffset = bytes.getLong(RecordBatch.BASE_OFFSET_OFFSET);
+        int length = bytes.getInt(RecordBatch.LENGTH_OFFSET);
+        byte magic = bytes.get(RecordBatch.MAGIC_OFFSET);
+        int lastOffsetDelta = bytes.getInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET);
+        long maxTimestamp = bytes.getLong(RecordBatch.MAX_TIMESTAMP_OFFSET);
         return new BatchHeader(position, baseOffset, RecordBatch.LOG_OVERHEAD + length, magic,
-                baseOffset + lastOffsetDelta, maxTimestamp, scratch.getLong(RecordBatch.PRODUCER_ID_OFFSET),
-                scratch.getShort(RecordBatch.PRODUCER_EPOCH_OFFSET), scratch.getInt(RecordBatch.BASE_SEQUENCE_OFFSET),
-                scratch.getInt(RecordBatch.PARTITION_LEADER_EPOCH_OFFSET));
+                baseOffset + lastOffsetDelta, maxTimestamp, bytes.getLong(RecordBatch.PRODUCER_ID_OFFSET),
+                bytes.getShort(RecordBatch.PRODUCER_EPOCH_OFFSET), bytes.getInt(RecordBatch.BASE_SEQUENCE_OFFSET),
+                bytes.getInt(RecordBatch.PARTITION_LEADER_EPOCH_OFFSET));
     }
 
     /** Whether the header can describe a real batch ending at or before {@code limit}, continuing at expectedOffset. */

@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Not thread-safe: only the owning {@link PartitionLog}'s thread calls it, except {@link #flush}, which the log's
  * flush executor may run concurrently with appends, and the methods that read the log file for a {@link LogSlice}
- * ({@link #readFully}, {@link #transferTo}, {@link #fileLength}, {@link #holdsGeneration}), which any thread may call.
+ * ({@link #readFully}, {@link #readHeader}, {@link #transferTo}, {@link #fileLength}, {@link #holdsGeneration}), which
+ * any thread may call.
  */
 final class LogSegment implements AutoCloseable {
 
@@ -348,8 +349,11 @@ final class LogSegment implements AutoCloseable {
             end = next.nextPosition();
         }
         long position = first.get().position();
+        // A reader may cut a read of several batches shorter (a consumer's credit); the index entries spare it a walk.
+        IndexedBatches indexed = last == first.get() ? IndexedBatches.NONE
+                : offsetIndex.entriesBetween(first.get().lastOffset(), last.nextOffset());
         return new LogSlice(this, generation, logFile, position, (int) (end - position), first.get().baseOffset(),
-                last.nextOffset());
+                last.nextOffset(), indexed);
     }
 
     /**
@@ -444,6 +448,28 @@ final class LogSegment implements AutoCloseable {
         } finally {
             unpin();
         }
+    }
+
+    /**
+     * The header of the batch at {@code position}, which must end by {@code limit}; reopens the file if the budget
+     * closed it. Any thread may call it.
+     *
+     * @throws IOException if the bytes there are no plausible batch header ending by {@code limit} (the file changed
+     *                     since the caller learnt the position), or the segment was closed for good or deleted
+     */
+    BatchHeader readHeader(long position, long limit) throws IOException {
+        ByteBuffer bytes = ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
+        if (limit - position < bytes.capacity()) {
+            throw new EOFException("No batch header fits between " + position + " and " + limit + " in " + logFile);
+        }
+        readFully(bytes, position);
+        BatchHeader header = BatchHeader.parse(position, bytes);
+        if (header.magic() != RecordBatch.MAGIC || header.sizeInBytes() < RecordBatch.HEADER_SIZE
+                || header.nextPosition() > limit || header.lastOffset() < header.baseOffset()) {
+            throw new IOException("No batch header at " + position + " of " + logFile + " ending by " + limit
+                    + ": the file changed");
+        }
+        return header;
     }
 
     /**

@@ -34,9 +34,11 @@ public final class LogSlice {
     /** The segment read; null for an empty slice. */
     private final LogSegment segment;
     private final long generation;
+    /** Batches of the slice its segment's index knew at the read, for {@link #leadingBatchesBelow}. */
+    private final IndexedBatches indexed;
 
     LogSlice(LogSegment segment, long generation, Path file, long position, int sizeInBytes, long firstOffset,
-             long nextOffset) {
+             long nextOffset, IndexedBatches indexed) {
         this.segment = segment;
         this.generation = generation;
         this.file = file;
@@ -44,11 +46,12 @@ public final class LogSlice {
         this.sizeInBytes = sizeInBytes;
         this.firstOffset = firstOffset;
         this.nextOffset = nextOffset;
+        this.indexed = indexed;
     }
 
     /** A read that found nothing at {@code offset}. */
     public static LogSlice empty(long offset) {
-        return new LogSlice(null, -1, null, 0, 0, offset, offset);
+        return new LogSlice(null, -1, null, 0, 0, offset, offset, IndexedBatches.NONE);
     }
 
     /** The segment file; null for an empty slice. */
@@ -118,18 +121,36 @@ public final class LogSlice {
     }
 
     /**
-     * Reads {@code buffer.remaining()} bytes of the region from the file position {@code at} (a batch header, say,
-     * for a reader that cuts the region into pushes), and flips the buffer for reading them.
+     * The slice's leading batches whose base offsets lie below {@code offsetLimit}, as a slice of their own: at least
+     * the first batch, and this slice itself when every batch does. What a reader sends when its consumer's credit
+     * ends inside the slice. Any thread may call it: it starts from the last batch the segment's index listed below
+     * the limit when the slice was read, so it reads a header or two rather than one per batch.
      *
-     * @throws IOException if that range is not inside the region, or the file cannot be read (the segment was deleted
-     *                     or the log closed)
+     * @throws IOException if the file no longer holds the batches that were read (a header there is not one), or it
+     *                     cannot be read (the segment was deleted or the log closed)
      */
-    public void read(ByteBuffer buffer, long at) throws IOException {
-        if (at < position || at + buffer.remaining() > position + sizeInBytes) {
-            throw new IOException("Bytes " + at + ".." + (at + buffer.remaining()) + " lie outside the slice "
-                    + this);
+    public LogSlice leadingBatchesBelow(long offsetLimit) throws IOException {
+        if (offsetLimit >= nextOffset) {
+            return this;
         }
-        segment.readFully(buffer, at);
+        long end = position + sizeInBytes;
+        long indexedStart = indexed.startOfLastBatchEndingBelow(offsetLimit);
+        long at = Math.max(position, indexedStart);
+        long cutEnd = position;
+        long cutNext = firstOffset;
+        // Offsets are dense: each batch starts where the one before ended, so once one ends at or past the limit
+        // the next starts there.
+        while (at < end) {
+            BatchHeader header = segment.readHeader(at, end);
+            cutEnd = header.nextPosition();
+            cutNext = header.nextOffset();
+            if (cutNext >= offsetLimit) {
+                break;
+            }
+            at = cutEnd;
+        }
+        return new LogSlice(segment, generation, file, position, (int) (cutEnd - position), firstOffset, cutNext,
+                indexed);
     }
 
     /** Writes the region to {@code target}, zero-copy where the platform allows; returns the bytes written. */

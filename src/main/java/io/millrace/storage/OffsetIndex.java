@@ -68,6 +68,25 @@ final class OffsetIndex extends MappedIndex {
         return found;
     }
 
+    /**
+     * The entries whose keys (their batches' last offsets) lie in {@code [fromOffset, toOffset)}, copied out of the
+     * mapping so that another thread may use them after the index changed or was closed.
+     */
+    IndexedBatches entriesBetween(long fromOffset, long toOffset) {
+        int first = floorEntry(fromOffset, true) + 1;
+        int end = floorEntry(toOffset, true) + 1;
+        if (end <= first) {
+            return IndexedBatches.NONE;
+        }
+        long[] lastOffsets = new long[end - first];
+        int[] positions = new int[end - first];
+        for (int n = first; n < end; n++) {
+            lastOffsets[n - first] = keyAt(n);
+            positions[n - first] = positionAt(n);
+        }
+        return new IndexedBatches(lastOffsets, positions);
+    }
+
     Optional<Entry> firstEntry() {
         return entries() == 0 ? Optional.empty() : Optional.of(entry(0));
     }

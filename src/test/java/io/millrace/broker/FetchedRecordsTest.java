@@ -79,21 +79,32 @@ class FetchedRecordsTest {
 
     @ParameterizedTest
     @EnumSource(Form.class)
-    void readTakesPositionsRelativeToTheFirstBatch(Form form) throws IOException {
-        LogSlice slice = log.read(RECORDS_PER_BATCH, 1 << 30);
-        assertThat(slice.position()).as("the slice starts inside the file").isPositive();
-        FetchedRecords records = form.of.apply(slice);
+    void leadingBatchesBelowAnOffsetAreThoseStartingUnderIt(Form form) throws IOException {
+        FetchedRecords records = form.of.apply(log.read(RECORDS_PER_BATCH + 5, 1 << 30));
+        byte[] all = TestFetchedRecords.bytes(records.readFully());
         int batchSize = RecordBatches.split(records.readFully()).get(0).sizeInBytes();
 
-        ByteBuffer header = ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
-        records.read(header, 0);
-        assertThat(header.position()).as("flipped for reading").isZero();
-        assertThat(header.getLong(RecordBatch.BASE_OFFSET_OFFSET)).isEqualTo(RECORDS_PER_BATCH);
-        records.read(header.clear(), batchSize);
-        assertThat(header.getLong(RecordBatch.BASE_OFFSET_OFFSET)).isEqualTo(2L * RECORDS_PER_BATCH);
+        assertThat(records.leadingBatchesBelow(BATCHES * RECORDS_PER_BATCH)).as("all start below the end")
+                .isSameAs(records);
+        for (long limit : new long[] {0, RECORDS_PER_BATCH + 1, 2 * RECORDS_PER_BATCH}) {
+            FetchedRecords first = records.leadingBatchesBelow(limit);
+            assertThat(first.firstOffset()).as("below %d", limit).isEqualTo(RECORDS_PER_BATCH);
+            assertThat(first.nextOffset()).as("at least the first batch, below %d", limit)
+                    .isEqualTo(2 * RECORDS_PER_BATCH);
+            assertThat(TestFetchedRecords.bytes(first.readFully())).isEqualTo(Arrays.copyOf(all, batchSize));
+        }
+        FetchedRecords two = records.leadingBatchesBelow(2 * RECORDS_PER_BATCH + 1);
+        assertThat(two.nextOffset()).isEqualTo(3 * RECORDS_PER_BATCH);
+        assertThat(TestFetchedRecords.bytes(two.readFully())).isEqualTo(Arrays.copyOf(all, 2 * batchSize));
+        assertThat(two.isStillValid(two.sizeInBytes())).isTrue();
+    }
 
-        int size = records.sizeInBytes();
-        assertThatThrownBy(() -> records.read(ByteBuffer.allocate(RecordBatch.HEADER_SIZE), size - 10))
+    @Test
+    void theFileFormCannotBeCutOnceItsSegmentIsTruncated() {
+        FetchedRecords records = TestFetchedRecords.fileRegion(log.read(0, 1 << 30));
+        log.truncateTo(RECORDS_PER_BATCH);
+
+        assertThatThrownBy(() -> records.leadingBatchesBelow(3 * RECORDS_PER_BATCH))
                 .isInstanceOf(IOException.class);
     }
 

@@ -20,8 +20,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * A read of many batches finds where it ends through the offset index instead of every batch header, and must still
  * return exactly what a batch-by-batch scan would: whole batches from the one holding the offset asked for, as many
- * as fit in the byte limit (at least one), none reaching the offset limit (the high watermark). Checked against such
- * a scan over batches of random sizes, for index entries at every batch, every few batches and far apart.
+ * as fit in the byte limit (at least one), none reaching the offset limit (the high watermark). Cutting such a read
+ * shorter by offset, as a consumer's credit does, starts from the index entries copied at the read and must end where
+ * a scan of the slice's batches would. Checked against such scans over batches of random sizes, for index entries at
+ * every batch, every few batches and far apart.
  */
 class LargeReadTest {
 
@@ -61,12 +63,42 @@ class LargeReadTest {
                 assertThat(slice.firstOffset()).as(read).isEqualTo(expected[0]);
                 assertThat(slice.nextOffset()).as(read).isEqualTo(expected[1]);
                 assertThat((long) slice.sizeInBytes()).as(read).isEqualTo(expected[2]);
+                // A consumer's credit may end anywhere in the slice, or before it or past it.
+                long creditLimit = slice.firstOffset() - 1
+                        + random.nextLong(slice.nextOffset() - slice.firstOffset() + 3);
+                LogSlice leading = slice.leadingBatchesBelow(creditLimit);
+                long[] leadingExpected = leadingBatches(slice.firstOffset(), slice.nextOffset(), creditLimit);
+                String cut = read + ", cut below offset " + creditLimit;
+                assertThat(leading.position()).as(cut).isEqualTo(slice.position());
+                assertThat(leading.firstOffset()).as(cut).isEqualTo(leadingExpected[0]);
+                assertThat(leading.nextOffset()).as(cut).isEqualTo(leadingExpected[1]);
+                assertThat((long) leading.sizeInBytes()).as(cut).isEqualTo(leadingExpected[2]);
                 checked++;
             }
             assertThat(checked).as("reads that returned batches").isGreaterThan(2000);
         } finally {
             log.close();
         }
+    }
+
+    /**
+     * What {@link LogSlice#leadingBatchesBelow} must return for a slice of the batches from {@code firstOffset} to
+     * {@code nextOffset}: [first offset, next offset, bytes] of the first batch and each following one that starts
+     * below {@code offsetLimit}.
+     */
+    private long[] leadingBatches(long firstOffset, long nextOffset, long offsetLimit) {
+        int first = 0;
+        while (batches.get(first)[0] != firstOffset) {
+            first++;
+        }
+        long bytes = batches.get(first)[2];
+        int last = first;
+        while (last + 1 < batches.size() && batches.get(last + 1)[1] < nextOffset
+                && batches.get(last + 1)[0] < offsetLimit) {
+            last++;
+            bytes += batches.get(last)[2];
+        }
+        return new long[] {firstOffset, batches.get(last)[1] + 1, bytes};
     }
 
     /** Batches of 1 to 8 records of 10 to 2,000 bytes each: from tens of bytes to about 16 KiB. */

@@ -10,9 +10,7 @@ import io.millrace.common.TopicPartition;
 import io.millrace.protocol.ApiError;
 import io.millrace.protocol.FrameCodec;
 import io.millrace.protocol.Push;
-import io.millrace.record.RecordBatch;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,10 +21,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Credits count records, as docs/PROTOCOL.md says: a batch joins a push only while the balance is at least 1,
  * and its record count is then taken off, so the balance may end up to one batch below zero and the client gets at
- * most one batch beyond what it granted. When all the batches a fetch brought fits (its offset span does not exceed
- * the balance), it goes out as one push without looking inside; otherwise the batch headers are read one by one to
- * find where the credit runs out, and the rest is left for the broker to fetch again when credit returns. For
- * batches written by producers the record count equals the offset span, so both ways charge the same.
+ * most one batch beyond what it granted. Offsets are dense (the log refuses batches whose record count is not their
+ * offset span), so a push of the leading batches that start below {@code firstOffset + balance} is exactly that,
+ * and the offsets it spans are the records it holds. When the balance covers everything a fetch brought, that goes
+ * out as one push without looking inside; otherwise {@link FetchedRecords#leadingBatchesBelow} finds where the credit
+ * runs out (a header or two), and the rest is left for the broker to fetch again when credit returns.
  *
  * <p>Nothing is pushed while the connection's output is {@link FrameOutput#blocked() blocked}; the connection calls
  * {@link #resume()} when it drains. The broker subscription then holds at most one fetch, so a slow client costs one
@@ -130,17 +129,17 @@ final class PushSubscription implements Subscription.Handler {
         if (closed || credits < 1 || output.blocked()) {
             return position;
         }
-        FetchedRecords records = result.records();
-        Cut cut;
+        FetchedRecords push;
         try {
-            cut = cut(records);
+            // The batches the balance allows: at least one, since the balance is at least 1.
+            push = result.records().leadingBatchesBelow(result.records().firstOffset() + credits);
         } catch (IOException | RuntimeException e) {
             LOG.warn("Cannot read batch headers of {} for subscription {}", tp, id, e);
             end(new MillraceException(ErrorCode.STORAGE_ERROR, "Cannot read " + tp + " at offset " + position
                     + ": " + e.getMessage() + "; subscribe again"));
             return position;
         }
-        if (!FrameOutput.readable(records, cut.bytes())) {
+        if (!FrameOutput.readable(push, push.sizeInBytes())) {
             if (refetched) {
                 end(new MillraceException(ErrorCode.STORAGE_ERROR, "The segment holding offset " + position + " of "
                         + tp + " was deleted or cut while being read; subscribe again"));
@@ -154,10 +153,11 @@ final class PushSubscription implements Subscription.Handler {
         }
         refetched = false;
         output.write(FrameCodec.encodePushHeader(id, tp.topic(), tp.partition(), result.highWatermark(),
-                cut.bytes()));
-        output.sendBatches(records, cut.bytes());
-        credits -= cut.records();
-        return cut.nextOffset();
+                push.sizeInBytes()));
+        output.sendBatches(push, push.sizeInBytes());
+        // Offsets are dense, so the offsets a push spans are the records it holds.
+        credits -= push.nextOffset() - push.firstOffset();
+        return push.nextOffset();
     }
 
     @Override
@@ -184,36 +184,4 @@ final class PushSubscription implements Subscription.Handler {
         });
     }
 
-    /** The leading batches of {@code batches} the balance allows: at least one, since the balance is at least 1. */
-    private Cut cut(FetchedRecords batches) throws IOException {
-        long span = batches.nextOffset() - batches.firstOffset();
-        if (span <= credits) {
-            return new Cut(batches.sizeInBytes(), span, batches.nextOffset());
-        }
-        ByteBuffer header = ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
-        int at = 0;
-        int end = batches.sizeInBytes();
-        long balance = credits;
-        long records = 0;
-        long next = batches.firstOffset();
-        while (at < end && balance >= 1) {
-            batches.read(header.clear(), at);
-            int size = RecordBatch.LOG_OVERHEAD + header.getInt(RecordBatch.LENGTH_OFFSET);
-            if (size < RecordBatch.HEADER_SIZE || size > end - at) {
-                throw new IOException("Batch at byte " + at + " of " + batches + " declares " + size
-                        + " bytes, inconsistent with the batches");
-            }
-            int count = header.getInt(RecordBatch.RECORD_COUNT_OFFSET);
-            next = header.getLong(RecordBatch.BASE_OFFSET_OFFSET)
-                    + header.getInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET) + 1;
-            balance -= count;
-            records += count;
-            at += size;
-        }
-        return new Cut(at, records, next);
-    }
-
-    /** The part of the batches one push carries: their first {@code bytes}, holding {@code records} records. */
-    private record Cut(int bytes, long records, long nextOffset) {
-    }
 }
