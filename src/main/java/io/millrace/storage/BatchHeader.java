@@ -74,10 +74,14 @@ record BatchHeader(long position, long baseOffset, int sizeInBytes, byte magic, 
 
     /** Whether the header can describe a real batch ending at or before {@code limit}, continuing at expectedOffset. */
     boolean isPlausible(long expectedOffset, long limit) {
+        return baseOffset == expectedOffset && isWellFormed(limit);
+    }
+
+    /** Whether the header can describe a real batch ending at or before {@code limit}, whatever offset it starts at. */
+    boolean isWellFormed(long limit) {
         return magic == RecordBatch.MAGIC
                 && sizeInBytes >= RecordBatch.HEADER_SIZE
                 && position + sizeInBytes <= limit
-                && baseOffset == expectedOffset
                 && lastOffset >= baseOffset;
     }
 

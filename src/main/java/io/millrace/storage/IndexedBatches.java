@@ -1,5 +1,7 @@
 package io.millrace.storage;
 
+import java.util.Arrays;
+
 /**
  * Some batches of a {@link LogSlice} as its segment's offset index knew them when the slice was read: for each, the
  * last offset and the byte position where the batch starts, in file order. A copy, so that a reader on any thread can
@@ -12,18 +14,9 @@ record IndexedBatches(long[] lastOffsets, int[] positions) {
 
     /** The position of the last batch listed whose last offset is below {@code offset}, or -1 if none is. */
     long startOfLastBatchEndingBelow(long offset) {
-        int lo = 0;
-        int hi = lastOffsets.length - 1;
-        int found = -1;
-        while (lo <= hi) {
-            int mid = (lo + hi) >>> 1;
-            if (lastOffsets[mid] < offset) {
-                found = mid;
-                lo = mid + 1;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        return found < 0 ? -1 : positions[found];
+        // Last offsets strictly increase; a miss gives the insertion point as -(point) - 1.
+        int found = Arrays.binarySearch(lastOffsets, offset);
+        int below = (found >= 0 ? found : -found - 1) - 1;
+        return below < 0 ? -1 : positions[below];
     }
 }

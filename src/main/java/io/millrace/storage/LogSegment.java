@@ -464,8 +464,7 @@ final class LogSegment implements AutoCloseable {
         }
         readFully(bytes, position);
         BatchHeader header = BatchHeader.parse(position, bytes);
-        if (header.magic() != RecordBatch.MAGIC || header.sizeInBytes() < RecordBatch.HEADER_SIZE
-                || header.nextPosition() > limit || header.lastOffset() < header.baseOffset()) {
+        if (!header.isWellFormed(limit)) {
             throw new IOException("No batch header at " + position + " of " + logFile + " ending by " + limit
                     + ": the file changed");
         }
