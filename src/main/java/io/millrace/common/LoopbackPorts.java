@@ -1,13 +1,16 @@
 package io.millrace.common;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -21,30 +24,70 @@ public final class LoopbackPorts {
 
     /** How many ports below the ephemeral range are tried. */
     private static final int SPAN = 10_000;
-    /** Every port {@link #free()} returned: a port is never given to two servers, even if the first is down. */
-    private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
+    /**
+     * Every port handed out (a port is never given to two servers, even if the first is down) or found taken. Guarded
+     * by the class's lock.
+     */
+    private static final Set<Integer> HANDED_OUT = new HashSet<>();
 
     private LoopbackPorts() {
     }
 
     /** A loopback port free now, below the kernel's ephemeral range, and not returned before by this JVM. */
     public static int free() {
+        return freeRun(1);
+    }
+
+    /**
+     * The first of {@code count} consecutive loopback ports that are all free now, below the kernel's ephemeral range,
+     * and none returned before by this JVM: for scripts that number ports from a base, such as bin/local-cluster.
+     */
+    public static synchronized int freeRun(int count) {
         // Where ephemeral ports start below 11,024 (not Linux's default) the span overlaps them: correct, racier.
         int below = Math.max(ephemeralRange()[0], 1024 + SPAN);
-        int first = ThreadLocalRandom.current().nextInt(SPAN);
-        for (int i = 0; i < SPAN; i++) {
-            int port = below - SPAN + (first + i) % SPAN;
-            if (!HANDED_OUT.add(port)) {
-                continue;
-            }
-            try (ServerSocket socket = new ServerSocket()) {
-                socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
-                return port;
-            } catch (IOException inUse) {
-                // taken by another process: try the next
+        int starts = SPAN - count + 1;
+        int first = ThreadLocalRandom.current().nextInt(starts);
+        for (int i = 0; i < starts; i++) {
+            int start = below - SPAN + (first + i) % starts;
+            if (bindable(start, count)) {
+                for (int port = start; port < start + count; port++) {
+                    HANDED_OUT.add(port);
+                }
+                return start;
             }
         }
-        throw new IllegalStateException("No free port in " + (below - SPAN) + "-" + (below - 1));
+        throw new IllegalStateException("No " + count + " consecutive free ports in " + (below - SPAN) + "-"
+                + (below - 1));
+    }
+
+    /** Whether every port of the run is unused by this JVM's earlier answers and can be bound now. */
+    private static boolean bindable(int start, int count) {
+        for (int port = start; port < start + count; port++) {
+            if (HANDED_OUT.contains(port)) {
+                return false;
+            }
+        }
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            for (int port = start; port < start + count; port++) {
+                ServerSocket socket = new ServerSocket();
+                held.add(socket);
+                socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
+            }
+            return true;
+        } catch (IOException inUse) {
+            // taken by another process (the last socket held): never offer it again
+            HANDED_OUT.add(start + held.size() - 1);
+            return false;
+        } finally {
+            for (ServerSocket socket : held) {
+                try {
+                    socket.close();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        }
     }
 
     /** The kernel's ephemeral port range, first and last; Linux's default when it cannot be read. */

@@ -3,6 +3,8 @@ package io.millrace.server;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.millrace.broker.BrokerService;
 import io.millrace.broker.json.JsonInput;
+import io.millrace.common.ErrorCode;
+import io.millrace.common.MillraceException;
 import io.millrace.config.BrokerConfig;
 import io.millrace.config.ConfigKey;
 import io.millrace.gateway.kafka.KafkaGateway;
@@ -13,11 +15,13 @@ import io.millrace.gateway.ws.WebSocketGateway;
 import io.millrace.gateway.ws.WebSocketSettings;
 import io.millrace.http.HttpApi;
 import io.vertx.core.Deployable;
+import io.vertx.core.Future;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerOptions;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
@@ -60,14 +64,14 @@ final class FrontEnds {
         HttpServerOptions options = httpServerOptions(port);
         Handler<HttpConnection> connectionSetup = httpConnectionSetup();
         HttpServerVerticle[] first = new HttpServerVerticle[1];
-        deployments.add(MillraceServer.await(vertx.deployVerticle(() -> {
+        deployments.add(listening("HTTP", ConfigKey.HTTP_PORT, vertx.deployVerticle(() -> {
             HttpServerVerticle v = new HttpServerVerticle(api, webSockets, new HttpServerOptions(options),
                     config.getInt(ConfigKey.SHUTDOWN_GRACE_MS), connectionSetup);
             if (first[0] == null) {
                 first[0] = v;
             }
             return v;
-        }, new DeploymentOptions().setInstances(instances)), 30_000));
+        }, new DeploymentOptions().setInstances(instances))));
         return first[0].actualPort();
     }
 
@@ -127,7 +131,8 @@ final class FrontEnds {
                 config.getInt(ConfigKey.TCP_IDLE_TIMEOUT_MS), config.getInt(ConfigKey.TCP_HANDSHAKE_TIMEOUT_MS),
                 config.getInt(ConfigKey.TCP_REQUEST_READ_TIMEOUT_MS),
                 config.getInt(ConfigKey.TCP_MAX_INFLIGHT_REQUESTS), config.getInt(ConfigKey.TCP_MAX_SUBSCRIPTIONS));
-        return deployOnEveryEventLoop(vertx, deployments, TcpGateway.instances(broker, broker.metrics(), settings,
+        return deployOnEveryEventLoop(vertx, deployments, "the native TCP protocol", ConfigKey.TCP_PORT,
+                TcpGateway.instances(broker, broker.metrics(), settings,
                 config.getString(ConfigKey.LISTEN_HOST), config.getInt(ConfigKey.TCP_PORT))).actualPort();
     }
 
@@ -136,19 +141,47 @@ final class FrontEnds {
         KafkaSettings settings = new KafkaSettings(config.getInt(ConfigKey.SOCKET_REQUEST_MAX_BYTES),
                 config.getBoolean(ConfigKey.AUTO_CREATE_TOPICS),
                 config.getInt(ConfigKey.KAFKA_MAX_INFLIGHT_PRODUCE_REQUESTS));
-        return deployOnEveryEventLoop(vertx, deployments, KafkaGateway.instances(broker, broker.metrics(), settings,
+        return deployOnEveryEventLoop(vertx, deployments, "the Kafka protocol", ConfigKey.KAFKA_PORT,
+                KafkaGateway.instances(broker, broker.metrics(), settings,
                 config.getString(ConfigKey.LISTEN_HOST), config.getInt(ConfigKey.KAFKA_PORT))).actualPort();
     }
 
     /** Deploys one verticle of {@code instances} per event loop; returns the first, which knows the shared port. */
-    private <V extends Deployable> V deployOnEveryEventLoop(Vertx vertx, List<String> deployments,
-                                                            Supplier<V> instances) {
+    private <V extends Deployable> V deployOnEveryEventLoop(Vertx vertx, List<String> deployments, String protocol,
+                                                            ConfigKey portKey, Supplier<V> instances) {
         List<V> created = new ArrayList<>();
-        deployments.add(MillraceServer.await(vertx.deployVerticle(() -> {
+        deployments.add(listening(protocol, portKey, vertx.deployVerticle(() -> {
             V verticle = instances.get();
             created.add(verticle);
             return verticle;
-        }, new DeploymentOptions().setInstances(this.instances)), 30_000));
+        }, new DeploymentOptions().setInstances(this.instances))));
         return created.get(0);
+    }
+
+    /**
+     * Waits for the deployment of a listener. When its socket cannot be bound (the port is taken, or privileged, or
+     * {@code listen.host} is not an address of this machine), the error names the address and the keys that set it:
+     * the system's own message does not say which of the broker's ports it was.
+     */
+    private String listening(String protocol, ConfigKey portKey, Future<String> deployment) {
+        try {
+            return MillraceServer.await(deployment, 30_000);
+        } catch (MillraceException e) {
+            if (!causedBySocketError(e)) {
+                throw e;
+            }
+            throw new MillraceException(ErrorCode.INVALID_CONFIG, "Cannot listen for " + protocol + " on "
+                    + config.getString(ConfigKey.LISTEN_HOST) + ":" + config.getInt(portKey) + " ("
+                    + portKey.key() + ", " + ConfigKey.LISTEN_HOST.key() + "): " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean causedBySocketError(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof IOException) {
+                return true;
+            }
+        }
+        return false;
     }
 }

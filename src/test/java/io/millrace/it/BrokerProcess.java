@@ -204,6 +204,15 @@ public final class BrokerProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** Waits for the process to exit by itself; returns its exit status, or fails with the log if it still runs. */
+    public int awaitExit(Duration atMost) throws IOException, InterruptedException {
+        if (!process.waitFor(atMost.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("Broker " + name + " still runs after " + atMost + "; log: "
+                    + Files.readString(logFile));
+        }
+        return process.exitValue();
+    }
+
     public int httpPort() {
         return httpPort;
     }

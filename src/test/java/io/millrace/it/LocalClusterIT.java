@@ -3,11 +3,9 @@ package io.millrace.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.millrace.common.LoopbackPorts;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +15,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,10 +30,11 @@ class LocalClusterIT {
 
     @Test
     void theScriptStartsThreeBrokersThatSeeEachOtherAndStopsThemAll(@TempDir Path workDir) throws Exception {
-        int zookeeperPort = BrokerProcess.freePort();
-        int httpBase = freePortRun(3);
-        int tcpBase = freePortRun(3);
-        int kafkaBase = freePortRun(3);
+        // One run for all ten ports, so that no broker's port is another's or ZooKeeper's (the script numbers them).
+        int zookeeperPort = LoopbackPorts.freeRun(10);
+        int httpBase = zookeeperPort + 1;
+        int tcpBase = httpBase + 3;
+        int kafkaBase = tcpBase + 3;
         Map<String, String> env = Map.of("LOCAL_CLUSTER_ZOOKEEPER_PORT", Integer.toString(zookeeperPort),
                 "LOCAL_CLUSTER_HTTP_PORT", Integer.toString(httpBase), "LOCAL_CLUSTER_TCP_PORT",
                 Integer.toString(tcpBase), "LOCAL_CLUSTER_KAFKA_PORT", Integer.toString(kafkaBase));
@@ -162,39 +160,5 @@ class LocalClusterIT {
         assertThat(jar).as("java command line %s", all).isNotNegative();
         assertThat(all.get(jar + 2)).isEqualTo("start");
         return all.subList(jar + 3, all.size());
-    }
-
-    /**
-     * The first of {@code n} consecutive free loopback ports (the script numbers broker ports from a base), below
-     * Linux's ephemeral range (32768 and up) so that no outgoing connection takes one before the brokers bind it.
-     */
-    private static int freePortRun(int n) {
-        for (int attempt = 0; attempt < 100; attempt++) {
-            int base = ThreadLocalRandom.current().nextInt(20_000, 32_000);
-            if (allFree(base, n)) {
-                return base;
-            }
-        }
-        throw new IllegalStateException("No run of " + n + " free ports found");
-    }
-
-    private static boolean allFree(int base, int n) {
-        List<ServerSocket> held = new ArrayList<>();
-        try {
-            for (int port = base; port < base + n; port++) {
-                held.add(new ServerSocket(port, 1, InetAddress.getLoopbackAddress()));
-            }
-            return true;
-        } catch (IOException e) {
-            return false;
-        } finally {
-            for (ServerSocket socket : held) {
-                try {
-                    socket.close();
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }
-        }
     }
 }
