@@ -134,22 +134,16 @@ final class PushSubscription implements Subscription.Handler {
             // The batches the balance allows: at least one, since the balance is at least 1.
             push = result.records().leadingBatchesBelow(result.records().firstOffset() + credits);
         } catch (IOException | RuntimeException e) {
+            if (!FrameOutput.readable(result.records(), result.records().sizeInBytes())) {
+                return fetchAgainOnce(position);
+            }
             LOG.warn("Cannot read batch headers of {} for subscription {}", tp, id, e);
             end(new MillraceException(ErrorCode.STORAGE_ERROR, "Cannot read " + tp + " at offset " + position
                     + ": " + e.getMessage() + "; subscribe again"));
             return position;
         }
         if (!FrameOutput.readable(push, push.sizeInBytes())) {
-            if (refetched) {
-                end(new MillraceException(ErrorCode.STORAGE_ERROR, "The segment holding offset " + position + " of "
-                        + tp + " was deleted or cut while being read; subscribe again"));
-            } else {
-                // Retention deleted the segment after the read: fetch once more, which fails with
-                // OFFSET_OUT_OF_RANGE if the offset is gone, or reads from the current segments.
-                refetched = true;
-                subscription.seek(position);
-            }
-            return position;
+            return fetchAgainOnce(position);
         }
         refetched = false;
         output.write(FrameCodec.encodePushHeader(id, tp.topic(), tp.partition(), result.highWatermark(),
@@ -158,6 +152,22 @@ final class PushSubscription implements Subscription.Handler {
         // Offsets are dense, so the offsets a push spans are the records it holds.
         credits -= push.nextOffset() - push.firstOffset();
         return push.nextOffset();
+    }
+
+    /**
+     * Retention deleted (or a new leader truncated) the segment after the read: fetch once more, which fails with
+     * OFFSET_OUT_OF_RANGE if the offset is gone, or reads from the current segments. A second miss in a row ends
+     * the subscription.
+     */
+    private long fetchAgainOnce(long position) {
+        if (refetched) {
+            end(new MillraceException(ErrorCode.STORAGE_ERROR, "The segment holding offset " + position + " of "
+                    + tp + " was deleted or cut while being read; subscribe again"));
+        } else {
+            refetched = true;
+            subscription.seek(position);
+        }
+        return position;
     }
 
     @Override

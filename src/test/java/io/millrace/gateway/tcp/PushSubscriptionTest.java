@@ -2,10 +2,13 @@ package io.millrace.gateway.tcp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.millrace.broker.Broker;
 import io.millrace.broker.FetchResult;
 import io.millrace.broker.FetchedRecords;
 import io.millrace.broker.LoopbackConnection;
+import io.millrace.broker.Subscription;
 import io.millrace.broker.TestFetchedRecords;
+import io.millrace.common.ErrorCode;
 import io.millrace.common.TopicPartition;
 import io.millrace.protocol.Frame;
 import io.millrace.protocol.FrameCodec;
@@ -14,11 +17,13 @@ import io.millrace.protocol.Push;
 import io.millrace.record.RecordBatch;
 import io.millrace.record.RecordBatches;
 import io.millrace.storage.PartitionLog;
+import java.lang.reflect.Proxy;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -120,11 +125,103 @@ class PushSubscriptionTest {
         assertThat(broken).isEmpty();
     }
 
+    @Test
+    void aReadWhoseSegmentWasCutBeforeThePushIsFetchedAgainOnceThenTheSubscriptionEnds() throws Exception {
+        FetchedRecords records = TestFetchedRecords.fileRegion(log.read(0, 1 << 30));
+        log.truncateTo(RECORDS_PER_BATCH);
+        List<Long> seeks = new CopyOnWriteArrayList<>();
+        List<PushSubscription> ended = new CopyOnWriteArrayList<>();
+        // Credit for two and a half batches: the cut must read the third batch's header, which is gone.
+        PushSubscription push = subscription(2 * RECORDS_PER_BATCH + RECORDS_PER_BATCH / 2, ended::add);
+
+        long next = connection.onServer(() -> {
+            push.start(brokerThatRecordsSeeks(seeks), 0);
+            return push.onData(result(records), 0);
+        });
+
+        assertThat(next).as("nothing taken").isZero();
+        assertThat(seeks).as("one more fetch from the same offset").containsExactly(0L);
+        assertThat(ended).isEmpty();
+        assertThat(connection.nextFrame(200)).as("no push").isNull();
+
+        long again = connection.onServer(() -> push.onData(result(records), 0));
+
+        assertThat(again).isZero();
+        assertThat(seeks).containsExactly(0L);
+        Push failure = nextPush();
+        assertThat(failure.error()).hasValueSatisfying(error -> {
+            assertThat(error.code()).isEqualTo(ErrorCode.STORAGE_ERROR);
+            assertThat(error.message()).contains("deleted or cut while being read");
+        });
+        assertThat(ended).containsExactly(push);
+        assertThat(broken).isEmpty();
+    }
+
+    @Test
+    void aCutThatFitsTheSegmentLeftIsStillNotSentOnceTheSegmentChanged() throws Exception {
+        FetchedRecords records = TestFetchedRecords.fileRegion(log.read(0, 1 << 30));
+        log.truncateTo(RECORDS_PER_BATCH);
+        List<Long> seeks = new CopyOnWriteArrayList<>();
+        List<PushSubscription> ended = new CopyOnWriteArrayList<>();
+        // Credit within the first batch, whose bytes are still in the file: the cut works, but the bytes were cut
+        // once, so they are not trusted.
+        PushSubscription push = subscription(RECORDS_PER_BATCH / 2, ended::add);
+
+        long next = connection.onServer(() -> {
+            push.start(brokerThatRecordsSeeks(seeks), 0);
+            return push.onData(result(records), 0);
+        });
+
+        assertThat(next).isZero();
+        assertThat(seeks).containsExactly(0L);
+        assertThat(ended).isEmpty();
+        assertThat(connection.nextFrame(200)).as("no push").isNull();
+        assertThat(broken).isEmpty();
+    }
+
     private PushSubscription subscription(int credits) {
+        return subscription(credits, ended -> broken.add(new AssertionError("the subscription ended")));
+    }
+
+    private PushSubscription subscription(int credits, Consumer<PushSubscription> onEnd) {
         return new PushSubscription(SUBSCRIPTION_ID, TP, -1, credits, 1 << 20,
                 new FrameOutput(connection.server(), () -> { }, broken::add), new LeaderHints(null),
-                FrameCodec.MAX_VERSION,
-                ended -> broken.add(new AssertionError("the subscription ended")));
+                FrameCodec.MAX_VERSION, onEnd);
+    }
+
+    /** A broker whose only use is a subscription that records where it is told to fetch from. */
+    private static Broker brokerThatRecordsSeeks(List<Long> seeks) {
+        Subscription subscription = new Subscription() {
+            @Override
+            public void request(long records) {
+            }
+
+            @Override
+            public void seek(long offset) {
+                seeks.add(offset);
+            }
+
+            @Override
+            public long position() {
+                return seeks.isEmpty() ? 0 : seeks.get(seeks.size() - 1);
+            }
+
+            @Override
+            public long demand() {
+                return 0;
+            }
+
+            @Override
+            public void cancel() {
+            }
+        };
+        return (Broker) Proxy.newProxyInstance(Broker.class.getClassLoader(), new Class<?>[] {Broker.class},
+                (proxy, method, arguments) -> {
+                    if (method.getName().equals("subscribe")) {
+                        return subscription;
+                    }
+                    throw new UnsupportedOperationException(method.getName());
+                });
     }
 
     private FetchResult result(FetchedRecords records) {
