@@ -68,16 +68,16 @@ public final class LoopbackPorts {
             }
         }
         List<ServerSocket> held = new ArrayList<>();
+        int port = start;
         try {
-            for (int port = start; port < start + count; port++) {
+            for (; port < start + count; port++) {
                 ServerSocket socket = new ServerSocket();
                 held.add(socket);
                 socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
             }
             return true;
         } catch (IOException inUse) {
-            // taken by another process (the last socket held): never offer it again
-            HANDED_OUT.add(start + held.size() - 1);
+            HANDED_OUT.add(port); // taken by another process: never offered again
             return false;
         } finally {
             for (ServerSocket socket : held) {
