@@ -57,7 +57,8 @@ public final class LoadTest {
                    int failoverBeforeSeconds, int failoverAfterSeconds, int ws10kSubscribers, int ws10kRate,
                    int wsSourceAddresses, boolean backgroundLoad, double backgroundLoadDuty,
                    int backgroundLoadThreads, long reassignFillBytes, int reassignRate, int reassignBeforeSeconds,
-                   int reassignAfterSeconds, int reassignTimeoutSeconds, long reassignThrottle, int wsLingerMs) {
+                   int reassignAfterSeconds, int reassignTimeoutSeconds, long reassignThrottle, int wsLingerMs,
+                   int consumeReads) {
 
         /** A cluster of several brokers (and topics created with {@link #topicSettings()}). */
         boolean cluster() {
@@ -115,6 +116,8 @@ public final class LoadTest {
               --scenario-warmup-records N
                                          unreported records each produce scenario first sends to its own topic
                                          (default 200000)
+              --consume-reads N          measured reads of the consume scenario's topic, one after another after an
+                                         unreported one, reported as one read (default 5)
               --systems a,b              millrace and/or kafka (default millrace, both with --compare-kafka)
 
             Clusters (each system as N brokers on this machine: Millrace as bin/local-cluster starts it, one
@@ -390,8 +393,7 @@ public final class LoadTest {
                 }
                 long records = (long) (double) written.metrics.get("topic_records");
                 warmedRead(o, s, broker, client, run, "produce-acksall", records);
-                yield withCpu(broker, () -> s.consume(client, system, run, "consume", "produce-acksall",
-                        o.partitions(), records));
+                yield withCpu(broker, () -> measuredReads(o, s, client, system, run, records));
             }
             case "latency" -> withCpu(broker, () -> s.latencyAtRate(client, system, run, "latency",
                     latencyAcks, o.rate(), o.latencySeconds(), o.warmupSeconds()));
@@ -453,6 +455,31 @@ public final class LoadTest {
         ScenarioResult w = s.consume(client, broker.system(), run, "warm-up", topic, o.partitions(), topicRecords);
         System.out.println("   (" + Report.oneLine(w) + ")");
         broker.awaitQuiet(30_000);
+    }
+
+    /**
+     * The consume scenario's measured part: {@code --consume-reads} reads of the whole topic, one after another,
+     * reported as one. A read of the default topic lasts about a second on Millrace (two on Kafka), so a single slow
+     * stretch of a noisy machine moved one read's CPU per record by half; over several reads it weighs less.
+     */
+    private static ScenarioResult measuredReads(Options o, Scenarios s, LoadClient client, String system, int run,
+                                                long topicRecords) throws Exception {
+        ScenarioResult all = s.consume(client, system, run, "consume", "produce-acksall", o.partitions(),
+                topicRecords);
+        for (int i = 1; i < o.consumeReads(); i++) {
+            ScenarioResult next = s.consume(client, system, run, "consume", "produce-acksall", o.partitions(),
+                    topicRecords);
+            double before = all.metrics.get("seconds");
+            for (double[] point : next.series("records read/s")) {
+                all.series("records read/s").add(new double[] {before + point[0], point[1]});
+            }
+            next.notes.forEach((key, note) -> all.notes.merge(key, note, (a, b) -> a + "; " + b));
+            double records = all.metrics.get("records") + next.metrics.get("records");
+            double seconds = before + next.metrics.get("seconds");
+            all.metric("records", records).metric("seconds", seconds).metric("records_per_s", records / seconds)
+                    .metric("mib_per_s", records * o.recordSize() / (1 << 20) / seconds);
+        }
+        return all.metric("reads", o.consumeReads());
     }
 
     /**
@@ -537,7 +564,7 @@ public final class LoadTest {
                 backgroundLoad, d(a, "background-load-duty", 0.5), i(a, "background-load-threads", 1),
                 l(a, "reassign-fill-bytes", 1L << 30), i(a, "reassign-rate", 2_000), i(a, "reassign-before-seconds", 10),
                 i(a, "reassign-after-seconds", 10), i(a, "reassign-timeout-seconds", 600),
-                l(a, "reassign-throttle", 0), i(a, "ws-linger-ms", -1));
+                l(a, "reassign-throttle", 0), i(a, "ws-linger-ms", -1), i(a, "consume-reads", 5));
         a.keySet().removeAll(List.of("runs", "records", "record-size", "batch-size", "linger-ms", "buffer-memory",
                 "producers", "partitions", "rate", "latency-seconds", "warmup-seconds", "latency-acks",
                 "full-speed-records", "ws-subscribers", "ws-rate", "ws-seconds", "ws-warmup-seconds", "ws-record-size",
@@ -546,7 +573,7 @@ public final class LoadTest {
                 "failover-after-seconds", "ws-10k-subscribers", "ws-10k-rate", "ws-source-addresses",
                 "background-load-duty", "background-load-threads", "reassign-fill-bytes", "reassign-rate",
                 "reassign-before-seconds", "reassign-after-seconds", "reassign-timeout-seconds", "reassign-throttle",
-                "ws-linger-ms"));
+                "ws-linger-ms", "consume-reads"));
         if (backgroundLoad && (!(o.backgroundLoadDuty() > 0 && o.backgroundLoadDuty() <= 1)
                 || o.backgroundLoadThreads() < 1)) {
             throw new IllegalArgumentException("--background-load-duty must be in (0, 1] and "
@@ -554,6 +581,9 @@ public final class LoadTest {
         }
         if (!a.isEmpty()) {
             throw new IllegalArgumentException("Unknown options " + a.keySet() + "; see --help");
+        }
+        if (o.consumeReads() < 1) {
+            throw new IllegalArgumentException("--consume-reads must be at least 1");
         }
         if (o.wsLingerMs() < -1 || o.wsLingerMs() > 1000) {
             throw new IllegalArgumentException("--ws-linger-ms must be 0 to 1000");
