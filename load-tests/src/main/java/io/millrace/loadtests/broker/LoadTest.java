@@ -393,7 +393,10 @@ public final class LoadTest {
                 }
                 long records = (long) (double) written.metrics.get("topic_records");
                 warmedRead(o, s, broker, client, run, "produce-acksall", records);
-                yield withCpu(broker, () -> measuredReads(o, s, client, system, run, records));
+                // Several reads back to back: one read lasts about a second on Millrace (two on Kafka), and a
+                // single slow stretch of a noisy machine moved one read's CPU per record by half.
+                yield withCpu(broker, () -> s.consume(client, system, run, "consume", "produce-acksall",
+                        o.partitions(), records, o.consumeReads()));
             }
             case "latency" -> withCpu(broker, () -> s.latencyAtRate(client, system, run, "latency",
                     latencyAcks, o.rate(), o.latencySeconds(), o.warmupSeconds()));
@@ -452,34 +455,10 @@ public final class LoadTest {
      */
     private static void warmedRead(Options o, Scenarios s, BrokerUnderTest broker, LoadClient client, int run,
                                    String topic, long topicRecords) throws Exception {
-        ScenarioResult w = s.consume(client, broker.system(), run, "warm-up", topic, o.partitions(), topicRecords);
+        ScenarioResult w = s.consume(client, broker.system(), run, "warm-up", topic, o.partitions(), topicRecords,
+                1);
         System.out.println("   (" + Report.oneLine(w) + ")");
         broker.awaitQuiet(30_000);
-    }
-
-    /**
-     * The consume scenario's measured part: {@code --consume-reads} reads of the whole topic, one after another,
-     * reported as one. A read of the default topic lasts about a second on Millrace (two on Kafka), so a single slow
-     * stretch of a noisy machine moved one read's CPU per record by half; over several reads it weighs less.
-     */
-    private static ScenarioResult measuredReads(Options o, Scenarios s, LoadClient client, String system, int run,
-                                                long topicRecords) throws Exception {
-        ScenarioResult all = s.consume(client, system, run, "consume", "produce-acksall", o.partitions(),
-                topicRecords);
-        for (int i = 1; i < o.consumeReads(); i++) {
-            ScenarioResult next = s.consume(client, system, run, "consume", "produce-acksall", o.partitions(),
-                    topicRecords);
-            double before = all.metrics.get("seconds");
-            for (double[] point : next.series("records read/s")) {
-                all.series("records read/s").add(new double[] {before + point[0], point[1]});
-            }
-            next.notes.forEach((key, note) -> all.notes.merge(key, note, (a, b) -> a + "; " + b));
-            double records = all.metrics.get("records") + next.metrics.get("records");
-            double seconds = before + next.metrics.get("seconds");
-            all.metric("records", records).metric("seconds", seconds).metric("records_per_s", records / seconds)
-                    .metric("mib_per_s", records * o.recordSize() / (1 << 20) / seconds);
-        }
-        return all.metric("reads", o.consumeReads());
     }
 
     /**

@@ -119,28 +119,41 @@ final class Scenarios {
         return result;
     }
 
-    /** One consumer reads {@code records} records that are already in {@code topic}, from the earliest offset. */
+    /**
+     * One consumer reads the {@code records} records that are already in {@code topic} from the earliest offset,
+     * {@code reads} times one after another (a new consumer each time), reported as one read of all of them.
+     */
     ScenarioResult consume(LoadClient client, String system, int run, String scenario, String topic, int partitions,
-                           long records) throws Exception {
+                           long records, int reads) throws Exception {
         ScenarioResult result = new ScenarioResult(scenario, system, run);
         AtomicLong read = new AtomicLong();
-        CountDownLatch done = new CountDownLatch(1);
         try (Sampler sampler = new Sampler(result.series("records read/s"), read)) {
             long start = System.nanoTime();
-            Receiver receiver = client.receive(topic, partitions, v -> {
-                if (read.incrementAndGet() == records) {
-                    done.countDown();
+            for (int i = 1; i <= reads; i++) {
+                // Counted per read too, so that a record a closed receiver still hands over cannot count for the next.
+                AtomicLong readThisTime = new AtomicLong();
+                CountDownLatch done = new CountDownLatch(1);
+                Receiver receiver = client.receive(topic, partitions, v -> {
+                    read.incrementAndGet();
+                    if (readThisTime.incrementAndGet() == records) {
+                        done.countDown();
+                    }
+                });
+                boolean finished = done.await(o.timeoutSeconds(), TimeUnit.SECONDS);
+                receiver.close();
+                if (!finished) {
+                    result.notes.put("timeout", "read " + i + " of " + reads + ": only " + readThisTime.get() + " of "
+                            + records + " read");
+                    break;
                 }
-            });
-            boolean finished = done.await(o.timeoutSeconds(), TimeUnit.SECONDS);
+            }
             long elapsed = System.nanoTime() - start;
-            receiver.close();
-            long count = Math.min(read.get(), records);
+            long count = Math.min(read.get(), records * reads);
             result.metric("records", count).metric("seconds", elapsed / 1e9)
                     .metric("records_per_s", count / (elapsed / 1e9))
                     .metric("mib_per_s", count * (double) o.recordSize() / (1 << 20) / (elapsed / 1e9));
-            if (!finished) {
-                result.notes.put("timeout", "only " + read.get() + " of " + records + " read");
+            if (reads > 1) {
+                result.metric("reads", reads);
             }
         }
         return result;
